@@ -1,0 +1,323 @@
+"""Configuration: one frozen dataclass tree, loaded once from TOML.
+
+Every key has a default that works against `mox localserve`, so moxhooks runs
+without a configuration file. A wrong key or value raises ConfigError naming
+the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .kinds import Kind
+
+SOFT_KINDS_DEFAULT = frozenset(
+    {Kind.MAILBOX_FULL, Kind.EXPIRED, Kind.TRANSIENT, Kind.UNDETERMINED}
+)
+IMMEDIATE_KINDS_DEFAULT = frozenset(
+    {Kind.MAILBOX_UNKNOWN, Kind.DOMAIN_UNKNOWN, Kind.MAILBOX_DISABLED, Kind.COMPLAINT}
+)
+
+
+@dataclass(frozen=True)
+class PolicySettings:
+    """What the policy does with each kind of failure; per account overridable."""
+
+    # Kinds that suppress the address at once (account-wide, no expiry).
+    immediate_kinds: frozenset[Kind] = IMMEDIATE_KINDS_DEFAULT
+    # Kinds that count as soft failures of the recipient.
+    soft_kinds: frozenset[Kind] = SOFT_KINDS_DEFAULT
+    # Soft failures (distinct messages) within soft_window that suppress the address.
+    soft_threshold: int = 3
+    soft_window: timedelta = timedelta(days=14)
+    # Expiry of the first soft suppression; doubles on each repeat up to soft_expiry_max.
+    soft_expiry: timedelta = timedelta(days=7)
+    soft_expiry_max: timedelta = timedelta(days=90)
+    # Remove entries mox added for failures that are not the recipient's fault.
+    undo_false_mox: bool = True
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """Where moxhooks listens and how mox reaches it."""
+
+    host: str = "127.0.0.1"
+    port: int = 8025
+    # The URL mox posts webhooks to; "" means http://<host>:<port>.
+    public_url: str = ""
+    # Largest webhook body accepted, in bytes.
+    max_body: int = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """The SQLite database."""
+
+    path: str = "moxhooks.db"
+    # SQLite synchronous mode in WAL: "normal" survives a crash of moxhooks,
+    # "full" also survives a power loss, at the cost of an fsync per commit.
+    synchronous: str = "normal"
+
+
+@dataclass(frozen=True)
+class MoxConfig:
+    """How to reach mox."""
+
+    url: str = "http://localhost:1080"
+    # The mox admin password, for recipient resolution and hold rules; "" disables both.
+    admin_password: str = "moxadmin"
+    # Seconds before a request to mox counts as failed.
+    timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    """One mox account whose outgoing mail moxhooks looks after."""
+
+    name: str
+    # An email address of the account, for mox's webapi (basic auth).
+    login: str
+    password: str
+    # The webhook secret; "" means one is generated and kept in the database.
+    webhook_secret: str = ""
+    # Token for programs calling the JSON API as this account; "" disables it.
+    api_token: str = ""
+    policy: PolicySettings = field(default_factory=PolicySettings)
+
+
+@dataclass(frozen=True)
+class ResolveConfig:
+    """Finding the recipient of an event."""
+
+    # Key in the event's Extra holding the recipient address, tried last.
+    extra_key: str = "recipient"
+    # Key in the event's Extra holding the topic (suppression scope).
+    topic_key: str = "topic"
+    # First and longest wait between tries for an unresolved event, seconds.
+    retry_min: float = 30.0
+    retry_max: float = 3600.0
+    # Give up on an event after this many tries.
+    max_tries: int = 30
+
+
+@dataclass(frozen=True)
+class SyncConfig:
+    """Pushing changes into mox."""
+
+    # Seconds between reconcile passes.
+    reconcile_interval: float = 600.0
+    # First and longest wait between retries of an outbox row, seconds.
+    retry_min: float = 1.0
+    retry_max: float = 900.0
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    """DNS checks that confirm domain_unknown."""
+
+    # Name servers to ask; empty means the system's resolver.
+    nameservers: tuple[str, ...] = ()
+    port: int = 53
+    # Seconds for one lookup.
+    timeout: float = 3.0
+    # Seconds an answer is cached.
+    cache_ttl: float = 3600.0
+
+
+@dataclass(frozen=True)
+class Config:
+    """The whole configuration."""
+
+    server: ServerConfig = field(default_factory=ServerConfig)
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    mox: MoxConfig = field(default_factory=MoxConfig)
+    accounts: tuple[AccountConfig, ...] = (
+        AccountConfig(name="mox", login="mox@localhost", password="moxmoxmox"),
+    )
+    policy: PolicySettings = field(default_factory=PolicySettings)
+    resolve: ResolveConfig = field(default_factory=ResolveConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
+    dns: DnsConfig = field(default_factory=DnsConfig)
+    log_level: str = "info"
+
+    def account(self, name: str) -> AccountConfig | None:
+        """The account called name, or None."""
+        for a in self.accounts:
+            if a.name == name:
+                return a
+        return None
+
+    @property
+    def webhook_base(self) -> str:
+        """The URL prefix mox posts to, without the account name."""
+        base = self.server.public_url or f"http://{self.server.host}:{self.server.port}"
+        return base.rstrip("/") + "/hooks/outgoing/"
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Read a TOML file into a Config; None gives the defaults."""
+    if path is None:
+        return Config()
+    try:
+        with open(path, "rb") as f:
+            data = tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    return config_from_dict(data)
+
+
+def config_from_dict(data: dict[str, Any]) -> Config:
+    """Build a Config from parsed TOML, checking every key."""
+    # Account policies start from the global policy and override what they set.
+    data = dict(data)
+    global_policy = _build(PolicySettings, data.pop("policy", {}), "policy")
+    accounts_raw = data.pop("accounts", None)
+    cfg: Config = _build(Config, data, "")
+    cfg = dataclasses.replace(cfg, policy=global_policy)
+    if accounts_raw is not None:
+        if not isinstance(accounts_raw, list) or not accounts_raw:
+            raise ConfigError("accounts: must be a non-empty list of [[accounts]] tables")
+        accounts = []
+        for i, raw in enumerate(accounts_raw):
+            where = f"accounts[{i}]"
+            if not isinstance(raw, dict):
+                raise ConfigError(f"{where}: must be a table")
+            raw = dict(raw)
+            pol = raw.pop("policy", {})
+            acc = _build(AccountConfig, raw, where)
+            policy = _override(global_policy, pol, f"{where}.policy")
+            accounts.append(dataclasses.replace(acc, policy=policy))
+        names = [a.name for a in accounts]
+        dups = sorted({n for n in names if names.count(n) > 1})
+        if dups:
+            raise ConfigError(f"accounts: account {dups[0]!r} is listed twice")
+        cfg = dataclasses.replace(cfg, accounts=tuple(accounts))
+    else:
+        cfg = dataclasses.replace(
+            cfg, accounts=tuple(dataclasses.replace(a, policy=global_policy) for a in cfg.accounts)
+        )
+    _check(cfg)
+    return cfg
+
+
+def _check(cfg: Config) -> None:
+    if cfg.database.synchronous not in ("normal", "full"):
+        raise ConfigError('database.synchronous: must be "normal" or "full"')
+    if not 0 < cfg.server.port < 65536:
+        raise ConfigError("server.port: must be between 1 and 65535")
+    if not cfg.mox.url.startswith(("http://", "https://")):
+        raise ConfigError("mox.url: must start with http:// or https://")
+    if cfg.log_level not in ("debug", "info", "warning", "error"):
+        raise ConfigError('log_level: must be one of "debug", "info", "warning", "error"')
+    for i, a in enumerate(cfg.accounts):
+        if not a.name or "/" in a.name:
+            raise ConfigError(f"accounts[{i}].name: must be a non-empty name without /")
+        if "@" not in a.login:
+            raise ConfigError(f"accounts[{i}].login: must be an email address of the account")
+        p = a.policy
+        if p.soft_threshold < 1:
+            raise ConfigError(f"accounts[{i}].policy.soft_threshold: must be at least 1")
+
+
+def _override(base: PolicySettings, raw: Any, where: str) -> PolicySettings:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table")
+    merged = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+    built = _build(PolicySettings, raw, where)
+    for k in raw:
+        merged[k] = getattr(built, k)
+    return PolicySettings(**merged)
+
+
+def _build(cls: Any, raw: Any, where: str) -> Any:
+    """Instantiate dataclass cls from a TOML table, converting and checking each key."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where or 'config'}: must be a table")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    kwargs: dict[str, Any] = {}
+    for key, value in raw.items():
+        name = f"{where}.{key}" if where else key
+        if key not in fields:
+            raise ConfigError(f"{name}: unknown key")
+        kwargs[key] = _convert(hints[key], value, name)
+    missing = [
+        n
+        for n, f in fields.items()
+        if n not in kwargs
+        and f.default is dataclasses.MISSING
+        and f.default_factory is dataclasses.MISSING
+    ]
+    if missing:
+        raise ConfigError(f"{where}.{missing[0]}: required key is missing")
+    return cls(**kwargs)
+
+
+def _convert(tp: Any, value: Any, name: str) -> Any:
+    origin = typing.get_origin(tp)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name}: must be true or false")
+        return value
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{name}: must be a whole number")
+        return value
+    if tp is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{name}: must be a number")
+        if value < 0:
+            raise ConfigError(f"{name}: must not be negative")
+        return float(value)
+    if tp is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{name}: must be a string")
+        return value
+    if tp is timedelta:
+        # Durations are written as "14d", "36h", "90m" or "30s".
+        return parse_duration(value, name)
+    if origin is tuple:
+        if not isinstance(value, list):
+            raise ConfigError(f"{name}: must be a list")
+        (item,) = typing.get_args(tp)[:1]
+        return tuple(_convert(item, v, f"{name}[{i}]") for i, v in enumerate(value))
+    if origin is frozenset:
+        if not isinstance(value, list):
+            raise ConfigError(f"{name}: must be a list")
+        (item,) = typing.get_args(tp)
+        return frozenset(_convert(item, v, f"{name}[{i}]") for i, v in enumerate(value))
+    if tp is Kind:
+        try:
+            return Kind(value)
+        except ValueError:
+            raise ConfigError(f"{name}: {value!r} is not a failure kind") from None
+    if dataclasses.is_dataclass(tp):
+        return _build(tp, value, name)
+    if origin in (typing.Union, types.UnionType):
+        raise ConfigError(f"{name}: unsupported type")  # pragma: no cover - no such field
+    raise ConfigError(f"{name}: unsupported type")  # pragma: no cover
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: Any, name: str = "duration") -> timedelta:
+    """Parse "14d", "36h", "90m", "30s" into a timedelta."""
+    if isinstance(value, str) and len(value) >= 2 and value[-1] in _UNITS:
+        try:
+            n = float(value[:-1])
+        except ValueError:
+            n = -1
+        if n >= 0:
+            return timedelta(seconds=n * _UNITS[value[-1]])
+    raise ConfigError(f'{name}: must be a duration like "14d", "36h", "90m" or "30s"')

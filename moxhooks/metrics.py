@@ -1,0 +1,62 @@
+"""Prometheus metrics: one registry per app, filled by the workers, read at /metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+
+class Metrics:
+    """The metrics moxhooks exports."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.events = Counter(
+            "moxhooks_events_processed",
+            "Webhook events processed, by event, failure kind and decision.",
+            ["account", "event", "kind", "decision"],
+            registry=r,
+        )
+        self.webhooks = Counter(
+            "moxhooks_webhooks_received",
+            "Webhook requests answered, by account and HTTP status.",
+            ["account", "status"],
+            registry=r,
+        )
+        self.suppressions = Gauge(
+            "moxhooks_suppressions",
+            "Active suppression entries, by account and kind.",
+            ["account", "kind"],
+            registry=r,
+        )
+        self.outbox_backlog = Gauge(
+            "moxhooks_outbox_backlog", "Changes waiting to be pushed into mox.", registry=r
+        )
+        self.events_unresolved = Gauge(
+            "moxhooks_events_unprocessed",
+            "Events not processed yet: pending, or waiting for their recipient.",
+            registry=r,
+        )
+        self.sync_failures = Counter(
+            "moxhooks_sync_failures",
+            "Failed attempts to push a change into mox or to reconcile with it.",
+            ["account", "reason"],
+            registry=r,
+        )
+        self.sync_pushed = Counter(
+            "moxhooks_sync_pushed",
+            "Changes pushed into mox, by operation.",
+            ["account", "op"],
+            registry=r,
+        )
+        self.latency = Histogram(
+            "moxhooks_request_duration_seconds",
+            "HTTP request latency, by route.",
+            ["method", "route"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+            registry=r,
+        )
+
+    def render(self) -> bytes:
+        """The text exposition format."""
+        return generate_latest(self.registry)

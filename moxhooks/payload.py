@@ -1,0 +1,202 @@
+"""mox's outgoing-delivery webhook payload (webhook.Outgoing), and its strict parser.
+
+The wire contract only; what an event means is for the classifier and policy.
+mox may add fields and events: unknown ones are accepted and kept in Outgoing.raw.
+
+Parsing is stricter than Go's encoding/json in a few ways, all on purpose
+(mox never sends any of these): field names match exactly (Go also matches
+"queuemsgid"), null is refused except for Extra, duplicate keys anywhere are
+refused (Go keeps the last; a second reader could keep the first), and so are
+NaN/Infinity, lone UTF-16 surrogates in \\u escapes (Go turns them into U+FFFD)
+and nesting deeper than MAX_DEPTH.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+# Every event mox sends today (webhook.OutgoingEvent); others may come later.
+KNOWN_EVENTS: tuple[str, ...] = (
+    "delivered",
+    "suppressed",
+    "delayed",
+    "failed",
+    "relayed",
+    "expanded",
+    "canceled",
+    "unrecognized",
+)
+
+# Deepest nesting of arrays and objects accepted; mox's payload needs 2.
+MAX_DEPTH = 32
+
+_INT64_MIN = -(2**63)
+_INT64_MAX = 2**63 - 1
+
+
+class PayloadError(ValueError):
+    """The body is not a valid Outgoing payload; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One outgoing-delivery event, as mox POSTs it."""
+
+    version: int  # "Version": format of the payload, currently 0. Optional, e.g. 0.
+    event: str  # "Event": required, e.g. "failed"; unknown values are kept as they are.
+    dsn: bool  # "DSN": optional; true if the event came from an incoming DSN message.
+    suppressing: bool  # "Suppressing": optional; true if mox just added the recipient
+    # to its own suppression list because of this failure.
+    queue_msg_id: int  # "QueueMsgID": required, the message's ID in mox's queue, e.g. 5.
+    from_id: str  # "FromID": optional, the unique part of MAIL FROM, e.g. "" or "yNA_hS-0ZN".
+    message_id: str  # "MessageID": optional, with <>, e.g. "<tJTDlvgz@localhost>".
+    subject: str  # "Subject": optional, of the original message, e.g. "Your order".
+    webhook_queued: str  # "WebhookQueued": optional, as received, RFC 3339,
+    # e.g. "2026-11-22T01:52:56.505784585Z"; "" if absent.
+    smtp_code: int  # "SMTPCode": optional, errors only, e.g. 550; 0 if absent.
+    smtp_enhanced_code: str  # "SMTPEnhancedCode": optional, errors only, e.g. "5.1.1".
+    error: str  # "Error": optional, the delivery error or the remote's DSN text.
+    extra: dict[str, str]  # "Extra": optional, set at submission, e.g. {"topic": "news"};
+    # null and absent both give {}.
+    raw: dict[str, Any] = field(repr=False)  # The whole object, unknown fields included.
+
+
+def parse_outgoing(body: bytes) -> Outgoing:
+    """Parse and check a webhook body; raise PayloadError with a short, precise message."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("body is not valid UTF-8") from None
+    if text.startswith("\ufeff"):
+        raise PayloadError("body is not valid JSON: byte order mark at offset 0")
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_object_without_duplicates,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+        )
+    except PayloadError:
+        raise
+    except json.JSONDecodeError as e:
+        raise PayloadError(f"body is not valid JSON: {e.msg} at offset {e.pos}") from None
+    except RecursionError:
+        raise PayloadError(f"body nests deeper than {MAX_DEPTH} levels") from None
+    except ValueError:  # e.g. an integer with more than 4300 digits
+        raise PayloadError("body is not valid JSON: number too long") from None
+    _check_tree(data)
+    if not isinstance(data, dict):
+        raise PayloadError("body must be a JSON object")
+
+    event = data.get("Event")
+    if event is None:
+        raise PayloadError('field "Event" is required')
+    if not isinstance(event, str):
+        raise PayloadError('field "Event" must be a string')
+    if not event:
+        raise PayloadError('field "Event" must not be empty')
+    if "QueueMsgID" not in data:
+        raise PayloadError('field "QueueMsgID" is required')
+    queue_msg_id = _int(data, "QueueMsgID")
+    if queue_msg_id < 0:
+        raise PayloadError('field "QueueMsgID" must not be negative')
+    return Outgoing(
+        version=_int(data, "Version"),
+        event=event,
+        dsn=_bool(data, "DSN"),
+        suppressing=_bool(data, "Suppressing"),
+        queue_msg_id=queue_msg_id,
+        from_id=_str(data, "FromID"),
+        message_id=_str(data, "MessageID"),
+        subject=_str(data, "Subject"),
+        webhook_queued=_str(data, "WebhookQueued"),
+        smtp_code=_int(data, "SMTPCode"),
+        smtp_enhanced_code=_str(data, "SMTPEnhancedCode"),
+        error=_str(data, "Error"),
+        extra=_extra(data),
+        raw=data,
+    )
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise PayloadError(f"body has a duplicate field {json.dumps(key)}")
+        obj[key] = value
+    return obj
+
+
+def _refuse_constant(name: str) -> Any:
+    raise PayloadError(f"body is not valid JSON: {name} is not a number")
+
+
+def _finite_float(s: str) -> float:
+    f = float(s)
+    if not math.isfinite(f):
+        raise PayloadError(f"body is not valid JSON: number {s[:20]} is out of range")
+    return f
+
+
+def _check_tree(root: Any) -> None:
+    """Check depth and strings without recursion: json may accept what recursion cannot walk."""
+    stack: list[tuple[Any, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise PayloadError(f"body nests deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            for key, value in node.items():
+                _check_string(key)
+                stack.append((value, depth + 1))
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+        elif isinstance(node, str):
+            _check_string(node)
+
+
+def _check_string(s: str) -> None:
+    # A lone surrogate (from a \ud800 escape) cannot be stored or sent as UTF-8.
+    if any("\ud800" <= c <= "\udfff" for c in s):
+        raise PayloadError("body is not valid JSON: lone surrogate in a string")
+
+
+def _get(data: dict[str, Any], name: str, ok: Callable[[Any], bool], want: str, zero: Any) -> Any:
+    if name not in data:
+        return zero
+    value = data[name]
+    if not ok(value):
+        raise PayloadError(f'field "{name}" must be {want}')
+    return value
+
+
+def _bool(data: dict[str, Any], name: str) -> bool:
+    value: bool = _get(data, name, lambda v: isinstance(v, bool), "true or false", False)
+    return value
+
+
+def _str(data: dict[str, Any], name: str) -> str:
+    value: str = _get(data, name, lambda v: isinstance(v, str), "a string", "")
+    return value
+
+
+def _int(data: dict[str, Any], name: str) -> int:
+    value: int = _get(
+        data, name, lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number", 0
+    )
+    if not _INT64_MIN <= value <= _INT64_MAX:
+        raise PayloadError(f'field "{name}" is out of range')
+    return value
+
+
+def _extra(data: dict[str, Any]) -> dict[str, str]:
+    value = data.get("Extra")
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise PayloadError('field "Extra" must be an object of strings')
+    return dict(value)

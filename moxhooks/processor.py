@@ -1,0 +1,224 @@
+"""Processing stored events: resolve the recipient, classify, decide, record.
+
+Works from the events table, so an event that was stored but not processed
+(a crash, a restart) is picked up at the next start. Each event's outcome is
+written in one transaction with the suppression and outbox rows it causes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from .address import AddressError, base_address, parse_address
+from .classify import classify_event
+from .config import Config
+from .dnscheck import DomainChecker, DomainStatus, confirms_domain_unknown
+from .kinds import Kind, Source
+from .metrics import Metrics
+from .payload import Outgoing, PayloadError, parse_outgoing
+from .policy import Action, Decision, EventFacts, History, decide
+from .resolver import RecipientResolver, Resolved
+from .store import EventOutcome, NewEntry, Store, StoredEvent
+
+log = logging.getLogger(__name__)
+
+BATCH = 200
+
+
+class Processor:
+    """Turns pending events into outcomes; run() loops until cancelled."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        resolver: RecipientResolver,
+        dns: DomainChecker,
+        metrics: Metrics,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.resolver = resolver
+        self.dns = dns
+        self.metrics = metrics
+        self.on_change = on_change
+        self._wake = asyncio.Event()
+
+    def wake(self) -> None:
+        """New events were stored."""
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Process events as they come, and unresolved ones when their retry is due."""
+        while True:
+            try:
+                n = await self.process_due()
+            except Exception:
+                log.exception("processing events failed")
+                n = 0
+            if n >= BATCH:
+                continue
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=5.0)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+
+    async def process_due(self) -> int:
+        """Process one batch of due events; returns how many were looked at."""
+        due = await self.store.events.due(BATCH)
+        if not due:
+            return 0
+        parsed: list[tuple[StoredEvent, Outgoing]] = []
+        for ev in due:
+            try:
+                parsed.append((ev, parse_outgoing(ev.payload.encode())))
+            except PayloadError as e:  # stored before a stricter parser; keep, don't loop
+                await self.store.events.mark_abandoned(ev.id, f"unreadable payload: {e}")
+        resolved = await self.resolver.resolve(
+            [(ev, out) for ev, out in parsed if _wants_recipient(out)]
+        )
+        changed = False
+        for ev, out in parsed:
+            try:
+                changed |= await self._process(ev, out, resolved.get(ev.id))
+            except Exception as e:
+                log.exception("processing event %d failed", ev.id)
+                await self._retry_later(ev, f"processing failed: {e}")
+        if changed:
+            self.on_change()
+        return len(due)
+
+    async def _process(self, ev: StoredEvent, out: Outgoing, rcpt: Resolved | None) -> bool:
+        kind = classify_event(out.event, out.smtp_code, out.smtp_enhanced_code, out.error)
+        if await self.store.events.newer_exists(ev):
+            decision = Decision(Action.NONE, kind, None, "superseded by a newer event", False)
+            await self._record(ev, out, rcpt, None, decision)
+            return False
+        needs_rcpt = kind is not None or out.suppressing
+        if rcpt is None and needs_rcpt:
+            await self._retry_later(ev, "recipient not found yet")
+            return False
+        if rcpt is None:
+            decision = Decision(Action.NONE, kind, None, f"{out.event}", False)
+            await self._record(ev, out, None, None, decision)
+            return False
+        try:
+            addr = parse_address(rcpt.address)
+        except AddressError as e:
+            await self.store.events.mark_abandoned(ev.id, f"bad recipient {rcpt.address!r}: {e}")
+            return False
+        base = base_address(addr)
+        acct = self.config.account(ev.account)
+        settings = acct.policy if acct else self.config.policy
+        kind, confirmed = await self._check_domain(kind, out, addr.domain)
+        active = await self.store.suppressions.active(ev.account, base)
+        history = History(
+            soft_failures=await self.store.events.soft_failures(
+                ev.account, base, settings.soft_window, out.queue_msg_id
+            ),
+            soft_suppressions=await self.store.suppressions.soft_suppressions(ev.account, base),
+            active_entry=active is not None,
+            active_entry_kind=Kind(active.kind) if active else None,
+        )
+        facts = EventFacts(out.event, kind, out.suppressing, confirmed)
+        decision = decide(facts, history, settings)
+        entry = None
+        if decision.action == Action.SUPPRESS:
+            expires = (
+                self.store.db.clock() + decision.expires_after if decision.expires_after else None
+            )
+            entry = NewEntry(
+                account=ev.account,
+                original_address=str(addr),
+                base_address=base,
+                kind=str(decision.kind or Kind.UNDETERMINED),
+                source=Source.WEBHOOK,
+                reason=f"{decision.reason}; {_reply(out)}",
+                created_by=f"webhook {ev.webhook_id}",
+                expires=expires,
+                event_id=ev.id,
+            )
+        await self._record(ev, out, rcpt, entry, decision, str(addr), base)
+        return decision.action in (Action.SUPPRESS, Action.UNSUPPRESS_MOX)
+
+    async def _check_domain(
+        self, kind: Kind | None, out: Outgoing, domain: str
+    ) -> tuple[Kind | None, bool | None]:
+        """DNS evidence for domain_unknown; a connection-level failure may turn into it."""
+        connection_failure = out.smtp_code == 0 and kind in (Kind.EXPIRED, Kind.TRANSIENT)
+        if kind != Kind.DOMAIN_UNKNOWN and not connection_failure:
+            return kind, None
+        status = await self.dns.check(domain)
+        if confirms_domain_unknown(status):
+            return Kind.DOMAIN_UNKNOWN, True
+        if kind != Kind.DOMAIN_UNKNOWN:
+            return kind, None
+        return kind, (False if status == DomainStatus.EXISTS else None)
+
+    async def _record(
+        self,
+        ev: StoredEvent,
+        out: Outgoing,
+        rcpt: Resolved | None,
+        entry: NewEntry | None,
+        decision: Decision,
+        recipient: str | None = None,
+        base: str | None = None,
+    ) -> None:
+        if recipient is None and rcpt is not None:
+            recipient = rcpt.address
+        kind = str(decision.kind) if decision.kind else None
+        outcome = EventOutcome(
+            event_id=ev.id,
+            account=ev.account,
+            recipient=recipient,
+            recipient_base=base,
+            kind=kind,
+            decision=str(decision.action),
+            detail=decision.reason,
+            counts_soft=decision.counts_soft,
+            suppress=entry,
+            unsuppress_mox=recipient if decision.action == Action.UNSUPPRESS_MOX else None,
+        )
+        await self.store.suppressions.apply_event(outcome)
+        self.metrics.events.labels(ev.account, out.event, kind or "", str(decision.action)).inc()
+        log.info(
+            "event account=%s webhook_id=%d queue_msg_id=%d event=%s recipient=%s kind=%s"
+            " decision=%s code=%d",
+            ev.account,
+            ev.webhook_id,
+            out.queue_msg_id,
+            out.event,
+            recipient or "-",
+            kind or "-",
+            decision.action,
+            out.smtp_code,
+        )
+
+    async def _retry_later(self, ev: StoredEvent, why: str) -> None:
+        cfg = self.config.resolve
+        if ev.tries + 1 >= cfg.max_tries:
+            await self.store.events.mark_abandoned(ev.id, f"{why}; gave up after {ev.tries + 1}")
+            log.warning("event abandoned account=%s webhook_id=%d: %s", ev.account, ev.webhook_id, why)
+            return
+        wait = min(cfg.retry_min * 2**ev.tries, cfg.retry_max)
+        await self.store.events.mark_unresolved(
+            ev.id, self.store.db.clock() + timedelta(seconds=wait), why
+        )
+
+
+def _wants_recipient(out: Outgoing) -> bool:
+    # Every event gets its recipient when it can be had; only failures wait for it.
+    return out.queue_msg_id > 0
+
+
+def _reply(out: Outgoing) -> str:
+    """The remote server's answer, short, for an entry's reason."""
+    parts = [str(out.smtp_code) if out.smtp_code else "", out.smtp_enhanced_code, out.error]
+    text = " ".join(p for p in parts if p)
+    return text[:500] if text else f"mox event {out.event}"

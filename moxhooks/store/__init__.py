@@ -1,0 +1,69 @@
+"""All SQL lives here: the database, and one repository per table family."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from .db import Clock, Database, iso, parse_iso, utcnow
+from .events import EventStore, StoredEvent
+from .outbox import OutboxRow, OutboxStore
+from .suppressions import EventOutcome, NewEntry, Suppression, SuppressionStore
+
+__all__ = [
+    "Clock",
+    "Database",
+    "EventOutcome",
+    "EventStore",
+    "NewEntry",
+    "OutboxRow",
+    "OutboxStore",
+    "Store",
+    "StoredEvent",
+    "Suppression",
+    "SuppressionStore",
+    "iso",
+    "parse_iso",
+    "utcnow",
+]
+
+
+@dataclass(frozen=True)
+class Store:
+    """The database and its repositories, opened together."""
+
+    db: Database
+    events: EventStore
+    suppressions: SuppressionStore
+    outbox: OutboxStore
+
+    @classmethod
+    async def open(cls, path: str, *, synchronous: str = "normal", clock: Clock = utcnow) -> Store:
+        """Open the database at path and build the repositories on it."""
+        db = await Database.open(path, synchronous=synchronous, clock=clock)
+        return cls(db, EventStore(db), SuppressionStore(db), OutboxStore(db))
+
+    async def close(self) -> None:
+        """Close the database."""
+        await self.db.close()
+
+    async def webhook_secret(self, account: str, configured: str) -> str:
+        """The account's webhook secret: the configured one, else one generated once and kept."""
+        if configured:
+            return configured
+        row = await self.db.fetchone(
+            "SELECT webhook_secret FROM accounts WHERE name = ?", (account,)
+        )
+        if row:
+            return str(row[0])
+        secret = secrets.token_urlsafe(32)
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "INSERT OR IGNORE INTO accounts (name, webhook_secret, created) VALUES (?, ?, ?)",
+                (account, secret, self.db.now()),
+            )
+        row = await self.db.fetchone(
+            "SELECT webhook_secret FROM accounts WHERE name = ?", (account,)
+        )
+        assert row is not None
+        return str(row[0])

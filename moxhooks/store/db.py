@@ -1,0 +1,266 @@
+"""The SQLite database: one object owns it, writes go through one writer.
+
+WAL mode, so reads (on their own connection) never wait for writes. Every
+write is a transaction under one lock; event intake batches concurrent inserts
+into one commit (group commit), so many webhook requests share one write.
+The schema is a list of numbered migrations, applied in order at open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import aiosqlite
+
+Clock = Callable[[], datetime]
+Row = sqlite3.Row
+
+
+def utcnow() -> datetime:
+    """The current time, UTC, the default clock."""
+    return datetime.now(UTC)
+
+
+def iso(dt: datetime) -> str:
+    """A timestamp as stored: fixed-width UTC, so text order is time order."""
+    return dt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_iso(s: str) -> datetime:
+    """The inverse of iso()."""
+    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: the core.
+    """
+    CREATE TABLE accounts (
+        name TEXT PRIMARY KEY,
+        webhook_secret TEXT NOT NULL,
+        created TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        webhook_id INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        received TEXT NOT NULL,
+        event TEXT NOT NULL,
+        queue_msg_id INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        recipient TEXT,
+        recipient_base TEXT,
+        kind TEXT,
+        decision TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        counts_soft INTEGER NOT NULL DEFAULT 0,
+        tries INTEGER NOT NULL DEFAULT 0,
+        next_try TEXT,
+        processed TEXT,
+        UNIQUE (account, webhook_id)
+    );
+    CREATE INDEX events_status ON events (status, next_try) WHERE status != 'done';
+    CREATE INDEX events_account ON events (account, id);
+    CREATE INDEX events_message ON events (account, queue_msg_id, webhook_id);
+    CREATE INDEX events_recipient ON events (account, recipient_base, received);
+    CREATE TABLE recipients (
+        account TEXT NOT NULL,
+        queue_msg_id INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        source TEXT NOT NULL,
+        PRIMARY KEY (account, queue_msg_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE suppressions (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        base_address TEXT NOT NULL,
+        original_address TEXT NOT NULL,
+        scope TEXT NOT NULL DEFAULT '',
+        kind TEXT NOT NULL,
+        source TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        expires TEXT,
+        event_id INTEGER REFERENCES events (id),
+        ended TEXT,
+        ended_by TEXT,
+        end_reason TEXT,
+        mox_state TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX suppressions_active
+        ON suppressions (account, base_address, scope) WHERE ended IS NULL;
+    CREATE INDEX suppressions_account ON suppressions (account, ended, id);
+    CREATE INDEX suppressions_base ON suppressions (account, base_address, id);
+    CREATE INDEX suppressions_expires ON suppressions (expires) WHERE ended IS NULL;
+    CREATE TABLE audit (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        account TEXT NOT NULL,
+        suppression_id INTEGER REFERENCES suppressions (id),
+        action TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_suppression ON audit (suppression_id) WHERE suppression_id IS NOT NULL;
+    CREATE INDEX audit_account ON audit (account, id);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        op TEXT NOT NULL CHECK (op IN ('add', 'remove')),
+        address TEXT NOT NULL,
+        reason TEXT NOT NULL DEFAULT '',
+        suppression_id INTEGER REFERENCES suppressions (id),
+        created TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT NOT NULL,
+        last_error TEXT NOT NULL DEFAULT '',
+        done TEXT
+    );
+    CREATE INDEX outbox_pending ON outbox (account, id) WHERE state = 'pending';
+    CREATE TABLE sync_state (
+        account TEXT PRIMARY KEY,
+        last_reconcile TEXT,
+        last_error TEXT NOT NULL DEFAULT '',
+        failures INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+)
+
+
+class Database:
+    """Owns the SQLite file: one writer connection, one reader connection."""
+
+    def __init__(
+        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, clock: Clock
+    ) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._lock = asyncio.Lock()
+        self.clock = clock
+        self.path = ""
+        # Group commit of event inserts: (params, future) waiting for the writer.
+        self._batch: list[tuple[Sequence[Any], asyncio.Future[None]]] = []
+        self._batch_task: asyncio.Task[None] | None = None
+
+    @classmethod
+    async def open(
+        cls, path: str, *, synchronous: str = "normal", clock: Clock = utcnow
+    ) -> Database:
+        """Open (creating if needed) and migrate the database at path."""
+        writer = await _connect(path, synchronous)
+        reader = await _connect(path, synchronous)
+        db = cls(writer, reader, clock)
+        db.path = path
+        await db._migrate()
+        return db
+
+    async def close(self) -> None:
+        """Finish pending batches and close both connections."""
+        if self._batch_task is not None:
+            await self._batch_task
+        await self._writer.close()
+        await self._reader.close()
+
+    def now(self) -> str:
+        """The clock's time, as stored."""
+        return iso(self.clock())
+
+    async def _migrate(self) -> None:
+        async with self._lock:
+            cur = await self._writer.execute("PRAGMA user_version")
+            row = await cur.fetchone()
+            version = int(row[0]) if row else 0
+            for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                # executescript commits first; the version bump is in the same script.
+                await self._writer.executescript(
+                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;"
+                )
+
+    async def schema_version(self) -> int:
+        """The number of the last migration applied."""
+        row = await self.fetchone("PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction: BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error."""
+        async with self._lock:
+            await self._writer.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._writer
+            except BaseException:
+                await self._writer.execute("ROLLBACK")
+                raise
+            await self._writer.execute("COMMIT")
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run a read query on the reader connection."""
+        cur = await self._reader.execute(sql, params)
+        rows = await cur.fetchall()
+        await cur.close()
+        return list(rows)
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """Run a read query, first row or None."""
+        cur = await self._reader.execute(sql, params)
+        row = await cur.fetchone()
+        await cur.close()
+        return row
+
+    async def insert_grouped(self, sql: str, params: Sequence[Any]) -> None:
+        """Insert one row, committed together with concurrent callers' rows.
+
+        Returns only after the commit. All callers must use the same statement;
+        INSERT OR IGNORE makes a repeated unique key a no-op.
+        """
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._batch.append((params, fut))
+        if self._batch_task is None:
+            self._batch_task = asyncio.create_task(self._flush(sql))
+        await fut
+
+    async def _flush(self, sql: str) -> None:
+        try:
+            while self._batch:
+                async with self._lock:
+                    batch, self._batch = self._batch, []
+                    error: BaseException | None = None
+                    try:
+                        await self._writer.execute("BEGIN IMMEDIATE")
+                        try:
+                            await self._writer.executemany(sql, [p for p, _ in batch])
+                        except BaseException:
+                            await self._writer.execute("ROLLBACK")
+                            raise
+                        await self._writer.execute("COMMIT")
+                    except Exception as e:
+                        error = e
+                for _, fut in batch:
+                    if fut.done():
+                        continue
+                    if error is None:
+                        fut.set_result(None)
+                    else:
+                        fut.set_exception(error)
+        finally:
+            self._batch_task = None
+
+
+async def _connect(path: str, synchronous: str) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    await conn.execute("PRAGMA journal_mode = WAL")
+    await conn.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
+    await conn.execute("PRAGMA foreign_keys = ON")
+    # Another writer (a second process, a backup) holding the lock: wait this long.
+    await conn.execute("PRAGMA busy_timeout = 5000")
+    return conn

@@ -1,0 +1,220 @@
+"""Webhook events: stored on arrival, processed from the table as a durable queue."""
+
+from __future__ import annotations
+
+import builtins
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from .db import Database, Row, iso
+
+_INSERT = (
+    "INSERT OR IGNORE INTO events"
+    " (account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """An event as kept in the database."""
+
+    id: int
+    account: str
+    webhook_id: int
+    attempt: int
+    received: str
+    event: str
+    queue_msg_id: int
+    message_id: str
+    payload: str
+    status: str
+    recipient: str | None
+    kind: str | None
+    decision: str | None
+    detail: str
+    tries: int
+
+    @classmethod
+    def from_row(cls, r: Row) -> StoredEvent:
+        return cls(
+            id=r["id"],
+            account=r["account"],
+            webhook_id=r["webhook_id"],
+            attempt=r["attempt"],
+            received=r["received"],
+            event=r["event"],
+            queue_msg_id=r["queue_msg_id"],
+            message_id=r["message_id"],
+            payload=r["payload"],
+            status=r["status"],
+            recipient=r["recipient"],
+            kind=r["kind"],
+            decision=r["decision"],
+            detail=r["detail"],
+            tries=r["tries"],
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        """The public form, for the CLI and the API."""
+        return {
+            "id": self.id,
+            "account": self.account,
+            "webhook_id": self.webhook_id,
+            "received": self.received,
+            "event": self.event,
+            "queue_msg_id": self.queue_msg_id,
+            "message_id": self.message_id,
+            "status": self.status,
+            "recipient": self.recipient,
+            "kind": self.kind,
+            "decision": self.decision,
+            "detail": self.detail,
+        }
+
+
+class EventStore:
+    """The events table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def add(
+        self,
+        account: str,
+        webhook_id: int,
+        attempt: int,
+        event: str,
+        queue_msg_id: int,
+        message_id: str,
+        payload: str,
+    ) -> None:
+        """Store an event durably; a repeated (account, webhook_id) changes nothing."""
+        await self.db.insert_grouped(
+            _INSERT,
+            (account, webhook_id, attempt, self.db.now(), event, queue_msg_id, message_id, payload),
+        )
+
+    async def due(self, limit: int = 200) -> builtins.list[StoredEvent]:
+        """Events waiting to be processed: new ones, and unresolved ones whose retry is due."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM events WHERE status = 'pending'"
+            " OR (status = 'unresolved' AND next_try <= ?) ORDER BY id LIMIT ?",
+            (self.db.now(), limit),
+        )
+        return [StoredEvent.from_row(r) for r in rows]
+
+    async def newer_exists(self, ev: StoredEvent) -> bool:
+        """Whether a later webhook about the same message has been processed already."""
+        row = await self.db.fetchone(
+            "SELECT 1 FROM events WHERE account = ? AND queue_msg_id = ? AND webhook_id > ?"
+            " AND status = 'done' LIMIT 1",
+            (ev.account, ev.queue_msg_id, ev.webhook_id),
+        )
+        return row is not None
+
+    async def mark_unresolved(self, event_id: int, next_try: datetime, detail: str) -> None:
+        """Note a failed attempt to find the recipient; try again at next_try."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE events SET status = 'unresolved', tries = tries + 1, next_try = ?,"
+                " detail = ? WHERE id = ?",
+                (iso(next_try), detail, event_id),
+            )
+
+    async def mark_abandoned(self, event_id: int, detail: str) -> None:
+        """Give up on finding an event's recipient."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE events SET status = 'abandoned', detail = ?, processed = ? WHERE id = ?",
+                (detail, self.db.now(), event_id),
+            )
+
+    async def soft_failures(
+        self, account: str, base: str, window: timedelta, exclude_msg: int
+    ) -> int:
+        """Distinct other messages that soft-failed to base within the window."""
+        since = iso(self.db.clock() - window)
+        row = await self.db.fetchone(
+            "SELECT COUNT(DISTINCT queue_msg_id) FROM events WHERE account = ?"
+            " AND recipient_base = ? AND received >= ? AND counts_soft = 1"
+            " AND queue_msg_id != ?",
+            (account, base, since, exclude_msg),
+        )
+        return int(row[0]) if row else 0
+
+    async def list(
+        self,
+        account: str,
+        *,
+        limit: int = 100,
+        before_id: int | None = None,
+        event: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        recipient: str | None = None,
+    ) -> builtins.list[StoredEvent]:
+        """Events of an account, newest first, filtered."""
+        where = ["account = ?"]
+        params: builtins.list[Any] = [account]
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        for col, val in (("event", event), ("kind", kind), ("status", status)):
+            if val:
+                where.append(f"{col} = ?")
+                params.append(val)
+        if recipient:
+            where.append("recipient_base = ?")
+            params.append(recipient)
+        params.append(limit)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?", params
+        )
+        return [StoredEvent.from_row(r) for r in rows]
+
+    async def get(self, event_id: int) -> StoredEvent | None:
+        """One event by id."""
+        row = await self.db.fetchone("SELECT * FROM events WHERE id = ?", (event_id,))
+        return StoredEvent.from_row(row) if row else None
+
+    async def counts(self) -> dict[str, int]:
+        """Events by status, for health and metrics."""
+        rows = await self.db.fetchall("SELECT status, COUNT(*) FROM events GROUP BY status")
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def counts_by_kind(self) -> builtins.list[tuple[str, str, str, int]]:
+        """(account, event, kind, count) over all processed events, for metrics."""
+        rows = await self.db.fetchall(
+            "SELECT account, event, COALESCE(kind, ''), COUNT(*) FROM events"
+            " GROUP BY account, event, kind"
+        )
+        return [(r[0], r[1], r[2], int(r[3])) for r in rows]
+
+    async def pending_count(self) -> int:
+        """Events not yet processed (pending or unresolved)."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) FROM events WHERE status IN ('pending', 'unresolved')"
+        )
+        return int(row[0]) if row else 0
+
+    async def recipient_for(self, account: str, queue_msg_id: int) -> str | None:
+        """The recipient moxhooks knows for a queued message, from its own sends."""
+        row = await self.db.fetchone(
+            "SELECT address FROM recipients WHERE account = ? AND queue_msg_id = ?",
+            (account, queue_msg_id),
+        )
+        return str(row[0]) if row else None
+
+    async def remember_recipients(
+        self, account: str, pairs: builtins.list[tuple[int, str]], source: str
+    ) -> None:
+        """Record QueueMsgID -> address, from a send or a lookup in mox."""
+        async with self.db.transaction() as conn:
+            await conn.executemany(
+                "INSERT OR REPLACE INTO recipients (account, queue_msg_id, address, source)"
+                " VALUES (?, ?, ?, ?)",
+                [(account, qid, addr, source) for qid, addr in pairs],
+            )

@@ -1,0 +1,158 @@
+"""The outbox: durable changes for mox's suppression list, pushed by the sync worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import aiosqlite
+
+from ..kinds import MoxState
+from .db import Database, Row, iso
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """One change to push into mox."""
+
+    id: int
+    account: str
+    op: str  # "add" or "remove"
+    address: str
+    reason: str
+    suppression_id: int | None
+    attempts: int
+
+    @classmethod
+    def from_row(cls, r: Row) -> OutboxRow:
+        return cls(
+            id=r["id"],
+            account=r["account"],
+            op=r["op"],
+            address=r["address"],
+            reason=r["reason"],
+            suppression_id=r["suppression_id"],
+            attempts=r["attempts"],
+        )
+
+
+async def enqueue(
+    conn: aiosqlite.Connection,
+    account: str,
+    op: str,
+    address: str,
+    reason: str,
+    suppression_id: int | None,
+    now: str,
+) -> None:
+    """Add an outbox row inside the caller's transaction."""
+    await conn.execute(
+        "INSERT INTO outbox (account, op, address, reason, suppression_id, created, next_attempt)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (account, op, address, reason, suppression_id, now, now),
+    )
+
+
+class OutboxStore:
+    """The outbox table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def due(self, limit: int = 500) -> list[OutboxRow]:
+        """Pending rows in order; per account, stops at the first row not yet due.
+
+        Rows of one account are pushed strictly in order, so an add and a later
+        remove of the same address never swap.
+        """
+        rows = await self.db.fetchall(
+            "SELECT * FROM outbox WHERE state = 'pending' ORDER BY account, id LIMIT ?", (limit,)
+        )
+        now = self.db.now()
+        out: list[OutboxRow] = []
+        blocked: set[str] = set()
+        for r in rows:
+            if r["account"] in blocked:
+                continue
+            if r["next_attempt"] > now:
+                blocked.add(r["account"])
+                continue
+            out.append(OutboxRow.from_row(r))
+        return out
+
+    async def next_due_time(self) -> str | None:
+        """When the earliest pending row is due, or None when there is none."""
+        row = await self.db.fetchone(
+            "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'"
+        )
+        return row[0] if row and row[0] else None
+
+    async def done(self, row: OutboxRow, note: str = "") -> None:
+        """The change reached mox (or was already there); update the entry's state."""
+        now = self.db.now()
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET state = 'done', done = ?, attempts = attempts + 1,"
+                " last_error = ? WHERE id = ?",
+                (now, note, row.id),
+            )
+            if row.suppression_id is not None:
+                if row.op == "add":
+                    await conn.execute(
+                        "UPDATE suppressions SET mox_state = ? WHERE id = ? AND mox_state = ?",
+                        (MoxState.SYNCED, row.suppression_id, MoxState.PENDING_ADD),
+                    )
+                else:
+                    await conn.execute(
+                        "UPDATE suppressions SET mox_state = ? WHERE id = ? AND mox_state = ?",
+                        (MoxState.REMOVED, row.suppression_id, MoxState.PENDING_REMOVE),
+                    )
+
+    async def retry(self, row: OutboxRow, next_attempt: datetime, error: str) -> None:
+        """mox could not be reached; push this row again at next_attempt."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?"
+                " WHERE id = ?",
+                (iso(next_attempt), error, row.id),
+            )
+
+    async def failed(self, row: OutboxRow, error: str) -> None:
+        """mox refused the change for good; keep the row and mark the entry."""
+        now = self.db.now()
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?,"
+                " done = ? WHERE id = ?",
+                (error, now, row.id),
+            )
+            if row.suppression_id is not None:
+                await conn.execute(
+                    "UPDATE suppressions SET mox_state = ? WHERE id = ?",
+                    (MoxState.ERROR, row.suppression_id),
+                )
+                await conn.execute(
+                    "INSERT INTO audit (at, account, suppression_id, action, actor, detail)"
+                    " VALUES (?, ?, ?, 'sync_failed', 'sync', ?)",
+                    (now, row.account, row.suppression_id, f"mox refused {row.op}: {error}"),
+                )
+
+    async def backlog(self) -> int:
+        """Rows not yet pushed."""
+        row = await self.db.fetchone("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")
+        return int(row[0]) if row else 0
+
+    async def backlog_by_account(self) -> dict[str, int]:
+        """Rows not yet pushed, per account."""
+        rows = await self.db.fetchall(
+            "SELECT account, COUNT(*) FROM outbox WHERE state = 'pending' GROUP BY account"
+        )
+        return {r[0]: int(r[1]) for r in rows}
+
+    async def pending_remove(self, account: str) -> set[str]:
+        """Addresses with a remove still on its way to mox."""
+        rows = await self.db.fetchall(
+            "SELECT address FROM outbox WHERE account = ? AND state = 'pending' AND op = 'remove'",
+            (account,),
+        )
+        return {r[0] for r in rows}

@@ -1,0 +1,417 @@
+"""Suppression entries, their history (the audit table), and the writes that touch both.
+
+Addresses arrive here already parsed: callers pass the original address and
+its base address (moxhooks.address). Every change to an account-wide entry
+queues an outbox row in the same transaction.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from ..kinds import MoxState
+from .db import Database, Row, iso
+from .outbox import enqueue
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """One entry of an account's suppression list."""
+
+    id: int
+    account: str
+    base_address: str
+    original_address: str
+    scope: str
+    kind: str
+    source: str
+    reason: str
+    created: str
+    created_by: str
+    expires: str | None
+    event_id: int | None
+    ended: str | None
+    ended_by: str | None
+    end_reason: str | None
+    mox_state: str
+
+    @classmethod
+    def from_row(cls, r: Row) -> Suppression:
+        return cls(**{k: r[k] for k in r.keys()})
+
+    def to_json(self) -> dict[str, Any]:
+        """The public form, for the CLI and the API."""
+        return {
+            "id": self.id,
+            "account": self.account,
+            "base_address": self.base_address,
+            "original_address": self.original_address,
+            "scope": self.scope,
+            "kind": self.kind,
+            "source": self.source,
+            "reason": self.reason,
+            "created": self.created,
+            "created_by": self.created_by,
+            "expires": self.expires,
+            "event_id": self.event_id,
+            "active": self.ended is None,
+            "ended": self.ended,
+            "ended_by": self.ended_by,
+            "end_reason": self.end_reason,
+            "mox_state": self.mox_state,
+        }
+
+
+@dataclass(frozen=True)
+class NewEntry:
+    """What is needed to add an entry."""
+
+    account: str
+    original_address: str
+    base_address: str
+    kind: str
+    source: str
+    reason: str
+    created_by: str
+    scope: str = ""
+    expires: datetime | None = None
+    event_id: int | None = None
+
+
+@dataclass(frozen=True)
+class EventOutcome:
+    """The result of processing one event, written in one transaction."""
+
+    event_id: int
+    account: str
+    recipient: str | None
+    recipient_base: str | None
+    kind: str | None
+    decision: str
+    detail: str
+    counts_soft: bool
+    # An entry to add (policy said suppress), or None.
+    suppress: NewEntry | None = None
+    # An address to remove from mox (mox's false entry), or None.
+    unsuppress_mox: str | None = None
+
+
+class SuppressionStore:
+    """The suppressions and audit tables."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def active(self, account: str, base: str, scope: str = "") -> Suppression | None:
+        """The active entry for (account, base address, scope), or None."""
+        row = await self.db.fetchone(
+            "SELECT * FROM suppressions WHERE account = ? AND base_address = ? AND scope = ?"
+            " AND ended IS NULL",
+            (account, base, scope),
+        )
+        return Suppression.from_row(row) if row else None
+
+    async def matching(self, account: str, base: str) -> builtins.list[Suppression]:
+        """Active, unexpired entries (any scope) that block base."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM suppressions WHERE account = ? AND base_address = ?"
+            " AND ended IS NULL AND (expires IS NULL OR expires > ?) ORDER BY scope",
+            (account, base, self.db.now()),
+        )
+        return [Suppression.from_row(r) for r in rows]
+
+    async def get(self, account: str, entry_id: int) -> Suppression | None:
+        """One entry of the account, active or ended."""
+        row = await self.db.fetchone(
+            "SELECT * FROM suppressions WHERE account = ? AND id = ?", (account, entry_id)
+        )
+        return Suppression.from_row(row) if row else None
+
+    async def soft_suppressions(self, account: str, base: str) -> int:
+        """How many expiring entries this address had, for doubling the next expiry."""
+        row = await self.db.fetchone(
+            "SELECT COUNT(*) FROM suppressions WHERE account = ? AND base_address = ?"
+            " AND scope = '' AND expires IS NOT NULL",
+            (account, base),
+        )
+        return int(row[0]) if row else 0
+
+    async def history(self, entry_id: int) -> builtins.list[dict[str, Any]]:
+        """The audit trail of one entry, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT at, action, actor, detail FROM audit WHERE suppression_id = ? ORDER BY id",
+            (entry_id,),
+        )
+        return [dict(r) for r in rows]
+
+    async def list(
+        self,
+        account: str,
+        *,
+        limit: int = 50,
+        offset: int = 0,
+        search: str = "",
+        kind: str = "",
+        source: str = "",
+        scope: str | None = None,
+        active: bool | None = True,
+    ) -> builtins.list[Suppression]:
+        """Entries of an account, newest first, filtered; search is a substring."""
+        where = ["account = ?"]
+        params: builtins.list[Any] = [account]
+        if active is True:
+            where.append("ended IS NULL")
+        elif active is False:
+            where.append("ended IS NOT NULL")
+        if search:
+            where.append("(original_address LIKE ? ESCAPE '\\' OR base_address LIKE ? ESCAPE '\\')")
+            pat = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            params += [pat, pat]
+        for col, val in (("kind", kind), ("source", source)):
+            if val:
+                where.append(f"{col} = ?")
+                params.append(val)
+        if scope is not None:
+            where.append("scope = ?")
+            params.append(scope)
+        params += [limit, offset]
+        rows = await self.db.fetchall(
+            f"SELECT * FROM suppressions WHERE {' AND '.join(where)}"
+            " ORDER BY id DESC LIMIT ? OFFSET ?",
+            params,
+        )
+        return [Suppression.from_row(r) for r in rows]
+
+    async def count(self, account: str | None = None) -> builtins.list[tuple[str, str, int]]:
+        """(account, kind, count) of active entries, for metrics and overviews."""
+        sql = "SELECT account, kind, COUNT(*) FROM suppressions WHERE ended IS NULL"
+        params: tuple[Any, ...] = ()
+        if account is not None:
+            sql += " AND account = ?"
+            params = (account,)
+        rows = await self.db.fetchall(sql + " GROUP BY account, kind", params)
+        return [(r[0], r[1], int(r[2])) for r in rows]
+
+    async def add(self, entry: NewEntry) -> Suppression | None:
+        """Add an entry; None if an active one for that base address and scope exists."""
+        async with self.db.transaction() as conn:
+            new_id = await _add(conn, entry, self.db.now())
+        if new_id is None:
+            return None
+        return await self.get(entry.account, new_id)
+
+    async def add_many(self, entries: Iterable[NewEntry]) -> tuple[int, int]:
+        """Add entries in one transaction; returns (added, already present)."""
+        added = skipped = 0
+        now = self.db.now()
+        async with self.db.transaction() as conn:
+            for e in entries:
+                if await _add(conn, e, now) is None:
+                    skipped += 1
+                else:
+                    added += 1
+        return added, skipped
+
+    async def end(
+        self, account: str, entry_id: int, actor: str, reason: str, *, sync_mox: bool = True
+    ) -> Suppression | None:
+        """End an active entry, keeping its history; None if there is no such active entry.
+
+        sync_mox=False when mox no longer has it (removed there by a person).
+        """
+        async with self.db.transaction() as conn:
+            ok = await _end(conn, account, entry_id, actor, reason, self.db.now(), sync_mox)
+        return await self.get(account, entry_id) if ok else None
+
+    async def audit(
+        self, account: str, action: str, actor: str, detail: str, entry_id: int | None = None
+    ) -> None:
+        """Record an action that is not a change of an entry (or is, by id)."""
+        async with self.db.transaction() as conn:
+            await _audit(conn, self.db.now(), account, entry_id, action, actor, detail)
+
+    async def audit_log(
+        self, account: str | None = None, limit: int = 100, before_id: int | None = None
+    ) -> builtins.list[dict[str, Any]]:
+        """The audit log, newest first."""
+        where: builtins.list[str] = ["1 = 1"]
+        params: builtins.list[Any] = []
+        if account is not None:
+            where.append("account = ?")
+            params.append(account)
+        if before_id is not None:
+            where.append("id < ?")
+            params.append(before_id)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM audit WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
+            [*params, limit],
+        )
+        return [dict(r) for r in rows]
+
+    async def apply_event(self, out: EventOutcome) -> Suppression | None:
+        """Record an event's outcome and its consequences, all in one transaction."""
+        now = self.db.now()
+        new_id: int | None = None
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE events SET status = 'done', recipient = ?, recipient_base = ?, kind = ?,"
+                " decision = ?, detail = ?, counts_soft = ?, processed = ?, tries = tries + 1"
+                " WHERE id = ?",
+                (
+                    out.recipient,
+                    out.recipient_base,
+                    out.kind,
+                    out.decision,
+                    out.detail,
+                    int(out.counts_soft),
+                    now,
+                    out.event_id,
+                ),
+            )
+            if out.suppress is not None:
+                new_id = await _add(conn, out.suppress, now)
+            if out.unsuppress_mox is not None:
+                await enqueue(
+                    conn, out.account, "remove", out.unsuppress_mox, out.detail, None, now
+                )
+                await _audit(
+                    conn,
+                    now,
+                    out.account,
+                    None,
+                    "mox_false_removed",
+                    "policy",
+                    f"{out.unsuppress_mox}: {out.detail}",
+                )
+        if new_id is None or out.suppress is None:
+            return None
+        return await self.get(out.suppress.account, new_id)
+
+    async def expire_due(self) -> int:
+        """End every entry whose expiry has passed; returns how many."""
+        now = self.db.now()
+        rows = await self.db.fetchall(
+            "SELECT id, account FROM suppressions WHERE ended IS NULL AND expires <= ?", (now,)
+        )
+        if not rows:
+            return 0
+        async with self.db.transaction() as conn:
+            for r in rows:
+                await _end(conn, r["account"], r["id"], "expiry", "expired", now, True)
+        return len(rows)
+
+    async def synced_active(self, account: str) -> builtins.list[Suppression]:
+        """Active account-wide entries of an account, for reconciling with mox."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM suppressions WHERE account = ? AND scope = '' AND ended IS NULL",
+            (account,),
+        )
+        return [Suppression.from_row(r) for r in rows]
+
+    async def adopt(self, entries: Iterable[NewEntry]) -> int:
+        """Take entries found only in mox: they are synced already, no outbox row."""
+        now = self.db.now()
+        n = 0
+        async with self.db.transaction() as conn:
+            for e in entries:
+                if await _add(conn, e, now, mox_state=MoxState.SYNCED) is not None:
+                    n += 1
+        return n
+
+
+async def _audit(
+    conn: aiosqlite.Connection,
+    now: str,
+    account: str,
+    entry_id: int | None,
+    action: str,
+    actor: str,
+    detail: str,
+) -> None:
+    await conn.execute(
+        "INSERT INTO audit (at, account, suppression_id, action, actor, detail)"
+        " VALUES (?, ?, ?, ?, ?, ?)",
+        (now, account, entry_id, action, actor, detail),
+    )
+
+
+async def _add(
+    conn: aiosqlite.Connection, e: NewEntry, now: str, mox_state: MoxState | None = None
+) -> int | None:
+    account_wide = e.scope == ""
+    if mox_state is None:
+        mox_state = MoxState.PENDING_ADD if account_wide else MoxState.NOT_APPLICABLE
+    cur = await conn.execute(
+        "INSERT OR IGNORE INTO suppressions (account, base_address, original_address, scope,"
+        " kind, source, reason, created, created_by, expires, event_id, mox_state)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            e.account,
+            e.base_address,
+            e.original_address,
+            e.scope,
+            e.kind,
+            e.source,
+            e.reason,
+            now,
+            e.created_by,
+            iso(e.expires) if e.expires else None,
+            e.event_id,
+            mox_state,
+        ),
+    )
+    if cur.rowcount != 1:
+        await cur.close()
+        return None
+    new_id = cur.lastrowid
+    await cur.close()
+    assert new_id is not None
+    detail = f"{e.kind} from {e.source}: {e.reason}" if e.reason else f"{e.kind} from {e.source}"
+    if e.expires:
+        detail += f"; expires {iso(e.expires)}"
+    await _audit(conn, now, e.account, new_id, "added", e.created_by, detail)
+    if mox_state == MoxState.PENDING_ADD:
+        await enqueue(conn, e.account, "add", e.original_address, e.reason, new_id, now)
+    return new_id
+
+
+async def _end(
+    conn: aiosqlite.Connection,
+    account: str,
+    entry_id: int,
+    actor: str,
+    reason: str,
+    now: str,
+    sync_mox: bool,
+) -> bool:
+    cur = await conn.execute(
+        "SELECT scope, original_address, mox_state FROM suppressions"
+        " WHERE account = ? AND id = ? AND ended IS NULL",
+        (account, entry_id),
+    )
+    row = await cur.fetchone()
+    await cur.close()
+    if row is None:
+        return False
+    state = row["mox_state"]
+    if row["scope"] == "" and sync_mox and state in (MoxState.SYNCED, MoxState.PENDING_ADD):
+        new_state = MoxState.PENDING_REMOVE
+        await enqueue(conn, account, "remove", row["original_address"], reason, entry_id, now)
+    elif state == MoxState.NOT_APPLICABLE:
+        new_state = state
+    else:
+        new_state = MoxState.REMOVED
+    await conn.execute(
+        "UPDATE suppressions SET ended = ?, ended_by = ?, end_reason = ?, mox_state = ?"
+        " WHERE id = ?",
+        (now, actor, reason, new_state, entry_id),
+    )
+    await _audit(conn, now, account, entry_id, "ended", actor, reason)
+    return True

@@ -1,0 +1,233 @@
+"""Keeping mox's suppression list in step: push the outbox, reconcile, expire.
+
+The outbox is pushed in order per account, with exponential backoff while mox
+is away. "not unique" on add and "absent" on remove mean mox already agrees.
+Reconcile reads mox's list: entries only in mox are adopted (source mox);
+entries we had synced that mox no longer has were removed there by a person,
+so they end here too instead of being added again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from .address import AddressError, base_address, parse_address
+from .classify import classify_failure
+from .config import AccountConfig, Config
+from .kinds import Kind, MoxState, Source
+from .metrics import Metrics
+from .moxclient import MoxApiError, MoxAuthError, MoxClient, MoxError, MoxUnavailable
+from .store import NewEntry, OutboxRow, Store, parse_iso
+
+log = logging.getLogger(__name__)
+
+# mox's answers that mean the change is already in place.
+ALREADY_PRESENT = "not unique"
+ALREADY_ABSENT = "absent"
+
+
+@dataclass
+class ReconcileReport:
+    """What one reconcile pass of one account found and did."""
+
+    account: str
+    in_mox: int = 0
+    adopted: int = 0
+    ended: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+class SyncWorker:
+    """Pushes outbox rows into mox and reconciles; run() loops until cancelled."""
+
+    def __init__(self, config: Config, store: Store, mox: MoxClient, metrics: Metrics) -> None:
+        self.config = config
+        self.store = store
+        self.mox = mox
+        self.metrics = metrics
+        self._wake = asyncio.Event()
+        self._reconcile_now = asyncio.Event()
+        # Reachability as last seen: (ok, error text, monotonic time).
+        self.mox_ok: bool | None = None
+        self.mox_error = ""
+
+    def wake(self) -> None:
+        """New outbox rows were written."""
+        self._wake.set()
+
+    def reconcile_soon(self) -> None:
+        """Ask for a reconcile pass now."""
+        self._reconcile_now.set()
+        self._wake.set()
+
+    async def run(self) -> None:
+        """Push, expire and reconcile, forever."""
+        interval = self.config.sync.reconcile_interval
+        next_reconcile = 0.0  # at start
+        while True:
+            try:
+                if time.monotonic() >= next_reconcile or self._reconcile_now.is_set():
+                    self._reconcile_now.clear()
+                    await self.reconcile_all()
+                    next_reconcile = time.monotonic() + interval
+                await self.store.suppressions.expire_due()
+                await self.push_due()
+            except Exception:
+                log.exception("sync pass failed")
+            await self._sleep()
+
+    async def _sleep(self) -> None:
+        due = await self.store.outbox.next_due_time()
+        timeout = 5.0
+        if due is not None:
+            wait = (parse_iso(due) - self.store.db.clock()).total_seconds()
+            timeout = max(0.0, min(timeout, wait))
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
+        except TimeoutError:
+            pass
+        self._wake.clear()
+
+    async def push_due(self) -> int:
+        """Push every due outbox row; returns how many reached mox."""
+        pushed = 0
+        while True:
+            rows = await self.store.outbox.due()
+            if not rows:
+                return pushed
+            stalled: set[str] = set()
+            progress = False
+            for row in rows:
+                if row.account in stalled:
+                    continue
+                ok = await self._push(row)
+                if ok is None:
+                    stalled.add(row.account)  # keep this account's order: stop here
+                else:
+                    progress = True
+                    pushed += ok
+            if not progress:
+                return pushed
+
+    async def _push(self, row: OutboxRow) -> int | None:
+        """1 pushed, 0 refused for good, None: try again later."""
+        acct = self.config.account(row.account)
+        if acct is None:
+            await self.store.outbox.failed(row, f"account {row.account!r} is not configured")
+            return 0
+        api = self.mox.webapi(acct.login, acct.password)
+        try:
+            if row.op == "add":
+                await api.suppression_add(row.address, manual=False, reason=row.reason[:200])
+            else:
+                await api.suppression_remove(row.address)
+        except MoxApiError as e:
+            if (row.op == "add" and ALREADY_PRESENT in e.message) or (
+                row.op == "remove" and e.message == ALREADY_ABSENT
+            ):
+                await self.store.outbox.done(row, f"mox: {e.message}")
+                self._seen_ok()
+                return 1
+            if isinstance(e, MoxAuthError):
+                return await self._retry(row, f"mox refused our login for {acct.login}: {e}")
+            self.metrics.sync_failures.labels(row.account, "refused").inc()
+            log.error("mox refused %s %s account=%s: %s", row.op, row.address, row.account, e)
+            await self.store.outbox.failed(row, f"{e.code}: {e.message}")
+            return 0
+        except MoxUnavailable as e:
+            return await self._retry(row, str(e))
+        await self.store.outbox.done(row)
+        self._seen_ok()
+        self.metrics.sync_pushed.labels(row.account, row.op).inc()
+        log.info("pushed to mox op=%s account=%s address=%s", row.op, row.account, row.address)
+        return 1
+
+    async def _retry(self, row: OutboxRow, error: str) -> int | None:
+        self.mox_ok, self.mox_error = False, error
+        self.metrics.sync_failures.labels(row.account, "unavailable").inc()
+        s = self.config.sync
+        wait = min(s.retry_min * 2 ** min(row.attempts, 30), s.retry_max)
+        log.warning(
+            "mox unavailable, retrying in %.0fs op=%s account=%s: %s", wait, row.op, row.account, error
+        )
+        await self.store.outbox.retry(row, self.store.db.clock() + timedelta(seconds=wait), error)
+        return None
+
+    def _seen_ok(self) -> None:
+        self.mox_ok, self.mox_error = True, ""
+
+    async def reconcile_all(self) -> list[ReconcileReport]:
+        """Reconcile every configured account."""
+        return [await self.reconcile(a) for a in self.config.accounts]
+
+    async def reconcile(self, acct: AccountConfig) -> ReconcileReport:
+        """Compare one account's list with mox's, adopt and end entries accordingly."""
+        report = ReconcileReport(acct.name)
+        try:
+            in_mox = await self.mox.webapi(acct.login, acct.password).suppression_list()
+        except MoxError as e:
+            self.mox_ok, self.mox_error = False, str(e)
+            self.metrics.sync_failures.labels(acct.name, "reconcile").inc()
+            report.errors.append(str(e))
+            log.warning("reconcile account=%s: mox unavailable: %s", acct.name, e)
+            return report
+        self._seen_ok()
+        report.in_mox = len(in_mox)
+        mox_by_base: dict[str, dict[str, object]] = {}
+        for s in in_mox:
+            mox_by_base[str(s.get("BaseAddress", ""))] = s
+        ours = {e.base_address: e for e in await self.store.suppressions.synced_active(acct.name)}
+        removing = set()
+        for addr in await self.store.outbox.pending_remove(acct.name):
+            try:
+                removing.add(base_address(addr))
+            except AddressError:
+                continue
+        adopt: list[NewEntry] = []
+        for base, s in mox_by_base.items():
+            if base in ours or base in removing:
+                continue
+            original = str(s.get("OriginalAddress") or base)
+            try:
+                original = str(parse_address(original))
+            except AddressError:
+                report.errors.append(f"mox lists an address we cannot parse: {original!r}")
+                continue
+            reason = str(s.get("Reason") or "")
+            kind = Kind.MANUAL if s.get("Manual") else classify_failure(0, "", reason)
+            adopt.append(
+                NewEntry(
+                    account=acct.name,
+                    original_address=original,
+                    base_address=base,
+                    kind=str(kind),
+                    source=Source.MOX,
+                    reason=reason or "found in mox's suppression list",
+                    created_by="reconcile",
+                )
+            )
+        report.adopted = await self.store.suppressions.adopt(adopt)
+        for base, entry in ours.items():
+            if base not in mox_by_base and entry.mox_state == MoxState.SYNCED:
+                ended = await self.store.suppressions.end(
+                    acct.name,
+                    entry.id,
+                    "reconcile",
+                    "removed from mox's suppression list by a person",
+                    sync_mox=False,
+                )
+                if ended is not None:
+                    report.ended += 1
+        log.info(
+            "reconciled account=%s in_mox=%d adopted=%d ended=%d",
+            acct.name,
+            report.in_mox,
+            report.adopted,
+            report.ended,
+        )
+        return report
+

@@ -1,0 +1,1 @@
+"""The HTTP side: webhook intake, health, metrics, and (later) the JSON API and pages."""

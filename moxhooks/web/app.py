@@ -1,0 +1,43 @@
+"""create_app(config) -> web.Application: the whole HTTP service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from ..config import Config
+from ..dnscheck import DomainChecker
+from ..moxclient import MoxClient
+from ..runtime import open_runtime
+from ..store import Clock, utcnow
+from . import health, intake
+from .errors import error_middleware
+from .keys import CONFIG_KEY, RUNTIME_KEY
+
+
+def create_app(
+    config: Config,
+    *,
+    mox: MoxClient | None = None,
+    dns: DomainChecker | None = None,
+    clock: Clock = utcnow,
+    workers: bool = True,
+) -> web.Application:
+    """The moxhooks web application; everything it needs is passed in."""
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=config.server.max_body
+    )
+    app[CONFIG_KEY] = config
+    app[health.PROBE_KEY] = health.MoxProbe()
+
+    async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
+        async with open_runtime(config, mox=mox, dns=dns, clock=clock, workers=workers) as rt:
+            app[RUNTIME_KEY] = rt
+            yield
+
+    app.cleanup_ctx.append(runtime_ctx)
+    app.router.add_post("/hooks/outgoing/{account}", intake.outgoing)
+    app.router.add_get("/healthz", health.healthz)
+    app.router.add_get("/metrics", health.metrics)
+    return app

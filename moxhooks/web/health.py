@@ -1,0 +1,88 @@
+"""GET /healthz and GET /metrics."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from ..runtime import Runtime
+from .keys import RUNTIME_KEY
+
+# A reachability probe is reused for this many seconds, so /healthz stays cheap.
+PROBE_TTL = 10.0
+
+
+class MoxProbe:
+    """Is mox answering HTTP at all? Any HTTP response counts as reachable."""
+
+    def __init__(self) -> None:
+        self._at = 0.0
+        self._result: tuple[bool, str] = (False, "not checked yet")
+        self._lock = asyncio.Lock()
+
+    async def check(self, rt: Runtime) -> tuple[bool, str]:
+        async with self._lock:
+            if time.monotonic() - self._at < PROBE_TTL:
+                return self._result
+            url = rt.config.mox.url.rstrip("/") + "/webapi/v0/"
+            timeout = aiohttp.ClientTimeout(total=min(rt.config.mox.timeout, 3.0))
+            try:
+                async with aiohttp.ClientSession(timeout=timeout) as s, s.get(url) as resp:
+                    await resp.read()
+                self._result = (True, "")
+            except (aiohttp.ClientError, TimeoutError, OSError) as e:
+                self._result = (False, f"{type(e).__name__}: {e}".rstrip(": "))
+            self._at = time.monotonic()
+            return self._result
+
+
+PROBE_KEY = web.AppKey("mox_probe", MoxProbe)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    """The database, mox's reachability, the outbox backlog and unprocessed events."""
+    rt = request.app[RUNTIME_KEY]
+    checks: dict[str, Any] = {}
+    healthy = True
+    try:
+        await rt.store.db.fetchone("SELECT 1")
+        checks["database"] = {"ok": True, "schema_version": await rt.store.db.schema_version()}
+    except Exception as e:  # any failure of the database is what this reports
+        checks["database"] = {"ok": False, "error": str(e)}
+        healthy = False
+    mox_ok, mox_error = await request.app[PROBE_KEY].check(rt)
+    if rt.sync.mox_ok is False and mox_ok:
+        # mox answers HTTP but refused or failed our last sync call.
+        mox_error = rt.sync.mox_error
+    checks["mox"] = {"ok": mox_ok, "url": rt.config.mox.url, "error": mox_error}
+    healthy = healthy and mox_ok
+    if checks["database"]["ok"]:
+        backlog = await rt.store.outbox.backlog_by_account()
+        counts = await rt.store.events.counts()
+        checks["outbox"] = {"backlog": sum(backlog.values()), "by_account": backlog}
+        checks["events"] = {
+            "pending": counts.get("pending", 0),
+            "unresolved": counts.get("unresolved", 0),
+            "abandoned": counts.get("abandoned", 0),
+        }
+    return web.json_response(
+        {"status": "ok" if healthy else "unhealthy", "checks": checks},
+        status=200 if healthy else 503,
+    )
+
+
+async def metrics(request: web.Request) -> web.Response:
+    """Prometheus text format; gauges are read from the database at scrape time."""
+    rt = request.app[RUNTIME_KEY]
+    m = rt.metrics
+    m.suppressions.clear()
+    for account, kind, n in await rt.store.suppressions.count():
+        m.suppressions.labels(account, kind).set(n)
+    m.outbox_backlog.set(await rt.store.outbox.backlog())
+    m.events_unresolved.set(await rt.store.events.pending_count())
+    return web.Response(body=m.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,80 @@
+"""POST /hooks/outgoing/{account}: mox's outgoing-delivery webhooks.
+
+The event is committed to SQLite before the 200 goes out; processing happens
+afterwards, from the database. A retry with the same X-Mox-Webhook-ID changes
+nothing.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from aiohttp import web
+
+from ..errors import ApiError
+from ..payload import PayloadError, parse_outgoing
+from .keys import RUNTIME_KEY
+
+MAX_INT64 = 2**63 - 1
+
+
+def _header_int(request: web.Request, name: str, required: bool) -> int | None:
+    values = request.headers.getall(name, [])
+    if not values:
+        if required:
+            raise ApiError(400, "badHeader", f"missing header {name}")
+        return None
+    if len(values) > 1:
+        raise ApiError(400, "badHeader", f"header {name} given more than once")
+    v = values[0].strip()
+    if not v.isascii() or not v.isdigit() or int(v) > MAX_INT64:
+        raise ApiError(400, "badHeader", f"header {name} must be a non-negative whole number")
+    return int(v)
+
+
+async def outgoing(request: web.Request) -> web.Response:
+    """Store one Outgoing event for the account named in the URL."""
+    rt = request.app[RUNTIME_KEY]
+    account = request.match_info["account"]
+    status = 200
+    try:
+        secret = rt.secrets.get(account)
+        if secret is None:
+            raise ApiError(404, "notFound", f"no account {account!r} is configured")
+        auths = request.headers.getall("Authorization", [])
+        expected = f"Bearer {secret}".encode()
+        if len(auths) != 1 or not hmac.compare_digest(auths[0].encode(), expected):
+            raise ApiError(401, "noAuth", "missing or wrong webhook secret")
+        webhook_id = _header_int(request, "X-Mox-Webhook-ID", True)
+        attempt = _header_int(request, "X-Mox-Webhook-Attempt", False) or 1
+        assert webhook_id is not None
+        max_body = rt.config.server.max_body
+        if request.content_length is not None and request.content_length > max_body:
+            raise ApiError(413, "tooLarge", f"body larger than {max_body} bytes")
+        body = await request.read()
+        try:
+            ev = parse_outgoing(body)
+        except PayloadError as e:
+            raise ApiError(400, "badPayload", str(e)) from None
+        await rt.store.events.add(
+            account,
+            webhook_id,
+            attempt,
+            ev.event,
+            ev.queue_msg_id,
+            ev.message_id,
+            body.decode("utf-8"),
+        )
+    except ApiError as e:
+        status = e.status
+        raise
+    except web.HTTPException as e:
+        status = e.status
+        raise
+    except Exception:
+        status = 503
+        raise
+    finally:
+        rt.metrics.webhooks.labels(account if account in rt.secrets else "", str(status)).inc()
+    rt.processor.wake()
+    return web.json_response({})
