@@ -49,9 +49,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
 
 # --- Reading mox's error text -------------------------------------------------------------
 
-# mox wraps the remote reply: "...status code: got 550, expected 2xx, permanent: 550 5.1.1 ...".
-# Only the part after "permanent: "/"transient: " is the remote server's own words.
-_REPLY_RE: Final = _rx(r"(?:permanent|transient): ([245]\d\d(?:[ -].*)?)$")
+# mox wraps the remote reply: "...status code: got 550, expected 2xx, permanent: 550 5.1.1 ...";
+# a Postfix-style DSN says "host mx.example.org[192.0.2.1] said: 550 5.1.1 ...". Only the part
+# after that is the remote server's own words.
+_REPLY_RE: Final = _rx(r"(?:permanent|transient|said): ([245]\d\d(?:[ -].*)?)$")
 # A reply code at the start of a text that is itself a reply ("550-5.1.1 ...", "smtp; 550 ...").
 _LEADING_CODE_RE: Final = _rx(r"^\s*(?:smtp;\s*)?([245]\d\d)(?:[ -]|$)")
 # mox's suppression reason: 'delivery failure from queue with smtp code 550, enhanced code "1.1"'.
@@ -60,6 +61,11 @@ _MOX_REASON_RE: Final = _rx(r'smtp code ([245]\d\d)(?:, enhanced code "([245]\.)
 _ENHANCED_IN_TEXT_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\.?\d)")
 _ENHANCED_FULL_RE: Final = re.compile(r"\s*([245])\.(\d{1,3})\.(\d{1,3})\s*")
 _ENHANCED_SHORT_RE: Final = re.compile(r"\s*(\d{1,3})\.(\d{1,3})\s*")  # mox's Secode: "1.1"
+# Continuation prefixes inside a multi-line reply joined into one line ("... not authorized to
+# 550-5.7.1 send email ..."): removed before matching words, so phrases read as written.
+_CONTINUATION_RE: Final = re.compile(
+    r"\s[245]\d\d[- ][245]\.\d{1,3}\.\d{1,3}(?=\s)|\s[245]\d\d-(?=\S)"
+)
 
 
 # --- Evidence tables ----------------------------------------------------------------------------
@@ -256,11 +262,12 @@ def classify_failure(code: int, enhanced_code: str, text: str) -> Kind:
         if _NETWORK_RE.search(reply):
             return Kind.TRANSIENT
 
-    kind = _match(_TEXT_RULES, reply)
+    words = _CONTINUATION_RE.sub("", reply)
+    kind = _match(_TEXT_RULES, words)
     if kind is not None:
         return kind
     if code // 100 == 5 or enhanced.startswith("5."):
-        kind = _match(_PERMANENT_TEXT_RULES, reply)
+        kind = _match(_PERMANENT_TEXT_RULES, words)
         if kind is not None:
             return kind
 

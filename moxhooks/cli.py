@@ -92,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("moxhooks: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`moxhooks suppressions export | head`): stop quietly.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
 
 
 def _config_path(given: str | None) -> str | None:
@@ -163,7 +167,8 @@ def build_parser() -> argparse.ArgumentParser:
         "serve",
         _serve,
         "run the webhook receiver, the event processor and the sync with mox",
-        "Runs until interrupted (Ctrl-C or SIGTERM); mox need not be running.",
+        "Runs until interrupted (Ctrl-C or SIGTERM); mox need not be running.\n"
+        "Exit 0 when interrupted, 1 if it cannot listen (e.g. the port is taken).",
         account=False,
     )
     command(
@@ -211,8 +216,8 @@ def build_parser() -> argparse.ArgumentParser:
     c = command(ssub, "list", _list, "list entries, newest first", 'Scope "(all)": account-wide.')
     c.add_argument("--json", action="store_true", help="print a JSON array")
     c.add_argument("--search", metavar="S", default="", help="address contains S")
-    c.add_argument("--kind", metavar="K", type=_kind, default="", help="only this kind")
-    c.add_argument("--source", metavar="S", type=_source, default="", help="only this source")
+    c.add_argument("--kind", metavar="K", type=_kind, help="only this kind")
+    c.add_argument("--source", metavar="S", type=_source, help="only this source")
     c.add_argument("--scope", metavar="S", help='only this scope ("" for account-wide)')
     c.add_argument("--all", action="store_true", help="also ended entries")
     c.add_argument("--limit", metavar="N", type=_positive, default=100, help="at most N (100)")
@@ -227,7 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     c.add_argument("address", metavar="ADDRESS")
     c.add_argument("--scope", metavar="T", default="", help="topic (default: account-wide)")
-    c.add_argument("--kind", metavar="K", type=_kind, default=Kind.MANUAL, help="(manual)")
+    c.add_argument(
+        "--kind", metavar="K", type=_kind, default=Kind.MANUAL, help="failure kind (manual)"
+    )
     c.add_argument("--reason", metavar="R", default="", help="free text")
     c.add_argument(
         "--expires",
@@ -440,6 +447,9 @@ def _serve(config: Config, args: argparse.Namespace) -> int:
         web.run_app(create_app(config), host=host, port=port, print=None)
     except KeyboardInterrupt:
         pass
+    except OSError as e:  # Most often: the port is taken.
+        print(f"moxhooks: cannot listen on {host}:{port}: {e}", file=sys.stderr)
+        return 1
     print("moxhooks stopped")
     return 0
 
@@ -550,8 +560,8 @@ async def _list_async(config: Config, args: argparse.Namespace) -> int:
             args.account,
             limit=args.limit,
             search=args.search,
-            kind=args.kind,
-            source=args.source,
+            kind=args.kind or "",
+            source=args.source or "",
             scope=args.scope,
             active=None if args.all else True,
         )

@@ -20,6 +20,7 @@ Callers decide on retries: MoxUnavailable is worth retrying later, MoxApiError i
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -103,7 +104,6 @@ RETIRED_SORT: dict[str, Any] = {"Field": "LastActivity", "LastID": 0, "Last": No
 @dataclass
 class _Answer:
     status: int
-    content_type: str
     body: bytes
     cookies: BaseCookie[str]
 
@@ -178,7 +178,7 @@ class MoxClient:
         try:
             async with session.post(url, timeout=self._client_timeout, **kwargs) as resp:
                 body = await resp.read()
-                return _Answer(resp.status, resp.content_type, body, resp.cookies)
+                return _Answer(resp.status, body, resp.cookies)
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
             raise MoxUnavailable(f"{what}: {_describe(e, self.timeout)}") from None
 
@@ -189,13 +189,15 @@ class WebAPI:
     def __init__(self, client: MoxClient, login: str, password: str) -> None:
         self._client = client
         self.login = login
-        self._auth = aiohttp.BasicAuth(login, password, encoding="utf-8")
+        # Basic auth built by hand: aiohttp.BasicAuth is deprecated in newer aiohttp.
+        credentials = base64.b64encode(f"{login}:{password}".encode()).decode("ascii")
+        self._headers = {"Authorization": "Basic " + credentials}
 
     async def _request(self, method: str, request: Mapping[str, Any]) -> _Answer:
         what = f"mox webapi {method}"
         url = f"{self._client.url}/webapi/v0/{method}"
         form = {"request": json.dumps(request)}
-        ans = await self._client._post(url, what, data=form, auth=self._auth)
+        ans = await self._client._post(url, what, data=form, headers=self._headers)
         if ans.status == 200:
             return ans
         if ans.status == 400:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from .address import AddressError, base_address, parse_address
@@ -26,6 +27,21 @@ from .store import EventOutcome, NewEntry, Store, StoredEvent
 log = logging.getLogger(__name__)
 
 BATCH = 200
+
+
+@dataclass(frozen=True)
+class Processed:
+    """What processing one event found, for observers (automatic holds, stats)."""
+
+    event: StoredEvent
+    outgoing: Outgoing
+    recipient: str | None
+    kind: Kind | None
+    decision: Decision
+
+
+# Called after each event's outcome is committed; must not raise.
+Observer = Callable[[Processed], Awaitable[None]]
 
 
 class Processor:
@@ -46,6 +62,7 @@ class Processor:
         self.dns = dns
         self.metrics = metrics
         self.on_change = on_change
+        self.observers: list[Observer] = []
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -62,8 +79,13 @@ class Processor:
                 n = 0
             if n >= BATCH:
                 continue
+            timeout = 5.0
+            next_try = await self.store.events.next_retry()
+            if next_try is not None:
+                wait = (next_try - self.store.db.clock()).total_seconds()
+                timeout = max(0.0, min(timeout, wait))
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=5.0)
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             except TimeoutError:
                 pass
             self._wake.clear()
@@ -123,7 +145,8 @@ class Processor:
             ),
             soft_suppressions=await self.store.suppressions.soft_suppressions(ev.account, base),
             active_entry=active is not None,
-            active_entry_kind=Kind(active.kind) if active else None,
+            # An entry adopted from mox is mox's own verdict, not evidence of ours.
+            active_entry_kind=Kind(active.kind) if active and active.source != Source.MOX else None,
         )
         facts = EventFacts(out.event, kind, out.suppressing, confirmed)
         decision = decide(facts, history, settings)
@@ -186,6 +209,11 @@ class Processor:
             unsuppress_mox=recipient if decision.action == Action.UNSUPPRESS_MOX else None,
         )
         await self.store.suppressions.apply_event(outcome)
+        for observe in self.observers:
+            try:
+                await observe(Processed(ev, out, recipient, decision.kind, decision))
+            except Exception:
+                log.exception("observer failed on event %d", ev.id)
         self.metrics.events.labels(ev.account, out.event, kind or "", str(decision.action)).inc()
         log.info(
             "event account=%s webhook_id=%d queue_msg_id=%d event=%s recipient=%s kind=%s"

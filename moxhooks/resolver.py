@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from .address import AddressError, parse_address
-from .moxclient import AdminAPI, MoxError
+from .moxclient import AdminAPI, MoxError, recipient_address
 from .payload import Outgoing
 from .store import EventStore, StoredEvent
 
@@ -79,7 +79,7 @@ class RecipientResolver:
                 if not todo:
                     break
                 for m in await lister(todo):
-                    rcpt = str(m.get("RecipientAddress") or "")
+                    rcpt = recipient_address(m)
                     if rcpt:
                         known[int(m["ID"])] = (str(m.get("SenderAccount") or ""), rcpt)
             self.last_error = ""

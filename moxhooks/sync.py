@@ -51,6 +51,8 @@ class SyncWorker:
         self.metrics = metrics
         self._wake = asyncio.Event()
         self._reconcile_now = asyncio.Event()
+        # Set once the first reconcile pass after start has finished.
+        self.first_reconcile = asyncio.Event()
         # Reachability as last seen: (ok, error text, monotonic time).
         self.mox_ok: bool | None = None
         self.mox_error = ""
@@ -73,6 +75,7 @@ class SyncWorker:
                 if time.monotonic() >= next_reconcile or self._reconcile_now.is_set():
                     self._reconcile_now.clear()
                     await self.reconcile_all()
+                    self.first_reconcile.set()
                     next_reconcile = time.monotonic() + interval
                 await self.store.suppressions.expire_due()
                 await self.push_due()

@@ -12,11 +12,17 @@ webauth/webauth.go, sherpa's handler.go, queue/suppression.go, webadmin/api.ts).
         mox.add_retired(5, "mox", "user550@example.org", 550, "5.0.0", "...", {"topic": "x"})
         mox.suppressions("mox")
 
+calls holds every request that reached an API: ("webapi", Method, the decoded request,
+or None when it was missing or the credentials were refused) and ("admin"/"account",
+Function, the params list). Stalled and "500" requests are not recorded.
+
 Served: webapi Send, SuppressionList/Add/Remove/Present, MessageRawGet; admin API
 LoginPrep, Login, Logout, Accounts, Account, QueueHoldRuleList/Add/Remove,
 QueueList, QueueHoldSet, RetiredList; account API LoginPrep, Login, Logout,
 OutgoingWebhookSave, IncomingWebhookSave. Other functions answer like mox answers a
 function it does not have (webapi: 404 text; sherpa: 404 sherpa:badFunction).
+Not modelled: mox's rate limiting of failed logins (429), webhook delivery (see
+tests/moxsender.py), localserve's special recipient localparts.
 """
 
 from __future__ import annotations
@@ -425,9 +431,10 @@ class FakeMox:
         port: int = 0,
         bad_auth_delay: float = 0.0,
     ) -> None:
-        self.accounts: dict[str, dict[str, Any]] = copy.deepcopy(
-            dict(accounts) if accounts is not None else DEFAULT_ACCOUNTS
-        )
+        self.accounts: dict[str, dict[str, Any]] = {
+            name: copy.deepcopy(dict(acc))
+            for name, acc in (accounts if accounts is not None else DEFAULT_ACCOUNTS).items()
+        }
         self.admin_password = admin_password
         self.host = host
         self.port = port
@@ -1048,7 +1055,7 @@ class FakeMox:
                 f"got {len(params)}, want {len(types)}",
             )
         try:
-            return [go_decode(p, t) for p, t in zip(params, types)]
+            return [go_decode(p, t) for p, t in zip(params, types, strict=True)]
         except GoJSONError as e:
             raise fail("sherpa:badParams", "parsing parameters", e) from None
 

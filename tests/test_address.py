@@ -209,7 +209,7 @@ def test_base_address_case_insensitive_in_localpart(s: str, data: st.DataObject)
     lp, domain = s.rsplit("@", 1)
     flips = data.draw(st.lists(st.booleans(), min_size=len(lp), max_size=len(lp)))
     variant = "".join(
-        _simple(c, c.upper()) if up else _simple(c, c.lower()) for c, up in zip(lp, flips)
+        _simple(c, c.upper()) if up else _simple(c, c.lower()) for c, up in zip(lp, flips, strict=False)
     )
     assert base_address(f"{variant}@{domain}") == base_address(s)
 

@@ -43,151 +43,153 @@ def local(code: int, enhanced: str) -> str:
 # (SMTP code, enhanced code field, Error text, expected kind), id = source.
 REPLIES = [
     # --- Gmail: full multi-line replies (as in a DSN) and first lines (as in mox's Error).
-    pytest.param(550, "5.1.1", "550-5.1.1 The email account that you tried to reach does not exist. Please try 550-5.1.1 double-checking the recipient's email address for typos or 550-5.1.1 unnecessary spaces. For more information, go to 550 5.1.1  https://support.google.com/mail/?p=NoSuchUser d9443c01a7336-2e5a1a6f2c9si123456ad.123 - gsmtp", MU, id="gmail-5.1.1-nosuchuser"),  # noqa: E501
-    pytest.param(550, "5.1.1", mox("550-5.1.1 The email account that you tried to reach does not exist. Please try", "gmail-smtp-in.l.google.com."), MU, id="gmail-5.1.1-first-line"),  # noqa: E501
-    pytest.param(550, "5.2.1", "550-5.2.1 The email account that you tried to reach is disabled. Learn more at 550 5.2.1  https://support.google.com/mail/?p=DisabledUser a1-20020a05600c000000b004123456789si1234567wmb.123 - gsmtp", MD, id="gmail-5.2.1-disabled"),  # noqa: E501
-    pytest.param(452, "4.2.2", "452-4.2.2 The recipient's inbox is out of storage space. Please direct the 452-4.2.2 recipient to 452 4.2.2  https://support.google.com/mail/?p=OverQuotaTemp 6a1803df08f44-6c1234567890si12345676d6.123 - gsmtp", MF, id="gmail-4.2.2-out-of-storage"),  # noqa: E501
-    pytest.param(552, "5.2.2", "552-5.2.2 The email account that you tried to reach is over quota. Please direct 552-5.2.2 the recipient to 552 5.2.2  https://support.google.com/mail/?p=OverQuotaPerm", MF, id="gmail-5.2.2-over-quota"),  # noqa: E501
-    pytest.param(421, "4.7.28", "421-4.7.28 [203.0.113.5      15] Our system has detected an unusual rate of 421-4.7.28 unsolicited mail originating from your IP address. To protect our 421-4.7.28 users from spam, mail sent from your IP address has been temporarily 421-4.7.28 rate limited. Please visit 421 4.7.28  https://support.google.com/mail/?p=UnsolicitedRateLimitError to review our Bulk Email Senders Guidelines.", RL, id="gmail-4.7.28-unusual-rate"),  # noqa: E501
-    pytest.param(421, "4.7.28", mox("421-4.7.28 [203.0.113.5      15] Our system has detected an unusual rate of"), RL, id="gmail-4.7.28-first-line"),  # noqa: E501
-    pytest.param(550, "5.7.26", "550-5.7.26 This mail has been blocked because the sender is unauthenticated. 550-5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM. 550-5.7.26 Authentication results: DKIM = did not pass SPF [example.com] with ip: [203.0.113.5] = did not pass", SB, id="gmail-5.7.26-unauthenticated"),  # noqa: E501
-    pytest.param(550, "5.7.26", "550-5.7.26 Unauthenticated email from example.com is not accepted due to 550-5.7.26 domain's DMARC policy. Please contact the administrator of 550-5.7.26 example.com domain if this was a legitimate mail.", SB, id="gmail-5.7.26-dmarc"),  # noqa: E501
-    pytest.param(550, "5.7.25", "550-5.7.25 [203.0.113.5] The IP address sending this message does not have a 550-5.7.25 PTR record setup, or the corresponding forward DNS entry does not 550-5.7.25 point to the sending IP.", SB, id="gmail-5.7.25-ptr"),  # noqa: E501
-    pytest.param(421, "4.7.26", "421-4.7.26 This mail has been rate limited because it is unauthenticated. Gmail 421-4.7.26 requires all senders to authenticate with either SPF or DKIM.", SB, id="gmail-4.7.26-unauthenticated-rate"),  # noqa: E501
-    pytest.param(552, "5.7.0", "552-5.7.0 This message was blocked because its content presents a potential 552-5.7.0 security issue. Please visit 552-5.7.0  https://support.google.com/mail/?p=BlockedMessage to review our 552 5.7.0 message content and attachment content guidelines.", CR, id="gmail-5.7.0-content-security"),  # noqa: E501
-    pytest.param(552, "5.7.0", "552-5.7.0 Our system detected an illegal attachment on your message. Please 552-5.7.0 visit http://mail.google.com/support/bin/answer.py?answer=6590 to 552 5.7.0 review our attachment guidelines.", CR, id="gmail-5.7.0-attachment"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550-5.7.1 [203.0.113.5      12] Our system has detected that this message is 550-5.7.1 likely unsolicited mail. To reduce the amount of spam sent to Gmail, 550-5.7.1 this message has been blocked.", CR, id="gmail-5.7.1-unsolicited"),  # noqa: E501
-    pytest.param(550, "5.7.1", mox("550-5.7.1 [203.0.113.5      12] Our system has detected that this message is"), UN, id="gmail-5.7.1-first-line-only"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550-5.7.1 [203.0.113.5] Gmail has detected that this message is likely 550-5.7.1 suspicious due to the very low reputation of the sending domain.", SB, id="gmail-5.7.1-low-reputation"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550-5.7.1 [203.0.113.5] The IP you're using to send mail is not authorized to 550-5.7.1 send email directly to our servers. Please use the SMTP relay at your 550-5.7.1 service provider instead.", SB, id="gmail-5.7.1-not-authorized-ip"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550-5.7.1 [203.0.113.5] Messages missing a valid address in From: header, or 550 5.7.1 having no From: header, are not accepted.", CR, id="gmail-5.7.1-from-header"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550-5.7.1 [2001:db8::5] This message does not meet IPv6 sending guidelines 550-5.7.1 regarding PTR records and authentication.", SB, id="gmail-5.7.1-ipv6-ptr"),  # noqa: E501
-    pytest.param(552, "5.2.3", "552-5.2.3 Your message exceeded Google's message size limits. Please visit 552-5.2.3 https://support.google.com/mail/?p=MaxSizeError to view our size 552 5.2.3 guidelines.", TL, id="gmail-5.2.3-size"),  # noqa: E501
-    pytest.param(450, "4.2.1", "450-4.2.1 The user you are trying to contact is receiving mail at a rate that 450-4.2.1 prevents additional messages from being delivered. Please resend your 450-4.2.1 message at a later time.", RL, id="gmail-4.2.1-receiving-rate"),  # noqa: E501
-    pytest.param(421, "4.3.0", "421-4.3.0 Temporary System Problem.  Try again later (10). a1-20020a.123 - gsmtp", TR, id="gmail-4.3.0-temporary-system-problem"),  # noqa: E501
-    pytest.param(421, "4.7.0", "421-4.7.0 Try again later, closing connection. (EHLO) a1-20020a.123 - gsmtp", RL, id="gmail-4.7.0-try-again-later"),  # noqa: E501
-    pytest.param(421, "4.7.0", "421-4.7.0 [203.0.113.5      15] Our system has detected that this message is 421-4.7.0 suspicious due to the very low reputation of the sending IP address.", SB, id="gmail-4.7.0-ip-reputation"),  # noqa: E501
+    pytest.param(550, "5.1.1", "550-5.1.1 The email account that you tried to reach does not exist. Please try 550-5.1.1 double-checking the recipient's email address for typos or 550-5.1.1 unnecessary spaces. For more information, go to 550 5.1.1  https://support.google.com/mail/?p=NoSuchUser d9443c01a7336-2e5a1a6f2c9si123456ad.123 - gsmtp", MU, id="gmail-5.1.1-nosuchuser"),
+    pytest.param(550, "5.1.1", mox("550-5.1.1 The email account that you tried to reach does not exist. Please try", "gmail-smtp-in.l.google.com."), MU, id="gmail-5.1.1-first-line"),
+    pytest.param(550, "5.2.1", "550-5.2.1 The email account that you tried to reach is disabled. Learn more at 550 5.2.1  https://support.google.com/mail/?p=DisabledUser a1-20020a05600c000000b004123456789si1234567wmb.123 - gsmtp", MD, id="gmail-5.2.1-disabled"),
+    pytest.param(452, "4.2.2", "452-4.2.2 The recipient's inbox is out of storage space. Please direct the 452-4.2.2 recipient to 452 4.2.2  https://support.google.com/mail/?p=OverQuotaTemp 6a1803df08f44-6c1234567890si12345676d6.123 - gsmtp", MF, id="gmail-4.2.2-out-of-storage"),
+    pytest.param(552, "5.2.2", "552-5.2.2 The email account that you tried to reach is over quota. Please direct 552-5.2.2 the recipient to 552 5.2.2  https://support.google.com/mail/?p=OverQuotaPerm", MF, id="gmail-5.2.2-over-quota"),
+    pytest.param(421, "4.7.28", "421-4.7.28 [203.0.113.5      15] Our system has detected an unusual rate of 421-4.7.28 unsolicited mail originating from your IP address. To protect our 421-4.7.28 users from spam, mail sent from your IP address has been temporarily 421-4.7.28 rate limited. Please visit 421 4.7.28  https://support.google.com/mail/?p=UnsolicitedRateLimitError to review our Bulk Email Senders Guidelines.", RL, id="gmail-4.7.28-unusual-rate"),
+    pytest.param(421, "4.7.28", mox("421-4.7.28 [203.0.113.5      15] Our system has detected an unusual rate of"), RL, id="gmail-4.7.28-first-line"),
+    pytest.param(550, "5.7.26", "550-5.7.26 This mail has been blocked because the sender is unauthenticated. 550-5.7.26 Gmail requires all senders to authenticate with either SPF or DKIM. 550-5.7.26 Authentication results: DKIM = did not pass SPF [example.com] with ip: [203.0.113.5] = did not pass", SB, id="gmail-5.7.26-unauthenticated"),
+    pytest.param(550, "5.7.26", "550-5.7.26 Unauthenticated email from example.com is not accepted due to 550-5.7.26 domain's DMARC policy. Please contact the administrator of 550-5.7.26 example.com domain if this was a legitimate mail.", SB, id="gmail-5.7.26-dmarc"),
+    pytest.param(550, "5.7.25", "550-5.7.25 [203.0.113.5] The IP address sending this message does not have a 550-5.7.25 PTR record setup, or the corresponding forward DNS entry does not 550-5.7.25 point to the sending IP.", SB, id="gmail-5.7.25-ptr"),
+    pytest.param(421, "4.7.26", "421-4.7.26 This mail has been rate limited because it is unauthenticated. Gmail 421-4.7.26 requires all senders to authenticate with either SPF or DKIM.", SB, id="gmail-4.7.26-unauthenticated-rate"),
+    pytest.param(552, "5.7.0", "552-5.7.0 This message was blocked because its content presents a potential 552-5.7.0 security issue. Please visit 552-5.7.0  https://support.google.com/mail/?p=BlockedMessage to review our 552 5.7.0 message content and attachment content guidelines.", CR, id="gmail-5.7.0-content-security"),
+    pytest.param(552, "5.7.0", "552-5.7.0 Our system detected an illegal attachment on your message. Please 552-5.7.0 visit http://mail.google.com/support/bin/answer.py?answer=6590 to 552 5.7.0 review our attachment guidelines.", CR, id="gmail-5.7.0-attachment"),
+    pytest.param(550, "5.7.1", "550-5.7.1 [203.0.113.5      12] Our system has detected that this message is 550-5.7.1 likely unsolicited mail. To reduce the amount of spam sent to Gmail, 550-5.7.1 this message has been blocked.", CR, id="gmail-5.7.1-unsolicited"),
+    pytest.param(550, "5.7.1", mox("550-5.7.1 [203.0.113.5      12] Our system has detected that this message is"), UN, id="gmail-5.7.1-first-line-only"),
+    pytest.param(550, "5.7.1", "550-5.7.1 [203.0.113.5] Gmail has detected that this message is likely 550-5.7.1 suspicious due to the very low reputation of the sending domain.", SB, id="gmail-5.7.1-low-reputation"),
+    pytest.param(550, "5.7.1", "550-5.7.1 [203.0.113.5] The IP you're using to send mail is not authorized to 550-5.7.1 send email directly to our servers. Please use the SMTP relay at your 550-5.7.1 service provider instead.", SB, id="gmail-5.7.1-not-authorized-ip"),
+    pytest.param(550, "5.7.1", "550-5.7.1 [203.0.113.5] Messages missing a valid address in From: header, or 550 5.7.1 having no From: header, are not accepted.", CR, id="gmail-5.7.1-from-header"),
+    pytest.param(550, "5.7.1", "550-5.7.1 [2001:db8::5] This message does not meet IPv6 sending guidelines 550-5.7.1 regarding PTR records and authentication.", SB, id="gmail-5.7.1-ipv6-ptr"),
+    pytest.param(552, "5.2.3", "552-5.2.3 Your message exceeded Google's message size limits. Please visit 552-5.2.3 https://support.google.com/mail/?p=MaxSizeError to view our size 552 5.2.3 guidelines.", TL, id="gmail-5.2.3-size"),
+    pytest.param(450, "4.2.1", "450-4.2.1 The user you are trying to contact is receiving mail at a rate that 450-4.2.1 prevents additional messages from being delivered. Please resend your 450-4.2.1 message at a later time.", RL, id="gmail-4.2.1-receiving-rate"),
+    pytest.param(421, "4.3.0", "421-4.3.0 Temporary System Problem.  Try again later (10). a1-20020a.123 - gsmtp", TR, id="gmail-4.3.0-temporary-system-problem"),
+    pytest.param(421, "4.7.0", "421-4.7.0 Try again later, closing connection. (EHLO) a1-20020a.123 - gsmtp", RL, id="gmail-4.7.0-try-again-later"),
+    pytest.param(421, "4.7.0", "421-4.7.0 [203.0.113.5      15] Our system has detected that this message is 421-4.7.0 suspicious due to the very low reputation of the sending IP address.", SB, id="gmail-4.7.0-ip-reputation"),
     # --- Outlook.com / Office 365 / Exchange.
-    pytest.param(550, "5.5.0", "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). [DB5EUR03FT022.eop-EUR03.prod.protection.outlook.com 2024-03-04T10:11:12.345Z 08DC3C1A2B3C4D5E]", MU, id="outlook-5.5.0-mailbox-unavailable"),  # noqa: E501
-    pytest.param(550, "5.4.1", "550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [BN8NAM12FT031.eop-nam12.prod.protection.outlook.com 2023-09-18T12:48:32.808Z 08DBB45899852BA7]", MU, id="o365-5.4.1-dbeb"),  # noqa: E501
-    pytest.param(550, "5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", MU, id="o365-5.1.10-recipient-not-found"),  # noqa: E501
-    pytest.param(550, "5.1.1", "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found", MU, id="exchange-5.1.1-recipnotfound"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550 5.7.1 Unfortunately, messages from [203.0.113.5] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [AM4PEPF00025F9B.EURPRD83.prod.outlook.com]", SB, id="outlook-S3150-block-list"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550 5.7.1 Unfortunately, messages from [203.0.113.5] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [DM6NAM12FT056.eop-nam12.prod.protection.outlook.com]", SB, id="outlook-S3140-block-list"),  # noqa: E501
-    pytest.param(550, "", "550 SC-001 (BAY004-MC4F49) Unfortunately, messages from 203.0.113.5 weren't sent. Please contact your Internet service provider since part of their network is on our block list. You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors.", SB, id="hotmail-SC-001"),  # noqa: E501
-    pytest.param(550, "5.7.606", "550 5.7.606 Access denied, banned sending IP [203.0.113.5]. To request removal from this list please visit https://sender.office.com/ and follow the directions. For more information please go to http://go.microsoft.com/fwlink/?LinkID=526655 AS(1430)", SB, id="o365-5.7.606-banned-ip"),  # noqa: E501
-    pytest.param(451, "4.7.650", "451 4.7.650 The mail server [203.0.113.5] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S775) [Name=Protocol Filter Agent][AGT=PFA][MxId=11BB9B3C4D5E6F70]", RL, id="outlook-4.7.650-rate-limited"),  # noqa: E501
-    pytest.param(451, "4.7.500", "451 4.7.500 Server busy. Please try again later from [203.0.113.5]. (S77719) [BN7NAM10FT064.eop-nam10.prod.protection.outlook.com]", RL, id="outlook-4.7.500-server-busy"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550 5.7.1 Service unavailable, Client host [203.0.113.5] blocked using Customer Block list (AS16012607). To request removal from this list, contact the recipient's organization.", SB, id="o365-customer-block-list"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550 5.7.1 Service unavailable, Client host [203.0.113.5] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/203.0.113.5 (AS3130). [BN1NAM02FT010.eop-nam02.prod.protection.outlook.com]", SB, id="o365-spamhaus"),  # noqa: E501
-    pytest.param(550, "5.7.509", "550 5.7.509 Access denied, sending domain example.com does not pass DMARC verification and has a DMARC policy of reject.", SB, id="o365-5.7.509-dmarc"),  # noqa: E501
-    pytest.param(550, "5.7.511", "550 5.7.511 Access denied, banned sender[203.0.113.5]. To request removal from this list, forward this message to delist@microsoft.com.", SB, id="o365-5.7.511-banned-sender"),  # noqa: E501
-    pytest.param(550, "5.7.708", "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.", SB, id="o365-5.7.708-traffic-not-accepted"),  # noqa: E501
-    pytest.param(550, "5.7.750", "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains.", SB, id="o365-5.7.750-unregistered-domains"),  # noqa: E501
-    pytest.param(554, "5.2.2", "554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded; Failed to process message due to a permanent exception with message Cannot open mailbox.", MF, id="exchange-5.2.2-quota-exceeded"),  # noqa: E501
-    pytest.param(550, "5.2.2", mox("550 5.2.2 mailbox full", "example-org.mail.protection.outlook.com."), MF, id="outlook-5.2.2-mailbox-full"),  # noqa: E501
-    pytest.param(550, "5.2.1", "550 5.2.1 STOREDRV.Deliver.Exception:AccountDisabledException.MapiExceptionADUserDisabledAndHidden; Failed to process message due to a permanent exception", MD, id="exchange-5.2.1-account-disabled"),  # noqa: E501
-    pytest.param(552, "5.3.4", "552 5.3.4 Message size exceeds fixed maximum message size", TL, id="exchange-5.3.4-size"),  # noqa: E501
-    pytest.param(452, "4.3.1", "452 4.3.1 Insufficient system resources (UsedDiskSpace[C:\\Program Files\\Microsoft\\Exchange Server\\V15\\TransportRoles\\data\\Queue])", TR, id="exchange-4.3.1-resources"),  # noqa: E501
-    pytest.param(554, "5.4.14", "554 5.4.14 Hop count exceeded - possible mail loop ATTR34 [SN1NAM02FT012.eop-nam02.prod.protection.outlook.com]", UN, id="exchange-5.4.14-hop-count"),  # noqa: E501
-    pytest.param(550, "4.4.7", "550 4.4.7 QUEUE.Expired; message expired", EX, id="exchange-4.4.7-expired"),  # noqa: E501
+    pytest.param(550, "5.5.0", "550 5.5.0 Requested action not taken: mailbox unavailable (S2017062302). [DB5EUR03FT022.eop-EUR03.prod.protection.outlook.com 2024-03-04T10:11:12.345Z 08DC3C1A2B3C4D5E]", MU, id="outlook-5.5.0-mailbox-unavailable"),
+    pytest.param(550, "5.4.1", "550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [BN8NAM12FT031.eop-nam12.prod.protection.outlook.com 2023-09-18T12:48:32.808Z 08DBB45899852BA7]", MU, id="o365-5.4.1-dbeb"),
+    pytest.param(550, "5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup", MU, id="o365-5.1.10-recipient-not-found"),
+    pytest.param(550, "5.1.1", "550 5.1.1 RESOLVER.ADR.RecipNotFound; not found", MU, id="exchange-5.1.1-recipnotfound"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Unfortunately, messages from [203.0.113.5] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [AM4PEPF00025F9B.EURPRD83.prod.outlook.com]", SB, id="outlook-S3150-block-list"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Unfortunately, messages from [203.0.113.5] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3140). You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors. [DM6NAM12FT056.eop-nam12.prod.protection.outlook.com]", SB, id="outlook-S3140-block-list"),
+    pytest.param(550, "", "550 SC-001 (BAY004-MC4F49) Unfortunately, messages from 203.0.113.5 weren't sent. Please contact your Internet service provider since part of their network is on our block list. You can also refer your provider to http://mail.live.com/mail/troubleshooting.aspx#errors.", SB, id="hotmail-SC-001"),
+    pytest.param(550, "5.7.606", "550 5.7.606 Access denied, banned sending IP [203.0.113.5]. To request removal from this list please visit https://sender.office.com/ and follow the directions. For more information please go to http://go.microsoft.com/fwlink/?LinkID=526655 AS(1430)", SB, id="o365-5.7.606-banned-ip"),
+    pytest.param(451, "4.7.650", "451 4.7.650 The mail server [203.0.113.5] has been temporarily rate limited due to IP reputation. For e-mail delivery information, see https://postmaster.live.com (S775) [Name=Protocol Filter Agent][AGT=PFA][MxId=11BB9B3C4D5E6F70]", RL, id="outlook-4.7.650-rate-limited"),
+    pytest.param(451, "4.7.500", "451 4.7.500 Server busy. Please try again later from [203.0.113.5]. (S77719) [BN7NAM10FT064.eop-nam10.prod.protection.outlook.com]", RL, id="outlook-4.7.500-server-busy"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Service unavailable, Client host [203.0.113.5] blocked using Customer Block list (AS16012607). To request removal from this list, contact the recipient's organization.", SB, id="o365-customer-block-list"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Service unavailable, Client host [203.0.113.5] blocked using Spamhaus. To request removal from this list see https://www.spamhaus.org/query/ip/203.0.113.5 (AS3130). [BN1NAM02FT010.eop-nam02.prod.protection.outlook.com]", SB, id="o365-spamhaus"),
+    pytest.param(550, "5.7.509", "550 5.7.509 Access denied, sending domain example.com does not pass DMARC verification and has a DMARC policy of reject.", SB, id="o365-5.7.509-dmarc"),
+    pytest.param(550, "5.7.511", "550 5.7.511 Access denied, banned sender[203.0.113.5]. To request removal from this list, forward this message to delist@microsoft.com.", SB, id="o365-5.7.511-banned-sender"),
+    pytest.param(550, "5.7.708", "550 5.7.708 Service unavailable. Access denied, traffic not accepted from this IP.", SB, id="o365-5.7.708-traffic-not-accepted"),
+    pytest.param(550, "5.7.750", "550 5.7.750 Service unavailable. Client blocked from sending from unregistered domains.", SB, id="o365-5.7.750-unregistered-domains"),
+    pytest.param(554, "5.2.2", "554 5.2.2 mailbox full; STOREDRV.Deliver.Exception:QuotaExceededException.MapiExceptionShutoffQuotaExceeded; Failed to process message due to a permanent exception with message Cannot open mailbox.", MF, id="exchange-5.2.2-quota-exceeded"),
+    pytest.param(550, "5.2.2", mox("550 5.2.2 mailbox full", "example-org.mail.protection.outlook.com."), MF, id="outlook-5.2.2-mailbox-full"),
+    pytest.param(550, "5.2.1", "550 5.2.1 STOREDRV.Deliver.Exception:AccountDisabledException.MapiExceptionADUserDisabledAndHidden; Failed to process message due to a permanent exception", MD, id="exchange-5.2.1-account-disabled"),
+    pytest.param(552, "5.3.4", "552 5.3.4 Message size exceeds fixed maximum message size", TL, id="exchange-5.3.4-size"),
+    pytest.param(452, "4.3.1", "452 4.3.1 Insufficient system resources (UsedDiskSpace[C:\\Program Files\\Microsoft\\Exchange Server\\V15\\TransportRoles\\data\\Queue])", TR, id="exchange-4.3.1-resources"),
+    pytest.param(554, "5.4.14", "554 5.4.14 Hop count exceeded - possible mail loop ATTR34 [SN1NAM02FT012.eop-nam02.prod.protection.outlook.com]", UN, id="exchange-5.4.14-hop-count"),
+    pytest.param(550, "4.4.7", "550 4.4.7 QUEUE.Expired; message expired", EX, id="exchange-4.4.7-expired"),
     # --- Yahoo / AOL.
-    pytest.param(554, "", "554 delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) [0] - mta1017.mail.bf1.yahoo.com", MU, id="yahoo-dd-no-account"),  # noqa: E501
-    pytest.param(554, "", "554 delivery error: dd This user doesn't have a aol.com account (someone@aol.com) [0] - mta6003.aol.mail.ne1.yahoo.com", MU, id="aol-dd-no-account"),  # noqa: E501
-    pytest.param(554, "", "554 delivery error: dd Sorry your message to someone@yahoo.com cannot be delivered. This mailbox is disabled (554.30). - mta4471.mail.gq1.yahoo.com", MD, id="yahoo-dd-mailbox-disabled"),  # noqa: E501
-    pytest.param(421, "4.7.0", "421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes", RL, id="yahoo-TSS04"),  # noqa: E501
-    pytest.param(553, "5.7.2", "553 5.7.2 [TSS09] All messages from 203.0.113.5 will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes", SB, id="yahoo-TSS09"),  # noqa: E501
-    pytest.param(554, "", "554 Message not allowed - [PH01] Email not accepted for policy reasons.  Please visit https://postmaster.yahooinc.com/error-codes", CR, id="yahoo-PH01"),  # noqa: E501
-    pytest.param(550, "5.7.9", "550 5.7.9 This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to authenticate with either SPF or DKIM.", SB, id="yahoo-5.7.9-unauthenticated"),  # noqa: E501
-    pytest.param(450, "", "450 User is receiving mail too quickly", RL, id="yahoo-receiving-too-quickly"),  # noqa: E501
-    pytest.param(451, "4.16.1", "451 mta1234.mail.gq1.yahoo.com Resources temporarily unavailable. Please try again later [#4.16.1].", RL, id="yahoo-resources-try-later"),  # noqa: E501
-    pytest.param(421, "", "421 Max message per connection reached, closing transmission channel", RL, id="yahoo-421-max-per-connection"),  # noqa: E501
-    pytest.param(552, "", "552 1 Requested mail action aborted, mailbox not found", MU, id="yahoo-552-mailbox-not-found"),  # noqa: E501
+    pytest.param(554, "", "554 delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) [0] - mta1017.mail.bf1.yahoo.com", MU, id="yahoo-dd-no-account"),
+    pytest.param(554, "", "554 delivery error: dd This user doesn't have a aol.com account (someone@aol.com) [0] - mta6003.aol.mail.ne1.yahoo.com", MU, id="aol-dd-no-account"),
+    pytest.param(554, "", "554 delivery error: dd Sorry your message to someone@yahoo.com cannot be delivered. This mailbox is disabled (554.30). - mta4471.mail.gq1.yahoo.com", MD, id="yahoo-dd-mailbox-disabled"),
+    pytest.param(421, "4.7.0", "421 4.7.0 [TSS04] Messages from 203.0.113.5 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes", RL, id="yahoo-TSS04"),
+    pytest.param(553, "5.7.2", "553 5.7.2 [TSS09] All messages from 203.0.113.5 will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes", SB, id="yahoo-TSS09"),
+    pytest.param(554, "", "554 Message not allowed - [PH01] Email not accepted for policy reasons.  Please visit https://postmaster.yahooinc.com/error-codes", CR, id="yahoo-PH01"),
+    pytest.param(550, "5.7.9", "550 5.7.9 This mail has been blocked because the sender is unauthenticated. Yahoo requires all senders to authenticate with either SPF or DKIM.", SB, id="yahoo-5.7.9-unauthenticated"),
+    pytest.param(450, "", "450 User is receiving mail too quickly", RL, id="yahoo-receiving-too-quickly"),
+    pytest.param(451, "4.16.1", "451 mta1234.mail.gq1.yahoo.com Resources temporarily unavailable. Please try again later [#4.16.1].", RL, id="yahoo-resources-try-later"),
+    pytest.param(421, "", "421 Max message per connection reached, closing transmission channel", RL, id="yahoo-421-max-per-connection"),
+    pytest.param(552, "", "552 1 Requested mail action aborted, mailbox not found", MU, id="yahoo-552-mailbox-not-found"),
     # --- iCloud.
-    pytest.param(550, "5.1.1", "550 5.1.1 <someone@icloud.com>: user does not exist", MU, id="icloud-5.1.1-does-not-exist"),  # noqa: E501
-    pytest.param(550, "5.1.1", "550 5.1.1 <someone@icloud.com>: inactive email address", MD, id="icloud-5.1.1-inactive"),  # noqa: E501
-    pytest.param(452, "4.2.2", "452 4.2.2 <someone@icloud.com>: user is overquota", MF, id="icloud-4.2.2-overquota"),  # noqa: E501
-    pytest.param(421, "4.7.1", "421 4.7.1 Messages to someone@icloud.com deferred due to excessive volume. Try again later - https://support.apple.com/en-us/HT204137", RL, id="icloud-4.7.1-excessive-volume"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550 5.7.1 [CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137", UN, id="icloud-CS01-local-policy"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550 5.7.1 Your message was rejected due to example.com DMARC policy. Please visit https://support.apple.com/en-us/HT204137", SB, id="icloud-dmarc"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550 5.7.1 Your email was rejected due to having a domain present in the Spamhaus DBL -- see https://www.spamhaus.org/dbl/", SB, id="icloud-spamhaus-dbl"),  # noqa: E501
-    pytest.param(451, "4.7.1", "451 4.7.1 Service unavailable - try again later", RL, id="icloud-4.7.1-try-again-later"),  # noqa: E501
+    pytest.param(550, "5.1.1", "550 5.1.1 <someone@icloud.com>: user does not exist", MU, id="icloud-5.1.1-does-not-exist"),
+    pytest.param(550, "5.1.1", "550 5.1.1 <someone@icloud.com>: inactive email address", MD, id="icloud-5.1.1-inactive"),
+    pytest.param(452, "4.2.2", "452 4.2.2 <someone@icloud.com>: user is overquota", MF, id="icloud-4.2.2-overquota"),
+    pytest.param(421, "4.7.1", "421 4.7.1 Messages to someone@icloud.com deferred due to excessive volume. Try again later - https://support.apple.com/en-us/HT204137", RL, id="icloud-4.7.1-excessive-volume"),
+    pytest.param(550, "5.7.1", "550 5.7.1 [CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137", UN, id="icloud-CS01-local-policy"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Your message was rejected due to example.com DMARC policy. Please visit https://support.apple.com/en-us/HT204137", SB, id="icloud-dmarc"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Your email was rejected due to having a domain present in the Spamhaus DBL -- see https://www.spamhaus.org/dbl/", SB, id="icloud-spamhaus-dbl"),
+    pytest.param(451, "4.7.1", "451 4.7.1 Service unavailable - try again later", RL, id="icloud-4.7.1-try-again-later"),
     # --- Postfix (and Dovecot LMTP behind it).
-    pytest.param(550, "5.1.1", "550 5.1.1 <someone@example.org>: Recipient address rejected: User unknown in virtual mailbox table", MU, id="postfix-virtual-mailbox-table"),  # noqa: E501
-    pytest.param(550, "5.1.1", mox("550 5.1.1 <someone@example.org>: Recipient address rejected: User unknown in local recipient table"), MU, id="postfix-local-recipient-table"),  # noqa: E501
-    pytest.param(554, "5.7.1", "554 5.7.1 Service unavailable; Client host [203.0.113.5] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/203.0.113.5", SB, id="postfix-zen-spamhaus"),  # noqa: E501
-    pytest.param(452, "4.2.2", "452 4.2.2 <someone@example.org>: Recipient address rejected: Mailbox full", MF, id="postfix-4.2.2-mailbox-full"),  # noqa: E501
-    pytest.param(552, "5.2.2", "552 5.2.2 <someone@example.org> Quota exceeded (mailbox for user is full)", MF, id="dovecot-lmtp-quota"),  # noqa: E501
-    pytest.param(552, "5.3.4", "552 5.3.4 Message size exceeds fixed limit", TL, id="postfix-5.3.4-size"),  # noqa: E501
-    pytest.param(450, "4.7.1", "450 4.7.1 Client host rejected: cannot find your hostname, [203.0.113.5]", SB, id="postfix-reverse-hostname"),  # noqa: E501
-    pytest.param(554, "5.7.1", "554 5.7.1 <someone@example.org>: Relay access denied", UN, id="postfix-relay-access-denied"),  # noqa: E501
-    pytest.param(450, "4.2.0", "450 4.2.0 <someone@example.org>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.org.html", TR, id="postgrey-greylisted"),  # noqa: E501
-    pytest.param(450, "4.1.2", "450 4.1.2 <someone@nonexistent.example>: Recipient address rejected: Domain not found", DU, id="postfix-4.1.2-domain-not-found"),  # noqa: E501
-    pytest.param(553, "5.1.8", "553 5.1.8 <bounce@example.com>: Sender address rejected: Domain not found", SB, id="postfix-5.1.8-sender-domain"),  # noqa: E501
-    pytest.param(451, "4.3.0", "451 4.3.0 <someone@example.org>: Temporary lookup failure", TR, id="postfix-temporary-lookup-failure"),  # noqa: E501
-    pytest.param(504, "5.5.2", "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname", SB, id="postfix-helo-rejected"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550 5.7.1 <someone@example.org>: Recipient address rejected: Message rejected due to: SPF fail - not authorized. Please see http://www.openspf.net/Why?s=mfrom;id=bounce@example.com;ip=203.0.113.5;r=someone@example.org", SB, id="postfix-policyd-spf"),  # noqa: E501
-    pytest.param(421, "4.7.0", "421 4.7.0 mx.example.org Error: too many connections from 203.0.113.5", RL, id="postfix-too-many-connections"),  # noqa: E501
-    pytest.param(452, "4.5.3", "452 4.5.3 Error: too many recipients", RL, id="postfix-too-many-recipients"),  # noqa: E501
-    pytest.param(554, "5.7.1", "554 5.7.1 Service unavailable; Client host [203.0.113.5] blocked using b.barracudacentral.org; http://www.barracudanetworks.com/reputation/?pr=1&ip=203.0.113.5", SB, id="postfix-barracuda-brbl"),  # noqa: E501
+    pytest.param(550, "5.1.1", "550 5.1.1 <someone@example.org>: Recipient address rejected: User unknown in virtual mailbox table", MU, id="postfix-virtual-mailbox-table"),
+    pytest.param(550, "5.1.1", mox("550 5.1.1 <someone@example.org>: Recipient address rejected: User unknown in local recipient table"), MU, id="postfix-local-recipient-table"),
+    pytest.param(554, "5.7.1", "554 5.7.1 Service unavailable; Client host [203.0.113.5] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/203.0.113.5", SB, id="postfix-zen-spamhaus"),
+    pytest.param(452, "4.2.2", "452 4.2.2 <someone@example.org>: Recipient address rejected: Mailbox full", MF, id="postfix-4.2.2-mailbox-full"),
+    pytest.param(552, "5.2.2", "552 5.2.2 <someone@example.org> Quota exceeded (mailbox for user is full)", MF, id="dovecot-lmtp-quota"),
+    pytest.param(552, "5.3.4", "552 5.3.4 Message size exceeds fixed limit", TL, id="postfix-5.3.4-size"),
+    pytest.param(450, "4.7.1", "450 4.7.1 Client host rejected: cannot find your hostname, [203.0.113.5]", SB, id="postfix-reverse-hostname"),
+    pytest.param(554, "5.7.1", "554 5.7.1 <someone@example.org>: Relay access denied", UN, id="postfix-relay-access-denied"),
+    pytest.param(450, "4.2.0", "450 4.2.0 <someone@example.org>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.org.html", TR, id="postgrey-greylisted"),
+    pytest.param(450, "4.1.2", "450 4.1.2 <someone@nonexistent.example>: Recipient address rejected: Domain not found", DU, id="postfix-4.1.2-domain-not-found"),
+    pytest.param(553, "5.1.8", "553 5.1.8 <bounce@example.com>: Sender address rejected: Domain not found", SB, id="postfix-5.1.8-sender-domain"),
+    pytest.param(451, "4.3.0", "451 4.3.0 <someone@example.org>: Temporary lookup failure", TR, id="postfix-temporary-lookup-failure"),
+    pytest.param(504, "5.5.2", "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname", SB, id="postfix-helo-rejected"),
+    pytest.param(550, "5.7.1", "550 5.7.1 <someone@example.org>: Recipient address rejected: Message rejected due to: SPF fail - not authorized. Please see http://www.openspf.net/Why?s=mfrom;id=bounce@example.com;ip=203.0.113.5;r=someone@example.org", SB, id="postfix-policyd-spf"),
+    pytest.param(421, "4.7.0", "421 4.7.0 mx.example.org Error: too many connections from 203.0.113.5", RL, id="postfix-too-many-connections"),
+    pytest.param(452, "4.5.3", "452 4.5.3 Error: too many recipients", RL, id="postfix-too-many-recipients"),
+    pytest.param(554, "5.7.1", "554 5.7.1 Service unavailable; Client host [203.0.113.5] blocked using b.barracudacentral.org; http://www.barracudanetworks.com/reputation/?pr=1&ip=203.0.113.5", SB, id="postfix-barracuda-brbl"),
+    pytest.param(0, "", "host mx.example.org[192.0.2.1] said: 550 5.1.1 <someone@example.org>: Recipient address rejected: User unknown in local recipient table (in reply to RCPT TO command)", MU, id="postfix-dsn-host-said"),
+    pytest.param(0, "", "connect to mx.example.org[192.0.2.1]:25: Connection timed out", TR, id="postfix-dsn-connect-timeout"),
     # --- Exim.
     pytest.param(550, "", "550 No Such User Here", MU, id="exim-cpanel-no-such-user"),
-    pytest.param(550, "", "550-Verification failed for <bounce@example.com> 550-Unrouteable address 550 Sender verify failed", SB, id="exim-sender-verify-failed"),  # noqa: E501
+    pytest.param(550, "", "550-Verification failed for <bounce@example.com> 550-Unrouteable address 550 Sender verify failed", SB, id="exim-sender-verify-failed"),
     pytest.param(552, "", "552 Message size exceeds maximum permitted", TL, id="exim-size"),
-    pytest.param(550, "", "550 Rejected because 203.0.113.5 is in a black list at zen.spamhaus.org", SB, id="exim-black-list"),  # noqa: E501
-    pytest.param(451, "", "451 Temporary local problem - please try later", TR, id="exim-temporary-local-problem"),  # noqa: E501
-    pytest.param(550, "", "550 This message contains a virus (Eicar-Test-Signature) and has been rejected", CR, id="exim-clamav-virus"),  # noqa: E501
-    pytest.param(552, "", "552 mailbox is full (MTA-imposed quota exceeded while writing to tmp/1700000000.H1P1.mx.example.org)", MF, id="exim-appendfile-quota"),  # noqa: E501
-    pytest.param(550, "", "550 Administrative prohibition", UN, id="exim-administrative-prohibition"),  # noqa: E501
+    pytest.param(550, "", "550 Rejected because 203.0.113.5 is in a black list at zen.spamhaus.org", SB, id="exim-black-list"),
+    pytest.param(451, "", "451 Temporary local problem - please try later", TR, id="exim-temporary-local-problem"),
+    pytest.param(550, "", "550 This message contains a virus (Eicar-Test-Signature) and has been rejected", CR, id="exim-clamav-virus"),
+    pytest.param(552, "", "552 mailbox is full (MTA-imposed quota exceeded while writing to tmp/1700000000.H1P1.mx.example.org)", MF, id="exim-appendfile-quota"),
+    pytest.param(550, "", "550 Administrative prohibition", UN, id="exim-administrative-prohibition"),
     # --- Sendmail.
-    pytest.param(550, "5.1.1", "550 5.1.1 <someone@example.org>... User unknown", MU, id="sendmail-user-unknown"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550 5.7.1 <someone@example.org>... Relaying denied. IP name lookup failed [203.0.113.5]", UN, id="sendmail-relaying-denied"),  # noqa: E501
-    pytest.param(452, "4.4.5", "452 4.4.5 Insufficient disk space; try again later", TR, id="sendmail-disk-space"),  # noqa: E501
-    pytest.param(552, "5.2.2", "552 5.2.2 <someone@example.org>... Mailbox full", MF, id="sendmail-mailbox-full"),  # noqa: E501
-    pytest.param(550, "5.1.2", "550 5.1.2 <someone@nonexistent.example>... Host unknown (Name server: nonexistent.example: host not found)", DU, id="sendmail-host-unknown"),  # noqa: E501
-    pytest.param(553, "5.1.8", "553 5.1.8 <bounce@nonexistent.example>... Domain of sender address bounce@nonexistent.example does not exist", SB, id="sendmail-sender-domain"),  # noqa: E501
-    pytest.param(552, "5.3.4", "552 5.3.4 Message is too large; 10485760 bytes max", TL, id="sendmail-too-large"),  # noqa: E501
+    pytest.param(550, "5.1.1", "550 5.1.1 <someone@example.org>... User unknown", MU, id="sendmail-user-unknown"),
+    pytest.param(550, "5.7.1", "550 5.7.1 <someone@example.org>... Relaying denied. IP name lookup failed [203.0.113.5]", UN, id="sendmail-relaying-denied"),
+    pytest.param(452, "4.4.5", "452 4.4.5 Insufficient disk space; try again later", TR, id="sendmail-disk-space"),
+    pytest.param(552, "5.2.2", "552 5.2.2 <someone@example.org>... Mailbox full", MF, id="sendmail-mailbox-full"),
+    pytest.param(550, "5.1.2", "550 5.1.2 <someone@nonexistent.example>... Host unknown (Name server: nonexistent.example: host not found)", DU, id="sendmail-host-unknown"),
+    pytest.param(553, "5.1.8", "553 5.1.8 <bounce@nonexistent.example>... Domain of sender address bounce@nonexistent.example does not exist", SB, id="sendmail-sender-domain"),
+    pytest.param(552, "5.3.4", "552 5.3.4 Message is too large; 10485760 bytes max", TL, id="sendmail-too-large"),
     # --- qmail.
-    pytest.param(0, "", "Sorry, no mailbox here by that name. (#5.1.1)", MU, id="qmail-local-no-mailbox"),  # noqa: E501
-    pytest.param(550, "5.7.17", "550 sorry, no mailbox here by that name. (#5.7.17)", MU, id="qmail-chkuser-no-mailbox"),  # noqa: E501
-    pytest.param(553, "5.7.1", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", UN, id="qmail-rcpthosts"),  # noqa: E501
-    pytest.param(552, "5.3.4", "552 sorry, that message size exceeds my databytes limit (#5.3.4)", TL, id="qmail-databytes"),  # noqa: E501
-    pytest.param(0, "", "The users mailfolder is over the allowed quota (size). (#5.2.2)", MF, id="qmail-vpopmail-quota"),  # noqa: E501
-    pytest.param(451, "4.3.0", "451 qq temporary problem (#4.3.0)", TR, id="qmail-qq-temporary-problem"),  # noqa: E501
+    pytest.param(0, "", "Sorry, no mailbox here by that name. (#5.1.1)", MU, id="qmail-local-no-mailbox"),
+    pytest.param(550, "5.7.17", "550 sorry, no mailbox here by that name. (#5.7.17)", MU, id="qmail-chkuser-no-mailbox"),
+    pytest.param(553, "5.7.1", "553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)", UN, id="qmail-rcpthosts"),
+    pytest.param(552, "5.3.4", "552 sorry, that message size exceeds my databytes limit (#5.3.4)", TL, id="qmail-databytes"),
+    pytest.param(0, "", "The users mailfolder is over the allowed quota (size). (#5.2.2)", MF, id="qmail-vpopmail-quota"),
+    pytest.param(451, "4.3.0", "451 qq temporary problem (#4.3.0)", TR, id="qmail-qq-temporary-problem"),
     # --- Proofpoint, Mimecast, Barracuda, Cisco gateways.
-    pytest.param(554, "5.7.1", "554 5.7.1 [203.0.113.5] Blocked - see https://ipcheck.proofpoint.com/?ip=203.0.113.5", SB, id="proofpoint-ipcheck-blocked"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550 5.7.1 Message blocked due to spam content in the message.", CR, id="proofpoint-spam-content"),  # noqa: E501
-    pytest.param(554, "5.7.0", "554 5.7.0 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=203.0.113.5", SB, id="proofpoint-dnsbl"),  # noqa: E501
+    pytest.param(554, "5.7.1", "554 5.7.1 [203.0.113.5] Blocked - see https://ipcheck.proofpoint.com/?ip=203.0.113.5", SB, id="proofpoint-ipcheck-blocked"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Message blocked due to spam content in the message.", CR, id="proofpoint-spam-content"),
+    pytest.param(554, "5.7.0", "554 5.7.0 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=203.0.113.5", SB, id="proofpoint-dnsbl"),
     pytest.param(550, "5.1.1", "550 5.1.1 User Unknown", MU, id="proofpoint-user-unknown"),
-    pytest.param(550, "", "550 Invalid Recipient - https://community.mimecast.com/docs/DOC-1369#550 [Xq1ZRqEoP4-3rE6ZkXy1Vw.us317]", MU, id="mimecast-invalid-recipient"),  # noqa: E501
-    pytest.param(550, "", "550 Rejected by header based Anti-Spoofing policy: bounce@example.com - https://community.mimecast.com/docs/DOC-1369#550 [AbCdEfGh.uk41]", SB, id="mimecast-anti-spoofing"),  # noqa: E501
-    pytest.param(550, "", "550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550 [XyZ123.eu12]", SB, id="mimecast-envelope-blocked"),  # noqa: E501
-    pytest.param(451, "", "451 Internal resources are temporarily unavailable - https://community.mimecast.com/docs/DOC-1369#451 [AbC.us1]", TR, id="mimecast-451-greylist"),  # noqa: E501
-    pytest.param(554, "", "554 Email rejected due to security policies - https://community.mimecast.com/docs/DOC-1369#554 [AbC.us1]", CR, id="mimecast-security-policies"),  # noqa: E501
-    pytest.param(550, "5.1.1", "550 cuda_nsu 5.1.1 <someone@example.org>: Recipient address rejected: User unknown", MU, id="barracuda-cuda-nsu"),  # noqa: E501
-    pytest.param(554, "", "554 Service unavailable; Client host [203.0.113.5] blocked using Barracuda Reputation; http://www.barracudanetworks.com/reputation/?pr=1&ip=203.0.113.5", SB, id="barracuda-reputation"),  # noqa: E501
-    pytest.param(550, "", "550 permanent failure for one or more recipients (someone@example.org:blocked)", SB, id="barracuda-esg-blocked"),  # noqa: E501
-    pytest.param(550, "5.1.0", "550 #5.1.0 Address rejected.", MU, id="cisco-esa-address-rejected"),  # noqa: E501
+    pytest.param(550, "", "550 Invalid Recipient - https://community.mimecast.com/docs/DOC-1369#550 [Xq1ZRqEoP4-3rE6ZkXy1Vw.us317]", MU, id="mimecast-invalid-recipient"),
+    pytest.param(550, "", "550 Rejected by header based Anti-Spoofing policy: bounce@example.com - https://community.mimecast.com/docs/DOC-1369#550 [AbCdEfGh.uk41]", SB, id="mimecast-anti-spoofing"),
+    pytest.param(550, "", "550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550 [XyZ123.eu12]", SB, id="mimecast-envelope-blocked"),
+    pytest.param(451, "", "451 Internal resources are temporarily unavailable - https://community.mimecast.com/docs/DOC-1369#451 [AbC.us1]", TR, id="mimecast-451-greylist"),
+    pytest.param(554, "", "554 Email rejected due to security policies - https://community.mimecast.com/docs/DOC-1369#554 [AbC.us1]", CR, id="mimecast-security-policies"),
+    pytest.param(550, "5.1.1", "550 cuda_nsu 5.1.1 <someone@example.org>: Recipient address rejected: User unknown", MU, id="barracuda-cuda-nsu"),
+    pytest.param(554, "", "554 Service unavailable; Client host [203.0.113.5] blocked using Barracuda Reputation; http://www.barracudanetworks.com/reputation/?pr=1&ip=203.0.113.5", SB, id="barracuda-reputation"),
+    pytest.param(550, "", "550 permanent failure for one or more recipients (someone@example.org:blocked)", SB, id="barracuda-esg-blocked"),
+    pytest.param(550, "5.1.0", "550 #5.1.0 Address rejected.", MU, id="cisco-esa-address-rejected"),
     # --- Blocklist operators.
-    pytest.param(554, "5.7.1", "554 5.7.1 Service unavailable; Client host [203.0.113.5] blocked using bl.spamcop.net; Blocked - see https://www.spamcop.net/bl.shtml?203.0.113.5", SB, id="spamcop"),  # noqa: E501
-    pytest.param(554, "5.7.1", "554 5.7.1 <bounce@example.com>: Sender address rejected: blocked using dbl.spamhaus.org", SB, id="spamhaus-dbl-sender"),  # noqa: E501
-    pytest.param(550, "5.7.1", "550 5.7.1 Service unavailable; client [203.0.113.5] blocked using sbl.spamhaus.org", SB, id="spamhaus-sbl"),  # noqa: E501
+    pytest.param(554, "5.7.1", "554 5.7.1 Service unavailable; Client host [203.0.113.5] blocked using bl.spamcop.net; Blocked - see https://www.spamcop.net/bl.shtml?203.0.113.5", SB, id="spamcop"),
+    pytest.param(554, "5.7.1", "554 5.7.1 <bounce@example.com>: Sender address rejected: blocked using dbl.spamhaus.org", SB, id="spamhaus-dbl-sender"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Service unavailable; client [203.0.113.5] blocked using sbl.spamhaus.org", SB, id="spamhaus-sbl"),
     # --- ISPs and regional providers.
-    pytest.param(550, "5.1.1", "550 5.1.1 <someone@comcast.net> Not our Customer", MU, id="comcast-not-our-customer"),  # noqa: E501
-    pytest.param(554, "", "554 resimta-po-27v.sys.comcast.net resimta-po-27v.sys.comcast.net 203.0.113.5 found on one or more DNSBLs, see http://postmaster.comcast.net/smtp-error-codes.php#BL000010", SB, id="comcast-dnsbl"),  # noqa: E501
-    pytest.param(550, "5.2.1", "550 5.2.1 <someone@prodigy.net>... Addressee unknown, relay=[203.0.113.5]", MU, id="att-addressee-unknown"),  # noqa: E501
-    pytest.param(553, "5.3.0", "553 5.3.0 flpd575 DNSBL:RBL 521< 203.0.113.5 >_is_blocked.For assistance forward this error to abuse_rbl@abuse-att.net", SB, id="att-dnsbl"),  # noqa: E501
-    pytest.param(550, "", "550 Requested action not taken: mailbox unavailable", MU, id="gmx-mailbox-unavailable"),  # noqa: E501
-    pytest.param(554, "", "554-gmx.net (mxgmx017) Nemesis ESMTP Service not available 554-No SMTP service 554-Bad DNS PTR resource record. 554 For explanation visit https://postmaster.gmx.net/en/case?c=r0601&i=ip&v=203.0.113.5&r=1MXXXX", SB, id="gmx-bad-ptr"),  # noqa: E501
-    pytest.param(552, "", "552 Requested mail action aborted: exceeded storage allocation", MF, id="webde-storage-allocation"),  # noqa: E501
-    pytest.param(550, "", "550 Message was not accepted -- invalid mailbox.  Local mailbox someone@mail.ru is unavailable: user not found", MU, id="mailru-user-not-found"),  # noqa: E501
-    pytest.param(550, "", "550 spam message rejected. Please visit http://help.mail.ru/notspam-support/id?c=abc or report details to abuse@corp.mail.ru. Error code: ABC. ID: 123.", CR, id="mailru-spam"),  # noqa: E501
+    pytest.param(550, "5.1.1", "550 5.1.1 <someone@comcast.net> Not our Customer", MU, id="comcast-not-our-customer"),
+    pytest.param(554, "", "554 resimta-po-27v.sys.comcast.net resimta-po-27v.sys.comcast.net 203.0.113.5 found on one or more DNSBLs, see http://postmaster.comcast.net/smtp-error-codes.php#BL000010", SB, id="comcast-dnsbl"),
+    pytest.param(550, "5.2.1", "550 5.2.1 <someone@prodigy.net>... Addressee unknown, relay=[203.0.113.5]", MU, id="att-addressee-unknown"),
+    pytest.param(553, "5.3.0", "553 5.3.0 flpd575 DNSBL:RBL 521< 203.0.113.5 >_is_blocked.For assistance forward this error to abuse_rbl@abuse-att.net", SB, id="att-dnsbl"),
+    pytest.param(550, "", "550 Requested action not taken: mailbox unavailable", MU, id="gmx-mailbox-unavailable"),
+    pytest.param(554, "", "554-gmx.net (mxgmx017) Nemesis ESMTP Service not available 554-No SMTP service 554-Bad DNS PTR resource record. 554 For explanation visit https://postmaster.gmx.net/en/case?c=r0601&i=ip&v=203.0.113.5&r=1MXXXX", SB, id="gmx-bad-ptr"),
+    pytest.param(552, "", "552 Requested mail action aborted: exceeded storage allocation", MF, id="webde-storage-allocation"),
+    pytest.param(550, "", "550 Message was not accepted -- invalid mailbox.  Local mailbox someone@mail.ru is unavailable: user not found", MU, id="mailru-user-not-found"),
+    pytest.param(550, "", "550 spam message rejected. Please visit http://help.mail.ru/notspam-support/id?c=abc or report details to abuse@corp.mail.ru. Error code: ABC. ID: 123.", CR, id="mailru-spam"),
     pytest.param(550, "5.7.1", "550 5.7.1 No such user!", MU, id="yandex-no-such-user"),
-    pytest.param(554, "5.7.1", "554 5.7.1 [2] Message rejected under suspicion of SPAM; https://ya.cc/1IrBc 1700000000-abcDEF", CR, id="yandex-spam"),  # noqa: E501
-    pytest.param(550, "5.1.1", "550 5.1.1 User does not exist - <someone@zoho.com>", MU, id="zoho-user-does-not-exist"),  # noqa: E501
-    pytest.param(552, "5.2.2", "552 5.2.2 Mailbox size limit exceeded", MF, id="zoho-mailbox-size-limit"),  # noqa: E501
-    pytest.param(550, "5.1.1", "550 5.1.1 Address does not exist", MU, id="proton-address-does-not-exist"),  # noqa: E501
-    pytest.param(554, "", "554 IP=203.0.113.5 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.)", UN, id="tonline-problem-occurred"),  # noqa: E501
+    pytest.param(554, "5.7.1", "554 5.7.1 [2] Message rejected under suspicion of SPAM; https://ya.cc/1IrBc 1700000000-abcDEF", CR, id="yandex-spam"),
+    pytest.param(550, "5.1.1", "550 5.1.1 User does not exist - <someone@zoho.com>", MU, id="zoho-user-does-not-exist"),
+    pytest.param(552, "5.2.2", "552 5.2.2 Mailbox size limit exceeded", MF, id="zoho-mailbox-size-limit"),
+    pytest.param(550, "5.1.1", "550 5.1.1 Address does not exist", MU, id="proton-address-does-not-exist"),
+    pytest.param(554, "", "554 IP=203.0.113.5 - A problem occurred. (Ask your postmaster for help or to contact tosa@rx.t-online.de to clarify.)", UN, id="tonline-problem-occurred"),
     # --- mox itself: localserve's special localparts, and errors without a reply.
     pytest.param(550, "5.0.0", local(550, "5.0.0"), UN, id="mox-localserve-550"),
     pytest.param(554, "5.0.0", local(554, "5.0.0"), UN, id="mox-localserve-554"),
@@ -195,16 +197,16 @@ REPLIES = [
     pytest.param(452, "4.0.0", local(452, "4.0.0"), TR, id="mox-localserve-452"),
     pytest.param(421, "4.0.0", local(421, "4.0.0"), RL, id="mox-localserve-421"),
     pytest.param(552, "5.0.0", local(552, "5.0.0"), MF, id="mox-localserve-552"),
-    pytest.param(0, "", "delivering message to 127.0.0.1:1025: read tcp 127.0.0.1:54321->127.0.0.1:1025: i/o timeout", TR, id="mox-localserve-timeout"),  # noqa: E501
-    pytest.param(0, "", "dial tcp 127.0.0.1:1025: connect: connection refused", TR, id="mox-connection-refused"),  # noqa: E501
-    pytest.param(0, "", 'looking up "mx.nonexistent.example.": lookup mx.nonexistent.example. on 127.0.0.53:53: no such host', TR, id="mox-no-such-host"),  # noqa: E501
-    pytest.param(0, "", "tls error: tls: failed to verify certificate: x509: certificate signed by unknown authority", TR, id="mox-tls-error"),  # noqa: E501
-    pytest.param(0, "", "mx host mx2.example.org does not match enforced mta-sts policy with hosts mx1.example.org", TR, id="mox-mta-sts-mismatch"),  # noqa: E501
-    pytest.param(0, "", "domain does not accept email as indicated with single dot for mx record, permanent", DU, id="mox-null-mx"),  # noqa: E501
-    pytest.param(0, "", "message too large for remote smtp server, permanent", TL, id="mox-size-announced"),  # noqa: E501
-    pytest.param(0, "", "remote smtp server does not implement smtputf8 extension, required by message, permanent", CR, id="mox-no-smtputf8"),  # noqa: E501
-    pytest.param(0, "", 'delivery failure from queue with smtp code 550, enhanced code "1.1"', MU, id="mox-suppression-reason-5.1.1"),  # noqa: E501
-    pytest.param(0, "", "delivery failure from queue and three consecutive failures", UN, id="mox-suppression-reason-consecutive"),  # noqa: E501
+    pytest.param(0, "", "delivering message to 127.0.0.1:1025: read tcp 127.0.0.1:54321->127.0.0.1:1025: i/o timeout", TR, id="mox-localserve-timeout"),
+    pytest.param(0, "", "dial tcp 127.0.0.1:1025: connect: connection refused", TR, id="mox-connection-refused"),
+    pytest.param(0, "", 'looking up "mx.nonexistent.example.": lookup mx.nonexistent.example. on 127.0.0.53:53: no such host', TR, id="mox-no-such-host"),
+    pytest.param(0, "", "tls error: tls: failed to verify certificate: x509: certificate signed by unknown authority", TR, id="mox-tls-error"),
+    pytest.param(0, "", "mx host mx2.example.org does not match enforced mta-sts policy with hosts mx1.example.org", TR, id="mox-mta-sts-mismatch"),
+    pytest.param(0, "", "domain does not accept email as indicated with single dot for mx record, permanent", DU, id="mox-null-mx"),
+    pytest.param(0, "", "message too large for remote smtp server, permanent", TL, id="mox-size-announced"),
+    pytest.param(0, "", "remote smtp server does not implement smtputf8 extension, required by message, permanent", CR, id="mox-no-smtputf8"),
+    pytest.param(0, "", 'delivery failure from queue with smtp code 550, enhanced code "1.1"', MU, id="mox-suppression-reason-5.1.1"),
+    pytest.param(0, "", "delivery failure from queue and three consecutive failures", UN, id="mox-suppression-reason-consecutive"),
 ]
 
 
@@ -250,16 +252,16 @@ def test_real_world_replies(code: int, enhanced: str, text: str, kind: Kind) -> 
         pytest.param(0, "", "", UN, id="nothing"),
         # Where the enhanced code comes from.
         pytest.param(550, "", "550 5.1.1 mailbox gone", MU, id="enhanced-from-text-when-empty"),
-        pytest.param(550, "5.0.0", mox("550 5.1.1 mailbox gone"), MU, id="enhanced-from-text-when-generic"),  # noqa: E501
+        pytest.param(550, "5.0.0", mox("550 5.1.1 mailbox gone"), MU, id="enhanced-from-text-when-generic"),
         pytest.param(550, "5.1.1", "550 5.2.2 gone", MU, id="specific-field-beats-text"),
         pytest.param(550, "1.1", "", MU, id="mox-short-secode"),
         pytest.param(550, "garbage", "550 5.1.2 gone", DU, id="malformed-field"),
         pytest.param(550, "5.1.1.1", "", UN, id="malformed-field-too-long"),
         pytest.param(550, "9.1.1", "", UN, id="malformed-field-bad-class"),
-        pytest.param(550, "", "550 Connection from 5.1.1.7 refused", UN, id="ip-is-not-enhanced-code"),  # noqa: E501
-        pytest.param(550, "", "550 Server 4.16.55.1 says no", UN, id="version-is-not-enhanced-code"),  # noqa: E501
+        pytest.param(550, "", "550 Connection from 5.1.1.7 refused", UN, id="ip-is-not-enhanced-code"),
+        pytest.param(550, "", "550 Server 4.16.55.1 says no", UN, id="version-is-not-enhanced-code"),
         pytest.param(0, "", "550 5.1.1 <x@example.org>: User unknown", MU, id="code-from-text"),
-        pytest.param(450, "", "450 Mailbox unavailable", TR, id="4xx-mailbox-unavailable-is-busy"),  # noqa: E501
+        pytest.param(450, "", "450 Mailbox unavailable", TR, id="4xx-mailbox-unavailable-is-busy"),
         pytest.param(-1, "", "", UN, id="negative-code"),
         pytest.param(10**30, "5.1.1", "", MU, id="huge-code"),
     ],
@@ -280,19 +282,19 @@ def test_events_without_failure(event: str) -> None:
     ("event", "code", "enhanced", "text", "kind"),
     [
         pytest.param("delayed", 451, "4.0.0", local(451, "4.0.0"), TR, id="delayed-temperror"),
-        pytest.param("delayed", 550, "5.1.1", "550 5.1.1 User unknown", MU, id="delayed-keeps-hard-kind"),  # noqa: E501
+        pytest.param("delayed", 550, "5.1.1", "550 5.1.1 User unknown", MU, id="delayed-keeps-hard-kind"),
         pytest.param("delayed", 421, "4.7.28", "", RL, id="delayed-rate-limited"),
-        pytest.param("delayed", 0, "", "dial tcp 192.0.2.1:25: connect: connection refused", TR, id="delayed-network"),  # noqa: E501
+        pytest.param("delayed", 0, "", "dial tcp 192.0.2.1:25: connect: connection refused", TR, id="delayed-network"),
         pytest.param("delayed", 0, "", "", UN, id="delayed-nothing"),
-        pytest.param("failed", 550, "5.1.1", "550 5.1.1 User unknown", MU, id="failed-user-unknown"),  # noqa: E501
-        pytest.param("failed", 451, "4.0.0", local(451, "4.0.0"), EX, id="failed-after-4xx-retries"),  # noqa: E501
-        pytest.param("failed", 0, "", "read tcp 127.0.0.1:1->127.0.0.1:25: i/o timeout", EX, id="failed-after-timeouts"),  # noqa: E501
+        pytest.param("failed", 550, "5.1.1", "550 5.1.1 User unknown", MU, id="failed-user-unknown"),
+        pytest.param("failed", 451, "4.0.0", local(451, "4.0.0"), EX, id="failed-after-4xx-retries"),
+        pytest.param("failed", 0, "", "read tcp 127.0.0.1:1->127.0.0.1:25: i/o timeout", EX, id="failed-after-timeouts"),
         pytest.param("failed", 0, "", "", EX, id="failed-with-nothing"),
-        pytest.param("failed", 550, "5.0.0", local(550, "5.0.0"), UN, id="failed-5xx-undetermined"),  # noqa: E501
-        pytest.param("failed", 0, "", "554 5.7.1 <x@example.org>: Relay access denied", UN, id="failed-code-in-text-is-5xx"),  # noqa: E501
-        pytest.param("failed", 452, "4.2.2", "452 4.2.2 Mailbox full", MF, id="failed-4xx-keeps-full"),  # noqa: E501
+        pytest.param("failed", 550, "5.0.0", local(550, "5.0.0"), UN, id="failed-5xx-undetermined"),
+        pytest.param("failed", 0, "", "554 5.7.1 <x@example.org>: Relay access denied", UN, id="failed-code-in-text-is-5xx"),
+        pytest.param("failed", 452, "4.2.2", "452 4.2.2 Mailbox full", MF, id="failed-4xx-keeps-full"),
         pytest.param("failed", 421, "4.7.0", "", RL, id="failed-4xx-keeps-rate-limited"),
-        pytest.param("failed", 0, "", "domain does not accept email as indicated with single dot for mx record, permanent", DU, id="failed-null-mx"),  # noqa: E501
+        pytest.param("failed", 0, "", "domain does not accept email as indicated with single dot for mx record, permanent", DU, id="failed-null-mx"),
         pytest.param("FAILED", 550, "5.2.1", "", MD, id="event-name-case"),
     ],
 )
@@ -312,7 +314,7 @@ _texts = st.one_of(
     st.text(),
     _replyish,
     st.sampled_from(_FRAGMENTS),
-    st.builds(lambda a, b, c: a + b + c, st.sampled_from(_FRAGMENTS), st.text(), st.sampled_from(_FRAGMENTS)),  # noqa: E501
+    st.builds(lambda a, b, c: a + b + c, st.sampled_from(_FRAGMENTS), st.text(), st.sampled_from(_FRAGMENTS)),
 )
 _enhanced = st.one_of(st.text(), st.from_regex(r"\A\d{1,4}(\.\d{1,4}){0,3}\Z"), st.just(""))
 
@@ -322,7 +324,7 @@ def test_classify_failure_never_raises(code: int, enhanced: str, text: str) -> N
     assert isinstance(classify_failure(code, enhanced, text), Kind)
 
 
-@given(st.one_of(st.text(), st.sampled_from(["delayed", "failed", "delivered"])), st.integers(), _enhanced, _texts)  # noqa: E501
+@given(st.one_of(st.text(), st.sampled_from(["delayed", "failed", "delivered"])), st.integers(), _enhanced, _texts)
 def test_classify_event_never_raises(event: str, code: int, enhanced: str, text: str) -> None:
     kind = classify_event(event, code, enhanced, text)
     assert kind is None or isinstance(kind, Kind)
@@ -335,6 +337,8 @@ def test_failed_with_temporary_code_is_never_transient(code: int, enhanced: str,
     assert classify_event("failed", code, enhanced, text) not in (Kind.TRANSIENT, Kind.UNDETERMINED)
 
 
-@given(st.text(min_size=5000, max_size=20000))
-def test_long_text_is_fast(text: str) -> None:
-    assert isinstance(classify_failure(550, "", text + " (#5.1.1)" * 50), Kind)
+@given(st.text(min_size=1, max_size=50), st.sampled_from(_FRAGMENTS))
+def test_long_text_is_fast(text: str, fragment: str) -> None:
+    # Within hypothesis's deadline: no regex may backtrack catastrophically on long input.
+    long = (text + " 550-5.1.1 " + fragment) * 200
+    assert isinstance(classify_failure(550, "", long), Kind)

@@ -133,6 +133,50 @@ MIGRATIONS: tuple[str, ...] = (
         failures INTEGER NOT NULL DEFAULT 0
     );
     """,
+    # 2: web sign-in (sessions, throttling of failed sign-ins), automatic holds, and
+    # indexes for the per-day statistics.
+    """
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,  -- sha256 (hex) of the cookie token; the token itself is not kept
+        role TEXT NOT NULL CHECK (role IN ('account', 'admin')),
+        account TEXT NOT NULL DEFAULT '',
+        email TEXT NOT NULL DEFAULT '',
+        csrf TEXT NOT NULL,
+        client TEXT NOT NULL DEFAULT '',
+        created TEXT NOT NULL,
+        last_seen TEXT NOT NULL,
+        expires TEXT NOT NULL
+    );
+    CREATE INDEX sessions_expires ON sessions (expires);
+    CREATE TABLE login_failures (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,
+        client TEXT NOT NULL,
+        username TEXT NOT NULL
+    );
+    CREATE INDEX login_failures_client ON login_failures (client, at);
+    CREATE INDEX login_failures_username ON login_failures (username, at);
+    CREATE TABLE auto_holds (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        recipient_domain TEXT NOT NULL,
+        rule_id INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        recipients INTEGER NOT NULL,
+        created TEXT NOT NULL,
+        lift_after TEXT NOT NULL,
+        lifted TEXT,
+        lifted_by TEXT,
+        released INTEGER,
+        last_error TEXT NOT NULL DEFAULT ''
+    );
+    CREATE UNIQUE INDEX auto_holds_active
+        ON auto_holds (account, recipient_domain) WHERE lifted IS NULL;
+    CREATE INDEX auto_holds_rule ON auto_holds (rule_id);
+    CREATE INDEX events_received ON events (account, received);
+    CREATE INDEX suppressions_created ON suppressions (account, created);
+    CREATE INDEX suppressions_ended ON suppressions (account, ended) WHERE ended IS NOT NULL;
+    """,
 )
 
 

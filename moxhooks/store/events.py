@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import builtins
-
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .db import Database, Row, iso
+from .db import Database, Row, iso, parse_iso
 
 _INSERT = (
     "INSERT OR IGNORE INTO events"
@@ -105,6 +104,13 @@ class EventStore:
             (self.db.now(), limit),
         )
         return [StoredEvent.from_row(r) for r in rows]
+
+    async def next_retry(self) -> datetime | None:
+        """When the earliest unresolved event is due again, or None."""
+        row = await self.db.fetchone(
+            "SELECT MIN(next_try) FROM events WHERE status = 'unresolved'"
+        )
+        return parse_iso(row[0]) if row and row[0] else None
 
     async def newer_exists(self, ev: StoredEvent) -> bool:
         """Whether a later webhook about the same message has been processed already."""

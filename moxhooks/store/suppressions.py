@@ -8,7 +8,6 @@ queues an outbox row in the same transaction.
 from __future__ import annotations
 
 import builtins
-
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,12 @@ import aiosqlite
 from ..kinds import MoxState
 from .db import Database, Row, iso
 from .outbox import enqueue
+
+_INSERT_ENTRY = (
+    "INSERT OR IGNORE INTO suppressions (account, base_address, original_address, scope,"
+    " kind, source, reason, created, created_by, expires, event_id, mox_state)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True)
@@ -207,17 +212,64 @@ class SuppressionStore:
             return None
         return await self.get(entry.account, new_id)
 
-    async def add_many(self, entries: Iterable[NewEntry]) -> tuple[int, int]:
-        """Add entries in one transaction; returns (added, already present)."""
-        added = skipped = 0
+    async def add_many(
+        self, entries: Iterable[NewEntry], *, mox_state: MoxState | None = None
+    ) -> tuple[int, int]:
+        """Add entries in one set-based transaction; returns (added, already present).
+
+        Entries whose (base address, scope) is active already, or repeats within
+        entries, are skipped. With mox_state=SYNCED (adopting mox's entries) no
+        outbox rows are written.
+        """
         now = self.db.now()
+        rows = [
+            (
+                e.account,
+                e.base_address,
+                e.original_address,
+                e.scope,
+                e.kind,
+                e.source,
+                e.reason,
+                now,
+                e.created_by,
+                iso(e.expires) if e.expires else None,
+                e.event_id,
+                mox_state
+                or (MoxState.PENDING_ADD if e.scope == "" else MoxState.NOT_APPLICABLE),
+            )
+            for e in entries
+        ]
+        if not rows:
+            return 0, 0
         async with self.db.transaction() as conn:
-            for e in entries:
-                if await _add(conn, e, now) is None:
-                    skipped += 1
-                else:
-                    added += 1
-        return added, skipped
+            cur = await conn.execute("SELECT COALESCE(MAX(id), 0) FROM suppressions")
+            first = await cur.fetchone()
+            await cur.close()
+            last_before = int(first[0]) if first else 0
+            await conn.executemany(_INSERT_ENTRY, rows)
+            # The new rows are exactly those above last_before: the write lock is ours.
+            await conn.execute(
+                "INSERT INTO audit (at, account, suppression_id, action, actor, detail)"
+                " SELECT created, account, id, 'added', created_by,"
+                " kind || ' from ' || source || CASE WHEN reason != '' THEN ': ' || reason"
+                " ELSE '' END || CASE WHEN expires IS NOT NULL THEN '; expires ' || expires"
+                " ELSE '' END FROM suppressions WHERE id > ? ORDER BY id",
+                (last_before,),
+            )
+            await conn.execute(
+                "INSERT INTO outbox (account, op, address, reason, suppression_id, created,"
+                " next_attempt) SELECT account, 'add', original_address, reason, id, created,"
+                " created FROM suppressions WHERE id > ? AND mox_state = ? ORDER BY id",
+                (last_before, MoxState.PENDING_ADD),
+            )
+            cur = await conn.execute(
+                "SELECT COUNT(*) FROM suppressions WHERE id > ?", (last_before,)
+            )
+            counted = await cur.fetchone()
+            await cur.close()
+        added = int(counted[0]) if counted else 0
+        return added, len(rows) - added
 
     async def end(
         self, account: str, entry_id: int, actor: str, reason: str, *, sync_mox: bool = True
@@ -278,9 +330,6 @@ class SuppressionStore:
             if out.suppress is not None:
                 new_id = await _add(conn, out.suppress, now)
             if out.unsuppress_mox is not None:
-                await enqueue(
-                    conn, out.account, "remove", out.unsuppress_mox, out.detail, None, now
-                )
                 await _audit(
                     conn,
                     now,
@@ -290,6 +339,14 @@ class SuppressionStore:
                     "policy",
                     f"{out.unsuppress_mox}: {out.detail}",
                 )
+                adopted = await _adopted_entry(conn, out)
+                if adopted is not None:
+                    # mox's false entry was adopted already: ending it removes it from mox.
+                    await _end(conn, out.account, adopted, "policy", out.detail, now, True)
+                else:
+                    await enqueue(
+                        conn, out.account, "remove", out.unsuppress_mox, out.detail, None, now
+                    )
         if new_id is None or out.suppress is None:
             return None
         return await self.get(out.suppress.account, new_id)
@@ -317,13 +374,19 @@ class SuppressionStore:
 
     async def adopt(self, entries: Iterable[NewEntry]) -> int:
         """Take entries found only in mox: they are synced already, no outbox row."""
-        now = self.db.now()
-        n = 0
-        async with self.db.transaction() as conn:
-            for e in entries:
-                if await _add(conn, e, now, mox_state=MoxState.SYNCED) is not None:
-                    n += 1
-        return n
+        added, _ = await self.add_many(entries, mox_state=MoxState.SYNCED)
+        return added
+
+async def _adopted_entry(conn: aiosqlite.Connection, out: EventOutcome) -> int | None:
+    """The active account-wide entry adopted from mox for the event's recipient, if any."""
+    cur = await conn.execute(
+        "SELECT id FROM suppressions WHERE account = ? AND base_address = ? AND scope = ''"
+        " AND ended IS NULL AND source = 'mox'",
+        (out.account, out.recipient_base),
+    )
+    row = await cur.fetchone()
+    await cur.close()
+    return int(row[0]) if row else None
 
 
 async def _audit(
@@ -349,9 +412,7 @@ async def _add(
     if mox_state is None:
         mox_state = MoxState.PENDING_ADD if account_wide else MoxState.NOT_APPLICABLE
     cur = await conn.execute(
-        "INSERT OR IGNORE INTO suppressions (account, base_address, original_address, scope,"
-        " kind, source, reason, created, created_by, expires, event_id, mox_state)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        _INSERT_ENTRY,
         (
             e.account,
             e.base_address,

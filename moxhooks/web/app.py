@@ -11,9 +11,10 @@ from ..dnscheck import DomainChecker
 from ..moxclient import MoxClient
 from ..runtime import open_runtime
 from ..store import Clock, utcnow
-from . import health, intake
+from . import api, health, intake
 from .errors import error_middleware
 from .keys import CONFIG_KEY, RUNTIME_KEY
+from .pages import setup_pages
 
 
 def create_app(
@@ -40,4 +41,6 @@ def create_app(
     app.router.add_post("/hooks/outgoing/{account}", intake.outgoing)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/metrics", health.metrics)
+    api.setup_api(app)
+    setup_pages(app)
     return app

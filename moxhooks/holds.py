@@ -1,0 +1,382 @@
+"""Automatic queue holds: stop sending to a domain that is blocking or throttling us.
+
+When `sender_blocked` or `rate_limited` failures of one account reach `threshold`
+distinct recipients of one recipient domain within `window`, moxhooks adds a mox
+hold rule for (that account, that recipient domain): mox keeps new messages to the
+domain queued instead of hammering a receiver that refuses them, which would only
+deepen a blocklisting. The hold is recorded (table auto_holds) and audited
+(`auto_hold`); after `cooldown` it is lifted: the rule is removed and the messages
+it held are released with QueueHoldSet (`auto_hold_lifted`). If the failures go on,
+the next ones hold the domain again.
+
+Counting is in memory: a window is minutes long, so a restart only delays a hold.
+Suppressions those failures made in mox are undone by the policy, not here.
+
+Settings have defaults here (HoldSettings); the configuration keys are `[holds]`
+enabled, threshold, window, cooldown.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from .address import AddressError, base_address, parse_address
+from .kinds import Kind
+from .moxclient import QUEUE_FILTER, QUEUE_SORT, AdminAPI, MoxApiError, MoxError
+from .processor import Processed
+from .runtime import Runtime
+from .store import Database, iso, parse_iso
+from .store.db import Row
+
+log = logging.getLogger(__name__)
+
+# Messages released per QueueHoldSet call.
+RELEASE_BATCH = 1000
+ACTOR = "holds"
+
+
+@dataclass(frozen=True)
+class HoldSettings:
+    """When moxhooks holds a recipient domain by itself, and for how long."""
+
+    enabled: bool = True
+    # Distinct recipients of one domain failing within window that trigger a hold.
+    threshold: int = 5
+    window: timedelta = timedelta(minutes=10)
+    # How long an automatic hold stays before it is lifted and its messages released.
+    cooldown: timedelta = timedelta(hours=1)
+    # Failure kinds that count.
+    kinds: frozenset[Kind] = frozenset({Kind.SENDER_BLOCKED, Kind.RATE_LIMITED})
+    # Seconds between checks for holds whose cool-down has passed.
+    check_interval: float = 30.0
+
+
+@dataclass(frozen=True)
+class AutoHold:
+    """A hold rule moxhooks added by itself."""
+
+    id: int
+    account: str
+    recipient_domain: str
+    rule_id: int  # mox's hold rule ID.
+    reason: str
+    recipients: int  # Distinct recipients that failed within the window.
+    created: str
+    lift_after: str
+    lifted: str | None
+    lifted_by: str | None
+    released: int | None  # Messages released when lifted.
+    last_error: str  # Why the last attempt to lift failed, if it did.
+
+    @classmethod
+    def from_row(cls, r: Row) -> AutoHold:
+        return cls(**dict(r))
+
+    def to_json(self) -> dict[str, Any]:
+        """The public form, for the API."""
+        return {
+            "id": self.id,
+            "account": self.account,
+            "recipient_domain": self.recipient_domain,
+            "rule_id": self.rule_id,
+            "reason": self.reason,
+            "recipients": self.recipients,
+            "created": self.created,
+            "lift_after": self.lift_after,
+            "active": self.lifted is None,
+            "lifted": self.lifted,
+            "lifted_by": self.lifted_by,
+            "released": self.released,
+            "last_error": self.last_error,
+        }
+
+
+class AutoHoldStore:
+    """The auto_holds table; holds and lifts are written with their audit entry."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def active(self, account: str, domain: str) -> AutoHold | None:
+        """The active hold of account for domain, or None."""
+        row = await self.db.fetchone(
+            "SELECT * FROM auto_holds WHERE account = ? AND recipient_domain = ?"
+            " AND lifted IS NULL",
+            (account, domain),
+        )
+        return AutoHold.from_row(row) if row else None
+
+    async def list(self, *, active_only: bool = False, limit: int = 100) -> builtins.list[AutoHold]:
+        """Holds, newest first."""
+        where = "WHERE lifted IS NULL" if active_only else ""
+        rows = await self.db.fetchall(
+            f"SELECT * FROM auto_holds {where} ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [AutoHold.from_row(r) for r in rows]
+
+    async def by_rule(self, rule_id: int) -> AutoHold | None:
+        """The active hold made with this mox rule, or None."""
+        row = await self.db.fetchone(
+            "SELECT * FROM auto_holds WHERE rule_id = ? AND lifted IS NULL", (rule_id,)
+        )
+        return AutoHold.from_row(row) if row else None
+
+    async def due(self) -> builtins.list[AutoHold]:
+        """Active holds whose cool-down has passed."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM auto_holds WHERE lifted IS NULL AND lift_after <= ? ORDER BY id",
+            (self.db.now(),),
+        )
+        return [AutoHold.from_row(r) for r in rows]
+
+    async def add(
+        self,
+        account: str,
+        domain: str,
+        rule_id: int,
+        reason: str,
+        recipients: int,
+        cooldown: timedelta,
+    ) -> AutoHold:
+        """Record a new hold and audit it, in one transaction."""
+        now = self.db.clock()
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO auto_holds (account, recipient_domain, rule_id, reason, recipients,"
+                " created, lift_after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (account, domain, rule_id, reason, recipients, iso(now), iso(now + cooldown)),
+            )
+            hold_id = cur.lastrowid
+            await cur.close()
+            await _audit(
+                conn,
+                iso(now),
+                account,
+                "auto_hold",
+                ACTOR,
+                f"held mail to {domain} (mox hold rule {rule_id}) until {iso(now + cooldown)}:"
+                f" {reason}",
+            )
+        row = await self.db.fetchone("SELECT * FROM auto_holds WHERE id = ?", (hold_id,))
+        assert row is not None
+        return AutoHold.from_row(row)
+
+    async def lifted(self, hold: AutoHold, by: str, released: int, detail: str) -> None:
+        """Record that a hold ended, and audit it, in one transaction."""
+        now = self.db.now()
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE auto_holds SET lifted = ?, lifted_by = ?, released = ?, last_error = ''"
+                " WHERE id = ? AND lifted IS NULL",
+                (now, by, released, hold.id),
+            )
+            await _audit(conn, now, hold.account, "auto_hold_lifted", by, detail)
+
+    async def lift_failed(self, hold: AutoHold, error: str) -> None:
+        """Note why lifting failed; it is tried again at the next check."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE auto_holds SET last_error = ? WHERE id = ?", (error, hold.id)
+            )
+
+
+async def _audit(conn: Any, now: str, account: str, action: str, actor: str, detail: str) -> None:
+    await conn.execute(
+        "INSERT INTO audit (at, account, suppression_id, action, actor, detail)"
+        " VALUES (?, ?, NULL, ?, ?, ?)",
+        (now, account, action, actor, detail),
+    )
+
+
+def rule_matches(rule: dict[str, Any], msg: dict[str, Any]) -> bool:
+    """Whether a mox hold rule (QueueHoldRuleList form) holds this queued message."""
+    return (
+        (not rule.get("Account") or rule["Account"] == msg.get("SenderAccount"))
+        and (
+            not rule.get("SenderDomainStr") or rule["SenderDomainStr"] == msg.get("SenderDomainStr")
+        )
+        and (
+            not rule.get("RecipientDomainStr")
+            or rule["RecipientDomainStr"] == msg.get("RecipientDomainStr")
+        )
+    )
+
+
+async def release_held(admin: AdminAPI, rule: dict[str, Any]) -> int:
+    """Release the queued messages on hold that this rule matches; returns how many.
+
+    mox's queue filter matches From/To as substrings (and ORs them), so the held
+    messages are listed and matched exactly here, then released by ID.
+    """
+    flt = {**QUEUE_FILTER, "Hold": True, "Account": rule.get("Account") or ""}
+    msgs = await admin.call("QueueList", [flt, QUEUE_SORT]) or []
+    ids = [int(m["ID"]) for m in msgs if isinstance(m, dict) and rule_matches(rule, m)]
+    released = 0
+    for i in range(0, len(ids), RELEASE_BATCH):
+        # Never an empty IDs list: mox would take it as "every message".
+        chunk: Sequence[int] = ids[i : i + RELEASE_BATCH]
+        released += await admin.queue_hold_set({"IDs": list(chunk), "Hold": True}, False)
+    return released
+
+
+@dataclass
+class _Window:
+    """Recent failing recipients of one (account, domain): base address -> when."""
+
+    seen: dict[str, datetime] = field(default_factory=dict)
+
+
+class AutoHolds:
+    """Watches processed events, adds holds, and lifts them after the cool-down."""
+
+    def __init__(self, rt: Runtime, settings: HoldSettings) -> None:
+        self.rt = rt
+        self.settings = settings
+        self.store = AutoHoldStore(rt.store.db)
+        self._windows: dict[tuple[str, str], _Window] = {}
+        self._lock = asyncio.Lock()
+        self._warned_no_admin = False
+
+    async def observe(self, p: Processed) -> None:
+        """A processor observer: count the failure, hold the domain when it is time."""
+        s = self.settings
+        if not s.enabled or p.kind not in s.kinds or not p.recipient:
+            return
+        try:
+            addr = parse_address(p.recipient)
+        except AddressError:
+            return
+        now = self.rt.store.db.clock()
+        at = parse_iso(p.event.received)
+        if at <= now - s.window:
+            return  # An old event worked off late says nothing about now.
+        key = (p.event.account, addr.domain)
+        win = self._windows.setdefault(key, _Window())
+        win.seen[base_address(addr)] = at
+        win.seen = {b: t for b, t in win.seen.items() if t > now - s.window}
+        if len(win.seen) >= s.threshold:
+            await self._hold(p.event.account, addr.domain, len(win.seen), p.kind)
+
+    async def _hold(self, account: str, domain: str, recipients: int, kind: Kind | None) -> None:
+        admin = self.rt.admin
+        if admin is None:
+            if not self._warned_no_admin:
+                log.warning("automatic holds need mox.admin_password; %s not held", domain)
+                self._warned_no_admin = True
+            return
+        async with self._lock:
+            if await self.store.active(account, domain) is not None:
+                return
+            s = self.settings
+            reason = (
+                f"{recipients} distinct recipients at {domain} failed with"
+                f" {'/'.join(sorted(s.kinds))} within {_span(s.window)} (last: {kind})"
+            )
+            try:
+                rule = await admin.hold_rule_add(account=account, recipient_domain=domain)
+            except MoxError as e:
+                log.error("adding automatic hold for %s account=%s failed: %s", domain, account, e)
+                return
+            hold = await self.store.add(
+                account, domain, int(rule["ID"]), reason, recipients, s.cooldown
+            )
+            self._windows.pop((account, domain), None)
+        log.warning(
+            "automatic hold account=%s domain=%s rule=%d: %s", account, domain, hold.rule_id, reason
+        )
+
+    async def lift_due(self) -> int:
+        """Lift every hold whose cool-down has passed; returns how many were lifted."""
+        n = 0
+        for hold in await self.store.due():
+            if await self.lift(hold, ACTOR):
+                n += 1
+        return n
+
+    async def lift(self, hold: AutoHold, by: str) -> bool:
+        """Remove the hold's mox rule and release what it held; False if mox failed."""
+        admin = self.rt.admin
+        if admin is None:
+            return False
+        async with self._lock:
+            rule = {
+                "Account": hold.account,
+                "SenderDomainStr": "",
+                "RecipientDomainStr": hold.recipient_domain,
+            }
+            try:
+                try:
+                    await admin.hold_rule_remove(hold.rule_id)
+                except MoxApiError as e:
+                    # Removed in mox already (by a person, or by an earlier try): go on.
+                    if "absent" not in e.message:
+                        raise
+                released = await release_held(admin, rule)
+            except MoxError as e:
+                log.error(
+                    "lifting automatic hold %d for %s failed: %s", hold.id, hold.recipient_domain, e
+                )
+                await self.store.lift_failed(hold, str(e))
+                return False
+            await self.store.lifted(
+                hold,
+                by,
+                released,
+                f"lifted hold on {hold.recipient_domain} (mox hold rule {hold.rule_id}),"
+                f" released {released} messages",
+            )
+        log.info(
+            "automatic hold lifted account=%s domain=%s released=%d",
+            hold.account,
+            hold.recipient_domain,
+            released,
+        )
+        return True
+
+    async def rule_removed(self, rule_id: int, by: str) -> None:
+        """A person removed a hold rule; if it was automatic, it has ended."""
+        hold = await self.store.by_rule(rule_id)
+        if hold is not None:
+            await self.store.lifted(
+                hold, by, 0, f"hold rule {rule_id} on {hold.recipient_domain} removed by {by}"
+            )
+
+    async def run(self) -> None:
+        """Lift due holds every check_interval seconds, until cancelled."""
+        while True:
+            await asyncio.sleep(self.settings.check_interval)
+            try:
+                await self.lift_due()
+            except Exception:
+                log.exception("lifting automatic holds failed")
+
+
+@contextlib.asynccontextmanager
+async def running(rt: Runtime, settings: HoldSettings) -> AsyncIterator[AutoHolds]:
+    """AutoHolds observing the processor, with the lifting task, until the block ends."""
+    holds = AutoHolds(rt, settings)
+    rt.processor.observers.append(holds.observe)
+    task = asyncio.create_task(holds.run(), name="auto-holds")
+    try:
+        yield holds
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        with contextlib.suppress(ValueError):
+            rt.processor.observers.remove(holds.observe)
+
+
+def _span(d: timedelta) -> str:
+    secs = int(d.total_seconds())
+    for unit, n in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= n and secs % n == 0:
+            return f"{secs // n}{unit}"
+    return f"{secs}s"

@@ -1,0 +1,477 @@
+"""The JSON API, /api/v1/...: an account's suppression list, events and statistics.
+
+Mounted by setup_api(app), which also mounts sign-in (auth.py), the admin endpoints
+(api_admin.py), the OpenAPI document (api_spec.py) and automatic holds (holds.py).
+Every endpoint and error code is described in api_spec.py, served at
+/api/openapi.json; a test checks that every route is there.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import re
+from collections.abc import AsyncIterator, Iterable
+from datetime import datetime
+from typing import Any
+
+from aiohttp import web
+
+from ..address import Address, AddressError, base_address, parse_address, quote_localpart
+from ..config import parse_duration
+from ..csvio import (
+    CsvError,
+    ImportReport,
+    ImportRow,
+    export_entries,
+    import_entries,
+    parse_import,
+    parse_time,
+)
+from ..errors import ApiError, ConfigError
+from ..holds import HoldSettings, running
+from ..kinds import Kind, Source
+from ..store import NewEntry, Store, Suppression
+from . import api_admin, api_spec, auth
+from .api_stats import account_stats
+from .keys import RUNTIME_KEY
+
+HOLD_SETTINGS_KEY = web.AppKey("hold_settings", HoldSettings)
+
+# Paging limits of the list endpoints.
+MAX_LIMIT = 500
+# Largest CSV import, in bytes; it is read as a stream, never whole into memory.
+IMPORT_MAX_BYTES = 512 * 1024 * 1024
+# Lines of CSV parsed and added per transaction while importing.
+IMPORT_BATCH_LINES = 5000
+# Rejected rows listed in an import report; rejected_total counts them all.
+MAX_REJECTED_LISTED = 1000
+MAX_SCOPE = 100
+MAX_REASON = 1000
+ACCOUNT_WIDE = "-"  # The scope filter value meaning "account-wide entries only".
+
+
+def setup_api(app: web.Application) -> None:
+    """Mount /api: sign-in, account and admin endpoints, the OpenAPI document, auto holds."""
+    app[auth.AUTH_SETTINGS_KEY] = auth.AuthSettings()
+    app[HOLD_SETTINGS_KEY] = HoldSettings()
+
+    async def api_ctx(app: web.Application) -> AsyncIterator[None]:
+        rt = app[RUNTIME_KEY]
+        app[auth.SESSIONS_KEY] = auth.SessionStore(rt.store.db)
+        async with running(rt, app[HOLD_SETTINGS_KEY]) as holds:
+            app[api_admin.HOLDS_KEY] = holds
+            yield
+
+    app.cleanup_ctx.append(api_ctx)
+    app.on_response_prepare.append(_api_headers)
+
+    r = app.router
+    v1 = "/api/v1"
+    r.add_get("/api/openapi.json", api_spec.openapi, allow_head=False)
+    r.add_post(f"{v1}/login", auth.login)
+    r.add_post(f"{v1}/admin/login", auth.admin_login)
+    r.add_post(f"{v1}/logout", auth.logout)
+    r.add_get(f"{v1}/session", auth.session, allow_head=False)
+    acc = f"{v1}/accounts/{{account}}"
+    r.add_get(f"{acc}/suppressions", list_suppressions, allow_head=False)
+    r.add_post(f"{acc}/suppressions", add_suppression)
+    r.add_get(f"{acc}/suppressions.csv", export_csv, allow_head=False)
+    r.add_post(f"{acc}/suppressions/import", import_csv)
+    r.add_get(f"{acc}/suppressions/{{id:\\d+}}", get_suppression, allow_head=False)
+    r.add_delete(f"{acc}/suppressions/{{id:\\d+}}", remove_suppression)
+    r.add_get(f"{acc}/blocks", blocks, allow_head=False)
+    r.add_get(f"{acc}/events", list_events, allow_head=False)
+    r.add_get(f"{acc}/stats", stats, allow_head=False)
+    api_admin.add_routes(app)
+
+
+async def _api_headers(request: web.Request, response: web.StreamResponse) -> None:
+    # API answers carry session data: never cached, never sniffed into HTML.
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+
+
+# ---- Parameters --------------------------------------------------------------------------
+
+
+def _bool_param(request: web.Request, name: str) -> bool:
+    raw = request.query.get(name, "").lower()
+    if raw in ("", "false", "0"):
+        return False
+    if raw in ("true", "1"):
+        return True
+    raise ApiError(400, "badRequest", f"{name} must be true or false")
+
+
+def _parse(address: str) -> Address:
+    try:
+        return parse_address(address.strip())
+    except AddressError as e:
+        raise ApiError(400, "badAddress", str(e)) from None
+
+
+def _expires(value: str, now: datetime) -> datetime | None:
+    """An expiry: "" for none, a duration from now ("7d", "36h"), or an RFC 3339 time."""
+    value = value.strip()
+    if not value:
+        return None
+    try:
+        at = now + parse_duration(value, "expires")
+    except ConfigError:
+        try:
+            at = parse_time(value)
+        except ValueError:
+            raise ApiError(
+                400,
+                "badExpires",
+                'expires must be a duration like "7d", "36h", "90m" or an RFC 3339 time',
+            ) from None
+    if at <= now:
+        raise ApiError(400, "badExpires", "expires must be in the future")
+    return at
+
+
+def _clean_text(value: str, name: str, limit: int) -> str:
+    value = value.strip()
+    if len(value) > limit:
+        raise ApiError(400, "badRequest", f"{name} is longer than {limit} characters")
+    if any(ord(c) < 32 for c in value):
+        raise ApiError(400, "badRequest", f"{name} must not contain control characters")
+    return value
+
+
+# ---- Suppressions ------------------------------------------------------------------------
+
+
+async def list_suppressions(request: web.Request) -> web.StreamResponse:
+    """GET suppressions: newest first, filtered, paged with limit and offset."""
+    _, acct = await auth.account_access(request)
+    rt = request.app[RUNTIME_KEY]
+    q = request.query
+    limit = auth.int_param(request, "limit", 50, 1, MAX_LIMIT)
+    offset = auth.int_param(request, "offset", 0, 0, 10**9)
+    active_raw = q.get("active", "true").lower() or "true"
+    if active_raw not in ("true", "false", "all"):
+        raise ApiError(400, "badRequest", "active must be true, false or all")
+    where = ["account = ?"]
+    params: list[Any] = [acct.name]
+    if active_raw == "true":
+        where.append("ended IS NULL")
+    elif active_raw == "false":
+        where.append("ended IS NOT NULL")
+    if _bool_param(request, "expiring"):
+        where.append("expires IS NOT NULL")
+    search = q.get("search", "").strip()
+    if search:
+        pat = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        where.append("(original_address LIKE ? ESCAPE '\\' OR base_address LIKE ? ESCAPE '\\')")
+        params += [pat, pat]
+    for col in ("kind", "source"):
+        if q.get(col):
+            where.append(f"{col} = ?")
+            params.append(q[col])
+    scope = q.get("scope", "")
+    if scope:
+        where.append("scope = ?")
+        params.append("" if scope == ACCOUNT_WIDE else scope)
+    rows = await rt.store.db.fetchall(
+        f"SELECT * FROM suppressions WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ? OFFSET ?",
+        [*params, limit + 1, offset],
+    )
+    entries = [Suppression.from_row(r).to_json() for r in rows[:limit]]
+    return web.json_response(
+        {"entries": entries, "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+    )
+
+
+def also_blocks(address: Address) -> dict[str, Any]:
+    """What an entry for address blocks, by mox's base-address rule, in words and examples."""
+    base = base_address(address)
+    b = parse_address(base)
+    lp = b.localpart
+    candidates = [
+        base,
+        quote_localpart(".".join(lp)) + "@" + b.domain if len(lp) > 1 else base,
+        quote_localpart(lp + "+anything") + "@" + b.domain,
+        quote_localpart(lp + "-anything") + "@" + b.domain,
+        quote_localpart(lp.upper()) + "@" + b.domain,
+    ]
+    original = str(address)
+    examples: list[str] = []
+    for c in candidates:
+        try:
+            same = base_address(c) == base
+        except AddressError:
+            same = False
+        if same and c != original and c not in examples:
+            examples.append(c)
+    text = (
+        "mox matches suppressed addresses by their base address: it cuts the local part at"
+        ' the first "+", then at the first "-", removes every "." and lower-cases it.'
+        f" {original} has the base address {base}, so an entry for it blocks every address"
+        f" with that base address, for example {', '.join(examples)}."
+    )
+    return {"base_address": base, "explanation": text, "examples": examples}
+
+
+async def blocks(request: web.Request) -> web.StreamResponse:
+    """GET blocks?address=: what an entry for address would block, and what blocks it now."""
+    _, acct = await auth.account_access(request)
+    rt = request.app[RUNTIME_KEY]
+    raw = request.query.get("address", "")
+    if not raw.strip():
+        raise ApiError(400, "badAddress", "address is required")
+    addr = _parse(raw)
+    info = also_blocks(addr)
+    matching = await rt.store.suppressions.matching(acct.name, info["base_address"])
+    return web.json_response(
+        {"address": str(addr), **info, "blocked_by": [e.to_json() for e in matching]}
+    )
+
+
+async def get_suppression(request: web.Request) -> web.StreamResponse:
+    """GET suppressions/{id}: the entry, its history, the events behind it, what it blocks."""
+    _, acct = await auth.account_access(request)
+    rt = request.app[RUNTIME_KEY]
+    entry = await rt.store.suppressions.get(acct.name, int(request.match_info["id"]))
+    if entry is None:
+        raise ApiError(404, "notFound", "no such entry")
+    history = await rt.store.suppressions.history(entry.id)
+    events = await rt.store.events.list(acct.name, recipient=entry.base_address, limit=50)
+    # The event that made the entry comes first, even if it is older than the last 50.
+    if entry.event_id is not None and all(e.id != entry.event_id for e in events):
+        ev = await rt.store.events.get(entry.event_id)
+        if ev is not None:
+            events.insert(0, ev)
+    try:
+        blocks_info = also_blocks(parse_address(entry.original_address))
+    except AddressError:
+        blocks_info = {"base_address": entry.base_address, "explanation": "", "examples": []}
+    others = await rt.store.suppressions.matching(acct.name, entry.base_address)
+    blocks_info["entries"] = [o.to_json() for o in others if o.id != entry.id]
+    return web.json_response(
+        {
+            "entry": entry.to_json(),
+            "history": history,
+            "events": [e.to_json() for e in events],
+            "also_blocks": blocks_info,
+        }
+    )
+
+
+async def add_suppression(request: web.Request) -> web.StreamResponse:
+    """POST suppressions {"address","scope"?,"expires"?,"reason"?}: add a manual entry."""
+    p, acct = await auth.account_access(request)
+    rt = request.app[RUNTIME_KEY]
+    body = await auth.read_json(request)
+    addr = _parse(auth.str_field(body, "address"))
+    scope = _clean_text(auth.str_field(body, "scope", default=""), "scope", MAX_SCOPE)
+    reason = _clean_text(auth.str_field(body, "reason", default=""), "reason", MAX_REASON)
+    expires = _expires(auth.str_field(body, "expires", default=""), rt.store.db.clock())
+    base = base_address(addr)
+    entry = await rt.store.suppressions.add(
+        NewEntry(
+            account=acct.name,
+            original_address=str(addr),
+            base_address=base,
+            kind=Kind.MANUAL,
+            source=Source.MANUAL,
+            reason=reason,
+            created_by=p.actor,
+            scope=scope,
+            expires=expires,
+        )
+    )
+    if entry is None:
+        existing = await rt.store.suppressions.active(acct.name, base, scope)
+        where = f"topic {scope!r}" if scope else "the whole account"
+        # The answer names the existing entry, so a page can link to it.
+        return web.json_response(
+            {
+                "code": "alreadySuppressed",
+                "message": f"{base} is already suppressed for {where}"
+                + (f" (entry {existing.id})" if existing else ""),
+                "id": existing.id if existing else None,
+            },
+            status=409,
+        )
+    rt.sync.wake()
+    return web.json_response(entry.to_json(), status=201)
+
+
+async def remove_suppression(request: web.Request) -> web.StreamResponse:
+    """DELETE suppressions/{id} {"reason"?}: end an entry, keeping its history."""
+    p, acct = await auth.account_access(request)
+    rt = request.app[RUNTIME_KEY]
+    body = await auth.read_json(request, optional=True)
+    reason = _clean_text(auth.str_field(body, "reason", default=""), "reason", MAX_REASON)
+    entry = await rt.store.suppressions.end(
+        acct.name, int(request.match_info["id"]), p.actor, reason or "removed by a person"
+    )
+    if entry is None:
+        raise ApiError(404, "notFound", "no such active entry")
+    rt.sync.wake()
+    return web.json_response(entry.to_json())
+
+
+# ---- CSV -----------------------------------------------------------------------------------
+
+
+async def export_csv(request: web.Request) -> web.StreamResponse:
+    """GET suppressions.csv: the active entries as CSV, streamed."""
+    _, acct = await auth.account_access(request)
+    rt = request.app[RUNTIME_KEY]
+    safe = re.sub(r"[^A-Za-z0-9._-]", "_", acct.name)
+    resp = web.StreamResponse(
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="suppressions-{safe}.csv"',
+        }
+    )
+    resp.enable_chunked_encoding()
+    await resp.prepare(request)
+    async for chunk in export_entries(rt.store, acct.name):
+        await resp.write(chunk.encode("utf-8"))
+    await resp.write_eof()
+    return resp
+
+
+async def import_csv(request: web.Request) -> web.StreamResponse:
+    """POST suppressions/import (text/csv): add the rows; report the rejected ones."""
+    p, acct = await auth.account_access(request)
+    rt = request.app[RUNTIME_KEY]
+    if request.content_type not in ("text/csv", "text/plain"):
+        raise ApiError(415, "unsupportedMediaType", "send the file as text/csv")
+    importer = _Importer(rt.store, acct.name, p.actor, rt.store.db.clock())
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    pending = ""
+    size = 0
+    try:
+        async for chunk in request.content.iter_chunked(64 * 1024):
+            size += len(chunk)
+            if size > IMPORT_MAX_BYTES:
+                raise ApiError(413, "tooLarge", f"the file is larger than {IMPORT_MAX_BYTES} bytes")
+            parts = (pending + decoder.decode(chunk)).split("\n")
+            pending = parts.pop()
+            await importer.lines(part + "\n" for part in parts)
+        pending += decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise ApiError(400, "badCsv", "the file is not UTF-8 text") from None
+    if pending:
+        await importer.lines([pending])
+    await importer.finish()
+    rt.sync.wake()
+    rep = importer.report
+    return web.json_response(
+        {
+            "added": rep.added,
+            "already_present": rep.already_present,
+            "rejected": [
+                {"line": line, "error": err} for line, err in rep.rejected[:MAX_REJECTED_LISTED]
+            ],
+            "rejected_total": len(rep.rejected),
+        }
+    )
+
+
+class _Importer:
+    """Feeds CSV lines to csvio in batches that end on record boundaries.
+
+    A record ends at a line end outside quotes (an even number of '"' so far); each
+    batch is parsed with the header in front, and line numbers are shifted back.
+    """
+
+    def __init__(self, store: Store, account: str, actor: str, now: datetime) -> None:
+        self.store = store
+        self.account = account
+        self.actor = actor
+        self.now = now
+        self.report = ImportReport()
+        self.header: list[str] | None = None
+        self.record: list[str] = []
+        self.quotes = 0
+        self.batch: list[str] = []
+        self.next_line = 1  # Line number of the first line not yet in a finished batch.
+
+    async def lines(self, lines: Iterable[str]) -> None:
+        for line in lines:
+            self.record.append(line)
+            self.quotes += line.count('"')
+            if self.quotes % 2:
+                continue
+            if self.header is None:
+                self.header = self.record
+                self.next_line += len(self.record)
+            else:
+                self.batch += self.record
+            self.record, self.quotes = [], 0
+            if len(self.batch) >= IMPORT_BATCH_LINES:
+                await self._flush()
+
+    async def finish(self) -> None:
+        if self.record:
+            if self.header is None:
+                self.header = self.record
+                self.next_line += len(self.record)
+            else:
+                self.batch += self.record
+        await self._flush()
+
+    async def _flush(self) -> None:
+        header = self.header or []
+        shift = self.next_line - (len(header) + 1)
+        try:
+            rows: list[ImportRow] = [
+                dataclasses.replace(r, line=r.line + shift)
+                for r in parse_import([*header, *self.batch], self.account, self.actor, self.now)
+            ]
+        except CsvError as e:
+            raise ApiError(400, "badCsv", str(e)) from None
+        except csv.Error as e:
+            raise ApiError(
+                400,
+                "badCsv",
+                f"after line {self.next_line - 1}: {e}; {self.report.added} entries"
+                " before it were added",
+            ) from None
+        self.next_line += len(self.batch)
+        self.batch = []
+        rep = await import_entries(self.store, rows)
+        self.report.added += rep.added
+        self.report.already_present += rep.already_present
+        self.report.rejected += rep.rejected
+
+
+# ---- Events and statistics -----------------------------------------------------------------
+
+
+async def list_events(request: web.Request) -> web.StreamResponse:
+    """GET events?event=&kind=&status=&address=&limit=&before=: newest first."""
+    _, acct = await auth.account_access(request)
+    rt = request.app[RUNTIME_KEY]
+    q = request.query
+    limit = auth.int_param(request, "limit", 100, 1, MAX_LIMIT)
+    before = auth.int_param(request, "before", 0, 0, 2**63 - 1) or None
+    recipient = base_address(_parse(q["address"])) if q.get("address") else None
+    events = await rt.store.events.list(
+        acct.name,
+        limit=limit,
+        before_id=before,
+        event=q.get("event") or None,
+        kind=q.get("kind") or None,
+        status=q.get("status") or None,
+        recipient=recipient,
+    )
+    return web.json_response({"events": [e.to_json() for e in events]})
+
+
+async def stats(request: web.Request) -> web.StreamResponse:
+    """GET stats?days=30: per day sent, delivered, delayed, failed by kind, rates."""
+    _, acct = await auth.account_access(request)
+    days = auth.int_param(request, "days", 30, 1, 366)
+    return web.json_response(
+        await account_stats(request.app[RUNTIME_KEY].store.db, acct.name, days)
+    )

@@ -1,0 +1,207 @@
+"""The admin's part of the JSON API, /api/v1/admin/...: accounts, hold rules, audit log.
+
+Only the admin session may call these (403 user:forbidden otherwise). Hold rules live
+in mox: an unreachable mox answers 503 moxUnavailable, a refusal 502 moxError with
+mox's message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from aiohttp import web
+
+from ..errors import ApiError
+from ..holds import AutoHolds, release_held
+from ..moxclient import AdminAPI, MoxApiError, MoxError, MoxUnavailable
+from . import auth
+from .api_stats import account_stats
+from .health import PROBE_KEY
+from .keys import RUNTIME_KEY
+
+HOLDS_KEY = web.AppKey("auto_holds", AutoHolds)
+
+
+def add_routes(app: web.Application) -> None:
+    """Mount the admin endpoints."""
+    r = app.router
+    a = "/api/v1/admin"
+    r.add_get(f"{a}/accounts", accounts, allow_head=False)
+    r.add_get(f"{a}/holdrules", hold_rules, allow_head=False)
+    r.add_post(f"{a}/holdrules", hold_rule_add)
+    r.add_delete(f"{a}/holdrules/{{id:\\d+}}", hold_rule_remove)
+    r.add_post(f"{a}/holdrules/{{id:\\d+}}/release", hold_rule_release)
+    r.add_get(f"{a}/audit", audit, allow_head=False)
+
+
+@contextlib.contextmanager
+def mox_errors() -> Iterator[None]:
+    """Translate the mox client's errors into API errors."""
+    try:
+        yield
+    except MoxUnavailable as e:
+        raise ApiError(503, "moxUnavailable", str(e)) from None
+    except MoxApiError as e:
+        raise ApiError(502, "moxError", e.message) from None
+    except MoxError as e:  # pragma: no cover - every MoxError is one of the two above
+        raise ApiError(502, "moxError", str(e)) from None
+
+
+def _admin_api(request: web.Request) -> AdminAPI:
+    admin = request.app[RUNTIME_KEY].admin
+    if admin is None:
+        raise ApiError(
+            409, "adminDisabled", "hold rules need the mox admin password (mox.admin_password)"
+        )
+    return admin
+
+
+async def accounts(request: web.Request) -> web.StreamResponse:
+    """GET accounts: each configured account at a glance, and whether mox answers."""
+    await auth.require_admin(request)
+    rt = request.app[RUNTIME_KEY]
+    db = rt.store.db
+    by_kind: dict[str, dict[str, int]] = {}
+    for account, kind, n in await rt.store.suppressions.count():
+        by_kind.setdefault(account, {})[kind] = n
+    backlog = await rt.store.outbox.backlog_by_account()
+    unprocessed: dict[tuple[str, str], int] = {
+        (r[0], r[1]): int(r[2])
+        for r in await db.fetchall(
+            "SELECT account, status, COUNT(*) FROM events WHERE status != 'done'"
+            " GROUP BY account, status"
+        )
+    }
+    sync = {
+        r["account"]: r
+        for r in await db.fetchall("SELECT account, last_reconcile, last_error FROM sync_state")
+    }
+    holds = await request.app[HOLDS_KEY].store.list(active_only=True)
+    out = []
+    for acct in rt.config.accounts:
+        st = await account_stats(db, acct.name, 30)
+        totals = st["totals"]
+        s = sync.get(acct.name)
+        out.append(
+            {
+                "name": acct.name,
+                "login": acct.login,
+                "suppressions": sum(by_kind.get(acct.name, {}).values()),
+                "suppressions_by_kind": by_kind.get(acct.name, {}),
+                "sent_30d": totals["sent"],
+                "bounce_rate": totals["bounce_rate"],
+                "complaint_rate": totals["complaint_rate"],
+                "unresolved_events": unprocessed.get((acct.name, "pending"), 0)
+                + unprocessed.get((acct.name, "unresolved"), 0),
+                "abandoned_events": unprocessed.get((acct.name, "abandoned"), 0),
+                "outbox_backlog": backlog.get(acct.name, 0),
+                "last_reconcile": s["last_reconcile"] if s else None,
+                "sync_error": s["last_error"] if s else "",
+                "auto_holds": sum(1 for h in holds if h.account == acct.name),
+            }
+        )
+    mox_ok, mox_error = await request.app[PROBE_KEY].check(rt)
+    return web.json_response({"accounts": out, "mox_reachable": mox_ok, "mox_error": mox_error})
+
+
+def _rule_json(rule: dict[str, Any], auto: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "id": int(rule.get("ID") or 0),
+        "account": str(rule.get("Account") or ""),
+        "sender_domain": str(rule.get("SenderDomainStr") or ""),
+        "recipient_domain": str(rule.get("RecipientDomainStr") or ""),
+        "auto": auto,
+    }
+
+
+async def hold_rules(request: web.Request) -> web.StreamResponse:
+    """GET holdrules: mox's hold rules, each with moxhooks' automatic-hold record if any."""
+    await auth.require_admin(request)
+    admin = _admin_api(request)
+    holds = request.app[HOLDS_KEY]
+    with mox_errors():
+        rules = await admin.hold_rule_list()
+    recent = await holds.store.list(limit=50)
+    active = {h.rule_id: h.to_json() for h in recent if h.lifted is None}
+    return web.json_response(
+        {
+            "rules": [_rule_json(r, active.get(int(r.get("ID") or 0))) for r in rules],
+            "auto_holds": [h.to_json() for h in recent],
+        }
+    )
+
+
+async def hold_rule_add(request: web.Request) -> web.StreamResponse:
+    """POST holdrules {"account","sender_domain","recipient_domain"}: all empty holds all."""
+    p = await auth.require_admin(request)
+    admin = _admin_api(request)
+    body = await auth.read_json(request)
+    account = auth.str_field(body, "account", default="").strip()
+    sender = auth.str_field(body, "sender_domain", default="").strip()
+    recipient = auth.str_field(body, "recipient_domain", default="").strip()
+    with mox_errors():
+        rule = await admin.hold_rule_add(account, sender, recipient)
+    out = _rule_json(rule, None)
+    await request.app[RUNTIME_KEY].store.suppressions.audit(
+        account,
+        "hold_rule_added",
+        p.actor,
+        f"hold rule {out['id']}: account {account or '*'},"
+        f" sender domain {out['sender_domain'] or '*'},"
+        f" recipient domain {out['recipient_domain'] or '*'}",
+    )
+    return web.json_response(out, status=201)
+
+
+async def _find_rule(admin: AdminAPI, rule_id: int) -> dict[str, Any]:
+    with mox_errors():
+        rules = await admin.hold_rule_list()
+    for r in rules:
+        if int(r.get("ID") or 0) == rule_id:
+            return r
+    raise ApiError(404, "notFound", f"no hold rule {rule_id}")
+
+
+async def hold_rule_remove(request: web.Request) -> web.StreamResponse:
+    """DELETE holdrules/{id}: remove a rule; messages it held stay held until released."""
+    p = await auth.require_admin(request)
+    admin = _admin_api(request)
+    rule_id = int(request.match_info["id"])
+    rule = await _find_rule(admin, rule_id)
+    with mox_errors():
+        await admin.hold_rule_remove(rule_id)
+    await request.app[HOLDS_KEY].rule_removed(rule_id, p.actor)
+    await request.app[RUNTIME_KEY].store.suppressions.audit(
+        str(rule.get("Account") or ""), "hold_rule_removed", p.actor, f"hold rule {rule_id}"
+    )
+    return web.json_response({})
+
+
+async def hold_rule_release(request: web.Request) -> web.StreamResponse:
+    """POST holdrules/{id}/release: release the queued messages on hold that the rule matches."""
+    p = await auth.require_admin(request)
+    admin = _admin_api(request)
+    rule_id = int(request.match_info["id"])
+    rule = await _find_rule(admin, rule_id)
+    with mox_errors():
+        released = await release_held(admin, rule)
+    await request.app[RUNTIME_KEY].store.suppressions.audit(
+        str(rule.get("Account") or ""),
+        "hold_released",
+        p.actor,
+        f"released {released} messages held by rule {rule_id}",
+    )
+    return web.json_response({"released": released})
+
+
+async def audit(request: web.Request) -> web.StreamResponse:
+    """GET audit?account=&limit=&before=: the audit log, newest first."""
+    await auth.require_admin(request)
+    rt = request.app[RUNTIME_KEY]
+    limit = auth.int_param(request, "limit", 100, 1, 500)
+    before = auth.int_param(request, "before", 0, 0, 2**63 - 1) or None
+    account = request.query.get("account") or None
+    entries = await rt.store.suppressions.audit_log(account, limit, before)
+    return web.json_response({"entries": entries})

@@ -1,0 +1,469 @@
+"""Sign-in, sessions and who is asking: the security model of the JSON API.
+
+- Account owners sign in with their mox email address and password; mox's webapi
+  checks them (401 means wrong). The account an address belongs to is the
+  configured account whose `login` is that address, else (when the admin password
+  is configured) the configured account whose mox `Destinations` list it, asked
+  with the admin API `Account`. The admin signs in with mox's admin password,
+  checked by logging in to mox's admin API on a fresh AdminAPI object.
+- The mox password is never stored. A sign-in creates a server-side session: the
+  cookie `moxhooks_session` holds a random token, the database only its SHA-256.
+  Cookie: HttpOnly, SameSite=Strict, Path=/api/, Secure when the request came
+  over HTTPS. Sessions slide: each use extends them to IDLE from now, but never
+  past LIFETIME after sign-in.
+- Every /api/v1 call except the two sign-ins and GET /api/v1/session sends the
+  session's CSRF token (returned at sign-in) in the X-CSRF-Token header.
+- Programs send `Authorization: Bearer <accounts[].api_token>` instead of a
+  session and CSRF token; a token acts as its account.
+- Failed sign-ins are counted per client address and per user name; each one is
+  answered after a growing delay, and after max_failures within the window the
+  sign-in answers 429 until the window has passed. Every failure is logged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from aiohttp import web
+
+from ..address import AddressError, parse_address
+from ..config import AccountConfig
+from ..errors import ApiError
+from ..moxclient import MoxApiError, MoxError, MoxUnavailable
+from ..runtime import Runtime
+from ..store import Database, iso, parse_iso
+from .errors import error_response
+from .keys import RUNTIME_KEY
+
+log = logging.getLogger(__name__)
+
+SESSION_COOKIE = "moxhooks_session"
+COOKIE_PATH = "/api/"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    """Session lifetimes and sign-in throttling; defaults suit a web page."""
+
+    # A session not used for this long has ended.
+    idle: timedelta = timedelta(hours=12)
+    # A session ends this long after sign-in, however busy.
+    lifetime: timedelta = timedelta(days=7)
+    # Failed sign-ins are counted over this window, per client address and per user name.
+    throttle_window: timedelta = timedelta(minutes=15)
+    # Failures within the window after which sign-in answers 429.
+    max_failures: int = 10
+    # The n-th failure is answered after delay_step * 2**(n-1) seconds, at most delay_max.
+    delay_step: float = 0.25
+    delay_max: float = 2.0
+
+
+AUTH_SETTINGS_KEY = web.AppKey("auth_settings", AuthSettings)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: an account (by session or API token) or the admin."""
+
+    role: str  # "account" or "admin"
+    account: str  # The account's name; "" for the admin.
+    email: str  # The address signed in with; "" for the admin and API tokens.
+    via: str  # "session" or "token"
+    csrf: str = ""  # The session's CSRF token; "" for API tokens.
+    session_id: str | None = None  # SHA-256 of the cookie token.
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+    @property
+    def actor(self) -> str:
+        """How this caller appears in created_by, ended_by and the audit log."""
+        if self.is_admin:
+            return "web:admin"
+        if self.via == "token":
+            return f"api:{self.account}"
+        return f"web:{self.email}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The answer of sign-in and GET /api/v1/session."""
+        if self.is_admin:
+            return {"role": "admin", "csrf": self.csrf, "via": self.via}
+        return {
+            "role": "account",
+            "account": self.account,
+            "email": self.email,
+            "csrf": self.csrf,
+            "via": self.via,
+        }
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionStore:
+    """The sessions and login_failures tables."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def create(
+        self, settings: AuthSettings, role: str, account: str, email: str, client: str
+    ) -> tuple[str, Principal]:
+        """A new session; returns the cookie token (kept nowhere) and the principal."""
+        token = secrets.token_urlsafe(32)
+        csrf = secrets.token_urlsafe(32)
+        now = self.db.clock()
+        sid = _hash(token)
+        expires = min(now + settings.idle, now + settings.lifetime)
+        async with self.db.transaction() as conn:
+            # Ended sessions are not worth keeping; clearing them here needs no timer.
+            await conn.execute("DELETE FROM sessions WHERE expires <= ?", (iso(now),))
+            await conn.execute(
+                "INSERT INTO sessions (id, role, account, email, csrf, client, created,"
+                " last_seen, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (sid, role, account, email, csrf, client, iso(now), iso(now), iso(expires)),
+            )
+        return token, Principal(role, account, email, "session", csrf, sid)
+
+    async def lookup(self, settings: AuthSettings, token: str) -> Principal | None:
+        """The live session for a cookie token, extended (sliding); None if none or ended."""
+        sid = _hash(token)
+        row = await self.db.fetchone("SELECT * FROM sessions WHERE id = ?", (sid,))
+        if row is None:
+            return None
+        now = self.db.clock()
+        if parse_iso(row["expires"]) <= now:
+            return None
+        # One write a minute per session is enough for an idle timeout of hours.
+        if now - parse_iso(row["last_seen"]) >= timedelta(minutes=1):
+            expires = min(now + settings.idle, parse_iso(row["created"]) + settings.lifetime)
+            async with self.db.transaction() as conn:
+                await conn.execute(
+                    "UPDATE sessions SET last_seen = ?, expires = ? WHERE id = ?",
+                    (iso(now), iso(expires), sid),
+                )
+        return Principal(row["role"], row["account"], row["email"], "session", row["csrf"], sid)
+
+    async def delete(self, session_id: str) -> None:
+        """End a session."""
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    async def failures(
+        self, settings: AuthSettings, client: str, username: str
+    ) -> tuple[int, str | None]:
+        """Failures within the window for this client or user name (the larger count),
+        and the time of the oldest failure that counts (for Retry-After)."""
+        since = iso(self.db.clock() - settings.throttle_window)
+        worst = 0
+        oldest: str | None = None
+        for col, value in (("client", client), ("username", username)):
+            row = await self.db.fetchone(
+                f"SELECT COUNT(*), MIN(at) FROM login_failures WHERE {col} = ? AND at > ?",
+                (value, since),
+            )
+            if row and int(row[0]) > worst:
+                worst, oldest = int(row[0]), row[1]
+        return worst, oldest
+
+    async def record_failure(self, settings: AuthSettings, client: str, username: str) -> None:
+        """Count a failed sign-in; failures older than the window are dropped."""
+        now = self.db.clock()
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "DELETE FROM login_failures WHERE at <= ?",
+                (iso(now - settings.throttle_window),),
+            )
+            await conn.execute(
+                "INSERT INTO login_failures (at, client, username) VALUES (?, ?, ?)",
+                (iso(now), client, username),
+            )
+
+    async def clear_failures(self, username: str) -> None:
+        """A successful sign-in forgets the user name's failures (not the client's)."""
+        async with self.db.transaction() as conn:
+            await conn.execute("DELETE FROM login_failures WHERE username = ?", (username,))
+
+
+SESSIONS_KEY = web.AppKey("sessions", SessionStore)
+
+
+def sessions(request: web.Request) -> SessionStore:
+    """The session store of the running app (set up by api.setup_api)."""
+    return request.app[SESSIONS_KEY]
+
+
+# ---- Who is asking ---------------------------------------------------------------------------
+
+
+def _token_principal(rt: Runtime, header: str) -> Principal:
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise ApiError(401, "user:badAuth", "the Authorization header must be: Bearer <api token>")
+    found: AccountConfig | None = None
+    for acct in rt.config.accounts:
+        # Compare against every token, so the time taken does not tell which one matched.
+        if acct.api_token and hmac.compare_digest(acct.api_token.encode(), token.encode()):
+            found = acct
+    if found is None:
+        raise ApiError(401, "user:badAuth", "unknown API token")
+    return Principal("account", found.name, "", "token")
+
+
+async def authenticate(request: web.Request, *, csrf: bool = True) -> Principal:
+    """The caller, from an API token or from the session cookie plus CSRF header."""
+    rt = request.app[RUNTIME_KEY]
+    header = request.headers.get("Authorization")
+    if header is not None:
+        return _token_principal(rt, header)
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        raise ApiError(401, "user:noAuth", "not signed in")
+    p = await sessions(request).lookup(request.app[AUTH_SETTINGS_KEY], token)
+    if p is None:
+        raise ApiError(401, "user:badAuth", "the session has ended; sign in again")
+    if csrf:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(sent.encode(), p.csrf.encode()):
+            raise ApiError(401, "user:badAuth", f"missing or wrong {CSRF_HEADER} header")
+    return p
+
+
+async def require_admin(request: web.Request) -> Principal:
+    """The caller, who must be the admin."""
+    p = await authenticate(request)
+    if not p.is_admin:
+        raise ApiError(403, "user:forbidden", "only the admin may do this")
+    return p
+
+
+async def account_access(request: web.Request) -> tuple[Principal, AccountConfig]:
+    """The caller and the account named in the URL, which the caller may use."""
+    p = await authenticate(request)
+    name = request.match_info["account"]
+    if not p.is_admin and p.account != name:
+        raise ApiError(403, "user:forbidden", f"signed in for account {p.account!r}, not {name!r}")
+    acct = request.app[RUNTIME_KEY].config.account(name)
+    if acct is None:
+        raise ApiError(404, "notFound", f"no account {name!r} is configured")
+    return p, acct
+
+
+# ---- Sign-in -----------------------------------------------------------------------------
+
+
+async def read_json(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object; with optional, an empty body is {}."""
+    if optional and not request.can_read_body:
+        return {}
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupportedMediaType", "send the body as application/json")
+    try:
+        body = await request.json()
+    except ValueError:
+        raise ApiError(400, "badRequest", "the body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "badRequest", "the body must be a JSON object")
+    return body
+
+
+def str_field(body: dict[str, Any], name: str, *, default: str | None = None) -> str:
+    """A string member of a JSON body; required unless a default is given."""
+    value = body.get(name)
+    if value is None:
+        if default is None:
+            raise ApiError(400, "badRequest", f"{name} is required")
+        return default
+    if not isinstance(value, str):
+        raise ApiError(400, "badRequest", f"{name} must be a string")
+    return value
+
+
+def int_param(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
+    """A whole-number query parameter between lo and hi."""
+    raw = request.query.get(name, "")
+    if raw == "":
+        return default
+    if not raw.isascii() or not raw.isdigit() or not lo <= int(raw) <= hi:
+        raise ApiError(400, "badRequest", f"{name} must be a whole number from {lo} to {hi}")
+    return int(raw)
+
+
+def _same_address(a: str, b: str) -> bool:
+    try:
+        pa, pb = parse_address(a), parse_address(b)
+    except AddressError:
+        return False
+    return pa.domain == pb.domain and pa.localpart.lower() == pb.localpart.lower()
+
+
+async def find_account(rt: Runtime, email: str) -> AccountConfig | None:
+    """The configured account email belongs to: by `login`, else by mox's Destinations."""
+    for acct in rt.config.accounts:
+        if _same_address(acct.login, email):
+            return acct
+    if rt.admin is None:
+        return None
+    for acct in rt.config.accounts:
+        try:
+            conf = await rt.admin.account(acct.name)
+        except MoxError as e:
+            log.warning("looking up mox account %s for sign-in of %s: %s", acct.name, email, e)
+            continue
+        if any(_same_address(d, email) for d in conf.get("Destinations") or {}):
+            return acct
+    return None
+
+
+def _set_cookie(request: web.Request, resp: web.StreamResponse, token: str) -> None:
+    resp.set_cookie(
+        SESSION_COOKIE,
+        token,
+        path=COOKIE_PATH,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+    )
+
+
+def _clear_cookie(request: web.Request, resp: web.StreamResponse) -> None:
+    resp.set_cookie(
+        SESSION_COOKIE,
+        "",
+        path=COOKIE_PATH,
+        max_age=0,
+        httponly=True,
+        samesite="Strict",
+        secure=request.secure,
+    )
+
+
+def _client(request: web.Request) -> str:
+    return request.remote or ""
+
+
+async def _throttled(request: web.Request, username: str) -> web.Response | None:
+    """A 429 answer when this client or user name failed too often, else None."""
+    settings = request.app[AUTH_SETTINGS_KEY]
+    n, oldest = await sessions(request).failures(settings, _client(request), username)
+    if n < settings.max_failures or oldest is None:
+        return None
+    free = parse_iso(oldest) + settings.throttle_window
+    wait = max(1, math.ceil((free - request.app[RUNTIME_KEY].store.db.clock()).total_seconds()))
+    log.warning("sign-in throttled user=%s client=%s failures=%d", username, _client(request), n)
+    resp = error_response(
+        429, "user:throttled", f"too many failed sign-ins; try again in {wait} seconds"
+    )
+    resp.headers["Retry-After"] = str(wait)
+    return resp
+
+
+async def _failed(request: web.Request, username: str) -> ApiError:
+    """Count and log a failed sign-in, wait the growing delay, return the error to raise."""
+    settings = request.app[AUTH_SETTINGS_KEY]
+    store = sessions(request)
+    client = _client(request)
+    await store.record_failure(settings, client, username)
+    n, _ = await store.failures(settings, client, username)
+    log.warning("failed sign-in user=%s client=%s failures=%d", username, client, n)
+    await asyncio.sleep(min(settings.delay_max, settings.delay_step * 2 ** max(0, n - 1)))
+    return ApiError(401, "user:loginFailed", "wrong email address or password")
+
+
+def _mox_trouble(e: MoxError) -> ApiError:
+    if isinstance(e, MoxUnavailable):
+        return ApiError(503, "moxUnavailable", f"mox cannot check the password now: {e}")
+    assert isinstance(e, MoxApiError)
+    return ApiError(502, "moxError", e.message)
+
+
+async def _signed_in(request: web.Request, p: Principal, token: str) -> web.Response:
+    resp = web.json_response(p.to_json())
+    _set_cookie(request, resp, token)
+    return resp
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/login {"email","password"}: an account owner signs in."""
+    rt = request.app[RUNTIME_KEY]
+    body = await read_json(request)
+    email = str_field(body, "email").strip()
+    password = str_field(body, "password")
+    if not email or not password:
+        raise ApiError(400, "badRequest", "email and password are required")
+    username = "account:" + email.lower()
+    throttled = await _throttled(request, username)
+    if throttled is not None:
+        return throttled
+    try:
+        ok = await rt.mox.webapi(email, password).verify_login()
+    except MoxError as e:
+        raise _mox_trouble(e) from None
+    if not ok:
+        raise await _failed(request, username)
+    acct = await find_account(rt, email)
+    if acct is None:
+        log.warning("sign-in of %s refused: its account is not configured in moxhooks", email)
+        raise ApiError(
+            403, "user:forbidden", f"the mox account of {email} is not managed by moxhooks"
+        )
+    store = sessions(request)
+    await store.clear_failures(username)
+    token, p = await store.create(
+        request.app[AUTH_SETTINGS_KEY], "account", acct.name, email, _client(request)
+    )
+    log.info("signed in account=%s email=%s client=%s", acct.name, email, _client(request))
+    return await _signed_in(request, p, token)
+
+
+async def admin_login(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/admin/login {"password"}: the mox admin signs in."""
+    rt = request.app[RUNTIME_KEY]
+    body = await read_json(request)
+    password = str_field(body, "password")
+    if not password:
+        raise ApiError(400, "badRequest", "password is required")
+    username = "admin"
+    throttled = await _throttled(request, username)
+    if throttled is not None:
+        return throttled
+    try:
+        # A fresh AdminAPI: the runtime's own admin session must not be replaced.
+        ok = await rt.mox.admin(password).verify_password()
+    except MoxError as e:
+        raise _mox_trouble(e) from None
+    if not ok:
+        raise await _failed(request, username)
+    store = sessions(request)
+    await store.clear_failures(username)
+    token, p = await store.create(request.app[AUTH_SETTINGS_KEY], "admin", "", "", _client(request))
+    log.info("admin signed in client=%s", _client(request))
+    return await _signed_in(request, p, token)
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    """POST /api/v1/logout: end the session and clear the cookie."""
+    p = await authenticate(request)
+    if p.session_id is not None:
+        await sessions(request).delete(p.session_id)
+    resp = web.json_response({})
+    _clear_cookie(request, resp)
+    return resp
+
+
+async def session(request: web.Request) -> web.StreamResponse:
+    """GET /api/v1/session: who is signed in, with the CSRF token (no CSRF header needed)."""
+    p = await authenticate(request, csrf=False)
+    return web.json_response(p.to_json())

@@ -1,0 +1,162 @@
+"""Shared fixtures: a fake mox and a fake DNS server on real ports, moxhooks on a real port."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestServer
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from fakedns import Behaviour, Domain, FakeDNS
+from fakemox import FakeMox
+from moxsender import MoxSender
+
+from moxhooks.config import Config, config_from_dict
+from moxhooks.dnscheck import DomainChecker
+from moxhooks.moxclient import MoxClient
+from moxhooks.runtime import Runtime
+from moxhooks.web.app import create_app
+from moxhooks.web.keys import RUNTIME_KEY
+
+SECRET = "s3cret-for-tests"
+
+# The zone the fake DNS server answers from.
+ZONE: dict[str, Domain | Behaviour] = {
+    "example.org": Domain(mx=((10, "mx.example.org"),)),
+    "example.com": Domain(mx=((10, "mx.example.com"),)),
+    "gmail.com": Domain(mx=((5, "gmail-smtp-in.l.google.com"),)),
+    "nxdomain.example": Behaviour.NXDOMAIN,
+    "nullmx.example": Domain(mx=((0, "."),)),
+}
+
+
+class Clock:
+    """Real time, plus whatever the test moved it forward by."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def __call__(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+async def fakemox() -> AsyncIterator[FakeMox]:
+    async with FakeMox() as fm:
+        yield fm
+
+
+@pytest.fixture
+async def fakedns() -> AsyncIterator[FakeDNS]:
+    async with FakeDNS(ZONE) as fd:
+        yield fd
+
+
+@pytest.fixture
+def make_config(
+    tmp_path: Path, fakemox: FakeMox, fakedns: FakeDNS
+) -> Callable[..., Config]:
+    """A config for the fakes, with quick retries; keyword sections override."""
+
+    def make(**sections: Any) -> Config:
+        data: dict[str, Any] = {
+            "database": {"path": str(tmp_path / "moxhooks.db")},
+            "mox": {"url": fakemox.url, "timeout": 2.0},
+            "sync": {"retry_min": 0.05, "retry_max": 0.2, "reconcile_interval": 3600.0},
+            "resolve": {"retry_min": 0.05, "retry_max": 0.2},
+            "dns": {"nameservers": ["127.0.0.1"], "port": fakedns.port, "timeout": 0.5},
+            "accounts": [
+                {
+                    "name": "mox",
+                    "login": "mox@localhost",
+                    "password": "moxmoxmox",
+                    "webhook_secret": SECRET,
+                    "api_token": "api-token-for-tests",
+                }
+            ],
+        }
+        for k, v in sections.items():
+            if isinstance(v, dict) and isinstance(data.get(k), dict):
+                data[k] = {**data[k], **v}
+            else:
+                data[k] = v
+        return config_from_dict(data)
+
+    return make
+
+
+@dataclass
+class Moxhooks:
+    """A running moxhooks with its fakes, for end-to-end tests."""
+
+    server: TestServer
+    runtime: Runtime
+    sender: MoxSender
+    fakemox: FakeMox
+    clock: Clock
+
+    @property
+    def url(self) -> str:
+        return str(self.server.make_url("/"))
+
+    def hook_url(self, account: str = "mox") -> str:
+        return str(self.server.make_url(f"/hooks/outgoing/{account}"))
+
+
+async def wait_for(
+    check: Callable[[], Awaitable[bool]], timeout: float = 5.0, what: str = "condition"
+) -> None:
+    """Poll check until it is true; fail the test after timeout seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await check():
+        if asyncio.get_running_loop().time() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+@pytest.fixture
+async def start_moxhooks(
+    make_config: Callable[..., Config], fakemox: FakeMox, fakedns: FakeDNS, clock: Clock
+) -> AsyncIterator[Callable[..., Awaitable[Moxhooks]]]:
+    """Start moxhooks on a real port against the fakes; stopped at the end of the test."""
+    started: list[tuple[TestServer, MoxSender, MoxClient]] = []
+
+    async def start(config: Config | None = None, **sections: Any) -> Moxhooks:
+        cfg = config or make_config(**sections)
+        client = MoxClient(cfg.mox.url, timeout=cfg.mox.timeout)
+        dns = DomainChecker(
+            nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=cfg.dns.timeout
+        )
+        app = create_app(cfg, mox=client, dns=dns, clock=clock)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        sender = MoxSender(
+            str(server.make_url("/hooks/outgoing/mox")), authorization=f"Bearer {SECRET}"
+        )
+        started.append((server, sender, client))
+        rt = app[RUNTIME_KEY]
+        # The reconcile pass at start would race with what a test puts into the fake.
+        await asyncio.wait_for(rt.sync.first_reconcile.wait(), timeout=10)
+        return Moxhooks(server, rt, sender, fakemox, clock)
+
+    yield start
+    for server, sender, client in started:
+        await sender.close()
+        await server.close()
+        await client.close()

@@ -1,0 +1,313 @@
+// The admin page: all accounts at a glance, mox queue hold rules, the audit log.
+
+import { call } from "./api.js";
+import { $, count, el, fill, percent, showError, table, when } from "./dom.js";
+import { setupSession } from "./session.js";
+
+const session = setupSession({
+  role: "admin",
+  loginPath: "api/v1/admin/login",
+  credentials: () => ({ password: $("signin-password").value }),
+  onSignedIn() {
+    $("who").textContent = "mox admin";
+    $("nav").hidden = false;
+    loadAll();
+  },
+  onSignedOut() {
+    $("who").textContent = "";
+    $("nav").hidden = true;
+    for (const id of ["accounts-table", "mox-reach", "holdrules-table", "autoholds-table", "audit-table", "hr-accounts"]) {
+      fill($(id));
+    }
+    $("holdrule-form").reset();
+    banner(null);
+  },
+});
+
+/** An error, or with ok=true a success message, above the sections; null hides both. */
+function banner(message, ok = false) {
+  showError($("app-error"), ok ? null : message);
+  $("app-status").hidden = !ok || !message;
+  fill($("app-status"), ok && message ? message : "");
+}
+
+/** Ask with the confirmation dialog; resolves true when the user confirms. */
+function confirmDialog(title, text, okLabel) {
+  const dialog = $("confirm-dialog");
+  fill($("confirm-title"), title);
+  fill($("confirm-text"), text);
+  fill($("confirm-ok"), okLabel);
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+    dialog.showModal();
+    $("confirm-cancel").focus();
+  });
+}
+
+const any = (value, words) => value || el("span", { class: "muted" }, words);
+
+function loadAll() {
+  banner(null);
+  loadAccounts();
+  loadHoldRules();
+  loadAudit();
+}
+
+// ---- Accounts --------------------------------------------------------------------
+
+async function loadAccounts() {
+  $("accounts-table").setAttribute("aria-busy", "true");
+  try {
+    const answer = await call("api/v1/admin/accounts");
+    const reach = $("mox-reach");
+    reach.className = "banner " + (answer.mox_reachable ? "ok" : "error");
+    fill(
+      reach,
+      answer.mox_reachable
+        ? "mox is reachable."
+        : `mox is not reachable${answer.mox_error ? ": " + answer.mox_error : ""}. Changes wait in the outbox.`,
+    );
+    const accounts = answer.accounts || [];
+    fill(
+      $("accounts-table"),
+      table(
+        [
+          { label: "Account", cell: (a) => el("span", {}, el("strong", {}, a.name), a.login ? el("span", { class: "muted" }, " ", a.login) : null) },
+          { label: "On the list", class: "num", cell: (a) => count(a.suppressions) },
+          { label: "Sent (30 days)", class: "num", cell: (a) => count(a.sent_30d) },
+          { label: "Bounce rate", class: "num", cell: (a) => percent(a.bounce_rate) },
+          { label: "Complaint rate", class: "num", cell: (a) => percent(a.complaint_rate, 3) },
+          { label: "Unresolved events", class: "num", cell: (a) => count(a.unresolved_events) + (a.abandoned_events ? ` (+${count(a.abandoned_events)} given up)` : "") },
+          { label: "Waiting for mox", class: "num", cell: (a) => count(a.outbox_backlog) },
+          { label: "Sync", class: "detail", cell: (a) => (a.sync_error ? el("span", { class: "error" }, a.sync_error) : a.last_reconcile ? ["checked ", when(a.last_reconcile)] : "not yet checked") },
+        ],
+        accounts,
+        { id: "accounts-list" },
+      ),
+    );
+    fill($("hr-accounts"), accounts.map((a) => el("option", { value: a.name })));
+  } catch (err) {
+    banner(err);
+  } finally {
+    $("accounts-table").removeAttribute("aria-busy");
+  }
+}
+
+$("accounts-refresh").addEventListener("click", loadAccounts);
+
+// ---- Hold rules ------------------------------------------------------------------
+
+function describeRule(r) {
+  const parts = [r.account ? `account ${r.account}` : "every account"];
+  if (r.sender_domain) {
+    parts.push(`from ${r.sender_domain}`);
+  }
+  if (r.recipient_domain) {
+    parts.push(`to ${r.recipient_domain}`);
+  }
+  return parts.join(", ");
+}
+
+async function loadHoldRules() {
+  $("holdrules-table").setAttribute("aria-busy", "true");
+  try {
+    const answer = await call("api/v1/admin/holdrules");
+    renderRules(answer.rules || []);
+    renderAutoHolds(answer.auto_holds || []);
+  } catch (err) {
+    fill($("holdrules-table"), el("p", { class: "muted" }, "The hold rules could not be loaded."));
+    banner(err);
+  } finally {
+    $("holdrules-table").removeAttribute("aria-busy");
+  }
+}
+
+function renderRules(rules) {
+  if (rules.length === 0) {
+    fill($("holdrules-table"), el("p", { class: "muted", id: "holdrules-empty" }, "No hold rules: mox sends everything."));
+    return;
+  }
+  fill(
+    $("holdrules-table"),
+    table(
+      [
+        { label: "Rule", cell: (r) => `#${r.id}` },
+        { label: "Account", cell: (r) => any(r.account, "any") },
+        { label: "Sender domain", cell: (r) => any(r.sender_domain, "any") },
+        { label: "Recipient domain", cell: (r) => any(r.recipient_domain, "any") },
+        {
+          label: "Why",
+          cell: (r) =>
+            r.auto
+              ? el("span", {}, el("strong", {}, "automatic: "), r.auto.reason || "", r.auto.lift_after ? [" (lifted after ", when(r.auto.lift_after), ")"] : "")
+              : "added by hand",
+        },
+        {
+          label: "Actions",
+          class: "actions",
+          cell: (r) => [
+            el("button", { type: "button", class: "quiet", "aria-label": `Release the messages held by rule ${r.id}`, onclick: () => release(r) }, "Release held"),
+            " ",
+            el("button", { type: "button", class: "danger", "aria-label": `Remove rule ${r.id}`, onclick: () => removeRule(r) }, "Remove"),
+          ],
+        },
+      ],
+      rules,
+      { id: "holdrules-list" },
+    ),
+  );
+}
+
+function renderAutoHolds(holds) {
+  fill(
+    $("autoholds-table"),
+    holds.length
+      ? table(
+          [
+            { label: "Recipient domain", cell: (h) => h.recipient_domain },
+            { label: "Account", cell: (h) => any(h.account, "any") },
+            { label: "Why", class: "detail", cell: (h) => h.reason || "" },
+            { label: "Held since", cell: (h) => when(h.created) },
+            {
+              label: "Status",
+              cell: (h) =>
+                h.active
+                  ? el("span", {}, "holding, lifted after ", when(h.lift_after))
+                  : el("span", { class: "muted" }, "lifted ", when(h.lifted), h.lifted_by ? ` by ${h.lifted_by}` : "", `; released ${count(h.released)}`),
+            },
+            { label: "Problem", class: "detail", cell: (h) => h.last_error || "" },
+          ],
+          holds,
+          { id: "autoholds-list" },
+        )
+      : el("p", { class: "muted" }, "moxhooks has not held any mail by itself."),
+  );
+}
+
+async function release(rule) {
+  try {
+    const answer = await call(`api/v1/admin/holdrules/${rule.id}/release`, { method: "POST" });
+    banner(`Released ${count(answer.released)} message(s) held by rule #${rule.id} (${describeRule(rule)}).`, true);
+    loadAudit();
+  } catch (err) {
+    banner(err);
+  }
+}
+
+async function removeRule(rule) {
+  const ok = await confirmDialog(
+    `Remove hold rule #${rule.id}?`,
+    `New messages for ${describeRule(rule)} are sent again. Messages already held stay held until released.`,
+    "Remove rule",
+  );
+  if (!ok) {
+    return;
+  }
+  try {
+    await call(`api/v1/admin/holdrules/${rule.id}`, { method: "DELETE" });
+    banner(`Removed hold rule #${rule.id} (${describeRule(rule)}).`, true);
+    loadHoldRules();
+    loadAudit();
+  } catch (err) {
+    banner(err);
+  }
+}
+
+const ruleFields = ["hr-account", "hr-sender", "hr-recipient"];
+
+function allEmpty() {
+  return ruleFields.every((id) => !$(id).value.trim());
+}
+
+function updateAllWarning() {
+  $("hr-all-warning").hidden = !allEmpty();
+}
+
+for (const id of ruleFields) {
+  $(id).addEventListener("input", updateAllWarning);
+}
+$("holdrule-form").addEventListener("reset", () => setTimeout(updateAllWarning));
+
+$("holdrule-form").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  showError($("hr-error"), null);
+  const rule = {
+    account: $("hr-account").value.trim(),
+    sender_domain: $("hr-sender").value.trim(),
+    recipient_domain: $("hr-recipient").value.trim(),
+  };
+  if (allEmpty()) {
+    const ok = await confirmDialog(
+      "Hold all outgoing mail?",
+      "A rule with no account and no domains holds every message of every account until it is removed and the messages are released.",
+      "Hold everything",
+    );
+    if (!ok) {
+      return;
+    }
+  }
+  $("hr-submit").disabled = true;
+  try {
+    const added = await call("api/v1/admin/holdrules", { method: "POST", json: rule });
+    $("holdrule-form").reset();
+    banner(`Added hold rule #${added.id} (${describeRule(added)}).`, true);
+    loadHoldRules();
+    loadAudit();
+  } catch (err) {
+    showError($("hr-error"), err);
+  } finally {
+    $("hr-submit").disabled = false;
+  }
+});
+
+// ---- Audit log -------------------------------------------------------------------
+
+const AUDIT_PAGE = 100;
+let auditOldest = null; // id of the oldest entry shown, for "older".
+
+async function loadAudit(older = false) {
+  $("audit-table").setAttribute("aria-busy", "true");
+  try {
+    const query = { limit: AUDIT_PAGE, before: older ? auditOldest : null };
+    const entries = (await call("api/v1/admin/audit", { query })).entries || [];
+    if (entries.length) {
+      auditOldest = entries[entries.length - 1].id;
+    }
+    $("audit-older").hidden = entries.length < AUDIT_PAGE;
+    const rows = table(
+      [
+        { label: "When", cell: (e) => when(e.at) },
+        { label: "Account", cell: (e) => any(e.account, "-") },
+        { label: "What", cell: (e) => e.action },
+        { label: "Who", cell: (e) => e.actor || "" },
+        { label: "Details", class: "detail", cell: (e) => e.detail || "" },
+      ],
+      entries,
+      { id: "audit-list" },
+    );
+    if (older && $("audit-list")) {
+      $("audit-list").tBodies[0].append(...rows.tBodies[0].rows);
+    } else if (entries.length) {
+      fill($("audit-table"), rows);
+    } else {
+      fill($("audit-table"), el("p", { class: "muted" }, "Nothing has happened yet."));
+    }
+  } catch (err) {
+    banner(err);
+  } finally {
+    $("audit-table").removeAttribute("aria-busy");
+  }
+}
+
+$("audit-older").addEventListener("click", () => loadAudit(true));
+$("audit-refresh").addEventListener("click", () => loadAudit());
+
+// ---- Start -----------------------------------------------------------------------
+
+$("loading").hidden = true;
+session.start().catch((err) => {
+  $("signin").hidden = true;
+  $("app").hidden = false;
+  banner(err);
+});
