@@ -43,7 +43,7 @@ from .csvio import (
 )
 from .errors import ConfigError
 from .kinds import Kind, MoxState, Source
-from .moxclient import MoxAuthError, MoxError
+from .moxclient import AccountAPI, MoxAuthError, MoxError
 from .runtime import Runtime, open_runtime
 from .store import NewEntry, Store, Suppression, utcnow
 from .web.app import create_app
@@ -466,6 +466,7 @@ async def _setup_async(config: Config) -> int:
             api = rt.mox.account_api(a.login, a.password)
             try:
                 await api.outgoing_webhook_save(url, "Bearer " + rt.secrets[a.name], [])
+                kept = await _keep_retired_messages(api)
             except MoxAuthError as e:
                 failed += 1
                 print(f"account {a.name}: mox refused the login {a.login}: {e.message}")
@@ -481,7 +482,28 @@ async def _setup_async(config: Config) -> int:
                 f"account {a.name}: mox now posts all outgoing delivery events to {url}"
                 " with Authorization: Bearer <the account's webhook secret>"
             )
+            if kept:
+                print(
+                    f"account {a.name}: mox now keeps retired messages for {KEEP_RETIRED_DAYS}"
+                    " days, so moxhooks can find the recipient of a failed delivery"
+                )
     return 1 if failed else 0
+
+
+# mox's webhook does not name the recipient; a failed message is only findable in mox
+# afterwards (RetiredList) when the account keeps retired messages, which is off by default.
+KEEP_RETIRED_DAYS = 7
+_NS_PER_DAY = 86400 * 10**9
+
+
+async def _keep_retired_messages(api: AccountAPI) -> bool:
+    """Turn on keeping retired messages when it is off; True when it was changed."""
+    conf = await api.account()
+    if int(conf.get("KeepRetiredMessagePeriod") or 0) > 0:
+        return False
+    webhook = int(conf.get("KeepRetiredWebhookPeriod") or 0)
+    await api.keep_retired_periods_save(KEEP_RETIRED_DAYS * _NS_PER_DAY, webhook)
+    return True
 
 
 def _sync(config: Config, args: argparse.Namespace) -> int:

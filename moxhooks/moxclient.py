@@ -473,6 +473,16 @@ class AccountAPI(_SherpaAPI):
         """Register the outgoing-delivery webhook; no events means all; url "" disables it."""
         await self.call("OutgoingWebhookSave", [url, authorization, list(events)])
 
+    async def account(self) -> dict[str, Any]:
+        """The account's configuration (mox's config.Account), from Account."""
+        result = await self.call("Account", [])
+        conf = result[0] if isinstance(result, list) and result else {}
+        return conf if isinstance(conf, dict) else {}
+
+    async def keep_retired_periods_save(self, message_ns: int, webhook_ns: int) -> None:
+        """How long mox keeps retired messages and webhooks, in nanoseconds (Go durations)."""
+        await self.call("KeepRetiredPeriodsSave", [message_ns, webhook_ns])
+
     async def incoming_webhook_save(self, url: str, authorization: str) -> None:
         """Register the incoming-delivery webhook; url "" disables it."""
         await self.call("IncomingWebhookSave", [url, authorization])

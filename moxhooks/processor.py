@@ -151,6 +151,16 @@ class Processor:
         facts = EventFacts(out.event, kind, out.suppressing, confirmed)
         decision = decide(facts, history, settings)
         entry = None
+        permanent = None
+        if (
+            decision.action == Action.ALREADY
+            and active is not None
+            and active.expires is not None
+            and decision.kind in settings.immediate_kinds
+            and (decision.kind != Kind.DOMAIN_UNKNOWN or confirmed)
+        ):
+            # A hard failure for an address held only for a while: hold it for good.
+            permanent = (active.id, str(decision.kind), f"{decision.kind}; {_reply(out)}")
         if decision.action == Action.SUPPRESS:
             expires = (
                 self.store.db.clock() + decision.expires_after if decision.expires_after else None
@@ -166,7 +176,7 @@ class Processor:
                 expires=expires,
                 event_id=ev.id,
             )
-        await self._record(ev, out, rcpt, entry, decision, str(addr), base)
+        await self._record(ev, out, rcpt, entry, decision, str(addr), base, permanent)
         return decision.action in (Action.SUPPRESS, Action.UNSUPPRESS_MOX)
 
     async def _check_domain(
@@ -192,6 +202,7 @@ class Processor:
         decision: Decision,
         recipient: str | None = None,
         base: str | None = None,
+        permanent: tuple[int, str, str] | None = None,
     ) -> None:
         if recipient is None and rcpt is not None:
             recipient = rcpt.address
@@ -207,6 +218,7 @@ class Processor:
             counts_soft=decision.counts_soft,
             suppress=entry,
             unsuppress_mox=recipient if decision.action == Action.UNSUPPRESS_MOX else None,
+            make_permanent=permanent,
         )
         await self.store.suppressions.apply_event(outcome)
         for observe in self.observers:

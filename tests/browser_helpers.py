@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import pytest
 from aiohttp import web
-from fakedns import FakeDNS
+from fakedns import Domain, FakeDNS
 from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
 
@@ -86,11 +86,13 @@ class LiveMoxhooks:
             raise
 
     async def _start(self) -> None:
-        from fakedns import Domain
-
         dns = FakeDNS({d: Domain(mx=((10, "mx." + d),)) for d in ZONE_DOMAINS})
         await dns.start()
-        self._cleanup.append(dns.stop)
+
+        async def stop_dns() -> None:
+            dns.close()
+
+        self._cleanup.append(stop_dns)
         self.mox = FakeMox()
         await self.mox.start()
         self._cleanup.append(self.mox.stop)

@@ -952,6 +952,8 @@ class FakeMox:
             "Logout": ([], self._logout),
             "OutgoingWebhookSave": (["string", "string", "[]string"], self._c_outgoing_save),
             "IncomingWebhookSave": (["string", "string"], self._c_incoming_save),
+            "Account": ([], self._c_account),
+            "KeepRetiredPeriodsSave": (["int", "int"], self._c_keep_retired_save),
         }
         return await self._sherpa(request, "account", "webaccount", "/account/", functions)
 
@@ -1285,6 +1287,29 @@ class FakeMox:
         if account is not None and self.accounts[account]["logins"][username] != password:
             account = None
         return await self._login(ctx, login_token, account, username)
+
+    def _c_account(self, ctx: dict[str, Any]) -> list[Any]:
+        # mox returns (account config.Account, storageUsed, storageLimit, suppressions).
+        account = ctx["session"][1]
+        acc = self.accounts[account]
+        conf = {
+            "OutgoingWebhook": self.outgoing_webhooks.get(account),
+            "IncomingWebhook": self.incoming_webhooks.get(account),
+            "FromIDLoginAddresses": None,
+            "KeepRetiredMessagePeriod": acc.get("KeepRetiredMessagePeriod", 0),
+            "KeepRetiredWebhookPeriod": acc.get("KeepRetiredWebhookPeriod", 0),
+            "LoginDisabled": "",
+            "Domain": "localhost",
+            "Description": "",
+            "FullName": "",
+            "Destinations": {login: {} for login in acc["logins"]},
+        }
+        return [conf, 0, 0, self.suppressions(account) or None]
+
+    def _c_keep_retired_save(self, ctx: dict[str, Any], message: int, webhook: int) -> None:
+        acc = self.accounts[ctx["session"][1]]
+        acc["KeepRetiredMessagePeriod"] = message
+        acc["KeepRetiredWebhookPeriod"] = webhook
 
     def _c_outgoing_save(
         self, ctx: dict[str, Any], url: str, authorization: str, events: list[str] | None

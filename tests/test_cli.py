@@ -559,9 +559,17 @@ def test_setup_registers_webhook(
     assert out == (
         f"account mox: mox now posts all outgoing delivery events to {url}"
         " with Authorization: Bearer <the account's webhook secret>\n"
+        "account mox: mox now keeps retired messages for 7 days, so moxhooks can find the"
+        " recipient of a failed delivery\n"
     )
+    # Keeping retired messages was off (mox's default): turned on, webhook period kept.
+    keeps = [p for api, m, p in fake.mox.calls if (api, m) == ("account", "KeepRetiredPeriodsSave")]
+    assert keeps == [[7 * 86400 * 10**9, 0]]
+    # A second setup finds it on and leaves it alone.
+    code, out, _ = run(capsys, "--config", str(cfg), "setup")
+    assert code == 0 and "keeps retired" not in out
     saves = [p for api, m, p in fake.mox.calls if (api, m) == ("account", "OutgoingWebhookSave")]
-    assert saves == [[url, f"Bearer {secret}", []]]
+    assert saves == [[url, f"Bearer {secret}", []]] * 2
     assert fake.call(lambda: fake.mox.outgoing_webhooks["mox"]) == {
         "URL": url, "Authorization": f"Bearer {secret}", "Events": [],
     }  # fmt: skip

@@ -298,3 +298,23 @@ async def test_metrics_count_events_and_entries(start_moxhooks: Start) -> None:
     assert 'moxhooks_suppressions{account="mox",kind="mailbox_unknown"} 1.0' in text
     assert 'moxhooks_webhooks_received_total{account="mox",status="200"} 1.0' in text
     assert "moxhooks_request_duration_seconds_bucket" in text
+
+
+async def test_hard_failure_makes_soft_entry_permanent(start_moxhooks: Start) -> None:
+    mh = await start_moxhooks(policy={"soft_threshold": 1})
+    msg = mh.fakemox.add_retired(recipient="gone@example.org", code=452, secode="4.2.2")
+    full = outgoing_event("failed", queue_msg_id=msg["ID"], code=452, secode="4.2.2",
+                          error="452 4.2.2 Mailbox full")
+    await mh.sender.deliver(full, hook_id=400)
+    await processed(mh, 400)
+    e = await entry(mh, "gone@example.org")
+    assert e is not None and e["expires"] is not None and e["kind"] == "mailbox_full"
+
+    msg = mh.fakemox.add_retired(recipient="gone@example.org", code=550, secode="5.1.1")
+    await mh.sender.deliver(outgoing_event("failed", queue_msg_id=msg["ID"]), hook_id=401)
+    row = await processed(mh, 401)
+    assert row["decision"] == "already_suppressed"
+    e = await entry(mh, "gone@example.org")
+    assert e is not None and e["expires"] is None and e["kind"] == "mailbox_unknown"
+    history = await mh.runtime.store.suppressions.history(e["id"])
+    assert [h["action"] for h in history] == ["added", "changed"]

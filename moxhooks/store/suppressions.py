@@ -106,6 +106,8 @@ class EventOutcome:
     suppress: NewEntry | None = None
     # An address to remove from mox (mox's false entry), or None.
     unsuppress_mox: str | None = None
+    # An active expiring entry that a hard failure makes permanent: (id, kind, reason).
+    make_permanent: tuple[int, str, str] | None = None
 
 
 class SuppressionStore:
@@ -329,6 +331,17 @@ class SuppressionStore:
             )
             if out.suppress is not None:
                 new_id = await _add(conn, out.suppress, now)
+            if out.make_permanent is not None:
+                entry_id, kind, reason = out.make_permanent
+                await conn.execute(
+                    "UPDATE suppressions SET expires = NULL, kind = ?, reason = ?"
+                    " WHERE id = ? AND ended IS NULL",
+                    (kind, reason, entry_id),
+                )
+                await _audit(
+                    conn, now, out.account, entry_id, "changed", f"webhook event {out.event_id}",
+                    f"now {kind}, no expiry: {reason}",
+                )
             if out.unsuppress_mox is not None:
                 await _audit(
                     conn,
