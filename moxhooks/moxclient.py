@@ -165,6 +165,16 @@ class MoxClient:
         """The account web API of the account that login belongs to."""
         return AccountAPI(self, login, password)
 
+    async def ping(self, timeout: float = 3.0) -> None:
+        """Check that mox answers HTTP at all (any status); MoxUnavailable if not."""
+        session = self._get_session()
+        url = f"{self.url}/webapi/v0/"
+        try:
+            async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
+                await resp.read()
+        except (aiohttp.ClientError, TimeoutError, OSError) as e:
+            raise MoxUnavailable(f"mox at {self.url}: {_describe(e, timeout)}") from None
+
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
             if not self._owns_session:

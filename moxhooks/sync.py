@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 # mox's answers that mean the change is already in place.
 ALREADY_PRESENT = "not unique"
 ALREADY_ABSENT = "absent"
+# While mox is away, how often (seconds) to check whether it is back.
+PROBE_INTERVAL = 30.0
 
 
 @dataclass
@@ -84,8 +86,22 @@ class SyncWorker:
             await self._sleep()
 
     async def _sleep(self) -> None:
+        if self.mox_ok is False and await self.store.outbox.backlog():
+            # Changes wait in backoff; the moment mox answers again, push them.
+            try:
+                await self.mox.ping()
+            except MoxUnavailable:
+                pass
+            else:
+                log.info(
+                    "mox answers again; pushing %d waiting changes",
+                    await self.store.outbox.backlog(),
+                )
+                self.mox_ok = None
+                await self.store.outbox.retry_now()
+                return
         due = await self.store.outbox.next_due_time()
-        timeout = 5.0
+        timeout = 5.0 if self.mox_ok is not False else PROBE_INTERVAL
         if due is not None:
             wait = (parse_iso(due) - self.store.db.clock()).total_seconds()
             timeout = max(0.0, min(timeout, wait))
@@ -155,7 +171,11 @@ class SyncWorker:
         s = self.config.sync
         wait = min(s.retry_min * 2 ** min(row.attempts, 30), s.retry_max)
         log.warning(
-            "mox unavailable, retrying in %.0fs op=%s account=%s: %s", wait, row.op, row.account, error
+            "mox unavailable, retrying in %.0fs op=%s account=%s: %s",
+            wait,
+            row.op,
+            row.account,
+            error,
         )
         await self.store.outbox.retry(row, self.store.db.clock() + timedelta(seconds=wait), error)
         return None
@@ -233,4 +253,3 @@ class SyncWorker:
             report.ended,
         )
         return report
-

@@ -147,6 +147,15 @@ class LiveMoxhooks:
                 pytest.fail(f"timed out after {timeout}s waiting for {what}")
             time.sleep(0.05)
 
+    def forget_sessions(self) -> None:
+        """End every web session on the server's side."""
+
+        async def go() -> None:
+            async with self.runtime.store.db.transaction() as conn:
+                await conn.execute("DELETE FROM sessions")
+
+        self.run(go())
+
     def mox_bases(self) -> set[str]:
         """The base addresses on the fake mox's suppression list of account mox."""
         return self.call(lambda: {s["BaseAddress"] for s in self.mox.suppressions("mox")})

@@ -69,7 +69,7 @@ class Tab:
         p.keyboard.press("Tab")
         p.keyboard.type(password)
         p.keyboard.press("Enter")
-        p.wait_for_selector("#view-list:not([hidden])")
+        p.wait_for_selector("#app:not([hidden])")
 
     def add(self, address: str, *, scope: str = "", expiry: str = "", note: str = "") -> None:
         """Add an entry with the add form; back on the list afterwards."""
@@ -83,6 +83,12 @@ class Tab:
         p.click("#add-submit")
         p.wait_for_selector("#view-list:not([hidden])")
         p.wait_for_selector(f"#list a:text-is({_css_string(address)})")
+
+    def wait_rows(self, n: int) -> None:
+        """Wait until the list shows n rows."""
+        from playwright.sync_api import expect
+
+        expect(self.page.locator("#list tbody tr")).to_have_count(n)
 
     def rows(self) -> list[str]:
         """The addresses in the list as shown now."""
@@ -188,20 +194,20 @@ def test_add_search_open_remove(tab: Tab, live: LiveMoxhooks) -> None:
     searches: list[str] = []
     p.on("request", lambda r: searches.append(r.url) if "/suppressions?" in r.url else None)
     p.locator("#f-search").press_sequentially("bob@", delay=40)
-    p.wait_for_function("document.querySelectorAll('#list tbody tr').length === 1")
+    tab.wait_rows(1)
     assert tab.rows() == ["bob@example.com"]
     assert len(searches) == 1 and "search=bob%40" in searches[0], searches
     p.fill("#f-search", "")
-    p.wait_for_function("document.querySelectorAll('#list tbody tr').length === 3")
+    tab.wait_rows(3)
     # Filters: one topic; all mail only.
     p.select_option("#f-scope-mode", "topic")
     p.fill("#f-scope", "newsletter")
-    p.wait_for_function("document.querySelectorAll('#list tbody tr').length === 1")
+    tab.wait_rows(1)
     assert tab.rows() == ["carol@example.net"]
     p.select_option("#f-scope-mode", "-")
-    p.wait_for_function("document.querySelectorAll('#list tbody tr').length === 2")
+    tab.wait_rows(2)
     p.select_option("#f-scope-mode", "")
-    p.wait_for_function("document.querySelectorAll('#list tbody tr').length === 3")
+    tab.wait_rows(3)
     tab.screenshot("account-list.png")
 
     # Open an entry: why it is there, what it also blocks, its history.
@@ -231,13 +237,13 @@ def test_add_search_open_remove(tab: Tab, live: LiveMoxhooks) -> None:
     p.fill("#remove-reason", "moved to a new address")
     p.click("#remove-confirm")
     p.wait_for_selector("#view-list:not([hidden])")
-    p.wait_for_function("document.querySelectorAll('#list tbody tr').length === 2")
+    tab.wait_rows(2)
     assert "Removed Mary-Jane.Doe+news@example.org" in p.inner_text("#app-status")
     assert "Mary-Jane.Doe+news@example.org" not in tab.rows()
     mox_lacks(live, "mary@example.org")
     # The ended entry keeps its history.
     p.select_option("#f-active", "false")
-    p.wait_for_function("document.querySelectorAll('#list tbody tr').length === 1")
+    tab.wait_rows(1)
     p.click("#list a")
     p.wait_for_selector("#entry-history")
     assert "moved to a new address" in p.inner_text("#view-entry")
@@ -259,7 +265,8 @@ def test_every_field_is_labelled_and_the_keyboard_reaches_it(tab: Tab) -> None:
                  .map((e) => e.id || e.outerHTML)"""
         )
         assert unlabelled == [], (view, unlabelled)
-    # Tab from the top reaches the navigation and the sign-out button.
+    # Tab from the top of a freshly loaded page reaches the navigation and the sign-out button.
+    p.goto("about:blank")
     p.goto("/#list")
     p.wait_for_selector("#view-list:not([hidden])")
     seen = set()
@@ -403,8 +410,8 @@ def test_ended_session_signs_in_again_and_retries(tab: Tab, live: LiveMoxhooks) 
     tab.sign_in()
     p.click("#nav a[data-view=add]")
     p.fill("#add-address", "erin@example.org")
-    # The server forgets every session, e.g. after a restart with a new database.
-    live.run(live.runtime.store.db.execute("DELETE FROM sessions"))
+    # The server forgets every session, as when it ends them after a long idle time.
+    live.forget_sessions()
     p.click("#add-submit")
     p.wait_for_selector("#signin:not([hidden])")
     assert "session has ended" in p.inner_text("#signin-error")

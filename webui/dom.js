@@ -37,7 +37,7 @@ function setAttrs(node, attrs) {
 }
 
 export function append(node, ...children) {
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) {
       continue;
     }

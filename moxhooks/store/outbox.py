@@ -137,6 +137,13 @@ class OutboxStore:
                     (now, row.account, row.suppression_id, f"mox refused {row.op}: {error}"),
                 )
 
+    async def retry_now(self) -> None:
+        """Make every pending row due now (mox is back)."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET next_attempt = ? WHERE state = 'pending'", (self.db.now(),)
+            )
+
     async def backlog(self) -> int:
         """Rows not yet pushed."""
         row = await self.db.fetchone("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")

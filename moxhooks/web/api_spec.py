@@ -251,7 +251,7 @@ def _op(
         by_status.setdefault(ERROR_CODES[code][0], []).append(code)
     for st, codes in sorted(by_status.items()):
         responses[str(st)] = {
-            "description": "; ".join(f"{c}: {ERROR_CODES[c][1]}" for c in codes),
+            "description": "\n".join(f"{c}: {ERROR_CODES[c][1]}" for c in codes),
             "content": {_JSON: {"schema": _ref("Error")}},
         }
     op: dict[str, Any] = {"summary": summary, "responses": responses}

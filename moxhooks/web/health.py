@@ -6,10 +6,10 @@ import asyncio
 import time
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from ..moxclient import MoxUnavailable
 from ..runtime import Runtime
 from .keys import RUNTIME_KEY
 
@@ -29,14 +29,11 @@ class MoxProbe:
         async with self._lock:
             if time.monotonic() - self._at < PROBE_TTL:
                 return self._result
-            url = rt.config.mox.url.rstrip("/") + "/webapi/v0/"
-            timeout = aiohttp.ClientTimeout(total=min(rt.config.mox.timeout, 3.0))
             try:
-                async with aiohttp.ClientSession(timeout=timeout) as s, s.get(url) as resp:
-                    await resp.read()
+                await rt.mox.ping(timeout=min(rt.config.mox.timeout, 3.0))
                 self._result = (True, "")
-            except (aiohttp.ClientError, TimeoutError, OSError) as e:
-                self._result = (False, f"{type(e).__name__}: {e}".rstrip(": "))
+            except MoxUnavailable as e:
+                self._result = (False, str(e))
             self._at = time.monotonic()
             return self._result
 
