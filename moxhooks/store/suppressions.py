@@ -89,6 +89,26 @@ class NewEntry:
     expires: datetime | None = None
     event_id: int | None = None
 
+    def insert_params(self, now: str, mox_state: MoxState | None) -> tuple[Any, ...]:
+        """The parameters of _INSERT_ENTRY; mox_state None: pending add if account-wide."""
+        if mox_state is None:
+            mox_state = MoxState.PENDING_ADD if self.scope == "" else MoxState.NOT_APPLICABLE
+        expires = iso(self.expires) if self.expires else None
+        return (
+            self.account,
+            self.base_address,
+            self.original_address,
+            self.scope,
+            self.kind,
+            self.source,
+            self.reason,
+            now,
+            self.created_by,
+            expires,
+            self.event_id,
+            mox_state,
+        )
+
 
 @dataclass(frozen=True)
 class EventOutcome:
@@ -224,24 +244,7 @@ class SuppressionStore:
         outbox rows are written.
         """
         now = self.db.now()
-        rows = [
-            (
-                e.account,
-                e.base_address,
-                e.original_address,
-                e.scope,
-                e.kind,
-                e.source,
-                e.reason,
-                now,
-                e.created_by,
-                iso(e.expires) if e.expires else None,
-                e.event_id,
-                mox_state
-                or (MoxState.PENDING_ADD if e.scope == "" else MoxState.NOT_APPLICABLE),
-            )
-            for e in entries
-        ]
+        rows = [e.insert_params(now, mox_state) for e in entries]
         if not rows:
             return 0, 0
         async with self.db.transaction() as conn:
@@ -421,26 +424,9 @@ async def _audit(
 async def _add(
     conn: aiosqlite.Connection, e: NewEntry, now: str, mox_state: MoxState | None = None
 ) -> int | None:
-    account_wide = e.scope == ""
-    if mox_state is None:
-        mox_state = MoxState.PENDING_ADD if account_wide else MoxState.NOT_APPLICABLE
-    cur = await conn.execute(
-        _INSERT_ENTRY,
-        (
-            e.account,
-            e.base_address,
-            e.original_address,
-            e.scope,
-            e.kind,
-            e.source,
-            e.reason,
-            now,
-            e.created_by,
-            iso(e.expires) if e.expires else None,
-            e.event_id,
-            mox_state,
-        ),
-    )
+    params = e.insert_params(now, mox_state)
+    mox_state = params[-1]
+    cur = await conn.execute(_INSERT_ENTRY, params)
     if cur.rowcount != 1:
         await cur.close()
         return None
