@@ -38,7 +38,7 @@ def address(rng: random.Random, i: int) -> str:
         f"{first}.{last}{i}",
         f"{first[0]}{last}{i}",
         f"{first}_{i}",
-        f"{first}.{last}+news{i}",
+        f"{first}.{last}{i}+news",
     )[style]
     if rng.random() < 0.6:
         domain = rng.choice(BIG_DOMAINS)

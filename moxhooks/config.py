@@ -133,6 +133,35 @@ class DnsConfig:
 
 
 @dataclass(frozen=True)
+class HoldsConfig:
+    """Automatic queue holds for a recipient domain that blocks or throttles us."""
+
+    enabled: bool = True
+    # Distinct recipients of one domain failing with sender_blocked or rate_limited
+    # within window that make moxhooks add a mox hold rule for that domain.
+    threshold: int = 5
+    window: timedelta = timedelta(minutes=10)
+    # How long an automatic hold stays before it is lifted and its messages released.
+    cooldown: timedelta = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    """The web pages and the JSON API."""
+
+    # A session not used for this long ends; a session ends this long after sign-in.
+    session_idle: timedelta = timedelta(hours=12)
+    session_lifetime: timedelta = timedelta(days=7)
+    # Failed sign-ins per client address and per user name within login_window
+    # after which sign-in answers 429.
+    login_window: timedelta = timedelta(minutes=15)
+    login_max_failures: int = 10
+    # Daily rates above these are shown as warnings (mailbox providers' limits).
+    bounce_rate_threshold: float = 0.02
+    complaint_rate_threshold: float = 0.003
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -146,6 +175,8 @@ class Config:
     resolve: ResolveConfig = field(default_factory=ResolveConfig)
     sync: SyncConfig = field(default_factory=SyncConfig)
     dns: DnsConfig = field(default_factory=DnsConfig)
+    holds: HoldsConfig = field(default_factory=HoldsConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     log_level: str = "info"
 
     def account(self, name: str) -> AccountConfig | None:
@@ -219,6 +250,10 @@ def _check(cfg: Config) -> None:
         raise ConfigError("mox.url: must start with http:// or https://")
     if cfg.log_level not in ("debug", "info", "warning", "error"):
         raise ConfigError('log_level: must be one of "debug", "info", "warning", "error"')
+    if cfg.holds.threshold < 1:
+        raise ConfigError("holds.threshold: must be at least 1")
+    if cfg.web.login_max_failures < 1:
+        raise ConfigError("web.login_max_failures: must be at least 1")
     for i, a in enumerate(cfg.accounts):
         if not a.name or "/" in a.name:
             raise ConfigError(f"accounts[{i}].name: must be a non-empty name without /")

@@ -13,6 +13,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Coroutine
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -26,6 +27,7 @@ from moxhooks.config import config_from_dict
 from moxhooks.dnscheck import DomainChecker
 from moxhooks.moxclient import MoxClient
 from moxhooks.runtime import Runtime
+from moxhooks.store import iso
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
@@ -165,22 +167,45 @@ class LiveMoxhooks:
         with the message in the fake's retired list so the recipient is found."""
 
         async def go() -> None:
-            async with MoxSender(self.url + "hooks/outgoing/mox",
-                                 authorization=f"Bearer {SECRET}") as sender:
+            async with MoxSender(
+                self.url + "hooks/outgoing/mox", authorization=f"Bearer {SECRET}"
+            ) as sender:
                 for event, rcpt, code, secode in events:
                     ok = event == "delivered"
                     msg = self.mox.add_retired(
-                        recipient=rcpt, code=code, secode=secode, success=ok,
+                        recipient=rcpt,
+                        code=code,
+                        secode=secode,
+                        success=ok,
                         error="" if ok else f"{code} {secode} no such user",
                     )
                     payload = outgoing_event(
-                        event, queue_msg_id=msg["ID"], code=0 if ok else code,
+                        event,
+                        queue_msg_id=msg["ID"],
+                        code=0 if ok else code,
                         secode="" if ok else secode,
                     )
                     attempts = await sender.deliver(payload)
                     assert attempts[-1].ok, attempts
 
         self.run(go(), timeout=60)
+
+    def move_events_back(self, days_ago: list[int]) -> None:
+        """Make the account's events (oldest first) look received that many days ago each."""
+
+        async def go() -> None:
+            db = self.runtime.store.db
+            rows = await db.fetchall("SELECT id FROM events WHERE account = 'mox' ORDER BY id")
+            assert len(rows) == len(days_ago), (len(rows), len(days_ago))
+            now = db.clock()
+            async with db.transaction() as conn:
+                for row, n in zip(rows, days_ago, strict=True):
+                    await conn.execute(
+                        "UPDATE events SET received = ? WHERE id = ?",
+                        (iso(now - timedelta(days=n)), row[0]),
+                    )
+
+        self.run(go())
 
     def close(self) -> None:
         async def stop() -> None:

@@ -12,6 +12,14 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+from hypothesis import HealthCheck, settings
+
+# Property tests check behaviour, not speed: on a busy 2-core machine a deadline only
+# makes them flaky (the benchmarks in bench/ measure speed).
+settings.register_profile(
+    "moxhooks", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("moxhooks")
 
 sys.path.insert(0, str(Path(__file__).parent))
 

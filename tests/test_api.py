@@ -71,9 +71,7 @@ class Api:
     client: Client
     headers: dict[str, str]
 
-    async def call(
-        self, method: str, path: str, body: Any = None, **kw: Any
-    ) -> tuple[int, Any]:
+    async def call(self, method: str, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
         if body is not None:
             kw["json"] = body
         kw["headers"] = {**self.headers, **kw.get("headers", {})}
@@ -145,8 +143,9 @@ async def test_every_route_needs_a_session_and_csrf(client: Client) -> None:
 
 async def test_admin_routes_refuse_accounts_and_tokens(client: Client) -> None:
     admin_routes = [
-        (m, p) for m, p in api_routes(client.app) if p.startswith("/api/v1/admin/")
-        and p != "/api/v1/admin/login"
+        (m, p)
+        for m, p in api_routes(client.app)
+        if p.startswith("/api/v1/admin/") and p != "/api/v1/admin/login"
     ]
     assert len(admin_routes) == 6
     for caller in (await sign_in(client), token(client)):
@@ -164,8 +163,9 @@ async def test_accounts_see_only_their_own(client: Client) -> None:
     assert len(account_routes) == 9
     for caller in (mine, token(client)):
         for method, path in account_routes:
-            status, body = await caller.call(method, path.replace("{account}", "other")
-                                             .replace("{id}", "1"))
+            status, body = await caller.call(
+                method, path.replace("{account}", "other").replace("{id}", "1")
+            )
             assert status == 403, (method, path)
             assert body["code"] == "user:forbidden"
     other = token(client, OTHER_TOKEN)
@@ -187,11 +187,19 @@ async def test_token_reaches_every_account_endpoint(client: Client) -> None:
     assert status == 201
     assert entry["created_by"] == "api:mox"
     base = "/api/v1/accounts/mox"
-    for path in ("/suppressions", f"/suppressions/{entry['id']}", "/blocks?address=a@x.org",
-                 "/events", "/stats", "/suppressions.csv"):
+    for path in (
+        "/suppressions",
+        f"/suppressions/{entry['id']}",
+        "/blocks?address=a@x.org",
+        "/events",
+        "/stats",
+        "/suppressions.csv",
+    ):
         await api.get(base + path)
     status, report = await api.call(
-        "POST", f"{base}/suppressions/import", data="address\nb@example.org\n",
+        "POST",
+        f"{base}/suppressions/import",
+        data="address\nb@example.org\n",
         headers={"Content-Type": "text/csv"},
     )
     assert (status, report["added"]) == (200, 1)
@@ -263,8 +271,9 @@ async def test_add_get_remove_reaches_mox(client: Client, fakemox: FakeMox) -> N
     assert status == 409
     assert body["code"] == "alreadySuppressed" and body["id"] == entry["id"]
     # Another scope is another entry.
-    status, topic = await api.call("POST", base, {"address": "johndoe@example.org",
-                                                  "scope": "news", "expires": "7d"})
+    status, topic = await api.call(
+        "POST", base, {"address": "johndoe@example.org", "scope": "news", "expires": "7d"}
+    )
     assert status == 201 and topic["scope"] == "news" and topic["expires"]
 
     detail = await api.get(f"{base}/{entry['id']}")
@@ -276,7 +285,10 @@ async def test_add_get_remove_reaches_mox(client: Client, fakemox: FakeMox) -> N
     status, ended = await api.call("DELETE", f"{base}/{entry['id']}", {"reason": "typo"})
     assert status == 200
     assert (ended["active"], ended["end_reason"], ended["ended_by"]) == (
-        False, "typo", "web:mox@localhost")
+        False,
+        "typo",
+        "web:mox@localhost",
+    )
 
     async def gone() -> bool:
         return fakemox.suppressions("mox") == []
@@ -298,8 +310,11 @@ async def test_add_get_remove_reaches_mox(client: Client, fakemox: FakeMox) -> N
         ({}, "badRequest", "address is required"),
         ({"address": 5}, "badRequest", "address must be a string"),
         ({"address": "a@example.org", "expires": "soon"}, "badExpires", None),
-        ({"address": "a@example.org", "expires": "2001-01-01T00:00:00Z"}, "badExpires",
-         "expires must be in the future"),
+        (
+            {"address": "a@example.org", "expires": "2001-01-01T00:00:00Z"},
+            "badExpires",
+            "expires must be in the future",
+        ),
         ({"address": "a@example.org", "scope": "x" * 101}, "badRequest", None),
         ({"address": "a@example.org", "reason": "a\x00b"}, "badRequest", None),
     ],
@@ -318,7 +333,8 @@ async def test_add_refuses_bad_input(
 async def test_expires_as_rfc3339(client: Client) -> None:
     api = await sign_in(client)
     status, entry = await api.call(
-        "POST", "/api/v1/accounts/mox/suppressions",
+        "POST",
+        "/api/v1/accounts/mox/suppressions",
         {"address": "t@example.org", "expires": "2099-01-31T12:00:00+01:00"},
     )
     assert status == 201
@@ -353,8 +369,9 @@ async def test_list_filters_and_paging(client: Client) -> None:
         ("b_2@example.com", "", ""),
         ("a3@example.org", "", ""),
     ):
-        status, e = await api.call("POST", base, {"address": addr, "scope": scope,
-                                                  "expires": expires})
+        status, e = await api.call(
+            "POST", base, {"address": addr, "scope": scope, "expires": expires}
+        )
         assert status == 201
         ids[addr] = e["id"]
     await api.call("DELETE", f"{base}/{ids['a3@example.org']}")
@@ -364,8 +381,12 @@ async def test_list_filters_and_paging(client: Client) -> None:
         return [e["original_address"] for e in body["entries"]]
 
     # Newest first; ended entries only on request.
-    assert await addresses() == ["b_2@example.com", "b1@example.com", "a2@example.org",
-                                 "a1@example.org"]
+    assert await addresses() == [
+        "b_2@example.com",
+        "b1@example.com",
+        "a2@example.org",
+        "a1@example.org",
+    ]
     assert await addresses(active="false") == ["a3@example.org"]
     assert len(await addresses(active="all")) == 5
     assert await addresses(search="example.com") == ["b_2@example.com", "b1@example.com"]
@@ -377,11 +398,20 @@ async def test_list_filters_and_paging(client: Client) -> None:
     assert await addresses(kind="complaint") == []
     page = await api.get(base, params={"limit": "2"})
     assert (len(page["entries"]), page["has_more"], page["limit"], page["offset"]) == (
-        2, True, 2, 0)
+        2,
+        True,
+        2,
+        0,
+    )
     page = await api.get(base, params={"limit": "2", "offset": "2"})
     assert (len(page["entries"]), page["has_more"]) == (2, False)
-    for params in ({"limit": "0"}, {"limit": "501"}, {"offset": "-1"}, {"active": "maybe"},
-                   {"expiring": "perhaps"}):
+    for params in (
+        {"limit": "0"},
+        {"limit": "501"},
+        {"offset": "-1"},
+        {"active": "maybe"},
+        {"expiring": "perhaps"},
+    ):
         status, body = await api.call("GET", base, params=params)
         assert (status, body["code"]) == (400, "badRequest"), params
 
@@ -396,8 +426,9 @@ async def test_blocks_explains_the_base_address_rule(client: Client) -> None:
         assert ex in info["examples"]
         assert ex in info["explanation"]
     assert info["blocked_by"] == []
-    status, _ = await api.call("POST", "/api/v1/accounts/mox/suppressions",
-                               {"address": "M.A.R.Y+list@example.org"})
+    status, _ = await api.call(
+        "POST", "/api/v1/accounts/mox/suppressions", {"address": "M.A.R.Y+list@example.org"}
+    )
     assert status == 201
     info = await api.get(url, params={"address": "mary-jane@example.org"})
     assert [e["original_address"] for e in info["blocked_by"]] == ["M.A.R.Y+list@example.org"]
@@ -429,7 +460,9 @@ async def test_csv_import_streams_large_files_and_reports_rows(client: Client) -
     body = out.getvalue().encode()
     assert len(body) > 1024 * 1024  # more than aiohttp's default body limit
     status, report = await api.call(
-        "POST", "/api/v1/accounts/mox/suppressions/import", data=body,
+        "POST",
+        "/api/v1/accounts/mox/suppressions/import",
+        data=body,
         headers={"Content-Type": "text/csv"},
     )
     assert status == 200, report
@@ -440,8 +473,7 @@ async def test_csv_import_streams_large_files_and_reports_rows(client: Client) -
     assert lines == [7003, 11003]  # row i is on line i + 2, after the two-line row i + 3
     assert "not an address" in report["rejected"][0]["error"]
     assert "bogus" in report["rejected"][1]["error"]
-    found = await api.get("/api/v1/accounts/mox/suppressions",
-                          params={"search": "user4997@"})
+    found = await api.get("/api/v1/accounts/mox/suppressions", params={"search": "user4997@"})
     assert found["entries"][0]["reason"] == "line one\nline two"
     assert found["entries"][0]["source"] == "import"
 
@@ -456,7 +488,9 @@ async def test_csv_import_streams_large_files_and_reports_rows(client: Client) -
     assert len(rows) == 1 + 11997
     # The export imports back as "already present".
     status, report = await api.call(
-        "POST", "/api/v1/accounts/mox/suppressions/import", data=exported,
+        "POST",
+        "/api/v1/accounts/mox/suppressions/import",
+        data=exported,
         headers={"Content-Type": "text/csv"},
     )
     assert (report["added"], report["already_present"], report["rejected"]) == (0, 11997, [])
@@ -476,7 +510,9 @@ async def test_csv_import_refuses_bad_files(
 ) -> None:
     api = await sign_in(client)
     got, body = await api.call(
-        "POST", "/api/v1/accounts/mox/suppressions/import", data=data,
+        "POST",
+        "/api/v1/accounts/mox/suppressions/import",
+        data=data,
         headers={"Content-Type": ctype},
     )
     assert (got, body["code"]) == (status, code)
@@ -485,7 +521,8 @@ async def test_csv_import_refuses_bad_files(
 async def test_csv_import_without_final_newline_and_with_bom(client: Client) -> None:
     api = await sign_in(client)
     status, report = await api.call(
-        "POST", "/api/v1/accounts/mox/suppressions/import",
+        "POST",
+        "/api/v1/accounts/mox/suppressions/import",
         data="\ufeffaddress,reason\r\na@example.org,one\r\nb@example.org,two".encode(),
         headers={"Content-Type": "text/csv"},
     )
@@ -517,12 +554,16 @@ async def test_events_and_stats(client: Client, fakemox: FakeMox) -> None:
     fakemox.add_retired(2, "mox", "gone1@example.org", 550, "5.1.1", "no such user")
     fakemox.add_retired(3, "mox", "gone2@example.org", 550, "5.1.1", "no such user")
     fakemox.add_queued(4, "mox", "slow@example.org")
-    await post_events(client, fakemox, [
-        outgoing_event("delivered", queue_msg_id=1),
-        outgoing_event("failed", queue_msg_id=2, code=550, secode="5.1.1"),
-        outgoing_event("failed", queue_msg_id=3, code=550, secode="5.1.1"),
-        outgoing_event("delayed", queue_msg_id=4, code=451, secode="4.0.0"),
-    ])
+    await post_events(
+        client,
+        fakemox,
+        [
+            outgoing_event("delivered", queue_msg_id=1),
+            outgoing_event("failed", queue_msg_id=2, code=550, secode="5.1.1"),
+            outgoing_event("failed", queue_msg_id=3, code=550, secode="5.1.1"),
+            outgoing_event("delayed", queue_msg_id=4, code=451, secode="4.0.0"),
+        ],
+    )
     api = await sign_in(client)
     base = "/api/v1/accounts/mox"
     events = (await api.get(f"{base}/events"))["events"]
@@ -530,14 +571,14 @@ async def test_events_and_stats(client: Client, fakemox: FakeMox) -> None:
     failed = (await api.get(f"{base}/events", params={"event": "failed"}))["events"]
     assert {e["recipient"] for e in failed} == {"gone1@example.org", "gone2@example.org"}
     assert {e["kind"] for e in failed} == {"mailbox_unknown"}
-    by_kind = await api.get(f"{base}/events", params={"kind": "mailbox_unknown",
-                                                      "status": "done"})
+    by_kind = await api.get(f"{base}/events", params={"kind": "mailbox_unknown", "status": "done"})
     assert len(by_kind["events"]) == 2
     one = await api.get(f"{base}/events", params={"address": "Gone1+x@example.org"})
     assert [e["queue_msg_id"] for e in one["events"]] == [2]
     page = await api.get(f"{base}/events", params={"limit": "2"})
-    older = await api.get(f"{base}/events",
-                          params={"limit": "2", "before": str(page["events"][-1]["id"])})
+    older = await api.get(
+        f"{base}/events", params={"limit": "2", "before": str(page["events"][-1]["id"])}
+    )
     assert [e["queue_msg_id"] for e in page["events"] + older["events"]] == [4, 3, 2, 1]
 
     # The entry made by a failure shows the event behind it.
@@ -576,8 +617,15 @@ async def test_admin_accounts_overview(client: Client, fakemox: FakeMox) -> None
     mox = body["accounts"][0]
     assert mox["suppressions"] == 1
     assert mox["suppressions_by_kind"] == {"manual": 1}
-    for key in ("bounce_rate", "complaint_rate", "unresolved_events", "outbox_backlog",
-                "sent_30d", "auto_holds", "login"):
+    for key in (
+        "bounce_rate",
+        "complaint_rate",
+        "unresolved_events",
+        "outbox_backlog",
+        "sent_30d",
+        "auto_holds",
+        "login",
+    ):
         assert key in mox
 
 
@@ -595,8 +643,13 @@ async def test_hold_rules(client: Client, fakemox: FakeMox) -> None:
     assert (await admin.get(url))["rules"] == []
     status, rule = await admin.call("POST", url, {"recipient_domain": "Example.COM"})
     assert status == 201
-    assert rule == {"id": rule["id"], "account": "", "sender_domain": "",
-                    "recipient_domain": "example.com", "auto": None}
+    assert rule == {
+        "id": rule["id"],
+        "account": "",
+        "sender_domain": "",
+        "recipient_domain": "example.com",
+        "auto": None,
+    }
     held = fakemox.add_queued(recipient="a@example.com")
     other = fakemox.add_queued(recipient="b@example.org")
     fakemox.queue[other["ID"]]["Hold"] = True  # held by hand, not by the rule
@@ -621,8 +674,7 @@ async def test_hold_rules(client: Client, fakemox: FakeMox) -> None:
     assert (status, body["code"]) == (400, "badRequest")
     # All actions are in the audit log.
     log = (await admin.get("/api/v1/admin/audit"))["entries"]
-    assert [e["action"] for e in log] == ["hold_rule_removed", "hold_released",
-                                         "hold_rule_added"]
+    assert [e["action"] for e in log] == ["hold_rule_removed", "hold_released", "hold_rule_added"]
     assert {e["actor"] for e in log} == {"web:admin"}
 
 
@@ -642,10 +694,10 @@ async def test_hold_rules_when_mox_is_down(client: Client, fakemox: FakeMox) -> 
 async def test_audit_log_filters_and_pages(client: Client) -> None:
     mine, other = await sign_in(client), token(client, OTHER_TOKEN)
     for i in range(3):
-        await mine.call("POST", "/api/v1/accounts/mox/suppressions",
-                        {"address": f"m{i}@example.org"})
-    await other.call("POST", "/api/v1/accounts/other/suppressions",
-                     {"address": "o@example.org"})
+        await mine.call(
+            "POST", "/api/v1/accounts/mox/suppressions", {"address": f"m{i}@example.org"}
+        )
+    await other.call("POST", "/api/v1/accounts/other/suppressions", {"address": "o@example.org"})
     admin = await sign_in_admin(client)
     url = "/api/v1/admin/audit"
     everything = (await admin.get(url))["entries"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 import ssl
@@ -96,8 +97,22 @@ async def test_login_sets_a_strict_cookie_and_returns_csrf(client: Client) -> No
 def certificate(tmp_path: Path) -> ssl.SSLContext:
     key, crt = tmp_path / "key.pem", tmp_path / "crt.pem"
     subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-         "-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(crt)],
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(crt),
+        ],
         check=True,
         capture_output=True,
     )
@@ -138,8 +153,9 @@ async def test_csrf_header_is_required(client: Client) -> None:
     assert resp.status == 200
     # A cross-site style form post is refused before anything happens.
     resp = await client.post(
-        url, data="address=a@example.org", headers={"X-CSRF-Token": csrf,
-                                                  "Content-Type": "application/x-www-form-urlencoded"}
+        url,
+        data="address=a@example.org",
+        headers={"X-CSRF-Token": csrf, "Content-Type": "application/x-www-form-urlencoded"},
     )
     assert resp.status == 415
 
@@ -249,9 +265,7 @@ async def test_throttling_per_client_and_per_user(
     async with aiohttp.ClientSession(connector=conn) as other:
         r = await other.post(client.make_url("/api/v1/login"), json=MOX)
         assert r.status == 429
-        r = await other.post(
-            client.make_url("/api/v1/admin/login"), json={"password": "moxadmin"}
-        )
+        r = await other.post(client.make_url("/api/v1/admin/login"), json={"password": "moxadmin"})
         assert r.status == 200
     # After the window, sign-in works again.
     clock.advance(timedelta(minutes=16))
@@ -305,15 +319,17 @@ async def test_api_token(client: Client) -> None:
     assert resp.status == 200
     resp = await client.get("/api/v1/session", headers={"Authorization": f"Bearer {TOKEN}"})
     assert await resp.json() == {
-        "role": "account", "account": "mox", "email": "", "csrf": "", "via": "token"
+        "role": "account",
+        "account": "mox",
+        "email": "",
+        "csrf": "",
+        "via": "token",
     }
     for header in (f"Bearer {TOKEN}x", "Bearer ", f"Basic {TOKEN}", TOKEN):
         resp = await client.get(url, headers={"Authorization": header})
         assert resp.status == 401, header
         assert (await resp.json())["code"] == "user:badAuth"
-    resp = await client.get(
-        "/api/v1/admin/accounts", headers={"Authorization": f"Bearer {TOKEN}"}
-    )
+    resp = await client.get("/api/v1/admin/accounts", headers={"Authorization": f"Bearer {TOKEN}"})
     assert resp.status == 403
     assert (await resp.json())["code"] == "user:forbidden"
 
@@ -327,3 +343,23 @@ async def test_no_token_configured_means_no_token_access(
         "/api/v1/accounts/mox/suppressions", headers={"Authorization": "Bearer "}
     )
     assert resp.status == 401
+
+
+async def test_parallel_guesses_are_serialized(make_app: Any, aiohttp_client: AClient) -> None:
+    app = make_app()
+    app[AUTH_SETTINGS_KEY] = AuthSettings(max_failures=3, delay_step=0.01, delay_max=0.02)
+    client = await aiohttp_client(app)
+    bad = {"email": "mox@localhost", "password": "guess"}
+    answers = await asyncio.gather(*(client.post("/api/v1/login", json=bad) for _ in range(10)))
+    statuses = sorted(r.status for r in answers)
+    assert statuses == [401] * 3 + [429] * 7
+
+
+async def test_signing_in_again_ends_the_old_session(client: Client) -> None:
+    first = set_cookie(await login(client)).split(";")[0]
+    await login(client)
+    rows = await client.app[RUNTIME_KEY].store.db.fetchall("SELECT id FROM sessions")
+    assert len(rows) == 1
+    async with aiohttp.ClientSession() as s:
+        resp = await s.get(client.make_url("/api/v1/session"), headers={"Cookie": first})
+        assert resp.status == 401

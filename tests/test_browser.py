@@ -22,7 +22,7 @@ from browser_helpers import ARTIFACTS, CHROMIUM_ARGS, LiveMoxhooks, require_chro
 from moxhooks.web.pages import CSP
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page
+    from playwright.sync_api import Browser, FilePayload, Page
 
 WEBUI = Path(__file__).resolve().parent.parent / "webui"
 XSS = '"<img src=x onerror=alert(1)>"@example.org'
@@ -136,13 +136,17 @@ def tab(browser: Browser, live: LiveMoxhooks) -> Iterator[Tab]:
 
 
 def mox_has(live: LiveMoxhooks, base: str) -> None:
-    live.wait_for(lambda: base in {s["BaseAddress"] for s in live.mox.suppressions("mox")},
-                  f"{base} in mox's suppression list")
+    live.wait_for(
+        lambda: base in {s["BaseAddress"] for s in live.mox.suppressions("mox")},
+        f"{base} in mox's suppression list",
+    )
 
 
 def mox_lacks(live: LiveMoxhooks, base: str) -> None:
-    live.wait_for(lambda: base not in {s["BaseAddress"] for s in live.mox.suppressions("mox")},
-                  f"{base} gone from mox's suppression list")
+    live.wait_for(
+        lambda: base not in {s["BaseAddress"] for s in live.mox.suppressions("mox")},
+        f"{base} gone from mox's suppression list",
+    )
 
 
 # ---- The account page ----------------------------------------------------------------------
@@ -288,10 +292,12 @@ def test_import_with_a_bad_row_then_export(tab: Tab, live: LiveMoxhooks) -> None
         "two@example.com,newsletter,unsubscribed,\n"
         "not an address,,manual,\n"
     )
-    p.set_input_files(
-        "#import-file",
-        files=[{"name": "old-list.csv", "mimeType": "text/csv", "buffer": csv_text.encode()}],
-    )
+    upload: FilePayload = {
+        "name": "old-list.csv",
+        "mimeType": "text/csv",
+        "buffer": csv_text.encode(),
+    }
+    p.set_input_files("#import-file", files=[upload])
     p.click("#import-submit")
     p.wait_for_selector("#import-summary")
     assert p.inner_text("#import-summary") == "Added 2. Already on the list: 0. Rejected: 1."
@@ -315,12 +321,15 @@ def test_import_with_a_bad_row_then_export(tab: Tab, live: LiveMoxhooks) -> None
 
 
 def test_health_chart_shows_rates_and_limits(tab: Tab, live: LiveMoxhooks) -> None:
-    # 30 messages delivered, 3 bounced for unknown mailboxes: a bounce rate of 9%.
-    events = [("delivered", f"ok{i}@example.org", 0, "") for i in range(30)]
+    # 60 messages delivered over the last 10 days; 3 bounced for unknown mailboxes,
+    # one 2 days ago and two 5 days ago: those two days are above the 2% line.
+    events = [("delivered", f"ok{i}@example.org", 0, "") for i in range(60)]
     events += [("failed", f"gone{i}@example.com", 550, "5.1.1") for i in range(3)]
     live.send_events(events)
     for i in range(3):
         mox_has(live, f"gone{i}@example.com")
+    days_ago = [i % 10 for i in range(60)] + [2, 5, 5]
+    live.move_events_back(days_ago)
 
     p = tab.page
     p.goto("/#health")
@@ -330,17 +339,20 @@ def test_health_chart_shows_rates_and_limits(tab: Tab, live: LiveMoxhooks) -> No
         chart = p.locator(f"#chart-{name} svg.chart")
         assert chart.is_visible()
         assert chart.locator(".threshold line").count() == 1
-        assert chart.locator(".series").get_attribute("d").startswith("M")
-    assert p.inner_text("#chart-bounce .threshold text") == "limit 2%"
-    assert p.inner_text("#chart-complaint .threshold text") == "limit 0.3%"
-    # Today's point is above the bounce line, and marked.
-    assert p.locator("#chart-bounce circle.over").count() == 1
+        assert (chart.locator(".series").get_attribute("d") or "").startswith("M")
+        # A point per day with mail; days without mail are gaps.
+        assert chart.locator(".points circle").count() == 10
+    assert p.text_content("#chart-bounce .threshold text") == "limit 2%"
+    assert p.text_content("#chart-complaint .threshold text") == "limit 0.3%"
+    assert p.locator("#chart-bounce circle.over").count() == 2
     assert p.locator("#chart-complaint circle.over").count() == 0
     warnings = p.inner_text("#health-warnings")
-    assert "bounce rate" in warnings and "9.09%" in warnings
+    # 5 days ago: 2 of 8 messages bounced; over 30 days: 3 of 63.
+    assert "bounce rate 25.00% is above 2.0%" in warnings
+    assert "the last 30 days: bounce rate 4.76% is above 2.0%" in warnings
     kinds = p.inner_text("#kinds")
     assert "The mailbox does not exist" in kinds and "3" in kinds
-    assert "33" in p.inner_text("#health-totals")
+    assert "63" in p.inner_text("#health-totals")
     tab.screenshot("account-health.png")
     tab.check_clean()
 
@@ -363,6 +375,7 @@ def test_hostile_address_is_shown_as_text(tab: Tab, live: LiveMoxhooks) -> None:
     assert p.inner_text("#entry-title") == XSS
     assert p.title() == f"{XSS} · moxhooks"
     assert "<b>bold?</b> <script>alert(2)</script>" in p.inner_text("dl.facts")
+    tab.screenshot("account-entry-hostile.png")
     p.click("#entry-remove")
     assert p.inner_text("#remove-address") == XSS
     assert p.inner_text("#remove-title") == "Remove from the list?"
@@ -428,22 +441,28 @@ def test_ended_session_signs_in_again_and_retries(tab: Tab, live: LiveMoxhooks) 
 
 
 def test_readable_on_a_phone(browser: Browser, live: LiveMoxhooks) -> None:
-    with open_tab(browser, live, viewport={"width": 390, "height": 844}, is_mobile=True,
-                  has_touch=True, device_scale_factor=2) as t:
+    with open_tab(
+        browser,
+        live,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        device_scale_factor=2,
+    ) as t:
         p = t.page
         p.goto("/")
         t.sign_in()
         t.add("a.very.long.address.that.needs.wrapping+newsletter-2026@subdomain.example.org")
-        width = p.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert width[0] <= width[1], f"the page scrolls sideways on a phone: {width}"
+        width = p.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the list is {width}px wide on a 390px phone"
         # Rows are cards: each cell shows its column's name before the value.
         assert p.evaluate("getComputedStyle(document.querySelector('#list td')).display") == "grid"
         assert p.get_attribute("#list td.address", "data-label") == "Address"
         t.screenshot("account-list-phone.png")
         p.goto("/#health")
         p.wait_for_selector("#chart-bounce svg.chart")
-        width = p.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-        assert width[0] <= width[1], f"the health view scrolls sideways on a phone: {width}"
+        width = p.evaluate("document.documentElement.scrollWidth")
+        assert width <= 390, f"the health view is {width}px wide on a 390px phone"
         t.screenshot("account-health-phone.png")
         t.check_clean()
 
@@ -488,7 +507,7 @@ def test_admin_adds_releases_and_removes_a_hold_rule(tab: Tab, live: LiveMoxhook
     tab.screenshot("admin.png")
 
     p.click("#holdrules-list button:text-is('Release held')")
-    p.wait_for_selector("#app-status:text('Released 1 message')")
+    p.wait_for_selector("#holdrules-status:text('Released 1 message')")
     assert live.call(lambda: live.mox.queue[msg["ID"]]["Hold"]) is False
 
     p.click("#holdrules-list button:text-is('Remove')")
@@ -557,8 +576,14 @@ def test_pages_are_served_with_strict_headers(
 
 @pytest.mark.parametrize(
     "path",
-    ["static/nothing.js", "static/..%2Fpyproject.toml", "static/%2E%2E/README.md",
-     "static/", "index.html", "static/.hidden.js"],
+    [
+        "static/nothing.js",
+        "static/..%2Fpyproject.toml",
+        "static/%2E%2E/README.md",
+        "static/",
+        "index.html",
+        "static/.hidden.js",
+    ],
 )
 def test_only_webui_files_are_served(live: LiveMoxhooks, path: str) -> None:
     status, _, _ = _get(live.url + path)
@@ -567,10 +592,15 @@ def test_only_webui_files_are_served(live: LiveMoxhooks, path: str) -> None:
 
 def test_scripts_never_parse_data_as_html() -> None:
     """Every value reaches the page as text: no HTML sinks, no inline script or style."""
-    sinks = re.compile(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function")
+    sinks = re.compile(
+        r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function"
+    )
     for js in sorted(WEBUI.glob("*.js")):
-        hits = [f"{js.name}:{n}" for n, line in enumerate(js.read_text().splitlines(), 1)
-                if sinks.search(line)]
+        hits = [
+            f"{js.name}:{n}"
+            for n, line in enumerate(js.read_text().splitlines(), 1)
+            if sinks.search(line)
+        ]
         assert hits == [], hits
     for page in sorted(WEBUI.glob("*.html")):
         html = page.read_text()

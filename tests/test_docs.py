@@ -116,6 +116,7 @@ def test_every_error_code_is_documented() -> None:
         text = path.read_text()
         codes |= set(re.findall(r"ApiError\(\s*\d+,\s*\"([\w:]+)\"", text))
         codes |= set(re.findall(r"error_response\(\s*\d+,\s*\"([\w:]+)\"", text))
+        codes |= set(re.findall(r"\"code\": \"([\w:]+)\"", text))
     from moxhooks.web.errors import _HTTP_CODES
 
     codes |= set(_HTTP_CODES.values())

@@ -20,7 +20,7 @@ const session = setupSession({
       fill($(id));
     }
     $("holdrule-form").reset();
-    banner(null);
+    ruleStatus(null);
   },
 });
 
@@ -29,6 +29,15 @@ function banner(message, ok = false) {
   showError($("app-error"), ok ? null : message);
   $("app-status").hidden = !ok || !message;
   fill($("app-status"), ok && message ? message : "");
+}
+
+/** A message (or an error) next to the hold rules, where the button was pressed. */
+function ruleStatus(message, err = null) {
+  banner(null);
+  const node = $("holdrules-status");
+  node.className = err ? "error banner" : "ok banner";
+  node.hidden = !message && !err;
+  fill(node, err ? `${err.message}${err.code ? ` (${err.code})` : ""}` : message || "");
 }
 
 /** Ask with the confirmation dialog; resolves true when the user confirms. */
@@ -188,10 +197,10 @@ function renderAutoHolds(holds) {
 async function release(rule) {
   try {
     const answer = await call(`api/v1/admin/holdrules/${rule.id}/release`, { method: "POST" });
-    banner(`Released ${count(answer.released)} message(s) held by rule #${rule.id} (${describeRule(rule)}).`, true);
+    ruleStatus(`Released ${count(answer.released)} message(s) held by rule #${rule.id} (${describeRule(rule)}).`);
     loadAudit();
   } catch (err) {
-    banner(err);
+    ruleStatus(null, err);
   }
 }
 
@@ -206,11 +215,11 @@ async function removeRule(rule) {
   }
   try {
     await call(`api/v1/admin/holdrules/${rule.id}`, { method: "DELETE" });
-    banner(`Removed hold rule #${rule.id} (${describeRule(rule)}).`, true);
+    ruleStatus(`Removed hold rule #${rule.id} (${describeRule(rule)}).`);
     loadHoldRules();
     loadAudit();
   } catch (err) {
-    banner(err);
+    ruleStatus(null, err);
   }
 }
 
@@ -232,6 +241,7 @@ $("holdrule-form").addEventListener("reset", () => setTimeout(updateAllWarning))
 $("holdrule-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   showError($("hr-error"), null);
+  ruleStatus(null);
   const rule = {
     account: $("hr-account").value.trim(),
     sender_domain: $("hr-sender").value.trim(),
@@ -251,7 +261,7 @@ $("holdrule-form").addEventListener("submit", async (ev) => {
   try {
     const added = await call("api/v1/admin/holdrules", { method: "POST", json: rule });
     $("holdrule-form").reset();
-    banner(`Added hold rule #${added.id} (${describeRule(added)}).`, true);
+    ruleStatus(`Added hold rule #${added.id} (${describeRule(added)}).`);
     loadHoldRules();
     loadAudit();
   } catch (err) {

@@ -2,9 +2,15 @@
 
 import { day, percent, svg } from "./dom.js";
 
-const W = 640;
-const H = 220;
-const M = { left: 52, right: 18, top: 18, bottom: 34 };
+const W = 560;
+const H = 240;
+const M = { left: 50, right: 14, top: 18, bottom: 34 };
+const shortDay = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric" });
+
+function axisDay(iso) {
+  const d = new Date(iso + "T00:00:00");
+  return Number.isNaN(d.getTime()) ? iso : shortDay.format(d);
+}
 
 /** A step of 1, 2 or 5 times a power of ten, giving about `ticks` steps up to max. */
 function niceStep(max, ticks) {
@@ -62,11 +68,13 @@ export function rateChart(opts) {
     );
   }
   // Date labels, about six of them.
-  const every = Math.max(1, Math.ceil(points.length / 6));
+  const every = Math.max(1, Math.ceil(points.length / 5));
   points.forEach((p, i) => {
-    if (i % every === 0 || i === points.length - 1) {
+    const last = i === points.length - 1;
+    if ((i % every === 0 && points.length - 1 - i >= every / 2) || last) {
+      const anchor = i === 0 ? "start" : last ? "end" : "middle";
       grid.append(
-        svg("text", { x: x(i), y: H - M.bottom + 18, "text-anchor": "middle" }, day(p.date)),
+        svg("text", { x: x(i), y: H - M.bottom + 20, "text-anchor": anchor }, axisDay(p.date)),
       );
     }
   });
@@ -80,7 +88,8 @@ export function rateChart(opts) {
       svg("line", { x1: M.left, x2: W - M.right, y1: y(limit.value), y2: y(limit.value) }),
       svg(
         "text",
-        { x: W - M.right, y: y(limit.value) - 5, "text-anchor": "end" },
+        // At the left: the recent days, on the right, are the ones to read.
+        { x: M.left + 6, y: y(limit.value) - 5, "text-anchor": "start" },
         limit.label,
       ),
     ),

@@ -118,7 +118,11 @@ export function size(bytes) {
  * each cell so the stylesheet can show rows as cards on a narrow screen.
  */
 export function table(columns, rows, attrs = {}) {
-  const head = el("thead", {}, el("tr", {}, columns.map((c) => el("th", { scope: "col" }, c.label))));
+  const head = el(
+    "thead",
+    {},
+    el("tr", {}, columns.map((c) => el("th", { scope: "col", class: c.class === "num" ? "num" : null }, c.label))),
+  );
   const body = el(
     "tbody",
     {},

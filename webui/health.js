@@ -27,7 +27,9 @@ export async function loadHealth(api, failed) {
     $("health-warnings"),
     warnings.length
       ? el("div", { class: "warn banner", role: "alert" }, el("strong", {}, "Warning"), el("ul", {}, warnings.map((w) => el("li", {}, w))))
-      : el("p", { class: "ok banner" }, "Both rates stayed below the limits."),
+      : totals.sent
+        ? el("p", { class: "ok banner" }, "Both rates stayed below the limits.")
+        : el("p", { class: "muted" }, "No mail was sent in these days."),
   );
   const tile = (label, value) => el("div", { class: "tile" }, el("span", { class: "value" }, value), el("span", { class: "label" }, label));
   fill(

@@ -36,6 +36,10 @@ def parse_iso(s: str) -> datetime:
     return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+# Seconds a write waits for another writer's lock before failing with "database is
+# locked" (intake then answers 503 and mox retries).
+BUSY_TIMEOUT = 5.0
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: the core.
     """
@@ -197,11 +201,20 @@ class Database:
 
     @classmethod
     async def open(
-        cls, path: str, *, synchronous: str = "normal", clock: Clock = utcnow
+        cls,
+        path: str,
+        *,
+        synchronous: str = "normal",
+        clock: Clock = utcnow,
+        busy_timeout: float | None = None,
     ) -> Database:
-        """Open (creating if needed) and migrate the database at path."""
-        writer = await _connect(path, synchronous)
-        reader = await _connect(path, synchronous)
+        """Open (creating if needed) and migrate the database at path.
+
+        busy_timeout: seconds to wait for another writer's lock (default BUSY_TIMEOUT).
+        """
+        wait = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
+        writer = await _connect(path, synchronous, wait)
+        reader = await _connect(path, synchronous, wait)
         db = cls(writer, reader, clock)
         db.path = path
         await db._migrate()
@@ -299,12 +312,12 @@ class Database:
             self._batch_task = None
 
 
-async def _connect(path: str, synchronous: str) -> aiosqlite.Connection:
+async def _connect(path: str, synchronous: str, busy_timeout: float) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = sqlite3.Row
     await conn.execute("PRAGMA journal_mode = WAL")
     await conn.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
     await conn.execute("PRAGMA foreign_keys = ON")
     # Another writer (a second process, a backup) holding the lock: wait this long.
-    await conn.execute("PRAGMA busy_timeout = 5000")
+    await conn.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
     return conn

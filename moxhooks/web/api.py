@@ -35,7 +35,7 @@ from ..kinds import Kind, Source
 from ..store import NewEntry, Store, Suppression
 from . import api_admin, api_spec, auth
 from .api_stats import account_stats
-from .keys import RUNTIME_KEY
+from .keys import CONFIG_KEY, RUNTIME_KEY
 
 HOLD_SETTINGS_KEY = web.AppKey("hold_settings", HoldSettings)
 
@@ -54,12 +54,24 @@ ACCOUNT_WIDE = "-"  # The scope filter value meaning "account-wide entries only"
 
 def setup_api(app: web.Application) -> None:
     """Mount /api: sign-in, account and admin endpoints, the OpenAPI document, auto holds."""
-    app[auth.AUTH_SETTINGS_KEY] = auth.AuthSettings()
-    app[HOLD_SETTINGS_KEY] = HoldSettings()
+    cfg = app[CONFIG_KEY]
+    app[auth.AUTH_SETTINGS_KEY] = auth.AuthSettings(
+        idle=cfg.web.session_idle,
+        lifetime=cfg.web.session_lifetime,
+        throttle_window=cfg.web.login_window,
+        max_failures=cfg.web.login_max_failures,
+    )
+    app[HOLD_SETTINGS_KEY] = HoldSettings(
+        enabled=cfg.holds.enabled,
+        threshold=cfg.holds.threshold,
+        window=cfg.holds.window,
+        cooldown=cfg.holds.cooldown,
+    )
 
     async def api_ctx(app: web.Application) -> AsyncIterator[None]:
         rt = app[RUNTIME_KEY]
         app[auth.SESSIONS_KEY] = auth.SessionStore(rt.store.db)
+        app[auth.SIGNIN_LOCKS_KEY] = auth.SignInLocks()
         async with running(rt, app[HOLD_SETTINGS_KEY]) as holds:
             app[api_admin.HOLDS_KEY] = holds
             yield
@@ -473,5 +485,7 @@ async def stats(request: web.Request) -> web.StreamResponse:
     _, acct = await auth.account_access(request)
     days = auth.int_param(request, "days", 30, 1, 366)
     return web.json_response(
-        await account_stats(request.app[RUNTIME_KEY].store.db, acct.name, days)
+        await account_stats(
+            request.app[RUNTIME_KEY].store.db, acct.name, days, request.app[CONFIG_KEY].web
+        )
     )

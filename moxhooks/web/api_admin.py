@@ -19,7 +19,7 @@ from ..moxclient import AdminAPI, MoxApiError, MoxError, MoxUnavailable
 from . import auth
 from .api_stats import account_stats
 from .health import PROBE_KEY
-from .keys import RUNTIME_KEY
+from .keys import CONFIG_KEY, RUNTIME_KEY
 
 HOLDS_KEY = web.AppKey("auto_holds", AutoHolds)
 
@@ -81,7 +81,7 @@ async def accounts(request: web.Request) -> web.StreamResponse:
     holds = await request.app[HOLDS_KEY].store.list(active_only=True)
     out = []
     for acct in rt.config.accounts:
-        st = await account_stats(db, acct.name, 30)
+        st = await account_stats(db, acct.name, 30, request.app[CONFIG_KEY].web)
         totals = st["totals"]
         s = sync.get(acct.name)
         out.append(
@@ -124,7 +124,7 @@ async def hold_rules(request: web.Request) -> web.StreamResponse:
     with mox_errors():
         rules = await admin.hold_rule_list()
     recent = await holds.store.list(limit=50)
-    active = {h.rule_id: h.to_json() for h in recent if h.lifted is None}
+    active = {h.rule_id: h.to_json() for h in await holds.store.list(active_only=True)}
     return web.json_response(
         {
             "rules": [_rule_json(r, active.get(int(r.get("ID") or 0))) for r in rules],

@@ -17,13 +17,12 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..config import WebConfig
 from ..kinds import Kind
 from ..store import Database, iso
 
 # Lines mailbox providers enforce (Gmail and Yahoo's sender guidelines: complaints
 # under 0.3%; bounce rates above a few percent hurt reputation).
-BOUNCE_RATE_THRESHOLD = 0.02
-COMPLAINT_RATE_THRESHOLD = 0.003
 # Failure kinds counted as hard bounces in the bounce rate.
 HARD_KINDS = (Kind.MAILBOX_UNKNOWN, Kind.DOMAIN_UNKNOWN, Kind.MAILBOX_DISABLED)
 
@@ -40,7 +39,9 @@ _EMPTY_DAY = {
 }
 
 
-async def account_stats(db: Database, account: str, days: int) -> dict[str, Any]:
+async def account_stats(
+    db: Database, account: str, days: int, web: WebConfig
+) -> dict[str, Any]:
     """Per-day and total delivery statistics of the last `days` days (UTC), oldest first."""
     first = db.clock().astimezone(UTC).date() - timedelta(days=days - 1)
     start = iso(datetime(first.year, first.month, first.day, tzinfo=UTC))
@@ -102,8 +103,8 @@ async def account_stats(db: Database, account: str, days: int) -> dict[str, Any]
         item["complaint_rate"] = item["complaints"] / sent if sent else 0.0
         when = item.get("date") or f"the last {days} days"
         for key, limit, words in (
-            ("bounce_rate", BOUNCE_RATE_THRESHOLD, "bounce rate"),
-            ("complaint_rate", COMPLAINT_RATE_THRESHOLD, "complaint rate"),
+            ("bounce_rate", web.bounce_rate_threshold, "bounce rate"),
+            ("complaint_rate", web.complaint_rate_threshold, "complaint rate"),
         ):
             if sent and item[key] > limit:
                 warnings.append(
@@ -114,8 +115,8 @@ async def account_stats(db: Database, account: str, days: int) -> dict[str, Any]
         "days": list(per_day.values()),
         "totals": totals,
         "thresholds": {
-            "bounce_rate": BOUNCE_RATE_THRESHOLD,
-            "complaint_rate": COMPLAINT_RATE_THRESHOLD,
+            "bounce_rate": web.bounce_rate_threshold,
+            "complaint_rate": web.complaint_rate_threshold,
         },
         "warnings": warnings,
     }

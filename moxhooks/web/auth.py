@@ -23,11 +23,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
 import math
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -197,6 +199,37 @@ class SessionStore:
 
 
 SESSIONS_KEY = web.AppKey("sessions", SessionStore)
+
+
+class SignInLocks:
+    """One sign-in attempt at a time per client address and per user name.
+
+    Without this, many attempts sent at once would all pass the failure count before
+    the first failure is recorded; serialized, each waits out the previous delay.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._waiting: dict[str, int] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, *keys: str) -> AsyncIterator[None]:
+        """Hold the locks of keys (taken in sorted order, so two holders never deadlock)."""
+        async with contextlib.AsyncExitStack() as stack:
+            for key in sorted(set(keys)):
+                lock = self._locks.setdefault(key, asyncio.Lock())
+                self._waiting[key] = self._waiting.get(key, 0) + 1
+                stack.callback(self._done, key)
+                await stack.enter_async_context(lock)
+            yield
+
+    def _done(self, key: str) -> None:
+        self._waiting[key] -= 1
+        if not self._waiting[key]:  # nobody holds or waits: forget it
+            del self._waiting[key], self._locks[key]
+
+
+SIGNIN_LOCKS_KEY = web.AppKey("signin_locks", SignInLocks)
 
 
 def sessions(request: web.Request) -> SessionStore:
@@ -389,7 +422,19 @@ def _mox_trouble(e: MoxError) -> ApiError:
     return ApiError(502, "moxError", e.message)
 
 
-async def _signed_in(request: web.Request, p: Principal, token: str) -> web.Response:
+async def _signed_in(
+    request: web.Request, username: str, role: str, account: str, email: str
+) -> web.Response:
+    """A new session for whoever just proved who they are; a session the browser
+    still had is ended, so a sign-in never continues an older session."""
+    store = sessions(request)
+    await store.clear_failures(username)
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await store.delete(_hash(old))
+    token, p = await store.create(
+        request.app[AUTH_SETTINGS_KEY], role, account, email, _client(request)
+    )
     resp = web.json_response(p.to_json())
     _set_cookie(request, resp, token)
     return resp
@@ -404,28 +449,24 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not email or not password:
         raise ApiError(400, "badRequest", "email and password are required")
     username = "account:" + email.lower()
-    throttled = await _throttled(request, username)
-    if throttled is not None:
-        return throttled
-    try:
-        ok = await rt.mox.webapi(email, password).verify_login()
-    except MoxError as e:
-        raise _mox_trouble(e) from None
-    if not ok:
-        raise await _failed(request, username)
+    async with request.app[SIGNIN_LOCKS_KEY].hold("client:" + _client(request), username):
+        throttled = await _throttled(request, username)
+        if throttled is not None:
+            return throttled
+        try:
+            ok = await rt.mox.webapi(email, password).verify_login()
+        except MoxError as e:
+            raise _mox_trouble(e) from None
+        if not ok:
+            raise await _failed(request, username)
     acct = await find_account(rt, email)
     if acct is None:
         log.warning("sign-in of %s refused: its account is not configured in moxhooks", email)
         raise ApiError(
             403, "user:forbidden", f"the mox account of {email} is not managed by moxhooks"
         )
-    store = sessions(request)
-    await store.clear_failures(username)
-    token, p = await store.create(
-        request.app[AUTH_SETTINGS_KEY], "account", acct.name, email, _client(request)
-    )
     log.info("signed in account=%s email=%s client=%s", acct.name, email, _client(request))
-    return await _signed_in(request, p, token)
+    return await _signed_in(request, username, "account", acct.name, email)
 
 
 async def admin_login(request: web.Request) -> web.StreamResponse:
@@ -436,21 +477,19 @@ async def admin_login(request: web.Request) -> web.StreamResponse:
     if not password:
         raise ApiError(400, "badRequest", "password is required")
     username = "admin"
-    throttled = await _throttled(request, username)
-    if throttled is not None:
-        return throttled
-    try:
-        # A fresh AdminAPI: the runtime's own admin session must not be replaced.
-        ok = await rt.mox.admin(password).verify_password()
-    except MoxError as e:
-        raise _mox_trouble(e) from None
-    if not ok:
-        raise await _failed(request, username)
-    store = sessions(request)
-    await store.clear_failures(username)
-    token, p = await store.create(request.app[AUTH_SETTINGS_KEY], "admin", "", "", _client(request))
+    async with request.app[SIGNIN_LOCKS_KEY].hold("client:" + _client(request), username):
+        throttled = await _throttled(request, username)
+        if throttled is not None:
+            return throttled
+        try:
+            # A fresh AdminAPI: the runtime's own admin session must not be replaced.
+            ok = await rt.mox.admin(password).verify_password()
+        except MoxError as e:
+            raise _mox_trouble(e) from None
+        if not ok:
+            raise await _failed(request, username)
     log.info("admin signed in client=%s", _client(request))
-    return await _signed_in(request, p, token)
+    return await _signed_in(request, username, "admin", "", "")
 
 
 async def logout(request: web.Request) -> web.StreamResponse:

@@ -27,7 +27,8 @@ def _header_int(request: web.Request, name: str, required: bool) -> int | None:
     if len(values) > 1:
         raise ApiError(400, "badHeader", f"header {name} given more than once")
     v = values[0].strip()
-    if not v.isascii() or not v.isdigit() or int(v) > MAX_INT64:
+    # The length check first: int() refuses strings of more than 4300 digits (a 500).
+    if not v.isascii() or not v.isdigit() or len(v) > 19 or int(v) > MAX_INT64:
         raise ApiError(400, "badHeader", f"header {name} must be a non-negative whole number")
     return int(v)
 

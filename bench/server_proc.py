@@ -1,0 +1,97 @@
+"""The server side of the ingest benchmark, run as its own process.
+
+    python bench/server_proc.py moxhooks --db X --mox-url URL [--no-workers]
+    python bench/server_proc.py bare
+
+Listens on 127.0.0.1 (a free port), prints "READY <port>" and serves until SIGTERM.
+moxhooks runs exactly as `moxhooks serve` wires it (create_app, logging at info,
+aiohttp's access log), with its event processor and sync worker unless --no-workers.
+The ceiling ("bare") is an aiohttp handler that reads the body and answers 200 {}.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from moxhooks.cli import LOG_FORMAT
+from moxhooks.config import config_from_dict
+
+SECRET = "bench-secret"
+
+
+async def bare_handler(request: web.Request) -> web.Response:
+    """The ceiling: read the body, answer 200."""
+    await request.read()
+    return web.json_response({})
+
+
+def build_app(args: argparse.Namespace) -> web.Application:
+    if args.mode == "bare":
+        app = web.Application(client_max_size=1024 * 1024)
+        app.router.add_post("/hooks/outgoing/{account}", bare_handler)
+        return app
+    from moxhooks.web.app import create_app
+
+    config = config_from_dict(
+        {
+            "database": {"path": args.db, "synchronous": args.synchronous},
+            # Recipients come from the events' Extra; the admin API is not asked.
+            "mox": {"url": args.mox_url, "admin_password": "", "timeout": 5.0},
+            "dns": {"nameservers": ["127.0.0.1"], "port": 9, "timeout": 0.2},
+            "accounts": [
+                {
+                    "name": "mox",
+                    "login": "mox@localhost",
+                    "password": "moxmoxmox",
+                    "webhook_secret": SECRET,
+                }
+            ],
+        }
+    )
+    return create_app(config, workers=args.workers)
+
+
+async def serve(args: argparse.Namespace) -> None:
+    runner = web.AppRunner(build_app(args), access_log=None if args.no_access_log else web.access_logger)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
+    await site.start()
+    port = runner.addresses[0][1]
+    print(f"READY {port}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    loop.add_signal_handler(signal.SIGINT, stop.set)
+    await stop.wait()
+    await runner.cleanup()
+
+
+def main() -> None:
+    p = argparse.ArgumentParser()
+    p.add_argument("mode", choices=("moxhooks", "bare"))
+    p.add_argument("--db", default="")
+    p.add_argument("--mox-url", default="http://127.0.0.1:9")
+    p.add_argument("--synchronous", default="normal", choices=("normal", "full"))
+    p.add_argument("--no-workers", dest="workers", action="store_false")
+    p.add_argument("--no-access-log", action="store_true")
+    p.add_argument("--log", default="", help="log file (default: discard)")
+    args = p.parse_args()
+    # Like `moxhooks serve`: logging at info, access log on; the lines go to a file.
+    handler: logging.Handler = (
+        logging.FileHandler(args.log) if args.log else logging.NullHandler()
+    )
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=[handler])
+    asyncio.run(serve(args))
+
+
+if __name__ == "__main__":
+    main()
