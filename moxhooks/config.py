@@ -99,8 +99,6 @@ class ResolveConfig:
 
     # Key in the event's Extra holding the recipient address, tried last.
     extra_key: str = "recipient"
-    # Key in the event's Extra holding the topic (suppression scope).
-    topic_key: str = "topic"
     # First and longest wait between tries for an unresolved event, seconds.
     retry_min: float = 30.0
     retry_max: float = 3600.0
