@@ -66,7 +66,10 @@ async def phase_query(db: str, checks: int, searches: int) -> dict[str, Any]:
         absent = [f"nobody{i}@nowhere{i}.example" for i in range(len(present))]
         # check = store.suppressions.matching() on the base address, what `moxhooks check`
         # and the policy ask; parsing the address is timed apart (it is not the store's).
-        for name, addrs, want in (("check_present", present, True), ("check_absent", absent, False)):
+        for name, addrs, want in (
+            ("check_present", present, True),
+            ("check_absent", absent, False),
+        ):
             samples: list[float] = []
             parse: list[float] = []
             for a in addrs:

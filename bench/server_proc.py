@@ -19,6 +19,7 @@ import sys
 from pathlib import Path
 
 from aiohttp import web
+from aiohttp.web_log import AccessLogger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -61,7 +62,9 @@ def build_app(args: argparse.Namespace) -> web.Application:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    runner = web.AppRunner(build_app(args), access_log=None if args.no_access_log else web.access_logger)
+    # aiohttp's access log, as web.run_app (and so `moxhooks serve`) has it.
+    access_log = None if args.no_access_log else logging.getLogger("aiohttp.access")
+    runner = web.AppRunner(build_app(args), access_log=access_log, access_log_class=AccessLogger)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, backlog=1024)
     await site.start()
@@ -86,9 +89,7 @@ def main() -> None:
     p.add_argument("--log", default="", help="log file (default: discard)")
     args = p.parse_args()
     # Like `moxhooks serve`: logging at info, access log on; the lines go to a file.
-    handler: logging.Handler = (
-        logging.FileHandler(args.log) if args.log else logging.NullHandler()
-    )
+    handler: logging.Handler = logging.FileHandler(args.log) if args.log else logging.NullHandler()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=[handler])
     asyncio.run(serve(args))
 

@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .address import AddressError, base_address, parse_address
-from .errors import MoxhooksError
+from .config import parse_duration
+from .errors import ConfigError, MoxhooksError
 from .kinds import Kind, Source
 from .store import NewEntry, Store, Suppression
 
@@ -87,6 +88,17 @@ def parse_time(value: str) -> datetime:
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
+
+
+def parse_expiry(value: str, now: datetime) -> datetime:
+    """An expiry: a duration from now ("30d", "36h") or a time for parse_time. Raises ValueError.
+
+    Whether it lies in the future is for the caller to check.
+    """
+    try:
+        return now + parse_duration(value, "expires")
+    except ConfigError:
+        return parse_time(value)
 
 
 def _header(fields: list[str]) -> list[str]:
@@ -208,18 +220,6 @@ async def import_entries(
     return report
 
 
-def _active_where() -> str:
-    return "account = ? AND ended IS NULL AND (expires IS NULL OR expires > ?)"
-
-
-async def count_exportable(store: Store, account: str) -> int:
-    """How many entries export_entries writes now."""
-    row = await store.db.fetchone(
-        f"SELECT COUNT(*) FROM suppressions WHERE {_active_where()}", (account, store.db.now())
-    )
-    return int(row[0]) if row else 0
-
-
 async def export_entries(
     store: Store,
     account: str,
@@ -235,13 +235,9 @@ async def export_entries(
     yield _csv_text([EXPORT_COLUMNS])
     last_id = 0
     while True:
-        rows = await store.db.fetchall(
-            f"SELECT * FROM suppressions WHERE {_active_where()} AND id > ? ORDER BY id LIMIT ?",
-            (account, now, last_id, batch),
-        )
-        if not rows:
+        entries = await store.export.page(account, now, last_id, batch)
+        if not entries:
             return
-        entries = [Suppression.from_row(r) for r in rows]
         last_id = entries[-1].id
         yield _csv_text(_export_row(e) for e in entries)
         if progress is not None:

@@ -23,6 +23,7 @@ from .payload import Outgoing, PayloadError, parse_outgoing
 from .policy import Action, Decision, EventFacts, History, decide
 from .resolver import RecipientResolver, Resolved
 from .store import EventOutcome, NewEntry, Store, StoredEvent
+from .wakeup import sleep_until_woken
 
 log = logging.getLogger(__name__)
 
@@ -79,16 +80,8 @@ class Processor:
                 n = 0
             if n >= BATCH:
                 continue
-            timeout = 5.0
             next_try = await self.store.events.next_retry()
-            if next_try is not None:
-                wait = (next_try - self.store.db.clock()).total_seconds()
-                timeout = max(0.0, min(timeout, wait))
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-            except TimeoutError:
-                pass
-            self._wake.clear()
+            await sleep_until_woken(self._wake, 5.0, next_try, self.store.db.clock)
 
     async def process_due(self) -> int:
         """Process one batch of due events; returns how many were looked at."""

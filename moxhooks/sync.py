@@ -22,6 +22,7 @@ from .kinds import Kind, MoxState, Source
 from .metrics import Metrics
 from .moxclient import MoxApiError, MoxAuthError, MoxClient, MoxError, MoxUnavailable
 from .store import NewEntry, OutboxRow, Store, parse_iso
+from .wakeup import sleep_until_woken
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +102,12 @@ class SyncWorker:
                 await self.store.outbox.retry_now()
                 return
         due = await self.store.outbox.next_due_time()
-        timeout = 5.0 if self.mox_ok is not False else PROBE_INTERVAL
-        if due is not None:
-            wait = (parse_iso(due) - self.store.db.clock()).total_seconds()
-            timeout = max(0.0, min(timeout, wait))
-        try:
-            await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-        except TimeoutError:
-            pass
-        self._wake.clear()
+        await sleep_until_woken(
+            self._wake,
+            5.0 if self.mox_ok is not False else PROBE_INTERVAL,
+            parse_iso(due) if due is not None else None,
+            self.store.db.clock,
+        )
 
     async def push_due(self) -> int:
         """Push every due outbox row; returns how many reached mox."""
@@ -197,6 +195,7 @@ class SyncWorker:
             self.metrics.sync_failures.labels(acct.name, "reconcile").inc()
             report.errors.append(str(e))
             log.warning("reconcile account=%s: mox unavailable: %s", acct.name, e)
+            await self.store.outbox.record_reconcile(acct.name, str(e))
             return report
         self._seen_ok()
         report.in_mox = len(in_mox)
@@ -245,6 +244,7 @@ class SyncWorker:
                 )
                 if ended is not None:
                     report.ended += 1
+        await self.store.outbox.record_reconcile(acct.name, "")
         log.info(
             "reconciled account=%s in_mox=%d adopted=%d ended=%d",
             acct.name,

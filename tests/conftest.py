@@ -14,13 +14,6 @@ import pytest
 from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, settings
 
-# Property tests check behaviour, not speed: on a busy 2-core machine a deadline only
-# makes them flaky (the benchmarks in bench/ measure speed).
-settings.register_profile(
-    "moxhooks", deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile("moxhooks")
-
 sys.path.insert(0, str(Path(__file__).parent))
 
 from fakedns import Behaviour, Domain, FakeDNS
@@ -33,6 +26,13 @@ from moxhooks.moxclient import MoxClient
 from moxhooks.runtime import Runtime
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
+
+# Property tests check behaviour, not speed: on a busy 2-core machine a deadline only
+# makes them flaky (the benchmarks in bench/ measure speed).
+settings.register_profile(
+    "moxhooks", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("moxhooks")
 
 SECRET = "s3cret-for-tests"
 

@@ -165,6 +165,8 @@ async def test_reconcile_adopts_and_detects_removal(start_moxhooks: Start) -> No
     mh.fakemox.add_suppression("mox", "Only.In+Mox@example.org", manual=True, reason="by hand")
     reports = await mh.runtime.sync.reconcile_all()
     assert (reports[0].adopted, reports[0].ended) == (1, 0)
+    state = (await mh.runtime.store.outbox.sync_states())["mox"]
+    assert state.last_reconcile is not None and state.last_error == ""
     e = await entry(mh, "onlyin@example.org")
     assert e is not None
     assert (e["source"], e["kind"], e["mox_state"]) == ("mox", "manual", "synced")

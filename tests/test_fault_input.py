@@ -372,8 +372,9 @@ json_values = st.recursive(
     | st.integers(min_value=-(2**70), max_value=2**70)
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=10), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4)
+    ),
     max_leaves=12,
 )
 # Objects shaped like Outgoing, each field present or not, with any JSON value.
@@ -482,4 +483,3 @@ def test_any_headers_never_store_without_auth_and_id(
     answer = json.loads(raw)
     assert set(answer) == {"code", "message"}
     assert threaded_moxhooks.events() == before
-

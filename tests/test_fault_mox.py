@@ -36,7 +36,10 @@ class _Calls(list[tuple[str, str, Any]]):
         self.late: list[tuple[str, str, Any]] = []
 
     def append(self, item: tuple[str, str, Any]) -> None:
-        (self.late if _stalled.get() else super()).append(item)
+        if _stalled.get():
+            self.late.append(item)
+        else:
+            super().append(item)
 
 
 class TracingFakeMox(FakeMox):
@@ -50,7 +53,7 @@ class TracingFakeMox(FakeMox):
 
     def __init__(self, **kw: Any) -> None:
         super().__init__(**kw)
-        self.calls = _Calls()
+        self.calls: _Calls = _Calls()
         # webapi calls answered 500 (the fake does not record them in calls).
         self.failed_500 = 0
 
@@ -116,15 +119,14 @@ async def test_outage_then_recovery_pushes_each_change_once(
             sent.append(addr)
 
         async def all_processed() -> bool:
-            row = await store.db.fetchone(
-                "SELECT COUNT(*) FROM events WHERE status != 'done'"
-            )
+            row = await store.db.fetchone("SELECT COUNT(*) FROM events WHERE status != 'done'")
             return row is not None and row[0] == 0
 
         await wait_for(all_processed, what="events processed")
 
     async def unhealthy(backlog: int) -> dict[str, Any]:
         """/healthz: 503, mox not ok, the backlog of changes waiting for mox."""
+
         async def check() -> bool:
             status, body = await healthz(mh)
             return status == 503 and body["checks"]["outbox"]["backlog"] == backlog
@@ -145,14 +147,18 @@ async def test_outage_then_recovery_pushes_each_change_once(
     await fakemox.fail("refuse")
     await bounce(2)
     body = await unhealthy(2)
-    assert "Connect" in body["checks"]["mox"]["error"] or "refused" in body["checks"]["mox"]["error"]
+    assert (
+        "Connect" in body["checks"]["mox"]["error"] or "refused" in body["checks"]["mox"]["error"]
+    )
 
     # 2. mox accepts connections but never answers.
     await fakemox.restore()
     await fakemox.fail("stall")
     await bounce(2)
     body = await unhealthy(4)
-    assert "no answer" in body["checks"]["mox"]["error"] or "Timeout" in body["checks"]["mox"]["error"]
+    assert (
+        "no answer" in body["checks"]["mox"]["error"] or "Timeout" in body["checks"]["mox"]["error"]
+    )
 
     # 3. mox answers 500 to everything: moxhooks backs off (at most one try per row
     # every sync.retry_max = 0.2 s, and rows of an account wait behind the first).

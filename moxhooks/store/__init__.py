@@ -7,21 +7,32 @@ from dataclasses import dataclass
 
 from .db import Clock, Database, iso, parse_iso, utcnow
 from .events import EventStore, StoredEvent
-from .outbox import OutboxRow, OutboxStore
+from .export import ExportStore
+from .holds import AutoHold, AutoHoldStore
+from .outbox import OutboxRow, OutboxStore, SyncState
+from .sessions import Session, SessionStore
+from .stats import StatsStore
 from .suppressions import EventOutcome, NewEntry, Suppression, SuppressionStore
 
 __all__ = [
+    "AutoHold",
+    "AutoHoldStore",
     "Clock",
     "Database",
     "EventOutcome",
     "EventStore",
+    "ExportStore",
     "NewEntry",
     "OutboxRow",
     "OutboxStore",
+    "Session",
+    "SessionStore",
+    "StatsStore",
     "Store",
     "StoredEvent",
     "Suppression",
     "SuppressionStore",
+    "SyncState",
     "iso",
     "parse_iso",
     "utcnow",
@@ -36,16 +47,33 @@ class Store:
     events: EventStore
     suppressions: SuppressionStore
     outbox: OutboxStore
+    sessions: SessionStore
+    holds: AutoHoldStore
+    stats: StatsStore
+    export: ExportStore
 
     @classmethod
     async def open(cls, path: str, *, synchronous: str = "normal", clock: Clock = utcnow) -> Store:
         """Open the database at path and build the repositories on it."""
         db = await Database.open(path, synchronous=synchronous, clock=clock)
-        return cls(db, EventStore(db), SuppressionStore(db), OutboxStore(db))
+        return cls(
+            db,
+            EventStore(db),
+            SuppressionStore(db),
+            OutboxStore(db),
+            SessionStore(db),
+            AutoHoldStore(db),
+            StatsStore(db),
+            ExportStore(db),
+        )
 
     async def close(self) -> None:
         """Close the database."""
         await self.db.close()
+
+    async def ping(self) -> None:
+        """Read from the database; raises whatever keeps it from answering."""
+        await self.db.fetchone("SELECT 1")
 
     async def webhook_secret(self, account: str, configured: str) -> str:
         """The account's webhook secret: the configured one, else one generated once and kept."""

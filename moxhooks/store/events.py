@@ -191,6 +191,14 @@ class EventStore:
         rows = await self.db.fetchall("SELECT status, COUNT(*) FROM events GROUP BY status")
         return {r[0]: int(r[1]) for r in rows}
 
+    async def unfinished_by_account(self) -> dict[tuple[str, str], int]:
+        """Events not done (pending, unresolved, abandoned) per (account, status)."""
+        rows = await self.db.fetchall(
+            "SELECT account, status, COUNT(*) FROM events WHERE status != 'done'"
+            " GROUP BY account, status"
+        )
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
     async def counts_by_kind(self) -> builtins.list[tuple[str, str, str, int]]:
         """(account, event, kind, count) over all processed events, for metrics."""
         rows = await self.db.fetchall(

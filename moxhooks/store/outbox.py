@@ -36,6 +36,15 @@ class OutboxRow:
         )
 
 
+@dataclass(frozen=True)
+class SyncState:
+    """How the last reconciliation of an account with mox went."""
+
+    account: str
+    last_reconcile: str | None  # When it last completed; None if never.
+    last_error: str  # Why the last one failed; "" if it did not.
+
+
 async def enqueue(
     conn: aiosqlite.Connection,
     account: str,
@@ -54,7 +63,7 @@ async def enqueue(
 
 
 class OutboxStore:
-    """The outbox table."""
+    """The outbox table, and the sync_state table beside it."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -163,3 +172,30 @@ class OutboxStore:
             (account,),
         )
         return {r[0] for r in rows}
+
+    async def record_reconcile(self, account: str, error: str) -> None:
+        """Note a reconcile pass of an account: when it succeeded, or why it failed."""
+        now = self.db.now()
+        async with self.db.transaction() as conn:
+            if error:
+                await conn.execute(
+                    "INSERT INTO sync_state (account, last_error, failures) VALUES (?, ?, 1)"
+                    " ON CONFLICT (account) DO UPDATE SET last_error = excluded.last_error,"
+                    " failures = failures + 1",
+                    (account, error),
+                )
+            else:
+                await conn.execute(
+                    "INSERT INTO sync_state (account, last_reconcile) VALUES (?, ?)"
+                    " ON CONFLICT (account) DO UPDATE SET last_reconcile = excluded.last_reconcile,"
+                    " last_error = '', failures = 0",
+                    (account, now),
+                )
+
+    async def sync_states(self) -> dict[str, SyncState]:
+        """The reconciliation state of each account that has one."""
+        rows = await self.db.fetchall("SELECT account, last_reconcile, last_error FROM sync_state")
+        return {
+            r["account"]: SyncState(r["account"], r["last_reconcile"], r["last_error"])
+            for r in rows
+        }

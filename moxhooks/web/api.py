@@ -19,17 +19,16 @@ from typing import Any
 from aiohttp import web
 
 from ..address import Address, AddressError, base_address, parse_address, quote_localpart
-from ..config import parse_duration
 from ..csvio import (
     CsvError,
     ImportReport,
     ImportRow,
     export_entries,
     import_entries,
+    parse_expiry,
     parse_import,
-    parse_time,
 )
-from ..errors import ApiError, ConfigError
+from ..errors import ApiError
 from ..holds import HoldSettings, running
 from ..kinds import Kind, Source
 from ..store import NewEntry, Store, Suppression
@@ -70,7 +69,6 @@ def setup_api(app: web.Application) -> None:
 
     async def api_ctx(app: web.Application) -> AsyncIterator[None]:
         rt = app[RUNTIME_KEY]
-        app[auth.SESSIONS_KEY] = auth.SessionStore(rt.store.db)
         app[auth.SIGNIN_LOCKS_KEY] = auth.SignInLocks()
         async with running(rt, app[HOLD_SETTINGS_KEY]) as holds:
             app[api_admin.HOLDS_KEY] = holds
@@ -131,16 +129,13 @@ def _expires(value: str, now: datetime) -> datetime | None:
     if not value:
         return None
     try:
-        at = now + parse_duration(value, "expires")
-    except ConfigError:
-        try:
-            at = parse_time(value)
-        except ValueError:
-            raise ApiError(
-                400,
-                "badExpires",
-                'expires must be a duration like "7d", "36h", "90m" or an RFC 3339 time',
-            ) from None
+        at = parse_expiry(value, now)
+    except ValueError:
+        raise ApiError(
+            400,
+            "badExpires",
+            'expires must be a duration like "7d", "36h", "90m" or an RFC 3339 time',
+        ) from None
     if at <= now:
         raise ApiError(400, "badExpires", "expires must be in the future")
     return at
@@ -486,6 +481,6 @@ async def stats(request: web.Request) -> web.StreamResponse:
     days = auth.int_param(request, "days", 30, 1, 366)
     return web.json_response(
         await account_stats(
-            request.app[RUNTIME_KEY].store.db, acct.name, days, request.app[CONFIG_KEY].web
+            request.app[RUNTIME_KEY].store.stats, acct.name, days, request.app[CONFIG_KEY].web
         )
     )

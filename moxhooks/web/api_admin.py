@@ -62,26 +62,16 @@ async def accounts(request: web.Request) -> web.StreamResponse:
     """GET accounts: each configured account at a glance, and whether mox answers."""
     await auth.require_admin(request)
     rt = request.app[RUNTIME_KEY]
-    db = rt.store.db
     by_kind: dict[str, dict[str, int]] = {}
     for account, kind, n in await rt.store.suppressions.count():
         by_kind.setdefault(account, {})[kind] = n
     backlog = await rt.store.outbox.backlog_by_account()
-    unprocessed: dict[tuple[str, str], int] = {
-        (r[0], r[1]): int(r[2])
-        for r in await db.fetchall(
-            "SELECT account, status, COUNT(*) FROM events WHERE status != 'done'"
-            " GROUP BY account, status"
-        )
-    }
-    sync = {
-        r["account"]: r
-        for r in await db.fetchall("SELECT account, last_reconcile, last_error FROM sync_state")
-    }
+    unprocessed = await rt.store.events.unfinished_by_account()
+    sync = await rt.store.outbox.sync_states()
     holds = await request.app[HOLDS_KEY].store.list(active_only=True)
     out = []
     for acct in rt.config.accounts:
-        st = await account_stats(db, acct.name, 30, request.app[CONFIG_KEY].web)
+        st = await account_stats(rt.store.stats, acct.name, 30, request.app[CONFIG_KEY].web)
         totals = st["totals"]
         s = sync.get(acct.name)
         out.append(
@@ -97,8 +87,8 @@ async def accounts(request: web.Request) -> web.StreamResponse:
                 + unprocessed.get((acct.name, "unresolved"), 0),
                 "abandoned_events": unprocessed.get((acct.name, "abandoned"), 0),
                 "outbox_backlog": backlog.get(acct.name, 0),
-                "last_reconcile": s["last_reconcile"] if s else None,
-                "sync_error": s["last_error"] if s else "",
+                "last_reconcile": s.last_reconcile if s else None,
+                "sync_error": s.last_error if s else "",
                 "auto_holds": sum(1 for h in holds if h.account == acct.name),
             }
         )

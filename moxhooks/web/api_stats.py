@@ -1,4 +1,4 @@
-"""Delivery statistics per day, computed with SQL over events and suppressions.
+"""Delivery statistics per day, from the counts of store.stats, with rates and warnings.
 
 For one account and the last N days (UTC), oldest first:
 
@@ -14,12 +14,12 @@ Totals count a message with events on several days once.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from ..config import WebConfig
 from ..kinds import Kind
-from ..store import Database, iso
+from ..store import StatsStore
 
 # Lines mailbox providers enforce (Gmail and Yahoo's sender guidelines: complaints
 # under 0.3%; bounce rates above a few percent hurt reputation).
@@ -40,57 +40,26 @@ _EMPTY_DAY = {
 
 
 async def account_stats(
-    db: Database, account: str, days: int, web: WebConfig
+    stats: StatsStore, account: str, days: int, web: WebConfig
 ) -> dict[str, Any]:
     """Per-day and total delivery statistics of the last `days` days (UTC), oldest first."""
-    first = db.clock().astimezone(UTC).date() - timedelta(days=days - 1)
-    start = iso(datetime(first.year, first.month, first.day, tzinfo=UTC))
-    hard = ",".join(f"'{k}'" for k in HARD_KINDS)
-    counted = (
-        "COUNT(DISTINCT queue_msg_id),"
-        " COUNT(DISTINCT CASE WHEN event = 'delivered' THEN queue_msg_id END),"
-        " COUNT(DISTINCT CASE WHEN event = 'delayed' THEN queue_msg_id END),"
-        " COUNT(DISTINCT CASE WHEN event = 'failed' THEN queue_msg_id END),"
-        f" COUNT(DISTINCT CASE WHEN event = 'failed' AND kind IN ({hard}) THEN queue_msg_id END),"
-        " COUNT(DISTINCT CASE WHEN event = 'suppressed' THEN queue_msg_id END)"
-    )
-    names = ("sent", "delivered", "delayed", "failed", "failed_hard", "suppressed")
-    base_where = "account = ? AND received >= ? AND queue_msg_id != 0"
+    first = stats.db.clock().astimezone(UTC).date() - timedelta(days=days - 1)
     per_day: dict[str, dict[str, Any]] = {}
     for i in range(days):
         d = (first + timedelta(days=i)).isoformat()
         per_day[d] = {"date": d, **_EMPTY_DAY, "failed_by_kind": {}}
-    for r in await db.fetchall(
-        f"SELECT substr(received, 1, 10), {counted} FROM events WHERE {base_where} GROUP BY 1",
-        (account, start),
-    ):
-        if r[0] in per_day:
-            per_day[r[0]].update(zip(names, (int(v) for v in tuple(r)[1:]), strict=True))
-    for r in await db.fetchall(
-        "SELECT substr(received, 1, 10), COALESCE(kind, 'undetermined'),"
-        f" COUNT(DISTINCT queue_msg_id) FROM events WHERE {base_where} AND event = 'failed'"
-        " GROUP BY 1, 2",
-        (account, start),
-    ):
-        if r[0] in per_day:
-            per_day[r[0]]["failed_by_kind"][r[1]] = int(r[2])
-    for col, key, extra in (
-        ("created", "suppressions_added", ""),
-        ("ended", "suppressions_removed", ""),
-        ("created", "complaints", " AND kind = 'complaint'"),
-    ):
-        for r in await db.fetchall(
-            f"SELECT substr({col}, 1, 10), COUNT(*) FROM suppressions"
-            f" WHERE account = ? AND {col} >= ?{extra} GROUP BY 1",
-            (account, start),
-        ):
-            if r[0] in per_day:
-                per_day[r[0]][key] = int(r[1])
+    for d, counts in (await stats.messages_by_day(account, first, HARD_KINDS)).items():
+        if d in per_day:
+            per_day[d].update(counts)
+    for d, by_kind in (await stats.failures_by_day(account, first)).items():
+        if d in per_day:
+            per_day[d]["failed_by_kind"].update(by_kind)
+    for d, counts in (await stats.suppressions_by_day(account, first)).items():
+        if d in per_day:
+            per_day[d].update(counts)
     # Totals: messages with events on several days count once.
-    row = await db.fetchone(f"SELECT {counted} FROM events WHERE {base_where}", (account, start))
     totals: dict[str, Any] = {**_EMPTY_DAY, "failed_by_kind": {}}
-    if row is not None:
-        totals.update(zip(names, (int(v) for v in tuple(row)), strict=True))
+    totals.update(await stats.message_totals(account, first, HARD_KINDS))
     for day in per_day.values():
         for key in ("complaints", "suppressions_added", "suppressions_removed"):
             totals[key] += day[key]

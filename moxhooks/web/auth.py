@@ -41,7 +41,7 @@ from ..config import AccountConfig
 from ..errors import ApiError
 from ..moxclient import MoxApiError, MoxError, MoxUnavailable
 from ..runtime import Runtime
-from ..store import Database, iso, parse_iso
+from ..store import Session, SessionStore, parse_iso
 from .errors import error_response
 from .keys import RUNTIME_KEY
 
@@ -113,92 +113,8 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class SessionStore:
-    """The sessions and login_failures tables."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    async def create(
-        self, settings: AuthSettings, role: str, account: str, email: str, client: str
-    ) -> tuple[str, Principal]:
-        """A new session; returns the cookie token (kept nowhere) and the principal."""
-        token = secrets.token_urlsafe(32)
-        csrf = secrets.token_urlsafe(32)
-        now = self.db.clock()
-        sid = _hash(token)
-        expires = min(now + settings.idle, now + settings.lifetime)
-        async with self.db.transaction() as conn:
-            # Ended sessions are not worth keeping; clearing them here needs no timer.
-            await conn.execute("DELETE FROM sessions WHERE expires <= ?", (iso(now),))
-            await conn.execute(
-                "INSERT INTO sessions (id, role, account, email, csrf, client, created,"
-                " last_seen, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (sid, role, account, email, csrf, client, iso(now), iso(now), iso(expires)),
-            )
-        return token, Principal(role, account, email, "session", csrf, sid)
-
-    async def lookup(self, settings: AuthSettings, token: str) -> Principal | None:
-        """The live session for a cookie token, extended (sliding); None if none or ended."""
-        sid = _hash(token)
-        row = await self.db.fetchone("SELECT * FROM sessions WHERE id = ?", (sid,))
-        if row is None:
-            return None
-        now = self.db.clock()
-        if parse_iso(row["expires"]) <= now:
-            return None
-        # One write a minute per session is enough for an idle timeout of hours.
-        if now - parse_iso(row["last_seen"]) >= timedelta(minutes=1):
-            expires = min(now + settings.idle, parse_iso(row["created"]) + settings.lifetime)
-            async with self.db.transaction() as conn:
-                await conn.execute(
-                    "UPDATE sessions SET last_seen = ?, expires = ? WHERE id = ?",
-                    (iso(now), iso(expires), sid),
-                )
-        return Principal(row["role"], row["account"], row["email"], "session", row["csrf"], sid)
-
-    async def delete(self, session_id: str) -> None:
-        """End a session."""
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
-
-    async def failures(
-        self, settings: AuthSettings, client: str, username: str
-    ) -> tuple[int, str | None]:
-        """Failures within the window for this client or user name (the larger count),
-        and the time of the oldest failure that counts (for Retry-After)."""
-        since = iso(self.db.clock() - settings.throttle_window)
-        worst = 0
-        oldest: str | None = None
-        for col, value in (("client", client), ("username", username)):
-            row = await self.db.fetchone(
-                f"SELECT COUNT(*), MIN(at) FROM login_failures WHERE {col} = ? AND at > ?",
-                (value, since),
-            )
-            if row and int(row[0]) > worst:
-                worst, oldest = int(row[0]), row[1]
-        return worst, oldest
-
-    async def record_failure(self, settings: AuthSettings, client: str, username: str) -> None:
-        """Count a failed sign-in; failures older than the window are dropped."""
-        now = self.db.clock()
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "DELETE FROM login_failures WHERE at <= ?",
-                (iso(now - settings.throttle_window),),
-            )
-            await conn.execute(
-                "INSERT INTO login_failures (at, client, username) VALUES (?, ?, ?)",
-                (iso(now), client, username),
-            )
-
-    async def clear_failures(self, username: str) -> None:
-        """A successful sign-in forgets the user name's failures (not the client's)."""
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM login_failures WHERE username = ?", (username,))
-
-
-SESSIONS_KEY = web.AppKey("sessions", SessionStore)
+def _principal(s: Session) -> Principal:
+    return Principal(s.role, s.account, s.email, "session", s.csrf, s.id)
 
 
 class SignInLocks:
@@ -233,8 +149,8 @@ SIGNIN_LOCKS_KEY = web.AppKey("signin_locks", SignInLocks)
 
 
 def sessions(request: web.Request) -> SessionStore:
-    """The session store of the running app (set up by api.setup_api)."""
-    return request.app[SESSIONS_KEY]
+    """The session store of the running app."""
+    return request.app[RUNTIME_KEY].store.sessions
 
 
 # ---- Who is asking ---------------------------------------------------------------------------
@@ -264,9 +180,11 @@ async def authenticate(request: web.Request, *, csrf: bool = True) -> Principal:
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
         raise ApiError(401, "user:noAuth", "not signed in")
-    p = await sessions(request).lookup(request.app[AUTH_SETTINGS_KEY], token)
-    if p is None:
+    settings = request.app[AUTH_SETTINGS_KEY]
+    s = await sessions(request).live(_hash(token), idle=settings.idle, lifetime=settings.lifetime)
+    if s is None:
         raise ApiError(401, "user:badAuth", "the session has ended; sign in again")
+    p = _principal(s)
     if csrf:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), p.csrf.encode()):
@@ -390,7 +308,9 @@ def _client(request: web.Request) -> str:
 async def _throttled(request: web.Request, username: str) -> web.Response | None:
     """A 429 answer when this client or user name failed too often, else None."""
     settings = request.app[AUTH_SETTINGS_KEY]
-    n, oldest = await sessions(request).failures(settings, _client(request), username)
+    n, oldest = await sessions(request).failures(
+        _client(request), username, settings.throttle_window
+    )
     if n < settings.max_failures or oldest is None:
         return None
     free = parse_iso(oldest) + settings.throttle_window
@@ -408,8 +328,8 @@ async def _failed(request: web.Request, username: str) -> ApiError:
     settings = request.app[AUTH_SETTINGS_KEY]
     store = sessions(request)
     client = _client(request)
-    await store.record_failure(settings, client, username)
-    n, _ = await store.failures(settings, client, username)
+    await store.record_failure(client, username, settings.throttle_window)
+    n, _ = await store.failures(client, username, settings.throttle_window)
     log.warning("failed sign-in user=%s client=%s failures=%d", username, client, n)
     await asyncio.sleep(min(settings.delay_max, settings.delay_step * 2 ** max(0, n - 1)))
     return ApiError(401, "user:loginFailed", "wrong email address or password")
@@ -432,10 +352,19 @@ async def _signed_in(
     old = request.cookies.get(SESSION_COOKIE)
     if old:
         await store.delete(_hash(old))
-    token, p = await store.create(
-        request.app[AUTH_SETTINGS_KEY], role, account, email, _client(request)
+    settings = request.app[AUTH_SETTINGS_KEY]
+    token = secrets.token_urlsafe(32)
+    s = await store.create(
+        _hash(token),
+        role,
+        account,
+        email,
+        secrets.token_urlsafe(32),
+        _client(request),
+        idle=settings.idle,
+        lifetime=settings.lifetime,
     )
-    resp = web.json_response(p.to_json())
+    resp = web.json_response(_principal(s).to_json())
     _set_cookie(request, resp, token)
     return resp
 

@@ -47,7 +47,7 @@ async def healthz(request: web.Request) -> web.Response:
     checks: dict[str, Any] = {}
     healthy = True
     try:
-        await rt.store.db.fetchone("SELECT 1")
+        await rt.store.ping()
         checks["database"] = {"ok": True, "schema_version": await rt.store.db.schema_version()}
     except Exception as e:  # any failure of the database is what this reports
         checks["database"] = {"ok": False, "error": str(e)}

@@ -1,0 +1,358 @@
+"""moxhooks benchmarks: ingest, the list at scale, sync. Prints a table.
+
+    python bench/run.py            # the full run (about 15 minutes on 2 cores)
+    python bench/run.py --quick    # smaller: 100,000 entries, shorter ingest runs
+    python bench/run.py --json     # the figures as JSON as well
+    python bench/run.py --only ingest --only sync
+
+Everything runs on 127.0.0.1, in separate processes: the server (moxhooks through
+create_app, or the bare aiohttp ceiling), the load generator (wrk if installed, else
+an aiohttp client), and the fake mox. Data lives in a temporary directory that is
+removed at the end (--keep keeps it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import aiohttp
+import loadgen
+from data import write_import_csv
+from sync_bench import FakeMoxProcess
+
+AUTH = "Bearer bench-secret"
+
+
+def machine() -> dict[str, str]:
+    cpu = ""
+    with open("/proc/cpuinfo", encoding="utf-8") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "cpus": str(os.cpu_count()),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "aiohttp": aiohttp.__version__,
+        "kernel": platform.release(),
+    }
+
+
+# ---- ingest ------------------------------------------------------------------------------
+
+
+class Server:
+    """bench/server_proc.py as a child process."""
+
+    def __init__(self, mode: str, workdir: Path, mox_url: str, *extra: str) -> None:
+        self.db = workdir / f"ingest-{mode}-{time.monotonic_ns()}.db"
+        cmd = [sys.executable, str(HERE / "server_proc.py"), mode]
+        if mode == "moxhooks":
+            cmd += ["--db", str(self.db), "--mox-url", mox_url, *extra]
+        cmd += ["--log", str(workdir / f"server-{mode}.log")]
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"{mode} server did not start: {line!r}")
+        self.url = f"http://127.0.0.1:{int(line.split()[1])}/hooks/outgoing/mox"
+
+    def peak_rss_mb(self) -> float:
+        with open(f"/proc/{self.proc.pid}/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self) -> None:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+def verify_stored(db: Path, result: dict[str, Any]) -> dict[str, Any]:
+    """Every 200 is a committed row: count (wrk) or each ID (aiohttp client)."""
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        lo, hi = result["id_min"], result["id_max"]
+        (in_range,) = conn.execute(
+            "SELECT COUNT(*) FROM events WHERE webhook_id BETWEEN ? AND ?", (lo, hi)
+        ).fetchone()
+        (done,) = conn.execute("SELECT COUNT(*) FROM events WHERE status = 'done'").fetchone()
+        (total,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
+        missing = None
+        if result.get("ok_ids") is not None:
+            have = {
+                r[0]
+                for r in conn.execute(
+                    "SELECT webhook_id FROM events WHERE webhook_id BETWEEN ? AND ?", (lo, hi)
+                )
+            }
+            missing = len(set(result["ok_ids"]) - have)
+    finally:
+        conn.close()
+    ok = in_range >= result["ok"] and (missing is None or missing == 0)
+    return {
+        "stored": in_range,
+        "missing": missing,
+        "verified": ok,
+        "processed_by_stop": done,
+        "total_rows": total,
+    }
+
+
+def ingest(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
+    run = loadgen.run_wrk if args.loadgen == "wrk" else loadgen.run_aiohttp
+    duration = 3.0 if args.quick else 10.0
+    fake = FakeMoxProcess(0)
+    results: list[dict[str, Any]] = []
+    variants: list[tuple[str, str, tuple[str, ...]]] = [
+        ("ceiling", "bare", ()),
+        ("moxhooks", "moxhooks", ()),
+    ]
+    if not args.quick:
+        variants.append(("moxhooks, intake only", "moxhooks", ("--no-workers",)))
+    id_base = 1
+    try:
+        for conns in (1, 64):
+            for name, mode, extra in variants:
+                server = Server(mode, workdir, fake.url, *extra)
+                try:
+                    # Warm up (connections, code paths, SQLite pages), then measure.
+                    run(server.url, connections=conns, duration=1.0, id_base=id_base,
+                        auth=AUTH, workdir=workdir)  # fmt: skip
+                    id_base += 10**9
+                    r = run(server.url, connections=conns, duration=duration,
+                            id_base=id_base, auth=AUTH, workdir=workdir)  # fmt: skip
+                    id_base += 10**9
+                    rss = server.peak_rss_mb()
+                finally:
+                    server.stop()
+                row = {"name": name, "connections": conns, **r, "server_peak_rss_mb": rss}
+                row.pop("ok_ids", None)
+                if mode == "moxhooks":
+                    row.update(verify_stored(server.db, r))
+                results.append(row)
+                print(
+                    f"  ingest {name:24} c={conns:<3} {row['rps']:8.0f}/s"
+                    f"  p50 {row['p50_ms']:6.2f} ms  p99 {row['p99_ms']:6.2f} ms"
+                    f"  non-200 {row['non_200'] + row['errors']}",
+                    file=sys.stderr,
+                )
+    finally:
+        fake.close()
+    ceiling = {r["connections"]: r["rps"] for r in results if r["name"] == "ceiling"}
+    for r in results:
+        r["ratio"] = r["rps"] / ceiling[r["connections"]] if ceiling.get(r["connections"]) else 0
+    return results
+
+
+# ---- scale and sync: child processes printing JSON -------------------------------------------
+
+
+def child(script: str, *argv: str, timeout: float = 3600) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, str(HERE / script), *argv],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"{script} {' '.join(argv)} failed:\n{out.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
+
+
+def scale(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    n = args.entries or (100_000 if args.quick else 1_000_000)
+    csv_in = workdir / f"list-{n}.csv"
+    db = workdir / f"list-{n}.db"
+    write_import_csv(csv_in, n)
+    print(f"  scale: importing {n} entries", file=sys.stderr)
+    imp = child("scale.py", "import", "--db", str(db), "--csv", str(csv_in))
+    size = sum(p.stat().st_size for p in workdir.glob(f"list-{n}.db*"))
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    size_checkpointed = db.stat().st_size
+    print("  scale: queries", file=sys.stderr)
+    query = child("scale.py", "query", "--db", str(db))
+    print("  scale: export", file=sys.stderr)
+    export = child("scale.py", "export", "--db", str(db), "--out", str(workdir / "export.csv"))
+    return {
+        "entries": n,
+        "csv_bytes": csv_in.stat().st_size,
+        "import": imp,
+        "db_bytes_after_import": size,
+        "db_bytes": size_checkpointed,
+        "query": query,
+        "export": export,
+    }
+
+
+def sync(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    push_n = 2_000 if args.quick else 10_000
+    rec_n = 20_000 if args.quick else 100_000
+    print(f"  sync: push {push_n}", file=sys.stderr)
+    push = child("sync_bench.py", "push", "--db", str(workdir / "push.db"), "--n", str(push_n))
+    print(f"  sync: reconcile {rec_n}", file=sys.stderr)
+    rec = child(
+        "sync_bench.py", "reconcile", "--db", str(workdir / "rec.db"), "--n", str(rec_n)
+    )
+    return {"push": push, "reconcile": rec}
+
+
+# ---- the table -------------------------------------------------------------------------------
+
+
+def table(report: dict[str, Any]) -> str:
+    lines: list[str] = []
+    m = report["machine"]
+    lines.append(
+        f"machine: {m['cpus']} CPUs, {m['cpu']}; Python {m['python']}, SQLite {m['sqlite']},"
+        f" aiohttp {m['aiohttp']}; load generator: {report['loadgen']}"
+    )
+    if "ingest" in report:
+        lines.append("")
+        lines.append(
+            "INGEST (mox-shaped Outgoing events, unique X-Mox-Webhook-ID; 9/10 delivered,"
+            " 1/10 a 5.1.1 bounce)"
+        )
+        hdr = ("server", "conns", "events/s", "p50 ms", "p99 ms", "ratio", "non-200", "stored")
+        rows = []
+        for r in report["ingest"]:
+            stored = "-"
+            if "verified" in r:
+                stored = f"{r['stored']} {'ok' if r['verified'] else 'MISSING'}"
+            rows.append(
+                (
+                    r["name"],
+                    str(r["connections"]),
+                    f"{r['rps']:.0f}",
+                    f"{r['p50_ms']:.2f}",
+                    f"{r['p99_ms']:.2f}",
+                    f"{r['ratio']:.2f}",
+                    str(r["non_200"] + r["errors"]),
+                    stored,
+                )
+            )
+        lines += _grid(hdr, rows)
+    if "scale" in report:
+        s = report["scale"]
+        q, imp, ex = s["query"], s["import"], s["export"]
+        lines.append("")
+        lines.append(f"THE LIST AT SCALE ({s['entries']:,} entries, one account)")
+        rows = [
+            ("import from CSV", f"{imp['import_s']:.1f} s ({imp['rows_per_s']:.0f} rows/s,"
+             f" {imp['added']:,} added), peak RSS {imp['peak_rss_mb']:.0f} MB"),
+            ("check, listed address", _ms(q["check_present"])),
+            ("check, unlisted address", _ms(q["check_absent"])),
+            ("  (parsing the address)", _ms(q["check_present_parse"])),
+            (f"page of 50, search {q['search_common']['term']!r} (common)",
+             _ms(q["search_common"], q["search_common"]["found"])),
+            (f"page of 50, search {q['search_rare']['term']!r} (rare)",
+             _ms(q["search_rare"], q["search_rare"]["found"])),
+            (f"page of 50, search {q['search_absent']['term']!r} (no match)",
+             _ms(q["search_absent"], q["search_absent"]["found"])),
+            (f"page of 50, search {q['search_short']['term']!r} (2 characters)",
+             _ms(q["search_short"], q["search_short"]["found"])),
+            ("page of 50, newest, no search", _ms(q["page_newest"])),
+            ("export all to CSV", f"{ex['export_s']:.1f} s, {ex['rows']:,} rows,"
+             f" peak RSS {ex['peak_rss_mb']:.0f} MB"),
+            ("database size", f"{s['db_bytes'] / 1e6:.0f} MB"
+             f" (CSV {s['csv_bytes'] / 1e6:.0f} MB)"),
+            ("process RSS (store open, after the queries)",
+             f"{q['rss_mb']:.0f} MB (peak {q['peak_rss_mb']:.0f} MB)"),
+        ]  # fmt: skip
+        lines += _grid(("what", "figure"), rows)
+    if "sync" in report:
+        p, r = report["sync"]["push"], report["sync"]["reconcile"]
+        lines.append("")
+        lines.append("SYNC WITH THE FAKE MOX (separate process)")
+        rows = [
+            (f"push {p['n']:,} new entries", f"{p['push_s']:.1f} s ({p['per_s']:.0f}/s),"
+             f" {p['requests']:,} requests, {p['in_mox']:,} now in mox"),
+            (f"reconcile {r['n']:,} (first: adopt all)", f"{r['first_s']:.1f} s,"
+             f" adopted {r['first_adopted']:,}, {r['calls'].get('SuppressionList', 0)}"
+             " SuppressionList per pass"),
+            (f"reconcile {r['n']:,} again (nothing new)", f"{r['again_s']:.1f} s,"
+             f" {r['requests']} requests for both passes"),
+        ]  # fmt: skip
+        lines += _grid(("what", "figure"), rows)
+    return "\n".join(lines)
+
+
+def _ms(d: dict[str, Any], found: int | None = None) -> str:
+    text = f"p50 {d['p50_ms']:.3f} ms, p99 {d['p99_ms']:.3f} ms"
+    return text + (f" ({found} found)" if found is not None else "")
+
+
+def _grid(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:{w}}}" for w in widths)
+    out = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
+    out += [fmt.format(*r) for r in rows]
+    return [line.rstrip() for line in out]
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    p.add_argument("--quick", action="store_true", help="a smaller, shorter run")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    p.add_argument("--only", action="append", choices=("ingest", "scale", "sync"))
+    p.add_argument("--loadgen", choices=("auto", "wrk", "aiohttp"), default="auto")
+    p.add_argument("--entries", type=int, default=0, help="list size (default 1,000,000)")
+    p.add_argument("--workdir", default="", help="where data goes (default: a temp dir)")
+    p.add_argument("--keep", action="store_true", help="keep the data")
+    args = p.parse_args()
+    if args.loadgen == "auto":
+        args.loadgen = "wrk" if loadgen.have_wrk() else "aiohttp"
+    parts = args.only or ["ingest", "scale", "sync"]
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="moxhooks-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    loadgen_name = (
+        "wrk (Debian package), Lua script" if args.loadgen == "wrk" else "aiohttp client process"
+    )
+    report: dict[str, Any] = {"machine": machine(), "loadgen": loadgen_name}
+    t0 = time.monotonic()
+    try:
+        if "ingest" in parts:
+            report["ingest"] = ingest(args, workdir)
+        if "scale" in parts:
+            report["scale"] = scale(args, workdir)
+        if "sync" in parts:
+            report["sync"] = sync(args, workdir)
+    finally:
+        if not args.keep and not args.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    report["elapsed_s"] = time.monotonic() - t0
+    print(table(report))
+    if args.json:
+        print(json.dumps(report, indent=2))
+    bad = [r for r in report.get("ingest", []) if "verified" in r and not r["verified"]]
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

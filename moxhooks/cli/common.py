@@ -1,0 +1,85 @@
+"""What every command shares: the error type, running async work, the store, mox."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from urllib.parse import quote
+
+import aiohttp
+
+from ..address import Address, AddressError, parse_address
+from ..config import Config
+from ..store import Store
+
+Handler = Callable[[Config, argparse.Namespace], int]
+AsyncHandler = Callable[[Config, argparse.Namespace], Awaitable[int]]
+
+
+class CliError(Exception):
+    """A problem the user must fix; printed as "moxhooks: <message>", exit code 2."""
+
+
+def run(coro: Awaitable[int]) -> int:
+    """Run coro to completion; the workers' log lines are silenced meanwhile."""
+
+    async def wrapped() -> int:
+        return await coro
+
+    # The CLI reports what matters itself; the workers' log lines would repeat it.
+    logger = logging.getLogger("moxhooks")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        return asyncio.run(wrapped())
+    finally:
+        logger.setLevel(level)
+
+
+def blocking(command: AsyncHandler) -> Handler:
+    """A handler that runs the async command to completion with run()."""
+
+    def handler(config: Config, args: argparse.Namespace) -> int:
+        return run(command(config, args))
+
+    return handler
+
+
+@contextlib.asynccontextmanager
+async def open_store(config: Config) -> AsyncIterator[Store]:
+    """The configured database, closed when the block ends."""
+    store = await Store.open(config.database.path, synchronous=config.database.synchronous)
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def parse(address: str) -> Address:
+    """An address given on the command line; CliError if it is not one."""
+    try:
+        return parse_address(address)
+    except AddressError as e:
+        raise CliError(f"bad address {address!r}: {e}") from None
+
+
+def webhook_url(config: Config, account: str) -> str:
+    """The URL mox posts the account's outgoing-delivery events to."""
+    return config.webhook_base + quote(account, safe="")
+
+
+async def mox_unreachable(config: Config) -> str | None:
+    """None if mox answers HTTP at all, else why not."""
+    url = config.mox.url.rstrip("/") + "/webapi/v0/"
+    timeout = aiohttp.ClientTimeout(total=min(config.mox.timeout, 3.0))
+    try:
+        async with aiohttp.ClientSession(timeout=timeout) as s, s.get(url) as resp:
+            await resp.read()
+    except TimeoutError:
+        return f"no answer within {timeout.total:g}s"
+    except (aiohttp.ClientError, OSError) as e:
+        return f"{type(e).__name__}: {e}".rstrip(": ")
+    return None

@@ -1,0 +1,132 @@
+"""The commands that talk to mox as a whole: serve, setup, sync."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+
+from aiohttp import web
+
+from .. import __version__
+from ..config import Config
+from ..moxclient import AccountAPI, MoxAuthError, MoxError
+from ..runtime import open_runtime
+from ..web.app import create_app
+from .common import mox_unreachable, webhook_url
+from .output import progress
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+
+# mox's webhook does not name the recipient; a failed message is only findable in mox
+# afterwards (RetiredList) when the account keeps retired messages, which is off by default.
+KEEP_RETIRED_DAYS = 7
+_NS_PER_DAY = 86400 * 10**9
+
+
+def serve(config: Config, args: argparse.Namespace) -> int:
+    """serve: run the web server and the workers until interrupted."""
+    logging.basicConfig(level=config.log_level.upper(), format=LOG_FORMAT)
+    host, port = config.server.host, config.server.port
+    print(f"moxhooks {__version__} listening on http://{host}:{port}")
+    for a in config.accounts:
+        print(f"webhook URL for account {a.name}: {webhook_url(config, a.name)}")
+    print(f"database: {os.path.abspath(config.database.path)}")
+    err = asyncio.run(mox_unreachable(config))
+    if err is None:
+        print(f"mox at {config.mox.url} is reachable")
+    else:
+        print(
+            f"mox at {config.mox.url} is not reachable ({err}); "
+            "moxhooks runs anyway and catches up when mox appears"
+        )
+    sys.stdout.flush()
+    try:
+        web.run_app(create_app(config), host=host, port=port, print=None)
+    except KeyboardInterrupt:
+        pass
+    except OSError as e:  # Most often: the port is taken.
+        print(f"moxhooks: cannot listen on {host}:{port}: {e}", file=sys.stderr)
+        return 1
+    print("moxhooks stopped")
+    return 0
+
+
+async def setup(config: Config, args: argparse.Namespace) -> int:
+    """setup: register the webhook of every configured account in mox."""
+    failed = 0
+    async with open_runtime(config) as rt:
+        for a in config.accounts:
+            url = webhook_url(config, a.name)
+            api = rt.mox.account_api(a.login, a.password)
+            try:
+                await api.outgoing_webhook_save(url, "Bearer " + rt.secrets[a.name], [])
+                kept = await _keep_retired_messages(api)
+            except MoxAuthError as e:
+                failed += 1
+                print(f"account {a.name}: mox refused the login {a.login}: {e.message}")
+                continue
+            except MoxError as e:
+                failed += 1
+                print(f"account {a.name}: failed: {e}")
+                continue
+            finally:
+                with contextlib.suppress(MoxError):
+                    await api.logout()
+            print(
+                f"account {a.name}: mox now posts all outgoing delivery events to {url}"
+                " with Authorization: Bearer <the account's webhook secret>"
+            )
+            if kept:
+                print(
+                    f"account {a.name}: mox now keeps retired messages for {KEEP_RETIRED_DAYS}"
+                    " days, so moxhooks can find the recipient of a failed delivery"
+                )
+    return 1 if failed else 0
+
+
+async def _keep_retired_messages(api: AccountAPI) -> bool:
+    """Turn on keeping retired messages when it is off; True when it was changed."""
+    conf = await api.account()
+    if int(conf.get("KeepRetiredMessagePeriod") or 0) > 0:
+        return False
+    webhook = int(conf.get("KeepRetiredWebhookPeriod") or 0)
+    await api.keep_retired_periods_save(KEEP_RETIRED_DAYS * _NS_PER_DAY, webhook)
+    return True
+
+
+async def sync(config: Config, args: argparse.Namespace) -> int:
+    """sync: push pending changes, reconcile every account with mox, expire entries."""
+    async with open_runtime(config) as rt:
+        bar = progress(len(config.accounts) + 2, "sync", "step")
+        try:
+            pushed = await rt.sync.push_due()
+            bar.update(1)
+            # One account at a time (what reconcile_all does), so the bar moves.
+            reports = []
+            for a in config.accounts:
+                reports.append(await rt.sync.reconcile(a))
+                bar.update(1)
+            expired = await rt.store.suppressions.expire_due()
+            if expired:
+                pushed += await rt.sync.push_due()
+            bar.update(1)
+        finally:
+            bar.close()
+        backlog = await rt.store.outbox.backlog_by_account()
+    failed = 0
+    for r in reports:
+        waiting = backlog.get(r.account, 0)
+        if r.errors:
+            failed += 1
+            print(f"account {r.account}: {'; '.join(r.errors)}; {waiting} changes wait for mox")
+        else:
+            print(
+                f"account {r.account}: mox lists {r.in_mox}; adopted {r.adopted},"
+                f" ended {r.ended} removed in mox; {waiting} changes wait for mox"
+            )
+    print(f"pushed {pushed} changes to mox; {expired} entries expired")
+    return 1 if failed else 0

@@ -1,0 +1,155 @@
+"""Automatic holds: the hold rules moxhooks added in mox by itself, and their lifting.
+
+A hold and its lifting are each written together with their audit entry.
+"""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import aiosqlite
+
+from .db import Database, Row, iso
+
+
+@dataclass(frozen=True)
+class AutoHold:
+    """A hold rule moxhooks added by itself."""
+
+    id: int
+    account: str
+    recipient_domain: str
+    rule_id: int  # mox's hold rule ID.
+    reason: str
+    recipients: int  # Distinct recipients that failed within the window.
+    created: str
+    lift_after: str
+    lifted: str | None
+    lifted_by: str | None
+    released: int | None  # Messages released when lifted.
+    last_error: str  # Why the last attempt to lift failed, if it did.
+
+    @classmethod
+    def from_row(cls, r: Row) -> AutoHold:
+        return cls(**dict(r))
+
+    def to_json(self) -> dict[str, Any]:
+        """The public form, for the API."""
+        return {
+            "id": self.id,
+            "account": self.account,
+            "recipient_domain": self.recipient_domain,
+            "rule_id": self.rule_id,
+            "reason": self.reason,
+            "recipients": self.recipients,
+            "created": self.created,
+            "lift_after": self.lift_after,
+            "active": self.lifted is None,
+            "lifted": self.lifted,
+            "lifted_by": self.lifted_by,
+            "released": self.released,
+            "last_error": self.last_error,
+        }
+
+
+class AutoHoldStore:
+    """The auto_holds table; holds and lifts are written with their audit entry."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def active(self, account: str, domain: str) -> AutoHold | None:
+        """The active hold of account for domain, or None."""
+        row = await self.db.fetchone(
+            "SELECT * FROM auto_holds WHERE account = ? AND recipient_domain = ?"
+            " AND lifted IS NULL",
+            (account, domain),
+        )
+        return AutoHold.from_row(row) if row else None
+
+    async def list(self, *, active_only: bool = False, limit: int = 100) -> builtins.list[AutoHold]:
+        """Holds, newest first."""
+        where = "WHERE lifted IS NULL" if active_only else ""
+        rows = await self.db.fetchall(
+            f"SELECT * FROM auto_holds {where} ORDER BY id DESC LIMIT ?", (limit,)
+        )
+        return [AutoHold.from_row(r) for r in rows]
+
+    async def by_rule(self, rule_id: int) -> AutoHold | None:
+        """The active hold made with this mox rule, or None."""
+        row = await self.db.fetchone(
+            "SELECT * FROM auto_holds WHERE rule_id = ? AND lifted IS NULL", (rule_id,)
+        )
+        return AutoHold.from_row(row) if row else None
+
+    async def due(self) -> builtins.list[AutoHold]:
+        """Active holds whose cool-down has passed."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM auto_holds WHERE lifted IS NULL AND lift_after <= ? ORDER BY id",
+            (self.db.now(),),
+        )
+        return [AutoHold.from_row(r) for r in rows]
+
+    async def add(
+        self,
+        account: str,
+        domain: str,
+        rule_id: int,
+        reason: str,
+        recipients: int,
+        cooldown: timedelta,
+        by: str,
+    ) -> AutoHold:
+        """Record a new hold and audit it, in one transaction."""
+        now = self.db.clock()
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "INSERT INTO auto_holds (account, recipient_domain, rule_id, reason, recipients,"
+                " created, lift_after) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (account, domain, rule_id, reason, recipients, iso(now), iso(now + cooldown)),
+            )
+            hold_id = cur.lastrowid
+            await cur.close()
+            await _audit(
+                conn,
+                iso(now),
+                account,
+                "auto_hold",
+                by,
+                f"held mail to {domain} (mox hold rule {rule_id}) until {iso(now + cooldown)}:"
+                f" {reason}",
+            )
+        row = await self.db.fetchone("SELECT * FROM auto_holds WHERE id = ?", (hold_id,))
+        assert row is not None
+        return AutoHold.from_row(row)
+
+    async def lifted(self, hold: AutoHold, by: str, released: int, detail: str) -> None:
+        """Record that a hold ended, and audit it, in one transaction."""
+        now = self.db.now()
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE auto_holds SET lifted = ?, lifted_by = ?, released = ?, last_error = ''"
+                " WHERE id = ? AND lifted IS NULL",
+                (now, by, released, hold.id),
+            )
+            await _audit(conn, now, hold.account, "auto_hold_lifted", by, detail)
+
+    async def lift_failed(self, hold: AutoHold, error: str) -> None:
+        """Note why lifting failed; it is tried again at the next check."""
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE auto_holds SET last_error = ? WHERE id = ?", (error, hold.id)
+            )
+
+
+async def _audit(
+    conn: aiosqlite.Connection, now: str, account: str, action: str, actor: str, detail: str
+) -> None:
+    await conn.execute(
+        "INSERT INTO audit (at, account, suppression_id, action, actor, detail)"
+        " VALUES (?, ?, NULL, ?, ?, ?)",
+        (now, account, action, actor, detail),
+    )
