@@ -31,7 +31,7 @@ from ..csvio import (
 from ..errors import ApiError
 from ..holds import HoldSettings, running
 from ..kinds import Kind, Source
-from ..store import NewEntry, Store, Suppression
+from ..store import NewEntry, Store
 from . import api_admin, api_spec, auth
 from .api_stats import account_stats
 from .keys import CONFIG_KEY, RUNTIME_KEY
@@ -163,32 +163,19 @@ async def list_suppressions(request: web.Request) -> web.StreamResponse:
     active_raw = q.get("active", "true").lower() or "true"
     if active_raw not in ("true", "false", "all"):
         raise ApiError(400, "badRequest", "active must be true, false or all")
-    where = ["account = ?"]
-    params: list[Any] = [acct.name]
-    if active_raw == "true":
-        where.append("ended IS NULL")
-    elif active_raw == "false":
-        where.append("ended IS NOT NULL")
-    if _bool_param(request, "expiring"):
-        where.append("expires IS NOT NULL")
-    search = q.get("search", "").strip()
-    if search:
-        pat = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        where.append("(original_address LIKE ? ESCAPE '\\' OR base_address LIKE ? ESCAPE '\\')")
-        params += [pat, pat]
-    for col in ("kind", "source"):
-        if q.get(col):
-            where.append(f"{col} = ?")
-            params.append(q[col])
     scope = q.get("scope", "")
-    if scope:
-        where.append("scope = ?")
-        params.append("" if scope == ACCOUNT_WIDE else scope)
-    rows = await rt.store.db.fetchall(
-        f"SELECT * FROM suppressions WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ? OFFSET ?",
-        [*params, limit + 1, offset],
+    rows = await rt.store.suppressions.list(
+        acct.name,
+        limit=limit + 1,  # one more than asked tells whether there is a next page
+        offset=offset,
+        search=q.get("search", "").strip(),
+        kind=q.get("kind", ""),
+        source=q.get("source", ""),
+        scope=None if not scope else "" if scope == ACCOUNT_WIDE else scope,
+        active={"true": True, "false": False, "all": None}[active_raw],
+        expiring=_bool_param(request, "expiring"),
     )
-    entries = [Suppression.from_row(r).to_json() for r in rows[:limit]]
+    entries = [e.to_json() for e in rows[:limit]]
     return web.json_response(
         {"entries": entries, "limit": limit, "offset": offset, "has_more": len(rows) > limit}
     )
@@ -201,7 +188,8 @@ def also_blocks(address: Address) -> dict[str, Any]:
     lp = b.localpart
     candidates = [
         base,
-        quote_localpart(".".join(lp)) + "@" + b.domain if len(lp) > 1 else base,
+        # Dots are ignored too; shown only where the dotted form looks like an address.
+        ".".join(lp) + "@" + b.domain if len(lp) > 1 and lp.isalnum() else base,
         quote_localpart(lp + "+anything") + "@" + b.domain,
         quote_localpart(lp + "-anything") + "@" + b.domain,
         quote_localpart(lp.upper()) + "@" + b.domain,
