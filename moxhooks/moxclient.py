@@ -166,14 +166,17 @@ class MoxClient:
         return AccountAPI(self, login, password)
 
     async def ping(self, timeout: float = 3.0) -> None:
-        """Check that mox answers HTTP at all (any status); MoxUnavailable if not."""
+        """Check that mox answers HTTP (any status below 500); MoxUnavailable if not."""
         session = self._get_session()
         url = f"{self.url}/webapi/v0/"
         try:
             async with session.get(url, timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
                 await resp.read()
+                status = resp.status
         except (aiohttp.ClientError, TimeoutError, OSError) as e:
             raise MoxUnavailable(f"mox at {self.url}: {_describe(e, timeout)}") from None
+        if status >= 500:
+            raise MoxUnavailable(f"mox at {self.url}: HTTP {status}")
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:

@@ -54,8 +54,8 @@ async def healthz(request: web.Request) -> web.Response:
         healthy = False
     mox_ok, mox_error = await request.app[PROBE_KEY].check(rt)
     if rt.sync.mox_ok is False and mox_ok:
-        # mox answers HTTP but refused or failed our last sync call.
-        mox_error = rt.sync.mox_error
+        # mox answers HTTP but failed or refused our last sync call: not healthy either.
+        mox_ok, mox_error = False, rt.sync.mox_error
     checks["mox"] = {"ok": mox_ok, "url": rt.config.mox.url, "error": mox_error}
     healthy = healthy and mox_ok
     if checks["database"]["ok"]:
