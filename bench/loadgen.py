@@ -153,8 +153,12 @@ def run_wrk(
 
 
 async def _aiohttp_load(
-    url: str, connections: int, duration: float, id_base: int, auth: str
+    url: str, connections: int, duration: float, id_base: int, auth: str, rate: float = 0.0
 ) -> dict[str, Any]:
+    """Closed loop (each connection posts again as soon as it has its answer), or with
+    rate > 0 paced: request k of the run is due at k / rate seconds, spread over the
+    connections, and its latency counts from when it was due (so a slow answer that
+    delays the next request is not hidden)."""
     headers = dict(HEADERS)
     if auth:
         headers["Authorization"] = auth
@@ -162,17 +166,26 @@ async def _aiohttp_load(
     ok_ids: list[int] = []
     counts = {"requests": 0, "non_200": 0, "errors": 0}
     next_id = id_base
-    deadline = time.perf_counter() + duration
     connector = aiohttp.TCPConnector(limit=connections, force_close=False)
     timeout = aiohttp.ClientTimeout(total=10)
 
+    start = time.perf_counter()
+    deadline = start + duration
+    seq = 0
+
     async def worker(session: aiohttp.ClientSession) -> None:
-        nonlocal next_id
+        nonlocal next_id, seq
         while time.perf_counter() < deadline:
             next_id += 1
             hook_id = next_id
             h = {**headers, "X-Mox-Webhook-ID": str(hook_id)}
             t = time.perf_counter()
+            if rate > 0:
+                due = start + seq / rate
+                seq += 1
+                if due > t:
+                    await asyncio.sleep(due - t)
+                t = due
             try:
                 async with session.post(url, data=outgoing_body(hook_id), headers=h) as resp:
                     await resp.read()
@@ -187,12 +200,11 @@ async def _aiohttp_load(
             else:
                 counts["non_200"] += 1
 
-    start = time.perf_counter()
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         await asyncio.gather(*(worker(session) for _ in range(connections)))
     dur = time.perf_counter() - start
     return {
-        "loadgen": "aiohttp",
+        "loadgen": "aiohttp" + (f", paced at {rate:g}/s" if rate > 0 else ""),
         **counts,
         "ok": len(ok_ids),
         "duration_s": dur,
@@ -207,7 +219,14 @@ async def _aiohttp_load(
 
 
 def run_aiohttp(
-    url: str, *, connections: int, duration: float, id_base: int, auth: str, workdir: Path
+    url: str,
+    *,
+    connections: int,
+    duration: float,
+    id_base: int,
+    auth: str,
+    workdir: Path,
+    rate: float = 0.0,
 ) -> dict[str, Any]:
     """Run the aiohttp load generator in a separate process."""
     out = workdir / f"load-{id_base}.json"
@@ -226,6 +245,8 @@ def run_aiohttp(
         auth,
         "--out",
         str(out),
+        "--rate",
+        str(rate),
     ]
     subprocess.run(cmd, check=True, timeout=duration + 60)
     result: dict[str, Any] = json.loads(out.read_text())
@@ -240,8 +261,9 @@ def main() -> None:
     p.add_argument("--id-base", type=int, default=0)
     p.add_argument("--auth", default="")
     p.add_argument("--out", required=True)
+    p.add_argument("--rate", type=float, default=0.0, help="requests/s in all; 0: closed loop")
     a = p.parse_args()
-    r = asyncio.run(_aiohttp_load(a.url, a.connections, a.duration, a.id_base, a.auth))
+    r = asyncio.run(_aiohttp_load(a.url, a.connections, a.duration, a.id_base, a.auth, a.rate))
     Path(a.out).write_text(json.dumps(r))
 
 

@@ -23,10 +23,11 @@ from aiohttp.web_log import AccessLogger
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from moxhooks.cli import LOG_FORMAT
 from moxhooks.config import config_from_dict
 
 SECRET = "bench-secret"
+# The log format of `moxhooks serve` (moxhooks/cli/serve.py).
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
 async def bare_handler(request: web.Request) -> web.Response:
@@ -87,11 +88,22 @@ def main() -> None:
     p.add_argument("--no-workers", dest="workers", action="store_false")
     p.add_argument("--no-access-log", action="store_true")
     p.add_argument("--log", default="", help="log file (default: discard)")
+    p.add_argument("--profile", default="", help="write a cProfile of the run to this file")
+    p.add_argument(
+        "--switch-interval", type=float, default=0.0, help="sys.setswitchinterval (s), to try"
+    )
     args = p.parse_args()
+    if args.switch_interval:
+        sys.setswitchinterval(args.switch_interval)
     # Like `moxhooks serve`: logging at info, access log on; the lines go to a file.
     handler: logging.Handler = logging.FileHandler(args.log) if args.log else logging.NullHandler()
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT, handlers=[handler])
-    asyncio.run(serve(args))
+    if args.profile:
+        import cProfile
+
+        cProfile.runctx("asyncio.run(serve(args))", globals(), {"args": args}, args.profile)
+    else:
+        asyncio.run(serve(args))
 
 
 if __name__ == "__main__":

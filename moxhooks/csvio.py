@@ -36,7 +36,7 @@ from .address import AddressError, base_address, parse_address
 from .config import parse_duration
 from .errors import ConfigError, MoxhooksError
 from .kinds import Kind, Source
-from .store import NewEntry, Store, Suppression
+from .store import NewEntry, Store
 
 # Columns an import understands, and the columns only an export has (ignored on import).
 IMPORT_COLUMNS = ("address", "scope", "kind", "reason", "expires")
@@ -235,27 +235,13 @@ async def export_entries(
     yield _csv_text([EXPORT_COLUMNS])
     last_id = 0
     while True:
-        entries = await store.export.page(account, now, last_id, batch)
-        if not entries:
+        # The rows come in EXPORT_COLUMNS order, ready for the CSV writer.
+        last_id, rows = await store.export.page(account, now, last_id, batch)
+        if not rows:
             return
-        last_id = entries[-1].id
-        yield _csv_text(_export_row(e) for e in entries)
+        yield _csv_text(rows)
         if progress is not None:
-            progress(len(entries))
-
-
-def _export_row(e: Suppression) -> tuple[str, ...]:
-    return (
-        e.original_address,
-        e.base_address,
-        e.scope,
-        e.kind,
-        e.source,
-        e.reason,
-        e.created,
-        e.expires or "",
-        e.mox_state,
-    )
+            progress(len(rows))
 
 
 def _csv_text(rows: Iterable[Iterable[str]]) -> str:

@@ -173,7 +173,8 @@ async def test_outage_then_recovery_pushes_each_change_once(
     assert fakemox.suppressions("mox") == []
     rows = await store.db.fetchall("SELECT state, attempts FROM outbox ORDER BY id")
     assert [r["state"] for r in rows] == ["pending"] * 6
-    assert rows[0]["attempts"] >= 3  # tried in every phase
+    # The first change was tried; then the sync worker probes mox instead of pushing.
+    assert rows[0]["attempts"] >= 1
 
     # 4. mox is back.
     await fakemox.restore()

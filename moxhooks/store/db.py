@@ -36,6 +36,10 @@ def parse_iso(s: str) -> datetime:
     return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+# Rows of a group commit written by one INSERT statement (8 parameters a row for events,
+# well below SQLite's limit of 32,766 parameters a statement).
+ROWS_PER_STATEMENT = 500
+
 # Seconds a write waits for another writer's lock before failing with "database is
 # locked" (intake then answers 503 and mox retries).
 BUSY_TIMEOUT = 5.0
@@ -209,6 +213,11 @@ MIGRATIONS: tuple[str, ...] = (
             VALUES (new.id, new.original_address, new.base_address);
     END;
     """,
+    # 4: active entries by kind (SuppressionStore.count, for /metrics and overviews) read
+    # from an index instead of the table: 0.3 s instead of 1.5-4 s at 1,000,000 entries.
+    """
+    CREATE INDEX suppressions_kinds ON suppressions (account, kind) WHERE ended IS NULL;
+    """,
 )
 
 
@@ -287,6 +296,17 @@ class Database:
                 raise
             await self._writer.execute("COMMIT")
 
+    async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """One write statement as a transaction of its own; returns the rows it changed.
+
+        SQLite runs a lone statement atomically (autocommit): one trip to the writer's
+        thread, where transaction() takes three (BEGIN, the statement, COMMIT). A trip
+        is what a write costs, 0.1-0.3 ms each, far more than the statement itself.
+        """
+        async with self._lock:
+            cur = await self._writer.execute(sql, params)
+            return cur.rowcount
+
     async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         """Run a read query on the reader connection."""
         # One trip to the connection's thread, not three (execute, fetch, close): a
@@ -295,11 +315,14 @@ class Database:
         return list(rows)
 
     async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
-        """Run a read query, first row or None."""
-        cur = await self._reader.execute(sql, params)
-        row = await cur.fetchone()
-        await cur.close()
-        return row
+        """Run a read query of one row (a lookup by key, an aggregate, LIMIT 1): that row or None.
+
+        The whole answer is read, in one trip to the connection's thread (see fetchall).
+        """
+        rows = await self._reader.execute_fetchall(sql, params)
+        for row in rows:
+            return row
+        return None
 
     async def insert_grouped(self, sql: str, params: Sequence[Any]) -> None:
         """Insert one row, committed together with concurrent callers' rows.
@@ -320,13 +343,7 @@ class Database:
                     batch, self._batch = self._batch, []
                     error: BaseException | None = None
                     try:
-                        await self._writer.execute("BEGIN IMMEDIATE")
-                        try:
-                            await self._writer.executemany(sql, [p for p, _ in batch])
-                        except BaseException:
-                            await self._writer.execute("ROLLBACK")
-                            raise
-                        await self._writer.execute("COMMIT")
+                        await self._write_rows(sql, [p for p, _ in batch])
                     except Exception as e:
                         error = e
                 for _, fut in batch:
@@ -338,6 +355,36 @@ class Database:
                         fut.set_exception(error)
         finally:
             self._batch_task = None
+
+    async def _write_rows(self, sql: str, rows: list[Sequence[Any]]) -> None:
+        """Insert rows with sql (one "VALUES (?, ...)" row) and commit; the lock is held.
+
+        Up to ROWS_PER_STATEMENT rows go into one multi-row INSERT that commits by itself
+        (autocommit): one trip to the writer's thread instead of three (BEGIN, insert,
+        COMMIT), which is most of the cost of a webhook when they come one at a time.
+        """
+        head, sep, row = sql.rpartition("VALUES")
+        if not sep:
+            raise ValueError("insert_grouped needs an INSERT ... VALUES (...) statement")
+
+        def statement(n: int) -> str:
+            return f"{head}VALUES {', '.join([row.strip()] * n)}"
+
+        def flat(chunk: list[Sequence[Any]]) -> list[Any]:
+            return [v for params in chunk for v in params]
+
+        if len(rows) <= ROWS_PER_STATEMENT:
+            await self._writer.execute(statement(len(rows)), flat(rows))
+            return
+        await self._writer.execute("BEGIN IMMEDIATE")
+        try:
+            for i in range(0, len(rows), ROWS_PER_STATEMENT):
+                chunk = rows[i : i + ROWS_PER_STATEMENT]
+                await self._writer.execute(statement(len(chunk)), flat(chunk))
+        except BaseException:
+            await self._writer.execute("ROLLBACK")
+            raise
+        await self._writer.execute("COMMIT")
 
 
 async def _connect(path: str, synchronous: str, busy_timeout: float) -> aiosqlite.Connection:

@@ -98,9 +98,12 @@ class EventStore:
 
     async def due(self, limit: int = 200) -> builtins.list[StoredEvent]:
         """Events waiting to be processed: new ones, and unresolved ones whose retry is due."""
+        # Two searches of the partial index events_status (status != 'done'): the table
+        # keeps every event, and one OR over it read all of them (175 ms at 1,000,000).
         rows = await self.db.fetchall(
-            "SELECT * FROM events WHERE status = 'pending'"
-            " OR (status = 'unresolved' AND next_try <= ?) ORDER BY id LIMIT ?",
+            "SELECT * FROM (SELECT * FROM events WHERE status != 'done' AND status = 'pending'"
+            " UNION ALL SELECT * FROM events WHERE status != 'done' AND status = 'unresolved'"
+            " AND next_try <= ?) ORDER BY id LIMIT ?",
             (self.db.now(), limit),
         )
         return [StoredEvent.from_row(r) for r in rows]
@@ -108,7 +111,7 @@ class EventStore:
     async def next_retry(self) -> datetime | None:
         """When the earliest unresolved event is due again, or None."""
         row = await self.db.fetchone(
-            "SELECT MIN(next_try) FROM events WHERE status = 'unresolved'"
+            "SELECT MIN(next_try) FROM events WHERE status != 'done' AND status = 'unresolved'"
         )
         return parse_iso(row[0]) if row and row[0] else None
 
@@ -123,20 +126,18 @@ class EventStore:
 
     async def mark_unresolved(self, event_id: int, next_try: datetime, detail: str) -> None:
         """Note a failed attempt to find the recipient; try again at next_try."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE events SET status = 'unresolved', tries = tries + 1, next_try = ?,"
-                " detail = ? WHERE id = ?",
-                (iso(next_try), detail, event_id),
-            )
+        await self.db.write(
+            "UPDATE events SET status = 'unresolved', tries = tries + 1, next_try = ?,"
+            " detail = ? WHERE id = ?",
+            (iso(next_try), detail, event_id),
+        )
 
     async def mark_abandoned(self, event_id: int, detail: str) -> None:
         """Give up on finding an event's recipient."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE events SET status = 'abandoned', detail = ?, processed = ? WHERE id = ?",
-                (detail, self.db.now(), event_id),
-            )
+        await self.db.write(
+            "UPDATE events SET status = 'abandoned', detail = ?, processed = ? WHERE id = ?",
+            (detail, self.db.now(), event_id),
+        )
 
     async def soft_failures(
         self, account: str, base: str, window: timedelta, exclude_msg: int
@@ -187,8 +188,14 @@ class EventStore:
         return StoredEvent.from_row(row) if row else None
 
     async def counts(self) -> dict[str, int]:
-        """Events by status, for health and metrics."""
-        rows = await self.db.fetchall("SELECT status, COUNT(*) FROM events GROUP BY status")
+        """Events not done yet (pending, unresolved, abandoned) by status, for health.
+
+        Done events are not counted: they are nearly all of the table, and counting them
+        read all of it (330 ms at 1,000,000 events); the others are in events_status.
+        """
+        rows = await self.db.fetchall(
+            "SELECT status, COUNT(*) FROM events WHERE status != 'done' GROUP BY status"
+        )
         return {r[0]: int(r[1]) for r in rows}
 
     async def unfinished_by_account(self) -> dict[tuple[str, str], int]:
@@ -210,7 +217,8 @@ class EventStore:
     async def pending_count(self) -> int:
         """Events not yet processed (pending or unresolved)."""
         row = await self.db.fetchone(
-            "SELECT COUNT(*) FROM events WHERE status IN ('pending', 'unresolved')"
+            "SELECT COUNT(*) FROM events WHERE status != 'done'"
+            " AND status IN ('pending', 'unresolved')"
         )
         return int(row[0]) if row else 0
 

@@ -119,12 +119,11 @@ class OutboxStore:
 
     async def retry(self, row: OutboxRow, next_attempt: datetime, error: str) -> None:
         """mox could not be reached; push this row again at next_attempt."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?"
-                " WHERE id = ?",
-                (iso(next_attempt), error, row.id),
-            )
+        await self.db.write(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?"
+            " WHERE id = ?",
+            (iso(next_attempt), error, row.id),
+        )
 
     async def failed(self, row: OutboxRow, error: str) -> None:
         """mox refused the change for good; keep the row and mark the entry."""
@@ -148,10 +147,9 @@ class OutboxStore:
 
     async def retry_now(self) -> None:
         """Make every pending row due now (mox is back)."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE outbox SET next_attempt = ? WHERE state = 'pending'", (self.db.now(),)
-            )
+        await self.db.write(
+            "UPDATE outbox SET next_attempt = ? WHERE state = 'pending'", (self.db.now(),)
+        )
 
     async def backlog(self) -> int:
         """Rows not yet pushed."""

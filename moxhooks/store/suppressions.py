@@ -8,6 +8,7 @@ queues an outbox row in the same transaction.
 from __future__ import annotations
 
 import builtins
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -23,6 +24,17 @@ _INSERT_ENTRY = (
     "INSERT OR IGNORE INTO suppressions (account, base_address, original_address, scope,"
     " kind, source, reason, created, created_by, expires, event_id, mox_state)"
     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+# The same for many rows in one statement, from a JSON array of _INSERT_ENTRY's
+# parameter tuples. One statement, not one per row: the search index (an FTS5 table
+# kept by a trigger) writes its changes to disk at every statement, so inserting a
+# chunk of 5,000 rows row by row cost 5 times as much (236 against 44 us a row).
+_INSERT_ENTRIES_JSON = (
+    "INSERT OR IGNORE INTO suppressions (account, base_address, original_address, scope,"
+    " kind, source, reason, created, created_by, expires, event_id, mox_state)"
+    " SELECT "
+    + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(12))
+    + " FROM json_each(?) ORDER BY key"
 )
 
 
@@ -271,7 +283,7 @@ class SuppressionStore:
             first = await cur.fetchone()
             await cur.close()
             last_before = int(first[0]) if first else 0
-            await conn.executemany(_INSERT_ENTRY, rows)
+            await conn.execute(_INSERT_ENTRIES_JSON, (json.dumps(rows),))
             # The new rows are exactly those above last_before: the write lock is ours.
             await conn.execute(
                 "INSERT INTO audit (at, account, suppression_id, action, actor, detail)"
@@ -335,22 +347,27 @@ class SuppressionStore:
         """Record an event's outcome and its consequences, all in one transaction."""
         now = self.db.now()
         new_id: int | None = None
+        done = (
+            "UPDATE events SET status = 'done', recipient = ?, recipient_base = ?, kind = ?,"
+            " decision = ?, detail = ?, counts_soft = ?, processed = ?, tries = tries + 1"
+            " WHERE id = ?"
+        )
+        done_params = (
+            out.recipient,
+            out.recipient_base,
+            out.kind,
+            out.decision,
+            out.detail,
+            int(out.counts_soft),
+            now,
+            out.event_id,
+        )
+        if out.suppress is None and out.make_permanent is None and out.unsuppress_mox is None:
+            # Most events change nothing else: one statement, one trip to the writer.
+            await self.db.write(done, done_params)
+            return None
         async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE events SET status = 'done', recipient = ?, recipient_base = ?, kind = ?,"
-                " decision = ?, detail = ?, counts_soft = ?, processed = ?, tries = tries + 1"
-                " WHERE id = ?",
-                (
-                    out.recipient,
-                    out.recipient_base,
-                    out.kind,
-                    out.decision,
-                    out.detail,
-                    int(out.counts_soft),
-                    now,
-                    out.event_id,
-                ),
-            )
+            await conn.execute(done, done_params)
             if out.suppress is not None:
                 new_id = await _add(conn, out.suppress, now)
             if out.make_permanent is not None:
@@ -411,6 +428,7 @@ class SuppressionStore:
         """Take entries found only in mox: they are synced already, no outbox row."""
         added, _ = await self.add_many(entries, mox_state=MoxState.SYNCED)
         return added
+
 
 def _trigram_query(search: str) -> str:
     """An FTS5 query for rows having every trigram of search, or "" if it is too short.
