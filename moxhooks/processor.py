@@ -22,12 +22,15 @@ from .metrics import Metrics
 from .payload import Outgoing, PayloadError, parse_outgoing
 from .policy import Action, Decision, EventFacts, History, decide
 from .resolver import RecipientResolver, Resolved
-from .store import EventOutcome, NewEntry, Store, StoredEvent
+from .store import EventOutcome, NewEntry, Store, StoredEvent, iso
 from .wakeup import sleep_until_woken
 
 log = logging.getLogger(__name__)
 
 BATCH = 200
+# After a wake-up, wait this long (seconds) for more events, so that events arriving
+# one at a time are processed in batches and leave the event loop to intake.
+GATHER = 0.05
 
 
 @dataclass(frozen=True)
@@ -82,6 +85,7 @@ class Processor:
                 continue
             next_try = await self.store.events.next_retry()
             await sleep_until_woken(self._wake, 5.0, next_try, self.store.db.clock)
+            await asyncio.sleep(GATHER)
 
     async def process_due(self) -> int:
         """Process one batch of due events; returns how many were looked at."""
@@ -97,10 +101,17 @@ class Processor:
         resolved = await self.resolver.resolve(
             [(ev, out) for ev, out in parsed if _wants_recipient(out)]
         )
+        superseded = await self.store.events.superseded([ev for ev, _ in parsed])
+        # The latest webhook processed in this batch, per message: a later one of the
+        # batch may come first (ids are arrival order, webhook ids mox's order).
+        latest: dict[tuple[str, int], int] = {}
         changed = False
         for ev, out in parsed:
+            key = (ev.account, ev.queue_msg_id)
+            newer = ev.id in superseded or latest.get(key, -1) > ev.webhook_id
+            latest[key] = max(latest.get(key, -1), ev.webhook_id)
             try:
-                changed |= await self._process(ev, out, resolved.get(ev.id))
+                changed |= await self._process(ev, out, resolved.get(ev.id), newer)
             except Exception as e:
                 log.exception("processing event %d failed", ev.id)
                 await self._retry_later(ev, f"processing failed: {e}")
@@ -108,9 +119,11 @@ class Processor:
             self.on_change()
         return len(due)
 
-    async def _process(self, ev: StoredEvent, out: Outgoing, rcpt: Resolved | None) -> bool:
+    async def _process(
+        self, ev: StoredEvent, out: Outgoing, rcpt: Resolved | None, superseded: bool
+    ) -> bool:
         kind = classify_event(out.event, out.smtp_code, out.smtp_enhanced_code, out.error)
-        if await self.store.events.newer_exists(ev):
+        if superseded:
             decision = Decision(Action.NONE, kind, None, "superseded by a newer event", False)
             await self._record(ev, out, rcpt, None, decision)
             return False
@@ -131,12 +144,14 @@ class Processor:
         acct = self.config.account(ev.account)
         settings = acct.policy if acct else self.config.policy
         kind, confirmed = await self._check_domain(kind, out, addr.domain)
-        active = await self.store.suppressions.active(ev.account, base)
+        since = iso(self.store.db.clock() - settings.soft_window)
+        past = await self.store.suppressions.address_history(
+            ev.account, base, since, out.queue_msg_id
+        )
+        active = past.active
         history = History(
-            soft_failures=await self.store.events.soft_failures(
-                ev.account, base, settings.soft_window, out.queue_msg_id
-            ),
-            soft_suppressions=await self.store.suppressions.soft_suppressions(ev.account, base),
+            soft_failures=past.soft_failures,
+            soft_suppressions=past.soft_suppressions,
             active_entry=active is not None,
             # An entry adopted from mox is mox's own verdict, not evidence of ours.
             active_entry_kind=Kind(active.kind) if active and active.source != Source.MOX else None,

@@ -40,8 +40,11 @@ class RecipientResolver:
         """Recipients for as many events of the batch as can be found, by event id."""
         found: dict[int, Resolved] = {}
         missing: list[tuple[StoredEvent, Outgoing]] = []
+        known = await self.events.recipients_for(
+            [(ev.account, out.queue_msg_id) for ev, out in batch]
+        )
         for ev, out in batch:
-            addr = await self.events.recipient_for(ev.account, out.queue_msg_id)
+            addr = known.get((ev.account, out.queue_msg_id))
             if addr is not None:
                 found[ev.id] = Resolved(addr, "moxhooks")
             else:

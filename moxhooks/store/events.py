@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import builtins
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from .db import Database, Row, iso, parse_iso
@@ -115,14 +116,18 @@ class EventStore:
         )
         return parse_iso(row[0]) if row and row[0] else None
 
-    async def newer_exists(self, ev: StoredEvent) -> bool:
-        """Whether a later webhook about the same message has been processed already."""
-        row = await self.db.fetchone(
-            "SELECT 1 FROM events WHERE account = ? AND queue_msg_id = ? AND webhook_id > ?"
-            " AND status = 'done' LIMIT 1",
-            (ev.account, ev.queue_msg_id, ev.webhook_id),
+    async def superseded(self, events: Sequence[StoredEvent]) -> set[int]:
+        """Ids of the events for whose message a later webhook was processed already."""
+        if not events:
+            return set()
+        marks = ", ".join("?" * len(events))
+        rows = await self.db.fetchall(
+            f"SELECT e.id FROM events e WHERE e.id IN ({marks}) AND EXISTS (SELECT 1 FROM"
+            " events n WHERE n.account = e.account AND n.queue_msg_id = e.queue_msg_id"
+            " AND n.webhook_id > e.webhook_id AND n.status = 'done')",
+            [ev.id for ev in events],
         )
-        return row is not None
+        return {int(r[0]) for r in rows}
 
     async def mark_unresolved(self, event_id: int, next_try: datetime, detail: str) -> None:
         """Note a failed attempt to find the recipient; try again at next_try."""
@@ -138,19 +143,6 @@ class EventStore:
             "UPDATE events SET status = 'abandoned', detail = ?, processed = ? WHERE id = ?",
             (detail, self.db.now(), event_id),
         )
-
-    async def soft_failures(
-        self, account: str, base: str, window: timedelta, exclude_msg: int
-    ) -> int:
-        """Distinct other messages that soft-failed to base within the window."""
-        since = iso(self.db.clock() - window)
-        row = await self.db.fetchone(
-            "SELECT COUNT(DISTINCT queue_msg_id) FROM events WHERE account = ?"
-            " AND recipient_base = ? AND received >= ? AND counts_soft = 1"
-            " AND queue_msg_id != ?",
-            (account, base, since, exclude_msg),
-        )
-        return int(row[0]) if row else 0
 
     async def list(
         self,
@@ -222,13 +214,20 @@ class EventStore:
         )
         return int(row[0]) if row else 0
 
-    async def recipient_for(self, account: str, queue_msg_id: int) -> str | None:
-        """The recipient moxhooks knows for a queued message, from its own sends."""
-        row = await self.db.fetchone(
-            "SELECT address FROM recipients WHERE account = ? AND queue_msg_id = ?",
-            (account, queue_msg_id),
-        )
-        return str(row[0]) if row else None
+    async def recipients_for(
+        self, keys: Sequence[tuple[str, int]]
+    ) -> dict[tuple[str, int], str]:
+        """Known recipients of (account, QueueMsgID) pairs, in one query."""
+        out: dict[tuple[str, int], str] = {}
+        for i in range(0, len(keys), 400):
+            chunk = keys[i : i + 400]
+            rows = await self.db.fetchall(
+                "SELECT account, queue_msg_id, address FROM recipients WHERE"
+                f" (account, queue_msg_id) IN (VALUES {', '.join(['(?, ?)'] * len(chunk))})",
+                [v for key in chunk for v in key],
+            )
+            out.update({(r[0], int(r[1])): str(r[2]) for r in rows})
+        return out
 
     async def remember_recipients(
         self, account: str, pairs: builtins.list[tuple[int, str]], source: str

@@ -87,6 +87,15 @@ class Suppression:
 
 
 @dataclass(frozen=True)
+class AddressHistory:
+    """An address's recent past, as the policy sees it."""
+
+    soft_failures: int  # distinct other messages that soft-failed within the window
+    soft_suppressions: int  # earlier expiring entries, for doubling the next expiry
+    active: Suppression | None  # the active account-wide entry
+
+
+@dataclass(frozen=True)
 class NewEntry:
     """What is needed to add an entry."""
 
@@ -173,14 +182,26 @@ class SuppressionStore:
         )
         return Suppression.from_row(row) if row else None
 
-    async def soft_suppressions(self, account: str, base: str) -> int:
-        """How many expiring entries this address had, for doubling the next expiry."""
+    async def address_history(
+        self, account: str, base: str, since: str, exclude_msg: int
+    ) -> AddressHistory:
+        """What the policy needs to know of an address, in one query: soft failures of
+        other messages since `since`, earlier expiring entries, the active entry."""
         row = await self.db.fetchone(
-            "SELECT COUNT(*) FROM suppressions WHERE account = ? AND base_address = ?"
-            " AND scope = '' AND expires IS NOT NULL",
-            (account, base),
+            "SELECT (SELECT COUNT(DISTINCT queue_msg_id) FROM events WHERE account = ?1"
+            " AND recipient_base = ?2 AND received >= ?3 AND counts_soft = 1"
+            " AND queue_msg_id != ?4) AS soft_failures,"
+            " (SELECT COUNT(*) FROM suppressions WHERE account = ?1 AND base_address = ?2"
+            " AND scope = '' AND expires IS NOT NULL) AS soft_suppressions,"
+            " (SELECT id FROM suppressions WHERE account = ?1 AND base_address = ?2"
+            " AND scope = '' AND ended IS NULL) AS active_id",
+            (account, base, since, exclude_msg),
         )
-        return int(row[0]) if row else 0
+        assert row is not None
+        active = None
+        if row["active_id"] is not None:
+            active = await self.get(account, int(row["active_id"]))
+        return AddressHistory(int(row["soft_failures"]), int(row["soft_suppressions"]), active)
 
     async def history(self, entry_id: int) -> builtins.list[dict[str, Any]]:
         """The audit trail of one entry, oldest first."""
