@@ -72,6 +72,8 @@ class Processor:
         self.observers: list[Observer] = []
         self._wake = asyncio.Event()
         self._last_intake = 0.0
+        # True while a batch is being processed, observers included.
+        self.busy = False
 
     def wake(self) -> None:
         """New events were stored."""
@@ -101,6 +103,13 @@ class Processor:
 
     async def process_due(self) -> int:
         """Process one batch of due events; returns how many were looked at."""
+        self.busy = True
+        try:
+            return await self._process_batch()
+        finally:
+            self.busy = False
+
+    async def _process_batch(self) -> int:
         due = await self.store.events.due(BATCH)
         if not due:
             return 0

@@ -85,7 +85,8 @@ class Failures:
         rt = self.client.app[RUNTIME_KEY]
 
         async def processed() -> bool:
-            return await rt.store.events.pending_count() == 0
+            # Observers (the automatic holds) run after an event's commit: wait for them too.
+            return await rt.store.events.pending_count() == 0 and not rt.processor.busy
 
         await wait_for(processed, what="events processed")
 
