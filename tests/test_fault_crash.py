@@ -26,6 +26,8 @@ REPO = Path(__file__).resolve().parent.parent
 EVENTS = 240  # in the burst
 ADDRESSES = 40  # each address bounces several times
 KILL_AFTER = 90  # 200s seen before the kill
+# Events posted, one at a time, and processed before the burst.
+FIRST = 5
 
 
 def free_port() -> int:
@@ -140,7 +142,19 @@ async def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, fakemox: FakeM
     async with serve(config, log) as proc:
         await wait_ready(base, proc, log)
         killed = asyncio.Event()
-        todo = iter(range(1, EVENTS + 1))
+        # A first few bounces, processed before the burst, so that changes certainly
+        # wait in the outbox when the process dies (mox is away).
+        async with aiohttp.ClientSession() as s:
+            for i in range(1, FIRST + 1):
+                async with s.post(url, data=go_marshal(event(i)), headers=headers(i, 1)) as r:
+                    assert r.status == 200
+                    acked.add(i)
+
+        async def outbox_waits() -> bool:
+            return read_db(db, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0] > 0
+
+        await wait_for(outbox_waits, timeout=10, what="changes waiting in the outbox")
+        todo = iter(range(FIRST + 1, EVENTS + 1))
 
         async def sender(s: aiohttp.ClientSession) -> None:
             for i in todo:
