@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http.cookies import BaseCookie
@@ -275,7 +276,7 @@ class WebAPI:
         return ans.body
 
 
-class _SherpaAPI:
+class _SherpaAPI(ABC):
     """A sherpa API behind mox's web session login (admin or account)."""
 
     _path = ""  # "/admin/api/" or "/account/api/"
@@ -289,8 +290,9 @@ class _SherpaAPI:
         # Counts logins, so concurrent callers that lost their session log in once.
         self._generation = 0
 
+    @abstractmethod
     def _login_params(self, token: str) -> list[Any]:
-        raise NotImplementedError
+        """The parameters of Login after LoginPrep's token: each API has its own."""
 
     def _cookie_jar(self) -> aiohttp.CookieJar:
         # Created lazily: a jar needs a running event loop. unsafe=True keeps cookies
