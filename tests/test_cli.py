@@ -730,8 +730,14 @@ def test_subprocess_serve(tmp_path: Path) -> None:
     assert proc.returncode == 0, err
     lines = out.splitlines()
     assert lines[0] == f"moxhooks 0.1.0 listening on http://127.0.0.1:{port}"
-    assert lines[1] == f"webhook URL for account mox: http://127.0.0.1:{port}/hooks/outgoing/mox"
-    assert lines[2] == f"database: {tmp_path / 'moxhooks.db'}"
-    assert lines[3].startswith("mox at http://127.0.0.1:")
-    assert lines[3].endswith("moxhooks runs anyway and catches up when mox appears")
-    assert "is not reachable (" in lines[3]
+    assert lines[1] == (
+        f"account page (sign in with a mox account's email address): http://127.0.0.1:{port}/"
+    )
+    assert lines[2] == (
+        f"admin page (sign in with the mox admin password): http://127.0.0.1:{port}/admin"
+    )
+    assert lines[3] == f"webhook URL for account mox: http://127.0.0.1:{port}/hooks/outgoing/mox"
+    assert lines[4] == f"database: {tmp_path / 'moxhooks.db'}"
+    assert lines[5].startswith("mox at http://127.0.0.1:")
+    assert lines[5].endswith("moxhooks runs anyway and catches up when mox appears")
+    assert "is not reachable (" in lines[5]

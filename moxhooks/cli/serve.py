@@ -32,6 +32,8 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     logging.basicConfig(level=config.log_level.upper(), format=LOG_FORMAT)
     host, port = config.server.host, config.server.port
     print(f"moxhooks {__version__} listening on http://{host}:{port}")
+    print(f"account page (sign in with a mox account's email address): http://{host}:{port}/")
+    print(f"admin page (sign in with the mox admin password): http://{host}:{port}/admin")
     for a in config.accounts:
         print(f"webhook URL for account {a.name}: {webhook_url(config, a.name)}")
     print(f"database: {os.path.abspath(config.database.path)}")
