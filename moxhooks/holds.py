@@ -229,8 +229,8 @@ async def running(rt: Runtime, settings: HoldSettings) -> AsyncIterator[AutoHold
         yield holds
     finally:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        # Bounded like the other workers' shutdown (runtime.SHUTDOWN_WAIT).
+        await asyncio.wait([task], timeout=10.0)
         with contextlib.suppress(ValueError):
             rt.processor.observers.remove(holds.observe)
 

@@ -22,6 +22,9 @@ from .sync import SyncWorker
 
 log = logging.getLogger(__name__)
 
+# Seconds a shutdown waits for workers and the database: stopping must never hang.
+SHUTDOWN_WAIT = 10.0
+
 
 @dataclass
 class Runtime:
@@ -44,12 +47,13 @@ class Runtime:
         self.tasks.append(asyncio.create_task(self.sync.run(), name="sync"))
 
     async def stop_workers(self) -> None:
-        """Cancel the background workers and wait for them."""
+        """Cancel the background workers and wait for them, SHUTDOWN_WAIT seconds at most."""
         for t in self.tasks:
             t.cancel()
-        for t in self.tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await t
+        if self.tasks:
+            _, pending = await asyncio.wait(self.tasks, timeout=SHUTDOWN_WAIT)
+            if pending:
+                log.error("workers did not stop within %ss: %s", SHUTDOWN_WAIT, pending)
         self.tasks.clear()
 
 
@@ -90,4 +94,7 @@ async def open_runtime(
     finally:
         if own_mox:
             await client.close()
-        await store.close()
+        try:
+            await asyncio.wait_for(store.close(), SHUTDOWN_WAIT)
+        except TimeoutError:
+            log.error("the database did not close within %ss", SHUTDOWN_WAIT)
