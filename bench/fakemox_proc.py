@@ -18,7 +18,6 @@ import asyncio
 import json
 import sys
 from collections import Counter
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from data import addresses
-from fakemox import NOT_UNIQUE, FakeMox, WebapiError, address_string, base_address, rfc3339nano
+from fakemox import FakeMox
 
 
 class IndexedFakeMox(FakeMox):
@@ -36,25 +35,14 @@ class IndexedFakeMox(FakeMox):
         super().__init__(**kw)
         self._index: set[tuple[str, str]] = set()
 
+    def _listed(self, account: str, base: str) -> bool:
+        return (account, base) in self._index
+
     def _suppression_add(
         self, account: str, address: str, manual: bool, reason: str
     ) -> dict[str, Any]:
-        lp, dom = self._parse_or_bad_address(address)
-        base = base_address(lp, dom)
-        if (account, base) in self._index:
-            raise WebapiError("error", NOT_UNIQUE)
-        sup = {
-            "ID": self._next_suppression_id,
-            "Created": rfc3339nano(datetime.now(UTC)),
-            "Account": account,
-            "BaseAddress": base,
-            "OriginalAddress": address_string(lp, dom),
-            "Manual": manual,
-            "Reason": reason,
-        }
-        self._next_suppression_id += 1
-        self._suppressions.append(sup)
-        self._index.add((account, base))
+        sup = super()._suppression_add(account, address, manual, reason)
+        self._index.add((account, sup["BaseAddress"]))
         return sup
 
     def remove_suppression(self, account: str, address: str) -> bool:

@@ -842,7 +842,7 @@ class FakeMox:
     ) -> dict[str, Any]:
         lp, dom = self._parse_or_bad_address(address)
         base = base_address(lp, dom)
-        if any(s["Account"] == account and s["BaseAddress"] == base for s in self._suppressions):
+        if self._listed(account, base):
             raise WebapiError("error", NOT_UNIQUE)
         sup = {
             "ID": self._next_suppression_id,
@@ -856,6 +856,10 @@ class FakeMox:
         self._next_suppression_id += 1
         self._suppressions.append(sup)
         return sup
+
+    def _listed(self, account: str, base: str) -> bool:
+        """Whether the account's list has base (mox's unique Account+BaseAddress index)."""
+        return any(s["Account"] == account and s["BaseAddress"] == base for s in self._suppressions)
 
     def _w_suppression_list(self, account: str, login: str, req: dict[str, Any]) -> Any:
         return {"Suppressions": self.suppressions(account)}
