@@ -37,6 +37,9 @@ class Action(StrEnum):
     # (and end our own entry for the address if it was adopted from mox).
     UNSUPPRESS_MOX = "unsuppress_mox"
     ALREADY = "already_suppressed"  # An active account-wide entry covers the address already.
+    # mox suppressed the recipient where moxhooks alone would not (yet): list it too, as
+    # mox's entry (source mox, no expiry, already in mox), so this list never knows less.
+    FOLLOW_MOX = "follow_mox"
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,29 @@ class Decision:
 
 def decide(facts: EventFacts, history: History, settings: PolicySettings) -> Decision:
     """Decide what one event does to the suppression list."""
+    decision = _decide(facts, history, settings)
+    if (
+        facts.mox_suppressing
+        and not history.active_entry
+        and decision.kind not in NOT_RECIPIENTS_FAULT
+        and decision.action in (Action.RECORD, Action.SUPPRESS)
+        and (decision.action == Action.RECORD or decision.expires_after is not None)
+    ):
+        # mox has just listed the address for good (a 5xx it treats as final, or its third
+        # failure in a row) and the failure was not the sender's: list it here too.
+        kind = decision.kind or Kind.UNDETERMINED
+        return Decision(
+            Action.FOLLOW_MOX,
+            kind,
+            None,
+            f"mox suppressed the recipient for {_label(kind)}; listed as mox's entry"
+            f" (by itself moxhooks would have: {decision.reason})",
+            decision.counts_soft,
+        )
+    return decision
+
+
+def _decide(facts: EventFacts, history: History, settings: PolicySettings) -> Decision:
     if facts.event in NON_FAILURE_EVENTS:
         return Decision(Action.NONE, facts.kind, None, f"{facts.event}: not a failure", False)
     kind = facts.kind

@@ -18,7 +18,7 @@ from .address import AddressError, base_address, parse_address
 from .classify import classify_event
 from .config import Config
 from .dnscheck import DomainChecker, DomainStatus, confirms_domain_unknown
-from .kinds import Kind, Source
+from .kinds import Kind, MoxState, Source
 from .metrics import Metrics
 from .payload import Outgoing, PayloadError, parse_outgoing
 from .policy import Action, Decision, EventFacts, History, decide
@@ -185,28 +185,35 @@ class Processor:
             decision.action == Action.ALREADY
             and active is not None
             and active.expires is not None
-            and decision.kind in settings.immediate_kinds
-            and (decision.kind != Kind.DOMAIN_UNKNOWN or confirmed)
+            and (
+                decision.kind in settings.immediate_kinds
+                and (decision.kind != Kind.DOMAIN_UNKNOWN or confirmed)
+                # mox listed it for good: an expiring entry here would later remove it there.
+                or out.suppressing
+            )
         ):
             # A hard failure for an address held only for a while: hold it for good.
             permanent = (active.id, str(decision.kind), f"{decision.kind}; {_reply(out)}")
-        if decision.action == Action.SUPPRESS:
+        if decision.action in (Action.SUPPRESS, Action.FOLLOW_MOX):
             expires = (
                 self.store.db.clock() + decision.expires_after if decision.expires_after else None
             )
+            by_mox = decision.action == Action.FOLLOW_MOX
             entry = NewEntry(
                 account=ev.account,
                 original_address=str(addr),
                 base_address=base,
                 kind=str(decision.kind or Kind.UNDETERMINED),
-                source=Source.WEBHOOK,
+                source=Source.MOX if by_mox else Source.WEBHOOK,
                 reason=f"{decision.reason}; {_reply(out)}",
-                created_by=f"webhook {ev.webhook_id}",
+                created_by=f"{'mox, ' if by_mox else ''}webhook {ev.webhook_id}",
                 expires=expires,
                 event_id=ev.id,
+                # mox said it added the address itself (Suppressing): nothing to push.
+                mox_state=MoxState.SYNCED if by_mox else None,
             )
         await self._record(ev, out, rcpt, entry, decision, str(addr), base, permanent)
-        return decision.action in (Action.SUPPRESS, Action.UNSUPPRESS_MOX)
+        return decision.action in (Action.SUPPRESS, Action.FOLLOW_MOX, Action.UNSUPPRESS_MOX)
 
     async def _check_domain(
         self, kind: Kind | None, out: Outgoing, domain: str

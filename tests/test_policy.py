@@ -23,25 +23,28 @@ from moxhooks.policy import (
 DEFAULT = PolicySettings()
 FRESH = History(soft_failures=0, soft_suppressions=0, active_entry=False, active_entry_kind=None)
 A, R, S, U, N = Action.ALREADY, Action.RECORD, Action.SUPPRESS, Action.UNSUPPRESS_MOX, Action.NONE
+F = Action.FOLLOW_MOX
 DAY = timedelta(days=1)
 
 # kind -> (action without mox suppressing, action with mox suppressing), for a first
-# "failed" event with default settings and no history.
+# "failed" event with default settings and no history. Where mox suppresses and the
+# failure is not the sender's, moxhooks never knows less than mox: S stays S (our own
+# entry), a mere record becomes F (mox's entry, listed here too).
 FIRST_FAILURE: dict[Kind, tuple[Action, Action]] = {
     Kind.MAILBOX_UNKNOWN: (S, S),
-    Kind.DOMAIN_UNKNOWN: (R, R),  # not confirmed by DNS: a first soft failure
+    Kind.DOMAIN_UNKNOWN: (R, F),  # not confirmed by DNS: a first soft failure
     Kind.MAILBOX_DISABLED: (S, S),
-    Kind.MAILBOX_FULL: (R, R),
+    Kind.MAILBOX_FULL: (R, F),
     Kind.CONTENT_REJECTED: (R, U),
     Kind.SENDER_BLOCKED: (R, U),
     Kind.RATE_LIMITED: (R, U),
     Kind.MESSAGE_TOO_LARGE: (R, U),
-    Kind.EXPIRED: (R, R),
-    Kind.TRANSIENT: (R, R),
+    Kind.EXPIRED: (R, F),  # mox's third failure in a row
+    Kind.TRANSIENT: (R, F),
     Kind.COMPLAINT: (S, S),
-    Kind.UNSUBSCRIBED: (R, R),  # handled by the unsubscribe flow, not as a failure
-    Kind.MANUAL: (R, R),
-    Kind.UNDETERMINED: (R, R),
+    Kind.UNSUBSCRIBED: (R, F),  # handled by the unsubscribe flow, not as a failure
+    Kind.MANUAL: (R, F),
+    Kind.UNDETERMINED: (R, F),  # e.g. a bare "550 5.0.0" with no words we know
 }
 
 
@@ -271,17 +274,43 @@ def test_override_immediate_kind_made_soft() -> None:
         immediate_kinds=DEFAULT.immediate_kinds - {Kind.MAILBOX_UNKNOWN},
         soft_kinds=DEFAULT.soft_kinds | {Kind.MAILBOX_UNKNOWN},
     )
-    d = decide(EventFacts("failed", Kind.MAILBOX_UNKNOWN, True), FRESH, settings)
+    d = decide(EventFacts("failed", Kind.MAILBOX_UNKNOWN, False), FRESH, settings)
     assert (d.action, d.counts_soft) == (R, True)
+    # mox listed it all the same: the list here follows, whatever the override says.
+    d = decide(EventFacts("failed", Kind.MAILBOX_UNKNOWN, True), FRESH, settings)
+    assert (d.action, d.counts_soft, d.expires_after) == (F, True, None)
 
 
 def test_override_kind_in_no_set_is_recorded() -> None:
     settings = PolicySettings(immediate_kinds=frozenset(), soft_kinds=frozenset())
     d = decide(
-        EventFacts("failed", Kind.MAILBOX_UNKNOWN, True), History(9, 0, False, None), settings
+        EventFacts("failed", Kind.MAILBOX_UNKNOWN, False), History(9, 0, False, None), settings
     )
     assert (d.action, d.counts_soft) == (R, False)
     assert d.reason.endswith("not set to suppress, never suppressed")
+    d = decide(
+        EventFacts("failed", Kind.MAILBOX_UNKNOWN, True), History(9, 0, False, None), settings
+    )
+    assert (d.action, d.kind) == (F, Kind.MAILBOX_UNKNOWN)
+    assert d.reason == (
+        "mox suppressed the recipient for mailbox_unknown (the mailbox does not exist); listed"
+        " as mox's entry (by itself moxhooks would have: mailbox_unknown (the mailbox does not"
+        " exist); not set to suppress, never suppressed)"
+    )
+
+
+def test_mox_suppressing_a_soft_threshold_makes_mox_entry_without_expiry() -> None:
+    # The third soft failure would suppress for 7 days; mox listed it for good.
+    d = decide(EventFacts("failed", Kind.MAILBOX_FULL, True), History(2, 0, False, None), DEFAULT)
+    assert (d.action, d.expires_after, d.counts_soft) == (F, None, True)
+    d = decide(EventFacts("failed", Kind.MAILBOX_FULL, False), History(2, 0, False, None), DEFAULT)
+    assert (d.action, d.expires_after) == (S, 7 * DAY)
+
+
+def test_mox_suppressing_with_an_entry_here_changes_nothing() -> None:
+    history = History(0, 0, True, None)
+    d = decide(EventFacts("failed", Kind.UNDETERMINED, True), history, DEFAULT)
+    assert d.action == A
 
 
 def test_override_rate_limited_made_soft_keeps_mox_entry() -> None:

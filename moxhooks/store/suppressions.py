@@ -109,9 +109,13 @@ class NewEntry:
     scope: str = ""
     expires: datetime | None = None
     event_id: int | None = None
+    # Where the entry stands with mox; None: pending add if account-wide. SYNCED for an
+    # entry mox reported adding itself (no outbox row).
+    mox_state: MoxState | None = None
 
     def insert_params(self, now: str, mox_state: MoxState | None) -> tuple[Any, ...]:
-        """The parameters of _INSERT_ENTRY; mox_state None: pending add if account-wide."""
+        """The parameters of _INSERT_ENTRY; mox_state None: the entry's own, else the default."""
+        mox_state = mox_state or self.mox_state
         if mox_state is None:
             mox_state = MoxState.PENDING_ADD if self.scope == "" else MoxState.NOT_APPLICABLE
         expires = iso(self.expires) if self.expires else None
