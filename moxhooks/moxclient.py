@@ -102,6 +102,10 @@ QUEUE_SORT: dict[str, Any] = {"Field": "Queued", "LastID": 0, "Last": None, "Asc
 RETIRED_SORT: dict[str, Any] = {"Field": "LastActivity", "LastID": 0, "Last": None, "Asc": False}
 
 
+# Methods whose repetition would do the thing twice (a second message, a second rule).
+_NOT_REPEATABLE = frozenset({"Send", "QueueHoldRuleAdd"})
+
+
 @dataclass
 class _Answer:
     status: int
@@ -186,15 +190,25 @@ class MoxClient:
             self._session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
         return self._session
 
-    async def _post(self, url: str, what: str, **kwargs: Any) -> _Answer:
-        """POST and read the whole answer; network trouble becomes MoxUnavailable."""
+    async def _post(self, url: str, what: str, *, once: bool = False, **kwargs: Any) -> _Answer:
+        """POST and read the whole answer; network trouble becomes MoxUnavailable.
+
+        A kept-alive connection that mox closed meanwhile (mox restarted) fails with
+        "server disconnected" before mox saw the request: that is tried once more on a
+        new connection, unless once is set (a request that must never run twice).
+        """
         session = self._get_session()
-        try:
-            async with session.post(url, timeout=self._client_timeout, **kwargs) as resp:
-                body = await resp.read()
-                return _Answer(resp.status, body, resp.cookies)
-        except (aiohttp.ClientError, TimeoutError, OSError) as e:
-            raise MoxUnavailable(f"{what}: {_describe(e, self.timeout)}") from None
+        for attempt in (1, 2):
+            try:
+                async with session.post(url, timeout=self._client_timeout, **kwargs) as resp:
+                    body = await resp.read()
+                    return _Answer(resp.status, body, resp.cookies)
+            except aiohttp.ServerDisconnectedError as e:
+                if once or attempt == 2:
+                    raise MoxUnavailable(f"{what}: {_describe(e, self.timeout)}") from None
+            except (aiohttp.ClientError, TimeoutError, OSError) as e:
+                raise MoxUnavailable(f"{what}: {_describe(e, self.timeout)}") from None
+        raise AssertionError("unreachable")
 
 
 class WebAPI:
@@ -211,7 +225,8 @@ class WebAPI:
         what = f"mox webapi {method}"
         url = f"{self._client.url}/webapi/v0/{method}"
         form = {"request": json.dumps(request)}
-        ans = await self._client._post(url, what, data=form, headers=self._headers)
+        once = method in _NOT_REPEATABLE
+        ans = await self._client._post(url, what, once=once, data=form, headers=self._headers)
         if ans.status == 200:
             return ans
         if ans.status == 400:
@@ -313,7 +328,10 @@ class _SherpaAPI(ABC):
         if self._csrf is not None:
             headers["x-mox-csrf"] = self._csrf
         body = json.dumps({"params": list(params)})
-        ans = await self._client._post(str(url), what, data=body.encode(), headers=headers)
+        once = method in _NOT_REPEATABLE
+        ans = await self._client._post(
+            str(url), what, once=once, data=body.encode(), headers=headers
+        )
         jar.update_cookies(ans.cookies, url)
         if ans.status == 429 or ans.status >= 500:
             raise MoxUnavailable(f"{what}: HTTP {ans.status}: {_snippet(ans.body)}")
