@@ -20,6 +20,7 @@ import os
 import random
 import re
 import signal
+import smtplib
 import socket
 import subprocess
 import time
@@ -183,11 +184,55 @@ class RealMox:
 
     def send(self, to: str, subject: str = "test", extra: dict[str, str] | None = None) -> int:
         """Send one message through the webapi; returns its QueueMsgID."""
+        return int(self.submit(to, subject, extra)["QueueMsgID"])
+
+    def submit(
+        self, to: str, subject: str = "test", extra: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Send one message through the webapi; returns its submission (QueueMsgID, FromID)."""
         req: dict[str, Any] = {"To": [{"Address": to}], "Subject": subject, "Text": "hello\n"}
         if extra:
             req["Extra"] = extra
         result = self.webapi("Send", req)
-        return int(result["Submissions"][0]["QueueMsgID"])
+        submission: dict[str, Any] = result["Submissions"][0]
+        return submission
+
+    def deliver_dsn(
+        self, from_id: str, recipient: str, status: str, diagnostic: str, action: str = "failed"
+    ) -> None:
+        """Deliver a DSN (RFC 3464) to mox by SMTP, as a remote MTA bouncing later would.
+
+        mox matches it to the sent message by the FromID in the envelope address it sent
+        from (mox+<FromID>@localhost, with FromIDLoginAddresses on for the login).
+        """
+        rcpt = f"mox+{from_id}@localhost"
+        report = (
+            "Reporting-MTA: dns; mx.example.org\r\n\r\n"
+            f"Final-Recipient: rfc822; {recipient}\r\n"
+            f"Action: {action}\r\n"
+            f"Status: {status}\r\n"
+            "Remote-MTA: dns; mx2.example.org\r\n"
+            f"Diagnostic-Code: smtp; {diagnostic}\r\n"
+        )
+        msg = (
+            "From: Mail Delivery System <MAILER-DAEMON@mx.example.org>\r\n"
+            f"To: <{rcpt}>\r\n"
+            "Subject: Undelivered Mail Returned to Sender\r\n"
+            "Date: Wed, 02 Dec 2026 12:00:00 +0000\r\n"
+            f"Message-ID: <dsn-{from_id}@mx.example.org>\r\n"
+            "Auto-Submitted: auto-replied\r\n"
+            "MIME-Version: 1.0\r\n"
+            'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n'
+            "\r\n--B\r\nContent-Type: text/plain\r\n\r\n"
+            f"Delivery to {recipient} failed.\r\n"
+            "\r\n--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+            f"{report}"
+            "\r\n--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+            f"From: mox@localhost\r\nTo: {recipient}\r\n"
+            "\r\n--B--\r\n"
+        )
+        with smtplib.SMTP(self.ip, SMTP_PORT, local_hostname="mx.example.org", timeout=10) as s:
+            s.sendmail("", [rcpt], msg.encode())
 
     def suppression_bases(self) -> dict[str, str]:
         """mox's suppression list: base address -> original address."""
