@@ -342,3 +342,32 @@ def test_long_text_is_fast(text: str, fragment: str) -> None:
     # Within hypothesis's deadline: no regex may backtrack catastrophically on long input.
     long = (text + " 550-5.1.1 " + fragment) * 200
     assert isinstance(classify_failure(550, "", long), Kind)
+
+
+def localserve_error(code: int) -> str:
+    """The Error of mox v0.0.17 localserve's special-localpart failure, exactly as posted."""
+    status = "permanent" if code >= 500 else "transient"
+    reply = f"{status}: {code} {code // 100}.0.0 failure with code {code} due to special localpart (2nI7zkX9_q9x0gbKS8GHRQ)"
+    return (
+        "delivering message to 127.0.102.254:1025: remote smtp server sent unexpected response"
+        f" status code: got {code}, expected 2xx, {reply}, {reply}"
+    )
+
+
+# Seen from the real mox (tests/test_realmox_e2e.py): event, code, enhanced code, kind.
+# A bare 550 5.0.0 says nothing beyond "refused": undetermined (the README's reasoning).
+@pytest.mark.parametrize(
+    ("event", "code", "kind"),
+    [
+        ("failed", 550, UN),
+        ("failed", 554, UN),
+        ("failed", 553, UN),
+        ("failed", 552, MF),
+        ("failed", 521, DU),
+        ("delayed", 451, TR),
+        ("delayed", 450, TR),
+        ("delayed", 421, RL),
+    ],
+)
+def test_real_mox_localserve_failures(event: str, code: int, kind: Kind) -> None:
+    assert classify_event(event, code, f"{code // 100}.0.0", localserve_error(code)) == kind

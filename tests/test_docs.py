@@ -13,6 +13,7 @@ from moxhooks.cli import build_parser
 from moxhooks.config import Config, load_config
 from moxhooks.kinds import Kind, MoxState, Source
 from moxhooks.metrics import Metrics
+from moxhooks.policy import Action
 from moxhooks.web.app import create_app
 
 ROOT = Path(__file__).parent.parent
@@ -129,4 +130,9 @@ def test_every_metric_is_documented() -> None:
     names = {m.name for m in Metrics().registry.collect()}
     assert "moxhooks_outbox_backlog" in names
     missing = sorted(n for n in names if n not in README)
+    assert missing == []
+
+
+def test_every_decision_is_documented() -> None:
+    missing = [a.value for a in Action if f"| `{a.value}` |" not in README]
     assert missing == []
