@@ -2,9 +2,11 @@
 
 When `sender_blocked` or `rate_limited` failures of one account reach `threshold`
 distinct recipients of one recipient domain within `window`, moxhooks adds a mox
-hold rule for (that account, that recipient domain): mox keeps new messages to the
-domain queued instead of hammering a receiver that refuses them, which would only
-deepen a blocklisting. The hold is recorded (table auto_holds) and audited
+hold rule for that recipient domain: mox keeps new messages to the domain queued
+instead of hammering a receiver that refuses them, which would only deepen a
+blocklisting. The rule names the recipient domain only, so it holds every account's
+mail to that domain: mox matches a rule on any one of its fields, and a rule that also
+named the account would hold all of the account's mail. The hold is recorded (table auto_holds) and audited
 (`auto_hold`); after `cooldown` it is lifted: the rule is removed and the messages
 it held are released with QueueHoldSet (`auto_hold_lifted`). If the failures go on,
 the next ones hold the domain again.
@@ -56,18 +58,30 @@ class HoldSettings:
     check_interval: float = 30.0
 
 
+_RULE_FIELDS = (
+    ("Account", "SenderAccount"),
+    ("SenderDomainStr", "SenderDomainStr"),
+    ("RecipientDomainStr", "RecipientDomainStr"),
+)
+
+
 def rule_matches(rule: dict[str, Any], msg: dict[str, Any]) -> bool:
-    """Whether a mox hold rule (QueueHoldRuleList form) holds this queued message."""
-    return (
-        (not rule.get("Account") or rule["Account"] == msg.get("SenderAccount"))
-        and (
-            not rule.get("SenderDomainStr") or rule["SenderDomainStr"] == msg.get("SenderDomainStr")
-        )
-        and (
-            not rule.get("RecipientDomainStr")
-            or rule["RecipientDomainStr"] == msg.get("RecipientDomainStr")
-        )
-    )
+    """Whether a mox hold rule (QueueHoldRuleList form) holds a new message, as mox decides.
+
+    mox (queue.HoldRule.matches, v0.0.17) holds a message when ANY ONE field of the rule
+    equals the message's, or when every field is empty: a rule naming an account and a
+    recipient domain holds all of that account's mail and all mail to that domain. That
+    is why moxhooks' own rules name one field only (see rule_fields).
+    """
+    values = [str(rule.get(r) or "") for r, _ in _RULE_FIELDS]
+    if not any(values):
+        return True
+    return any(v and v == msg.get(m) for v, (_, m) in zip(values, _RULE_FIELDS, strict=True))
+
+
+def rule_fields(account: str, sender_domain: str, recipient_domain: str) -> int:
+    """How many fields a hold rule names (mox ORs them; moxhooks adds rules with 0 or 1)."""
+    return sum(1 for v in (account, sender_domain, recipient_domain) if v)
 
 
 async def release_held(admin: AdminAPI, rule: dict[str, Any]) -> int:
@@ -141,7 +155,10 @@ class AutoHolds:
                 f" {'/'.join(sorted(s.kinds))} within {_span(s.window)} (last: {kind})"
             )
             try:
-                rule = await admin.hold_rule_add(account=account, recipient_domain=domain)
+                # The recipient domain alone: mox would hold every message of the account
+                # if the rule named the account too (rule_matches). The receiver blocks
+                # the server's IP as a rule, so all accounts' mail to it waits.
+                rule = await admin.hold_rule_add(recipient_domain=domain)
             except MoxError as e:
                 log.error("adding automatic hold for %s account=%s failed: %s", domain, account, e)
                 return

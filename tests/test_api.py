@@ -672,6 +672,16 @@ async def test_hold_rules(client: Client, fakemox: FakeMox) -> None:
     assert "parsing recipient domain" in body["message"]
     status, body = await admin.call("POST", url, {"account": 5})
     assert (status, body["code"]) == (400, "badRequest")
+    # mox ORs a rule's fields: a rule with two would hold far more than it says.
+    status, body = await admin.call(
+        "POST", url, {"account": "mox", "recipient_domain": "example.com"}
+    )
+    assert (status, body) == (400, {
+        "code": "badRequest",
+        "message": "mox holds a message when any one field of a rule matches, so a rule with"
+        " several fields holds more than it says: add one rule for each field",
+    })
+    assert fakemox.hold_rules == {}
     # All actions are in the audit log.
     log = (await admin.get("/api/v1/admin/audit"))["entries"]
     assert [e["action"] for e in log] == ["hold_rule_removed", "hold_released", "hold_rule_added"]

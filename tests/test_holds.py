@@ -116,8 +116,10 @@ async def test_hold_added_shown_and_lifted_after_cooldown(
 
     await wait_for(held, what="a hold rule in mox")
     (rule,) = fakemox.hold_rules.values()
+    # The recipient domain only: mox holds a message when any field of a rule matches,
+    # so naming the account too would hold all of its mail.
     assert (rule["Account"], rule["SenderDomainStr"], rule["RecipientDomainStr"]) == (
-        "mox",
+        "",
         "",
         "blocked.example",
     )

@@ -111,7 +111,8 @@ async def test_authentication_bounces_are_undone_in_mox_and_hold_the_domain(
     await wait_until(held, 10, "the automatic hold rule in mox")
     (rule,) = [r for r in admin(realmox).call("QueueHoldRuleList")
                if r["RecipientDomainStr"] == "blocked.example"]
-    assert rule["Account"] == "mox"
+    # The recipient domain only (mox would hold all of the account's mail otherwise).
+    assert (rule["Account"], rule["SenderDomainStr"]) == ("", "")
     hold = await stack.runtime.store.holds.active("mox", "blocked.example")
     assert hold is not None and hold.rule_id == rule["ID"]
 
@@ -124,3 +125,33 @@ async def test_authentication_bounces_are_undone_in_mox_and_hold_the_domain(
         {"Field": "Queued", "LastID": 0, "Last": None, "Asc": True},
     )
     assert msg["Hold"] is True
+    # Mail to other domains goes on.
+    other = realmox.send("reader10@example.com")
+    await stack.processed(other, "delivered")
+
+
+async def test_third_failure_in_a_row_is_listed_by_mox_and_here(stack: Stack) -> None:
+    """554 is not one of mox's immediate codes; mox lists the address at the third failed
+    message in a row. moxhooks alone would suppress it for 7 days; it follows mox."""
+    rows = []
+    for i in range(3):
+        qid = stack.mox.send("Three.Times554@example.org", subject=f"try {i}")
+        rows.append(await stack.processed(qid, "failed"))
+    suppressing = [json.loads(r["payload"])["Suppressing"] for r in rows]
+    assert suppressing == [False, False, True]
+    assert [(r["kind"], r["decision"]) for r in rows] == [
+        ("undetermined", "record"), ("undetermined", "record"), ("undetermined", "follow_mox")
+    ]
+    assert "3 soft failures in 14 days; suppressed for 7 days" in rows[2]["detail"]
+    entry = (await stack.active_bases())["threetimes554@example.org"]
+    assert (entry["source"], entry["expires"], entry["mox_state"]) == ("mox", None, "synced")
+
+
+async def test_lists_agree_at_the_end(stack: Stack) -> None:
+    async def agree() -> bool:
+        return set(await stack.active_bases()) == set(stack.mox.suppression_bases())
+
+    await wait_until(agree, 10, "moxhooks' list to equal mox's")
+    assert set(stack.mox.suppression_bases()) == {
+        "latebounce@example.org", "listedsender@example.org", "threetimes554@example.org"
+    }

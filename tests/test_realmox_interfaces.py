@@ -15,6 +15,7 @@ from realmox import LOGIN, PASSWORD, RealMox, account, admin
 from realstack import API_TOKEN, SECRET, Stack, real_config, running_stack, wait_until
 
 from moxhooks.cli.serve import KEEP_RETIRED_DAYS, setup
+from moxhooks.holds import rule_matches
 from moxhooks.kinds import Source
 from moxhooks.moxclient import MoxClient, recipient_address
 from moxhooks.store import NewEntry
@@ -222,15 +223,19 @@ async def test_hold_rules_add_list_release_remove(
 ) -> None:
     h = await admin_session(stack, http)
     rules = f"{stack.url}/api/v1/admin/holdrules"
-    resp = await http.post(rules, json={"account": "mox", "sender_domain": "",
-                                        "recipient_domain": "hold.example"}, headers=h)
+    # Two fields are refused (mox would OR them), before anything reaches mox.
+    resp = await http.post(rules, json={"account": "mox", "recipient_domain": "hold.example"},
+                           headers=h)
+    assert resp.status == 400
+    assert admin(realmox).call("QueueHoldRuleList") == []
+    resp = await http.post(rules, json={"recipient_domain": "Hold.Example"}, headers=h)
     assert resp.status == 201, await resp.text()
     rule = await resp.json()
     rule_id = rule["id"]
-    assert (rule["account"], rule["recipient_domain"]) == ("mox", "hold.example")
+    assert (rule["account"], rule["recipient_domain"]) == ("", "hold.example")
     in_mox = admin(realmox).call("QueueHoldRuleList")
     assert [(r["ID"], r["Account"], r["RecipientDomainStr"]) for r in in_mox] == [
-        (rule_id, "mox", "hold.example")
+        (rule_id, "", "hold.example")
     ]
     listed = await (await http.get(rules, headers=h)).json()
     assert [r["id"] for r in listed["rules"]] == [rule_id]
@@ -269,3 +274,36 @@ async def test_mox_client_answers_for_a_wrong_account_password(realmox: RealMox)
         assert await mc.webapi(LOGIN, "wrong").verify_login() is False
         assert await mc.admin("moxadmin").verify_password() is True
         assert await mc.admin("wrong").verify_password() is False
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"Account": "mox", "SenderDomainStr": "", "RecipientDomainStr": ""},
+        {"Account": "", "SenderDomainStr": "", "RecipientDomainStr": "a.example"},
+        {"Account": "", "SenderDomainStr": "localhost", "RecipientDomainStr": ""},
+        {"Account": "", "SenderDomainStr": "other.example", "RecipientDomainStr": ""},
+        # Two fields: mox holds mail that matches EITHER (the reason moxhooks refuses them).
+        {"Account": "mox", "SenderDomainStr": "", "RecipientDomainStr": "a.example"},
+        {"Account": "nobody", "SenderDomainStr": "", "RecipientDomainStr": "a.example"},
+        {"Account": "", "SenderDomainStr": "", "RecipientDomainStr": ""},
+    ],
+)
+def test_hold_rule_matching_agrees_with_mox(realmox: RealMox, rule: dict[str, str]) -> None:
+    """moxhooks' rule_matches (used to release what a rule held) against mox's own choice."""
+    adm = admin(realmox)
+    added = adm.call("QueueHoldRuleAdd", {"ID": 0, **rule})
+    sent = {realmox.send(f"x@{d}"): d for d in ("a.example", "b.example")}
+    try:
+        # A message mox did not hold is delivered and leaves the queue; a held one stays.
+        held = {
+            m["ID"] for m in adm.call("QueueList", _queue_filter(list(sent)), _queue_sort()) or []
+            if m["Hold"]
+        }
+        for qid, domain in sent.items():
+            msg = {"SenderAccount": "mox", "SenderDomainStr": "localhost",
+                   "RecipientDomainStr": domain}
+            assert (qid in held) == rule_matches(added, msg), (rule, domain)
+    finally:
+        adm.call("QueueHoldRuleRemove", added["ID"])
+        adm.call("QueueDrop", _queue_filter(list(sent)))

@@ -14,7 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from ..errors import ApiError
-from ..holds import AutoHolds, release_held
+from ..holds import AutoHolds, release_held, rule_fields
 from ..moxclient import AdminAPI, MoxApiError, MoxError, MoxUnavailable
 from . import auth
 from .api_stats import account_stats
@@ -131,6 +131,15 @@ async def hold_rule_add(request: web.Request) -> web.StreamResponse:
     account = auth.str_field(body, "account", default="").strip()
     sender = auth.str_field(body, "sender_domain", default="").strip()
     recipient = auth.str_field(body, "recipient_domain", default="").strip()
+    if rule_fields(account, sender, recipient) > 1:
+        # mox holds a message when any one field matches: "account A and domain D" would
+        # hold all of A's mail and all mail to D. Refused rather than added by surprise.
+        raise ApiError(
+            400,
+            "badRequest",
+            "mox holds a message when any one field of a rule matches, so a rule with"
+            " several fields holds more than it says: add one rule for each field",
+        )
     with mox_errors():
         rule = await admin.hold_rule_add(account, sender, recipient)
     out = _rule_json(rule, None)
