@@ -95,6 +95,14 @@ class Stack:
         await wait_until(done, timeout, f"{event} event for queue message {queue_msg_id}")
         return found
 
+    async def until_in_mox(self, base: str, present: bool = True, timeout: float = 10) -> None:
+        """Wait until mox's own list has (or, present=False, lacks) this base address."""
+
+        async def check() -> bool:
+            return (base in self.mox.suppression_bases()) == present
+
+        await wait_until(check, timeout, f"{base} {'in' if present else 'gone from'} mox")
+
     async def active_bases(self) -> dict[str, dict[str, Any]]:
         """moxhooks' active account-wide entries: base address -> entry."""
         entries = await self.runtime.store.suppressions.synced_active("mox")

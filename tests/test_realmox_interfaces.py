@@ -86,10 +86,7 @@ async def test_pushes_adds_and_removes_to_mox(stack: Stack, http: aiohttp.Client
     entry = await resp.json()
     assert entry["base_address"] == "patsmith@example.org"
 
-    async def in_mox() -> bool:
-        return "patsmith@example.org" in stack.mox.suppression_bases()
-
-    await wait_until(in_mox, 10, "the entry in mox")
+    await stack.until_in_mox("patsmith@example.org")
     listed = stack.mox.webapi("SuppressionList", {})["Suppressions"]
     (sup,) = [s for s in listed if s["BaseAddress"] == "patsmith@example.org"]
     assert sup["OriginalAddress"] == "Pat.Smith+x@example.org"
@@ -101,10 +98,7 @@ async def test_pushes_adds_and_removes_to_mox(stack: Stack, http: aiohttp.Client
     resp = await http.delete(f"{url}/{entry['id']}", json={"reason": "ok now"}, headers=TOKEN)
     assert resp.status == 200, await resp.text()
 
-    async def gone() -> bool:
-        return "patsmith@example.org" not in stack.mox.suppression_bases()
-
-    await wait_until(gone, 10, "the entry gone from mox")
+    await stack.until_in_mox("patsmith@example.org", present=False)
     e = await stack.runtime.store.suppressions.get("mox", entry["id"])
     assert e is not None and e.mox_state == "removed"
 
@@ -116,7 +110,7 @@ async def test_remove_of_an_entry_already_gone_from_mox_is_done(stack: Stack) ->
     e = await store.add(NewEntry("mox", "gone@example.org", "gone@example.org", "manual",
                                  Source.MANUAL, "test", "test"))
     assert e is not None
-    await wait_until(lambda: _async(e.base_address in stack.mox.suppression_bases()), 10, "add")
+    await stack.until_in_mox(e.base_address)
     stack.mox.webapi("SuppressionRemove", {"EmailAddress": "gone@example.org"})
     await store.end("mox", e.id, "test", "gone")
     stack.runtime.sync.wake()
@@ -138,8 +132,7 @@ async def test_reconcile_adopts_entries_added_in_mox_and_ends_those_removed_ther
     kept = await store.add(NewEntry("mox", "kept@example.org", "kept@example.org", "manual",
                                     Source.MANUAL, "test", "test"))
     assert kept is not None
-    await wait_until(lambda: _async("kept@example.org" in stack.mox.suppression_bases()), 10,
-                     "kept in mox")
+    await stack.until_in_mox("kept@example.org")
     # Synced, then removed in mox by a person.
     stack.mox.webapi("SuppressionRemove", {"EmailAddress": "kept@example.org"})
 
@@ -264,12 +257,8 @@ def _queue_sort() -> dict[str, Any]:
     return {"Field": "Queued", "LastID": 0, "Last": None, "Asc": True}
 
 
-async def _async(value: bool) -> bool:
-    return value
-
-
 async def test_mox_client_answers_for_a_wrong_account_password(realmox: RealMox) -> None:
-    async with MoxClient(realmox.url, timeout=5) as mc:  # noqa: SIM117
+    async with MoxClient(realmox.url, timeout=5) as mc:
         assert await mc.webapi(LOGIN, PASSWORD).verify_login() is True
         assert await mc.webapi(LOGIN, "wrong").verify_login() is False
         assert await mc.admin("moxadmin").verify_password() is True
