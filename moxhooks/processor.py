@@ -62,6 +62,7 @@ class Processor:
         dns: DomainChecker,
         metrics: Metrics,
         on_change: Callable[[], None] = lambda: None,
+        on_mox_lists_unknown: Callable[[], None] = lambda: None,
     ) -> None:
         self.config = config
         self.store = store
@@ -69,6 +70,7 @@ class Processor:
         self.dns = dns
         self.metrics = metrics
         self.on_change = on_change
+        self.on_mox_lists_unknown = on_mox_lists_unknown
         self.observers: list[Observer] = []
         self._wake = asyncio.Event()
         self._last_intake = 0.0
@@ -213,6 +215,9 @@ class Processor:
                 mox_state=MoxState.SYNCED if by_mox else None,
             )
         await self._record(ev, out, rcpt, entry, decision, str(addr), base, permanent)
+        if out.event == "suppressed" and active is None:
+            # mox refused to send because its list has the address; ours does not.
+            self.on_mox_lists_unknown()
         return decision.action in (Action.SUPPRESS, Action.FOLLOW_MOX, Action.UNSUPPRESS_MOX)
 
     async def _check_domain(

@@ -81,7 +81,15 @@ async def open_runtime(
         )
         sync = SyncWorker(config, store, client, metrics)
         resolver = RecipientResolver(store.events, admin, config.resolve.extra_key)
-        processor = Processor(config, store, resolver, checker, metrics, on_change=sync.wake)
+        processor = Processor(
+            config,
+            store,
+            resolver,
+            checker,
+            metrics,
+            on_change=sync.wake,
+            on_mox_lists_unknown=sync.mox_lists_unknown,
+        )
         rt = Runtime(config, store, client, admin, metrics, processor, sync)
         for a in config.accounts:
             rt.secrets[a.name] = await store.webhook_secret(a.name, a.webhook_secret)

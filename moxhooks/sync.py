@@ -44,6 +44,10 @@ class ReconcileReport:
     errors: list[str] = field(default_factory=list)
 
 
+# Seconds between reconciles asked for by "suppressed" events (mox_lists_unknown).
+LISTED_UNKNOWN_GAP = 60.0
+
+
 class SyncWorker:
     """Pushes outbox rows into mox and reconciles; run() loops until cancelled."""
 
@@ -59,6 +63,7 @@ class SyncWorker:
         # Reachability as last seen: (ok, error text, monotonic time).
         self.mox_ok: bool | None = None
         self.mox_error = ""
+        self._listed_unknown_at = -LISTED_UNKNOWN_GAP
 
     def wake(self) -> None:
         """New outbox rows were written."""
@@ -68,6 +73,15 @@ class SyncWorker:
         """Ask for a reconcile pass now."""
         self._reconcile_now.set()
         self._wake.set()
+
+    def mox_lists_unknown(self) -> None:
+        """mox refused a recipient ("suppressed") that has no entry here: mox's list has an
+        entry this one lacks, so reconcile now, not at the next interval. At most once a
+        minute: a reconcile reads mox's whole list."""
+        now = time.monotonic()
+        if now - self._listed_unknown_at >= LISTED_UNKNOWN_GAP:
+            self._listed_unknown_at = now
+            self.reconcile_soon()
 
     async def run(self) -> None:
         """Push, expire and reconcile, forever."""

@@ -147,11 +147,30 @@ async def test_third_failure_in_a_row_is_listed_by_mox_and_here(stack: Stack) ->
     assert (entry["source"], entry["expires"], entry["mox_state"]) == ("mox", None, "synced")
 
 
+async def test_a_send_mox_refuses_brings_its_entry_over_at_once(stack: Stack) -> None:
+    """An entry only mox has (added there by hand): the first send mox refuses for it
+    ("suppressed") makes moxhooks reconcile now, not at the next interval (an hour here)."""
+    stack.mox.webapi("SuppressionAdd", {"EmailAddress": "Only.In.Mox@example.org",
+                                        "Manual": True, "Reason": "asked by phone"})
+    assert "onlyinmox@example.org" not in await stack.active_bases()
+    qid = stack.mox.send("only.in.mox+news@example.org")
+    row = await stack.processed(qid, "suppressed")
+    assert (row["recipient"], row["decision"]) == ("only.in.mox+news@example.org", "none")
+
+    async def adopted() -> bool:
+        return "onlyinmox@example.org" in await stack.active_bases()
+
+    await wait_until(adopted, 10, "the entry adopted from mox")
+    entry = (await stack.active_bases())["onlyinmox@example.org"]
+    assert (entry["source"], entry["kind"], entry["reason"]) == ("mox", "manual", "asked by phone")
+
+
 async def test_lists_agree_at_the_end(stack: Stack) -> None:
     async def agree() -> bool:
         return set(await stack.active_bases()) == set(stack.mox.suppression_bases())
 
     await wait_until(agree, 10, "moxhooks' list to equal mox's")
     assert set(stack.mox.suppression_bases()) == {
-        "latebounce@example.org", "listedsender@example.org", "threetimes554@example.org"
+        "latebounce@example.org", "listedsender@example.org", "threetimes554@example.org",
+        "onlyinmox@example.org",
     }
