@@ -471,7 +471,12 @@ class AdminAPI(_SherpaAPI):
 
     async def accounts(self) -> list[str]:
         """Names of all accounts."""
-        return [str(a) for a in await self.call("Accounts", []) or []]
+        # mox answers [all, disabled]: two lists of names (disabled is null when empty).
+        result = await self.call("Accounts", [])
+        names = result[0] if isinstance(result, list) and result else None
+        if not isinstance(names, list):
+            raise MoxUnavailable("mox admin API Accounts: answer is not [all, disabled]")
+        return [str(a) for a in names]
 
     async def account(self, name: str) -> dict[str, Any]:
         """The parsed configuration of an account (mox's config.Account)."""

@@ -16,13 +16,24 @@ calls holds every request that reached an API: ("webapi", Method, the decoded re
 or None when it was missing or the credentials were refused) and ("admin"/"account",
 Function, the params list). Stalled and "500" requests are not recorded.
 
-Served: webapi Send, SuppressionList/Add/Remove/Present, MessageRawGet; admin API
-LoginPrep, Login, Logout, Accounts, Account, QueueHoldRuleList/Add/Remove,
-QueueList, QueueHoldSet, RetiredList; account API LoginPrep, Login, Logout,
-OutgoingWebhookSave, IncomingWebhookSave. Other functions answer like mox answers a
-function it does not have (webapi: 404 text; sherpa: 404 sherpa:badFunction).
+Served: webapi Send, SuppressionList/Add/Remove/Present, MessageRawGet (GET on a
+method: mox's example page); admin API LoginPrep, Login, Logout, Accounts, Account,
+QueueHoldRuleList/Add/Remove, QueueList, QueueHoldSet, RetiredList; account API
+LoginPrep, Login, Logout, Account, OutgoingWebhookSave, IncomingWebhookSave,
+KeepRetiredPeriodsSave. Other functions answer like mox answers a function it does not
+have (webapi: 404 text; sherpa: 404 sherpa:badFunction).
+
+tests/test_realmox_differential.py runs one script of raw requests against this fake and
+a real `mox localserve` and requires the same answers. What it pinned down: Go's texts
+(encoding/json syntax and type errors with their paths, time.Parse, time.ParseDuration,
+mime.ParseMediaType, url.ParseQuery, base64), dns.ParseDomain's IDNA (UTS #46) rules and
+errors, logins looked up like mox (case-insensitive localpart, "+" catchall), localserve's
+account configuration, empty lists as [] and Accounts as [all, disabled].
+
 Not modelled: mox's rate limiting of failed logins (429), webhook delivery (see
-tests/moxsender.py), localserve's special recipient localparts.
+tests/moxsender.py), localserve's special recipient localparts and its delivery of sent
+mail into the account, Unicode data newer than Python's (mox has Unicode 17: NFC, bidi
+and case of characters Python does not know yet; case is approximated from idna's tables).
 """
 
 from __future__ import annotations
@@ -39,9 +50,33 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from types import TracebackType
 from typing import Any, Self
-from urllib.parse import quote
+from urllib.parse import quote_plus, unquote_to_bytes
 
 from aiohttp import web
+from fakemox_address import (
+    AddressError,
+    _domain_json,
+    address_string,
+    base_address,
+    go_lower,
+    parse_address,
+    parse_domain,
+)
+from fakemox_go import (
+    GoJSONError,
+    _first_json_value,
+    _go_float,
+    _go_quote,
+    _json_kind,
+    go_base64_check,
+    go_decode,
+    go_json,
+    go_parse_duration,
+    go_parse_media_type,
+    go_parse_query,
+    go_parse_rfc3339,
+    rfc3339nano,
+)
 
 DEFAULT_ACCOUNTS: dict[str, dict[str, Any]] = {
     "mox": {"logins": {"mox@localhost": "moxmoxmox"}},
@@ -50,314 +85,10 @@ FAIL_MODES = ("refuse", "stall", "500")
 
 UNAUTHORIZED_TEXT = "401 - unauthorized - use http basic auth with email address as username"
 NOT_UNIQUE = 'updating indices for inserted value: not unique: "Account+BaseAddress"'
-
-
-# ---- Go-isms: time and JSON -------------------------------------------------------------
-
-
-def rfc3339nano(dt: datetime) -> str:
-    """Go's time.RFC3339Nano in UTC: fraction without trailing zeros."""
-    dt = dt.astimezone(UTC)
-    frac = f"{dt.microsecond:06d}000".rstrip("0")
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + ("." + frac if frac else "") + "Z"
-
-
-def go_json(obj: Any, *, escape_html: bool) -> str:
-    """json.Encoder output: compact, UTF-8, optional HTML escaping, trailing newline."""
-    s = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
-    if escape_html:
-        s = s.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-    return s.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029") + "\n"
-
-
-class GoJSONError(Exception):
-    """A decoding error, worded like Go's encoding/json."""
-
-
-def _json_kind(v: Any) -> str:
-    if isinstance(v, bool):
-        return "bool"
-    if isinstance(v, (int, float)):
-        return "number"
-    if isinstance(v, str):
-        return "string"
-    if isinstance(v, list):
-        return "array"
-    return "object"
-
-
-def _first_json_value(text: str) -> Any:
-    """Decode the first JSON value like json.Decoder.Decode (trailing data ignored)."""
-    s = text.lstrip()
-    if not s:
-        raise GoJSONError("EOF")
-    try:
-        value, _ = json.JSONDecoder().raw_decode(s)
-    except json.JSONDecodeError as e:
-        if e.pos >= len(s):
-            raise GoJSONError("unexpected EOF") from None
-        raise GoJSONError(
-            f"invalid character {s[e.pos]!r} looking for beginning of value"
-        ) from None
-    return value
-
-
-# Struct types the fake decodes, field -> type. Types: string, bool, int, any, time,
-# ?X (pointer: null allowed and kept), []X, map (map[string]string), pair ([2]string),
-# or another struct name.
-STRUCTS: dict[str, dict[str, str]] = {
-    "webapi.SuppressionListRequest": {},
-    "webapi.SuppressionAddRequest": {
-        "EmailAddress": "string",
-        "Manual": "bool",
-        "Reason": "string",
-    },
-    "webapi.SuppressionRemoveRequest": {"EmailAddress": "string"},
-    "webapi.SuppressionPresentRequest": {"EmailAddress": "string"},
-    "webapi.MessageRawGetRequest": {"MsgID": "int"},
-    "webapi.NameAddress": {"Name": "string", "Address": "string"},
-    "webapi.File": {
-        "Name": "string",
-        "ContentType": "string",
-        "ContentID": "string",
-        "Data": "string",
-    },
-    "webapi.SendRequest": {
-        "From": "[]webapi.NameAddress",
-        "To": "[]webapi.NameAddress",
-        "CC": "[]webapi.NameAddress",
-        "BCC": "[]webapi.NameAddress",
-        "ReplyTo": "[]webapi.NameAddress",
-        "MessageID": "string",
-        "References": "[]string",
-        "Date": "?time",
-        "Subject": "string",
-        "Text": "string",
-        "HTML": "string",
-        "Extra": "map",
-        "Headers": "[]pair",
-        "InlineFiles": "[]webapi.File",
-        "AttachedFiles": "[]webapi.File",
-        "RequireTLS": "?bool",
-        "FutureRelease": "?time",
-        "SaveSent": "bool",
-    },
-    "dns.Domain": {"ASCII": "string", "Unicode": "string"},
-    "queue.HoldRule": {
-        "ID": "int",
-        "Account": "string",
-        "SenderDomain": "dns.Domain",
-        "RecipientDomain": "dns.Domain",
-        "SenderDomainStr": "string",
-        "RecipientDomainStr": "string",
-    },
-    "queue.Filter": {
-        "Max": "int",
-        "IDs": "[]int",
-        "Account": "string",
-        "From": "string",
-        "To": "string",
-        "Hold": "?bool",
-        "Submitted": "string",
-        "NextAttempt": "string",
-        "Transport": "?string",
-    },
-    "queue.RetiredFilter": {
-        "Max": "int",
-        "IDs": "[]int",
-        "Account": "string",
-        "From": "string",
-        "To": "string",
-        "Submitted": "string",
-        "LastActivity": "string",
-        "Transport": "?string",
-        "Success": "?bool",
-    },
-    "queue.Sort": {"Field": "string", "LastID": "int", "Last": "any", "Asc": "bool"},
-    "queue.RetiredSort": {"Field": "string", "LastID": "int", "Last": "any", "Asc": "bool"},
-}
-
-_GO_TYPE = {"int": "int64", "map": "map[string]string", "pair": "[2]string", "time": "time.Time"}
-
-
-def _go_type(t: str) -> str:
-    if t.startswith("?"):
-        return "*" + _go_type(t[1:])
-    if t.startswith("[]"):
-        return "[]" + _go_type(t[2:])
-    return _GO_TYPE.get(t, t)
-
-
-def _zero(t: str) -> Any:
-    if t.startswith(("?", "[]")) or t in ("map", "any", "pair"):
-        return None
-    if t in STRUCTS:
-        return {f: _zero(ft) for f, ft in STRUCTS[t].items()}
-    return {"string": "", "bool": False, "int": 0, "time": None}[t]
-
-
-def go_decode(v: Any, t: str, where: str = "") -> Any:
-    """Decode a JSON value into Go type t, strictly (DisallowUnknownFields)."""
-
-    def mismatch() -> GoJSONError:
-        target = f"Go struct field {where}" if where else "Go value"
-        return GoJSONError(
-            f"json: cannot unmarshal {_json_kind(v)} into {target} of type {_go_type(t)}"
-        )
-
-    if v is None:
-        return _zero(t) if not t.startswith("?") else None
-    if t.startswith("?"):
-        return go_decode(v, t[1:], where)
-    if t == "any":
-        return v
-    if t == "string":
-        if not isinstance(v, str):
-            raise mismatch()
-        return v
-    if t == "bool":
-        if not isinstance(v, bool):
-            raise mismatch()
-        return v
-    if t == "int":
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != int(v):
-            raise mismatch()
-        return int(v)
-    if t == "time":
-        if not isinstance(v, str):
-            raise mismatch()
-        try:
-            return _parse_time(v)
-        except ValueError:
-            raise GoJSONError(f'parsing time "{v}" as RFC3339: cannot parse') from None
-    if t == "map":
-        if not isinstance(v, dict):
-            raise mismatch()
-        return {str(k): go_decode(x, "string", where) for k, x in v.items()}
-    if t == "pair":
-        if not isinstance(v, list):
-            raise mismatch()
-        items = [go_decode(x, "string", where) for x in v[:2]]
-        return (items + ["", ""])[:2]
-    if t.startswith("[]"):
-        if not isinstance(v, list):
-            raise mismatch()
-        return [go_decode(x, t[2:], where) for x in v]
-    fields = STRUCTS[t]
-    if not isinstance(v, dict):
-        raise mismatch()
-    out = _zero(t)
-    short = t.split(".")[-1]
-    for key, x in v.items():
-        # Go matches field names exactly first, then case-insensitively.
-        name = key if key in fields else next((f for f in fields if f.lower() == key.lower()), None)
-        if name is None:
-            raise GoJSONError(f'json: unknown field "{key}"')
-        out[name] = go_decode(x, fields[name], f"{short}.{name}")
-    return out
-
-
-# ---- Addresses, as mox parses and prints them ---------------------------------------------
-
-
-class AddressError(Exception):
-    """An address smtp.ParseAddress rejects; str() is mox's error text."""
-
-
-_ATEXT = frozenset("!#$%&'*+-/=?^_`{|}~")
-
-
-def _is_atext(c: str) -> bool:
-    return c.isascii() and c.isalnum() or c in _ATEXT or ord(c) > 0x7F
-
-
-def _parse_localpart(s: str) -> tuple[str, str]:
-    """(decoded localpart, remainder), like mox smtp's xlocalpart."""
-    i = 0
-    if s.startswith('"'):
-        i, out, esc = 1, [], False
-        while True:
-            if i >= len(s):
-                raise AddressError("invalid localpart: need another character")
-            c = s[i]
-            i += 1
-            if esc:
-                out.append(c)
-                esc = False
-            elif c == "\\":
-                esc = True
-            elif c == '"':
-                break
-            else:
-                out.append(c)
-        lp = "".join(out)
-    else:
-        atoms = []
-        while True:
-            j = i
-            while j < len(s) and _is_atext(s[j]):
-                j += 1
-            if j == i:
-                if i >= len(s):
-                    raise AddressError("invalid localpart: need at least one char for atom")
-                raise AddressError(
-                    f"invalid localpart: expected at least one char for atom, got char {s[i]}"
-                )
-            atoms.append(s[i:j])
-            i = j
-            if i < len(s) and s[i] == ".":
-                i += 1
-                continue
-            break
-        lp = ".".join(atoms)
-    if len(lp) > 64:
-        raise AddressError("invalid localpart: localpart longer than 64 octets")
-    return unicodedata.normalize("NFC", lp), s[i:]
-
-
-def parse_domain(s: str) -> str:
-    """The domain's Unicode form, lower case (dns.ParseDomain + Domain.Name())."""
-    if s.endswith("."):
-        raise AddressError("domain name has trailing dot")
-    if not s:
-        raise AddressError("empty domain name")
-    try:
-        ascii_form = s.encode("idna").decode("ascii").lower()
-        unicode_form = ascii_form.encode("ascii").decode("idna")
-    except UnicodeError as e:
-        raise AddressError(f"idna: {e}") from None
-    if any(not (c.isalnum() or c in "-.") for c in ascii_form):
-        raise AddressError(f"invalid domain name {s!r}")
-    return unicodedata.normalize("NFC", unicode_form.lower())
-
-
-def parse_address(s: str) -> tuple[str, str]:
-    """(localpart, unicode domain); AddressError with mox's text on failure."""
-    try:
-        lp, rest = _parse_localpart(s)
-        if not rest.startswith("@"):
-            raise AddressError("expected @")
-        domain = parse_domain(rest[1:])
-    except AddressError as e:
-        raise AddressError(f"invalid email address: {e}") from None
-    return lp, domain
-
-
-def localpart_string(lp: str) -> str:
-    """smtp.Localpart.String: dot-atom when possible, else quoted."""
-    if all(a and all(_is_atext(c) for c in a) for a in lp.split(".")):
-        return lp
-    return '"' + lp.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def address_string(lp: str, domain: str) -> str:
-    return localpart_string(lp) + "@" + domain
-
-
-def base_address(lp: str, domain: str) -> str:
-    """queue/suppression.go baseAddress: cut at +, cut at -, drop dots, lower case."""
-    s = lp.split("+", 1)[0].split("-", 1)[0].replace(".", "").lower()
-    return address_string(s, domain)
+# localserve keeps retired messages and webhooks for 72 hours (in nanoseconds).
+KEEP_RETIRED_NS = 72 * 3600 * 10**9
+OUTGOING_EVENTS = ("delivered", "suppressed", "delayed", "failed", "relayed", "expanded",
+                   "canceled", "unrecognized")  # fmt: skip
 
 
 # ---- The fake ------------------------------------------------------------------------------
@@ -382,21 +113,10 @@ class WebapiError(Exception):
         self.message = message
 
 
-def _duration(s: str) -> timedelta:
-    """Go's time.ParseDuration, for the units the queue filters use."""
-    m = re.fullmatch(r"([+-]?)((?:\d+(?:\.\d+)?(?:h|m|s|ms))+)", s)
-    if not m:
-        raise ValueError(f'time: invalid duration "{s}"')
-    total = sum(
-        float(n) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001}[u]
-        for n, u in re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s)", m.group(2))
-    )
-    return timedelta(seconds=-total if m.group(1) == "-" else total)
-
-
-def _time_filter(spec: str, value: datetime, what: str) -> bool:
+def _time_bound(spec: str, what: str) -> tuple[str, datetime] | None:
+    """A queue filter's time ("<1h", ">-2h30m", "<now") as mox's applyTime checks it."""
     if not spec:
-        return True
+        return None
     if spec[0] not in "<>":
         raise SherpaError(
             "server:error",
@@ -404,12 +124,25 @@ def _time_filter(spec: str, value: datetime, what: str) -> bool:
         )
     rest = spec[1:].strip()
     try:
-        t = datetime.now(UTC) if rest == "now" else datetime.now(UTC) + _duration(rest)
+        t = datetime.now(UTC) if rest == "now" else datetime.now(UTC) + go_parse_duration(rest)
     except ValueError as e:
         raise SherpaError(
-            "server:error", f'applying filter for {what}: parsing duration "{spec}": {e}'
+            "server:error", f"applying filter for {what}: parsing duration {_go_quote(spec)}: {e}"
         ) from None
-    return value < t if spec[0] == "<" else value > t
+    return spec[0], t
+
+
+def _go_type_and_q(v: Any) -> str:
+    """Go's "%T %q" of a decoded JSON value that should have been a string."""
+    if v is None:
+        return "<nil> %!q(<nil>)"
+    if isinstance(v, bool):
+        return f"bool %!q(bool={str(v).lower()})"
+    if isinstance(v, (int, float)):
+        return f"float64 %!q(float64={_go_float(float(v))})"
+    if isinstance(v, list):
+        return "[]interface {} [%!q(...)]"
+    return "map[string]interface {} map[%!q(...)]"
 
 
 _TIME_LABELS = {
@@ -545,6 +278,70 @@ class FakeMox:
                 return name
         return None
 
+    def lookup_login(self, address: str) -> tuple[str, str] | None:
+        """(account, configured login) an address logs in as, like mox's LookupAddress for
+        localserve's domain: the localpart is case-insensitive and "+" starts a catchall
+        suffix, so MOX@localhost and mox+x@localhost are mox@localhost."""
+        try:
+            lp, dom = parse_address(address)
+        except AddressError:
+            return None
+        canonical = address_string(go_lower(lp).split("+", 1)[0], dom)
+        for name, acc in self.accounts.items():
+            for login in acc.get("logins", {}):
+                try:
+                    llp, ldom = parse_address(login)
+                except AddressError:
+                    continue
+                if address_string(go_lower(llp), ldom) == canonical:
+                    return name, login
+        return None
+
+    def account_config(self, name: str) -> dict[str, Any]:
+        """The account's config.Account as mox's APIs show it (localserve's settings)."""
+        acc = self.accounts[name]
+        return {
+            "OutgoingWebhook": copy.deepcopy(self.outgoing_webhooks.get(name)),
+            "IncomingWebhook": copy.deepcopy(self.incoming_webhooks.get(name)),
+            "FromIDLoginAddresses": None,
+            "KeepRetiredMessagePeriod": acc.get("KeepRetiredMessagePeriod", KEEP_RETIRED_NS),
+            "KeepRetiredWebhookPeriod": acc.get("KeepRetiredWebhookPeriod", KEEP_RETIRED_NS),
+            "LoginDisabled": "",
+            "Domain": "",
+            "Description": "",
+            "FullName": "",
+            "Destinations": {
+                login: {
+                    "Mailbox": "",
+                    "Rulesets": None,
+                    "SMTPError": "",
+                    "MessageAuthRequiredSMTPError": "",
+                    "FullName": "",
+                }
+                for login in acc.get("logins", {})
+            },
+            "SubjectPass": {"Period": 0},
+            "QuotaMessageSize": 0,
+            "RejectsMailbox": "Rejects",
+            "KeepRejects": False,
+            "Introbox": "",
+            "AutomaticJunkFlags": {
+                "Enabled": True,
+                "JunkMailboxRegexp": "^(junk|spam)",
+                "NeutralMailboxRegexp": "^(inbox|introbox|neutral|postmaster|dmarc|tlsrpt|rejects)",
+                "NotJunkMailboxRegexp": "",
+            },
+            "JunkFilter": None,
+            "MaxOutgoingMessagesPerDay": 0,
+            "MaxFirstTimeRecipientsPerDay": 0,
+            "NoFirstTimeSenderDelay": True,
+            "NoCustomPassword": False,
+            "IMAPCapabilitiesDisabled": None,
+            "Routes": None,
+            "DNSDomain": {"ASCII": "", "Unicode": ""},
+            "Aliases": None,
+        }
+
     def suppressions(self, account: str) -> list[dict[str, Any]]:
         """The account's suppression list, as SuppressionList shows it."""
         return [copy.deepcopy(s) for s in self._suppressions if s["Account"] == account]
@@ -559,14 +356,15 @@ class FakeMox:
             raise ValueError(str(e)) from None
 
     def remove_suppression(self, account: str, address: str) -> bool:
-        """Remove by base address; False if absent."""
+        """Remove by base address; False if absent. An empty base address (+x@) matches
+        every entry of the account: mox's FilterNonzero ignores the empty field."""
         lp, dom = parse_address(address)
         base = base_address(lp, dom)
         before = len(self._suppressions)
         self._suppressions = [
             s
             for s in self._suppressions
-            if not (s["Account"] == account and s["BaseAddress"] == base)
+            if not (s["Account"] == account and (not base or s["BaseAddress"] == base))
         ]
         return len(self._suppressions) < before
 
@@ -770,6 +568,12 @@ class FakeMox:
         }
         if method not in handlers:
             return _text(404, "404 page not found")
+        if request.method == "GET":
+            # mox shows a page with an example request and a button to call the method.
+            return web.Response(
+                text=_WEBAPI_METHOD_PAGE.format(method=method),
+                headers={"Content-Type": "text/html; charset=utf-8"},
+            )
         if request.method != "POST":
             return _text(405, "405 - method not allowed - use get or post")
 
@@ -781,15 +585,10 @@ class FakeMox:
             self.calls.append(("webapi", method, None))
             return resp
 
-        ct = request.headers.get("Content-Type", "")
-        if not ct.strip():
+        reqstr, form_error = await self._webapi_request_field(request)
+        if form_error is not None:
             self.calls.append(("webapi", method, None))
-            return _webapi_error("protocol", "unknown content-type " + ct)
-        reqstr = ""
-        if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            form = await request.post()
-            value = form.get("request")
-            reqstr = value if isinstance(value, str) else ""
+            return _webapi_error("protocol", form_error)
         if not reqstr:
             self.calls.append(("webapi", method, None))
             return _webapi_error("protocol", "missing/empty request")
@@ -801,7 +600,7 @@ class FakeMox:
 
         typename, fn = handlers[method]
         try:
-            req = go_decode(_first_json_value(reqstr), typename)
+            req = go_decode(_first_json_value(reqstr), typename, typename.split(".")[-1])
         except GoJSONError as e:
             return _webapi_error("protocol", f"parsing request: {e}")
         try:
@@ -815,21 +614,48 @@ class FakeMox:
             headers={"Content-Type": "application/json; charset=utf-8"},
         )
 
+    @staticmethod
+    async def _webapi_request_field(request: web.Request) -> tuple[str, str | None]:
+        """The form field "request" as r.PostFormValue reads it, or the error mox reports."""
+        ct = request.headers.get("Content-Type", "")
+        try:
+            mediatype, params = go_parse_media_type(ct)
+        except ValueError:
+            return "", "unknown content-type " + ct
+        if mediatype == "multipart/form-data":
+            if not params.get("boundary"):
+                return "", "parsing form: no multipart boundary param in Content-Type"
+            try:
+                form = await request.post()
+            except Exception:  # aiohttp's reasons are not Go's; this is the usual one
+                return "", "parsing form: multipart: NextPart: EOF"
+            value = form.get("request")
+            return (value if isinstance(value, str) else ""), None
+        if mediatype != "application/x-www-form-urlencoded":
+            return "", None  # Go's ParseForm reads no other body
+        body = await request.read()
+        values, err = go_parse_query(body.decode("utf-8", "surrogateescape"))
+        if err is not None:
+            return "", "parsing form: " + err
+        return (values.get("request") or [""])[0], None
+
     def _basic_auth(self, request: web.Request) -> tuple[str | None, str]:
+        """r.BasicAuth, then store.OpenEmailAuth: (account, login address) or (None, "")."""
         header = request.headers.get("Authorization", "")
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "basic":
+        if header[:6].lower() != "basic ":
             return None, ""
         try:
-            user, sep, password = base64.b64decode(value, validate=True).decode().partition(":")
+            user, sep, password = (
+                base64.b64decode(header[6:], validate=True).decode().partition(":")
+            )
         except (binascii.Error, UnicodeDecodeError):
             return None, ""
         if not sep:
             return None, ""
-        account = self.account_of(user)
-        if account is None or self.accounts[account]["logins"][user] != password:
+        found = self.lookup_login(user)
+        if found is None or self.accounts[found[0]]["logins"][found[1]] != password:
             return None, ""
-        return account, user
+        return found[0], user
 
     def _parse_or_bad_address(self, address: str) -> tuple[str, str]:
         try:
@@ -842,6 +668,9 @@ class FakeMox:
     ) -> dict[str, Any]:
         lp, dom = self._parse_or_bad_address(address)
         base = base_address(lp, dom)
+        if not base:
+            # bstore refuses the empty base of an address like +x@ (nonzero field).
+            raise WebapiError("error", 'must be nonzero: "BaseAddress"')
         if self._listed(account, base):
             raise WebapiError("error", NOT_UNIQUE)
         sup = {
@@ -869,18 +698,24 @@ class FakeMox:
         return {}
 
     def _w_suppression_remove(self, account: str, login: str, req: dict[str, Any]) -> Any:
-        lp, dom = self._parse_or_bad_address(req["EmailAddress"])
-        if not self.remove_suppression(account, address_string(lp, dom)):
+        self._parse_or_bad_address(req["EmailAddress"])
+        if not self.remove_suppression(account, req["EmailAddress"]):
             raise WebapiError("error", "absent")
         return {}
 
     def _w_suppression_present(self, account: str, login: str, req: dict[str, Any]) -> Any:
         lp, dom = self._parse_or_bad_address(req["EmailAddress"])
         base = base_address(lp, dom)
-        present = any(
-            s["Account"] == account and s["BaseAddress"] == base for s in self._suppressions
-        )
-        return {"Present": present}
+        # An empty base address matches on the account alone (FilterNonzero), and bstore's
+        # Get fails when that finds more than one.
+        found = [
+            s
+            for s in self._suppressions
+            if s["Account"] == account and (not base or s["BaseAddress"] == base)
+        ]
+        if len(found) > 1:
+            raise WebapiError("error", "multiple results")
+        return {"Present": bool(found)}
 
     def _w_message_raw_get(self, account: str, login: str, req: dict[str, Any]) -> Any:
         found = self.incoming.get(req["MsgID"])
@@ -889,26 +724,51 @@ class FakeMox:
         return found[1]
 
     def _w_send(self, account: str, login: str, req: dict[str, Any]) -> Any:
+        """webapisrv's Send, its checks in mox's order."""
+
+        def check_control(v: str) -> None:
+            if any(c < " " for c in v):
+                raise WebapiError("user", "checking header values: control characters not allowed")
+
+        def parse_all(addrs: list[dict[str, Any]] | None) -> None:
+            for a in addrs or []:
+                check_control(a["Name"])
+                self._parse_or_bad_address(a["Address"])
+
         if not req["Text"] and not req["HTML"]:
             raise WebapiError("missingBody", "at least text or html body required")
-        froms = req["From"] or []
+        froms = req["From"] or [{"Name": "", "Address": login}]
         if len(froms) > 1:
             raise WebapiError("multipleFrom", "multiple from-addresses not allowed")
-        from_addr = froms[0]["Address"] if froms else login
-        flp, fdom = self._parse_or_bad_address(from_addr)
-        logins = {address_string(*parse_address(a)) for a in self.accounts[account]["logins"]}
-        if address_string(flp, fdom) not in logins:
+        from_addr = froms[0]["Address"]
+        for field in ("From", "To", "CC", "BCC"):
+            parse_all(froms if field == "From" else req[field])
+        found = self.lookup_login(from_addr)
+        if found is None or found[0] != account:
             raise WebapiError("badFrom", "from-address not configured for account")
         addressees = (req["To"] or []) + (req["CC"] or []) + (req["BCC"] or [])
-        for a in addressees:
-            self._parse_or_bad_address(a["Address"])
         if not addressees:
             raise WebapiError("noRecipients", "no recipients")
+        parse_all(req["ReplyTo"])
+        check_control(req["Subject"])
         message_id = req["MessageID"]
         if not message_id:
             message_id = _message_id()
         elif not (message_id.startswith("<") and message_id.endswith(">")):
             raise WebapiError("malformedMessageID", "missing <> in message-id")
+        check_control(message_id)
+        for ref in req["References"] or []:
+            check_control(ref)
+        for key, value in req["Headers"] or []:
+            check_control(key)
+            check_control(value)
+        for field in ("AlternativeFiles", "InlineFiles", "AttachedFiles"):
+            for f in req[field] or []:
+                err = go_base64_check(f["Data"])
+                if err is not None:
+                    raise WebapiError("user", f"parsing attachment as base64: {err}")
+                check_control(f["ContentType"])
+                check_control(f["ContentID"])
         submissions = []
         for a in addressees:
             msg = self.add_queued(
@@ -942,7 +802,7 @@ class FakeMox:
             "Account": (["string"], self._a_account),
             "QueueHoldRuleList": ([], self._a_hold_rule_list),
             "QueueHoldRuleAdd": (["queue.HoldRule"], self._a_hold_rule_add),
-            "QueueHoldRuleRemove": (["int"], self._a_hold_rule_remove),
+            "QueueHoldRuleRemove": (["int64"], self._a_hold_rule_remove),
             "QueueList": (["queue.Filter", "queue.Sort"], self._a_queue_list),
             "QueueHoldSet": (["queue.Filter", "bool"], self._a_queue_hold_set),
             "RetiredList": (["queue.RetiredFilter", "queue.RetiredSort"], self._a_retired_list),
@@ -957,7 +817,7 @@ class FakeMox:
             "OutgoingWebhookSave": (["string", "string", "[]string"], self._c_outgoing_save),
             "IncomingWebhookSave": (["string", "string"], self._c_incoming_save),
             "Account": ([], self._c_account),
-            "KeepRetiredPeriodsSave": (["int", "int"], self._c_keep_retired_save),
+            "KeepRetiredPeriodsSave": (["duration", "duration"], self._c_keep_retired_save),
         }
         return await self._sherpa(request, "account", "webaccount", "/account/", functions)
 
@@ -987,7 +847,7 @@ class FakeMox:
             except SherpaError as e:
                 # webauth.Check writes only the error member, with status 200.
                 resp.text = go_json(
-                    {"error": {"code": e.code, "message": e.message}}, escape_html=False
+                    {"error": {"code": e.code, "message": e.message}}, escape_html=True
                 )
                 return resp
         resp.headers["Cache-Control"] = "no-store"
@@ -1019,17 +879,21 @@ class FakeMox:
         ct = request.headers.get("Content-Type", "")
         if not ct:
             raise SherpaError("sherpa:badRequest", "missing content-type")
-        mt, _, rest = ct.partition(";")
-        mt = mt.strip().lower()
+        try:
+            mt, mtparams = go_parse_media_type(ct)
+        except ValueError:
+            raise SherpaError(
+                "sherpa:badRequest", f"invalid content-type {_go_quote(ct)}"
+            ) from None
         if mt != "application/json":
             raise SherpaError(
                 "sherpa:badRequest",
-                f'unrecognized content-type "{mt}", expecting "application/json"',
+                f'unrecognized content-type {_go_quote(mt)}, expecting "application/json"',
             )
-        m = re.search(r"charset=\"?([^\";]+)", rest)
-        if m and m.group(1).lower() != "utf-8":
+        charset = mtparams.get("charset")
+        if charset is not None and charset.lower() != "utf-8":
             raise SherpaError(
-                "sherpa:badRequest", f'unexpected charset "{m.group(1)}", expecting "utf-8"'
+                "sherpa:badRequest", f'unexpected charset {_go_quote(charset)}, expecting "utf-8"'
             )
 
         def fail(code: str, what: str, err: object) -> SherpaError:
@@ -1040,12 +904,16 @@ class FakeMox:
             if not isinstance(envelope, dict):
                 raise GoJSONError(
                     f"json: cannot unmarshal {_json_kind(envelope)} into Go value of type struct"
-                    ' { Params json.RawMessage "json:\\"params\\"" }'
+                    ' { Params jsontext.Value "json:\\"params\\"" }'
                 )
             for key in envelope:
                 if key.lower() != "params":
                     raise GoJSONError(f'json: unknown field "{key}"')
-            params = next((v for k, v in envelope.items() if k.lower() == "params"), None)
+            keys = [k for k in envelope if k.lower() == "params"]
+            if not keys:
+                # json.Unmarshal of the absent (empty) raw parameters.
+                raise GoJSONError("unexpected end of JSON input")
+            params = envelope[keys[-1]]
             if params is not None and not isinstance(params, list):
                 raise GoJSONError(
                     f"json: cannot unmarshal {_json_kind(params)} into Go value of type"
@@ -1061,7 +929,11 @@ class FakeMox:
                 f"got {len(params)}, want {len(types)}",
             )
         try:
-            return [go_decode(p, t) for p, t in zip(params, types, strict=True)]
+            # Decoded as one []any of pointers: paths start at the parameter's index.
+            return [
+                go_decode(p, t, "", (str(i),))
+                for i, (p, t) in enumerate(zip(params, types, strict=True))
+            ]
         except GoJSONError as e:
             raise fail("sherpa:badParams", "parsing parameters", e) from None
 
@@ -1074,16 +946,30 @@ class FakeMox:
         cookie = _request_cookies(request).get(kind + "session")
         if cookie is None:
             raise SherpaError("user:noAuth", f'no session for "{label}" web interface')
-        token, sep, _ = cookie.partition(" ")
+        token, sep, account_escaped = cookie.partition(" ")
         if token in self._forgotten:
             raise SherpaError("user:noAuth", f'no session for "{label}" web interface')
         if not sep:
             await asyncio.sleep(self.bad_auth_delay)
             raise SherpaError("user:badAuth", "malformed session")
-        session = self._sessions[kind].get(token)
-        if session is None:
+        try:
+            account = _query_unescape(account_escaped)
+        except ValueError:
             await asyncio.sleep(self.bad_auth_delay)
-            raise SherpaError("user:badAuth", "unknown session")
+            raise SherpaError("user:badAuth", "malformed session account name") from None
+        session = self._sessions[kind].get(token)
+        if kind == "webadmin" and session is None:
+            await asyncio.sleep(self.bad_auth_delay)
+            raise SherpaError(
+                "user:badAuth", "unknown session (due to server restart or 10 new admin sessions)"
+            )
+        if kind == "webaccount" and account not in self.accounts:
+            await asyncio.sleep(self.bad_auth_delay)
+            raise SherpaError("user:badAuth", "no such account")
+        if kind == "webaccount" and (session is None or session[0] != account):
+            await asyncio.sleep(self.bad_auth_delay)
+            raise SherpaError("user:badAuth", "unknown session token")
+        assert session is not None
         if csrf != session[2]:
             await asyncio.sleep(self.bad_auth_delay)
             raise SherpaError("user:badAuth", "mismatch between csrf and session tokens")
@@ -1108,7 +994,10 @@ class FakeMox:
         csrf = secrets.token_urlsafe(16)
         self._sessions[kind][token] = (account, login, csrf)
         resp = ctx["response"]
-        _set_cookie(resp, kind + "session", token + " " + quote(account), ctx["cookie_path"])
+        # The account name, query-escaped; "(admin)" for the admin.
+        _set_cookie(
+            resp, kind + "session", token + " " + quote_plus(account, safe=""), ctx["cookie_path"]
+        )
         _set_cookie(resp, kind + "login", "", ctx["cookie_path"], max_age=0)
         return csrf
 
@@ -1121,33 +1010,21 @@ class FakeMox:
         return self._login_prep(ctx)
 
     async def _a_login(self, ctx: dict[str, Any], login_token: str, password: str) -> str:
-        account = "" if password == self.admin_password else None
+        account = "(admin)" if password == self.admin_password else None
         return await self._login(ctx, login_token, account, "")
 
-    def _a_accounts(self, ctx: dict[str, Any]) -> list[str]:
-        return sorted(self.accounts)
+    def _a_accounts(self, ctx: dict[str, Any]) -> list[Any]:
+        # mox answers (all, disabled []string); no account is ever disabled here.
+        return [sorted(self.accounts), None]
 
     def _a_account(self, ctx: dict[str, Any], name: str) -> list[Any]:
         if name not in self.accounts:
             raise SherpaError("user:error", "looking up account: no such account")
-        logins = self.accounts[name]["logins"]
-        conf = {
-            "OutgoingWebhook": copy.deepcopy(self.outgoing_webhooks.get(name)),
-            "IncomingWebhook": copy.deepcopy(self.incoming_webhooks.get(name)),
-            "FromIDLoginAddresses": None,
-            "KeepRetiredMessagePeriod": 0,
-            "KeepRetiredWebhookPeriod": 0,
-            "Domain": parse_address(next(iter(logins)))[1] if logins else "",
-            "Description": "",
-            "FullName": "",
-            "Destinations": {
-                login: {"Mailbox": "", "Rulesets": None, "FullName": ""} for login in logins
-            },
-        }
-        return [conf, 0]
+        # mox answers (config.Account, diskUsage); no messages are stored here.
+        return [self.account_config(name), 0]
 
-    def _a_hold_rule_list(self, ctx: dict[str, Any]) -> list[dict[str, Any]] | None:
-        return [copy.deepcopy(r) for _, r in sorted(self.hold_rules.items())] or None
+    def _a_hold_rule_list(self, ctx: dict[str, Any]) -> list[dict[str, Any]]:
+        return [copy.deepcopy(r) for _, r in sorted(self.hold_rules.items())]
 
     def _a_hold_rule_add(self, ctx: dict[str, Any], hr: dict[str, Any]) -> dict[str, Any]:
         doms = {}
@@ -1171,7 +1048,7 @@ class FakeMox:
         self.hold_rules[rule["ID"]] = rule
         # "Newly submitted and existing messages matching the hold rule will be marked on hold."
         for msg in self.queue.values():
-            if self._rule_matches(rule, msg):
+            if self._rule_matches_queued(rule, msg):
                 msg["Hold"] = True
         return copy.deepcopy(rule)
 
@@ -1181,6 +1058,20 @@ class FakeMox:
 
     @staticmethod
     def _rule_matches(rule: Mapping[str, Any], msg: Mapping[str, Any]) -> bool:
+        """A new message is held when ANY field of a rule matches (mox's HoldRule.matches)."""
+        fields = (rule["Account"], rule["SenderDomainStr"], rule["RecipientDomainStr"])
+        if not any(fields):
+            return True
+        return bool(
+            rule["Account"] == msg["SenderAccount"]
+            or rule["SenderDomainStr"] == msg["SenderDomainStr"]
+            or rule["RecipientDomainStr"] == msg["RecipientDomainStr"]
+        )
+
+    @staticmethod
+    def _rule_matches_queued(rule: Mapping[str, Any], msg: Mapping[str, Any]) -> bool:
+        """Messages already queued when a rule is added are held when EVERY field set in
+        the rule matches (mox's HoldRuleAdd uses FilterNonzero): mox differs from itself."""
         return (
             (not rule["Account"] or rule["Account"] == msg["SenderAccount"])
             and (not rule["SenderDomainStr"] or rule["SenderDomainStr"] == msg["SenderDomainStr"])
@@ -1199,6 +1090,9 @@ class FakeMox:
         sort_fields: tuple[str, ...],
         what: str,
     ) -> list[dict[str, Any]]:
+        """queue's Filter.apply and Sort.apply: the filter and sort are checked before any
+        message is looked at, From and To match either (not both)."""
+
         def sender(m: Mapping[str, Any]) -> str:
             return address_string(m["SenderLocalpart"], m["SenderDomainStr"])
 
@@ -1206,44 +1100,78 @@ class FakeMox:
             return address_string(m["RecipientLocalpart"], m["RecipientDomainStr"])
 
         try:
-            out = []
-            for m in msgs:
-                if flt["IDs"] and m["ID"] not in flt["IDs"]:
-                    continue
-                if flt["Account"] and m["SenderAccount"] != flt["Account"]:
-                    continue
-                if flt["From"] and flt["From"] not in sender(m):
-                    continue
-                if flt["To"] and flt["To"] not in recipient(m):
-                    continue
-                if flt.get("Hold") is not None and m["Hold"] != flt["Hold"]:
-                    continue
-                if flt.get("Success") is not None and m["Success"] != flt["Success"]:
-                    continue
-                if flt["Transport"] is not None and m["Transport"] != flt["Transport"]:
-                    continue
-                if not all(
-                    _time_filter(flt[key], _parse_time(m[field]), _TIME_LABELS[key])
-                    for key, field in times.items()
-                ):
-                    continue
-                out.append(m)
+            bounds = {
+                field: _time_bound(flt[key], _TIME_LABELS[key]) for key, field in times.items()
+            }
+            field = ""
+            last: datetime | None = None
             if sort is not None:
                 field = sort["Field"] or sort_fields[0]
                 if field not in sort_fields:
-                    raise SherpaError("server:error", f'unknown sort order field "{sort["Field"]}"')
-                out.sort(key=lambda m: (_parse_time(m[field]), m["ID"]), reverse=not sort["Asc"])
+                    raise SherpaError(
+                        "server:error", f"unknown sort order field {_go_quote(sort['Field'])}"
+                    )
+                if sort["LastID"] > 0:
+                    if not isinstance(sort["Last"], str):
+                        raise SherpaError(
+                            "server:error",
+                            f"last should be string with time, not {_go_type_and_q(sort['Last'])}",
+                        )
+                    try:
+                        last = go_parse_rfc3339(sort["Last"])
+                    except GoJSONError as e:
+                        raise SherpaError(
+                            "server:error", f"parsing last {_go_quote(sort['Last'])} as time: {e}"
+                        ) from None
         except SherpaError as e:
             raise SherpaError(e.code, f"{what}: {e.message}") from None
+
+        out = []
+        for m in msgs:
+            if flt["IDs"] and m["ID"] not in flt["IDs"]:
+                continue
+            if flt.get("Hold") is not None and m["Hold"] != flt["Hold"]:
+                continue
+            if any(
+                bound is not None
+                and not (
+                    _parse_time(m[f]) < bound[1]
+                    if bound[0] == "<"
+                    else _parse_time(m[f]) > bound[1]
+                )
+                for f, bound in bounds.items()
+            ):
+                continue
+            if flt["Account"] and m["SenderAccount"] != flt["Account"]:
+                continue
+            if flt["Transport"] is not None and m["Transport"] != flt["Transport"]:
+                continue
+            if (flt["From"] or flt["To"]) and not (
+                flt["From"] and flt["From"] in sender(m) or flt["To"] and flt["To"] in recipient(m)
+            ):
+                continue
+            if flt.get("Success") is not None and m["Success"] != flt["Success"]:
+                continue
+            if sort is not None and last is not None:
+                t = _parse_time(m[field])
+                if m["ID"] == sort["LastID"]:
+                    continue
+                if sort["Asc"] and (t < last or t == last and m["ID"] < sort["LastID"]):
+                    continue
+                if not sort["Asc"] and (t > last or t == last and m["ID"] > sort["LastID"]):
+                    continue
+            out.append(m)
+        if sort is not None:
+            out.sort(key=lambda m: (_parse_time(m[field]), m["ID"]), reverse=not sort["Asc"])
         if flt["Max"]:
             out = out[: flt["Max"]]
         return [copy.deepcopy(m) for m in out]
 
     def _a_queue_list(
         self, ctx: dict[str, Any], flt: dict[str, Any], sort: dict[str, Any]
-    ) -> list[dict[str, Any]] | None:
+    ) -> list[dict[str, Any]]:
         times = {"Submitted": "Queued", "NextAttempt": "NextAttempt"}
-        msgs = self._select(
+        return self._select(
             list(self.queue.values()),
             flt,
             times,
@@ -1251,7 +1179,6 @@ class FakeMox:
             ("NextAttempt", "Queued"),
             "listing messages in queue",
         )
-        return msgs or None
 
     def _a_queue_hold_set(self, ctx: dict[str, Any], flt: dict[str, Any], on_hold: bool) -> int:
         times = {"Submitted": "Queued", "NextAttempt": "NextAttempt"}
@@ -1269,9 +1196,9 @@ class FakeMox:
 
     def _a_retired_list(
         self, ctx: dict[str, Any], flt: dict[str, Any], sort: dict[str, Any]
-    ) -> list[dict[str, Any]] | None:
+    ) -> list[dict[str, Any]]:
         times = {"Submitted": "Queued", "LastActivity": "LastActivity"}
-        msgs = self._select(
+        return self._select(
             list(self.retired.values()),
             flt,
             times,
@@ -1279,7 +1206,6 @@ class FakeMox:
             ("LastActivity", "Queued"),
             "listing retired messages",
         )
-        return msgs or None
 
     def _c_login_prep(self, ctx: dict[str, Any]) -> str:
         return self._login_prep(ctx)
@@ -1287,51 +1213,63 @@ class FakeMox:
     async def _c_login(
         self, ctx: dict[str, Any], login_token: str, username: str, password: str
     ) -> str:
-        account = self.account_of(username)
-        if account is not None and self.accounts[account]["logins"][username] != password:
-            account = None
+        username = unicodedata.normalize("NFC", username)
+        found = self.lookup_login(username)
+        account = None
+        if found is not None and self.accounts[found[0]]["logins"][found[1]] == password:
+            account = found[0]
         return await self._login(ctx, login_token, account, username)
 
     def _c_account(self, ctx: dict[str, Any]) -> list[Any]:
         # mox returns (account config.Account, storageUsed, storageLimit, suppressions).
         account = ctx["session"][1]
-        acc = self.accounts[account]
-        conf = {
-            "OutgoingWebhook": self.outgoing_webhooks.get(account),
-            "IncomingWebhook": self.incoming_webhooks.get(account),
-            "FromIDLoginAddresses": None,
-            "KeepRetiredMessagePeriod": acc.get("KeepRetiredMessagePeriod", 0),
-            "KeepRetiredWebhookPeriod": acc.get("KeepRetiredWebhookPeriod", 0),
-            "LoginDisabled": "",
-            "Domain": "localhost",
-            "Description": "",
-            "FullName": "",
-            "Destinations": {login: {} for login in acc["logins"]},
-        }
-        return [conf, 0, 0, self.suppressions(account) or None]
+        return [self.account_config(account), 0, 0, self.suppressions(account)]
 
     def _c_keep_retired_save(self, ctx: dict[str, Any], message: int, webhook: int) -> None:
         acc = self.accounts[ctx["session"][1]]
         acc["KeepRetiredMessagePeriod"] = message
         acc["KeepRetiredWebhookPeriod"] = webhook
 
+    def _check_webhooks(self, account: str, outgoing: Any, incoming: Any, what: str) -> None:
+        """mox's config check of an account's webhooks when domains.conf is written."""
+        errs = []
+        for kind, hook in (("outgoing", outgoing), ("incoming", incoming)):
+            if hook is None:
+                continue
+            err = _go_url_check(hook["URL"])
+            if err:
+                errs.append(f"parsing {kind} hook url {_go_quote(hook['URL'])}: {err}")
+            if kind == "outgoing":
+                errs += [
+                    f"unknown outgoing hook event {_go_quote(e)}"
+                    for e in hook["Events"] or []
+                    if e not in OUTGOING_EVENTS
+                ]
+        if errs:
+            msg = "; ".join(f"account {_go_quote(account)}: {e}" for e in errs)
+            raise SherpaError(
+                "user:error", f"saving account {what}: writing domains.conf: config error: {msg}"
+            )
+
     def _c_outgoing_save(
         self, ctx: dict[str, Any], url: str, authorization: str, events: list[str] | None
     ) -> None:
         account = ctx["session"][1]
-        if url:
-            self.outgoing_webhooks[account] = {
-                "URL": url,
-                "Authorization": authorization,
-                "Events": events,
-            }
+        hook = {"URL": url, "Authorization": authorization, "Events": events} if url else None
+        incoming = self.incoming_webhooks.get(account)
+        self._check_webhooks(account, hook, incoming, "outgoing webhook")
+        if hook is not None:
+            self.outgoing_webhooks[account] = hook
         else:
             self.outgoing_webhooks.pop(account, None)
 
     def _c_incoming_save(self, ctx: dict[str, Any], url: str, authorization: str) -> None:
         account = ctx["session"][1]
-        if url:
-            self.incoming_webhooks[account] = {"URL": url, "Authorization": authorization}
+        hook = {"URL": url, "Authorization": authorization} if url else None
+        outgoing = self.outgoing_webhooks.get(account)
+        self._check_webhooks(account, outgoing, hook, "incoming webhook")
+        if hook is not None:
+            self.incoming_webhooks[account] = hook
         else:
             self.incoming_webhooks.pop(account, None)
 
@@ -1349,6 +1287,19 @@ def _text(status: int, text: str) -> web.Response:
             "X-Content-Type-Options": "nosniff",
         },
     )
+
+
+_WEBAPI_METHOD_PAGE = """<!doctype html>
+	<head>
+		<meta charset="utf-8" />
+		<meta name="robots" content="noindex,nofollow" />
+		<title>Method {method} - WebAPI - Mox</title>
+	</head>
+	<body>
+		<h1><a href="../">WebAPI</a> - Method {method}</h1>
+	</body>
+</html>
+"""
 
 
 def _webapi_error(code: str, message: str) -> web.Response:
@@ -1394,14 +1345,6 @@ def _request_cookies(request: web.Request) -> dict[str, str]:
     return out
 
 
-def _domain_json(unicode_domain: str) -> dict[str, str]:
-    """dns.Domain JSON: ASCII always, Unicode only for IDNA domains."""
-    if not unicode_domain:
-        return {"ASCII": "", "Unicode": ""}
-    ascii_form = unicode_domain.encode("idna").decode("ascii")
-    return {"ASCII": ascii_form, "Unicode": unicode_domain if ascii_form != unicode_domain else ""}
-
-
 def _message_id() -> str:
     return f"<{secrets.token_urlsafe(16)}@localhost>"
 
@@ -1415,6 +1358,21 @@ def _parse_time(s: str | None) -> datetime:
     return datetime.fromisoformat(f"{m.group(1)}.{(m.group(2) or '0')[:6]:0<6}+00:00")
 
 
-def _go_quote(s: str) -> str:
-    """Go's %q for ordinary strings."""
-    return json.dumps(s, ensure_ascii=False)
+def _query_unescape(s: str) -> str:
+    """url.QueryUnescape; ValueError on a bad escape."""
+    if re.search(r"%(?![0-9A-Fa-f]{2})", s):
+        raise ValueError("invalid URL escape")
+    return unquote_to_bytes(s.replace("+", " ")).decode("utf-8", "replace")
+
+
+def _go_url_check(u: str) -> str | None:
+    """What mox says of a webhook URL: url.Parse's error, or a scheme other than http(s)."""
+    if any(c < " " or c == "\x7f" for c in u):
+        return f"parse {_go_quote(u)}: net/url: invalid control character in URL"
+    m = re.match(r"([A-Za-z][A-Za-z0-9+.\-]*)?:", u)
+    if u.startswith(":"):
+        return f"parse {_go_quote(u)}: missing protocol scheme"
+    scheme = m[1].lower() if m and m[1] else ""
+    if scheme not in ("http", "https"):
+        return "scheme must be http or https"
+    return None

@@ -551,6 +551,12 @@ def test_setup_registers_webhook(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, fake: MoxThread
 ) -> None:
     cfg = write_config(tmp_path, fake.mox.url)
+    # mox's default: retired messages are not kept (localserve, which the fake models, keeps them).
+    fake.call(
+        lambda: fake.mox.accounts["mox"].update(
+            KeepRetiredMessagePeriod=0, KeepRetiredWebhookPeriod=0
+        )
+    )
     code, out, _ = run(capsys, "--config", str(cfg), "setup")
     assert code == 0
     secret = in_store(cfg, lambda s: s.webhook_secret("mox", ""))

@@ -152,6 +152,8 @@ async def test_resolution_through_retired_and_queue_lists_with_relogin(
 ) -> None:
     adm = stack.runtime.admin
     assert adm is not None
+    assert await adm.accounts() == ["mox"]
+    assert (await adm.account("mox"))["KeepRetiredMessagePeriod"] > 0
     # One message on hold stays in the queue; one delivered is retired.
     rule = admin(realmox).call("QueueHoldRuleAdd", {"ID": 0, "Account": "", "SenderDomainStr": "",
                                                       "RecipientDomainStr": "held.example"})
