@@ -78,6 +78,22 @@ class MoxConfig:
     timeout: float = 10.0
 
 
+# What a report of a bounce or complaint about a sent message may do (accounts[].
+# report_actions); "suppress_for:<duration>" is the third, e.g. "suppress_for:30d".
+REPORT_ACTIONS = ("suppress", "suppress_topic", "record")
+REPORT_TYPES = ("bounce", "complaint")
+
+
+@dataclass(frozen=True)
+class ReportActions:
+    """What a report does to the recipient of one mail type: for a bounce, for a complaint."""
+
+    # "suppress" (account-wide, no expiry), "suppress_topic" (the message's topic only),
+    # "suppress_for:<duration>" (account-wide, expiring) or "record" (no entry).
+    bounce: str = "suppress"
+    complaint: str = "suppress"
+
+
 @dataclass(frozen=True)
 class AccountConfig:
     """One mox account whose outgoing mail moxhooks looks after."""
@@ -90,7 +106,14 @@ class AccountConfig:
     webhook_secret: str = ""
     # Token for programs calling the JSON API as this account; "" disables it.
     api_token: str = ""
+    # Addresses of this account whose incoming mail is bounces and complaints (e.g.
+    # "bounces@example.org", "fbl@example.org"); "*" takes every message the account
+    # receives. Non-empty: `moxhooks setup` registers mox's incoming webhook too.
+    inbound_addresses: tuple[str, ...] = ()
     policy: PolicySettings = field(default_factory=PolicySettings)
+    # What a report does, by the sent message's mail type (its Extra key
+    # reports.mail_type_key), sorted by mail type; "*" is every type not listed.
+    report_actions: tuple[tuple[str, ReportActions], ...] = (("*", ReportActions()),)
 
 
 @dataclass(frozen=True)
@@ -160,6 +183,33 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class ReportsConfig:
+    """Reports of bounces and complaints about sent messages (the report API, the bounce mailbox)."""
+
+    # Key in a sent message's Extra naming its mail type, which picks accounts[].report_actions.
+    mail_type_key: str = "mailtype"
+    # Key in a sent message's Extra naming its topic, for the action suppress_topic.
+    topic_key: str = "topic"
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    """An IMAP mailbox holding bounces and complaints for an account ([[imap]])."""
+
+    # The moxhooks account (accounts[].name) whose mail the reports are about.
+    account: str
+    host: str = "localhost"
+    port: int = 1143
+    # "tls" (IMAPS), "starttls" or "none" (only on loopback or an otherwise safe link).
+    security: str = "none"
+    username: str = "mox@localhost"
+    password: str = "moxmoxmox"
+    mailbox: str = "Inbox"
+    # Seconds between looks for new messages.
+    interval: float = 60.0
+
+
+@dataclass(frozen=True)
 class Config:
     """The whole configuration."""
 
@@ -175,6 +225,9 @@ class Config:
     dns: DnsConfig = field(default_factory=DnsConfig)
     holds: HoldsConfig = field(default_factory=HoldsConfig)
     web: WebConfig = field(default_factory=WebConfig)
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    # Mailboxes read over IMAP for bounces and complaints ([[imap]] tables); none by default.
+    imap: tuple[ImapConfig, ...] = ()
     log_level: str = "info"
 
     def account(self, name: str) -> AccountConfig | None:
@@ -211,7 +264,13 @@ def config_from_dict(data: dict[str, Any]) -> Config:
     data = dict(data)
     global_policy = _build(PolicySettings, data.pop("policy", {}), "policy")
     accounts_raw = data.pop("accounts", None)
+    imap_raw = data.pop("imap", [])
     cfg: Config = _build(Config, data, "")
+    if not isinstance(imap_raw, list) or not all(isinstance(t, dict) for t in imap_raw):
+        raise ConfigError("imap: must be a list of [[imap]] tables")
+    cfg = dataclasses.replace(
+        cfg, imap=tuple(_build(ImapConfig, t, f"imap[{i}]") for i, t in enumerate(imap_raw))
+    )
     cfg = dataclasses.replace(cfg, policy=global_policy)
     if accounts_raw is not None:
         if not isinstance(accounts_raw, list) or not accounts_raw:
@@ -223,9 +282,15 @@ def config_from_dict(data: dict[str, Any]) -> Config:
                 raise ConfigError(f"{where}: must be a table")
             raw = dict(raw)
             pol = raw.pop("policy", {})
+            actions = raw.pop("report_actions", None)
             acc = _build(AccountConfig, raw, where)
             policy = _override(global_policy, pol, f"{where}.policy")
-            accounts.append(dataclasses.replace(acc, policy=policy))
+            acc = dataclasses.replace(acc, policy=policy)
+            if actions is not None:
+                acc = dataclasses.replace(
+                    acc, report_actions=_report_actions(actions, f"{where}.report_actions")
+                )
+            accounts.append(acc)
         names = [a.name for a in accounts]
         dups = sorted({n for n in names if names.count(n) > 1})
         if dups:
@@ -236,6 +301,7 @@ def config_from_dict(data: dict[str, Any]) -> Config:
             cfg, accounts=tuple(dataclasses.replace(a, policy=global_policy) for a in cfg.accounts)
         )
     _check(cfg)
+    _check_imap(cfg)
     return cfg
 
 
@@ -257,9 +323,72 @@ def _check(cfg: Config) -> None:
             raise ConfigError(f"accounts[{i}].name: must be a non-empty name without /")
         if "@" not in a.login:
             raise ConfigError(f"accounts[{i}].login: must be an email address of the account")
+        for addr in a.inbound_addresses:
+            if addr != "*" and "@" not in addr:
+                raise ConfigError(
+                    f"accounts[{i}].inbound_addresses: {addr!r} is not an email address or *"
+                )
         p = a.policy
         if p.soft_threshold < 1:
             raise ConfigError(f"accounts[{i}].policy.soft_threshold: must be at least 1")
+
+
+def _report_actions(raw: Any, where: str) -> tuple[tuple[str, ReportActions], ...]:
+    """accounts[].report_actions: mail type -> {bounce, complaint}, each action checked.
+
+    "*" (default: suppress both) is every mail type not listed; a mail type that sets only
+    one of bounce and complaint takes the other from "*".
+    """
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a table of mail types")
+    for mail_type, table in raw.items():
+        if not mail_type:
+            raise ConfigError(f'{where}: a mail type must not be empty ("*" is for all others)')
+        if not isinstance(table, dict):
+            raise ConfigError(f"{where}.{mail_type}: must be a table with bounce and complaint")
+    built = {t: _build(ReportActions, table, f"{where}.{t}") for t, table in raw.items()}
+    star = built.get("*", ReportActions())
+    out = {"*": star}
+    for mail_type, table in raw.items():
+        out[mail_type] = ReportActions(**{t: table.get(t, getattr(star, t)) for t in REPORT_TYPES})
+        for t in REPORT_TYPES:
+            parse_report_action(getattr(out[mail_type], t), f"{where}.{mail_type}.{t}")
+    return tuple(sorted(out.items(), key=lambda item: item[0]))
+
+
+def parse_report_action(value: str, name: str = "action") -> tuple[str, timedelta | None]:
+    """A report action: ("suppress" | "suppress_topic" | "record", None) or
+    ("suppress_for", its duration). ConfigError naming name if it is none of these."""
+    if value in REPORT_ACTIONS:
+        return value, None
+    head, sep, duration = value.partition(":")
+    if head == "suppress_for" and sep:
+        try:
+            d = parse_duration(duration, name)
+        except (ConfigError, OverflowError):
+            d = timedelta(0)
+        if d > timedelta(0):
+            return head, d
+        raise ConfigError(
+            f'{name}: {value!r}: suppress_for needs a duration over 0 like "30d" or "12h"'
+        )
+    raise ConfigError(
+        f'{name}: {value!r} is not an action: use "suppress", "suppress_topic",'
+        ' "suppress_for:<duration>" (e.g. "suppress_for:30d") or "record"'
+    )
+
+
+def _check_imap(cfg: Config) -> None:
+    names = {a.name for a in cfg.accounts}
+    for i, m in enumerate(cfg.imap):
+        if m.account not in names:
+            raise ConfigError(f"imap[{i}].account: no account {m.account!r} is configured")
+        if m.security not in ("tls", "starttls", "none"):
+            raise ConfigError(f'imap[{i}].security: must be "tls", "starttls" or "none"')
+        if not 0 < m.port < 65536:
+            raise ConfigError(f"imap[{i}].port: must be between 1 and 65535")
+        if m.interval <= 0:
+            raise ConfigError(f"imap[{i}].interval: must be more than 0")
 
 
 def _override(base: PolicySettings, raw: Any, where: str) -> PolicySettings:

@@ -53,6 +53,7 @@ class Source(StrEnum):
     MANUAL = "manual"
     IMPORT = "import"
     REPORT = "report"
+    BOUNCE = "bounce"  # an asynchronous bounce read from the bounce mailbox
 
 
 class MoxState(StrEnum):

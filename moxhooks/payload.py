@@ -1,4 +1,4 @@
-"""mox's outgoing-delivery webhook payload (webhook.Outgoing), and its strict parser.
+"""mox's webhook payloads (webhook.Outgoing, webhook.Incoming), and their strict parser.
 
 The wire contract only; what an event means is for the classifier and policy.
 mox may add fields and events: unknown ones are accepted and kept in Outgoing.raw.
@@ -66,33 +66,42 @@ class Outgoing:
     raw: dict[str, Any] = field(repr=False)  # The whole object, unknown fields included.
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """The parts of mox's incoming-delivery webhook (webhook.Incoming) moxhooks reads."""
+
+    message_id: str  # "MessageID": optional, of the received message, with <>.
+    subject: str  # "Subject": optional.
+    msg_id: int  # "Meta.MsgID": required, the message in mox's store, for MessageRawGet.
+    mail_from: str  # "Meta.MailFrom": optional, SMTP MAIL FROM ("" for a bounce).
+    rcpt_to: str  # "Meta.RcptTo": optional, SMTP RCPT TO, e.g. "bounces@example.org".
+    text: str  # "Text": optional, the text part, cut at 1 MiB by mox.
+
+
+def parse_incoming(body: bytes) -> Incoming:
+    """Parse an incoming-delivery webhook body; PayloadError says what is wrong."""
+    data = _load_object(body)
+    meta = data.get("Meta")
+    if not isinstance(meta, dict):
+        raise PayloadError('field "Meta" is required and must be an object')
+    if "MsgID" not in meta:
+        raise PayloadError('field "Meta.MsgID" is required')
+    msg_id = _int(meta, "MsgID")
+    if msg_id <= 0:
+        raise PayloadError('field "Meta.MsgID" must be positive')
+    return Incoming(
+        message_id=_str(data, "MessageID"),
+        subject=_str(data, "Subject"),
+        msg_id=msg_id,
+        mail_from=_str(meta, "MailFrom"),
+        rcpt_to=_str(meta, "RcptTo"),
+        text=_str(data, "Text"),
+    )
+
+
 def parse_outgoing(body: bytes) -> Outgoing:
     """Parse and check a webhook body; raise PayloadError with a short, precise message."""
-    try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError:
-        raise PayloadError("body is not valid UTF-8") from None
-    if text.startswith("\ufeff"):
-        raise PayloadError("body is not valid JSON: byte order mark at offset 0")
-    try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_object_without_duplicates,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
-        )
-    except PayloadError:
-        raise
-    except json.JSONDecodeError as e:
-        raise PayloadError(f"body is not valid JSON: {e.msg} at offset {e.pos}") from None
-    except RecursionError:
-        raise PayloadError(f"body nests deeper than {MAX_DEPTH} levels") from None
-    except ValueError:  # e.g. an integer with more than 4300 digits
-        raise PayloadError("body is not valid JSON: number too long") from None
-    _check_tree(data)
-    if not isinstance(data, dict):
-        raise PayloadError("body must be a JSON object")
-
+    data = _load_object(body)
     event = data.get("Event")
     if event is None:
         raise PayloadError('field "Event" is required')
@@ -121,6 +130,35 @@ def parse_outgoing(body: bytes) -> Outgoing:
         extra=_extra(data),
         raw=data,
     )
+
+
+def _load_object(body: bytes) -> dict[str, Any]:
+    """The body as a JSON object, read strictly (see the module docstring)."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("body is not valid UTF-8") from None
+    if text.startswith("\ufeff"):
+        raise PayloadError("body is not valid JSON: byte order mark at offset 0")
+    try:
+        data = json.loads(
+            text,
+            object_pairs_hook=_object_without_duplicates,
+            parse_constant=_refuse_constant,
+            parse_float=_finite_float,
+        )
+    except PayloadError:
+        raise
+    except json.JSONDecodeError as e:
+        raise PayloadError(f"body is not valid JSON: {e.msg} at offset {e.pos}") from None
+    except RecursionError:
+        raise PayloadError(f"body nests deeper than {MAX_DEPTH} levels") from None
+    except ValueError:  # e.g. an integer with more than 4300 digits
+        raise PayloadError("body is not valid JSON: number too long") from None
+    _check_tree(data)
+    if not isinstance(data, dict):
+        raise PayloadError("body must be a JSON object")
+    return data
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from .config import Config
 from .dnscheck import DomainChecker
+from .imapintake import ImapReader
+from .inbound import InboundProcessor
 from .metrics import Metrics
 from .moxclient import AdminAPI, MoxClient
 from .processor import Processor
@@ -37,14 +39,19 @@ class Runtime:
     metrics: Metrics
     processor: Processor
     sync: SyncWorker
+    inbound: InboundProcessor
+    imap: ImapReader
     # Webhook secrets by account name.
     secrets: dict[str, str] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start_workers(self) -> None:
-        """Start the event processor and the sync worker in the background."""
+        """Start the event processor, the sync worker and the inbound reader in the background."""
         self.tasks.append(asyncio.create_task(self.processor.run(), name="processor"))
         self.tasks.append(asyncio.create_task(self.sync.run(), name="sync"))
+        self.tasks.append(asyncio.create_task(self.inbound.run(), name="inbound"))
+        if self.config.imap:
+            self.tasks.append(asyncio.create_task(self.imap.run(), name="imap"))
 
     async def stop_workers(self) -> None:
         """Cancel the background workers and wait for them, SHUTDOWN_WAIT seconds at most."""
@@ -90,7 +97,9 @@ async def open_runtime(
             on_change=sync.wake,
             on_mox_lists_unknown=sync.mox_lists_unknown,
         )
-        rt = Runtime(config, store, client, admin, metrics, processor, sync)
+        inbound = InboundProcessor(config, store, client, on_change=sync.wake)
+        imap = ImapReader(config.imap, store, on_kept=inbound.wake)
+        rt = Runtime(config, store, client, admin, metrics, processor, sync, inbound, imap)
         for a in config.accounts:
             rt.secrets[a.name] = await store.webhook_secret(a.name, a.webhook_secret)
         if workers:

@@ -231,8 +231,12 @@ class RealMox:
             f"From: mox@localhost\r\nTo: {recipient}\r\n"
             "\r\n--B--\r\n"
         )
+        self.deliver(rcpt, msg.encode())
+
+    def deliver(self, rcpt: str, message: bytes, mail_from: str = "") -> None:
+        """Deliver a message to mox by SMTP, as a remote mail server does (port 1025)."""
         with smtplib.SMTP(self.ip, SMTP_PORT, local_hostname="mx.example.org", timeout=10) as s:
-            s.sendmail("", [rcpt], msg.encode())
+            s.sendmail(mail_from, [rcpt], message)
 
     def suppression_bases(self) -> dict[str, str]:
         """mox's suppression list: base address -> original address."""

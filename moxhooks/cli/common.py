@@ -66,9 +66,10 @@ def parse(address: str) -> Address:
         raise CliError(f"bad address {address!r}: {e}") from None
 
 
-def webhook_url(config: Config, account: str) -> str:
-    """The URL mox posts the account's outgoing-delivery events to."""
-    return config.webhook_base + quote(account, safe="")
+def webhook_url(config: Config, account: str, hook: str = "outgoing") -> str:
+    """The URL mox posts the account's outgoing-delivery (or incoming) webhooks to."""
+    base = config.webhook_base.removesuffix("outgoing/") + f"{hook}/"
+    return base + quote(account, safe="")
 
 
 async def mox_unreachable(config: Config) -> str | None:

@@ -9,6 +9,7 @@ from ..address import base_address
 from ..config import Config
 from ..csvio import parse_expiry
 from ..kinds import MoxState, Source
+from ..reporting import COMPLAINT_REASON_REQUIRED, reason_required
 from ..runtime import Runtime, open_runtime
 from ..store import NewEntry, Suppression, utcnow
 from .common import CliError, mox_unreachable, open_store, parse
@@ -139,8 +140,10 @@ async def remove_entry(config: Config, args: argparse.Namespace) -> int:
                 " entries only mox has appear after `moxhooks sync`"
             )
             return 1
+        if reason_required(entry, args.reason):
+            raise CliError(COMPLAINT_REASON_REQUIRED)
         ended = await rt.store.suppressions.end(
-            args.account, entry.id, "cli", args.reason or "removed with the CLI"
+            args.account, entry.id, "cli", args.reason.strip() or "removed with the CLI"
         )
         if ended is None:  # Ended meanwhile by someone else.
             print(f"no active entry for {addr} (base address {base})")

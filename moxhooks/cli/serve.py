@@ -67,6 +67,9 @@ async def setup(config: Config, args: argparse.Namespace) -> int:
             try:
                 await api.outgoing_webhook_save(url, "Bearer " + rt.secrets[a.name], [])
                 kept = await _keep_retired_messages(api)
+                if a.inbound_addresses:
+                    incoming = webhook_url(config, a.name, "incoming")
+                    await api.incoming_webhook_save(incoming, "Bearer " + rt.secrets[a.name])
             except MoxAuthError as e:
                 failed += 1
                 print(f"account {a.name}: mox refused the login {a.login}: {e.message}")
@@ -82,6 +85,12 @@ async def setup(config: Config, args: argparse.Namespace) -> int:
                 f"account {a.name}: mox now posts all outgoing delivery events to {url}"
                 " with Authorization: Bearer <the account's webhook secret>"
             )
+            if a.inbound_addresses:
+                print(
+                    f"account {a.name}: mox now posts the mail it receives to"
+                    f" {webhook_url(config, a.name, 'incoming')}; moxhooks reads what comes"
+                    f" to {', '.join(a.inbound_addresses)} as bounces and complaints"
+                )
             if kept:
                 print(
                     f"account {a.name}: mox now keeps retired messages for {KEEP_RETIRED_DAYS}"

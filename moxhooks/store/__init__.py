@@ -9,6 +9,7 @@ from .db import Clock, Database, iso, parse_iso, utcnow
 from .events import EventStore, StoredEvent
 from .export import ExportStore
 from .holds import AutoHold, AutoHoldStore
+from .inbound import InboundMessage, InboundResult, InboundStore
 from .outbox import OutboxRow, OutboxStore, SyncState
 from .sessions import Session, SessionStore
 from .stats import StatsStore
@@ -22,6 +23,9 @@ __all__ = [
     "EventOutcome",
     "EventStore",
     "ExportStore",
+    "InboundMessage",
+    "InboundResult",
+    "InboundStore",
     "NewEntry",
     "OutboxRow",
     "OutboxStore",
@@ -51,6 +55,7 @@ class Store:
     holds: AutoHoldStore
     stats: StatsStore
     export: ExportStore
+    inbound: InboundStore
 
     @classmethod
     async def open(cls, path: str, *, synchronous: str = "normal", clock: Clock = utcnow) -> Store:
@@ -65,6 +70,7 @@ class Store:
             AutoHoldStore(db),
             StatsStore(db),
             ExportStore(db),
+            InboundStore(db),
         )
 
     async def close(self) -> None:

@@ -218,6 +218,54 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX suppressions_kinds ON suppressions (account, kind) WHERE ended IS NULL;
     """,
+    # 5: a sent message by its Message-ID (reporting.find_sends: the report API and the
+    # bounce mailbox name the message a bounce or complaint is about by it).
+    """
+    CREATE INDEX events_message_id ON events (message_id, account);
+    """,
+    # inbound: mail for the bounce and complaint addresses (store/inbound.py), and what
+    # each recipient of a report came to (inbound_results: the complaints a day, too).
+    """
+    CREATE TABLE inbound (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        received TEXT NOT NULL,
+        rcpt_to TEXT NOT NULL DEFAULT '',
+        mail_from TEXT NOT NULL DEFAULT '',
+        subject TEXT NOT NULL DEFAULT '',
+        message_id TEXT NOT NULL DEFAULT '',
+        mox_msg_id INTEGER,
+        meta TEXT NOT NULL DEFAULT '{}',
+        raw BLOB,
+        raw_size INTEGER,
+        status TEXT NOT NULL DEFAULT 'pending',
+        report_type TEXT,
+        parsed TEXT,
+        outcome TEXT NOT NULL DEFAULT '',
+        tries INTEGER NOT NULL DEFAULT 0,
+        next_try TEXT,
+        processed TEXT,
+        UNIQUE (account, source, external_id)
+    );
+    CREATE INDEX inbound_pending ON inbound (next_try) WHERE status = 'pending';
+    CREATE INDEX inbound_account ON inbound (account, id);
+    CREATE TABLE inbound_results (
+        id INTEGER PRIMARY KEY,
+        inbound_id INTEGER NOT NULL REFERENCES inbound (id),
+        account TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        kind TEXT,
+        action TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        detail TEXT NOT NULL DEFAULT '',
+        entry_id INTEGER,
+        created TEXT NOT NULL
+    );
+    CREATE INDEX inbound_results_inbound ON inbound_results (inbound_id);
+    CREATE INDEX inbound_results_account ON inbound_results (account, kind, created);
+""",
 )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import aiosqlite
 
-from ..kinds import MoxState
+from ..kinds import Kind, MoxState
 from .db import Database, Row, iso
 from .outbox import enqueue
 
@@ -36,6 +36,12 @@ _INSERT_ENTRIES_JSON = (
     + ", ".join(f"json_extract(value, '$[{i}]')" for i in range(12))
     + " FROM json_each(?) ORDER BY key"
 )
+
+
+# The audit action of ending an entry of kind complaint, instead of "ended".
+COMPLAINT_ENDED = "complaint_ended"
+# The audit action of a report (of a bounce or complaint) that added no entry.
+REPORT_RECORDED = "report_recorded"
 
 
 @dataclass(frozen=True)
@@ -332,6 +338,51 @@ class SuppressionStore:
         added = int(counted[0]) if counted else 0
         return added, len(rows) - added
 
+    async def add_reported(self, entry: NewEntry, note: str) -> tuple[Suppression, str]:
+        """Add an entry for a reported bounce or complaint, or keep the one there is.
+
+        One transaction. An active entry of the same base address and scope stays; if it
+        expires before entry would, it is made to last as long (entry's expiry, or none)
+        and takes entry's reason and kind (a complaint entry stays one): "changed".
+        Otherwise the report is noted in its history (note): "already". Returns the entry
+        and "added", "changed" or "already".
+        """
+        now = self.db.now()
+        async with self.db.transaction() as conn:
+            entry_id = await _add(conn, entry, now)
+            what = "added"
+            if entry_id is None:
+                cur = await conn.execute(
+                    "SELECT id, kind, expires FROM suppressions WHERE account = ?"
+                    " AND base_address = ? AND scope = ? AND ended IS NULL",
+                    (entry.account, entry.base_address, entry.scope),
+                )
+                row = await cur.fetchone()
+                await cur.close()
+                assert row is not None  # the insert met it, and the write lock is ours
+                entry_id = int(row["id"])
+                expires = iso(entry.expires) if entry.expires else None
+                if row["expires"] is not None and (expires is None or expires > row["expires"]):
+                    kind = Kind.COMPLAINT if row["kind"] == Kind.COMPLAINT else entry.kind
+                    await conn.execute(
+                        "UPDATE suppressions SET expires = ?, kind = ?, reason = ? WHERE id = ?",
+                        (expires, kind, entry.reason, entry_id),
+                    )
+                    until = f"expires {expires}" if expires else "no expiry"
+                    await _audit(
+                        conn, now, entry.account, entry_id, "changed", entry.created_by,
+                        f"now {kind}, {until}: {entry.reason}",
+                    )  # fmt: skip
+                    what = "changed"
+                else:
+                    await _audit(
+                        conn, now, entry.account, entry_id, REPORT_RECORDED, entry.created_by, note
+                    )
+                    what = "already"
+        got = await self.get(entry.account, entry_id)
+        assert got is not None
+        return got, what
+
     async def end(
         self, account: str, entry_id: int, actor: str, reason: str, *, sync_mox: bool = True
     ) -> Suppression | None:
@@ -526,7 +577,7 @@ async def _end(
     sync_mox: bool,
 ) -> bool:
     cur = await conn.execute(
-        "SELECT scope, original_address, mox_state FROM suppressions"
+        "SELECT scope, original_address, mox_state, kind FROM suppressions"
         " WHERE account = ? AND id = ? AND ended IS NULL",
         (account, entry_id),
     )
@@ -547,5 +598,8 @@ async def _end(
         " WHERE id = ?",
         (now, actor, reason, new_state, entry_id),
     )
-    await _audit(conn, now, account, entry_id, "ended", actor, reason)
+    # A complaint entry's end stands out in the audit log: mailing a person who reported
+    # spam again is what mailbox providers punish (see COMPLAINT_ENDED).
+    action = COMPLAINT_ENDED if row["kind"] == Kind.COMPLAINT else "ended"
+    await _audit(conn, now, account, entry_id, action, actor, reason)
     return True

@@ -19,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from ..address import Address, AddressError, base_address, parse_address, quote_localpart
+from ..classify import classify_failure
 from ..csvio import (
     CsvError,
     ImportReport,
@@ -31,6 +32,17 @@ from ..csvio import (
 from ..errors import ApiError
 from ..holds import HoldSettings, running
 from ..kinds import Kind, Source
+from ..reporting import (
+    COMPLAINT_REASON_REQUIRED,
+    REPORT_TYPES,
+    RecipientAmbiguous,
+    RecipientUnknown,
+    SendNotFound,
+    apply_report,
+    choose_send,
+    find_sends,
+    reason_required,
+)
 from ..store import NewEntry, Store
 from . import api_admin, api_spec, auth
 from .api_stats import account_stats
@@ -48,6 +60,8 @@ IMPORT_BATCH_LINES = 5000
 MAX_REJECTED_LISTED = 1000
 MAX_SCOPE = 100
 MAX_REASON = 1000
+# Longest Message-ID in a report (a header line is at most 998 characters, RFC 5322).
+MAX_MESSAGE_ID = 998
 ACCOUNT_WIDE = "-"  # The scope filter value meaning "account-wide entries only".
 
 
@@ -94,6 +108,7 @@ def setup_api(app: web.Application) -> None:
     r.add_get(f"{acc}/blocks", blocks, allow_head=False)
     r.add_get(f"{acc}/events", list_events, allow_head=False)
     r.add_get(f"{acc}/stats", stats, allow_head=False)
+    r.add_post(f"{v1}/reports", report)
     api_admin.add_routes(app)
 
 
@@ -303,13 +318,80 @@ async def remove_suppression(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME_KEY]
     body = await auth.read_json(request, optional=True)
     reason = _clean_text(auth.str_field(body, "reason", default=""), "reason", MAX_REASON)
+    entry_id = int(request.match_info["id"])
+    current = await rt.store.suppressions.get(acct.name, entry_id)
+    if current is not None and reason_required(current, reason):
+        raise ApiError(400, "reasonRequired", COMPLAINT_REASON_REQUIRED)
     entry = await rt.store.suppressions.end(
-        acct.name, int(request.match_info["id"]), p.actor, reason or "removed by a person"
+        acct.name, entry_id, p.actor, reason or "removed by a person"
     )
     if entry is None:
         raise ApiError(404, "notFound", "no such active entry")
     rt.sync.wake()
     return web.json_response(entry.to_json())
+
+
+# ---- Reports -------------------------------------------------------------------------------
+
+
+async def report(request: web.Request) -> web.StreamResponse:
+    """POST reports {"message_id","type","detail"?,"recipient"?}: a bounce or complaint about
+    a message the caller's account sent; does what accounts[].report_actions say."""
+    p = await auth.authenticate(request)
+    rt = request.app[RUNTIME_KEY]
+    acct = rt.config.account(p.account)  # None for the admin, who has no account
+    if acct is None:
+        raise ApiError(
+            403, "user:forbidden", "a report is made as the account that sent the message"
+        )
+    body = await auth.read_json(request)
+    message_id = _clean_text(auth.str_field(body, "message_id"), "message_id", MAX_MESSAGE_ID)
+    if message_id.strip("<>") == "":
+        raise ApiError(400, "badRequest", "message_id must not be empty")
+    report_type = auth.str_field(body, "type")
+    if report_type not in REPORT_TYPES:
+        raise ApiError(400, "badRequest", 'type must be "bounce" or "complaint"')
+    detail = _clean_text(auth.str_field(body, "detail", default=""), "detail", MAX_REASON)
+    recipient = auth.str_field(body, "recipient", default="").strip()
+    if recipient:
+        recipient = str(_parse(recipient))
+    # Only the caller's own mail: another account's Message-ID is not found either.
+    sends = await find_sends(rt.store, message_id, account=acct.name)
+    if not sends:
+        raise ApiError(404, "notFound", "no message with that Message-ID was sent by this account")
+    try:
+        send = choose_send(sends, recipient or None)
+    except SendNotFound:
+        raise ApiError(
+            404,
+            "notFound",
+            "no message with that Message-ID was sent by this account to that recipient",
+        ) from None
+    except RecipientUnknown as e:
+        raise ApiError(409, "recipientUnknown", str(e)) from None
+    except RecipientAmbiguous as e:
+        raise ApiError(409, "ambiguousRecipient", str(e)) from None
+    if report_type == "complaint":
+        kind = Kind.COMPLAINT
+    else:
+        kind = classify_failure(0, "", detail) if detail else Kind.UNDETERMINED
+    outcome = await apply_report(
+        rt.store, rt.config, send, report_type, kind, detail, Source.REPORT, p.actor
+    )
+    entry = None
+    if outcome.entry_id is not None:
+        entry = await rt.store.suppressions.get(acct.name, outcome.entry_id)
+        rt.sync.wake()
+    return web.json_response(
+        {
+            "action": outcome.action,
+            "added": outcome.added,
+            "entry": entry.to_json() if entry else None,
+            "recipient": send.recipient,
+            "mail_type": outcome.mail_type,
+            "detail": outcome.detail,
+        }
+    )
 
 
 # ---- CSV -----------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "badAddress": (400, "the address is not valid (mox's parser's message)"),
     "badExpires": (400, "expires is neither a duration nor an RFC 3339 time, or is past"),
     "badCsv": (400, "the CSV file cannot be imported (no header, unknown column, not UTF-8)"),
+    "reasonRequired": (400, "a complaint entry is ended only with a reason"),
     "user:noAuth": (401, "not signed in: no session cookie and no API token"),
     "user:badAuth": (
         401,
@@ -34,13 +35,21 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
             " or an account moxhooks does not manage"
         ),
     ),
-    "notFound": (404, "no such account, entry or hold rule"),
+    "notFound": (404, "no such account, entry or hold rule; no such message sent by the account"),
     "methodNotAllowed": (405, "the route has no such method"),
     "alreadySuppressed": (
         409,
         "an active entry for this base address and scope exists; member id names it",
     ),
     "adminDisabled": (409, "hold rules need the mox admin password in the configuration"),
+    "recipientUnknown": (
+        409,
+        "the recipient of the reported message is not known yet; nothing changed, try again later",
+    ),
+    "ambiguousRecipient": (
+        409,
+        "the reported message went to several recipients; name one in recipient",
+    ),
     "tooLarge": (413, "the body is too large"),
     "unsupportedMediaType": (415, "wrong Content-Type (application/json, or text/csv for import)"),
     "user:throttled": (429, "too many failed sign-ins; wait Retry-After seconds"),
@@ -146,8 +155,9 @@ SCHEMAS: dict[str, Any] = {
             "suppression_id": _IN,
             "action": {
                 **_S,
-                "description": "added, ended, mox_false_removed, sync_failed, auto_hold,"
-                " auto_hold_lifted, hold_rule_added, hold_rule_removed, hold_released, ...",
+                "description": "added, changed, ended, complaint_ended, report_recorded,"
+                " mox_false_removed, sync_failed, auto_hold, auto_hold_lifted, hold_rule_added,"
+                " hold_rule_removed, hold_released, ...",
             },
             "actor": _S,
             "detail": _S,
@@ -390,9 +400,10 @@ PATHS: dict[str, dict[str, Any]] = {
             params=(_ACCOUNT_PARAM, _ID_PARAM),
         ),
         "delete": _op(
-            "End an entry (history is kept); the body is optional.",
+            "End an entry (history is kept); the body is optional, except that an active"
+            " complaint entry is ended only with a reason (audited as complaint_ended).",
             (200, "the ended entry", _ENTRY),
-            (*_ACCOUNT_ERRORS, "badRequest", "unsupportedMediaType"),
+            (*_ACCOUNT_ERRORS, "badRequest", "reasonRequired", "unsupportedMediaType"),
             params=(_ACCOUNT_PARAM, _ID_PARAM),
             body=_obj({"reason": _S}),
         ),
@@ -484,6 +495,65 @@ PATHS: dict[str, dict[str, Any]] = {
             ),
             (*_ACCOUNT_ERRORS, "badRequest"),
             params=(_ACCOUNT_PARAM, _q("days", "1-366, default 30", _I)),
+        ),
+    },
+    "/api/v1/reports": {
+        "post": _op(
+            "Report a bounce or a complaint about a message the caller's account sent, named"
+            " by its Message-ID; does what the account's report_actions say for the"
+            " message's mail type (Extra key reports.mail_type_key). A Message-ID the account"
+            " did not send is not found, and nothing changes.",
+            (
+                200,
+                "what the report did",
+                _obj(
+                    {
+                        "action": {
+                            **_S,
+                            "description": "suppress, suppress_topic, suppress_for:<duration>"
+                            " or record",
+                        },
+                        "added": {**_B, "description": "entry is new"},
+                        "entry": {
+                            "oneOf": [_ENTRY, {"type": "null"}],
+                            "description": "the entry added, or the one that already covered"
+                            " the address; null for record",
+                        },
+                        "recipient": {**_S, "description": "the message's recipient"},
+                        "mail_type": {**_SN, "description": "from the message's Extra"},
+                        "detail": {**_S, "description": "what was done and why, in words"},
+                    }
+                ),
+            ),
+            (
+                *_AUTH_ERRORS,
+                "user:forbidden",
+                "badRequest",
+                "badAddress",
+                "unsupportedMediaType",
+                "notFound",
+                "recipientUnknown",
+                "ambiguousRecipient",
+            ),
+            body=_obj(
+                {
+                    "message_id": {
+                        **_S,
+                        "description": "the Message-ID of the sent message, with or without <>",
+                    },
+                    "type": {"type": "string", "enum": ["bounce", "complaint"]},
+                    "detail": {
+                        **_S,
+                        "description": "optional: the bounce's reply or the complaint, kept in"
+                        " the entry's reason; a bounce's kind is classified from it",
+                    },
+                    "recipient": {
+                        **_S,
+                        "description": "optional: which recipient, for a message sent to several",
+                    },
+                },
+                ("message_id", "type"),
+            ),
         ),
     },
     "/api/v1/admin/accounts": {

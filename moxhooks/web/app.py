@@ -39,6 +39,7 @@ def create_app(
 
     app.cleanup_ctx.append(runtime_ctx)
     app.router.add_post("/hooks/outgoing/{account}", intake.outgoing)
+    app.router.add_post("/hooks/incoming/{account}", intake.incoming)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/metrics", health.metrics)
     api.setup_api(app)

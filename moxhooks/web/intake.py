@@ -1,6 +1,7 @@
-"""POST /hooks/outgoing/{account}: mox's outgoing-delivery webhooks.
+"""mox's webhooks: POST /hooks/outgoing/{account} (outgoing deliveries) and
+POST /hooks/incoming/{account} (mail received at a bounce or complaint address).
 
-The event is committed to SQLite before the 200 goes out; processing happens
+What arrives is committed to SQLite before the 200 goes out; processing happens
 afterwards, from the database. A retry with the same X-Mox-Webhook-ID changes
 nothing.
 """
@@ -8,12 +9,16 @@ nothing.
 from __future__ import annotations
 
 import hmac
+import logging
 
 from aiohttp import web
 
 from ..errors import ApiError
-from ..payload import PayloadError, parse_outgoing
+from ..inbound import takes_rcpt_to
+from ..payload import PayloadError, parse_incoming, parse_outgoing
 from .keys import RUNTIME_KEY
+
+log = logging.getLogger(__name__)
 
 MAX_INT64 = 2**63 - 1
 
@@ -33,19 +38,24 @@ def _header_int(request: web.Request, name: str, required: bool) -> int | None:
     return int(v)
 
 
+def _authorize(request: web.Request, secrets: dict[str, str], account: str) -> None:
+    """The URL names a configured account and the Authorization header carries its secret."""
+    secret = secrets.get(account)
+    if secret is None:
+        raise ApiError(404, "notFound", f"no account {account!r} is configured")
+    auths = request.headers.getall("Authorization", [])
+    expected = f"Bearer {secret}".encode()
+    if len(auths) != 1 or not hmac.compare_digest(auths[0].encode(), expected):
+        raise ApiError(401, "noAuth", "missing or wrong webhook secret")
+
+
 async def outgoing(request: web.Request) -> web.Response:
     """Store one Outgoing event for the account named in the URL."""
     rt = request.app[RUNTIME_KEY]
     account = request.match_info["account"]
     status = 200
     try:
-        secret = rt.secrets.get(account)
-        if secret is None:
-            raise ApiError(404, "notFound", f"no account {account!r} is configured")
-        auths = request.headers.getall("Authorization", [])
-        expected = f"Bearer {secret}".encode()
-        if len(auths) != 1 or not hmac.compare_digest(auths[0].encode(), expected):
-            raise ApiError(401, "noAuth", "missing or wrong webhook secret")
+        _authorize(request, rt.secrets, account)
         webhook_id = _header_int(request, "X-Mox-Webhook-ID", True)
         attempt = _header_int(request, "X-Mox-Webhook-Attempt", False) or 1
         assert webhook_id is not None
@@ -78,4 +88,46 @@ async def outgoing(request: web.Request) -> web.Response:
     finally:
         rt.metrics.webhooks.labels(account if account in rt.secrets else "", str(status)).inc()
     rt.processor.wake()
+    return web.json_response({})
+
+
+# mox's Incoming JSON carries the text and HTML parts, each cut at 1 MiB, and the
+# structure: more than server.max_body allows for outgoing events.
+MAX_INCOMING = 8 * 1024 * 1024
+
+
+async def incoming(request: web.Request) -> web.Response:
+    """Keep one message that mox received for the account, when it is for a report address."""
+    rt = request.app[RUNTIME_KEY]
+    account = request.match_info["account"]
+    _authorize(request, rt.secrets, account)
+    webhook_id = _header_int(request, "X-Mox-Webhook-ID", True)
+    if request.content_length is not None and request.content_length > MAX_INCOMING:
+        raise ApiError(413, "tooLarge", f"body larger than {MAX_INCOMING} bytes")
+    body = await request.content.read(MAX_INCOMING + 1)
+    if len(body) > MAX_INCOMING:
+        raise ApiError(413, "tooLarge", f"body larger than {MAX_INCOMING} bytes")
+    try:
+        msg = parse_incoming(body)
+    except PayloadError as e:
+        raise ApiError(400, "badPayload", str(e)) from None
+    acct = rt.config.account(account)
+    wanted = acct.inbound_addresses if acct else ()
+    if not takes_rcpt_to(wanted, msg.rcpt_to):
+        # Ordinary mail of the account: answered, not kept (mox would retry anything else).
+        log.info("incoming account=%s rcpt_to=%s: not a report address, ignored", account,
+                 msg.rcpt_to)
+        return web.json_response({})
+    await rt.store.inbound.add(
+        account,
+        "webhook",
+        str(webhook_id),
+        rcpt_to=msg.rcpt_to,
+        mail_from=msg.mail_from,
+        subject=msg.subject[:500],
+        message_id=msg.message_id[:500],
+        mox_msg_id=msg.msg_id,
+        meta=body.decode("utf-8"),
+    )
+    rt.inbound.wake()
     return web.json_response({})
