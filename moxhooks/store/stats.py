@@ -1,4 +1,4 @@
-"""Delivery statistics: counts per UTC day over events and suppressions.
+"""Delivery statistics: counts per UTC day over events, suppressions and reports received.
 
 Days are the first ten characters of the stored UTC timestamps (YYYY-MM-DD).
 Message counts count distinct messages (QueueMsgID), leaving out events without one.
@@ -18,7 +18,9 @@ MESSAGE_COUNTS = ("sent", "delivered", "delayed", "failed", "failed_hard", "supp
 _SUPPRESSION_COUNTS = (
     ("suppressions_added", "created", ""),
     ("suppressions_removed", "ended", ""),
-    ("complaints", "created", " AND kind = 'complaint'"),
+    # Complaint entries made other than from the bounce mailbox (report API, by hand);
+    # the mailbox's complaints are counted per report received (inbound_results).
+    ("complaints", "created", " AND kind = 'complaint' AND source != 'complaint'"),
 )
 
 _MESSAGES_SINCE = "account = ? AND received >= ? AND queue_msg_id != 0"
@@ -94,4 +96,13 @@ class StatsStore:
                 (account, _start(first)),
             ):
                 out.setdefault(r[0], {})[name] = int(r[1])
+        # Every complaint report the mailbox received counts, even for an address that
+        # was suppressed already: the rate is what mailbox providers see.
+        for r in await self.db.fetchall(
+            "SELECT substr(created, 1, 10), COUNT(*) FROM inbound_results"
+            " WHERE account = ? AND kind = 'complaint' AND created >= ? GROUP BY 1",
+            (account, _start(first)),
+        ):
+            day = out.setdefault(r[0], {})
+            day["complaints"] = day.get("complaints", 0) + int(r[1])
         return out

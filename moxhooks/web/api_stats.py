@@ -5,7 +5,9 @@ For one account and the last N days (UTC), oldest first:
     sent          distinct messages (QueueMsgID) with any event that day
     delivered     ... with a delivered event; delayed, failed, suppressed likewise
     failed_hard   ... failed with a hard kind (HARD_KINDS): these make the bounce rate
-    complaints    suppression entries of kind complaint created that day
+    complaints    complaint reports the bounce mailbox received that day (each one, even
+                  for an address suppressed already), plus complaint entries made
+                  otherwise (the report API, by hand)
     suppressions_added / suppressions_removed   entries created / ended that day
     bounce_rate   failed_hard / sent (0 without mail); complaint_rate = complaints / sent
 
