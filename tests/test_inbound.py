@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from conftest import SECRET, Moxhooks, wait_for
 from moxsender import outgoing_event
-from test_realmox_inbound import arf, qmail_bounce
+from reportmail import arf, qmail_bounce
 
 Start = Callable[..., Awaitable[Moxhooks]]
 

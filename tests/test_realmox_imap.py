@@ -12,7 +12,7 @@ import pytest
 import pytest_asyncio
 from realmox import IMAP_PORT, LOGIN, PASSWORD, RealMox
 from realstack import Stack, running_stack, wait_until
-from test_realmox_inbound import arf
+from reportmail import arf
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
