@@ -343,6 +343,7 @@ class _Context:
     parts: list[Message]
     text: str  # the report's own words
     problems: list[str]
+    eight_bit: bool  # the message has bytes beyond ASCII
 
 
 def _parse(raw: bytes, problems: list[str]) -> ParsedReport:
@@ -350,17 +351,17 @@ def _parse(raw: bytes, problems: list[str]) -> ParsedReport:
     msg = BytesParser(policy=compat32).parsebytes(data)
     if msg.get("content-type") is None and msg.get("mime-version") is None:
         problems.append("not MIME")
-    return _analyse(msg, problems, forwarded=False)
+    return _analyse(msg, problems, forwarded=False, eight_bit=not data.isascii())
 
 
-def _analyse(msg: Message, problems: list[str], forwarded: bool) -> ParsedReport:
+def _analyse(msg: Message, problems: list[str], forwarded: bool, eight_bit: bool) -> ParsedReport:
     parts = _parts(msg)
     for part in parts:
         if any(type(d).__name__ in ("CloseBoundaryNotFoundDefect", "StartBoundaryNotFoundDefect")
                for d in getattr(part, "defects", ())):
             problems.append("truncated report")
             break
-    ctx = _Context(msg, parts, _human_text(parts), problems)
+    ctx = _Context(msg, parts, _human_text(parts), problems, eight_bit)
     types = {p.get_content_type() for p in parts}
     report_type = ""
     if msg.get_content_type() == "multipart/report":
@@ -398,7 +399,7 @@ def _forwarded_report(ctx: _Context) -> ParsedReport | None:
         payload = part.get_payload()
         inner = payload[0] if isinstance(payload, list) and payload else None
         if isinstance(inner, Message) and inner.get_content_type() == "multipart/report":
-            report = _analyse(inner, ctx.problems, forwarded=True)
+            report = _analyse(inner, ctx.problems, forwarded=True, eight_bit=ctx.eight_bit)
             if report.type in ("dsn", "arf"):
                 ctx.problems.append("report forwarded as an attachment")
                 return replace(report, problems=tuple(dict.fromkeys(ctx.problems)))
@@ -626,7 +627,7 @@ def _autoreply_report(ctx: _Context) -> ParsedReport:
 
 
 def _bounce(ctx: _Context, rtype: ReportType) -> ParsedReport:
-    found = vendors.bounce_addresses(ctx.msg, ctx.text, ctx.problems)
+    found = vendors.bounce_addresses(ctx.msg, ctx.eight_bit, ctx.problems)
     if not found and (rtype == "dsn" or vendors.looks_like_bounce(
         _header(ctx.msg, "from"), _header(ctx.msg, "subject")
     )):

@@ -13,10 +13,12 @@ import base64
 import binascii
 import quopri
 import re
+from email.header import decode_header
 from email.message import Message
 from email.parser import HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
+from itertools import islice
 from typing import Final
 
 from flufl.bounce import all_failures
@@ -166,7 +168,7 @@ def is_jmrp(msg: Message, sender: str, subject: str) -> bool:
 # --- Addresses and reasons of a non-standard bounce ----------------------------------------------
 
 
-def bounce_addresses(msg: Message, text: str, problems: list[str]) -> list[tuple[str, str]]:
+def bounce_addresses(msg: Message, eight_bit: bool, problems: list[str]) -> list[tuple[str, str]]:
     """(address, "failed" or "delayed") for each address flufl.bounce finds in msg."""
     try:
         if not getaddresses([str(msg.get("from", ""))]):
@@ -174,6 +176,11 @@ def bounce_addresses(msg: Message, text: str, problems: list[str]) -> list[tuple
             # without one, which ends the whole scan; an empty From lets the others run.
             del msg["from"]
             msg["From"] = "<>"
+        if eight_bit:  # a header of raw 8-bit bytes is a Header object, and detectors want str
+            for part in islice(msg.walk(), 200):
+                for name, value in part.items()[:100]:
+                    if not isinstance(value, str):
+                        part.replace_header(name, _header_str(value))
         temporary, permanent = all_failures(msg)
     except Exception as exc:  # a detector choked on odd input: treat as found nothing
         problems.append(f"bounce detectors failed: {type(exc).__name__}")
@@ -187,6 +194,17 @@ def bounce_addresses(msg: Message, text: str, problems: list[str]) -> list[tuple
                 seen.add(address.lower())
                 out.append((address, action))
     return out
+
+
+def _header_str(value: object) -> str:
+    """A header compat32 kept as a Header object (raw 8-bit bytes), as text."""
+    try:
+        return "".join(
+            c.decode("utf-8", "replace") if isinstance(c, bytes) else c
+            for c, _ in decode_header(value)  # type: ignore[arg-type]
+        )
+    except Exception:  # whatever it is, a string of it is enough for the detectors
+        return str(value)
 
 
 _SEPARATOR_RE: Final = re.compile(r"^\s*(?:[-=_*|]{3,}|[-=_*]+ ?[A-Z])")
