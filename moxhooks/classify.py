@@ -99,7 +99,8 @@ _TEXT_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
     # 1. Throttling, even when it mentions spam or reputation: a request to slow down.
     (_rx(r"unusual rate of|temporarily (rate[- ]limited|deferred|blocked)"
          r"|deferred due to (excessive|unexpected) (volume|traffic)"
-         r"|receiving mail (too quickly|at a rate)|\[tss?0[1-4]\]|sending (quota|limit)"),
+         r"|receiving mail (too quickly|at a rate)|\[tss?0[1-4]\]|sending (quota|limit)"
+         r"|frequency limit"),
      Kind.RATE_LIMITED),
     # 2. Plainly temporary conditions at the receiver: greylisting, lookup failures, disks.
     (_rx(r"gr[ae]ylist|temporary (local )?(failure|problem|error|lookup failure)"
@@ -115,11 +116,14 @@ _TEXT_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
     (_rx(r"\bdmarc\b|\bspf\b|\bdkim\b|unauthenticated|authentication (check|information|fail)"
          r"|not authorized to send|\bptr\b|reverse dns|\brdns\b|spoof|sender (address|domain)"
          r"|sender verify|helo command rejected|client host rejected"
-         r"|cannot find your (reverse )?hostname|valid sender domain|blocked senders"),
+         r"|cannot find your (reverse )?hostname|valid sender domain|blocked senders"
+         r"|sender (was )?rejected|not accepting mail from|mail from \S+ rejected"
+         r"|host network not allowed|purported responsible address|recipient preferences"),
      Kind.SENDER_BLOCKED),
     # 5. The message itself: spam verdicts, malware, attachments, headers, content policy.
     (_rx(r"\bcontent\b|unsolicited|\bspam|virus|malware|phish|infected|attachment"
-         r"|suspicious|security (issue|polic)|\bheader|\bmime\b|\[ph\d\d\]|\bjunk\b"),
+         r"|suspicious|security (issue|polic)|\bheader|\bmime\b|\[ph\d\d\]|\bjunk\b"
+         r"|message not accepted for policy reasons"),
      Kind.CONTENT_REJECTED),
     # 6. "Blocked" with nothing more specific (Proofpoint "Blocked - see ipcheck",
     #    Mimecast "Envelope blocked"): a block on us, not a verdict on the address.
@@ -140,7 +144,7 @@ _TEXT_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
     (_rx(r"(non-?existent|unknown|invalid|unresolvable) (recipient )?domain"
          r"|domain (name )?(not found|does not exist|doesn't exist)"
          r"|host or domain name not found|host unknown|unknown host|no mx (record|host)"
-         r"|null mx|does not accept (e-?)?mail\b(?! from)"),
+         r"|null mx|does not accept (e-?)?mail\b(?! from)|domain is not reachable"),
      Kind.DOMAIN_UNKNOWN),
     # 11. The mailbox does not exist.
     (_rx(r"no such (user|mailbox|recipient|address|account|person)|user unknown"
@@ -149,10 +153,11 @@ _TEXT_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
          r"|recipient (address )?rejected|address rejected"
          r"|invalid (recipient|mailbox|address|user|addressee)|\bnot found\b"
          r"|recip(ient)?notfound|no mailbox here|not our customer|bad destination mailbox"
-         r"|unknown or illegal alias"),
+         r"|unknown or illegal alias|address (couldn't|could not|cannot|can't) be found"
+         r"|not a registered gateway user|no matches to nameserver query"),
      Kind.MAILBOX_UNKNOWN),
     # 12. The mailbox exists but is switched off.
-    (_rx(r"disabled|suspended|\binactive\b|deactivated|mailbox (is )?(closed|locked)"
+    (_rx(r"disabled|suspended|\binactive\b|deactivated|mailbox (is )?(closed|locked|frozen)"
          r"|account (has been |is )?(closed|locked|terminated)|no longer (active|in use)"),
      Kind.MAILBOX_DISABLED),
 )

@@ -207,6 +207,20 @@ REPLIES = [
     pytest.param(0, "", "remote smtp server does not implement smtputf8 extension, required by message, permanent", CR, id="mox-no-smtputf8"),
     pytest.param(0, "", 'delivery failure from queue with smtp code 550, enhanced code "1.1"', MU, id="mox-suppression-reason-5.1.1"),
     pytest.param(0, "", "delivery failure from queue and three consecutive failures", UN, id="mox-suppression-reason-consecutive"),
+    # --- Found by the bounce corpus (tests/corpus, from sisimai's set-of-emails and flufl.bounce).
+    pytest.param(550, "5.0.0", "550 Ip frequency limited [V2VkIEFwciAgMyAxNjozNjo1OSBKU1QgMjAxOQo=/RkNGMjlFQTVEQ0E Blocked IP 192.0.2.22]. http://service.mail.qq.com/cgi-bin/help?subtype=1&&id=20022&&no=1000725", RL, id="tencent-ip-frequency"),
+    pytest.param(550, "5.1.0", "550 5.1.0 <bounce@mailer.cnt1.example.com> sender rejected. Refer to Error Codes section at https://www.cox.com/residential/support/email-error-codes.html for more information.", SB, id="cox-sender-rejected"),
+    pytest.param(554, "5.0.0", "554 Mail from nekonyaan@example.net rejected for policy reasons.", SB, id="mail-from-rejected-policy"),
+    pytest.param(0, "", "Your mail to the following recipients could not be delivered because they are not accepting mail from xxx@lists.xxx.com: screenname", SB, id="aol-not-accepting-from"),
+    pytest.param(554, "5.0.0", "554 Host network not allowed - https://community.mimecast.com/docs/DOC-1369#554 [z7qZw5BPd1zlDYHka4589ru.us222]", SB, id="mimecast-host-network"),
+    pytest.param(550, "5.7.1", "550 5.7.1 can't determine Purported Responsible Address", SB, id="courier-pra"),
+    pytest.param(550, "5.1.1", "550 5.1.1 RCP-P2 http://postmaster.facebook.com/response_codes?ip=192.0.2.135#rcp Refused due to recipient preferences", SB, id="facebook-recipient-preferences"),
+    pytest.param(554, "5.7.9", "554 5.7.9 Message not accepted for policy reasons. See https://postmaster.verizonmedia.com/error-codes", CR, id="yahoo-5.7.9-policy"),
+    pytest.param(554, "5.5.0", "554 The mail could not be delivered to the recipient because the domain is not reachable. Please check the domain and try again (-1915321397:308:-2147467259)", DU, id="outlook-domain-not-reachable"),
+    pytest.param(0, "", "Your message wasn't delivered to kijitora@example.it because the address couldn't be found. Check for typos or unnecessary spaces and try again.", MU, id="gsuite-address-not-found"),
+    pytest.param(550, "5.0.0", "550 'arathib@vnet.IBM.COM' is not a registered gateway user", MU, id="ibm-gateway-user"),
+    pytest.param(0, "", "Message not delivered to the following: userx No matches to nameserver query", MU, id="yale-phquery"),
+    pytest.param(550, "5.0.0", "550 Mailbox is frozen. See http://mail.i.ua/err/3/", MD, id="iua-mailbox-frozen"),
 ]
 
 

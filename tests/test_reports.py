@@ -318,19 +318,20 @@ def test_never_raises_on_bytes(raw: bytes) -> None:
 
 # --- The corpus -------------------------------------------------------------------------------------
 
-# Floors set just below what the parser reaches (212 messages: recipients 97.6%, kinds 85.5%,
+# Floors set just below what the parser reaches (212 messages: recipients 97.6%, kinds 92.5%,
 # types 99.1%, Message-IDs 99.3%). The misses, read one by one:
 # - recipients: the failed address appears only in the quoted original (Verizon MMS, an old
 #   Sendmail "Cannot send message for 4 days"), a list's "you are not a member" reply and an
 #   Apache James notice that do not look like bounces, and an Exim fixture whose
 #   X-Failed-Recipients header and text name different domains;
-# - kinds: mostly words the classifier's tables do not know ("sender rejected", "mailbox is
-#   frozen", "the domain is not reachable", "address couldn't be found", Yahoo's 5.7.9, Japanese
-#   Domino/Notes texts, "not a registered gateway user"), two fixtures whose human text and
-#   delivery-status disagree, and 421 replies of a relay that then failed the message;
+# - kinds: (85.5% before the words this corpus showed were added to classify.py: "sender
+#   rejected", "mailbox is frozen", "the domain is not reachable", "address couldn't be found",
+#   Yahoo's 5.7.9, ...) Japanese Domino/Notes texts, "Access denied" after a 5.7.1, two
+#   fixtures whose human text and delivery-status disagree, and 421 replies of a relay that
+#   then failed the message;
 # - types: the two non-bounces above; Message-IDs: a fixture whose MIME boundary is broken so
 #   that the original's headers sit inside the delivery-status part.
-FLOORS = {"recipients": 0.96, "kinds": 0.84, "types": 0.98, "message_ids": 0.97}
+FLOORS = {"recipients": 0.96, "kinds": 0.91, "types": 0.98, "message_ids": 0.97}
 
 
 def test_corpus() -> None:
