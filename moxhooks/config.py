@@ -8,6 +8,7 @@ the key and what is wrong.
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import types
 import typing
@@ -94,6 +95,21 @@ class ReportActions:
     complaint: str = "suppress"
 
 
+# A topic name: what the send relay's `topic`, the Extra key reports.topic_key and an entry's
+# scope hold; short, lower-case, safe in a URL and a header.
+TOPIC_NAME = re.compile(r"[a-z0-9_-]{1,40}")
+
+
+@dataclass(frozen=True)
+class TopicConfig:
+    """One topic an account sends mail about (accounts[].topics), e.g. a newsletter."""
+
+    # The name, e.g. "news": 1-40 of a-z, 0-9, "_" and "-".
+    name: str
+    # What it is, for the recipient's preference page, e.g. "The monthly newsletter".
+    description: str = ""
+
+
 @dataclass(frozen=True)
 class AccountConfig:
     """One mox account whose outgoing mail moxhooks looks after."""
@@ -114,6 +130,16 @@ class AccountConfig:
     # What a report does, by the sent message's mail type (its Extra key
     # reports.mail_type_key), sorted by mail type; "*" is every type not listed.
     report_actions: tuple[tuple[str, ReportActions], ...] = (("*", ReportActions()),)
+    # The topics the account sends mail about ([[accounts.topics]] tables); the send relay
+    # takes only these, and a recipient's preference page lists them.
+    topics: tuple[TopicConfig, ...] = ()
+
+    def topic(self, name: str) -> TopicConfig | None:
+        """The topic called name, or None."""
+        for t in self.topics:
+            if t.name == name:
+                return t
+        return None
 
 
 @dataclass(frozen=True)
@@ -193,6 +219,15 @@ class ReportsConfig:
 
 
 @dataclass(frozen=True)
+class UnsubscribeConfig:
+    """Unsubscribe links in sent mail (the send relay, /u/<token>)."""
+
+    # Days a signing key still verifies links after `moxhooks unsubscribe rotate-key`
+    # made a newer one current; after that, links signed with it are refused.
+    old_key_days: int = 30
+
+
+@dataclass(frozen=True)
 class ImapConfig:
     """An IMAP mailbox holding bounces and complaints for an account ([[imap]])."""
 
@@ -226,6 +261,7 @@ class Config:
     holds: HoldsConfig = field(default_factory=HoldsConfig)
     web: WebConfig = field(default_factory=WebConfig)
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    unsubscribe: UnsubscribeConfig = field(default_factory=UnsubscribeConfig)
     # Mailboxes read over IMAP for bounces and complaints ([[imap]] tables); none by default.
     imap: tuple[ImapConfig, ...] = ()
     log_level: str = "info"
@@ -240,8 +276,13 @@ class Config:
     @property
     def webhook_base(self) -> str:
         """The URL prefix mox posts to, without the account name."""
+        return self.public_base + "/hooks/outgoing/"
+
+    @property
+    def public_base(self) -> str:
+        """Where moxhooks is reached from outside, without a trailing "/"."""
         base = self.server.public_url or f"http://{self.server.host}:{self.server.port}"
-        return base.rstrip("/") + "/hooks/outgoing/"
+        return base.rstrip("/")
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -318,6 +359,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError("holds.threshold: must be at least 1")
     if cfg.web.login_max_failures < 1:
         raise ConfigError("web.login_max_failures: must be at least 1")
+    if cfg.unsubscribe.old_key_days < 0:
+        raise ConfigError("unsubscribe.old_key_days: must not be negative")
     for i, a in enumerate(cfg.accounts):
         if not a.name or "/" in a.name:
             raise ConfigError(f"accounts[{i}].name: must be a non-empty name without /")
@@ -328,9 +371,27 @@ def _check(cfg: Config) -> None:
                 raise ConfigError(
                     f"accounts[{i}].inbound_addresses: {addr!r} is not an email address or *"
                 )
+        _check_topics(a.topics, f"accounts[{i}].topics")
         p = a.policy
         if p.soft_threshold < 1:
             raise ConfigError(f"accounts[{i}].policy.soft_threshold: must be at least 1")
+
+
+def _check_topics(topics: tuple[TopicConfig, ...], where: str) -> None:
+    seen: set[str] = set()
+    for j, t in enumerate(topics):
+        if not TOPIC_NAME.fullmatch(t.name):
+            raise ConfigError(
+                f"{where}[{j}].name: {t.name!r} is not a topic name: 1-40 characters of"
+                ' a-z, 0-9, "_" and "-"'
+            )
+        if t.name in seen:
+            raise ConfigError(f"{where}[{j}].name: topic {t.name!r} is listed twice")
+        seen.add(t.name)
+        if len(t.description) > 500 or any(ord(c) < 32 for c in t.description):
+            raise ConfigError(
+                f"{where}[{j}].description: at most 500 characters, no control characters"
+            )
 
 
 def _report_actions(raw: Any, where: str) -> tuple[tuple[str, ReportActions], ...]:

@@ -72,8 +72,10 @@ def require_chromium() -> str:
 class LiveMoxhooks:
     """moxhooks and its fakes running on a background event loop."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, config: dict[str, Any] | None = None) -> None:
+        """config: top-level sections that replace the defaults below (e.g. accounts, imap)."""
         self.tmp_path = tmp_path
+        self.overrides = config or {}
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
@@ -114,6 +116,7 @@ class LiveMoxhooks:
                         "webhook_secret": SECRET,
                     }
                 ],
+                **self.overrides,
             }
         )
         client = MoxClient(config.mox.url, timeout=config.mox.timeout)

@@ -126,7 +126,7 @@ SIGN_IN = {"/api/v1/login", "/api/v1/admin/login", "/api/openapi.json"}
 
 async def test_every_route_needs_a_session_and_csrf(client: Client) -> None:
     routes = [(m, p) for m, p in api_routes(client.app) if p not in SIGN_IN]
-    assert len(routes) == 18
+    assert len(routes) == 21
     for method, path in routes:
         resp = await client.request(method, concrete(path))
         assert resp.status == 401, (method, path)
@@ -160,7 +160,7 @@ async def test_accounts_see_only_their_own(client: Client) -> None:
     account_routes = [
         (m, p) for m, p in api_routes(client.app) if p.startswith("/api/v1/accounts/")
     ]
-    assert len(account_routes) == 9
+    assert len(account_routes) == 12
     for caller in (mine, token(client)):
         for method, path in account_routes:
             status, body = await caller.call(
@@ -194,6 +194,7 @@ async def test_token_reaches_every_account_endpoint(client: Client) -> None:
         "/events",
         "/stats",
         "/suppressions.csv",
+        "/inbound",
     ):
         await api.get(base + path)
     status, report = await api.call(

@@ -1,4 +1,5 @@
-// The admin page: all accounts at a glance, mox queue hold rules, the audit log.
+// The admin page: all accounts at a glance, the bounce mailbox, mox queue hold rules,
+// the audit log.
 
 import { call } from "./api.js";
 import { $, count, el, fill, percent, showError, table, when } from "./dom.js";
@@ -16,7 +17,7 @@ const session = setupSession({
   onSignedOut() {
     $("who").textContent = "";
     $("nav").hidden = true;
-    for (const id of ["accounts-table", "mox-reach", "holdrules-table", "autoholds-table", "audit-table", "hr-accounts"]) {
+    for (const id of ["accounts-table", "mox-reach", "inbound-body", "holdrules-table", "autoholds-table", "audit-table", "hr-accounts"]) {
       fill($(id));
     }
     $("holdrule-form").reset();
@@ -89,13 +90,14 @@ async function loadAccounts() {
           { label: "Complaint rate", class: "num", cell: (a) => percent(a.complaint_rate, 3) },
           { label: "Unresolved events", class: "num", cell: (a) => count(a.unresolved_events) + (a.abandoned_events ? ` (+${count(a.abandoned_events)} given up)` : "") },
           { label: "Waiting for mox", class: "num", cell: (a) => count(a.outbox_backlog) },
-          { label: "Sync", class: "detail", cell: (a) => (a.sync_error ? el("span", { class: "error" }, a.sync_error) : a.last_reconcile ? ["checked ", when(a.last_reconcile)] : "not yet checked") },
+          { label: "Sync", class: "detail", cell: (a) => (a.sync_error ? el("span", { class: "error" }, a.sync_error) : a.last_reconcile ? el("span", {}, "checked ", when(a.last_reconcile)) : "not yet checked") },
         ],
         accounts,
         { id: "accounts-list" },
       ),
     );
     fill($("hr-accounts"), accounts.map((a) => el("option", { value: a.name })));
+    renderInbound(accounts, answer.imap || []);
   } catch (err) {
     banner(err);
   } finally {
@@ -104,6 +106,87 @@ async function loadAccounts() {
 }
 
 $("accounts-refresh").addEventListener("click", loadAccounts);
+$("inbound-refresh").addEventListener("click", loadAccounts);
+
+// ---- Bounce mailbox --------------------------------------------------------------
+
+/** A count that stands out (class) when it is not zero. */
+function flagged(n, cls) {
+  return n ? el("span", { class: cls }, count(n)) : count(n);
+}
+
+function renderInbound(accounts, imap) {
+  const configured = imap.length > 0 || accounts.some((a) => (a.inbound_addresses || []).length > 0);
+  if (!configured) {
+    fill(
+      $("inbound-body"),
+      el(
+        "p",
+        { class: "note", id: "inbound-none" },
+        "No bounce mailbox is configured, so bounces and complaints that arrive as mail are not read. ",
+        "List an account's report addresses (e.g. bounces@ and fbl@ of your domain) in ",
+        el("code", {}, "accounts[].inbound_addresses"),
+        " and run ",
+        el("code", {}, "moxhooks setup"),
+        ", which registers mox's incoming webhook; or have a mailbox read over IMAP with an ",
+        el("code", {}, "[[imap]]"),
+        " table in the configuration.",
+      ),
+    );
+    return;
+  }
+  const n = (a, status) => (a.inbound || {})[status] || 0;
+  fill(
+    $("inbound-body"),
+    el("h2", {}, "Messages kept"),
+    el(
+      "div",
+      { class: "table-wrap" },
+      table(
+        [
+          { label: "Account", cell: (a) => el("strong", {}, a.name) },
+          {
+            label: "Report addresses",
+            class: "detail",
+            cell: (a) => ((a.inbound_addresses || []).length ? a.inbound_addresses.join(", ") : el("span", { class: "muted" }, "none")),
+          },
+          { label: "Waiting", class: "num", cell: (a) => count(n(a, "pending")) },
+          { label: "Read", class: "num", cell: (a) => count(n(a, "done")) },
+          { label: "Not recognised", class: "num", cell: (a) => flagged(n(a, "unparsed"), "badge status-unparsed") },
+          { label: "Given up", class: "num", cell: (a) => flagged(n(a, "failed"), "badge status-failed") },
+        ],
+        accounts,
+        { id: "inbound-accounts", class: "counts" },
+      ),
+    ),
+    el("h2", {}, "IMAP mailboxes"),
+    imap.length
+      ? el(
+          "div",
+          { class: "table-wrap" },
+          table(
+            [
+              { label: "Account", cell: (m) => m.account },
+              { label: "Mailbox", class: "detail", cell: (m) => el("span", {}, el("strong", {}, m.mailbox), ` on ${m.host}:${m.port}`) },
+              { label: "Last look", cell: (m) => (m.last_pass ? when(m.last_pass) : el("span", { class: "muted" }, "not yet")) },
+              {
+                label: "Last error",
+                class: "detail",
+                cell: (m) => (m.last_error ? el("span", { class: "error" }, m.last_error) : el("span", { class: "muted" }, "none")),
+              },
+              { label: "Kept since the start", class: "num", cell: (m) => count(m.kept) },
+            ],
+            imap,
+            { id: "imap-list" },
+          ),
+        )
+      : el(
+          "p",
+          { class: "muted", id: "imap-none" },
+          "No mailbox is read over IMAP ([[imap]] in the configuration); reports arrive through mox's incoming webhook.",
+        ),
+  );
+}
 
 // ---- Hold rules ------------------------------------------------------------------
 

@@ -116,8 +116,9 @@ export function size(bytes) {
 /**
  * A table: columns [{label, cell(row) -> node|string, class?}], with data-label on
  * each cell so the stylesheet can show rows as cards on a narrow screen.
+ * rowAttrs(row), if given, returns attributes for the row's <tr> (as el() takes them).
  */
-export function table(columns, rows, attrs = {}) {
+export function table(columns, rows, attrs = {}, rowAttrs = null) {
   const head = el(
     "thead",
     {},
@@ -129,7 +130,7 @@ export function table(columns, rows, attrs = {}) {
     rows.map((row) =>
       el(
         "tr",
-        {},
+        rowAttrs ? rowAttrs(row) : {},
         columns.map((c) => el("td", { "data-label": c.label, class: c.class }, c.cell(row))),
       ),
     ),

@@ -25,6 +25,7 @@ export const SOURCES = {
   manual: "added here",
   import: "CSV import",
   report: "report",
+  bounce: "bounce report (mailbox)",
 };
 
 export const MOX_STATES = {
@@ -46,4 +47,42 @@ export function sourceWords(source) {
 
 export function scopeWords(scope) {
   return scope ? `topic "${scope}"` : "all mail";
+}
+
+// The bounce and complaint mailbox (moxhooks/store/inbound.py).
+
+export const REPORT_TYPES = {
+  dsn: "Delivery status notification (DSN)",
+  arf: "Feedback report (ARF)",
+  bounce: "Bounce",
+  autoreply: "Autoreply",
+  unparsed: "Not a report",
+};
+
+export const INBOUND_STATUSES = {
+  pending: "waiting to be read",
+  done: "read",
+  unparsed: "not recognised",
+  failed: "given up",
+};
+
+/** ARF Feedback-Type values in words. */
+export const FEEDBACK_TYPES = {
+  abuse: "abuse: reported as spam",
+  fraud: "fraud",
+  virus: "virus",
+  other: "other complaint",
+  "not-spam": "not spam",
+  "opt-out": "opt-out: asked not to be mailed",
+  unsubscribe: "unsubscribe",
+  "auth-failure": "authentication failure",
+  dmarc: "DMARC failure",
+};
+
+export function reportTypeWords(type) {
+  return type ? REPORT_TYPES[type] || type : "not read yet";
+}
+
+export function inboundStatusWords(status) {
+  return INBOUND_STATUSES[status] || status || "unknown";
 }

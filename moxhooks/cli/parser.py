@@ -9,7 +9,7 @@ from typing import Any
 
 from .. import __version__
 from ..kinds import Kind, Source
-from . import entries, serve, transfer
+from . import entries, serve, transfer, unsubscribe
 from .common import Handler, blocking
 
 DEFAULT_CONFIG = "moxhooks.toml"
@@ -183,6 +183,33 @@ def build_parser() -> argparse.ArgumentParser:
         "Columns: address,base_address,scope,kind,source,reason,created,expires,mox_state",
     )
     c.add_argument("-o", "--output", metavar="FILE", help="write to FILE (default: stdout)")
+
+    u = sub.add_parser(
+        "unsubscribe",
+        help="the keys that sign unsubscribe links",
+        description="the keys that sign unsubscribe links",
+        epilog=EXIT_CODES,
+        formatter_class=fmt,
+        parents=[common],
+    )
+    usub = u.add_subparsers(dest="subcommand", required=True, metavar="SUBCOMMAND")
+    command(
+        usub,
+        "rotate-key",
+        blocking(unsubscribe.rotate_key),
+        "make a new key sign unsubscribe links from now on",
+        "Links signed with the key it replaces keep working for unsubscribe.old_key_days\n"
+        "(default 30), then they are refused. A running moxhooks uses the new key at once.",
+        account=False,
+    )
+    c = command(
+        usub,
+        "keys",
+        blocking(unsubscribe.keys),
+        "list the signing keys, newest first, and until when each one verifies",
+        account=False,
+    )
+    c.add_argument("--json", action="store_true", help="print a JSON array")
 
     c = command(
         sub, "events", blocking(entries.events), "list received webhook events, newest first"

@@ -14,6 +14,7 @@ from .outbox import OutboxRow, OutboxStore, SyncState
 from .sessions import Session, SessionStore
 from .stats import StatsStore
 from .suppressions import EventOutcome, NewEntry, Suppression, SuppressionStore
+from .unsubscribe import UnsubscribeStore
 
 __all__ = [
     "AutoHold",
@@ -37,6 +38,7 @@ __all__ = [
     "Suppression",
     "SuppressionStore",
     "SyncState",
+    "UnsubscribeStore",
     "iso",
     "parse_iso",
     "utcnow",
@@ -56,6 +58,7 @@ class Store:
     stats: StatsStore
     export: ExportStore
     inbound: InboundStore
+    unsubscribe: UnsubscribeStore
 
     @classmethod
     async def open(cls, path: str, *, synchronous: str = "normal", clock: Clock = utcnow) -> Store:
@@ -71,6 +74,7 @@ class Store:
             StatsStore(db),
             ExportStore(db),
             InboundStore(db),
+            UnsubscribeStore(db),
         )
 
     async def close(self) -> None:

@@ -266,6 +266,32 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX inbound_results_inbound ON inbound_results (inbound_id);
     CREATE INDEX inbound_results_account ON inbound_results (account, kind, created);
 """,
+    # 7: the reports behind an entry (InboundStore.for_entry, the entry page).
+    """
+    CREATE INDEX inbound_results_entry ON inbound_results (entry_id) WHERE entry_id IS NOT NULL;
+    """,
+    # 8: unsubscribe links (store/unsubscribe.py): the signing keys, one row per link
+    # (per sent message, recipient and topic), and the topic of a message the send relay
+    # sent, next to its recipient.
+    """
+    CREATE TABLE unsubscribe_keys (
+        id INTEGER PRIMARY KEY,
+        secret BLOB NOT NULL,
+        created TEXT NOT NULL,
+        retired TEXT  -- when a newer key became current; NULL for the current key
+    );
+    CREATE TABLE unsubscribe_links (
+        id BLOB PRIMARY KEY,  -- 16 random bytes, named by the token
+        account TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        topic TEXT NOT NULL DEFAULT '',
+        message TEXT NOT NULL,
+        created TEXT NOT NULL,
+        queue_msg_id INTEGER,
+        message_id TEXT
+    ) WITHOUT ROWID;
+    ALTER TABLE recipients ADD COLUMN topic TEXT NOT NULL DEFAULT '';
+    """,
 )
 
 

@@ -221,3 +221,26 @@ class InboundStore:
             "SELECT account, status, COUNT(*) FROM inbound GROUP BY account, status"
         )
         return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    async def parsed(self, inbound_id: int) -> Any:
+        """The parsed report kept for a message (its `parsed` JSON), or None."""
+        row = await self.db.fetchone("SELECT parsed FROM inbound WHERE id = ?", (inbound_id,))
+        if row is None or row[0] is None:
+            return None
+        try:
+            return json.loads(row[0])
+        except ValueError:
+            return None
+
+    async def for_entry(
+        self, account: str, entry_id: int, limit: int = 50
+    ) -> builtins.list[dict[str, Any]]:
+        """The account's report messages whose results made or touched entry_id, newest first."""
+        rows = await self.db.fetchall(
+            "SELECT i.id, i.received, i.report_type, i.subject, i.mail_from, i.status,"
+            " r.recipient, r.action, r.decision, r.detail"
+            " FROM inbound_results r JOIN inbound i ON i.id = r.inbound_id"
+            " WHERE r.entry_id = ? AND i.account = ? ORDER BY r.id DESC LIMIT ?",
+            (entry_id, account, limit),
+        )
+        return [dict(r) for r in rows]

@@ -1,4 +1,4 @@
-"""The JSON API, /api/v1/...: an account's suppression list, events and statistics.
+"""The JSON API, /api/v1/...: an account's suppression list, events, statistics and reports.
 
 Mounted by setup_api(app), which also mounts sign-in (auth.py), the admin endpoints
 (api_admin.py), the OpenAPI document (api_spec.py) and automatic holds (holds.py).
@@ -63,6 +63,12 @@ MAX_REASON = 1000
 # Longest Message-ID in a report (a header line is at most 998 characters, RFC 5322).
 MAX_MESSAGE_ID = 998
 ACCOUNT_WIDE = "-"  # The scope filter value meaning "account-wide entries only".
+# Statuses of a kept report message (store/inbound.py), the values of the status filter.
+INBOUND_STATUSES = ("pending", "done", "unparsed", "failed")
+# Most of a kept message's raw bytes sent by GET inbound/{id} (it keeps up to 4 MiB).
+MAX_RAW_SENT = 1024 * 1024
+# The largest row id SQLite has: a larger one in a URL is simply not there.
+MAX_ID = 2**63 - 1
 
 
 def setup_api(app: web.Application) -> None:
@@ -108,6 +114,8 @@ def setup_api(app: web.Application) -> None:
     r.add_get(f"{acc}/blocks", blocks, allow_head=False)
     r.add_get(f"{acc}/events", list_events, allow_head=False)
     r.add_get(f"{acc}/stats", stats, allow_head=False)
+    r.add_get(f"{acc}/inbound", list_inbound, allow_head=False)
+    r.add_get(f"{acc}/inbound/{{id:\\d+}}", get_inbound, allow_head=False)
     r.add_post(f"{v1}/reports", report)
     api_admin.add_routes(app)
 
@@ -262,11 +270,14 @@ async def get_suppression(request: web.Request) -> web.StreamResponse:
         blocks_info = {"base_address": entry.base_address, "explanation": "", "examples": []}
     others = await rt.store.suppressions.matching(acct.name, entry.base_address)
     blocks_info["entries"] = [o.to_json() for o in others if o.id != entry.id]
+    # The report messages (bounce and complaint mailbox) that made or touched the entry.
+    reports = await rt.store.inbound.for_entry(acct.name, entry.id)
     return web.json_response(
         {
             "entry": entry.to_json(),
             "history": history,
             "events": [e.to_json() for e in events],
+            "reports": reports,
             "also_blocks": blocks_info,
         }
     )
@@ -520,6 +531,52 @@ class _Importer:
         self.report.added += rep.added
         self.report.already_present += rep.already_present
         self.report.rejected += rep.rejected
+
+
+# ---- The bounce and complaint mailbox -------------------------------------------------------
+
+
+async def list_inbound(request: web.Request) -> web.StreamResponse:
+    """GET inbound?status=&limit=&before=: kept report messages, newest first, without raw."""
+    _, acct = await auth.account_access(request)
+    rt = request.app[RUNTIME_KEY]
+    status = request.query.get("status", "")
+    if status and status not in INBOUND_STATUSES:
+        raise ApiError(400, "badRequest", "status must be pending, done, unparsed or failed")
+    limit = auth.int_param(request, "limit", 50, 1, MAX_LIMIT)
+    before = auth.int_param(request, "before", 0, 0, MAX_ID)
+    # One more than asked tells whether there is an older page.
+    rows = await rt.store.inbound.list(acct.name, status=status, limit=limit + 1, before=before)
+    return web.json_response(
+        {
+            "messages": [m.to_json() for m in rows[:limit]],
+            "limit": limit,
+            "has_more": len(rows) > limit,
+        }
+    )
+
+
+async def get_inbound(request: web.Request) -> web.StreamResponse:
+    """GET inbound/{id}: one kept message with its raw text (at most 1 MiB), its parsed
+    report and what each recipient came to."""
+    _, acct = await auth.account_access(request)
+    rt = request.app[RUNTIME_KEY]
+    inbound_id = int(request.match_info["id"])
+    msg = await rt.store.inbound.get(acct.name, inbound_id) if inbound_id <= MAX_ID else None
+    if msg is None:
+        raise ApiError(404, "notFound", "no such report message")
+    truncated = msg.raw is not None and len(msg.raw) > MAX_RAW_SENT
+    if truncated and msg.raw is not None:
+        msg = dataclasses.replace(msg, raw=msg.raw[:MAX_RAW_SENT])
+    out = msg.to_json(with_raw=True)
+    out["raw_truncated"] = truncated
+    return web.json_response(
+        {
+            "message": out,
+            "parsed": await rt.store.inbound.parsed(msg.id),
+            "results": await rt.store.inbound.results(msg.id),
+        }
+    )
 
 
 # ---- Events and statistics -----------------------------------------------------------------

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from ..errors import ApiError
 from ..holds import AutoHolds, release_held, rule_fields
+from ..imapintake import ImapState
 from ..moxclient import AdminAPI, MoxApiError, MoxError, MoxUnavailable
 from . import auth
 from .api_stats import account_stats
@@ -58,8 +59,13 @@ def _admin_api(request: web.Request) -> AdminAPI:
     return admin
 
 
+# The statuses of kept report messages, each counted (0 too) per account.
+_INBOUND_STATUSES = ("pending", "done", "unparsed", "failed")
+
+
 async def accounts(request: web.Request) -> web.StreamResponse:
-    """GET accounts: each configured account at a glance, and whether mox answers."""
+    """GET accounts: each configured account at a glance, its bounce mailbox, every IMAP
+    mailbox read, and whether mox answers."""
     await auth.require_admin(request)
     rt = request.app[RUNTIME_KEY]
     by_kind: dict[str, dict[str, int]] = {}
@@ -69,6 +75,9 @@ async def accounts(request: web.Request) -> web.StreamResponse:
     unprocessed = await rt.store.events.unfinished_by_account()
     sync = await rt.store.outbox.sync_states()
     holds = await request.app[HOLDS_KEY].store.list(active_only=True)
+    inbound: dict[str, dict[str, int]] = {}
+    for (account, status), n in (await rt.store.inbound.counts()).items():
+        inbound.setdefault(account, dict.fromkeys(_INBOUND_STATUSES, 0))[status] = n
     out = []
     for acct in rt.config.accounts:
         st = await account_stats(rt.store.stats, acct.name, 30, request.app[CONFIG_KEY].web)
@@ -90,10 +99,29 @@ async def accounts(request: web.Request) -> web.StreamResponse:
                 "last_reconcile": s.last_reconcile if s else None,
                 "sync_error": s.last_error if s else "",
                 "auto_holds": sum(1 for h in holds if h.account == acct.name),
+                "inbound_addresses": list(acct.inbound_addresses),
+                "inbound": inbound.get(acct.name, dict.fromkeys(_INBOUND_STATUSES, 0)),
+            }
+        )
+    imap = []
+    for i, cfg in enumerate(rt.config.imap):
+        state = rt.imap.state.get(i) or ImapState()
+        imap.append(
+            {
+                "account": cfg.account,
+                "host": cfg.host,
+                "port": cfg.port,
+                "mailbox": cfg.mailbox,
+                "interval": cfg.interval,
+                "last_pass": state.last_pass or None,
+                "last_error": state.last_error,
+                "kept": state.kept,
             }
         )
     mox_ok, mox_error = await request.app[PROBE_KEY].check(rt)
-    return web.json_response({"accounts": out, "mox_reachable": mox_ok, "mox_error": mox_error})
+    return web.json_response(
+        {"accounts": out, "imap": imap, "mox_reachable": mox_ok, "mox_error": mox_error}
+    )
 
 
 def _rule_json(rule: dict[str, Any], auto: dict[str, Any] | None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "badExpires": (400, "expires is neither a duration nor an RFC 3339 time, or is past"),
     "badCsv": (400, "the CSV file cannot be imported (no header, unknown column, not UTF-8)"),
     "reasonRequired": (400, "a complaint entry is ended only with a reason"),
+    "unknownTopic": (400, "send relay: topic is not one of the account's accounts[].topics"),
     "user:noAuth": (401, "not signed in: no session cookie and no API token"),
     "user:badAuth": (
         401,
@@ -35,7 +36,10 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
             " or an account moxhooks does not manage"
         ),
     ),
-    "notFound": (404, "no such account, entry or hold rule; no such message sent by the account"),
+    "notFound": (
+        404,
+        "no such account, entry, report message or hold rule; no such message sent by the account",
+    ),
     "methodNotAllowed": (405, "the route has no such method"),
     "alreadySuppressed": (
         409,
@@ -49,6 +53,11 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "ambiguousRecipient": (
         409,
         "the reported message went to several recipients; name one in recipient",
+    ),
+    "suppressed": (
+        409,
+        "send relay: every recipient is suppressed, nothing was sent; refused lists each with"
+        " its kind",
     ),
     "tooLarge": (413, "the body is too large"),
     "unsupportedMediaType": (415, "wrong Content-Type (application/json, or text/csv for import)"),
@@ -94,6 +103,20 @@ SCHEMAS: dict[str, Any] = {
             "code": {"type": "string", "enum": sorted(ERROR_CODES)},
             "message": {**_S, "description": "in words, for people"},
             "id": {**_I, "description": "alreadySuppressed only: the existing entry"},
+            "refused": {
+                **_arr(_ref("RelayRefusal")),
+                "description": "send relay only (suppressed, moxError, moxUnavailable)",
+            },
+            "sent": {
+                **_arr(_ref("RelaySent")),
+                "description": "send relay, moxError and moxUnavailable only: sent before mox"
+                " failed",
+            },
+            "failed": {
+                **_S,
+                "description": "send relay, moxError and moxUnavailable only: the recipient"
+                " whose Send failed (after moxUnavailable it may or may not be queued)",
+            },
         },
         ("code", "message"),
     ),
@@ -206,6 +229,94 @@ SCHEMAS: dict[str, Any] = {
             "lifted_by": _SN,
             "released": _IN,
             "last_error": _S,
+        }
+    ),
+    "InboundMessage": _obj(
+        {
+            "id": _I,
+            "account": {**_S, "description": "the mox account that received it"},
+            "source": {"type": "string", "enum": ["webhook", "imap"]},
+            "received": {**_S, "format": "date-time"},
+            "rcpt_to": {**_S, "description": "the report address it was sent to"},
+            "mail_from": {**_S, "description": "its From (the reporter)"},
+            "subject": _S,
+            "message_id": _S,
+            "status": {"type": "string", "enum": ["pending", "done", "unparsed", "failed"]},
+            "report_type": {
+                "type": ["string", "null"],
+                "enum": ["dsn", "arf", "bounce", "autoreply", "unparsed", None],
+                "description": "null until read",
+            },
+            "outcome": {**_S, "description": "what it came to, in words"},
+            "size": {**_IN, "description": "bytes kept; null until fetched from mox"},
+            "raw": {
+                **_SN,
+                "description": "detail only: the message's first 1 MiB as UTF-8 (invalid bytes"
+                " replaced); null until fetched. Written by whoever sent the mail: show it as"
+                " text, never as HTML",
+            },
+            "raw_truncated": {**_B, "description": "detail only: raw is cut at 1 MiB"},
+        }
+    ),
+    "InboundResult": _obj(
+        {
+            "recipient": _S,
+            "kind": _SN,
+            "action": {**_S, "description": "the report's: failed, delayed, complaint, ..."},
+            "decision": {
+                **_S,
+                "description": "what was done: suppress, suppress_topic, suppress_for:<duration>,"
+                " record, ...",
+            },
+            "detail": _S,
+            "entry_id": {**_IN, "description": "the entry made or found"},
+            "created": {**_S, "format": "date-time"},
+        }
+    ),
+    "EntryReport": _obj(
+        {
+            "id": {**_I, "description": "the report message (GET inbound/{id})"},
+            "received": {**_S, "format": "date-time"},
+            "report_type": _SN,
+            "subject": _S,
+            "mail_from": _S,
+            "status": _S,
+            "recipient": _S,
+            "action": _S,
+            "decision": _S,
+            "detail": _S,
+        }
+    ),
+    "ImapMailbox": _obj(
+        {
+            "account": _S,
+            "host": _S,
+            "port": _I,
+            "mailbox": _S,
+            "interval": {**_N, "description": "seconds between looks"},
+            "last_pass": {**_SN, "format": "date-time", "description": "null: not looked yet"},
+            "last_error": {**_S, "description": "'' when the last look worked"},
+            "kept": {**_I, "description": "messages kept since moxhooks started"},
+        }
+    ),
+    "RelaySent": _obj(
+        {
+            "address": {**_S, "description": "the recipient, e.g. John.Doe@example.org"},
+            "queue_msg_id": {**_I, "description": "mox's QueueMsgID of its message"},
+            "message_id": {**_S, "description": "the message's Message-ID, e.g. <x@localhost>"},
+        }
+    ),
+    "RelayRefusal": _obj(
+        {
+            "address": _S,
+            "code": {"type": "string", "enum": ["suppressed"]},
+            "kind": {
+                "type": "string",
+                "enum": sorted({*(str(k) for k in Kind), "paused"}),
+                "description": "the blocking entry's kind; paused: the recipient paused the"
+                " topic (or all mail) for a while",
+            },
+            "scope": {**_S, "description": "the entry's scope: '' account-wide, else the topic"},
         }
     ),
     "HoldRule": _obj(
@@ -383,7 +494,8 @@ PATHS: dict[str, dict[str, Any]] = {
     },
     "/api/v1/accounts/{account}/suppressions/{id}": {
         "get": _op(
-            "One entry with its history, the events of its base address, and what it blocks.",
+            "One entry with its history, the events of its base address, the report messages"
+            " behind it, and what it blocks.",
             (
                 200,
                 "the entry",
@@ -392,6 +504,11 @@ PATHS: dict[str, dict[str, Any]] = {
                         "entry": _ENTRY,
                         "history": _arr(_ref("AuditEntry")),
                         "events": _arr(_ref("Event")),
+                        "reports": {
+                            **_arr(_ref("EntryReport")),
+                            "description": "report messages whose results made or touched"
+                            " the entry, newest first (at most 50)",
+                        },
                         "also_blocks": _ref("AlsoBlocks"),
                     }
                 ),
@@ -497,6 +614,59 @@ PATHS: dict[str, dict[str, Any]] = {
             params=(_ACCOUNT_PARAM, _q("days", "1-366, default 30", _I)),
         ),
     },
+    "/api/v1/accounts/{account}/inbound": {
+        "get": _op(
+            "Messages kept from the bounce and complaint mailbox, newest first (without the"
+            " raw message).",
+            (
+                200,
+                "a page of messages",
+                _obj(
+                    {
+                        "messages": _arr(_ref("InboundMessage")),
+                        "limit": _I,
+                        "has_more": {**_B, "description": "older messages follow (use before)"},
+                    }
+                ),
+            ),
+            (*_ACCOUNT_ERRORS, "badRequest"),
+            params=(
+                _ACCOUNT_PARAM,
+                _q(
+                    "status",
+                    "pending, done, unparsed or failed; empty for all",
+                    {"type": "string", "enum": ["", "pending", "done", "unparsed", "failed"]},
+                ),
+                _q("limit", "1-500, default 50", _I),
+                _q("before", "only messages with a smaller id (paging)", _I),
+            ),
+        ),
+    },
+    "/api/v1/accounts/{account}/inbound/{id}": {
+        "get": _op(
+            "One kept message: its raw text (the first 1 MiB), the report parsed from it"
+            " (null if none), and what each recipient came to. Another account's message is"
+            " not found.",
+            (
+                200,
+                "the message",
+                _obj(
+                    {
+                        "message": _ref("InboundMessage"),
+                        "parsed": {
+                            "type": ["object", "null"],
+                            "description": "the parsed report: type, recipients [{address,"
+                            " kind, action, status, diagnostic}], original_message_id,"
+                            " original_headers, feedback_type, reporter, reason, problems",
+                        },
+                        "results": _arr(_ref("InboundResult")),
+                    }
+                ),
+            ),
+            _ACCOUNT_ERRORS,
+            params=(_ACCOUNT_PARAM, _ID_PARAM),
+        ),
+    },
     "/api/v1/reports": {
         "post": _op(
             "Report a bounce or a complaint about a message the caller's account sent, named"
@@ -556,9 +726,51 @@ PATHS: dict[str, dict[str, Any]] = {
             ),
         ),
     },
+    "/api/v1/accounts/{account}/send": {
+        "post": _op(
+            "Send relay: mox's webapi Send request (passed on as given) plus topic. Recipients"
+            " (To, CC, BCC) with an active entry (account-wide, or for the topic) are refused;"
+            " every other recipient gets a message of its own (one mox Send each) with"
+            " List-Unsubscribe: <public_url/u/token> and List-Unsubscribe-Post:"
+            " List-Unsubscribe=One-Click, the topic in Extra.",
+            (
+                200,
+                "sent to at least one recipient",
+                _obj({"sent": _arr(_ref("RelaySent")), "refused": _arr(_ref("RelayRefusal"))}),
+            ),
+            (
+                *_ACCOUNT_ERRORS,
+                "badRequest",
+                "badAddress",
+                "unknownTopic",
+                "unsupportedMediaType",
+                "suppressed",
+                "moxError",
+                "moxUnavailable",
+            ),
+            params=_ACC,
+            body={
+                "type": "object",
+                "description": "a webapi SendRequest (shared/mox-api.md), e.g. {To, Subject,"
+                " Text, Extra, Headers, ...}, plus topic",
+                "properties": {
+                    "topic": {
+                        **_S,
+                        "description": "one of accounts[].topics, or absent (also read from"
+                        " Extra's reports.topic_key)",
+                    },
+                    "To": _arr(_obj({"Name": _S, "Address": _S}, ("Address",))),
+                    "CC": _arr(_obj({"Name": _S, "Address": _S}, ("Address",))),
+                    "BCC": _arr(_obj({"Name": _S, "Address": _S}, ("Address",))),
+                },
+                "additionalProperties": True,
+            },
+        ),
+    },
     "/api/v1/admin/accounts": {
         "get": _op(
-            "Admin: every configured account at a glance, and whether mox answers.",
+            "Admin: every configured account at a glance (with its bounce mailbox), every"
+            " IMAP mailbox read, and whether mox answers.",
             (
                 200,
                 "overview",
@@ -583,9 +795,23 @@ PATHS: dict[str, dict[str, Any]] = {
                                     "last_reconcile": _SN,
                                     "sync_error": _S,
                                     "auto_holds": _I,
+                                    "inbound_addresses": {
+                                        **_arr(_S),
+                                        "description": "accounts[].inbound_addresses",
+                                    },
+                                    "inbound": {
+                                        "type": "object",
+                                        "additionalProperties": _I,
+                                        "description": "kept report messages by status:"
+                                        " pending, done, unparsed, failed",
+                                    },
                                 }
                             )
                         ),
+                        "imap": {
+                            **_arr(_ref("ImapMailbox")),
+                            "description": "each [[imap]] mailbox, in configuration order",
+                        },
                         "mox_reachable": _B,
                         "mox_error": _S,
                     }

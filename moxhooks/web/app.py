@@ -11,10 +11,11 @@ from ..dnscheck import DomainChecker
 from ..moxclient import MoxClient
 from ..runtime import open_runtime
 from ..store import Clock, utcnow
-from . import api, health, intake
+from . import api, health, intake, relay
 from .errors import error_middleware
 from .keys import CONFIG_KEY, RUNTIME_KEY
 from .pages import setup_pages
+from .unsubscribe import setup_unsubscribe
 
 
 def create_app(
@@ -43,5 +44,7 @@ def create_app(
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/metrics", health.metrics)
     api.setup_api(app)
+    relay.add_routes(app)
     setup_pages(app)
+    setup_unsubscribe(app)
     return app

@@ -1,0 +1,60 @@
+"""POST /api/v1/accounts/{account}/send: the send relay (moxhooks.relay) over HTTP."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from ..errors import ApiError
+from ..moxclient import MoxUnavailable
+from ..relay import RelayMoxError, RelayRequestError, relay_send
+from . import auth
+from .keys import RUNTIME_KEY
+
+
+def add_routes(app: web.Application) -> None:
+    """Mount the send relay."""
+    app.router.add_post("/api/v1/accounts/{account}/send", send)
+
+
+async def send(request: web.Request) -> web.StreamResponse:
+    """POST send: mox's Send request plus "topic"; refuses suppressed recipients, sends the
+    others one message each with its own List-Unsubscribe link."""
+    _, acct = await auth.account_access(request)
+    rt = request.app[RUNTIME_KEY]
+    body = await auth.read_json(request)
+    try:
+        result = await relay_send(
+            rt.store, rt.mox.webapi(acct.login, acct.password), rt.config, acct, body
+        )
+    except RelayRequestError as e:
+        raise ApiError(400, e.code, e.message) from None
+    except RelayMoxError as e:
+        if isinstance(e.error, MoxUnavailable):
+            status, code = 503, "moxUnavailable"
+            message = f"mox cannot be reached now; {e.failed} may or may not be queued: {e.error}"
+        else:
+            status, code = 502, "moxError"
+            message = getattr(e.error, "message", str(e.error))
+        return web.json_response(
+            {
+                "code": code,
+                "message": message,
+                "failed": e.failed,
+                "sent": [s.to_json() for s in e.result.sent],
+                "refused": [r.to_json() for r in e.result.refused],
+            },
+            status=status,
+        )
+    refused = [r.to_json() for r in result.refused]
+    if not result.sent:
+        n = len(refused)
+        return web.json_response(
+            {
+                "code": "suppressed",
+                "message": f"nothing was sent: {'the recipient is' if n == 1 else f'all {n} recipients are'}"
+                " suppressed",
+                "refused": refused,
+            },
+            status=409,
+        )
+    return web.json_response({"sent": [s.to_json() for s in result.sent], "refused": refused})
