@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -27,6 +27,9 @@ from moxhooks.moxclient import MoxClient
 from moxhooks.runtime import Runtime
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 # Property tests check behaviour, not speed: on a busy 2-core machine a deadline only
 # makes them flaky (the benchmarks in bench/ measure speed).
@@ -53,6 +56,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"real-mox suite not run: {MOX_BIN_ENV} is unset (e.g. MOX_BIN=../shared/mox/mox)"
         )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, driven by Playwright, for one test module."""
+    from browser_helpers import CHROMIUM_ARGS, require_chromium
+    from playwright.sync_api import sync_playwright
+
+    path = require_chromium()
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
 
 
 @pytest.fixture(scope="module")

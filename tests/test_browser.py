@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser_helpers import ARTIFACTS, CHROMIUM_ARGS, LiveMoxhooks, require_chromium
+from browser_helpers import ARTIFACTS, LiveMoxhooks
 
 from moxhooks.web.pages import CSP
 
@@ -28,17 +28,6 @@ WEBUI = Path(__file__).resolve().parent.parent / "webui"
 XSS = '"<img src=x onerror=alert(1)>"@example.org'
 # Generous for a loaded CI machine; a pass takes well under a second.
 TIMEOUT_MS = 10_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture

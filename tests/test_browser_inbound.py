@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from browser_helpers import ARTIFACTS, CHROMIUM_ARGS, SECRET, LiveMoxhooks, require_chromium
+from browser_helpers import ARTIFACTS, SECRET, LiveMoxhooks
 from test_browser import Tab, open_tab
 
 from moxhooks.kinds import Kind, Source
@@ -89,17 +89,6 @@ INBOUND_CONFIG: dict[str, Any] = {
         }
     ],
 }
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from browser_helpers import SECRET, LiveMoxhooks
-from test_browser import Tab, browser, mox_has, mox_lacks, open_tab  # noqa: F401
+from test_browser import Tab, mox_has, mox_lacks, open_tab
 
 from moxhooks.store import Suppression, parse_iso
 from moxhooks.unsubscribe import issue_link
@@ -44,7 +44,7 @@ def live(tmp_path: Path) -> Iterator[LiveMoxhooks]:
 
 
 @pytest.fixture
-def tab(browser: Browser, live: LiveMoxhooks) -> Iterator[Tab]:  # noqa: F811
+def tab(browser: Browser, live: LiveMoxhooks) -> Iterator[Tab]:
     with open_tab(browser, live, viewport={"width": 1024, "height": 900}) as t:
         yield t
 
@@ -257,7 +257,7 @@ def test_a_refused_link_is_a_clear_page(tab: Tab, live: LiveMoxhooks) -> None:
     tab.check_clean()
 
 
-def test_readable_on_a_phone(browser: Browser, live: LiveMoxhooks) -> None:  # noqa: F811
+def test_readable_on_a_phone(browser: Browser, live: LiveMoxhooks) -> None:
     token = make_link(live, address="a.very.long.address.for.a.phone+news@subdomain.example.org")
     ctx: dict[str, Any] = {
         "viewport": {"width": 360, "height": 740},
