@@ -29,6 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .address import AddressError, base_address, parse_address
+from .config import HoldsConfig
 from .kinds import Kind
 from .moxclient import QUEUE_FILTER, QUEUE_SORT, AdminAPI, MoxApiError, MoxError
 from .processor import Processed
@@ -234,6 +235,13 @@ class AutoHolds:
                 await self.lift_due()
             except Exception:
                 log.exception("lifting automatic holds failed")
+
+
+def settings_from(cfg: HoldsConfig) -> HoldSettings:
+    """The hold settings of the configuration's [holds]."""
+    return HoldSettings(
+        enabled=cfg.enabled, threshold=cfg.threshold, window=cfg.window, cooldown=cfg.cooldown
+    )
 
 
 @contextlib.asynccontextmanager

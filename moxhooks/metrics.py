@@ -2,7 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import CounterMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+
+class ProcessedEvents(Collector):
+    """moxhooks_events_processed: the counts of the last read of the database."""
+
+    def __init__(self) -> None:
+        # (account, event, kind, decision, count)
+        self.rows: list[tuple[str, str, str, str, int]] = []
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "moxhooks_events_processed",
+            "Webhook events processed, by event, failure kind and decision.",
+            labels=["account", "event", "kind", "decision"],
+        )
+        for account, event, kind, decision, n in self.rows:
+            family.add_metric([account, event, kind, decision], n)
+        yield family
 
 
 class Metrics:
@@ -11,12 +33,10 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self.events = Counter(
-            "moxhooks_events_processed",
-            "Webhook events processed, by event, failure kind and decision.",
-            ["account", "event", "kind", "decision"],
-            registry=r,
-        )
+        # Counted in the database (processed_counts), since the processor may run in
+        # another process: read at scrape time.
+        self.processed = ProcessedEvents()
+        r.register(self.processed)
         self.webhooks = Counter(
             "moxhooks_webhooks_received",
             "Webhook requests answered, by account and HTTP status.",

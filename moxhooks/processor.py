@@ -76,6 +76,9 @@ class Processor:
         self._last_intake = 0.0
         # True while a batch is being processed, observers included.
         self.busy = False
+        # Sharing the event loop with intake: leave it half of the time while webhooks
+        # arrive. Off in a process of its own (workerproc), where intake does not wait.
+        self.yield_to_intake = True
 
     def wake(self) -> None:
         """New events were stored."""
@@ -92,7 +95,7 @@ class Processor:
                 log.exception("processing events failed")
                 n = 0
             took = time.monotonic() - started
-            if n and started - self._last_intake < BUSY:
+            if n and self.yield_to_intake and started - self._last_intake < BUSY:
                 # Webhooks are coming in: mox waits for each answer, so intake goes
                 # first. Processing gets at most about half of the event loop's time
                 # and catches up as soon as intake is quiet.
@@ -104,7 +107,7 @@ class Processor:
             await asyncio.sleep(GATHER)
 
     async def process_due(self) -> int:
-        """Process one batch of due events; returns how many were looked at."""
+        """Process one batch of due events; returns how many were looked at or moved in."""
         self.busy = True
         try:
             return await self._process_batch()
@@ -112,9 +115,11 @@ class Processor:
             self.busy = False
 
     async def _process_batch(self) -> int:
+        # What intake appended since (store/intake.py) becomes events first.
+        moved = await self.store.events.take_intake()
         due = await self.store.events.due(BATCH)
         if not due:
-            return 0
+            return moved
         parsed: list[tuple[StoredEvent, Outgoing]] = []
         for ev in due:
             try:
@@ -140,7 +145,7 @@ class Processor:
                 await self._retry_later(ev, f"processing failed: {e}")
         if changed:
             self.on_change()
-        return len(due)
+        return moved + len(due)
 
     async def _process(
         self, ev: StoredEvent, out: Outgoing, rcpt: Resolved | None, superseded: bool
@@ -267,7 +272,6 @@ class Processor:
                 await observe(Processed(ev, out, recipient, decision.kind, decision))
             except Exception:
                 log.exception("observer failed on event %d", ev.id)
-        self.metrics.events.labels(ev.account, out.event, kind or "", str(decision.action)).inc()
         log.info(
             "event account=%s webhook_id=%d queue_msg_id=%d event=%s recipient=%s kind=%s"
             " decision=%s code=%d",

@@ -11,6 +11,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+from . import workerproc
 from .config import Config
 from .dnscheck import DomainChecker
 from .imapintake import ImapReader
@@ -20,7 +21,9 @@ from .moxclient import AdminAPI, MoxClient
 from .processor import Processor
 from .resolver import RecipientResolver
 from .store import Clock, Store, utcnow
+from .store.intake import IntakeWriter
 from .sync import SyncWorker
+from .workerproc import WorkerProcess
 
 log = logging.getLogger(__name__)
 
@@ -44,10 +47,34 @@ class Runtime:
     # Webhook secrets by account name.
     secrets: dict[str, str] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # Webhook intake (the web server's); None in the CLI and in the worker process.
+    intake: IntakeWriter | None = None
+    # The event processor's own process, when it runs in one (workerproc).
+    worker: WorkerProcess | None = None
 
-    def start_workers(self) -> None:
-        """Start the event processor, the sync worker and the inbound reader in the background."""
-        self.tasks.append(asyncio.create_task(self.processor.run(), name="processor"))
+    def wake_processing(self) -> None:
+        """Events were appended to intake: the processor, wherever it runs, looks now."""
+        if self.worker is not None:
+            self.worker.wake()
+        else:
+            self.processor.wake()
+
+    def _from_worker(self, msg: bytes) -> None:
+        if msg == workerproc.SYNC:
+            self.sync.wake()
+        elif msg == workerproc.MOX_LISTS_UNKNOWN:
+            self.sync.mox_lists_unknown()
+
+    def start_workers(self, processor_process: bool = False) -> None:
+        """Start the event processor, the sync worker and the inbound reader in the background.
+
+        processor_process: the event processor runs in a process of its own (workerproc).
+        """
+        if processor_process:
+            self.worker = workerproc.WorkerProcess(self.config, self._from_worker)
+            self.worker.start()
+        else:
+            self.tasks.append(asyncio.create_task(self.processor.run(), name="processor"))
         self.tasks.append(asyncio.create_task(self.sync.run(), name="sync"))
         self.tasks.append(asyncio.create_task(self.inbound.run(), name="inbound"))
         if self.config.imap:
@@ -55,6 +82,9 @@ class Runtime:
 
     async def stop_workers(self) -> None:
         """Cancel the background workers and wait for them, SHUTDOWN_WAIT seconds at most."""
+        if self.worker is not None:
+            await self.worker.stop()
+            self.worker = None
         for t in self.tasks:
             t.cancel()
         if self.tasks:
@@ -72,8 +102,14 @@ async def open_runtime(
     dns: DomainChecker | None = None,
     clock: Clock = utcnow,
     workers: bool = False,
+    processor_process: bool = False,
+    intake: bool = False,
 ) -> AsyncIterator[Runtime]:
-    """Open everything; with workers=True the processor and sync worker run meanwhile."""
+    """Open everything; with workers=True the processor and sync worker run meanwhile.
+
+    processor_process: with workers, the event processor runs in a process of its own.
+    intake: open the webhook intake file for appending (the web server).
+    """
     store = await Store.open(config.database.path, synchronous=config.database.synchronous, clock=clock)
     own_mox = mox is None
     client = mox or MoxClient(config.mox.url, timeout=config.mox.timeout)
@@ -102,12 +138,20 @@ async def open_runtime(
         rt = Runtime(config, store, client, admin, metrics, processor, sync, inbound, imap)
         for a in config.accounts:
             rt.secrets[a.name] = await store.webhook_secret(a.name, a.webhook_secret)
+        if intake:
+            rt.intake = IntakeWriter.open(
+                config.database.path,
+                synchronous=config.database.synchronous,
+                on_commit=rt.wake_processing,
+            )
         if workers:
-            rt.start_workers()
+            rt.start_workers(processor_process)
         try:
             yield rt
         finally:
             await rt.stop_workers()
+            if rt.intake is not None:
+                await rt.intake.close()
     finally:
         if own_mox:
             await client.close()

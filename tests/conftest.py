@@ -187,6 +187,15 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
+async def moved(rt: Runtime, timeout: float = 5.0) -> None:
+    """Wait until the processor has moved every acknowledged webhook from intake into events."""
+
+    async def empty() -> bool:
+        return await rt.store.events.intake_backlog() == 0
+
+    await wait_for(empty, timeout, what="intake moved into events")
+
+
 @pytest.fixture
 async def start_moxhooks(
     make_config: Callable[..., Config], fakemox: FakeMox, fakedns: FakeDNS, clock: Clock

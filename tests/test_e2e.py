@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
-from conftest import SECRET, Moxhooks, wait_for
+from conftest import SECRET, Moxhooks, moved, wait_for
 from moxsender import outgoing_event
 
 Start = Callable[..., Awaitable[Moxhooks]]
@@ -24,6 +24,7 @@ async def entry(mh: Moxhooks, base: str) -> dict[str, Any] | None:
 
 
 async def event_row(mh: Moxhooks, webhook_id: int) -> dict[str, Any]:
+    await moved(mh.runtime)
     row = await mh.runtime.store.db.fetchone(
         "SELECT * FROM events WHERE account = 'mox' AND webhook_id = ?", (webhook_id,)
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import sqlite3
@@ -21,6 +22,8 @@ import aiohttp
 from conftest import SECRET, wait_for
 from fakemox import FakeMox
 from moxsender import go_marshal, outgoing_event
+
+from moxhooks.store.intake import intake_path
 
 REPO = Path(__file__).resolve().parent.parent
 EVENTS = 240  # in the burst
@@ -120,12 +123,34 @@ def headers(i: int, attempt: int) -> dict[str, str]:
 
 
 def read_db(path: Path, sql: str) -> list[tuple[Any, ...]]:
-    """Straight from the file, as another process sees it after the crash."""
+    """Straight from the file (and its intake file), as another process sees it."""
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)
     try:
+        conn.execute("ATTACH DATABASE ? AS intake", (f"file:{intake_path(str(path))}?mode=ro",))
         return list(conn.execute(sql).fetchall())
     finally:
         conn.close()
+
+
+# What got a 200: in the intake file, or moved from it into events already.
+ACKNOWLEDGED = "SELECT webhook_id FROM events UNION SELECT webhook_id FROM intake.intake"
+
+
+def children(pid: int) -> list[int]:
+    """The processes pid started (the event worker of `moxhooks serve`)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except FileNotFoundError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
 
 
 async def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, fakemox: FakeMox) -> None:
@@ -141,6 +166,8 @@ async def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, fakemox: FakeM
 
     async with serve(config, log) as proc:
         await wait_ready(base, proc, log)
+        workers = children(proc.pid)
+        assert len(workers) == 1, workers
         killed = asyncio.Event()
         # A first few bounces, processed before the burst, so that changes certainly
         # wait in the outbox when the process dies (mox is away).
@@ -175,10 +202,12 @@ async def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, fakemox: FakeM
             await asyncio.wait_for(asyncio.gather(*(sender(s) for _ in range(8))), 60)
         await proc.wait()
         assert proc.returncode == -signal.SIGKILL
+        # The event worker notices that the web process is gone and stops by itself.
+        await wait_for(lambda: _true(not alive(workers[0])), timeout=10, what="worker gone")
     assert KILL_AFTER <= len(acked) < EVENTS
 
-    # Every acknowledged event is in the file the dead process left behind.
-    stored = {int(r[0]) for r in read_db(db, "SELECT webhook_id FROM events")}
+    # Every acknowledged event is in the files the dead process left behind.
+    stored = {int(r[0]) for r in read_db(db, ACKNOWLEDGED)}
     assert acked <= stored, sorted(acked - stored)[:10]
     backlog_at_crash = read_db(db, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0]
 
@@ -197,9 +226,10 @@ async def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, fakemox: FakeM
             left = read_db(
                 db,
                 "SELECT (SELECT COUNT(*) FROM events WHERE status != 'done'),"
-                " (SELECT COUNT(*) FROM outbox WHERE state = 'pending')",
+                " (SELECT COUNT(*) FROM outbox WHERE state = 'pending'),"
+                " (SELECT COUNT(*) FROM events)",
             )[0]
-            return left == (0, 0)
+            return left == (0, 0, EVENTS)
 
         await wait_for(settled, timeout=20, what="every event processed and pushed")
 
@@ -227,3 +257,76 @@ async def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, fakemox: FakeM
     assert not [c for c in fakemox.calls if c[1] == "SuppressionRemove"]
     text = log.read_text()
     assert "Traceback" not in text, text[-3000:]
+
+
+async def _true(v: bool) -> bool:
+    return v
+
+
+async def test_kill_9_of_the_event_worker_loses_nothing(tmp_path: Path, fakemox: FakeMox) -> None:
+    """The event worker killed mid-burst: intake goes on answering 200, the web process
+    starts a new worker, and every event is processed exactly once."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}/"
+    url = base + "hooks/outgoing/mox"
+    config = write_config(tmp_path, port, fakemox.url)
+    db = tmp_path / "moxhooks.db"
+    log = tmp_path / "moxhooks.log"
+    statuses: list[int] = []
+    async with serve(config, log) as proc:
+        await wait_ready(base, proc, log)
+        (first,) = children(proc.pid)
+        todo = iter(range(1, EVENTS + 1))
+        killed: list[int] = []
+
+        async def sender(s: aiohttp.ClientSession) -> None:
+            for i in todo:
+                async with s.post(url, data=go_marshal(event(i)), headers=headers(i, 1)) as r:
+                    await r.read()
+                    statuses.append(r.status)
+                if len(statuses) >= KILL_AFTER and not killed:
+                    killed.append(first)
+                    # SIGKILL, in the middle of the burst (and of a batch, most likely).
+                    os.kill(first, signal.SIGKILL)
+
+        async with aiohttp.ClientSession() as s:
+            await asyncio.wait_for(asyncio.gather(*(sender(s) for _ in range(8))), 60)
+        assert statuses == [200] * EVENTS, "intake must not depend on the worker"
+        assert killed and not alive(first)
+
+        async def restarted() -> bool:
+            now = children(proc.pid)
+            return len(now) == 1 and now[0] != first
+
+        await wait_for(restarted, timeout=15, what="a new event worker")
+
+        async def settled() -> bool:
+            left = read_db(
+                db,
+                "SELECT (SELECT COUNT(*) FROM events WHERE status != 'done'),"
+                " (SELECT COUNT(*) FROM outbox WHERE state = 'pending'),"
+                " (SELECT COUNT(*) FROM events)",
+            )[0]
+            return left == (0, 0, EVENTS)
+
+        await wait_for(settled, timeout=30, what="every event processed and pushed")
+        async with aiohttp.ClientSession() as s, s.get(base + "metrics") as r:
+            metrics = await r.text()
+    rows = read_db(db, "SELECT webhook_id, tries FROM events ORDER BY webhook_id")
+    assert [r[0] for r in rows] == list(range(1, EVENTS + 1))
+    assert {r[1] for r in rows} == {1}, "an event was processed more than once"
+    entries = read_db(db, "SELECT base_address FROM suppressions ORDER BY id")
+    assert sorted(e[0] for e in entries) == sorted(
+        f"crash{n}@example.org" for n in range(ADDRESSES)
+    )
+    adds = [c[2]["EmailAddress"] for c in fakemox.calls if c[1] == "SuppressionAdd"]
+    assert sorted(adds) == sorted(f"crash{n}@example.org" for n in range(ADDRESSES))
+    # /metrics in the web process counts what the worker processed.
+    processed = sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in metrics.splitlines()
+        if line.startswith("moxhooks_events_processed_total{")
+    )
+    assert processed == EVENTS
+    text = log.read_text()
+    assert f"event worker (pid {first}) exited with -9; restarting" in text

@@ -1,4 +1,4 @@
-"""Disk trouble: the database locked by another writer, or full.
+"""Disk trouble: the intake file locked by another writer, or full.
 
 Intake waits for the lock (up to the busy timeout) or answers 503 {"code":"unavailable"}
 with Retry-After, so mox retries; it never answers 200 without the event stored. Once
@@ -16,10 +16,10 @@ from contextlib import asynccontextmanager
 
 import aiohttp
 import pytest
-from conftest import Moxhooks, wait_for
+from conftest import Moxhooks, moved, wait_for
 from moxsender import MoxSender, outgoing_event
 
-from moxhooks.store import db as store_db
+from moxhooks.store import intake as store_intake
 
 Start = Callable[..., Awaitable[Moxhooks]]
 
@@ -40,6 +40,8 @@ async def exclusive_lock(path: str) -> AsyncIterator[None]:
 
 
 async def count_events(mh: Moxhooks, where: str = "1 = 1") -> int:
+    """Events stored: what intake acknowledged, once the processor has moved it in."""
+    await moved(mh.runtime)
     row = await mh.runtime.store.db.fetchone(f"SELECT COUNT(*) FROM events WHERE {where}")
     assert row is not None
     return int(row[0])
@@ -57,7 +59,7 @@ async def test_short_lock_is_waited_out(start_moxhooks: Start) -> None:
     """A lock shorter than the busy timeout: the request waits and gets its 200."""
     mh = await start_moxhooks()
     async with aiohttp.ClientSession() as s:
-        async with exclusive_lock(mh.runtime.store.db.path):
+        async with exclusive_lock(store_intake.intake_path(mh.runtime.store.db.path)):
             task = asyncio.create_task(post(s, mh, 1))
             await asyncio.sleep(0.5)
             assert not task.done(), "answered while the database was locked"
@@ -70,10 +72,10 @@ async def test_short_lock_is_waited_out(start_moxhooks: Start) -> None:
 async def test_long_lock_answers_503_and_the_retry_is_stored_once(
     start_moxhooks: Start, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_db, "BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(store_intake, "BUSY_TIMEOUT", 0.2)
     mh = await start_moxhooks()
     async with aiohttp.ClientSession() as s:
-        async with exclusive_lock(mh.runtime.store.db.path):
+        async with exclusive_lock(store_intake.intake_path(mh.runtime.store.db.path)):
             # A burst from many connections while the lock is held: all refused.
             t0 = time.monotonic()
             answers = await asyncio.gather(*(post(s, mh, i) for i in range(1, 21)))
@@ -92,6 +94,7 @@ async def test_long_lock_answers_503_and_the_retry_is_stored_once(
         assert [a[0] for a in answers] == [200] * 20
         again = await asyncio.gather(*(post(s, mh, i, attempt=3) for i in range(1, 21)))
         assert [a[0] for a in again] == [200] * 20
+    await moved(mh.runtime)
     rows = await mh.runtime.store.db.fetchall(
         "SELECT webhook_id, attempt FROM events ORDER BY webhook_id"
     )
@@ -107,14 +110,14 @@ async def test_mox_sender_retries_through_a_lock(
     start_moxhooks: Start, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """As mox sees it: 503s while locked, then a 200 for the same webhook ID; one row."""
-    monkeypatch.setattr(store_db, "BUSY_TIMEOUT", 0.2)
+    monkeypatch.setattr(store_intake, "BUSY_TIMEOUT", 0.2)
     mh = await start_moxhooks()
     failed = outgoing_event("failed", queue_msg_id=77, extra={"recipient": "locked@example.org"})
     # mox's backoff scaled down: 0.3 s, 0.6 s, 1.2 s, ...
     async with MoxSender(
         mh.hook_url(), authorization=mh.sender.authorization, delay_scale=0.005
     ) as sender:
-        async with exclusive_lock(mh.runtime.store.db.path):
+        async with exclusive_lock(store_intake.intake_path(mh.runtime.store.db.path)):
             delivery = asyncio.create_task(sender.deliver(failed, hook_id=500))
             await asyncio.sleep(1.0)
         attempts = await asyncio.wait_for(delivery, 20)
@@ -123,6 +126,7 @@ async def test_mox_sender_retries_through_a_lock(
     assert set(statuses[:-1]) == {503}
     for a in attempts[:-1]:
         assert json.loads(a.response)["code"] == "unavailable"
+    await moved(mh.runtime)
     rows = await mh.runtime.store.db.fetchall("SELECT attempt FROM events WHERE webhook_id = 500")
     assert [r[0] for r in rows] == [len(attempts)]
 
@@ -135,24 +139,22 @@ async def test_mox_sender_retries_through_a_lock(
 
 
 async def test_full_disk_answers_503_and_recovers(start_moxhooks: Start) -> None:
-    """SQLITE_FULL (the database may not grow): 503, nothing half-stored; then 200."""
+    """SQLITE_FULL (the intake file may not grow): 503, nothing half-stored; then 200."""
     mh = await start_moxhooks()
-    db = mh.runtime.store.db
-    async with db.transaction() as conn:
-        cur = await conn.execute("PRAGMA page_count")
-        row = await cur.fetchone()
-        await cur.close()
-        assert row is not None
-        await conn.execute(f"PRAGMA max_page_count = {int(row[0])}")
-    big = "x" * 200_000  # more than the free pages of a new database
+    intake = mh.runtime.intake
+    assert intake is not None
+    # The page limit is a setting of the connection that writes the file.
+    conn = intake._conn
+    (pages,) = conn.execute("PRAGMA page_count").fetchone()
+    conn.execute(f"PRAGMA max_page_count = {int(pages)}")
+    big = "x" * 200_000  # more than the free pages of a new file
     ev = outgoing_event("failed", queue_msg_id=1, error=big)
     async with aiohttp.ClientSession() as s:
         async with s.post(mh.hook_url(), json=ev, headers=mh.sender.headers(1, 1)) as resp:
             assert resp.status == 503
             assert (await resp.json())["code"] == "unavailable"
         assert await count_events(mh) == 0
-        async with db.transaction() as conn:
-            await conn.execute("PRAGMA max_page_count = 1073741823")
+        conn.execute("PRAGMA max_page_count = 1073741823")
         async with s.post(mh.hook_url(), json=ev, headers=mh.sender.headers(1, 2)) as resp:
             assert resp.status == 200
     assert await count_events(mh, "webhook_id = 1 AND attempt = 2") == 1

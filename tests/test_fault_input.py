@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from conftest import SECRET, Moxhooks
+from conftest import SECRET, Moxhooks, moved
 from fakemox import FakeMox
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,6 +29,7 @@ from multidict import CIMultiDict
 
 from moxhooks.config import Config, config_from_dict
 from moxhooks.payload import PayloadError, parse_outgoing
+from moxhooks.store.intake import intake_path
 from moxhooks.web.app import create_app
 
 Start = Callable[..., Awaitable[Moxhooks]]
@@ -202,7 +203,7 @@ async def send(
 
 async def stored_nothing(mh: Moxhooks) -> None:
     db = mh.runtime.store.db
-    for table in ("events", "suppressions", "outbox", "audit", "recipients"):
+    for table in ("intake.intake", "events", "suppressions", "outbox", "audit", "recipients"):
         row = await db.fetchone(f"SELECT COUNT(*) FROM {table}")
         assert row is not None and row[0] == 0, f"{table} is not empty"
     assert [c for c in mh.fakemox.calls if c[1].startswith("Suppression")
@@ -255,6 +256,7 @@ async def test_unknown_event_and_fields_are_accepted_and_kept(start_moxhooks: St
     body = json.dumps(ev)
     attempts = await mh.sender.deliver(body, hook_id=31)
     assert [a.status for a in attempts] == [200]
+    await moved(mh.runtime)
     row = await mh.runtime.store.db.fetchone(
         "SELECT event, payload FROM events WHERE webhook_id = 31"
     )
@@ -310,7 +312,13 @@ class ThreadedMoxhooks:
     def _count(self, where: str = "1 = 1", params: tuple[Any, ...] = ()) -> int:
         conn = sqlite3.connect(f"file:{self.db_path}?mode=ro", uri=True, timeout=5)
         try:
-            row = conn.execute(f"SELECT COUNT(*) FROM events WHERE {where}", params).fetchone()
+            # Acknowledged means in the intake file or already moved into events.
+            conn.execute("ATTACH DATABASE ? AS i", (f"file:{intake_path(self.db_path)}?mode=ro",))
+            row = conn.execute(
+                "SELECT COUNT(*) FROM (SELECT account, webhook_id FROM events UNION"
+                f" SELECT account, webhook_id FROM i.intake) WHERE {where}",
+                params,
+            ).fetchone()
         finally:
             conn.close()
         return int(row[0])

@@ -47,7 +47,8 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         )
     sys.stdout.flush()
     try:
-        web.run_app(create_app(config), host=host, port=port, print=None)
+        app = create_app(config, processor_process=True)
+        web.run_app(app, host=host, port=port, print=None)
     except KeyboardInterrupt:
         pass
     except OSError as e:  # Most often: the port is taken.

@@ -17,6 +17,8 @@ from typing import Any
 
 import aiosqlite
 
+from .intake import intake_path, schema_script
+
 Clock = Callable[[], datetime]
 Row = sqlite3.Row
 
@@ -292,6 +294,32 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     ALTER TABLE recipients ADD COLUMN topic TEXT NOT NULL DEFAULT '';
     """,
+    # 9: webhook intake in a file of its own (store/intake.py): how far the processor
+    # has moved its rows into events, per intake file; and the processed events counted
+    # by a trigger (the processor runs in another process than /metrics).
+    """
+    CREATE TABLE intake_cursor (
+        generation TEXT PRIMARY KEY,
+        last_id INTEGER NOT NULL
+    );
+    CREATE TABLE processed_counts (
+        account TEXT NOT NULL,
+        event TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (account, event, kind, decision)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER events_processed AFTER UPDATE OF status ON events
+        WHEN new.status = 'done' AND old.status != 'done' BEGIN
+        INSERT INTO processed_counts (account, event, kind, decision, n)
+            VALUES (new.account, new.event, COALESCE(new.kind, ''), COALESCE(new.decision, ''), 1)
+            ON CONFLICT (account, event, kind, decision) DO UPDATE SET n = n + 1;
+    END;
+    INSERT INTO processed_counts (account, event, kind, decision, n)
+        SELECT account, event, COALESCE(kind, ''), COALESCE(decision, ''), COUNT(*)
+        FROM events WHERE status = 'done' GROUP BY 1, 2, 3, 4;
+    """,
 )
 
 
@@ -329,6 +357,12 @@ class Database:
         db = cls(writer, reader, clock)
         db.path = path
         await db._migrate()
+        # The webhook intake file (store/intake.py), whose rows EventStore.take_intake
+        # moves into events; only read here.
+        for conn in (writer, reader):
+            await conn.execute("ATTACH DATABASE ? AS intake", (intake_path(path),))
+        await writer.execute_fetchall("PRAGMA intake.journal_mode = WAL")
+        await writer.executescript(schema_script("intake"))
         return db
 
     async def close(self) -> None:

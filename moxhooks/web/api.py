@@ -30,7 +30,7 @@ from ..csvio import (
     parse_import,
 )
 from ..errors import ApiError
-from ..holds import HoldSettings, running
+from ..holds import HoldSettings, running, settings_from
 from ..kinds import Kind, Source
 from ..reporting import (
     COMPLAINT_REASON_REQUIRED,
@@ -80,12 +80,7 @@ def setup_api(app: web.Application) -> None:
         throttle_window=cfg.web.login_window,
         max_failures=cfg.web.login_max_failures,
     )
-    app[HOLD_SETTINGS_KEY] = HoldSettings(
-        enabled=cfg.holds.enabled,
-        threshold=cfg.holds.threshold,
-        window=cfg.holds.window,
-        cooldown=cfg.holds.cooldown,
-    )
+    app[HOLD_SETTINGS_KEY] = settings_from(cfg.holds)
 
     async def api_ctx(app: web.Application) -> AsyncIterator[None]:
         rt = app[RUNTIME_KEY]

@@ -25,8 +25,14 @@ def create_app(
     dns: DomainChecker | None = None,
     clock: Clock = utcnow,
     workers: bool = True,
+    processor_process: bool = False,
 ) -> web.Application:
-    """The moxhooks web application; everything it needs is passed in."""
+    """The moxhooks web application; everything it needs is passed in.
+
+    processor_process: the event processor runs in a process of its own, as under
+    `moxhooks serve` (workerproc); it then makes its own mox client, DNS checker and
+    clock from config.
+    """
     app = web.Application(
         middlewares=[error_middleware], client_max_size=config.server.max_body
     )
@@ -34,7 +40,10 @@ def create_app(
     app[health.PROBE_KEY] = health.MoxProbe()
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with open_runtime(config, mox=mox, dns=dns, clock=clock, workers=workers) as rt:
+        async with open_runtime(
+            config, mox=mox, dns=dns, clock=clock, workers=workers,
+            processor_process=processor_process, intake=True,
+        ) as rt:  # fmt: skip
             app[RUNTIME_KEY] = rt
             yield
 

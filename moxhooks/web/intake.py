@@ -1,8 +1,8 @@
 """mox's webhooks: POST /hooks/outgoing/{account} (outgoing deliveries) and
 POST /hooks/incoming/{account} (mail received at a bounce or complaint address).
 
-What arrives is committed to SQLite before the 200 goes out; processing happens
-afterwards, from the database. A retry with the same X-Mox-Webhook-ID changes
+What arrives is committed to SQLite before the 200 goes out (an outgoing event to
+the intake file, store/intake.py); processing happens afterwards, from the database. A retry with the same X-Mox-Webhook-ID changes
 nothing.
 """
 
@@ -67,10 +67,12 @@ async def outgoing(request: web.Request) -> web.Response:
             ev = parse_outgoing(body)
         except PayloadError as e:
             raise ApiError(400, "badPayload", str(e)) from None
-        await rt.store.events.add(
+        assert rt.intake is not None
+        await rt.intake.add(
             account,
             webhook_id,
             attempt,
+            rt.store.db.now(),
             ev.event,
             ev.queue_msg_id,
             ev.message_id,
@@ -87,7 +89,6 @@ async def outgoing(request: web.Request) -> web.Response:
         raise
     finally:
         rt.metrics.webhooks.labels(account if account in rt.secrets else "", str(status)).inc()
-    rt.processor.wake()
     return web.json_response({})
 
 
