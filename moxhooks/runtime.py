@@ -60,22 +60,22 @@ class Runtime:
             self.processor.wake()
 
     def _from_worker(self, msg: bytes) -> None:
-        if msg == workerproc.SYNC:
-            self.sync.wake()
-        elif msg == workerproc.MOX_LISTS_UNKNOWN:
-            self.sync.mox_lists_unknown()
+        if msg.startswith(workerproc.MOX_STATE):
+            self.sync.mox_ok, self.sync.mox_error = workerproc.parse_mox_state(msg)
 
     def start_workers(self, processor_process: bool = False) -> None:
         """Start the event processor, the sync worker and the inbound reader in the background.
 
-        processor_process: the event processor runs in a process of its own (workerproc).
+        processor_process: the event processor and the sync worker run in a process of
+        their own (workerproc); this process's sync worker forwards its wake-ups there.
         """
         if processor_process:
             self.worker = workerproc.WorkerProcess(self.config, self._from_worker)
+            self.sync.forward = self.worker.send
             self.worker.start()
         else:
             self.tasks.append(asyncio.create_task(self.processor.run(), name="processor"))
-        self.tasks.append(asyncio.create_task(self.sync.run(), name="sync"))
+            self.tasks.append(asyncio.create_task(self.sync.run(), name="sync"))
         self.tasks.append(asyncio.create_task(self.inbound.run(), name="inbound"))
         if self.config.imap:
             self.tasks.append(asyncio.create_task(self.imap.run(), name="imap"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -46,6 +47,9 @@ class ReconcileReport:
 
 # Seconds between reconciles asked for by "suppressed" events (mox_lists_unknown).
 LISTED_UNKNOWN_GAP = 60.0
+# The messages wake() and mox_lists_unknown() forward to a worker in another process.
+SYNC_WAKE = b"S"
+SYNC_LISTED_UNKNOWN = b"U"
 
 
 class SyncWorker:
@@ -65,8 +69,23 @@ class SyncWorker:
         self.mox_error = ""
         self._listed_unknown_at = -LISTED_UNKNOWN_GAP
 
+        # Where this worker runs in another process (workerproc): wake() and
+        # mox_lists_unknown() send it a message instead, and mox_ok and mox_error are
+        # what it last reported.
+        self.forward: Callable[[bytes], None] | None = None
+        # Told of every change of mox_ok or mox_error (the worker process reports them).
+        self.on_state: Callable[[bool | None, str], None] = lambda ok, error: None
+
+    def _state(self, ok: bool | None, error: str) -> None:
+        if (ok, error) != (self.mox_ok, self.mox_error):
+            self.mox_ok, self.mox_error = ok, error
+            self.on_state(ok, error)
+
     def wake(self) -> None:
         """New outbox rows were written."""
+        if self.forward is not None:
+            self.forward(SYNC_WAKE)
+            return
         self._wake.set()
 
     def reconcile_soon(self) -> None:
@@ -78,6 +97,9 @@ class SyncWorker:
         """mox refused a recipient ("suppressed") that has no entry here: mox's list has an
         entry this one lacks, so reconcile now, not at the next interval. At most once a
         minute: a reconcile reads mox's whole list."""
+        if self.forward is not None:
+            self.forward(SYNC_LISTED_UNKNOWN)
+            return
         now = time.monotonic()
         if now - self._listed_unknown_at >= LISTED_UNKNOWN_GAP:
             self._listed_unknown_at = now
@@ -112,7 +134,7 @@ class SyncWorker:
                     "mox answers again; pushing %d waiting changes",
                     await self.store.outbox.backlog(),
                 )
-                self.mox_ok = None
+                self._state(None, self.mox_error)
                 await self.store.outbox.retry_now()
                 return
         due = await self.store.outbox.next_due_time()
@@ -178,7 +200,7 @@ class SyncWorker:
         return 1
 
     async def _retry(self, row: OutboxRow, error: str) -> int | None:
-        self.mox_ok, self.mox_error = False, error
+        self._state(False, error)
         self.metrics.sync_failures.labels(row.account, "unavailable").inc()
         s = self.config.sync
         wait = min(s.retry_min * 2 ** min(row.attempts, 30), s.retry_max)
@@ -193,7 +215,7 @@ class SyncWorker:
         return None
 
     def _seen_ok(self) -> None:
-        self.mox_ok, self.mox_error = True, ""
+        self._state(True, "")
 
     async def reconcile_all(self) -> list[ReconcileReport]:
         """Reconcile every configured account."""
@@ -205,7 +227,7 @@ class SyncWorker:
         try:
             in_mox = await self.mox.webapi(acct.login, acct.password).suppression_list()
         except MoxError as e:
-            self.mox_ok, self.mox_error = False, str(e)
+            self._state(False, str(e))
             self.metrics.sync_failures.labels(acct.name, "reconcile").inc()
             report.errors.append(str(e))
             log.warning("reconcile account=%s: mox unavailable: %s", acct.name, e)

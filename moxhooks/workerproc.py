@@ -1,22 +1,26 @@
-"""The event processor in a process of its own, beside the web process of `moxhooks serve`.
+"""Event processing and sync in a process of their own, beside the web process of
+`moxhooks serve`.
 
 Webhook intake and event processing share nothing but the database files: intake
 appends to the intake file (store/intake.py), the processor moves the rows into
-events and processes them. Run in one process they shared one event loop and one
-interpreter lock, and every batch the processor worked on delayed the webhooks that
-arrived meanwhile. Here the processor has its own interpreter, at a lower CPU priority
-(nice 10), and writes only the database, whose lock intake never takes.
+events and processes them, and the sync worker pushes the changes into mox. Run in one
+process they shared one event loop and one interpreter lock, and every batch the
+processor worked on (and every call to mox) delayed the webhooks that arrived
+meanwhile. Here they have their own interpreter, at a lower CPU priority (nice 10),
+and write only the database, whose lock intake never takes.
 
-The two processes talk over a socket pair, one byte a message:
-- web -> worker: E, events were appended;
-- worker -> web: S, suppression changes wait to be pushed into mox (the sync worker
-  runs in the web process); U, mox refused a message for an address only it lists.
+The two processes talk over a socket pair, one line a message:
+- web -> worker: E, events were appended; S, suppression changes wait to be pushed
+  into mox (an entry added or removed on the page, in the API, from a report);
+  U, mox refused a message for an address only it lists (reconcile soon);
+- worker -> web: M1, mox answers; M0<error>, it does not; M, not known (the
+  sync worker's view, for /healthz).
 
-The worker also looks for work every few seconds by itself, so a lost byte costs
+The worker also looks for work every few seconds by itself, so a lost message costs
 latency, never an event. The web process starts it, restarts it when it dies (kill -9
-included: what it had not committed is processed again, each event once, because its
-outcome and its status are one transaction), and stops it on shutdown. The worker
-exits when the web process is gone (its end of the socket pair closes).
+included: what it had not committed is processed again, each event once, because an
+event's outcome and its status are one transaction), and stops it on shutdown. The
+worker exits when the web process is gone (its end of the socket pair closes).
 """
 
 from __future__ import annotations
@@ -33,13 +37,15 @@ import time
 from collections.abc import Callable
 
 from .config import Config
+from .sync import SYNC_LISTED_UNKNOWN, SYNC_WAKE
 
 log = logging.getLogger(__name__)
 
 EVENTS = b"E"
-SYNC = b"S"
-MOX_LISTS_UNKNOWN = b"U"
+MOX_STATE = b"M"
 
+# Seconds between two wake-up messages to the worker, at least.
+WAKE_GAP = 0.02
 # The worker's CPU priority: below the web process, so intake goes first.
 NICE = 10
 # Restart backoff after the worker died (seconds), doubling up to the maximum.
@@ -52,9 +58,40 @@ STOP_WAIT = 10.0
 
 
 def _send(sock: socket.socket, msg: bytes) -> None:
-    """Send one byte, never blocking: a full socket means the other side has work queued."""
+    """Send one message, never blocking: a full socket means the other side is busy
+    already (the worker looks for work by itself too)."""
     with contextlib.suppress(BlockingIOError, BrokenPipeError, ConnectionError, OSError):
-        sock.send(msg)
+        sock.send(msg + b"\n")
+
+
+class _Lines:
+    """The messages arriving on a non-blocking socket, a line each."""
+
+    def __init__(self, sock: socket.socket, on_message: Callable[[bytes], None],
+                 on_close: Callable[[], None]) -> None:  # fmt: skip
+        self.sock = sock
+        self.on_message = on_message
+        self.on_close = on_close
+        self._buf = b""
+
+    def readable(self) -> None:
+        try:
+            data = self.sock.recv(65536)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            data = b""
+        if not data:
+            asyncio.get_running_loop().remove_reader(self.sock.fileno())
+            self.on_close()
+            return
+        *lines, self._buf = (self._buf + data).split(b"\n")
+        # A burst of the same wake-up is one wake-up.
+        for msg in dict.fromkeys(lines):
+            try:
+                self.on_message(msg)
+            except Exception:
+                log.exception("message %r", msg)
 
 
 class WorkerProcess:
@@ -69,6 +106,8 @@ class WorkerProcess:
         self._stopping = False
         self.restarts = 0
         self.last_exit: int | None = None
+        self._woken_at = 0.0
+        self._wake_handle: asyncio.TimerHandle | None = None
 
     @property
     def alive(self) -> bool:
@@ -79,9 +118,31 @@ class WorkerProcess:
         self._task = asyncio.create_task(self._supervise(), name="worker-process")
 
     def wake(self) -> None:
-        """Events were appended to intake."""
+        """Events were appended to intake: tell the worker, at most once per WAKE_GAP.
+
+        A message costs the web process a system call and a wake-up of the other
+        process (75 us a message measured under load, a third of a webhook's own
+        cost); the worker gathers events for 50 ms after a wake-up anyway.
+        """
+        if self._wake_handle is not None:
+            return
+        now = time.monotonic()
+        wait = self._woken_at + WAKE_GAP - now
+        if wait <= 0:
+            self._woken_at = now
+            self.send(EVENTS)
+            return
+        self._wake_handle = asyncio.get_running_loop().call_later(wait, self._late_wake)
+
+    def _late_wake(self) -> None:
+        self._wake_handle = None
+        self._woken_at = time.monotonic()
+        self.send(EVENTS)
+
+    def send(self, msg: bytes) -> None:
+        """Send the worker a message (dropped while it is not running)."""
         if self._sock is not None:
-            _send(self._sock, EVENTS)
+            _send(self._sock, msg)
 
     async def _spawn(self) -> asyncio.subprocess.Process:
         ours, theirs = socket.socketpair()
@@ -101,25 +162,10 @@ class WorkerProcess:
         proc.stdin.close()
         ours.setblocking(False)
         self._sock = ours
-        asyncio.get_running_loop().add_reader(ours.fileno(), self._readable, ours)
+        # When the worker is gone, _supervise notices (proc.wait) and restarts it.
+        lines = _Lines(ours, self.on_message, lambda: None)
+        asyncio.get_running_loop().add_reader(ours.fileno(), lines.readable)
         return proc
-
-    def _readable(self, sock: socket.socket) -> None:
-        try:
-            data = sock.recv(4096)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:
-            data = b""
-        if not data:
-            # The worker is gone; _supervise notices and restarts it.
-            asyncio.get_running_loop().remove_reader(sock.fileno())
-            return
-        for msg in set(data[i : i + 1] for i in range(len(data))):
-            try:
-                self.on_message(msg)
-            except Exception:
-                log.exception("worker message %r", msg)
 
     def _close_sock(self) -> None:
         if self._sock is None:
@@ -167,6 +213,9 @@ class WorkerProcess:
                 with contextlib.suppress(ProcessLookupError):
                     proc.kill()
                 await proc.wait()
+        if self._wake_handle is not None:
+            self._wake_handle.cancel()
+            self._wake_handle = None
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -178,7 +227,8 @@ class WorkerProcess:
 
 
 async def work(config: Config, sock: socket.socket) -> None:
-    """Run the event processor (and the automatic holds that watch it) until told to stop."""
+    """Run the event processor (with the automatic holds that watch it) and the sync
+    worker until told to stop."""
     from .holds import AutoHolds, settings_from
     from .runtime import open_runtime
 
@@ -188,34 +238,52 @@ async def work(config: Config, sock: socket.socket) -> None:
         loop.add_signal_handler(sig, stop.set)
     sock.setblocking(False)
     async with open_runtime(config) as rt:
-        processor = rt.processor
+        processor, sync = rt.processor, rt.sync
         processor.yield_to_intake = False
-        processor.on_change = lambda: _send(sock, SYNC)
-        processor.on_mox_lists_unknown = lambda: _send(sock, MOX_LISTS_UNKNOWN)
-        holds = AutoHolds(rt, settings_from(config.holds))
-        processor.observers.append(holds.observe)
+        processor.observers.append(AutoHolds(rt, settings_from(config.holds)).observe)
+        sync.on_state = lambda ok, error: _send(
+            sock, MOX_STATE + (b"" if ok is None else b"1" if ok else b"0" + _line(error))
+        )
+        handlers: dict[bytes, Callable[[], None]] = {
+            EVENTS: processor.wake,
+            SYNC_WAKE: sync.wake,
+            SYNC_LISTED_UNKNOWN: sync.mox_lists_unknown,
+        }
 
-        def readable() -> None:
-            try:
-                data = sock.recv(4096)
-            except (BlockingIOError, InterruptedError):
-                return
-            except OSError:
-                data = b""
-            if not data:
-                log.info("the web process is gone; the event worker stops")
-                loop.remove_reader(sock.fileno())
-                stop.set()
-                return
-            processor.wake()
+        def message(msg: bytes) -> None:
+            handler = handlers.get(msg)
+            if handler is not None:
+                handler()
 
-        loop.add_reader(sock.fileno(), readable)
-        task = asyncio.create_task(processor.run(), name="processor")
+        def gone() -> None:
+            log.info("the web process is gone; the event worker stops")
+            stop.set()
+
+        loop.add_reader(sock.fileno(), _Lines(sock, message, gone).readable)
+        tasks = [
+            asyncio.create_task(processor.run(), name="processor"),
+            asyncio.create_task(sync.run(), name="sync"),
+        ]
         try:
             await stop.wait()
         finally:
-            task.cancel()
-            await asyncio.wait([task], timeout=STOP_WAIT)
+            for t in tasks:
+                t.cancel()
+            await asyncio.wait(tasks, timeout=STOP_WAIT)
+
+
+def _line(text: str) -> bytes:
+    return text.replace("\n", " ").encode("utf-8", "replace")[:2000]
+
+
+def parse_mox_state(msg: bytes) -> tuple[bool | None, str]:
+    """What an M message says: (mox_ok, error)."""
+    rest = msg[len(MOX_STATE) :]
+    if not rest:
+        return None, ""
+    if rest[:1] == b"1":
+        return True, ""
+    return False, rest[1:].decode("utf-8", "replace")
 
 
 def main() -> None:

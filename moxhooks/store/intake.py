@@ -75,8 +75,12 @@ ROWS_PER_STATEMENT = 500
 # Seconds a write waits for another process's lock on the intake file before failing
 # (the webhook is then answered 503 and mox retries it).
 BUSY_TIMEOUT = 5.0
-# Moved rows are deleted at most this often (seconds).
-PRUNE_EVERY = 1.0
+# Moved rows are deleted at most this often (seconds), at most PRUNE_ROWS at a time
+# (on the event loop's thread: 500 rows take about 1 ms).
+PRUNE_EVERY = 0.1
+PRUNE_ROWS = 500
+# Seconds between checkpoints of the intake file's log (in a thread).
+CHECKPOINT_EVERY = 1.0
 
 
 def intake_path(database: str) -> str:
@@ -93,9 +97,18 @@ class IntakeWriter:
     """Appends webhook events to the intake file, grouped, from the event loop's thread."""
 
     def __init__(
-        self, conn: sqlite3.Connection, inline: bool, on_commit: Callable[[], None]
+        self,
+        conn: sqlite3.Connection,
+        cursor: sqlite3.Connection,
+        checkpoint: sqlite3.Connection,
+        inline: bool,
+        on_commit: Callable[[], None],
     ) -> None:
         self._conn = conn
+        self._cursor = cursor
+        self._checkpoint = checkpoint
+        self._checkpoint_task: asyncio.Task[None] | None = None
+        self._last_checkpoint = 0.0
         self._inline = inline
         self._on_commit = on_commit
         self._pending: list[tuple[Sequence[Any], asyncio.Future[None]]] = []
@@ -125,14 +138,25 @@ class IntakeWriter:
             conn.execute(f"PRAGMA synchronous = {'FULL' if full else 'NORMAL'}")
             conn.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT * 1000)}")
             conn.executescript(schema_script("main"))
-            # Read-only: the cursor that says how far the processor moved the rows.
-            conn.execute("ATTACH DATABASE ? AS db", (f"file:{database}?mode=ro",))
             # No waiting on the event loop's thread: a locked file goes to a thread.
             conn.execute("PRAGMA busy_timeout = 0")
+            # Checkpoints copy the log into the file and wait for the disk (fsync): they
+            # run in a thread, on a connection of their own (_checkpoint), not here.
+            conn.execute("PRAGMA wal_autocheckpoint = 0")
+            checkpoint = sqlite3.connect(
+                intake_path(database), isolation_level=None, check_same_thread=False
+            )
+            # The database, read-only, for the cursor that says how far the processor
+            # moved the rows. Not attached to conn: a statement would then look at both
+            # files' schemas, and the insert costs twice as much.
+            cursor = sqlite3.connect(
+                f"file:{database}?mode=ro", uri=True, isolation_level=None,
+                check_same_thread=False,
+            )  # fmt: skip
         except BaseException:
             conn.close()
             raise
-        return cls(conn, not full, on_commit)
+        return cls(conn, cursor, checkpoint, not full, on_commit)
 
     async def add(
         self,
@@ -258,13 +282,35 @@ class IntakeWriter:
         self._last_prune = time.monotonic()
         self._added_since_prune = False
         try:
-            self._conn.execute(
-                "DELETE FROM intake WHERE id <= (SELECT c.last_id FROM db.intake_cursor c,"
-                " intake_file f WHERE c.generation = f.generation)"
-                " AND id < (SELECT MAX(id) FROM intake)"
-            )
+            (generation,) = self._conn.execute("SELECT generation FROM intake_file").fetchone()
+            row = self._cursor.execute(
+                "SELECT last_id FROM intake_cursor WHERE generation = ?", (generation,)
+            ).fetchone()
+            if row is not None:
+                # A bounded number at a time: this runs on the event loop's thread.
+                deleted = self._conn.execute(
+                    "DELETE FROM intake WHERE id IN (SELECT id FROM intake WHERE id <= ?"
+                    " AND id < (SELECT MAX(id) FROM intake) ORDER BY id LIMIT ?)",
+                    (int(row[0]), PRUNE_ROWS),
+                ).rowcount
+                if deleted == PRUNE_ROWS:
+                    self._added_since_prune = True
         except sqlite3.Error as e:  # locked or unwritable: the rows stay, no harm
             log.warning("webhook intake: deleting moved rows failed: %s", e)
+        now = time.monotonic()
+        if self._checkpoint_task is None and now - self._last_checkpoint >= CHECKPOINT_EVERY:
+            self._last_checkpoint = now
+            self._checkpoint_task = asyncio.get_running_loop().create_task(self._run_checkpoint())
+        if self._added_since_prune:
+            self._schedule_prune()
+
+    async def _run_checkpoint(self) -> None:
+        try:
+            await asyncio.to_thread(self._checkpoint.execute, "PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as e:
+            log.warning("webhook intake: checkpoint failed: %s", e)
+        finally:
+            self._checkpoint_task = None
 
     async def close(self) -> None:
         """Write what is pending, then close the file."""
@@ -277,7 +323,11 @@ class IntakeWriter:
         if self._prune_handle is not None:
             self._prune_handle.cancel()
             self._prune_handle = None
+        if self._checkpoint_task is not None:
+            await self._checkpoint_task
         self._conn.close()
+        self._cursor.close()
+        self._checkpoint.close()
 
 
 _INSERT_HEAD = f"INSERT INTO intake ({', '.join(COLUMNS)}) VALUES "

@@ -58,6 +58,14 @@ async def healthz(request: web.Request) -> web.Response:
         mox_ok, mox_error = False, rt.sync.mox_error
     checks["mox"] = {"ok": mox_ok, "url": rt.config.mox.url, "error": mox_error}
     healthy = healthy and mox_ok
+    if rt.worker is not None:
+        # The process that processes events and syncs with mox (workerproc).
+        checks["worker"] = {
+            "ok": rt.worker.alive,
+            "pid": rt.worker.proc.pid if rt.worker.proc else None,
+            "restarts": rt.worker.restarts,
+        }
+        healthy = healthy and rt.worker.alive
     if checks["database"]["ok"]:
         backlog = await rt.store.outbox.backlog_by_account()
         counts = await rt.store.events.counts()
