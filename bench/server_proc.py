@@ -30,18 +30,30 @@ SECRET = "bench-secret"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 
+# POSTs the bare handler has answered, for GET /count (bench/drain.py counts with it).
+BARE_ANSWERED = web.AppKey("bare_answered", list[int])
+
+
 async def bare_handler(request: web.Request) -> web.Response:
     """The ceiling: read the body, answer 200."""
     await request.read()
+    request.app[BARE_ANSWERED][0] += 1
     return web.json_response({})
+
+
+async def bare_count(request: web.Request) -> web.Response:
+    """How many POSTs the bare handler has answered: {"count": n}."""
+    return web.json_response({"count": request.app[BARE_ANSWERED][0]})
 
 
 def build_app(args: argparse.Namespace) -> web.Application:
     if args.mode == "bare":
         app = web.Application(client_max_size=1024 * 1024)
+        app[BARE_ANSWERED] = [0]
         app.router.add_post("/hooks/outgoing/{account}", bare_handler)
+        app.router.add_get("/count", bare_count)
         return app
-    from moxhooks.web.app import create_app
+    from moxhooks.web.app import create_app, freeze_after_startup
 
     config = config_from_dict(
         {
@@ -59,7 +71,11 @@ def build_app(args: argparse.Namespace) -> web.Application:
             ],
         }
     )
-    return create_app(config, workers=args.workers)
+    # As `moxhooks serve` runs it: the event processor in a process of its own, and the
+    # objects alive at startup out of the garbage collector's way.
+    app = create_app(config, workers=args.workers, processor_process=True)
+    freeze_after_startup(app)
+    return app
 
 
 async def serve(args: argparse.Namespace) -> None:

@@ -31,6 +31,8 @@ class Metrics:
     """The metrics moxhooks exports."""
 
     def __init__(self) -> None:
+        self._webhooks: dict[tuple[str, int], Counter] = {}
+        self._latency: dict[tuple[str, str], Histogram] = {}
         self.registry = CollectorRegistry()
         r = self.registry
         # Counted in the database (processed_counts), since the processor may run in
@@ -76,6 +78,22 @@ class Metrics:
             buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
             registry=r,
         )
+
+    def webhook_answered(self, account: str, status: int) -> None:
+        """Count one webhook request (labels() looks the child up each time: cached)."""
+        key = (account, status)
+        child = self._webhooks.get(key)
+        if child is None:
+            child = self._webhooks[key] = self.webhooks.labels(account, str(status))
+        child.inc()
+
+    def request_took(self, method: str, route: str, seconds: float) -> None:
+        """Observe one HTTP request's latency (the child cached, as above)."""
+        key = (method, route)
+        child = self._latency.get(key)
+        if child is None:
+            child = self._latency[key] = self.latency.labels(method, route)
+        child.observe(seconds)
 
     def render(self) -> bytes:
         """The text exposition format."""

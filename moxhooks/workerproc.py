@@ -6,8 +6,10 @@ appends to the intake file (store/intake.py), the processor moves the rows into
 events and processes them, and the sync worker pushes the changes into mox. Run in one
 process they shared one event loop and one interpreter lock, and every batch the
 processor worked on (and every call to mox) delayed the webhooks that arrived
-meanwhile. Here they have their own interpreter, at a lower CPU priority (nice 10),
-and write only the database, whose lock intake never takes.
+meanwhile. Here they have their own interpreter, at the lowest CPU priority (Linux's
+SCHED_IDLE: only CPU time nothing else wants), and write only the database, whose lock
+intake never takes. Under a burst that takes every CPU, processing waits and catches
+up after it; what a burst costs is latency of processing, never a webhook.
 
 The two processes talk over a socket pair, one line a message:
 - web -> worker: E, events were appended; S, suppression changes wait to be pushed
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import pickle
@@ -46,8 +49,9 @@ MOX_STATE = b"M"
 
 # Seconds between two wake-up messages to the worker, at least.
 WAKE_GAP = 0.02
-# The worker's CPU priority: below the web process, so intake goes first.
-NICE = 10
+# The worker's CPU priority where SCHED_IDLE is not available: below the web
+# process, so intake goes first.
+NICE = 19
 # Restart backoff after the worker died (seconds), doubling up to the maximum.
 RESTART_MIN = 0.5
 RESTART_MAX = 30.0
@@ -260,6 +264,7 @@ async def work(config: Config, sock: socket.socket) -> None:
             stop.set()
 
         loop.add_reader(sock.fileno(), _Lines(sock, message, gone).readable)
+        gc.freeze()  # as the web process does (web.app.freeze_after_startup)
         tasks = [
             asyncio.create_task(processor.run(), name="processor"),
             asyncio.create_task(sync.run(), name="sync"),
@@ -286,12 +291,23 @@ def parse_mox_state(msg: bytes) -> tuple[bool | None, str]:
     return False, rest[1:].decode("utf-8", "replace")
 
 
+def _lower_priority() -> None:
+    """Run only on CPU time the web process leaves: SCHED_IDLE where Linux offers it
+    (the scheduler runs the worker only when a CPU would otherwise idle), else nice."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+        return
+    except (AttributeError, OSError):
+        pass
+    with contextlib.suppress(OSError):
+        os.nice(NICE)
+
+
 def main() -> None:
     """python -m moxhooks.workerproc FD, the pickled Config on standard input."""
     fd = int(sys.argv[1])
     config: Config = pickle.load(sys.stdin.buffer)
-    with contextlib.suppress(OSError):
-        os.nice(NICE)
+    _lower_priority()
     logging.basicConfig(
         level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s [worker] %(message)s",

@@ -15,7 +15,7 @@ from .. import __version__
 from ..config import Config
 from ..moxclient import AccountAPI, MoxAuthError, MoxError
 from ..runtime import open_runtime
-from ..web.app import create_app
+from ..web.app import create_app, freeze_after_startup
 from .common import mox_unreachable, webhook_url
 from .output import progress
 
@@ -48,6 +48,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     sys.stdout.flush()
     try:
         app = create_app(config, processor_process=True)
+        freeze_after_startup(app)
         web.run_app(app, host=host, port=port, print=None)
     except KeyboardInterrupt:
         pass

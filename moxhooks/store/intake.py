@@ -10,15 +10,14 @@ process deletes what was moved. So:
   intake file, and processing writes only the database;
 - the intake table has no index but its rowid, so a commit writes about two pages (the
   events table has seven indexes, about eight pages a row);
-- concurrent webhooks share one commit (group commit): the rows that arrive within one
-  turn of the event loop go into one INSERT.
 
-The commit runs on the event loop's own thread when synchronous is "normal": it writes
-to the operating system's cache and does not wait for the disk (no fsync), about 30 µs,
-where a trip to a thread and back costs 100-300 µs on the machine measured (README,
-Performance). With synchronous "full" every commit waits for an fsync, so it runs in a
-thread. When the file is locked (another process writing it: a second `moxhooks serve`
-on the same database), the batch waits for the lock in a thread too.
+The commit runs on the event loop's own thread, at once, when synchronous is "normal":
+it writes to the operating system's cache and does not wait for the disk (no fsync),
+about 20 µs, where a trip to a thread and back costs 100-300 µs on the machine measured
+(README, Performance). With synchronous "full" every commit waits for an fsync, so
+commits run in a thread, and the webhooks that arrive meanwhile share the next one
+(group commit). When the file is locked (another process writing it: a second
+`moxhooks serve` on the same database), the webhooks wait for the lock in a thread too.
 
 A retried webhook (same account and X-Mox-Webhook-ID) may be appended twice; the move
 into `events`, whose (account, webhook_id) is unique, keeps one.
@@ -172,13 +171,26 @@ class IntakeWriter:
         """Append one event; returns when it is committed, raises when that failed."""
         if self._closed:
             raise RuntimeError("intake is closed")
+        row = (account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload)
+        if self._inline and not self._in_thread and not self._pending:
+            # Nothing waits: commit now, on this thread, with no turn of the event loop
+            # in between (each turn was two more system calls).
+            try:
+                self._write([row])
+            except sqlite3.OperationalError as e:
+                if e.sqlite_errorcode != sqlite3.SQLITE_BUSY:
+                    log.error("webhook intake: the commit failed: %s", e)
+                    raise
+                # Another process holds the file's lock: wait for it in a thread, below.
+            else:
+                self._committed()
+                return
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
-        row = (account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload)
         self._pending.append((row, fut))
         if not self._scheduled and not self._in_thread:
-            # Written once the handlers that are ready in this turn of the loop have
-            # added theirs: one commit for all of them.
+            # Written in a thread once the handlers that are ready in this turn of the
+            # loop have added theirs: one commit for all of them.
             self._scheduled = True
             loop.call_soon(self._flush)
         await fut
@@ -188,40 +200,30 @@ class IntakeWriter:
         if not self._pending or self._in_thread:
             return
         batch, self._pending = self._pending, []
-        rows = [row for row, _ in batch]
-        if self._inline:
-            try:
-                self._write(rows)
-            except sqlite3.OperationalError as e:
-                if e.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                    self._done(batch, e)
-                    return
-                # Another process holds the file's lock: wait for it in a thread.
-                self._to_thread(batch, rows)
-                return
-            except Exception as e:  # the disk is full, the file unwritable: 503, mox retries
-                self._done(batch, e)
-                return
-            self._done(batch, None)
-            return
-        self._to_thread(batch, rows)
-
-    def _to_thread(self, batch: list[tuple[Sequence[Any], asyncio.Future[None]]],
-                   rows: list[Sequence[Any]]) -> None:  # fmt: skip
         self._in_thread = True
-        asyncio.get_running_loop().create_task(self._write_in_thread(batch, rows))
+        asyncio.get_running_loop().create_task(self._write_in_thread(batch))
 
     async def _write_in_thread(
-        self, batch: list[tuple[Sequence[Any], asyncio.Future[None]]], rows: list[Sequence[Any]]
+        self, batch: list[tuple[Sequence[Any], asyncio.Future[None]]]
     ) -> None:
         error: BaseException | None = None
         try:
-            await asyncio.to_thread(self._write_waiting, rows)
-        except Exception as e:
+            await asyncio.to_thread(self._write_waiting, [row for row, _ in batch])
+        except Exception as e:  # locked past the busy timeout, the disk full: 503
             error = e
         finally:
             self._in_thread = False
-        self._done(batch, error)
+        for _, fut in batch:
+            if fut.done():
+                continue
+            if error is None:
+                fut.set_result(None)
+            else:
+                fut.set_exception(error)
+        if error is None:
+            self._committed()
+        else:
+            log.error("webhook intake: the commit failed: %s", error)
         if self._pending and not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
@@ -249,22 +251,10 @@ class IntakeWriter:
             raise
         conn.execute("COMMIT")
 
-    def _done(
-        self, batch: list[tuple[Sequence[Any], asyncio.Future[None]]], error: BaseException | None
-    ) -> None:
-        for _, fut in batch:
-            if fut.done():
-                continue
-            if error is None:
-                fut.set_result(None)
-            else:
-                fut.set_exception(error)
-        if error is None:
-            self._added_since_prune = True
-            self._on_commit()
-            self._schedule_prune()
-        else:
-            log.error("webhook intake: the commit failed: %s", error)
+    def _committed(self) -> None:
+        self._added_since_prune = True
+        self._on_commit()
+        self._schedule_prune()
 
     def _schedule_prune(self) -> None:
         if self._prune_handle is not None or self._closed:
@@ -317,8 +307,7 @@ class IntakeWriter:
         while self._pending or self._in_thread:
             if not self._in_thread:
                 self._flush()
-            else:
-                await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)
         self._closed = True
         if self._prune_handle is not None:
             self._prune_handle.cancel()

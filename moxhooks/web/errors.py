@@ -61,4 +61,4 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     finally:
         rt = request.app.get(RUNTIME_KEY)
         if rt is not None:
-            rt.metrics.latency.labels(request.method, name).observe(time.perf_counter() - start)
+            rt.metrics.request_took(request.method, name, time.perf_counter() - start)

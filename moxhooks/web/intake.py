@@ -88,7 +88,7 @@ async def outgoing(request: web.Request) -> web.Response:
         status = 503
         raise
     finally:
-        rt.metrics.webhooks.labels(account if account in rt.secrets else "", str(status)).inc()
+        rt.metrics.webhook_answered(account if account in rt.secrets else "", status)
     return web.json_response({})
 
 
