@@ -1,9 +1,10 @@
-"""moxhooks benchmarks: ingest, the list at scale, sync. Prints a table.
+"""moxhooks benchmarks: ingest, the list at scale, sync, the real-mox drain. Prints a table.
 
     python bench/run.py            # the full run (about 15 minutes on 2 cores)
     python bench/run.py --quick    # smaller: 100,000 entries, shorter ingest runs
     python bench/run.py --json     # the figures as JSON as well
     python bench/run.py --only ingest --only sync
+    python bench/run.py --only drain   # the real mox (MOX_BIN, default ../shared/mox/mox)
 
 Everything runs on 127.0.0.1, in separate processes: the server (moxhooks through
 create_app, or the bare aiohttp ceiling), the load generator (wrk if installed, else
@@ -17,6 +18,7 @@ import argparse
 import json
 import os
 import platform
+import select
 import shutil
 import signal
 import sqlite3
@@ -30,11 +32,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
+import drain as drain_bench
 import loadgen
 from data import write_import_csv
 from sync_bench import FakeMoxProcess
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 
 AUTH = "Bearer bench-secret"
 
@@ -67,12 +71,18 @@ class Server:
         cmd = [sys.executable, str(HERE / "server_proc.py"), mode]
         if mode == "moxhooks":
             cmd += ["--db", str(self.db), "--mox-url", mox_url, *extra]
-        cmd += ["--log", str(workdir / f"server-{mode}.log")]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
+        log = workdir / f"server-{mode}.log"
+        cmd += ["--log", str(log)]
+        # moxhooks' worker process logs to standard error (as under `moxhooks serve`).
+        with open(log, "ab") as err:
+            self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=err, text=True)
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
+        ready, _, _ = select.select([self.proc.stdout], [], [], 60)
+        line = self.proc.stdout.readline() if ready else ""
         if not line.startswith("READY "):
-            raise RuntimeError(f"{mode} server did not start: {line!r}")
+            self.proc.kill()
+            self.proc.wait()
+            raise RuntimeError(f"{mode} server did not start within 60 s: {line!r}; see {log}")
         self.url = f"http://127.0.0.1:{int(line.split()[1])}/hooks/outgoing/mox"
 
     def peak_rss_mb(self) -> float:
@@ -95,20 +105,21 @@ def verify_stored(db: Path, result: dict[str, Any]) -> dict[str, Any]:
     """Every 200 is a committed row: count (wrk) or each ID (aiohttp client)."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
+        # Acknowledged: in the intake file, or moved from it into events already.
+        conn.execute("ATTACH DATABASE ? AS intake", (f"file:{db}-intake?mode=ro",))
+        stored = (
+            "(SELECT webhook_id FROM events WHERE webhook_id BETWEEN :lo AND :hi UNION"
+            " SELECT webhook_id FROM intake.intake WHERE webhook_id BETWEEN :lo AND :hi)"
+        )
         lo, hi = result["id_min"], result["id_max"]
         (in_range,) = conn.execute(
-            "SELECT COUNT(*) FROM events WHERE webhook_id BETWEEN ? AND ?", (lo, hi)
+            f"SELECT COUNT(*) FROM {stored}", {"lo": lo, "hi": hi}
         ).fetchone()
         (done,) = conn.execute("SELECT COUNT(*) FROM events WHERE status = 'done'").fetchone()
         (total,) = conn.execute("SELECT COUNT(*) FROM events").fetchone()
         missing = None
         if result.get("ok_ids") is not None:
-            have = {
-                r[0]
-                for r in conn.execute(
-                    "SELECT webhook_id FROM events WHERE webhook_id BETWEEN ? AND ?", (lo, hi)
-                )
-            }
+            have = {r[0] for r in conn.execute(f"SELECT * FROM {stored}", {"lo": lo, "hi": hi})}
             missing = len(set(result["ok_ids"]) - have)
     finally:
         conn.close()
@@ -249,6 +260,39 @@ def sync(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     return {"push": push, "reconcile": rec}
 
 
+# ---- drain: the real mox posting its queued webhooks ---------------------------------------
+
+
+def drain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
+    """The real mox delivers N queued webhooks to the bare handler, then to moxhooks,
+    alternately (bench/drain.py says how and why). Skipped when there is no mox."""
+    mox_bin = os.environ.get("MOX_BIN", "").strip() or str(ROOT.parent / "shared" / "mox" / "mox")
+    if not (os.path.isfile(mox_bin) and os.access(mox_bin, os.X_OK)):
+        return {"skipped": f"no mox binary at {mox_bin} (set MOX_BIN to one)"}
+    n = 200 if args.quick else 1000
+    rounds = 3 if args.quick else 5
+    servers: list[Server] = []
+    with drain_bench.RealMoxForDrain(mox_bin, workdir) as mox:
+        try:
+            bare = Server("bare", workdir, mox.url)
+            servers.append(bare)
+            moxhooks = Server("moxhooks", workdir, mox.url)
+            servers.append(moxhooks)
+            rows = drain_bench.measure(
+                mox,
+                [
+                    ("ceiling", bare.url, drain_bench.count_bare(bare.url)),
+                    ("moxhooks", moxhooks.url, drain_bench.count_moxhooks(moxhooks.url)),
+                ],
+                n,
+                rounds=rounds,
+            )
+        finally:
+            for server in servers:
+                server.stop()
+    return {"mox": mox_bin, "n": n, "rounds": rounds, "rows": rows}
+
+
 # ---- the table -------------------------------------------------------------------------------
 
 
@@ -338,7 +382,54 @@ def table(report: dict[str, Any]) -> str:
              f" {r['requests']} requests for both passes"),
         ]  # fmt: skip
         lines += _grid(("what", "figure"), rows)
+    if "drain" in report:
+        d = report["drain"]
+        lines.append("")
+        if "skipped" in d:
+            lines.append(f"DRAIN (the real mox): skipped: {d['skipped']}")
+        else:
+            lines.append(
+                f"DRAIN (the real mox, {d['mox']}: N 'canceled' webhooks queued at once,"
+                " posted by mox one at a time, as it does to one URL; median of"
+                f" {d['rounds']} alternating rounds; receiver: the share of the time mox"
+                " waited for the receiver's answers)"
+            )
+            drain_hdr = ("server", "N", "seconds", "webhooks/s", "ratio", "POST p50 ms",
+                         "receiver", "rounds s")  # fmt: skip
+            drain_rows: list[tuple[str, ...]] = [
+                (
+                    r["name"],
+                    str(r["n"]),
+                    f"{r['seconds']:.3f}",
+                    f"{r['rate']:.1f}",
+                    f"{r['ratio']:.2f}",
+                    f"{r['post_ms_p50']:.2f}",
+                    f"{r['receiver_share']:.0%}",
+                    " ".join(f"{s:.3f}" for s in r["runs_s"]),
+                )
+                for r in d["rows"]
+            ]
+            lines += _grid(drain_hdr, drain_rows)
+    lines += _goals(report)
     return "\n".join(lines)
+
+
+def _goals(report: dict[str, Any]) -> list[str]:
+    """Issue 10's ratios, from the figures above (measured in this one run)."""
+    out: list[str] = []
+    for r in report.get("ingest", []):
+        if r["name"] == "moxhooks" and not r["paced"]:
+            what = "serial (1 connection)" if r["connections"] == 1 else f"{r['connections']} connections"
+            out.append(f"  ingest {what}: {r['ratio']:.2f} of the bare handler (goal 0.5)")
+    d = report.get("drain", {})
+    for r in d.get("rows", []):
+        if r["name"] == "moxhooks":
+            out.append(f"  real-mox drain: {r['ratio']:.2f} of the bare handler's rate (goal 0.9)")
+    ingest = report.get("ingest", [])
+    if ingest:
+        ok = all(r.get("verified", True) for r in ingest)
+        out.append(f"  every 200 stored: {'yes' if ok else 'NO'}")
+    return ["", "RATIOS", *out] if out else []
 
 
 def _ms(d: dict[str, Any], found: int | None = None) -> str:
@@ -358,7 +449,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--quick", action="store_true", help="a smaller, shorter run")
     p.add_argument("--json", action="store_true", help="print the figures as JSON too")
-    p.add_argument("--only", action="append", choices=("ingest", "scale", "sync"))
+    p.add_argument("--only", action="append", choices=("ingest", "scale", "sync", "drain"))
     p.add_argument("--loadgen", choices=("auto", "wrk", "aiohttp"), default="auto")
     p.add_argument("--entries", type=int, default=0, help="list size (default 1,000,000)")
     p.add_argument("--workdir", default="", help="where data goes (default: a temp dir)")
@@ -366,7 +457,7 @@ def main() -> int:
     args = p.parse_args()
     if args.loadgen == "auto":
         args.loadgen = "wrk" if loadgen.have_wrk() else "aiohttp"
-    parts = args.only or ["ingest", "scale", "sync"]
+    parts = args.only or ["ingest", "scale", "sync", "drain"]
     workdir = Path(args.workdir or tempfile.mkdtemp(prefix="moxhooks-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     loadgen_name = (
@@ -381,6 +472,8 @@ def main() -> int:
             report["scale"] = scale(args, workdir)
         if "sync" in parts:
             report["sync"] = sync(args, workdir)
+        if "drain" in parts:
+            report["drain"] = drain(args, workdir)
     finally:
         if not args.keep and not args.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
