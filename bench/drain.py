@@ -353,7 +353,8 @@ def measure(
 
     targets: (name, webhook URL, function returning the receiver's count of webhooks
     answered). Returns one row per target, in order: its median round (by seconds),
-    with `runs_s` (all rounds), and `ratio` = its rate over the first target's.
+    with `runs_s` (all rounds), `ratio` = its rate over the first target's, and
+    `ratio_paired` = the median over rounds of the first target's time over its own.
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, not {n}")
@@ -377,6 +378,12 @@ def measure(
         row = dict(ordered[len(ordered) // 2])
         row["runs_s"] = [round(r["seconds"], 3) for r in runs[name]]
         rows.append(row)
-    for row in rows:
+    first = runs[targets[0][0]]
+    for row, (name, _, _) in zip(rows, targets, strict=True):
         row["ratio"] = row["rate"] / rows[0]["rate"]
+        # Round by round (each target's round i ran right after the first target's,
+        # so it saw the same machine): the median of those ratios. The machine's speed
+        # drifts over a run; this is the steadier figure of the two.
+        paired = sorted(a["seconds"] / b["seconds"] for a, b in zip(first, runs[name], strict=True))
+        row["ratio_paired"] = paired[len(paired) // 2]
     return rows

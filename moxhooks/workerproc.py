@@ -47,6 +47,10 @@ log = logging.getLogger(__name__)
 EVENTS = b"E"
 MOX_STATE = b"M"
 
+# Checkpoints of the database wait until no webhook came for QUIET seconds, or until
+# its log is LOG_MAX bytes.
+QUIET = 1.0
+LOG_MAX = 64 * 1024 * 1024
 # Seconds between two wake-up messages to the worker, at least.
 WAKE_GAP = 0.02
 # The worker's CPU priority where SCHED_IDLE is not available: below the web
@@ -254,10 +258,28 @@ async def work(config: Config, sock: socket.socket) -> None:
             SYNC_LISTED_UNKNOWN: sync.mox_lists_unknown,
         }
 
+        last_events = [0.0]
+
         def message(msg: bytes) -> None:
+            if msg == EVENTS:
+                last_events[0] = time.monotonic()
             handler = handlers.get(msg)
             if handler is not None:
                 handler()
+
+        async def checkpoints() -> None:
+            # While webhooks keep coming, the log only grows (up to LOG_MAX): its
+            # checkpoints wait for the disk, which mox needs for its own, per webhook.
+            db = rt.store.db
+            await db.defer_checkpoints()
+            while True:
+                await asyncio.sleep(1.0)
+                quiet = time.monotonic() - last_events[0] >= QUIET
+                try:
+                    if (quiet or db.log_bytes() > LOG_MAX) and db.log_bytes():
+                        await db.checkpoint()
+                except Exception:
+                    log.exception("checkpoint failed")
 
         def gone() -> None:
             log.info("the web process is gone; the event worker stops")
@@ -268,6 +290,7 @@ async def work(config: Config, sock: socket.socket) -> None:
         tasks = [
             asyncio.create_task(processor.run(), name="processor"),
             asyncio.create_task(sync.run(), name="sync"),
+            asyncio.create_task(checkpoints(), name="checkpoints"),
         ]
         try:
             await stop.wait()

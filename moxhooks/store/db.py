@@ -9,6 +9,7 @@ The schema is a list of numbered migrations, applied in order at open.
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -17,7 +18,7 @@ from typing import Any
 
 import aiosqlite
 
-from .intake import intake_path, schema_script
+from .intake import create_intake, intake_path
 
 Clock = Callable[[], datetime]
 Row = sqlite3.Row
@@ -358,11 +359,10 @@ class Database:
         db.path = path
         await db._migrate()
         # The webhook intake file (store/intake.py), whose rows EventStore.take_intake
-        # moves into events; only read here.
-        for conn in (writer, reader):
-            await conn.execute("ATTACH DATABASE ? AS intake", (intake_path(path),))
-        await writer.execute_fetchall("PRAGMA intake.journal_mode = WAL")
-        await writer.executescript(schema_script("intake"))
+        # moves into events. Only the reader has it attached: BEGIN IMMEDIATE on the
+        # writer would lock every attached file, and intake would wait for that lock.
+        await asyncio.to_thread(create_intake, path, wait)
+        await reader.execute("ATTACH DATABASE ? AS intake", (intake_path(path),))
         return db
 
     async def close(self) -> None:
@@ -386,6 +386,28 @@ class Database:
                 await self._writer.executescript(
                     f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;"
                 )
+
+    async def defer_checkpoints(self) -> None:
+        """No automatic checkpoints on this process's writes: checkpoint() runs them.
+
+        A checkpoint copies the log into the database file and waits for the disk
+        (fsync); the event worker runs them when webhooks stop coming (workerproc), so
+        that a burst's writes do not compete for the disk with mox's own.
+        """
+        async with self._lock:
+            await self._writer.execute_fetchall("PRAGMA wal_autocheckpoint = 0")
+
+    async def checkpoint(self) -> None:
+        """Copy what the log holds into the database file (readers are not waited for)."""
+        async with self._lock:
+            await self._writer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def log_bytes(self) -> int:
+        """The size of the write-ahead log file, 0 when there is none."""
+        try:
+            return os.path.getsize(self.path + "-wal")
+        except OSError:
+            return 0
 
     async def schema_version(self) -> int:
         """The number of the last migration applied."""

@@ -108,39 +108,43 @@ class EventStore:
     async def take_intake(self, limit: int = 1000) -> int:
         """Move up to limit rows of the webhook intake file into events; returns how many.
 
-        One transaction moves the rows and advances the cursor, so each row is moved
-        once, whatever process dies when; a webhook that mox repeated is kept once
-        (INSERT OR IGNORE on the unique account and webhook_id).
+        The rows are read on the reader connection (the only one with the intake file
+        attached: reading takes no lock there). One transaction inserts them and
+        advances the cursor, so each row is moved once, whatever process dies when; a
+        webhook that mox repeated is kept once (INSERT OR IGNORE on the unique account
+        and webhook_id).
         """
+        head = await self.db.fetchone(
+            "SELECT f.generation, c.last_id FROM intake.intake_file f"
+            " LEFT JOIN intake_cursor c ON c.generation = f.generation"
+        )
+        if head is None:
+            return 0
+        generation, last = str(head[0]), int(head[1] or 0)
+        rows = await self.db.fetchall(
+            f"SELECT id, {_INTAKE_COLUMNS} FROM intake.intake WHERE id > ? ORDER BY id LIMIT ?",
+            (last, limit),
+        )
+        if not rows:
+            return 0
         async with self.db.transaction() as conn:
+            # Another mover (a second process) may have gone further meanwhile.
             cur = await conn.execute(
-                "SELECT f.generation, COALESCE(c.last_id, 0) FROM intake.intake_file f"
-                " LEFT JOIN intake_cursor c ON c.generation = f.generation"
+                "SELECT last_id FROM intake_cursor WHERE generation = ?", (generation,)
             )
             row = await cur.fetchone()
-            if row is None:
+            await cur.close()
+            done = int(row[0]) if row else 0
+            fresh = [tuple(r)[1:] for r in rows if r[0] > done]
+            if not fresh:
                 return 0
-            generation, last = str(row[0]), int(row[1])
-            cur = await conn.execute(
-                "SELECT MAX(id), COUNT(*) FROM (SELECT id FROM intake.intake WHERE id > ?"
-                " ORDER BY id LIMIT ?)",
-                (last, limit),
-            )
-            row = await cur.fetchone()
-            if row is None or row[0] is None:
-                return 0
-            upto, taken = int(row[0]), int(row[1])
-            await conn.execute(
-                f"INSERT OR IGNORE INTO events ({_INTAKE_COLUMNS}) SELECT {_INTAKE_COLUMNS}"
-                " FROM intake.intake WHERE id > ? AND id <= ? ORDER BY id",
-                (last, upto),
-            )
+            await conn.executemany(_INSERT, fresh)
             await conn.execute(
                 "INSERT INTO intake_cursor (generation, last_id) VALUES (?, ?)"
                 " ON CONFLICT (generation) DO UPDATE SET last_id = excluded.last_id",
-                (generation, upto),
+                (generation, int(rows[-1][0])),
             )
-        return taken
+        return len(fresh)
 
     async def due(self, limit: int = 200) -> builtins.list[StoredEvent]:
         """Events waiting to be processed: new ones, and unresolved ones whose retry is due."""

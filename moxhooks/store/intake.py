@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -78,8 +79,18 @@ BUSY_TIMEOUT = 5.0
 # (on the event loop's thread: 500 rows take about 1 ms).
 PRUNE_EVERY = 0.1
 PRUNE_ROWS = 500
-# Seconds between checkpoints of the intake file's log (in a thread).
+# Seconds between checkpoints of the intake file's log (in a thread), which wait until
+# no webhook came for QUIET seconds, or until the log is LOG_MAX bytes.
 CHECKPOINT_EVERY = 1.0
+QUIET = 1.0
+LOG_MAX = 64 * 1024 * 1024
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def intake_path(database: str) -> str:
@@ -90,6 +101,17 @@ def intake_path(database: str) -> str:
 def schema_script(schema: str) -> str:
     """SCHEMA for the attachment named schema, as one transaction."""
     return f"BEGIN IMMEDIATE;\n{SCHEMA.format(schema=schema)}\nCOMMIT;"
+
+
+def create_intake(database: str, busy_timeout: float = BUSY_TIMEOUT) -> None:
+    """Create the intake file of the database at `database` when it does not exist."""
+    conn = sqlite3.connect(intake_path(database), isolation_level=None)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.executescript(schema_script("main"))
+    finally:
+        conn.close()
 
 
 class IntakeWriter:
@@ -108,6 +130,8 @@ class IntakeWriter:
         self._checkpoint = checkpoint
         self._checkpoint_task: asyncio.Task[None] | None = None
         self._last_checkpoint = 0.0
+        self._last_commit = 0.0
+        self._log = conn.execute("PRAGMA database_list").fetchone()[2] + "-wal"
         self._inline = inline
         self._on_commit = on_commit
         self._pending: list[tuple[Sequence[Any], asyncio.Future[None]]] = []
@@ -252,6 +276,7 @@ class IntakeWriter:
         conn.execute("COMMIT")
 
     def _committed(self) -> None:
+        self._last_commit = time.monotonic()
         self._added_since_prune = True
         self._on_commit()
         self._schedule_prune()
@@ -288,10 +313,17 @@ class IntakeWriter:
         except sqlite3.Error as e:  # locked or unwritable: the rows stay, no harm
             log.warning("webhook intake: deleting moved rows failed: %s", e)
         now = time.monotonic()
-        if self._checkpoint_task is None and now - self._last_checkpoint >= CHECKPOINT_EVERY:
+        # Checkpoints wait for the disk (fsync): not while webhooks keep coming, unless
+        # the log has grown past LOG_MAX (mox fsyncs per webhook; let it have the disk).
+        due = now - self._last_commit >= QUIET or _size(self._log) > LOG_MAX
+        if (
+            self._checkpoint_task is None
+            and due
+            and now - self._last_checkpoint >= CHECKPOINT_EVERY
+        ):
             self._last_checkpoint = now
             self._checkpoint_task = asyncio.get_running_loop().create_task(self._run_checkpoint())
-        if self._added_since_prune:
+        if self._added_since_prune or not due:
             self._schedule_prune()
 
     async def _run_checkpoint(self) -> None:
