@@ -52,7 +52,7 @@ MOX_STATE = b"M"
 QUIET = 1.0
 LOG_MAX = 64 * 1024 * 1024
 # Seconds between two wake-up messages to the worker, at least.
-WAKE_GAP = 0.02
+WAKE_GAP = 0.1
 # The worker's CPU priority where SCHED_IDLE is not available: below the web
 # process, so intake goes first.
 NICE = 19
