@@ -93,6 +93,8 @@ sys.path.append(str(Path(__file__).resolve().parent.parent / "tests"))
 
 from realmox import ACCOUNT, RealMox, Sherpa, account, admin  # type: ignore[import-not-found]
 
+from moxhooks.moxclient import QUEUE_FILTER
+
 AUTH = "Bearer bench-secret"
 # The recipients' domain; the hold rule holds every message to it.
 HOLD_DOMAIN = "drain.example"
@@ -153,17 +155,7 @@ def _go_time(s: str) -> float:
 
 def _queue_filter(ids: set[int], **fields: Any) -> dict[str, Any]:
     """mox's queue.Filter for these queue message IDs."""
-    flt: dict[str, Any] = {
-        "Max": 0,
-        "IDs": sorted(ids),
-        "Account": "",
-        "From": "",
-        "To": "",
-        "Hold": None,
-        "Submitted": "",
-        "NextAttempt": "",
-        "Transport": None,
-    }
+    flt: dict[str, Any] = {**QUEUE_FILTER, "IDs": sorted(ids)}
     flt.update(fields)
     return flt
 

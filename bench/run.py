@@ -138,7 +138,7 @@ def ingest(args: argparse.Namespace, workdir: Path) -> list[dict[str, Any]]:
     times (interleaved, each on a fresh server and database) and keep the median."""
     run = loadgen.run_wrk if args.loadgen == "wrk" else loadgen.run_aiohttp
     duration = 3.0 if args.quick else 5.0
-    reps = 1 if args.quick else 3
+    reps = 1 if args.quick else 5
     fake = FakeMoxProcess(0)
     variants: list[tuple[str, str, tuple[str, ...]]] = [
         ("ceiling", "bare", ()),

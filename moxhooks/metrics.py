@@ -9,21 +9,26 @@ from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 
-class ProcessedEvents(Collector):
-    """moxhooks_events_processed: the counts of the last read of the database."""
+class LabelCounts(Collector):
+    """A counter kept as a plain dict (labels -> count), exported as a Prometheus counter.
 
-    def __init__(self) -> None:
-        # (account, event, kind, decision, count)
-        self.rows: list[tuple[str, str, str, str, int]] = []
+    For what is counted per webhook (prometheus_client's Counter takes a lock and
+    looks its child up on every inc()), and for counts read from the database.
+    """
+
+    def __init__(self, name: str, documentation: str, labels: list[str]) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labels = labels
+        self.counts: dict[tuple[str, ...], float] = {}
+
+    def inc(self, *labels: str) -> None:
+        self.counts[labels] = self.counts.get(labels, 0) + 1
 
     def collect(self) -> Iterator[Metric]:
-        family = CounterMetricFamily(
-            "moxhooks_events_processed",
-            "Webhook events processed, by event, failure kind and decision.",
-            labels=["account", "event", "kind", "decision"],
-        )
-        for account, event, kind, decision, n in self.rows:
-            family.add_metric([account, event, kind, decision], n)
+        family = CounterMetricFamily(self.name, self.documentation, labels=self.labels)
+        for labels, n in self.counts.items():
+            family.add_metric(list(labels), n)
         yield family
 
 
@@ -31,20 +36,23 @@ class Metrics:
     """The metrics moxhooks exports."""
 
     def __init__(self) -> None:
-        self._webhooks: dict[tuple[str, int], Counter] = {}
         self._latency: dict[tuple[str, str], Histogram] = {}
         self.registry = CollectorRegistry()
         r = self.registry
         # Counted in the database (processed_counts), since the processor may run in
         # another process: read at scrape time.
-        self.processed = ProcessedEvents()
+        self.processed = LabelCounts(
+            "moxhooks_events_processed",
+            "Webhook events processed, by event, failure kind and decision.",
+            ["account", "event", "kind", "decision"],
+        )
         r.register(self.processed)
-        self.webhooks = Counter(
+        self.webhooks = LabelCounts(
             "moxhooks_webhooks_received",
             "Webhook requests answered, by account and HTTP status.",
             ["account", "status"],
-            registry=r,
         )
+        r.register(self.webhooks)
         self.suppressions = Gauge(
             "moxhooks_suppressions",
             "Active suppression entries, by account and kind.",
@@ -80,12 +88,8 @@ class Metrics:
         )
 
     def webhook_answered(self, account: str, status: int) -> None:
-        """Count one webhook request (labels() looks the child up each time: cached)."""
-        key = (account, status)
-        child = self._webhooks.get(key)
-        if child is None:
-            child = self._webhooks[key] = self.webhooks.labels(account, str(status))
-        child.inc()
+        """Count one webhook request."""
+        self.webhooks.inc(account, str(status))
 
     def request_took(self, method: str, route: str, seconds: float) -> None:
         """Observe one HTTP request's latency (the child cached, as above)."""

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -141,12 +140,7 @@ def _load_object(body: bytes) -> dict[str, Any]:
     if text.startswith("\ufeff"):
         raise PayloadError("body is not valid JSON: byte order mark at offset 0")
     try:
-        data = json.loads(
-            text,
-            object_pairs_hook=_object_without_duplicates,
-            parse_constant=_refuse_constant,
-            parse_float=_finite_float,
-        )
+        data = _DECODER.decode(text)
     except PayloadError:
         raise
     except json.JSONDecodeError as e:
@@ -186,6 +180,15 @@ def _finite_float(s: str) -> float:
     return f
 
 
+# One decoder for every body: json.loads with these hooks built a new one (and its
+# scanner) per call.
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates,
+    parse_constant=_refuse_constant,
+    parse_float=_finite_float,
+)
+
+
 def _check_tree(root: Any) -> None:
     """Check depth and strings without recursion: json may accept what recursion cannot walk."""
     stack: list[tuple[Any, int]] = [(root, 1)]
@@ -214,29 +217,33 @@ def _check_string(s: str) -> None:
         raise PayloadError("body is not valid JSON: lone surrogate in a string")
 
 
-def _get(data: dict[str, Any], name: str, ok: Callable[[Any], bool], want: str, zero: Any) -> Any:
-    if name not in data:
-        return zero
-    value = data[name]
-    if not ok(value):
-        raise PayloadError(f'field "{name}" must be {want}')
-    return value
+_ABSENT = object()
 
 
 def _bool(data: dict[str, Any], name: str) -> bool:
-    value: bool = _get(data, name, lambda v: isinstance(v, bool), "true or false", False)
-    return value
+    value = data.get(name, _ABSENT)
+    if value is _ABSENT:
+        return False
+    if value is not True and value is not False:
+        raise PayloadError(f'field "{name}" must be true or false')
+    return bool(value)
 
 
 def _str(data: dict[str, Any], name: str) -> str:
-    value: str = _get(data, name, lambda v: isinstance(v, str), "a string", "")
+    value = data.get(name, _ABSENT)
+    if value is _ABSENT:
+        return ""
+    if not isinstance(value, str):
+        raise PayloadError(f'field "{name}" must be a string')
     return value
 
 
 def _int(data: dict[str, Any], name: str) -> int:
-    value: int = _get(
-        data, name, lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number", 0
-    )
+    value = data.get(name, _ABSENT)
+    if value is _ABSENT:
+        return 0
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise PayloadError(f'field "{name}" must be a whole number')
     if not _INT64_MIN <= value <= _INT64_MAX:
         raise PayloadError(f'field "{name}" is out of range')
     return value

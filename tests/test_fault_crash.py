@@ -136,6 +136,17 @@ def read_db(path: Path, sql: str) -> list[tuple[Any, ...]]:
 ACKNOWLEDGED = "SELECT webhook_id FROM events UNION SELECT webhook_id FROM intake.intake"
 
 
+async def settled(db: Path) -> bool:
+    """All EVENTS events are in events and processed, and no change waits for mox."""
+    left = read_db(
+        db,
+        "SELECT (SELECT COUNT(*) FROM events WHERE status != 'done'),"
+        " (SELECT COUNT(*) FROM outbox WHERE state = 'pending'),"
+        " (SELECT COUNT(*) FROM events)",
+    )[0]
+    return left == (0, 0, EVENTS)
+
+
 def children(pid: int) -> list[int]:
     """The processes pid started (the event worker of `moxhooks serve`)."""
     try:
@@ -222,16 +233,7 @@ async def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, fakemox: FakeM
                 async with s.post(url, data=go_marshal(event(i)), headers=headers(i, attempt)) as r:
                     assert r.status == 200, await r.text()
 
-        async def settled() -> bool:
-            left = read_db(
-                db,
-                "SELECT (SELECT COUNT(*) FROM events WHERE status != 'done'),"
-                " (SELECT COUNT(*) FROM outbox WHERE state = 'pending'),"
-                " (SELECT COUNT(*) FROM events)",
-            )[0]
-            return left == (0, 0, EVENTS)
-
-        await wait_for(settled, timeout=20, what="every event processed and pushed")
+        await wait_for(lambda: settled(db), timeout=20, what="every event processed and pushed")
 
     # Each event once, processed once.
     rows = read_db(db, "SELECT webhook_id, attempt, tries FROM events ORDER BY webhook_id")
@@ -300,16 +302,7 @@ async def test_kill_9_of_the_event_worker_loses_nothing(tmp_path: Path, fakemox:
 
         await wait_for(restarted, timeout=15, what="a new event worker")
 
-        async def settled() -> bool:
-            left = read_db(
-                db,
-                "SELECT (SELECT COUNT(*) FROM events WHERE status != 'done'),"
-                " (SELECT COUNT(*) FROM outbox WHERE state = 'pending'),"
-                " (SELECT COUNT(*) FROM events)",
-            )[0]
-            return left == (0, 0, EVENTS)
-
-        await wait_for(settled, timeout=30, what="every event processed and pushed")
+        await wait_for(lambda: settled(db), timeout=30, what="every event processed and pushed")
         async with aiohttp.ClientSession() as s, s.get(base + "metrics") as r:
             metrics = await r.text()
     rows = read_db(db, "SELECT webhook_id, tries FROM events ORDER BY webhook_id")

@@ -90,5 +90,8 @@ async def metrics(request: web.Request) -> web.Response:
         m.suppressions.labels(account, kind).set(n)
     m.outbox_backlog.set(await rt.store.outbox.backlog())
     m.events_unresolved.set(await rt.store.events.pending_count())
-    m.processed.rows = await rt.store.events.processed_counts()
+    m.processed.counts = {
+        (account, event, kind, decision): n
+        for account, event, kind, decision, n in await rt.store.events.processed_counts()
+    }
     return web.Response(body=m.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
