@@ -270,7 +270,7 @@ def drain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     if not (os.path.isfile(mox_bin) and os.access(mox_bin, os.X_OK)):
         return {"skipped": f"no mox binary at {mox_bin} (set MOX_BIN to one)"}
     n = 200 if args.quick else 1000
-    rounds = 3 if args.quick else 7
+    rounds = 3 if args.quick else 9
     servers: list[Server] = []
     with drain_bench.RealMoxForDrain(mox_bin, workdir) as mox:
         try:

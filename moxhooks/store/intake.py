@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import os
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
@@ -79,18 +78,8 @@ BUSY_TIMEOUT = 5.0
 # (on the event loop's thread: 500 rows take about 1 ms).
 PRUNE_EVERY = 0.1
 PRUNE_ROWS = 500
-# Seconds between checkpoints of the intake file's log (in a thread), which wait until
-# no webhook came for QUIET seconds, or until the log is LOG_MAX bytes.
+# Seconds between checkpoints of the intake file's log (in a thread).
 CHECKPOINT_EVERY = 1.0
-QUIET = 1.0
-LOG_MAX = 64 * 1024 * 1024
-
-
-def _size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
 
 
 def intake_path(database: str) -> str:
@@ -130,8 +119,6 @@ class IntakeWriter:
         self._checkpoint = checkpoint
         self._checkpoint_task: asyncio.Task[None] | None = None
         self._last_checkpoint = 0.0
-        self._last_commit = 0.0
-        self._log = conn.execute("PRAGMA database_list").fetchone()[2] + "-wal"
         self._inline = inline
         self._on_commit = on_commit
         self._pending: list[tuple[Sequence[Any], asyncio.Future[None]]] = []
@@ -296,7 +283,6 @@ class IntakeWriter:
         conn.execute("COMMIT")
 
     def _committed(self) -> None:
-        self._last_commit = time.monotonic()
         self._added_since_prune = True
         self._on_commit()
         self._schedule_prune()
@@ -333,17 +319,13 @@ class IntakeWriter:
         except sqlite3.Error as e:  # locked or unwritable: the rows stay, no harm
             log.warning("webhook intake: deleting moved rows failed: %s", e)
         now = time.monotonic()
-        # Checkpoints wait for the disk (fsync): not while webhooks keep coming, unless
-        # the log has grown past LOG_MAX (mox fsyncs per webhook; let it have the disk).
-        due = now - self._last_commit >= QUIET or _size(self._log) > LOG_MAX
-        if (
-            self._checkpoint_task is None
-            and due
-            and now - self._last_checkpoint >= CHECKPOINT_EVERY
-        ):
+        # Frequent small checkpoints: the log then starts over from its beginning and
+        # is written in place (a growing log allocates a block at every few commits),
+        # and the file stays small, since moved rows are deleted.
+        if self._checkpoint_task is None and now - self._last_checkpoint >= CHECKPOINT_EVERY:
             self._last_checkpoint = now
             self._checkpoint_task = asyncio.get_running_loop().create_task(self._run_checkpoint())
-        if self._added_since_prune or not due:
+        if self._added_since_prune:
             self._schedule_prune()
 
     async def _run_checkpoint(self) -> None:
