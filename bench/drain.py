@@ -81,6 +81,7 @@ import re
 import statistics
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Sequence
@@ -333,6 +334,35 @@ def _round(
     }
 
 
+def settle_moxhooks(
+    base_url: str, quiet: float = 1.5, timeout: float = 300.0
+) -> Callable[[], float]:
+    """A settle function for measure(): waits until moxhooks at base_url has processed
+    every webhook it received (/healthz: no event pending), then `quiet` seconds more
+    (its checkpoint after a burst); returns the seconds until nothing was pending."""
+
+    def pending() -> int:
+        try:
+            with urllib.request.urlopen(base_url + "/healthz", timeout=10) as resp:
+                body = resp.read()
+        except urllib.error.HTTPError as e:  # 503: unhealthy, the counts are there too
+            body = e.read()
+        events = json.loads(body)["checks"]["events"]
+        return int(events["pending"])
+
+    def settle() -> float:
+        start = time.monotonic()
+        while pending():
+            if time.monotonic() - start > timeout:
+                raise RuntimeError(f"moxhooks at {base_url} still has events pending")
+            time.sleep(0.05)
+        waited = time.monotonic() - start
+        time.sleep(quiet)
+        return waited
+
+    return settle
+
+
 def measure(
     mox: RealMoxForDrain,
     targets: Sequence[Target],
@@ -340,6 +370,7 @@ def measure(
     rounds: int = 2,
     warmup: int = 20,
     log: Callable[[str], None] = lambda s: print(s, file=sys.stderr),
+    settle: Callable[[], float] | None = None,
 ) -> list[dict[str, Any]]:
     """Drain N queued webhooks into each target, alternating, `rounds` times each.
 
@@ -347,6 +378,10 @@ def measure(
     answered). Returns one row per target, in order: its median round (by seconds),
     with `runs_s` (all rounds), `ratio` = its rate over the first target's, and
     `ratio_paired` = the median over rounds of the first target's time over its own.
+    settle: called after every round, waits until the machine is quiet again (moxhooks
+    has processed what it received) and returns the seconds that took, which the rows
+    report as `settle_s` (the median over that target's rounds): every round starts on
+    a quiet machine, and no round pays for the work another one left.
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, not {n}")
@@ -358,6 +393,7 @@ def measure(
     for i in range(rounds):
         for t in targets:
             r = _round(mox, t, n, f"round {i + 1}", timeout)
+            r["settle_s"] = settle() if settle is not None else 0.0
             runs[t[0]].append(r)
             log(
                 f"  drain {t[0]:10} n={n} {r['seconds']:7.3f} s {r['rate']:8.1f}/s"
@@ -369,6 +405,7 @@ def measure(
         ordered = sorted(runs[name], key=lambda r: r["seconds"])
         row = dict(ordered[len(ordered) // 2])
         row["runs_s"] = [round(r["seconds"], 3) for r in runs[name]]
+        row["settle_s"] = statistics.median(r["settle_s"] for r in runs[name])
         rows.append(row)
     first = runs[targets[0][0]]
     for row, (name, _, _) in zip(rows, targets, strict=True):

@@ -286,6 +286,7 @@ def drain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 ],
                 n,
                 rounds=rounds,
+                settle=drain_bench.settle_moxhooks(moxhooks.url.split("/hooks/")[0]),
             )
         finally:
             for server in servers:
@@ -393,10 +394,11 @@ def table(report: dict[str, Any]) -> str:
                 " posted by mox one at a time, as it does to one URL; median of"
                 f" {d['rounds']} alternating rounds; paired: the median of the ratios round"
                 " by round; receiver: the share of the time mox waited for the receiver's"
-                " answers)"
+                " answers; then processed: how long after the round moxhooks had processed"
+                " all N; every round starts once nothing is pending)"
             )
             drain_hdr = ("server", "N", "seconds", "webhooks/s", "ratio", "paired",
-                         "POST p50 ms", "receiver", "rounds s")  # fmt: skip
+                         "POST p50 ms", "receiver", "then processed", "rounds s")  # fmt: skip
             drain_rows: list[tuple[str, ...]] = [
                 (
                     r["name"],
@@ -407,6 +409,7 @@ def table(report: dict[str, Any]) -> str:
                     f"{r['ratio_paired']:.2f}",
                     f"{r['post_ms_p50']:.2f}",
                     f"{r['receiver_share']:.0%}",
+                    f"{r['settle_s']:.2f} s" if r["name"] != "ceiling" else "-",
                     " ".join(f"{s:.3f}" for s in r["runs_s"]),
                 )
                 for r in d["rows"]
