@@ -139,15 +139,13 @@ class IntakeWriter:
         The database must exist and be migrated: the writer reads its intake_cursor to
         delete what was moved.
         """
+        create_intake(database)
         conn = sqlite3.connect(
             intake_path(database), isolation_level=None, check_same_thread=False
         )
         try:
-            conn.execute("PRAGMA journal_mode = WAL")
             full = synchronous == "full"
             conn.execute(f"PRAGMA synchronous = {'FULL' if full else 'NORMAL'}")
-            conn.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT * 1000)}")
-            conn.executescript(schema_script("main"))
             # No waiting on the event loop's thread: a locked file goes to a thread.
             conn.execute("PRAGMA busy_timeout = 0")
             # Checkpoints copy the log into the file and wait for the disk (fsync): they
