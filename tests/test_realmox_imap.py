@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import imaplib
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 import pytest_asyncio
@@ -49,10 +50,19 @@ async def test_complaint_read_over_imap(stack: Stack) -> None:
     await wait_until(listed, 20, "the complaint entry from the IMAP mailbox")
     entry = (await stack.active_bases())["imapreader@example.org"]
     assert (entry["kind"], entry["source"]) == ("complaint", "complaint")
-    rows = await stack.runtime.store.db.fetchall(
-        "SELECT source, external_id, report_type, status FROM inbound WHERE report_type = 'arf'"
-    )
-    assert [(r["source"], r["status"]) for r in rows] == [("imap", "done")]
+
+    async def reports() -> list[Any]:
+        return await stack.runtime.store.db.fetchall(
+            "SELECT source, external_id, report_type, status FROM inbound"
+            " WHERE report_type = 'arf'"
+        )
+
+    async def finished() -> bool:
+        # The entry is committed before the report's own row is marked done.
+        return [(r["source"], r["status"]) for r in await reports()] == [("imap", "done")]
+
+    await wait_until(finished, 10, "the report kept from IMAP, done")
+    rows = await reports()
     assert ":" in rows[0]["external_id"]  # <UIDVALIDITY>:<UID>
     await stack.until_in_mox("imapreader@example.org")
     # Everything kept was flagged \Seen; a second pass keeps nothing new.
