@@ -164,13 +164,16 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-async def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, fakemox: FakeMox) -> None:
+def setup(tmp_path: Path, fakemox: FakeMox) -> tuple[str, str, Path, Path, Path]:
+    """A config on a free port: (base URL, webhook URL, config, database, log file)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    url = base + "hooks/outgoing/mox"
     config = write_config(tmp_path, port, fakemox.url)
-    db = tmp_path / "moxhooks.db"
-    log = tmp_path / "moxhooks.log"
+    return base, base + "hooks/outgoing/mox", config, tmp_path / "moxhooks.db", tmp_path / "moxhooks.log"
+
+
+async def test_kill_9_loses_no_acknowledged_event(tmp_path: Path, fakemox: FakeMox) -> None:
+    base, url, config, db, log = setup(tmp_path, fakemox)
     acked: set[int] = set()
     # mox is away through the crash, so changes wait in the outbox when the process dies.
     await fakemox.fail("refuse")
@@ -268,12 +271,7 @@ async def _true(v: bool) -> bool:
 async def test_kill_9_of_the_event_worker_loses_nothing(tmp_path: Path, fakemox: FakeMox) -> None:
     """The event worker killed mid-burst: intake goes on answering 200, the web process
     starts a new worker, and every event is processed exactly once."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}/"
-    url = base + "hooks/outgoing/mox"
-    config = write_config(tmp_path, port, fakemox.url)
-    db = tmp_path / "moxhooks.db"
-    log = tmp_path / "moxhooks.log"
+    base, url, config, db, log = setup(tmp_path, fakemox)
     statuses: list[int] = []
     async with serve(config, log) as proc:
         await wait_ready(base, proc, log)
