@@ -266,7 +266,9 @@ def sync(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
 def drain(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     """The real mox delivers N queued webhooks to the bare handler, then to moxhooks,
     alternately (bench/drain.py says how and why). Skipped when there is no mox."""
-    mox_bin = os.environ.get("MOX_BIN", "").strip() or str(ROOT.parent / "shared" / "mox" / "mox")
+    mox_bin = os.path.abspath(
+        os.environ.get("MOX_BIN", "").strip() or str(ROOT.parent / "shared" / "mox" / "mox")
+    )
     if not (os.path.isfile(mox_bin) and os.access(mox_bin, os.X_OK)):
         return {"skipped": f"no mox binary at {mox_bin} (set MOX_BIN to one)"}
     n = 200 if args.quick else 1000

@@ -41,9 +41,13 @@ IMAP_PORT = 1143
 
 
 def mox_bin() -> str | None:
-    """The mox binary named by MOX_BIN, or None when the variable is unset or empty."""
+    """The mox binary named by MOX_BIN, or None when the variable is unset or empty.
+
+    A relative path (the README's MOX_BIN=../shared/mox/mox) is taken from the directory
+    pytest runs in: mox is started in a directory of its own, where it would not resolve.
+    """
     path = os.environ.get(MOX_BIN_ENV, "").strip()
-    return path or None
+    return os.path.abspath(path) if path else None
 
 
 def _port_free(ip: str, port: int) -> bool:
