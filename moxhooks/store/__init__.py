@@ -64,9 +64,11 @@ class Store:
     async def open(cls, path: str, *, synchronous: str = "normal", clock: Clock = utcnow) -> Store:
         """Open the database at path and build the repositories on it."""
         db = await Database.open(path, synchronous=synchronous, clock=clock)
+        events = EventStore(db)
+        await events.take_legacy_intake()
         return cls(
             db,
-            EventStore(db),
+            events,
             SuppressionStore(db),
             OutboxStore(db),
             SessionStore(db),

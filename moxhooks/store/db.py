@@ -18,8 +18,6 @@ from typing import Any
 
 import aiosqlite
 
-from .intake import create_intake, intake_path
-
 Clock = Callable[[], datetime]
 Row = sqlite3.Row
 
@@ -321,6 +319,16 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT account, event, COALESCE(kind, ''), COALESCE(decision, ''), COUNT(*)
         FROM events WHERE status = 'done' GROUP BY 1, 2, 3, 4;
     """,
+    # 10: webhook intake as segment files (store/intake.py): how far the processor has
+    # moved each into events, in bytes and records. intake_cursor stays for the intake
+    # file of before (an SQLite file), moved once by EventStore.take_legacy_intake.
+    """
+    CREATE TABLE intake_segments (
+        name TEXT PRIMARY KEY,
+        offset INTEGER NOT NULL,
+        records INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    """,
 )
 
 
@@ -358,11 +366,6 @@ class Database:
         db = cls(writer, reader, clock)
         db.path = path
         await db._migrate()
-        # The webhook intake file (store/intake.py), whose rows EventStore.take_intake
-        # moves into events. Only the reader has it attached: BEGIN IMMEDIATE on the
-        # writer would lock every attached file, and intake would wait for that lock.
-        await asyncio.to_thread(create_intake, path, wait)
-        await reader.execute("ATTACH DATABASE ? AS intake", (intake_path(path),))
         return db
 
     async def close(self) -> None:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import builtins
+import json
+import logging
+import os
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from . import intake
 from .db import Database, Row, iso, parse_iso
-from .intake import COLUMNS
 
-_INTAKE_COLUMNS = ", ".join(COLUMNS)
-# Rows of the intake file past the cursor: not moved into events yet.
-_BACKLOG = (
-    "SELECT COUNT(*) FROM intake.intake WHERE id > COALESCE((SELECT c.last_id FROM"
-    " intake_cursor c, intake.intake_file f WHERE c.generation = f.generation), 0)"
-)
+log = logging.getLogger(__name__)
+
+# The records moved into events, per intake segment, as a JSON object.
+_MOVED = "SELECT json_group_object(name, records) FROM intake_segments"
 
 _INSERT = (
     "INSERT OR IGNORE INTO events"
@@ -88,6 +91,8 @@ class EventStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._intake_dir = intake.intake_dir(db.path)
+        self._counter = intake.Counter(self._intake_dir)
 
     async def add(
         self,
@@ -106,44 +111,75 @@ class EventStore:
         )
 
     async def take_intake(self, limit: int = 1000) -> int:
-        """Move up to limit rows of the webhook intake file into events; returns how many.
+        """Move up to limit webhooks from the intake segments into events; returns how
+        many (0: nothing to move).
 
-        The rows are read on the reader connection (the only one with the intake file
-        attached: reading takes no lock there). One transaction inserts them and
-        advances the cursor, so each row is moved once, whatever process dies when; a
-        webhook that mox repeated is kept once (INSERT OR IGNORE on the unique account
-        and webhook_id).
+        One transaction inserts them and advances the segment's cursor, so each is moved
+        once, whatever process dies when; a webhook that mox repeated is kept once
+        (INSERT OR IGNORE on the unique account and webhook_id). Finished segments (no
+        writer, everything moved) are deleted.
         """
-        head = await self.db.fetchone(
-            "SELECT f.generation, c.last_id FROM intake.intake_file f"
-            " LEFT JOIN intake_cursor c ON c.generation = f.generation"
-        )
-        if head is None:
-            return 0
-        generation, last = str(head[0]), int(head[1] or 0)
-        rows = await self.db.fetchall(
-            f"SELECT id, {_INTAKE_COLUMNS} FROM intake.intake WHERE id > ? ORDER BY id LIMIT ?",
-            (last, limit),
-        )
-        if not rows:
+        cursors = {
+            str(r[0]): (int(r[1]), int(r[2]))
+            for r in await self.db.fetchall("SELECT name, offset, records FROM intake_segments")
+        }
+        scan = await asyncio.to_thread(intake.plan, self._intake_dir, cursors, limit)
+        for name in scan.done:
+            await asyncio.to_thread(intake.remove_segment, self._intake_dir, name)
+        if scan.done or scan.gone:
+            async with self.db.transaction() as conn:
+                await conn.executemany(
+                    "DELETE FROM intake_segments WHERE name = ?",
+                    [(n,) for n in [*scan.done, *scan.gone]],
+                )
+        b = scan.batch
+        if b is None:
             return 0
         async with self.db.transaction() as conn:
-            # Another mover (a second process) may have gone further meanwhile.
+            # Another mover (a second process) may have moved them meanwhile.
             cur = await conn.execute(
-                "SELECT last_id FROM intake_cursor WHERE generation = ?", (generation,)
+                "SELECT offset FROM intake_segments WHERE name = ?", (b.segment,)
             )
             row = await cur.fetchone()
             await cur.close()
-            done = int(row[0]) if row else 0
-            fresh = [tuple(r)[1:] for r in rows if r[0] > done]
-            if not fresh:
+            if (int(row[0]) if row else 0) != b.start:
                 return 0
-            await conn.executemany(_INSERT, fresh)
+            await conn.executemany(_INSERT, [r.row() for r in b.records])
             await conn.execute(
-                "INSERT INTO intake_cursor (generation, last_id) VALUES (?, ?)"
-                " ON CONFLICT (generation) DO UPDATE SET last_id = excluded.last_id",
-                (generation, int(rows[-1][0])),
+                "INSERT INTO intake_segments (name, offset, records) VALUES (?, ?, ?)"
+                " ON CONFLICT (name) DO UPDATE SET offset = excluded.offset,"
+                " records = excluded.records",
+                (b.segment, b.end, b.moved_before + len(b.records)),
             )
+        # A skipped torn end counts as work done: the caller looks again at once.
+        return max(len(b.records), 1 if b.skipped else 0)
+
+    async def take_legacy_intake(self) -> int:
+        """Move what the intake file of moxhooks before 2026-12-04 (an SQLite file)
+        still holds into events, then remove the file; returns how many were moved."""
+        path = intake.legacy_intake_path(self.db.path)
+        if not os.path.exists(path):
+            return 0
+        try:
+            rows = await asyncio.to_thread(_legacy_rows, path)
+        except sqlite3.OperationalError:
+            if os.path.exists(path):
+                raise
+            return 0  # another process (the worker, starting too) moved it meanwhile
+        async with self.db.transaction() as conn:
+            cur = await conn.execute(
+                "SELECT generation, last_id FROM intake_cursor"
+            )
+            moved = {str(r[0]): int(r[1]) for r in await cur.fetchall()}
+            await cur.close()
+            fresh = [row[2:] for row in rows if row[1] > moved.get(row[0], 0)]
+            await conn.executemany(_INSERT, fresh)
+        for suffix in ("", "-wal", "-shm"):
+            try:
+                os.unlink(path + suffix)
+            except FileNotFoundError:
+                pass
+        log.info("webhook intake: moved %d webhooks from %s, and removed it", len(fresh), path)
         return len(fresh)
 
     async def due(self, limit: int = 200) -> builtins.list[StoredEvent]:
@@ -245,9 +281,13 @@ class EventStore:
         return out
 
     async def intake_backlog(self) -> int:
-        """Webhooks in the intake file not yet moved into events (repeats included)."""
-        row = await self.db.fetchone(_BACKLOG)
-        return int(row[0]) if row else 0
+        """Webhooks in the intake segments not yet moved into events (repeats included)."""
+        row = await self.db.fetchone(_MOVED)
+        return await self._backlog(row)
+
+    async def _backlog(self, row: Row | None) -> int:
+        moved = {str(k): int(v) for k, v in json.loads(row[0] if row else "{}").items()}
+        return await asyncio.to_thread(self._counter.backlog, moved)
 
     async def unfinished_by_account(self) -> dict[tuple[str, str], int]:
         """Events not done (pending, unresolved, abandoned) per (account, status)."""
@@ -268,12 +308,15 @@ class EventStore:
     async def pending_count(self) -> int:
         """Events not yet processed (pending or unresolved, or still in intake)."""
         # One statement, one snapshot of the database: a batch the processor moves in
-        # meanwhile is counted in events or in intake, never in neither.
+        # meanwhile is counted in events or (by the cursors read with them) in intake,
+        # never in neither. Intake's segments are counted afterwards: what was appended
+        # since is pending too.
         row = await self.db.fetchone(
-            "SELECT (SELECT COUNT(*) FROM events WHERE status != 'done'"
-            f" AND status IN ('pending', 'unresolved')) + ({_BACKLOG})"
+            "SELECT (SELECT json_group_object(name, records) FROM intake_segments),"
+            " (SELECT COUNT(*) FROM events WHERE status != 'done'"
+            " AND status IN ('pending', 'unresolved'))"
         )
-        return int(row[0]) if row else 0
+        return (int(row[1]) if row else 0) + await self._backlog(row)
 
     async def recipients_for(
         self, keys: Sequence[tuple[str, int]]
@@ -300,3 +343,19 @@ class EventStore:
                 " VALUES (?, ?, ?, ?)",
                 [(account, qid, addr, source) for qid, addr in pairs],
             )
+
+
+def _legacy_rows(path: str) -> builtins.list[tuple[Any, ...]]:
+    """(generation, id, columns of events...) of every row in a legacy intake file."""
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        (generation,) = conn.execute("SELECT generation FROM intake_file").fetchone()
+        return [
+            (str(generation), *r)
+            for r in conn.execute(
+                "SELECT id, account, webhook_id, attempt, received, event, queue_msg_id,"
+                " message_id, payload FROM intake ORDER BY id"
+            )
+        ]
+    finally:
+        conn.close()

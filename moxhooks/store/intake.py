@@ -1,170 +1,228 @@
-"""Webhook intake: the one durable write a webhook costs, in a file of its own.
+"""Webhook intake: the one durable write a webhook costs, an append to a log file.
 
-A webhook's event is appended to the table `intake` in `<database>-intake`, a second
-SQLite file next to the database, and the 200 goes out after that commit. The event
-processor (another process under `moxhooks serve`) moves the rows into `events` in the
-database, noting in the same transaction how far it got (`intake_cursor`); the web
-process deletes what was moved. So:
+A webhook's event is appended, as one record, to a segment file in
+`<database>-intake.d/`, and the 200 goes out after that write. The event processor
+(another process under `moxhooks serve`) moves the records into `events` in the
+database, noting in the same transaction how far it got in the segment
+(`intake_segments`: byte offset and records), and deletes a segment once it has moved
+all of it and no writer has it open. So:
 
-- intake never waits for a lock that processing holds: only the web process writes the
-  intake file, and processing writes only the database;
-- the intake table has no index but its rowid, so a commit writes about two pages (the
-  events table has seven indexes, about eight pages a row);
+- intake never waits for a lock that processing holds, nor touches the database: it
+  only appends to a file that only it writes;
+- a write is one system call (`write`), about 5 µs, where an SQLite commit was about
+  40 µs and, with mox's own disk writes going on, several times that (README,
+  Performance).
 
-The commit runs on the event loop's own thread, at once, when synchronous is "normal":
-it writes to the operating system's cache and does not wait for the disk (no fsync),
-about 20 µs, where a trip to a thread and back costs 100-300 µs on the machine measured
-(README, Performance). With synchronous "full" every commit waits for an fsync, so
-commits run in a thread, and the webhooks that arrive meanwhile share the next one
-(group commit). When the file is locked (another process writing it: a second
-`moxhooks serve` on the same database), the webhooks wait for the lock in a thread too.
+Durability is that of SQLite's synchronous settings: with synchronous "normal" the
+record is in the operating system's cache when the 200 goes out (it survives a crash of
+moxhooks, `kill -9` included, not a power cut); with "full" the 200 waits for the disk
+(fdatasync), and the webhooks that arrive meanwhile share the next one (group commit).
 
-A retried webhook (same account and X-Mox-Webhook-ID) may be appended twice; the move
-into `events`, whose (account, webhook_id) is unique, keeps one.
+A record is its length and CRC-32, then the fields. What a failed write may have left
+is cut off again (a full disk: the webhook gets a 503, mox retries it); where that too
+fails, the writer goes on in a new segment, and the mover skips the torn end of the old
+one. A power cut can leave a torn record at the end of a segment, which the mover skips
+the same way: it was not acknowledged durably.
+
+Each web process appends to a segment of its own, opened at startup and replaced by a
+new one every SEGMENT_BYTES; it holds an exclusive `flock` on it, which is how the mover
+tells a segment that may still grow from one that is finished (its writer moved on,
+exited or died). A retried webhook (same account and X-Mox-Webhook-ID) may be appended
+twice; the move into `events`, whose (account, webhook_id) is unique, keeps one.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import errno
+import fcntl
 import logging
-import sqlite3
+import os
+import secrets
+import struct
+import threading
 import time
-from collections.abc import Callable, Sequence
-from typing import Any
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
-# The columns of an intake row, in the order add() takes them; the same names in events.
-COLUMNS = (
-    "account",
-    "webhook_id",
-    "attempt",
-    "received",
-    "event",
-    "queue_msg_id",
-    "message_id",
-    "payload",
-)
+# A writer starts a new segment once its segment has this many bytes.
+SEGMENT_BYTES = 16 * 1024 * 1024
+# No record is larger (a webhook body is at most server.max_body, 1 MiB by default):
+# a longer length in a record's head is a torn or damaged record.
+MAX_RECORD = 256 * 1024 * 1024
+# Bytes the mover reads at a time.
+READ_CHUNK = 1024 * 1024
 
-# The intake file's schema, for a connection that has it as `schema` ("main" for the
-# writer's own connection, "intake" where the database attached it). Idempotent, so
-# whichever process opens first creates it. `generation` names this file: when it is
-# replaced by a new, empty one (its row ids start again at 1), the cursor of the old one
-# in the database does not apply to it.
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS {schema}.intake (
-    id INTEGER PRIMARY KEY,
-    account TEXT NOT NULL,
-    webhook_id INTEGER NOT NULL,
-    attempt INTEGER NOT NULL,
-    received TEXT NOT NULL,
-    event TEXT NOT NULL,
-    queue_msg_id INTEGER NOT NULL,
-    message_id TEXT NOT NULL,
-    payload TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS {schema}.intake_file (generation TEXT NOT NULL);
-INSERT INTO {schema}.intake_file (generation)
-    SELECT lower(hex(randomblob(8))) WHERE NOT EXISTS (SELECT 1 FROM {schema}.intake_file);
-"""
-
-# Rows one INSERT writes (8 parameters each; SQLite allows 32,766 a statement).
-ROWS_PER_STATEMENT = 500
-# Seconds a write waits for another process's lock on the intake file before failing
-# (the webhook is then answered 503 and mox retries it).
-BUSY_TIMEOUT = 5.0
-# Moved rows are deleted at most this often (seconds), at most PRUNE_ROWS at a time
-# (on the event loop's thread: 500 rows take about 1 ms).
-PRUNE_EVERY = 0.1
-PRUNE_ROWS = 500
-# Seconds between checkpoints of the intake file's log (in a thread).
-CHECKPOINT_EVERY = 1.0
+# A record: its head (length of the body, CRC-32 of the body), then the body: the
+# integers, the lengths of the strings (UTF-8), the strings, and the payload as the rest.
+_HEAD = struct.Struct("<II")
+_FIELDS = struct.Struct("<qqqIIII")
 
 
-def intake_path(database: str) -> str:
-    """Where the intake file of the database at `database` is."""
+class IntakeError(Exception):
+    """A webhook could not be appended (the disk full, the file unwritable): the
+    webhook is answered 503, and mox tries it again later."""
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One webhook's event as intake keeps it; row() is in the order of events' columns."""
+
+    account: str
+    webhook_id: int
+    attempt: int
+    received: str
+    event: str
+    queue_msg_id: int
+    message_id: str
+    payload: str
+
+    def row(self) -> tuple[str, int, int, str, str, int, str, str]:
+        return (
+            self.account,
+            self.webhook_id,
+            self.attempt,
+            self.received,
+            self.event,
+            self.queue_msg_id,
+            self.message_id,
+            self.payload,
+        )
+
+
+def encode(record: Record) -> bytes:
+    """The record as it is appended to a segment."""
+    a = record.account.encode()
+    r = record.received.encode()
+    e = record.event.encode()
+    m = record.message_id.encode()
+    body = b"".join(
+        (
+            _FIELDS.pack(
+                record.webhook_id, record.attempt, record.queue_msg_id, len(a), len(r), len(e),
+                len(m),
+            ),  # fmt: skip
+            a,
+            r,
+            e,
+            m,
+            record.payload.encode(),
+        )
+    )
+    return _HEAD.pack(len(body), zlib.crc32(body)) + body
+
+
+def _decode(body: bytes) -> Record:
+    webhook_id, attempt, queue_msg_id, la, lr, le, lm = _FIELDS.unpack_from(body)
+    i = _FIELDS.size
+    parts = []
+    for n in (la, lr, le, lm):
+        parts.append(body[i : i + n].decode())
+        i += n
+    if i > len(body):
+        raise ValueError("string lengths past the end of the record")
+    account, received, event, message_id = parts
+    return Record(
+        account, webhook_id, attempt, received, event, queue_msg_id, message_id,
+        body[i:].decode(),
+    )  # fmt: skip
+
+
+def intake_dir(database: str) -> str:
+    """Where the intake segments of the database at `database` are."""
+    return f"{database}-intake.d"
+
+
+def legacy_intake_path(database: str) -> str:
+    """The intake file of moxhooks before 2026-12-04: an SQLite file (EventStore moves
+    what it still holds into events once, then removes it)."""
     return f"{database}-intake"
 
 
-def schema_script(schema: str) -> str:
-    """SCHEMA for the attachment named schema, as one transaction."""
-    return f"BEGIN IMMEDIATE;\n{SCHEMA.format(schema=schema)}\nCOMMIT;"
-
-
-def create_intake(database: str, busy_timeout: float = BUSY_TIMEOUT) -> None:
-    """Create the intake file of the database at `database` when it does not exist."""
-    conn = sqlite3.connect(intake_path(database), isolation_level=None)
+def segments(directory: str) -> list[str]:
+    """The names of the segments in directory, oldest first (names sort by creation)."""
     try:
-        conn.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.executescript(schema_script("main"))
-    finally:
-        conn.close()
+        names = os.listdir(directory)
+    except FileNotFoundError:
+        return []
+    return sorted(n for n in names if n.endswith(".log") and not n.startswith("."))
+
+
+def _live(fd: int) -> bool:
+    """Does a writer hold the segment open (its exclusive flock)?"""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return False
+
+
+# ---- writing ---------------------------------------------------------------------------
 
 
 class IntakeWriter:
-    """Appends webhook events to the intake file, grouped, from the event loop's thread."""
+    """Appends webhook events to this process's segment, from the event loop's thread."""
 
-    def __init__(
-        self,
-        conn: sqlite3.Connection,
-        cursor: sqlite3.Connection,
-        checkpoint: sqlite3.Connection,
-        inline: bool,
-        on_commit: Callable[[], None],
-    ) -> None:
-        self._conn = conn
-        self._cursor = cursor
-        self._checkpoint = checkpoint
-        self._checkpoint_task: asyncio.Task[None] | None = None
-        self._last_checkpoint = 0.0
-        self._inline = inline
+    def __init__(self, directory: str, full: bool, on_commit: Callable[[], None]) -> None:
+        self._dir = directory
+        self._full = full
         self._on_commit = on_commit
-        self._pending: list[tuple[Sequence[Any], asyncio.Future[None]]] = []
-        # True while a batch is written in a thread: the connection is the thread's.
-        self._in_thread = False
-        self._scheduled = False
+        self._fd = -1
+        self.segment = ""
+        self._size = 0
         self._closed = False
-        self._added_since_prune = False
-        self._last_prune = 0.0
-        self._prune_handle: asyncio.TimerHandle | None = None
+        # synchronous "full": bytes appended and bytes on disk, over all segments; the
+        # webhooks waiting for a sync (their end, their future); segments this writer
+        # has left that the running sync still has to flush before closing them.
+        self._written = 0
+        self._synced = 0
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._sync_task: asyncio.Task[None] | None = None
+        self._left: list[int] = []
 
     @classmethod
     def open(
         cls, database: str, *, synchronous: str = "normal", on_commit: Callable[[], None]
     ) -> IntakeWriter:
-        """Open (creating if needed) the intake file of the database at `database`.
+        """Start a segment of its own in the intake directory of the database at `database`."""
+        writer = cls(intake_dir(database), synchronous == "full", on_commit)
+        os.makedirs(writer._dir, mode=0o700, exist_ok=True)
+        writer._new_segment()
+        return writer
 
-        The database must exist and be migrated: the writer reads its intake_cursor to
-        delete what was moved.
-        """
-        create_intake(database)
-        conn = sqlite3.connect(
-            intake_path(database), isolation_level=None, check_same_thread=False
-        )
+    def _new_segment(self) -> None:
+        """Open a new segment and append to it from now on. It is created under a name
+        the mover does not look at, locked, and then renamed: the mover never sees a
+        segment of a live writer unlocked."""
+        name = f"{time.time_ns():020d}-{secrets.token_hex(4)}.log"
+        tmp = os.path.join(self._dir, f".{name}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_CLOEXEC, 0o600)
         try:
-            full = synchronous == "full"
-            conn.execute(f"PRAGMA synchronous = {'FULL' if full else 'NORMAL'}")
-            # No waiting on the event loop's thread: a locked file goes to a thread.
-            conn.execute("PRAGMA busy_timeout = 0")
-            # Checkpoints copy the log into the file and wait for the disk (fsync): they
-            # run in a thread, on a connection of their own (_checkpoint), not here.
-            conn.execute("PRAGMA wal_autocheckpoint = 0")
-            checkpoint = sqlite3.connect(
-                intake_path(database), isolation_level=None, check_same_thread=False
-            )
-            # The database, read-only, for the cursor that says how far the processor
-            # moved the rows. Not attached to conn: a statement would then look at both
-            # files' schemas, and the insert costs twice as much.
-            cursor = sqlite3.connect(
-                f"file:{database}?mode=ro", uri=True, isolation_level=None,
-                check_same_thread=False,
-            )  # fmt: skip
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            os.rename(tmp, os.path.join(self._dir, name))
+            if self._full:
+                _fsync_dir(self._dir)
         except BaseException:
-            conn.close()
+            os.close(fd)
+            _unlink(tmp)
             raise
-        return cls(conn, cursor, checkpoint, not full, on_commit)
+        self._leave()
+        self._fd, self.segment, self._size = fd, name, 0
+
+    def _leave(self) -> None:
+        """Stop appending to the current segment (closing it releases its lock, after
+        which the mover may delete it once moved)."""
+        fd, self._fd = self._fd, -1
+        if fd < 0:
+            return
+        if self._full and self._synced < self._written:
+            self._left.append(fd)  # the sync flushes and closes it
+        else:
+            os.close(fd)
 
     async def add(
         self,
@@ -177,195 +235,314 @@ class IntakeWriter:
         message_id: str,
         payload: str,
     ) -> None:
-        """Append one event; returns when it is committed, raises when that failed."""
+        """Append one event; returns when it is as durable as configured, raises
+        IntakeError when it could not be appended (nothing of it is kept then)."""
         if self._closed:
             raise RuntimeError("intake is closed")
-        row = (account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload)
-        if self._inline and not self._in_thread and not self._pending and not _others_ready():
-            # Nothing waits, nothing else is about to run: commit now, on this thread,
-            # with no turn of the event loop in between (a turn costs two more system
-            # calls and the webhook's own wake-up).
-            try:
-                self._write([row])
-            except sqlite3.OperationalError as e:
-                if e.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                    log.error("webhook intake: the commit failed: %s", e)
-                    raise
-                # Another process holds the file's lock: wait for it in a thread, below.
-            else:
-                self._committed()
-                return
+        data = encode(
+            Record(account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload)
+        )
+        self._append(data)
+        if self._full:
+            await self._sync(self._written)
+        self._on_commit()
+
+    def _append(self, data: bytes) -> None:
+        try:
+            if self._fd < 0 or self._size >= SEGMENT_BYTES:
+                self._new_segment()
+        except OSError as e:
+            raise IntakeError(f"webhook intake: no segment to append to: {e}") from e
+        try:
+            n = os.write(self._fd, data)
+            if n != len(data):
+                raise OSError(errno.ENOSPC, f"wrote {n} of {len(data)} bytes")
+        except OSError as e:
+            self._cut()
+            log.error("webhook intake: appending to %s failed: %s", self.segment, e)
+            raise IntakeError(f"webhook intake: appending failed: {e}") from e
+        self._size += n
+        self._written += n
+
+    def _cut(self) -> None:
+        """Remove what a failed write may have appended; failing that, go on in a new
+        segment (the mover skips the torn end of this one)."""
+        try:
+            os.ftruncate(self._fd, self._size)
+        except OSError as e:
+            log.error("webhook intake: cutting a failed write off %s failed: %s", self.segment, e)
+            self._leave()
+
+    async def _sync(self, upto: int) -> None:
+        if self._synced >= upto:
+            return
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
-        self._pending.append((row, fut))
-        if not self._scheduled and not self._in_thread:
-            # Written once the handlers that are ready in this turn of the loop have
-            # added theirs: one commit for all of them (group commit).
-            self._scheduled = True
-            loop.call_soon(self._flush)
+        self._waiters.append((upto, fut))
+        if self._sync_task is None:
+            self._sync_task = loop.create_task(self._sync_loop())
         await fut
 
-    def _flush(self) -> None:
-        self._scheduled = False
-        if not self._pending or self._in_thread:
-            return
-        batch, self._pending = self._pending, []
-        if self._inline:
-            try:
-                self._write([row for row, _ in batch])
-            except sqlite3.OperationalError as e:
-                if e.sqlite_errorcode != sqlite3.SQLITE_BUSY:
-                    self._finish(batch, e)
-                    return
-                # Another process holds the file's lock: wait for it in a thread, below.
-            except Exception as e:  # the disk full, the file unwritable: 503, mox retries
-                self._finish(batch, e)
-                return
-            else:
-                self._finish(batch, None)
-                return
-        self._in_thread = True
-        asyncio.get_running_loop().create_task(self._write_in_thread(batch))
-
-    async def _write_in_thread(
-        self, batch: list[tuple[Sequence[Any], asyncio.Future[None]]]
-    ) -> None:
-        error: BaseException | None = None
+    async def _sync_loop(self) -> None:
+        """fdatasync in a thread, for every webhook appended before it started: those
+        appended meanwhile wait for the next one (group commit)."""
         try:
-            await asyncio.to_thread(self._write_waiting, [row for row, _ in batch])
-        except Exception as e:  # locked past the busy timeout, the disk full: 503
-            error = e
+            while self._waiters:
+                target = self._written
+                left, self._left = self._left, []
+                fds = [*left, self._fd] if self._fd >= 0 else left
+                error: OSError | None = None
+                try:
+                    await asyncio.to_thread(_datasync, fds)
+                except OSError as e:
+                    error = e
+                for fd in left:
+                    os.close(fd)
+                if error is None:
+                    self._synced = target
+                else:
+                    # What the failed sync covered may be lost: those webhooks get a
+                    # 503 (mox retries them), and the segment is not appended to again.
+                    log.error("webhook intake: fdatasync of %s failed: %s", self.segment, error)
+                    self._synced = target
+                    self._leave()
+                waiting, self._waiters = self._waiters, []
+                for upto, fut in waiting:
+                    if upto > target:
+                        self._waiters.append((upto, fut))
+                    elif not fut.done():
+                        if error is None:
+                            fut.set_result(None)
+                        else:
+                            fut.set_exception(IntakeError(f"webhook intake: sync failed: {error}"))
         finally:
-            self._in_thread = False
-        self._finish(batch, error)
-        if self._pending and not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
-
-    def _finish(
-        self, batch: list[tuple[Sequence[Any], asyncio.Future[None]]], error: BaseException | None
-    ) -> None:
-        for _, fut in batch:
-            if fut.done():
-                continue
-            if error is None:
-                fut.set_result(None)
-            else:
-                fut.set_exception(error)
-        if error is None:
-            self._committed()
-        else:
-            log.error("webhook intake: the commit failed: %s", error)
-
-    def _write_waiting(self, rows: list[Sequence[Any]]) -> None:
-        self._conn.execute(f"PRAGMA busy_timeout = {round(BUSY_TIMEOUT * 1000)}")
-        try:
-            self._write(rows)
-        finally:
-            self._conn.execute("PRAGMA busy_timeout = 0")
-
-    def _write(self, rows: list[Sequence[Any]]) -> None:
-        """One commit of rows: a lone INSERT commits by itself; more need a transaction."""
-        conn = self._conn
-        if len(rows) <= ROWS_PER_STATEMENT:
-            conn.execute(_insert(len(rows)), [v for row in rows for v in row])
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            for i in range(0, len(rows), ROWS_PER_STATEMENT):
-                chunk = rows[i : i + ROWS_PER_STATEMENT]
-                conn.execute(_insert(len(chunk)), [v for row in chunk for v in row])
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    def _committed(self) -> None:
-        self._added_since_prune = True
-        self._on_commit()
-        self._schedule_prune()
-
-    def _schedule_prune(self) -> None:
-        if self._prune_handle is not None or self._closed:
-            return
-        wait = max(0.0, self._last_prune + PRUNE_EVERY - time.monotonic())
-        self._prune_handle = asyncio.get_running_loop().call_later(wait, self._prune)
-
-    def _prune(self) -> None:
-        """Delete the rows the processor has moved into the database (all but the last
-        row: it keeps the row ids growing, so a moved id is never used again)."""
-        self._prune_handle = None
-        if self._in_thread or self._closed:
-            self._schedule_prune()
-            return
-        self._last_prune = time.monotonic()
-        self._added_since_prune = False
-        try:
-            (generation,) = self._conn.execute("SELECT generation FROM intake_file").fetchone()
-            row = self._cursor.execute(
-                "SELECT last_id FROM intake_cursor WHERE generation = ?", (generation,)
-            ).fetchone()
-            if row is not None:
-                # A bounded number at a time: this runs on the event loop's thread.
-                deleted = self._conn.execute(
-                    "DELETE FROM intake WHERE id IN (SELECT id FROM intake WHERE id <= ?"
-                    " AND id < (SELECT MAX(id) FROM intake) ORDER BY id LIMIT ?)",
-                    (int(row[0]), PRUNE_ROWS),
-                ).rowcount
-                if deleted == PRUNE_ROWS:
-                    self._added_since_prune = True
-        except sqlite3.Error as e:  # locked or unwritable: the rows stay, no harm
-            log.warning("webhook intake: deleting moved rows failed: %s", e)
-        now = time.monotonic()
-        # Frequent small checkpoints: the log then starts over from its beginning and
-        # is written in place (a growing log allocates a block at every few commits),
-        # and the file stays small, since moved rows are deleted.
-        if self._checkpoint_task is None and now - self._last_checkpoint >= CHECKPOINT_EVERY:
-            self._last_checkpoint = now
-            self._checkpoint_task = asyncio.get_running_loop().create_task(self._run_checkpoint())
-        if self._added_since_prune:
-            self._schedule_prune()
-
-    async def _run_checkpoint(self) -> None:
-        try:
-            await asyncio.to_thread(self._checkpoint.execute, "PRAGMA wal_checkpoint(PASSIVE)")
-        except sqlite3.Error as e:
-            log.warning("webhook intake: checkpoint failed: %s", e)
-        finally:
-            self._checkpoint_task = None
+            self._sync_task = None
 
     async def close(self) -> None:
-        """Write what is pending, then close the file."""
-        while self._pending or self._in_thread:
-            if not self._in_thread:
-                self._flush()
-            await asyncio.sleep(0.01)
+        """Wait for a running sync, then close the segment (it stays, for the mover)."""
         self._closed = True
-        if self._prune_handle is not None:
-            self._prune_handle.cancel()
-            self._prune_handle = None
-        if self._checkpoint_task is not None:
-            await self._checkpoint_task
-        self._conn.close()
-        self._cursor.close()
-        self._checkpoint.close()
+        while self._sync_task is not None:
+            await asyncio.shield(self._sync_task)
+        for fd in self._left:
+            os.close(fd)
+        self._left = []
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
 
 
-_INSERT_HEAD = f"INSERT INTO intake ({', '.join(COLUMNS)}) VALUES "
-_ROW = f"({', '.join('?' * len(COLUMNS))})"
+def _datasync(fds: list[int]) -> None:
+    for fd in fds:
+        os.fdatasync(fd)
 
 
-def _others_ready() -> bool:
-    """Are other callbacks (other webhooks' handlers, most often) waiting to run in this
-    turn of the event loop? Then this webhook's commit waits for theirs, to share it.
-
-    asyncio offers no public view of its ready queue; BaseEventLoop._ready has held it
-    since Python 3.4. Where it is missing, every webhook commits at once (correct,
-    only less grouped)."""
-    ready = getattr(asyncio.get_running_loop(), "_ready", None)
-    return bool(ready)
+def _fsync_dir(directory: str) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
-@functools.lru_cache(maxsize=64)
-def _insert(n: int) -> str:
-    return _INSERT_HEAD + ", ".join([_ROW] * n)
+def _unlink(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Records of one segment that the mover has not moved yet.
+
+    start/end: byte offsets (end is after the last record, or the end of a torn tail
+    being skipped); records: how many the cursor had counted before start.
+    """
+
+    segment: str
+    start: int
+    end: int
+    moved_before: int
+    records: list[Record]
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class Scan:
+    """What the mover should do next: move `batch`; delete the finished segments `done`
+    (no writer, everything moved); forget the cursors of segments that are gone."""
+
+    batch: Batch | None
+    done: list[str]
+    gone: list[str]
+
+
+def plan(directory: str, cursors: dict[str, tuple[int, int]], limit: int) -> Scan:
+    """Look at the segments (blocking file reads: run it in a thread). cursors: segment
+    name -> (byte offset, records) moved so far."""
+    names = segments(directory)
+    gone = [n for n in cursors if n not in names]
+    done: list[str] = []
+    _sweep_abandoned(directory)
+    for name in names:
+        offset, moved = cursors.get(name, (0, 0))
+        path = os.path.join(directory, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            # Whether a writer holds it, asked before reading: a segment found finished
+            # then gets no more records, so what is read now is all of it.
+            live = _live(fd)
+            records, end, torn = read_records(fd, offset, limit)
+            if records:
+                return Scan(Batch(name, offset, end, moved, records), done, gone)
+            if live:
+                continue  # a torn end of a live segment is a write still under way
+            size = os.fstat(fd).st_size
+            if torn and size > end:
+                log.warning(
+                    "webhook intake: %s ends in %d bytes that are not a whole record"
+                    " (a crash during a write); skipped", name, size - end,
+                )  # fmt: skip
+                return Scan(Batch(name, offset, size, moved, [], skipped=size - end), done, gone)
+            done.append(name)
+        finally:
+            os.close(fd)
+    return Scan(None, done, gone)
+
+
+def _sweep_abandoned(directory: str) -> None:
+    """Remove segments a writer died creating (before renaming them: nothing in them)."""
+    try:
+        names = [n for n in os.listdir(directory) if n.startswith(".") and n.endswith(".tmp")]
+    except FileNotFoundError:
+        return
+    for name in names:
+        path = os.path.join(directory, name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            if not _live(fd):
+                _unlink(path)
+        finally:
+            os.close(fd)
+
+
+def read_records(fd: int, offset: int, limit: int) -> tuple[list[Record], int, bool]:
+    """Up to limit whole records from offset: (records, the offset after them, torn),
+    torn when reading stopped before the end at bytes that are not a whole, intact
+    record (a write under way, or the torn end of a crashed one)."""
+    records: list[Record] = []
+    pos = offset
+    buf, base = b"", offset  # buf holds the file's bytes from base on
+    while len(records) < limit:
+        got = _bytes(fd, buf, base, pos, _HEAD.size)
+        if got is None:
+            # Nothing more, or the start of a record: torn unless at the end.
+            return records, pos, os.fstat(fd).st_size > pos
+        buf, base = got
+        n, crc = _HEAD.unpack_from(buf, pos - base)
+        if not _FIELDS.size <= n <= MAX_RECORD:
+            return records, pos, True
+        got = _bytes(fd, buf, base, pos, _HEAD.size + n)
+        if got is None:
+            return records, pos, True
+        buf, base = got
+        body = buf[pos - base + _HEAD.size : pos - base + _HEAD.size + n]
+        if zlib.crc32(body) != crc:
+            return records, pos, True
+        try:
+            records.append(_decode(body))
+        except (ValueError, struct.error):  # UnicodeDecodeError is a ValueError
+            return records, pos, True
+        pos += _HEAD.size + n
+    return records, pos, False
+
+
+def _bytes(fd: int, buf: bytes, base: int, pos: int, n: int) -> tuple[bytes, int] | None:
+    """buf/base extended to hold the file's bytes [pos, pos + n); None at the end of
+    the file."""
+    if pos + n <= base + len(buf):
+        return buf, base
+    data = os.pread(fd, max(n, READ_CHUNK), pos)
+    if len(data) < n:
+        return None
+    return data, pos
+
+
+def remove_segment(directory: str, name: str) -> None:
+    """Delete a finished segment."""
+    _unlink(os.path.join(directory, name))
+
+
+class Counter:
+    """Records appended to each segment, counted from their heads as the segments grow
+    (each byte is looked at once), for the backlog: appended minus moved."""
+
+    def __init__(self, directory: str) -> None:
+        self._dir = directory
+        self._seen: dict[str, tuple[int, int]] = {}
+        self._lock = threading.Lock()
+
+    def backlog(self, moved: dict[str, int]) -> int:
+        """Records not moved yet, given the records moved per segment (blocking file
+        reads: run it in a thread)."""
+        with self._lock:
+            names = segments(self._dir)
+            total = 0
+            for name in names:
+                offset, count = self._count(name, *self._seen.get(name, (0, 0)))
+                self._seen[name] = (offset, count)
+                total += max(0, count - moved.get(name, 0))
+            for name in set(self._seen) - set(names):
+                del self._seen[name]
+            return total
+
+    def _count(self, name: str, offset: int, count: int) -> tuple[int, int]:
+        try:
+            f = open(os.path.join(self._dir, name), "rb")
+        except FileNotFoundError:
+            return offset, count
+        with f:
+            size = os.fstat(f.fileno()).st_size
+            f.seek(offset)
+            while offset + _HEAD.size <= size:
+                head = f.read(_HEAD.size)
+                if len(head) < _HEAD.size:
+                    break
+                n, _ = _HEAD.unpack(head)
+                if not _FIELDS.size <= n <= MAX_RECORD or offset + _HEAD.size + n > size:
+                    break
+                f.seek(n, os.SEEK_CUR)
+                offset += _HEAD.size + n
+                count += 1
+        return offset, count
+
+
+def all_records(database: str) -> list[Record]:
+    """Every whole record in the intake segments of the database at `database`, moved
+    or not (for checks: what intake acknowledged)."""
+    directory = intake_dir(database)
+    out: list[Record] = []
+    for name in segments(directory):
+        try:
+            fd = os.open(os.path.join(directory, name), os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            continue
+        try:
+            offset = 0
+            while True:
+                records, offset, _ = read_records(fd, offset, 10_000)
+                if not records:
+                    break
+                out.extend(records)
+        finally:
+            os.close(fd)
+    return out

@@ -10,6 +10,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from ..errors import ApiError
+from ..store.intake import IntakeError
 from .keys import RUNTIME_KEY
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
                 raise
             code = _HTTP_CODES.get(e.status, "httpError")
             return error_response(e.status, code, e.reason)
-        except sqlite3.OperationalError as e:
+        except (sqlite3.OperationalError, IntakeError) as e:
             # Locked by another writer past the busy timeout, or a full disk: try again later.
             log.error("database error on %s %s: %s", request.method, request.path, e)
             resp = error_response(503, "unavailable", "database unavailable, try again later")
