@@ -108,7 +108,7 @@ async def open_runtime(
     """Open everything; with workers=True the processor and sync worker run meanwhile.
 
     processor_process: with workers, the event processor runs in a process of its own.
-    intake: open the webhook intake file for appending (the web server).
+    intake: start a segment of the webhook intake log to append to (the web server).
     """
     store = await Store.open(config.database.path, synchronous=config.database.synchronous, clock=clock)
     own_mox = mox is None

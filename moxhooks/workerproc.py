@@ -1,9 +1,9 @@
 """Event processing and sync in a process of their own, beside the web process of
 `moxhooks serve`.
 
-Webhook intake and event processing share nothing but the database files: intake
-appends to the intake file (store/intake.py), the processor moves the rows into
-events and processes them, and the sync worker pushes the changes into mox. Run in one
+Webhook intake and event processing share nothing but files: intake appends to the
+intake log (store/intake.py), the processor moves its records into events and
+processes them, and the sync worker pushes the changes into mox. Run in one
 process they shared one event loop and one interpreter lock, and every batch the
 processor worked on (and every call to mox) delayed the webhooks that arrived
 meanwhile. Here they have their own interpreter, at the lowest CPU priority (Linux's

@@ -155,7 +155,7 @@ class EventStore:
         return max(len(b.records), 1 if b.skipped else 0)
 
     async def take_legacy_intake(self) -> int:
-        """Move what the intake file of moxhooks before 2026-12-04 (an SQLite file)
+        """Move what the intake file of earlier versions (an SQLite file)
         still holds into events, then remove the file; returns how many were moved."""
         path = intake.legacy_intake_path(self.db.path)
         if not os.path.exists(path):

@@ -137,7 +137,7 @@ def intake_dir(database: str) -> str:
 
 
 def legacy_intake_path(database: str) -> str:
-    """The intake file of moxhooks before 2026-12-04: an SQLite file (EventStore moves
+    """The intake file of earlier versions of moxhooks: an SQLite file (EventStore moves
     what it still holds into events once, then removes it)."""
     return f"{database}-intake"
 

@@ -1,9 +1,9 @@
 """mox's webhooks: POST /hooks/outgoing/{account} (outgoing deliveries) and
 POST /hooks/incoming/{account} (mail received at a bounce or complaint address).
 
-What arrives is committed to SQLite before the 200 goes out (an outgoing event to
-the intake file, store/intake.py); processing happens afterwards, from the database. A retry with the same X-Mox-Webhook-ID changes
-nothing.
+What arrives is stored before the 200 goes out (an outgoing event appended to the
+intake log, store/intake.py; a message received, committed to SQLite); processing
+happens afterwards. A retry with the same X-Mox-Webhook-ID changes nothing.
 """
 
 from __future__ import annotations
