@@ -389,10 +389,8 @@ def plan(directory: str, cursors: dict[str, tuple[int, int]], limit: int) -> Sca
     _sweep_abandoned(directory)
     for name in names:
         offset, moved = cursors.get(name, (0, 0))
-        path = os.path.join(directory, name)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
+        fd = _open_existing(os.path.join(directory, name))
+        if fd is None:
             continue
         try:
             # Whether a writer holds it, asked before reading: a segment found finished
@@ -416,6 +414,14 @@ def plan(directory: str, cursors: dict[str, tuple[int, int]], limit: int) -> Sca
     return Scan(None, done, gone)
 
 
+def _open_existing(path: str) -> int | None:
+    """The file at path opened for reading; None when it is gone (a mover deleted it)."""
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        return None
+
+
 def _sweep_abandoned(directory: str) -> None:
     """Remove segments a writer died creating (before renaming them: nothing in them)."""
     try:
@@ -424,9 +430,8 @@ def _sweep_abandoned(directory: str) -> None:
         return
     for name in names:
         path = os.path.join(directory, name)
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
+        fd = _open_existing(path)
+        if fd is None:
             continue
         try:
             if not _live(fd):
@@ -532,9 +537,8 @@ def all_records(database: str) -> list[Record]:
     directory = intake_dir(database)
     out: list[Record] = []
     for name in segments(directory):
-        try:
-            fd = os.open(os.path.join(directory, name), os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
+        fd = _open_existing(os.path.join(directory, name))
+        if fd is None:
             continue
         try:
             offset = 0
