@@ -312,8 +312,7 @@ class EventStore:
         # never in neither. Intake's segments are counted afterwards: what was appended
         # since is pending too.
         row = await self.db.fetchone(
-            "SELECT (SELECT json_group_object(name, records) FROM intake_segments),"
-            " (SELECT COUNT(*) FROM events WHERE status != 'done'"
+            f"SELECT ({_MOVED}), (SELECT COUNT(*) FROM events WHERE status != 'done'"
             " AND status IN ('pending', 'unresolved'))"
         )
         return (int(row[1]) if row else 0) + await self._backlog(row)

@@ -144,10 +144,17 @@ def legacy_intake_path(database: str) -> str:
 
 def segments(directory: str) -> list[str]:
     """The names of the segments in directory, oldest first (names sort by creation)."""
+    return _segments(_listdir(directory))
+
+
+def _listdir(directory: str) -> list[str]:
     try:
-        names = os.listdir(directory)
+        return os.listdir(directory)
     except FileNotFoundError:
         return []
+
+
+def _segments(names: list[str]) -> list[str]:
     return sorted(n for n in names if n.endswith(".log") and not n.startswith("."))
 
 
@@ -383,10 +390,11 @@ class Scan:
 def plan(directory: str, cursors: dict[str, tuple[int, int]], limit: int) -> Scan:
     """Look at the segments (blocking file reads: run it in a thread). cursors: segment
     name -> (byte offset, records) moved so far."""
-    names = segments(directory)
+    listed = _listdir(directory)
+    names = _segments(listed)
     gone = [n for n in cursors if n not in names]
     done: list[str] = []
-    _sweep_abandoned(directory)
+    _sweep_abandoned(directory, listed)
     for name in names:
         offset, moved = cursors.get(name, (0, 0))
         fd = _open_existing(os.path.join(directory, name))
@@ -422,13 +430,9 @@ def _open_existing(path: str) -> int | None:
         return None
 
 
-def _sweep_abandoned(directory: str) -> None:
+def _sweep_abandoned(directory: str, listed: list[str]) -> None:
     """Remove segments a writer died creating (before renaming them: nothing in them)."""
-    try:
-        names = [n for n in os.listdir(directory) if n.startswith(".") and n.endswith(".tmp")]
-    except FileNotFoundError:
-        return
-    for name in names:
+    for name in (n for n in listed if n.startswith(".") and n.endswith(".tmp")):
         path = os.path.join(directory, name)
         fd = _open_existing(path)
         if fd is None:
