@@ -1,22 +1,36 @@
 """Classifying a delivery failure: SMTP code + enhanced code + mox's error text -> Kind.
 
-Pure and table-driven. The evidence is weighed in a fixed order, first match wins:
+Pure. The reply is read for its *structure* before its phrases (the README's "How a failure
+is classified" has the same order):
 
-1. mox's own error texts (null MX, message too large, missing extensions) and, for
-   failures without an SMTP reply, network errors;
-2. the remote server's words (`_TEXT_RULES`), because a reply like
-   "550 5.1.1 ... blocked using zen.spamhaus.org" says more than its codes;
-3. the enhanced status code (`_ENHANCED_CODES`), taken from the field, or from the
-   text when the field is empty, malformed or generic (x.0.0);
-4. the bare SMTP reply code (`_BARE_CODES`, then any other 4xx is transient);
-5. otherwise `undetermined`.
+1. No SMTP reply at all (code 0, no reply in mox's text): mox's own errors (null MX, size,
+   missing extensions), then network errors, which are transient.
+2. The stage, when the text says which command was refused (Postfix's "in reply to RCPT TO
+   command", Exim's "after MAIL FROM", Sendmail's ">>> DATA", qmail's "sender was rejected").
+   A refusal before RCPT TO cannot be about the recipient: nobody was named yet. It is the
+   sender's (`sender_blocked`), unless its words ask us to slow down, say the receiver has
+   trouble, or name the message's size.
+3. The enhanced status code's specific detail (RFC 3463, RFC 5248's registry, Microsoft's
+   3-digit details): 5.1.1 says "bad destination mailbox" more reliably than any word
+   elsewhere in the text. It stands unless the words clearly contradict it: a strong phrase
+   about another subject (a block list, authentication, throttling, a full mailbox, spam),
+   and then only when the words do not also say what the code says.
+4. The words (`replywords.py`): each phrase is a signal about one subject, strong when it
+   names its subject, weak when it only leans. The strongest signals decide; among equals the
+   sender's, the message's and the receiver's side come before the recipient's.
+5. The enhanced code's class and subject, then the bare reply code.
+
+The asymmetry, on purpose: a recipient-side hard kind (`mailbox_unknown`, `domain_unknown`,
+`mailbox_disabled`) suppresses the address at once, so it needs evidence that nothing in
+the reply contradicts. When the words name both the recipient and another side, the other
+side wins; weak recipient words count only in a permanent reply; at the DATA stage (after
+the recipient was accepted) the recipient is only blamed by a specific code or plain words.
 
 Judgement calls, documented where they are made:
 
-- 5.7.1 on its own is `undetermined`: RFC 3463 says "delivery not authorized", which
-  servers use for blocklists, relay denied, per-recipient policy and spam verdicts
-  alike. Calling it `sender_blocked` would feed hold rules on guesswork; with RBL,
-  authentication or content words in the text it is classified by those words.
+- 5.7.1 with no words is `sender_blocked`: RFC 3463 defines it as "the sender is not
+  authorized to send to the destination", per host or per recipient filtering; either way
+  the address is not shown to be dead. Its words (spam, user unknown, ...) decide first.
 - "Relay access denied" and qmail's "not in my list of allowed rcpthosts" are left
   `undetermined`: the receiving host does not serve that domain (a stale MX), which
   proves neither that the mailbox is gone nor that we are blocked.
@@ -33,11 +47,13 @@ Judgement calls, documented where they are made:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Final
 
 from .kinds import Kind
+from .replywords import Signal, Signals, Stage, read_signals, read_stage
 
-__all__ = ["classify_event", "classify_failure"]
+__all__ = ["Evidence", "classify_event", "classify_failure", "read_evidence"]
 
 # mox error texts and SMTP replies are short; bounding the input bounds the regex work.
 _MAX_TEXT = 8192
@@ -67,9 +83,6 @@ _CONTINUATION_RE: Final = re.compile(
     r"\s[245]\d\d[- ][245]\.\d{1,3}\.\d{1,3}(?=\s)|\s[245]\d\d-(?=\S)"
 )
 
-
-# --- Evidence tables ----------------------------------------------------------------------------
-
 # mox's own errors (smtpclient/gather.go, smtpclient/client.go): no remote reply, code 0.
 _MOX_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
     # GatherDestinations' errNoMail: the domain published a null MX (RFC 7505).
@@ -92,103 +105,33 @@ _NETWORK_RE: Final = _rx(
     r"|smtp connection is botched|smtp protocol error|cname loop|too many cname"
 )
 
-# The remote server's words, in priority order; the first match decides. Specific phrases
-# come before the single words they contain ("temporarily rate limited due to IP
-# reputation" before "reputation", "content ... blocked" before "blocked").
-_TEXT_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
-    # 1. Throttling, even when it mentions spam or reputation: a request to slow down.
-    (_rx(r"unusual rate of|temporarily (rate[- ]limited|deferred|blocked)"
-         r"|deferred due to (excessive|unexpected) (volume|traffic)"
-         r"|receiving mail (too quickly|at a rate)|\[tss?0[1-4]\]|sending (quota|limit)"
-         r"|frequency limit"),
-     Kind.RATE_LIMITED),
-    # 2. Plainly temporary conditions at the receiver: greylisting, lookup failures, disks.
-    (_rx(r"gr[ae]ylist|temporary (local )?(failure|problem|error|lookup failure)"
-         r"|temporary system problem|insufficient disk space"),
-     Kind.TRANSIENT),
-    # 3. Blocklists and reputation: the sending IP or domain is listed somewhere.
-    (_rx(r"spamhaus|spamcop|barracuda ?(reputation|central|rbl)|barracudacentral|\bsorbs\b"
-         r"|uceprotect|dnsbl|\brbl\b|block ?list|black ?list|deny ?list|(?<!not )\blisted\b"
-         r"|blocked using|reputation|\bbanned\b|traffic not accepted|permanently deferred"
-         r"|\((s3150|s3140)\)|\b(sc|ou|dy)-00\d\b"),
-     Kind.SENDER_BLOCKED),
-    # 4. The sender's identity: SPF, DKIM, DMARC, PTR/HELO checks, spoofing, sender address.
-    (_rx(r"\bdmarc\b|\bspf\b|\bdkim\b|unauthenticated|authentication (check|information|fail)"
-         r"|not authorized to send|\bptr\b|reverse dns|\brdns\b|spoof|sender (address|domain)"
-         r"|sender verify|helo command rejected|client host rejected"
-         r"|cannot find your (reverse )?hostname|valid sender domain|blocked senders"
-         r"|sender (was )?rejected|not accepting mail from|mail from \S+ rejected"
-         r"|host network not allowed|purported responsible address|recipient preferences"),
-     Kind.SENDER_BLOCKED),
-    # 5. The message itself: spam verdicts, malware, attachments, headers, content policy.
-    (_rx(r"\bcontent\b|unsolicited|\bspam|virus|malware|phish|infected|attachment"
-         r"|suspicious|security (issue|polic)|\bheader|\bmime\b|\[ph\d\d\]|\bjunk\b"
-         r"|message not accepted for policy reasons"),
-     Kind.CONTENT_REJECTED),
-    # 6. "Blocked" with nothing more specific (Proofpoint "Blocked - see ipcheck",
-    #    Mimecast "Envelope blocked"): a block on us, not a verdict on the address.
-    (_rx(r"\bblocked\b"), Kind.SENDER_BLOCKED),
-    # 7. The mailbox is full. Before "size": "mailbox size limit exceeded" is about storage.
-    (_rx(r"quota|mailbox (is )?full|inbox (is )?full|mail ?folder is full|out of storage"
-         r"|storage space|insufficient (system )?storage|exceeded storage"
-         r"|mailbox size limit"),
-     Kind.MAILBOX_FULL),
-    # 8. Pacing in general words.
-    (_rx(r"too many|\brate\b|rate[- ]limit|(try|retry|come back)( again)? later|throttl"
-         r"|slow down|too (fast|quickly)|excessive|\bdeferr?ed\b|\bbusy\b"
-         r"|max(imum)? (number of )?(messages|connections) per"),
-     Kind.RATE_LIMITED),
-    # 9. Size.
-    (_rx(r"\bsize\b|too (big|large)|message length|bytes max"), Kind.MESSAGE_TOO_LARGE),
-    # 10. The recipient's domain. Before "does not exist", which would claim "domain does not exist".
-    (_rx(r"(non-?existent|unknown|invalid|unresolvable) (recipient )?domain"
-         r"|domain (name )?(not found|does not exist|doesn't exist)"
-         r"|host or domain name not found|host unknown|unknown host|no mx (record|host)"
-         r"|null mx|does not accept (e-?)?mail\b(?! from)|domain is not reachable"),
-     Kind.DOMAIN_UNKNOWN),
-    # 11. The mailbox does not exist.
-    (_rx(r"no such (user|mailbox|recipient|address|account|person)|user unknown"
-         r"|unknown (user|recipient|address|mailbox|local[- ]?part)|addressee unknown"
-         r"|(does not|doesn't|not) exist|(does not|doesn't) have an? [\w.-]{0,40} ?account"
-         r"|recipient (address )?rejected|address rejected"
-         r"|invalid (recipient|mailbox|address|user|addressee)|\bnot found\b"
-         r"|recip(ient)?notfound|no mailbox here|not our customer|bad destination mailbox"
-         r"|unknown or illegal alias|address (couldn't|could not|cannot|can't) be found"
-         r"|not a registered gateway user|no matches to nameserver query"),
-     Kind.MAILBOX_UNKNOWN),
-    # 12. The mailbox exists but is switched off.
-    (_rx(r"disabled|suspended|\binactive\b|deactivated|mailbox (is )?(closed|locked|frozen)"
-         r"|account (has been |is )?(closed|locked|terminated)|no longer (active|in use)"),
-     Kind.MAILBOX_DISABLED),
-)
+# --- The enhanced code's specific details -------------------------------------------------------
 
-# Words that mean "mailbox unknown" only in a permanent reply: "450 mailbox unavailable"
-# usually means busy or locked, "550 ... mailbox unavailable" (Outlook.com) means no such user.
-_PERMANENT_TEXT_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
-    (_rx(r"mailbox (is )?(currently )?(unavailable|not available)"), Kind.MAILBOX_UNKNOWN),
-)
-
-# Enhanced status codes (RFC 3463, RFC 7372, and Microsoft's 3-digit details), full-matched.
-_ENHANCED_CODES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
-    # X.1.1 bad mailbox, X.1.3 bad syntax, X.1.6 moved with no forwarding; 5.1.10 is
-    # Microsoft's RecipientNotFound far more often than RFC 7505's null MX.
-    (re.compile(r"5\.1\.(1|3|6|10)"), Kind.MAILBOX_UNKNOWN),
+# Details that say on their own what failed (RFC 3463, RFC 5248's registry, RFC 7372, and
+# Microsoft's 3-digit details), full-matched against "c.s.d".
+_DETAIL_CODES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
+    # X.1.1 bad mailbox, X.1.3 bad syntax, X.1.6 moved with no forwarding, 5.7.17 mailbox
+    # owner changed; 5.1.10 is Microsoft's RecipientNotFound far more often than null MX.
+    (re.compile(r"5\.1\.(1|3|6|10)|5\.7\.17"), Kind.MAILBOX_UNKNOWN),
     (re.compile(r"5\.1\.2"), Kind.DOMAIN_UNKNOWN),  # bad destination system (domain)
     (re.compile(r"[45]\.1\.[78]"), Kind.SENDER_BLOCKED),  # our sender address is refused
-    (re.compile(r"5\.2\.1"), Kind.MAILBOX_DISABLED),
+    (re.compile(r"5\.2\.1|5\.7\.13"), Kind.MAILBOX_DISABLED),  # mailbox / user account disabled
     # 4.2.1 is RFC's "disabled", but in a temporary reply (Gmail) it means "receiving too fast".
     (re.compile(r"4\.2\.1"), Kind.RATE_LIMITED),
     (re.compile(r"[45]\.2\.2"), Kind.MAILBOX_FULL),
-    (re.compile(r"5\.2\.3|[45]\.3\.4"), Kind.MESSAGE_TOO_LARGE),
+    (re.compile(r"[45]\.2\.3|[45]\.3\.4|5\.7\.16"), Kind.MESSAGE_TOO_LARGE),
+    # The receiving system is full, not accepting messages, congested.
+    (re.compile(r"[45]\.3\.[12]|[45]\.4\.5"), Kind.TRANSIENT),
     (re.compile(r"[45]\.4\.7"), Kind.EXPIRED),  # a relay gave up after its retries
+    (re.compile(r"[45]\.5\.3"), Kind.RATE_LIMITED),  # too many recipients
     (re.compile(r"[45]\.6\.\d{1,3}"), Kind.CONTENT_REJECTED),  # media/content errors
-    # 5.7.20-27: DKIM, SPF, DMARC, reverse DNS failures (RFC 7372).
-    (re.compile(r"[45]\.7\.2[0-7]"), Kind.SENDER_BLOCKED),
+    # 5.7.1 delivery not authorized (the sender, by host or recipient filtering); 5.7.8/5.7.9
+    # authentication; 5.7.20-27 and 29: DKIM, SPF, DMARC, reverse DNS, null MX sender, ARC.
+    (re.compile(r"5\.7\.1|[45]\.7\.(8|2[0-7]|29)"), Kind.SENDER_BLOCKED),
     # Microsoft: 5.7.5xx "access denied", 5.7.606-649 banned IP, 5.7.7xx tenant blocked.
     (re.compile(r"5\.7\.(5\d\d|6(0[6-9]|[1-4]\d)|7\d\d)"), Kind.SENDER_BLOCKED),
     # 4.7.0 (Gmail, Yahoo, Apple: "try later"), 4.7.28 (Gmail rate), Microsoft 4.7.5xx/6xx.
-    (re.compile(r"4\.7\.(0|28|[56]\d\d)"), Kind.RATE_LIMITED),
-    # 5.7.1 is deliberately absent: see the module docstring.
+    (re.compile(r"[45]\.7\.28|4\.7\.(0|[56]\d\d)"), Kind.RATE_LIMITED),
 )
 
 # Bare SMTP reply codes (RFC 5321, RFC 7504).
@@ -198,6 +141,30 @@ _BARE_CODES: Final[tuple[tuple[int, Kind], ...]] = (
     (521, Kind.DOMAIN_UNKNOWN),  # RFC 7504: host does not accept mail
     (556, Kind.DOMAIN_UNKNOWN),  # RFC 7504: domain does not accept mail (null MX)
 )
+
+RECIPIENT_HARD: Final = frozenset({Kind.MAILBOX_UNKNOWN, Kind.DOMAIN_UNKNOWN, Kind.MAILBOX_DISABLED})
+
+# What each signal says, in the order signals of the same strength are preferred: the
+# sender's, the message's and the receiver's side before the recipient's.
+_SIGNAL_KINDS: Final[tuple[tuple[Signal, Kind], ...]] = (
+    (Signal.EXPIRED, Kind.EXPIRED),
+    (Signal.GREYLIST, Kind.TRANSIENT),
+    (Signal.RATE, Kind.RATE_LIMITED),
+    (Signal.SENDER, Kind.SENDER_BLOCKED),
+    (Signal.CONTENT, Kind.CONTENT_REJECTED),
+    (Signal.STORAGE, Kind.MAILBOX_FULL),
+    (Signal.SIZE, Kind.MESSAGE_TOO_LARGE),
+    (Signal.RELAY, Kind.UNDETERMINED),
+    (Signal.LOOP, Kind.UNDETERMINED),
+    (Signal.TEMPORARY, Kind.TRANSIENT),
+    (Signal.PROTOCOL, Kind.UNDETERMINED),
+    (Signal.DISABLED, Kind.MAILBOX_DISABLED),
+    (Signal.DOMAIN, Kind.DOMAIN_UNKNOWN),
+    (Signal.MAILBOX, Kind.MAILBOX_UNKNOWN),
+)
+_KIND_OF: Final = dict(_SIGNAL_KINDS)
+_RECIPIENT_SIGNALS: Final = frozenset({Signal.DISABLED, Signal.DOMAIN, Signal.MAILBOX})
+
 
 def _is_generic(enhanced: str) -> bool:
     return enhanced.endswith(".0.0")
@@ -225,15 +192,20 @@ def _enhanced_from_text(text: str) -> str:
     return first
 
 
-def _match(rules: tuple[tuple[re.Pattern[str], Kind], ...], text: str) -> Kind | None:
-    for pattern, kind in rules:
-        if pattern.search(text):
-            return kind
-    return None
+@dataclass(frozen=True)
+class Evidence:
+    """What a failure report says, read once: the facts the decision is made from."""
+
+    code: int  # the SMTP reply code, 0 if none
+    enhanced: str  # the enhanced status code "c.s.d", "" if none
+    reply: str  # the remote server's words (mox's wrapper removed), one line
+    has_reply: bool  # whether mox's text quoted a remote reply
+    stage: Stage  # which command was refused, when the text says
+    signals: Signals  # what the words are about
 
 
-def _evidence(code: int, enhanced_code: str, text: str) -> tuple[int, str, str, bool]:
-    """Normalised (code, enhanced code, remote reply, reply found) from the event's fields."""
+def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
+    """The evidence in an event's fields: code, enhanced code and mox's (or a DSN's) text."""
     text = " ".join((text or "")[:_MAX_TEXT].split())
     enhanced_code = (enhanced_code or "")[:32]
     if not isinstance(code, int) or not 200 <= code <= 599:
@@ -253,40 +225,104 @@ def _evidence(code: int, enhanced_code: str, text: str) -> tuple[int, str, str, 
     enhanced = _normalise_enhanced(enhanced_code, code)
     if not enhanced or _is_generic(enhanced):
         enhanced = _enhanced_from_text(reply) or enhanced
-    return code, enhanced, reply, reply_match is not None
+    words = _CONTINUATION_RE.sub("", reply)
+    return Evidence(code, enhanced, reply, reply_match is not None, read_stage(text),
+                    read_signals(words))
+
+
+def _strongest(signals: Signals, *, permanent: bool) -> Kind | None:
+    """The kind the words say, the asymmetry applied; None if they say nothing."""
+    for tier in (signals.strong, signals.weak):
+        if not tier:
+            continue
+        if tier is signals.weak and not permanent:
+            tier = tier - {Signal.MAILBOX}  # "450 mailbox unavailable": busy, not gone
+        for signal, kind in _SIGNAL_KINDS:
+            if signal in tier:
+                return kind
+    return None
+
+
+def _before_recipient(ev: Evidence) -> Kind:
+    """A refusal at the greeting, HELO or MAIL FROM: nobody was named yet but the sender."""
+    sig = ev.signals
+    for signal in (Signal.EXPIRED, Signal.GREYLIST, Signal.RATE, Signal.TEMPORARY, Signal.SIZE):
+        if signal in sig.strong:
+            return _KIND_OF[signal]
+    if ev.code // 100 == 4 or ev.enhanced.startswith("4."):
+        if sig.has(Signal.SENDER) or ev.enhanced.startswith("4.7."):
+            return Kind.SENDER_BLOCKED
+        return Kind.RATE_LIMITED if ev.code == 421 or sig.has(Signal.RATE) else Kind.TRANSIENT
+    if Signal.PROTOCOL in sig.weak and not sig.has(Signal.SENDER):
+        return Kind.UNDETERMINED
+    return Kind.SENDER_BLOCKED
+
+
+def _detail_kind(enhanced: str) -> Kind | None:
+    for pattern, kind in _DETAIL_CODES:
+        if pattern.fullmatch(enhanced):
+            return kind
+    return None
+
+
+# Details that cover per-recipient refusals too (RFC 3463's X.7.1: "per-host or per-recipient
+# filtering"): plain words about the recipient may overrule them.
+_PER_RECIPIENT_RE: Final = re.compile(r"5\.7\.1")
+
+
+def _contradiction(code_kind: Kind, enhanced: str, sig: Signals) -> Kind | None:
+    """The kind plain words give instead of the code's, or None if they do not contradict it."""
+    if any(_KIND_OF[s] is code_kind for s in sig.strong):
+        return None  # the words say what the code says
+    for signal, kind in _SIGNAL_KINDS:
+        if signal not in sig.strong or signal in (Signal.LOOP, Signal.PROTOCOL, Signal.TEMPORARY):
+            continue
+        if (code_kind not in RECIPIENT_HARD and signal in _RECIPIENT_SIGNALS
+                and not _PER_RECIPIENT_RE.fullmatch(enhanced)):
+            continue  # words blaming the recipient do not overrule a code that does not
+        return kind
+    return None
+
+
+def decide(ev: Evidence) -> Kind:
+    """The kind of failure the evidence shows, in the order of the module docstring."""
+    if ev.code == 0 and not ev.has_reply:
+        for pattern, kind in _MOX_RULES:
+            if pattern.search(ev.reply):
+                return kind
+        if _NETWORK_RE.search(ev.reply):
+            return Kind.TRANSIENT
+
+    if ev.stage in (Stage.CONNECT, Stage.MAIL):
+        return _before_recipient(ev)
+    if Signal.RELAY in ev.signals.strong:
+        return Kind.UNDETERMINED  # the host does not serve the domain: nobody's verdict
+
+
+    permanent = ev.code // 100 == 5 or ev.enhanced.startswith("5.")
+    code_kind = _detail_kind(ev.enhanced) if ev.enhanced else None
+    if code_kind is not None:
+        return _contradiction(code_kind, ev.enhanced, ev.signals) or code_kind
+
+    said = _strongest(ev.signals, permanent=permanent)
+    if said is not None:
+        if ev.stage is Stage.DATA and said in RECIPIENT_HARD and not ev.signals.strong & _RECIPIENT_SIGNALS:
+            return Kind.CONTENT_REJECTED
+        return said
+    if ev.stage is Stage.DATA and permanent:
+        return Kind.CONTENT_REJECTED  # the recipient was accepted; the message was not
+
+    for bare, kind in _BARE_CODES:
+        if ev.code == bare:
+            return kind
+    if ev.code // 100 == 4 or (ev.code == 0 and ev.enhanced.startswith("4.")):
+        return Kind.TRANSIENT
+    return Kind.UNDETERMINED
 
 
 def classify_failure(code: int, enhanced_code: str, text: str) -> Kind:
     """The kind of a failed or delayed delivery attempt, from what mox reported. Never raises."""
-    code, enhanced, reply, has_reply = _evidence(code, enhanced_code, text)
-
-    if code == 0 and not has_reply:
-        kind = _match(_MOX_RULES, reply)
-        if kind is not None:
-            return kind
-        if _NETWORK_RE.search(reply):
-            return Kind.TRANSIENT
-
-    words = _CONTINUATION_RE.sub("", reply)
-    kind = _match(_TEXT_RULES, words)
-    if kind is not None:
-        return kind
-    if code // 100 == 5 or enhanced.startswith("5."):
-        kind = _match(_PERMANENT_TEXT_RULES, words)
-        if kind is not None:
-            return kind
-
-    if enhanced:
-        for pattern, kind in _ENHANCED_CODES:
-            if pattern.fullmatch(enhanced):
-                return kind
-
-    for bare, kind in _BARE_CODES:
-        if code == bare:
-            return kind
-    if code // 100 == 4 or (code == 0 and enhanced.startswith("4.")):
-        return Kind.TRANSIENT
-    return Kind.UNDETERMINED
+    return decide(read_evidence(code, enhanced_code, text))
 
 
 def classify_event(event: str, code: int, enhanced_code: str, text: str) -> Kind | None:
@@ -294,11 +330,11 @@ def classify_event(event: str, code: int, enhanced_code: str, text: str) -> Kind
     name = (event or "").strip().lower()
     if name not in ("delayed", "failed"):
         return None  # delivered, relayed, expanded, canceled, suppressed, unrecognized, unknown
-    kind = classify_failure(code, enhanced_code, text)
+    ev = read_evidence(code, enhanced_code, text)
+    kind = decide(ev)
     if name == "failed" and kind in (Kind.TRANSIENT, Kind.UNDETERMINED):
         # mox fails a message on a temporary (or no) reply only after its last retry.
-        effective, _, _, _ = _evidence(code, enhanced_code, text)
-        if effective == 0 or effective // 100 == 4:
+        if ev.code == 0 or ev.code // 100 == 4:
             return Kind.EXPIRED
     # A delay is never more than soft, but its kind stays what the reply said; policy decides.
     return kind

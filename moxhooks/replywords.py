@@ -1,0 +1,245 @@
+"""What the words of an SMTP reply are about: the evidence tables the classifier weighs.
+
+A reply's words are read as *signals*: each says who or what the refusal is about (the
+recipient's mailbox or domain, the sender's address, IP or authentication, the message, the
+receiver's capacity) and how plainly (`strong`: a phrase that names its subject; `weak`: a
+word that leans one way). The classifier (`classify.py`) decides from the SMTP stage and the
+enhanced code first and uses these signals as evidence; it never takes the first phrase that
+matches as the answer.
+
+The rules are tried in the order written, and each match *consumes* its words: once
+"delivery temporarily suspended" has been read as a temporary condition, its "suspended" can
+no longer count as a disabled account; once "not listed in Domino Directory" has been read as
+an unknown recipient, its "listed" is not a block list. So specific phrases come before the
+single words they contain.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+from typing import Final
+
+__all__ = ["SIGNAL_RULES", "STAGE_RULES", "Signal", "SignalRule", "Stage", "read_signals"]
+
+
+class Signal(Enum):
+    """What a phrase of a reply is about."""
+
+    EXPIRED = "expired"  # a relay gave up after retrying
+    GREYLIST = "greylist"  # a deliberate first-time deferral
+    RATE = "rate"  # the receiver asks us to slow down
+    SENDER = "sender"  # our IP, host, domain, authentication or envelope sender is refused
+    CONTENT = "content"  # the message itself (spam verdict, virus, headers, charset)
+    SIZE = "size"  # the message is too large
+    STORAGE = "storage"  # the recipient's mailbox is full
+    RELAY = "relay"  # the host does not serve that domain (stale MX, relay denied)
+    LOOP = "loop"  # a mail loop: nobody's fault
+    TEMPORARY = "temporary"  # the receiver's own temporary trouble
+    PROTOCOL = "protocol"  # a syntax or sequence error in the SMTP dialogue
+    DISABLED = "disabled"  # the mailbox exists but is switched off
+    DOMAIN = "domain"  # the recipient's domain does not exist or takes no mail
+    MAILBOX = "mailbox"  # the recipient's mailbox does not exist
+
+
+class Stage(Enum):
+    """The SMTP command the reply answered, when the text says (RFC 5321 order)."""
+
+    UNKNOWN = "unknown"
+    CONNECT = "connect"  # greeting, HELO/EHLO, STARTTLS, AUTH: before any address is named
+    MAIL = "mail"  # MAIL FROM: only the sender is known
+    RCPT = "rcpt"  # RCPT TO: the recipient is named
+    DATA = "data"  # after the message: the recipient was accepted already
+
+
+@dataclass(frozen=True)
+class SignalRule:
+    signal: Signal
+    strong: bool
+    pattern: re.Pattern[str]
+
+
+def _rule(signal: Signal, strong: bool, pattern: str) -> SignalRule:
+    return SignalRule(signal, strong, re.compile(pattern, re.IGNORECASE))
+
+
+S, W = True, False
+
+# Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
+_WHO = r"(?:user|recipient|mailbox|mail ?box|address|addressee|account|e-?mail(?: address)?|local ?part|alias|destination)"
+
+SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
+    # --- Phrases that contain words of other subjects: read first, so their words are used up.
+    # A relay's "gave up" report (the last reply it got may follow; the giving up is the news).
+    _rule(Signal.EXPIRED, S, r"retry time ?out (?:exceeded|expired)|delivery time expired|message (?:has )?expired"
+          r"|(?:could not|couldn't|was not|has not been|not been|cannot) (?:be )?(?:delivered|sent|send (?:the )?message)"
+          r"(?: to [^ ]+)? (?:for|within|in|after) (?:the last )?\d+ (?:days?|hours?)"
+          r"|in the queue too long|too long in (?:the )?queue|queue\.expired|failed \d+ attempts"
+          r"|retry time not reached for any host after a long failure period|giving up|gave up"
+          r"|maximum (?:time|number of (?:delivery )?attempts)|timeout waiting for|expired after"),
+    # Postfix's note on a destination it stopped trying for a while; its words ("suspended",
+    # "421") are about the connection, not an account.
+    _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again"
+          r"|name service error.{0,80}try again|insufficient system (?:storage|resources)"
+          r"|mail system full|system (?:storage|disk) (?:is )?full|queue file write error|insufficient disk space"
+          r"|local error in processing|temporary (?:local )?(?:failure|problem|error|lookup failure|rejection)"
+          r"|temporary system problem|upstream error"),
+    _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
+    # The mailbox is full, said with words that elsewhere mean size or pace.
+    _rule(Signal.STORAGE, S, r"too many messages (?:in|on) (?:the|this|his|her|their|user'?s?) (?:mail ?box|account|folder)"
+          r"|(?:mail ?box|mail ?folder|inbox|account|mail ?store)(?:'s)? (?:size |storage )?(?:has )?exceed(?:s|ed)?"
+          r"|exceeds? (?:the |his |her |their )?(?:allowed |maximum )?(?:mail ?box|storage|disk) ?(?:size|space|quota|limit)?"
+          r"|file too large|mailbox size limit|(?:mail ?box|inbox|storage|disk) (?:space )?(?:is )?(?:full|exhausted)"
+          r"|over ?quota|quota|out of (?:storage|disk|space)|storage (?:space|limit|allocation|full)"
+          r"|insufficient (?:storage|space|disk)|not enough (?:disk |storage )?space|no space left"
+          r"|mail ?folder is full|(?:mail ?box|inbox) full|recipient'?s? (?:mail ?box|inbox) is full"),
+    # Things about the message that mention a domain or an address.
+    _rule(Signal.CONTENT, S, r"(?:non-?latin|foreign|unsupported|unknown|invalid|bad) (?:character ?sets?|charsets?|encoding)"
+          r"|character ?sets?|charset|8-?bit|bare (?:lf|linefeeds?|cr)|surbl|uribl|\burl\b|\buri\b|\blinks?\b"
+          r"|(?:invalid|missing|malformed|bad|duplicate) (?:message )?(?:headers?|from:? header|date|message-id)"
+          r"|\b(?:from|to|date|subject|message-id|sender|reply-to):? header|header (?:error|is|contains|line)|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))"
+          r"|rfc ?(?:2822|5322|822|5321|2045)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"),
+    # The envelope sender (MAIL FROM) and its domain: our address, not the recipient's.
+    _rule(Signal.SENDER, S, r"sender (?:address |domain |e-?mail )?(?:was )?(?:rejected|refused|denied|blocked|unknown|invalid|not (?:allowed|accepted|permitted|verified|found))"
+          r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:address|domain|e-?mail)|unknown sender|invalid sender"
+          r"|sender (?:verify|verification|check)|sender (?:is )?(?:on|in) (?:the |a |your )?(?:block|black|deny)"
+          r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted))"
+          r"|envelope (?:sender|from)|return[ -]path|bounce address|reverse[ -]path|\bmail from address"
+          r"|unverifiable sender|sender (?:domain )?(?:must|does not|doesn't|not) (?:exist|resolve|have)"
+          r"|purported responsible address|blocked senders?|senders? (?:list|policy)|recipient preferences"
+          r"|(?:you|your (?:e-?mail |mail )?(?:address|domain)) (?:are|is) not (?:allowed|authori[sz]ed|permitted|a member)"
+          r"|not a member|only members|restricted to members|not (?:accepting|accept) (?:e-?)?mail from"
+          r"|from (?:your|this) (?:domain|address|sender) (?:is|are) (?:not|blocked|rejected)"),
+    # A recipient address in a directory: Domino's "not listed in Domino Directory".
+    _rule(Signal.MAILBOX, S, r"not (?:listed|found) in (?:the )?(?:domino|public|names|address|global|local|ldap|recipient|directory|\S+ directory)"),
+    # A recipient's account that the provider switched off ("The recipient account is blocked").
+    _rule(Signal.DISABLED, S, rf"{_WHO}(?:'s)?(?: account)? (?:has been |is |was |is currently |currently )?(?:temporarily |permanently )?"
+          r"(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked|terminated|discontinued|not active|not enabled|expired|on hold)"
+          r"|(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked) (?:user|recipient|mailbox|account|e-?mail address)"
+          r"|no longer (?:active|in use|available|valid)|account (?:is )?not (?:active|activated)"
+          r"|mailbox (?:is )?(?:currently )?(?:unavailable|not available) (?:or|and) (?:not local|disabled)|\bmailbox disabled|deactivated|suspended"),
+    # Throttling, even when it speaks of spam, volume, reputation or blocking: a pace request.
+    _rule(Signal.RATE, S, r"unusual rate of|temporarily (?:rate[- ]?limited|deferred|blocked|rejected|throttled)"
+          r"|rate[- ]?limit|ratelimit|throttl|(?:deferred|delayed) (?:due to|because of) (?:excessive|unexpected|high|unusual)"
+          r"|receiving (?:mail|messages|e-?mails?) (?:too quickly|too fast|at a rate)|too (?:fast|quickly|frequent)"
+          r"|\[tss?0[1-4]\]|sending (?:quota|limit|rate)|frequency (?:limit|restriction)|(?:ip|connection) frequency"
+          r"|too many (?:connections|concurrent|simultaneous|sessions|smtp sessions|messages|mails|e-?mails|recipients|rcpt|requests|invalid recipients|errors|bad commands|hosts)"
+          r"|(?:connection|message|recipient|session|hourly|daily) (?:count |rate |sending )?(?:limit|rate|quota) (?:exceeded|reached)"
+          r"|max(?:imum)? (?:number of )?(?:messages|connections|recipients|rcpts|mails) (?:per|reached|exceeded|allowed)"
+          r"|exceeded (?:the )?(?:max(?:imum)? )?(?:number of )?(?:connections|messages|recipients|mails)"
+          r"|slow down|excessive (?:volume|traffic|load|mail)|(?:high|unusual|unexpected) (?:volume|traffic)|too much (?:mail|traffic)"),
+    # Our sending infrastructure: block lists, reputation, the IP, the HELO name, reverse DNS.
+    _rule(Signal.SENDER, S, r"spamhaus|spamcop|barracuda|\bsorbs\b|uceprotect|abuseat|\bcbl\b|psbl|mailspike|invaluement"
+          r"|dnsbl|\brbl\b|\bdnsrbl|block ?list|black ?list|deny ?list|blocked using|(?<!not )(?<!n't )\blisted\b"
+          r"|reputation|sender ?score|senderbase|\bbanned\b|\bbad ip\b|traffic not accepted|permanently deferred"
+          r"|\((?:s3150|s3140)\)|\b(?:sc|ou|dy|rp|sp|ui)-00\d\b|\baup#|ipcheck|dynamic (?:ip|address|pool|range|host)"
+          r"|dial-?up|residential|(?:not|n't) (?:allowed|permitted|authori[sz]ed) to (?:connect|send|relay mail from)"
+          r"|(?:your|the|this|sending|client|remote) (?:ip|ip address|host|server|network|mail server|hostname|mta|domain|connection)"
+          r"(?: address)?(?: \S+)? (?:has been |is |was )?(?:blocked|banned|rejected|refused|not allowed|blacklisted|denied|listed)"
+          r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection (?:refused|rejected|denied|dropped) (?:by|due to|for|because)"
+          r"|(?:ip|host|client|connection|network) (?:address )?(?:is )?not (?:allowed|permitted|accepted|authori[sz]ed)"
+          r"|refused to talk|(?:do not|don't|does not) accept (?:e-?)?mail from|not accepting (?:e-?)?mail from"
+          r"|use (?:the |your )?(?:smtp|mail) (?:server|relay) of your|smtp (?:server|relay) (?:of|at) your (?:isp|provider)"
+          r"|(?:isp|provider)'?s? (?:smtp|mail) (?:server|relay)|host network not allowed|envelope blocked"
+          r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse (?:dns|lookup|hostname|address|name)|\brdns\b"
+          r"|fcrdns|(?:helo|ehlo)(?: command)? (?:rejected|refused|denied|invalid|not|name)|invalid (?:helo|ehlo|hostname|host name|domain name)|hostname (?:lookup|verification|does not|doesn't|not)|cannot find your (?:reverse )?hostname"
+          r"|unauthenticated|authentication (?:required|failed|failure|check|information|is required|results)"
+          r"|not authori[sz]ed to send|spoof|forged|impersonat|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
+          r"|must be authenticated|authentication is required|not permitted from your|access denied, (?:banned|sending)"),
+    # The message: spam verdicts, malware, attachments, content policy.
+    _rule(Signal.CONTENT, S, r"\bspam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)|virus|malware|infected|phish|trojan|worm\b"
+          r"|\bcontent\b|message (?:content|body)|dangerous|executable|prohibited (?:file|attachment)"
+          r"|suspicious|security (?:issue|threat|risk|polic)|\[ph\d\d\]|message not accepted for policy reasons"
+          r"|\bmime\b|(?:contains|includes) (?:a |an )?(?:forbidden|banned|blocked|prohibited|illegal)"),
+    # The message's size (after the mailbox's storage, which used its "size" and "exceeds").
+    _rule(Signal.SIZE, S, r"(?:message|mail|e-?mail|data) (?:size|length) (?:\S+ )?(?:exceeds?|too|limit|is (?:larger|greater|over))"
+          r"|(?:message|mail|e-?mail|data|it) (?:is |was )?too (?:big|large|long)|too (?:big|large) (?:for|message)"
+          r"|size (?:limit|exceeds|exceeded|too)|exceeds? (?:the )?(?:max(?:imum)?|fixed|permitted|allowed|size) (?:message )?(?:size|limit|permitted)?"
+          r"|maximum (?:message )?size|bytes max|message size|databytes|message (?:is )?(?:larger|bigger) than"),
+    _rule(Signal.SIZE, W, r"\bsize\b|too (?:big|large)"),
+    # The recipient's domain (after the sender's domain, which used its words).
+    _rule(Signal.DOMAIN, S, r"(?:non-?existent|unknown|invalid|unresolvable|unroutable|unrouteable|bad|nonexisting) (?:recipient |destination |mail )?domain"
+          r"|domain (?:name )?(?:\S+ )?(?:not found|does not exist|doesn't exist|unknown|is not (?:valid|configured|hosted|known))"
+          r"|no such domain|host (?:or domain name )?(?:not found|unknown)|unknown host|no mx (?:record|host|for)"
+          r"|null mx|(?:domain|host) (?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
+          r"|unroute?able (?:mail )?(?:domain|address)|no (?:valid )?(?:mx|mail exchanger)|domain (?:has )?no (?:mx|mail)"
+          r"|domain (?:name )?(?:has )?expired|recipient domain|no such host"),
+    # The recipient's mailbox.
+    _rule(Signal.MAILBOX, S, r"no such (?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail)"
+          rf"|{_WHO} (?:name )?(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid)"
+          rf"|unknown {_WHO}|(?:invalid|bad|non-?existent|nonexisting|illegal|unrecogni[sz]ed) (?:recipient|mailbox|mail ?box|address|user|addressee|e-?mail|destination)"
+          r"|(?:is )?not an? (?:known|valid|registered|active|local) (?:user|recipient|mailbox|address|e-?mail)"
+          r"|no (?:mail ?box|such mail ?box|account|user)(?: here| available| by that name| with that name| for)?"
+          r"|(?:recipient|address|mailbox|user) (?:address )?rejected|rejected:? (?:user|recipient)"
+          r"|(?:does not|doesn't) have an? [\w.-]{0,40} ?account|not our customer|addressee unknown"
+          r"|recip(?:ient)?notfound|resolver\.adr|(?:couldn't|could not|cannot|can't) be found"
+          r"|(?:does not|doesn't|not) exist|<[^>\s]+> (?:\.\.\. )?not found|not a registered gateway user"
+          r"|no matches to nameserver query|unknown or illegal alias|no valid recipients?|user not local"
+          r"|(?:has|have) moved|moved (?:permanently|away)|no longer (?:with|employed|works|here|at)"
+          r"|invalid (?:recipient )?address|not a valid (?:user|mailbox|address|recipient)"
+          r"|mailbox (?:name )?(?:not allowed|invalid|is invalid)|undeliverable address"),
+    # Relay denied: this host does not serve the domain (a stale MX or a misrouted message).
+    _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
+          r"|(?:not|n't) (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|no relay"
+          r"|rcpthosts|relay not permitted|not a gateway|open relay|cannot relay|relaying"),
+    _rule(Signal.LOOP, S, r"too many hops|hop count|mail(?:ing)? loop|routing loop|loop detected|loops back to myself"),
+    # Outlook.com's and GMX's "550 Requested action not taken: mailbox unavailable" is their
+    # "no such user"; in a temporary reply the same words mean busy or locked.
+    _rule(Signal.MAILBOX, W, r"mail ?box (?:is )?(?:currently )?(?:unavailable|not available)"),
+    _rule(Signal.RATE, W, r"(?:try|retry|come back|send)(?: (?:again|it))? later"),
+    _rule(Signal.TEMPORARY, W, r"try again|timed? ?out|connection (?:lost|reset|dropped|closed)|lost connection"
+          r"|could not connect|unable to connect|can't connect|no route to host|network is unreachable"
+          r"|temporar|(?:un|not )available|system (?:busy|overload|error)|server (?:busy|error|unavailable|too busy|overload)"
+          r"|resources? (?:temporarily )?unavailable|out of memory|internal (?:server )?error|dns (?:failure|error|timeout|lookup)"),
+    _rule(Signal.PROTOCOL, W, r"syntax error|command (?:not )?(?:recogni[sz]ed|unrecogni[sz]ed|not implemented|unknown)"
+          r"|bad sequence of commands|unrecogni[sz]ed command|invalid command|line too long|protocol (?:error|violation)"
+          r"|pipelining|not implemented"),
+    # --- Words that lean one way without naming their subject.
+    _rule(Signal.RATE, W, r"\bbusy\b|\bdeferr?ed\b|too many|\blater\b"),
+    _rule(Signal.SENDER, W, r"\bblocked\b|access denied|\bdenied\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
+          r"|prohibited|\bblock\b|authentication"),
+    _rule(Signal.CONTENT, W, r"attachment|\bheader|\bfilter"),
+    _rule(Signal.MAILBOX, W, r"\bnot found\b|\binvalid\b|\bunknown\b|\bundeliverable\b"),
+)
+
+# The stage, from how MTAs say which command was answered.
+STAGE_RULES: Final[tuple[tuple[Stage, re.Pattern[str]], ...]] = (
+    (Stage.DATA, re.compile(r"in reply to (?:end of )?data|after (?:end of )?data|after (?:the )?message|>>> \.(?:\s|$)"
+                            r"|after end of data|while (?:sending|transmitting) (?:the )?(?:message|data)", re.I)),
+    (Stage.RCPT, re.compile(r"in reply to rcpt|after (?:pipelined )?rcpt|>>> rcpt to|rcpt to:\s*<", re.I)),
+    (Stage.MAIL, re.compile(r"in reply to mail|after (?:pipelined )?mail from|>>> mail from|but sender was rejected", re.I)),
+    (Stage.CONNECT, re.compile(r"in reply to (?:helo|ehlo|starttls|auth)|after (?:helo|ehlo|initial connection|starttls)"
+                               r"|>>> (?:helo|ehlo)|greeting failed|but my name was rejected|"
+                               r"(?:in reply to|after) (?:the )?(?:initial|smtp) (?:greeting|banner)", re.I)),
+)
+
+
+@dataclass(frozen=True)
+class Signals:
+    """The signals found in a text: for each, whether a strong phrase said it."""
+
+    strong: frozenset[Signal]
+    weak: frozenset[Signal]
+
+    def has(self, signal: Signal) -> bool:
+        return signal in self.strong or signal in self.weak
+
+
+def read_signals(text: str) -> Signals:
+    """The signals in a reply's words, each phrase counted once (see the module docstring)."""
+    strong: set[Signal] = set()
+    weak: set[Signal] = set()
+    for rule in SIGNAL_RULES:
+        text, n = rule.pattern.subn(" \x00 ", text)
+        if n:
+            (strong if rule.strong else weak).add(rule.signal)
+    return Signals(frozenset(strong), frozenset(weak - strong))
+
+
+def read_stage(text: str) -> Stage:
+    """The SMTP command the text says was answered, or UNKNOWN."""
+    for stage, pattern in STAGE_RULES:
+        if pattern.search(text):
+            return stage
+    return Stage.UNKNOWN
