@@ -56,6 +56,7 @@ from typing import Final, Literal
 from . import reports_vendors as vendors
 from .classify import classify_failure
 from .kinds import Kind
+from .reports_json import JsonReport, read_json_report
 
 __all__ = ["ParsedRecipient", "ParsedReport", "ReportType", "parse_report"]
 
@@ -375,6 +376,8 @@ def _analyse(msg: Message, problems: list[str], forwarded: bool, eight_bit: bool
         report = _jmrp(ctx)
     elif (inner := None if forwarded else _forwarded_report(ctx)) is not None:
         return inner
+    elif (notification := read_json_report(ctx.text)) is not None:
+        report = _json_report(notification)
     elif _autoreply(msg, strong=True):
         report = _autoreply_report(ctx)
     else:
@@ -431,6 +434,7 @@ def _finish(ctx: _Context, report: ParsedReport) -> ParsedReport:
     reporter = report.reporter or vendors.find_address(_header(ctx.msg, "from"))
     if report.type == "autoreply":  # In-Reply-To names the message the autoreply answers
         mid = vendors.message_id(_header(ctx.msg, "in-reply-to")) or mid
+    mid = report.original_message_id or mid  # a JSON notification names it itself
     return ParsedReport(
         type=report.type,
         recipients=report.recipients[:MAX_RECIPIENTS],
@@ -603,6 +607,32 @@ def _jmrp(ctx: _Context) -> ParsedReport:
         reporter=vendors.find_address(_header(ctx.msg, "from")),
         reason=_header(ctx.msg, "subject"),
     )
+
+
+def _json_report(n: JsonReport) -> ParsedReport:
+    """An SES notification (`reports_json`) as a report: a bounce, a complaint, or nothing."""
+    recipients: list[ParsedRecipient] = []
+    if n.type == "complaint":
+        kind = Kind.COMPLAINT if n.feedback_type in _COMPLAINT_TYPES else None
+        if n.feedback_type in _UNSUBSCRIBE_TYPES:
+            kind = Kind.UNSUBSCRIBED
+        recipients = [ParsedRecipient(r.address, kind, "complaint") for r in n.recipients]
+        return ParsedReport(type="arf", recipients=_unique(recipients), feedback_type=n.feedback_type,
+                            reporter=n.reporter, original_message_id=n.message_id)
+    if n.type != "bounce":
+        return ParsedReport(type="unparsed")
+    for r in n.recipients:
+        diagnostic = _strip_type(r.diagnostic)
+        status = _status(r.status) or _status(diagnostic)
+        kind = failure_kind("failed", _smtp_code(diagnostic), status, diagnostic)
+        if not diagnostic and not r.status and r.fallback is not None:
+            kind = r.fallback
+        elif kind is Kind.UNDETERMINED and r.fallback is not None:
+            kind = r.fallback
+        recipients.append(ParsedRecipient(r.address, kind, "failed", status, _one_line(diagnostic)))
+    reason = recipients[0].diagnostic if recipients else ""
+    return ParsedReport(type="bounce", recipients=_unique(recipients), reporter=n.reporter,
+                        original_message_id=n.message_id, reason=reason)
 
 
 def _original_to(ctx: _Context) -> list[str]:

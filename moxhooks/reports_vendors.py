@@ -221,6 +221,13 @@ _MARK_IN_LINE_RE: Final = re.compile(
 )
 
 
+# A line of an SMTP transcript (Sendmail's ">>> RCPT To:<b@y>" / "<<< 550 5.1.1 <b@y>...",
+# Exim's "SMTP error from remote mail server after RCPT TO:<b@y>:"): about the address it names.
+_TRANSCRIPT_LINE_RE: Final = re.compile(
+    r"^(?:>>>|<<<|rcpt to|smtp error from|\(?reason:|\d{3}[ -](?:\d\.\d{1,3}\.\d{1,3} )?<)", re.I
+)
+
+
 def _window(text: str, at: int, address: str) -> str:
     line_start = text.rfind("\n", 0, at) + 1
     lines = text[line_start:line_start + 4000].split("\n")
@@ -234,8 +241,10 @@ def _window(text: str, at: int, address: str) -> str:
         if _SEPARATOR_RE.match(line) or _MARK_IN_LINE_RE.search(stripped):
             break
         other = find_address(stripped)
-        if other and other.lower() != address.lower() and stripped.lstrip("<\"").startswith(other):
-            break  # the next recipient's line
+        if other and other.lower() != address.lower() and (
+            stripped.lstrip("<\"").startswith(other) or _TRANSCRIPT_LINE_RE.match(stripped)
+        ):
+            break  # the next recipient's line, or its turn in an SMTP transcript
         window.append(stripped)
     return " ".join(" ".join(window).split())[:500]
 

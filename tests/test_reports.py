@@ -217,6 +217,106 @@ QMAIL = (
 )
 
 
+# --- Amazon SES notifications by e-mail ---------------------------------------------------------
+
+SES_BOUNCE = {
+    "notificationType": "Bounce",
+    "bounce": {
+        "bounceType": "Permanent", "bounceSubType": "General",
+        "bouncedRecipients": [
+            {"emailAddress": "jane@example.com", "action": "failed", "status": "5.1.1",
+             "diagnosticCode": "smtp; 550 5.1.1 user unknown"},
+            {"emailAddress": "richard@example.com"},
+        ],
+        "reportingMTA": "dsn; a8-70.smtp-out.amazonses.com",
+    },
+    "mail": {"source": "news@example.net", "destination": ["jane@example.com"],
+             "headers": [{"name": "Message-ID", "value": "<news-7@example.net>"}]},
+}
+
+
+def sns_mail(body: str) -> bytes:
+    return ("From: AWS Notifications <no-reply@sns.amazonaws.com>\nTo: ops@example.net\n"
+            "Subject: AWS Notification Message\nContent-Type: text/plain; charset=UTF-8\n\n"
+            f"{body}\n").encode()
+
+
+@pytest.mark.parametrize("wrapped", [False, True], ids=["email", "email-json"])
+def test_ses_bounce_notification(wrapped: bool) -> None:
+    body = json.dumps(SES_BOUNCE)
+    if wrapped:  # an "email-json" subscription: the SNS envelope holds the notification as a string
+        body = json.dumps({"Type": "Notification", "MessageId": "m-1", "Message": body})
+    r = parse_report(sns_mail(body))
+    assert r.type == "bounce"
+    assert [(x.address, x.kind, x.status) for x in r.recipients] == [
+        ("jane@example.com", Kind.MAILBOX_UNKNOWN, "5.1.1"),
+        ("richard@example.com", Kind.UNDETERMINED, ""),  # Permanent/General with no code
+    ]
+    assert r.original_message_id == "<news-7@example.net>"
+    assert r.reporter == "a8-70.smtp-out.amazonses.com"
+
+
+@pytest.mark.parametrize(
+    ("btype", "subtype", "kind"),
+    [
+        ("Permanent", "NoEmail", Kind.MAILBOX_UNKNOWN),
+        ("Transient", "MailboxFull", Kind.MAILBOX_FULL),
+        ("Transient", "MessageTooLarge", Kind.MESSAGE_TOO_LARGE),
+        ("Transient", "AttachmentRejected", Kind.CONTENT_REJECTED),
+        ("Transient", "General", Kind.EXPIRED),
+        ("Permanent", "Suppressed", Kind.UNDETERMINED),
+        ("Undetermined", "Undetermined", Kind.UNDETERMINED),
+    ],
+)
+def test_ses_bounce_subtypes(btype: str, subtype: str, kind: Kind) -> None:
+    note = {"notificationType": "Bounce", "bounce": {
+        "bounceType": btype, "bounceSubType": subtype,
+        "bouncedRecipients": [{"emailAddress": "x@example.com"}]}}
+    assert [x.kind for x in parse_report(sns_mail(json.dumps(note))).recipients] == [kind]
+
+
+@pytest.mark.parametrize(("ftype", "kind"), [("abuse", Kind.COMPLAINT), ("not-spam", None)])
+def test_ses_complaint_notification(ftype: str, kind: Kind | None) -> None:
+    note = {"notificationType": "Complaint", "complaint": {
+        "complainedRecipients": [{"emailAddress": "reader@example.com"}],
+        "complaintFeedbackType": ftype}, "mail": {"headers": []}}
+    r = parse_report(sns_mail(json.dumps(note)))
+    assert (r.type, r.feedback_type) == ("arf", ftype)
+    assert [(x.address, x.kind) for x in r.recipients] == [("reader@example.com", kind)]
+
+
+def test_json_that_is_not_a_notification_names_no_json_fragment() -> None:
+    body = '{"notificationType": "Bounce", "bounce": {"bouncedRecipients": [{"emailAddress": 7}]}}'
+    r = parse_report(sns_mail(body))
+    assert all("{" not in x.address and '"' not in x.address for x in r.recipients)
+    assert r.recipients == ()
+
+
+# --- Sendmail's transcript with several recipients ------------------------------------------------
+
+SENDMAIL_TWO = (
+    b"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\nTo: news@example.net\n"
+    b"Subject: Returned mail: see transcript for details\n\n"
+    b"The original message was received at Mon, 1 Dec 2026 10:00:00 GMT\n\n"
+    b"   ----- The following addresses had permanent fatal errors -----\n"
+    b"<alice@example.com>\n<bob@example.org>\n\n"
+    b"   ----- Transcript of session follows -----\n"
+    b"... while talking to mx.example.com.:\n"
+    b">>> RCPT To:<alice@example.com>\n"
+    b"<<< 550 5.1.1 <alice@example.com>... User unknown\n"
+    b">>> RCPT To:<bob@example.org>\n"
+    b"<<< 552 5.2.2 <bob@example.org>... Mailbox full\n"
+)
+
+
+def test_sendmail_transcript_keeps_each_recipients_reply() -> None:
+    r = parse_report(SENDMAIL_TWO)
+    kinds = {x.address: x.kind for x in r.recipients}
+    assert kinds == {"alice@example.com": Kind.MAILBOX_UNKNOWN, "bob@example.org": Kind.MAILBOX_FULL}
+    alice = next(x for x in r.recipients if x.address == "alice@example.com")
+    assert "bob@" not in alice.diagnostic
+
+
 def test_not_mime_bounce() -> None:
     r = parse_report(QMAIL)
     assert (r.type, r.reporter) == ("bounce", "MAILER-DAEMON@mx.example.org")
