@@ -55,6 +55,10 @@ class JsonReport:
     reporter: str  # the reporting MTA, or "amazonses.com"
 
 
+def _dict(value: object) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def _first_json(text: str) -> dict[str, Any] | None:
     start = text.find("{")
     if start < 0:
@@ -98,7 +102,7 @@ def read_json_report(text: str) -> JsonReport | None:
     kind = _str(data.get("notificationType") or data.get("eventType")).lower()
     mail = data.get("mail")
     if kind == "bounce":
-        bounce = data.get("bounce") if isinstance(data.get("bounce"), dict) else {}
+        bounce = _dict(data.get("bounce"))
         btype = _str(bounce.get("bounceType")).lower()
         subtype = _str(bounce.get("bounceSubType")).lower()
         fallback = _SUBTYPE_KINDS.get((btype, subtype), Kind.UNDETERMINED)
@@ -110,7 +114,7 @@ def read_json_report(text: str) -> JsonReport | None:
         reporter = _str(bounce.get("reportingMTA")).removeprefix("dsn;").strip() or "amazonses.com"
         return JsonReport("bounce", tuple(recipients), None, _message_id(mail), reporter)
     if kind == "complaint":
-        complaint = data.get("complaint") if isinstance(data.get("complaint"), dict) else {}
+        complaint = _dict(data.get("complaint"))
         recipients = [
             JsonRecipient(_str(r.get("emailAddress")), "", "", Kind.COMPLAINT)
             for r in (complaint.get("complainedRecipients") or [])[:500]
