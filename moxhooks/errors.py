@@ -11,6 +11,10 @@ class ConfigError(MoxhooksError):
     """The configuration file is missing a key, has a bad value, or cannot be read."""
 
 
+class SchemaTooNew(MoxhooksError):
+    """The database was migrated by a newer moxhooks than this one; refusing to run on it."""
+
+
 class ApiError(MoxhooksError):
     """An error answered to an HTTP client as {"code": ..., "message": ...}."""
 

@@ -247,6 +247,38 @@ async def test_api_errors_are_json(client: Client) -> None:
     assert (await resp.json())["code"] == "notFound"
 
 
+@pytest.mark.parametrize("raw", ["0", "9223372036854775808", "9" * 40, "9" * 5000])
+@pytest.mark.parametrize(
+    ("method", "path", "admin"),
+    [
+        ("GET", "/api/v1/accounts/mox/suppressions/{}", False),
+        ("DELETE", "/api/v1/accounts/mox/suppressions/{}", False),
+        ("GET", "/api/v1/accounts/mox/inbound/{}", False),
+        ("DELETE", "/api/v1/admin/holdrules/{}", True),
+        ("POST", "/api/v1/admin/holdrules/{}/release", True),
+    ],
+)
+async def test_ids_past_64_bits_are_not_found(
+    client: Client, method: str, path: str, admin: bool, raw: str
+) -> None:
+    api = await (sign_in_admin(client) if admin else sign_in(client))
+    status, body = await api.call(method, path.format(raw))
+    assert status == 404, body
+    assert body["code"] == "notFound" and "whole numbers from 1 to" in body["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "to"),
+    [("/admin/", "/admin"), ("/api/v1/admin/accounts/", "/api/v1/admin/accounts"),
+     ("/healthz/", "/healthz")],
+)
+async def test_trailing_slash_redirects(client: Client, path: str, to: str) -> None:
+    resp = await client.get(path, allow_redirects=False)
+    assert resp.status in (301, 308) and resp.headers["Location"] == to
+    resp = await client.get(path)
+    assert resp.status in (200, 401), await resp.text()
+
+
 # ---- Suppressions -------------------------------------------------------------------------
 
 

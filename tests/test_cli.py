@@ -747,3 +747,29 @@ def test_subprocess_serve(tmp_path: Path) -> None:
     assert lines[5].startswith("mox at http://127.0.0.1:")
     assert lines[5].endswith("moxhooks runs anyway and catches up when mox appears")
     assert "is not reachable (" in lines[5]
+
+
+def test_refuses_a_database_newer_than_the_code(
+    capsys: pytest.CaptureFixture[str], cfg: Path
+) -> None:
+    """A database migrated by a newer moxhooks: every command refuses it and says why,
+    `serve` included (a real process), and the database is left as it was."""
+    import sqlite3
+
+    from moxhooks.store.db import MIGRATIONS
+
+    in_store(cfg, lambda s: s.db.schema_version())  # create and migrate it
+    with sqlite3.connect(db(cfg)) as con:
+        con.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
+    code, _, err = run(capsys, "--config", str(cfg), "events")
+    assert code == 2
+    assert f"has schema {len(MIGRATIONS) + 1}, this moxhooks knows up to {len(MIGRATIONS)}" in err
+    assert "refusing to start" in err
+    proc = subprocess.run(
+        [sys.executable, "-m", "moxhooks", "--config", str(cfg), "serve"],
+        capture_output=True, text=True, timeout=60, cwd=ROOT,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "refusing to start" in proc.stderr and "Traceback" not in proc.stderr
+    with sqlite3.connect(db(cfg)) as con:
+        assert con.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS) + 1

@@ -9,6 +9,7 @@ parser (the written contract) accepts them, and 4xx otherwise.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import http.client
 import json
 import sqlite3
@@ -135,6 +136,12 @@ CASES = [
          body=b'{"Event":"failed","QueueMsgID":1,"Pad":"' + b"x" * MAX_BODY + b'"}'),
     Case("body over 1 MiB chunked", 413, "tooLarge", chunked=True,
          body=b'{"Event":"failed","QueueMsgID":1,"Pad":"' + b"x" * MAX_BODY + b'"}'),
+    # A body that cannot be read as sent.
+    Case("gzip that is not gzip", 400, "badRequest", headers=[("Content-Encoding", "gzip")]),
+    Case("deflate that is not deflate", 400, "badRequest", headers=[("Content-Encoding", "deflate")]),
+    # A gzip stream cut short decompresses to a prefix of the JSON: read, but not a payload.
+    Case("gzip cut short", 400, "badPayload", headers=[("Content-Encoding", "gzip")],
+         body=gzip.compress(GOOD.encode())[:30]),
     # Not JSON.
     Case("empty body", 400, "badPayload", body=b""),
     Case("plain text", 400, "badPayload", body=b"hello mox"),

@@ -20,7 +20,7 @@ import os
 import sys
 
 from ..config import Config, load_config
-from ..errors import ConfigError
+from ..errors import ConfigError, SchemaTooNew
 from .common import CliError, Handler
 from .parser import DEFAULT_CONFIG, build_parser
 
@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         return handler(config, args)
     except CliError as e:
         print(f"moxhooks: {e}", file=sys.stderr)
+        return 2
+    except SchemaTooNew as e:
+        print(f"moxhooks: refusing to start: {e}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("moxhooks: interrupted", file=sys.stderr)

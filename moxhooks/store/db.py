@@ -18,6 +18,8 @@ from typing import Any
 
 import aiosqlite
 
+from ..errors import SchemaTooNew
+
 Clock = Callable[[], datetime]
 Row = sqlite3.Row
 
@@ -365,7 +367,12 @@ class Database:
         reader = await _connect(path, synchronous, wait)
         db = cls(writer, reader, clock)
         db.path = path
-        await db._migrate()
+        try:
+            await db._migrate()
+        except BaseException:
+            await writer.close()
+            await reader.close()
+            raise
         return db
 
     async def close(self) -> None:
@@ -384,6 +391,12 @@ class Database:
             cur = await self._writer.execute("PRAGMA user_version")
             row = await cur.fetchone()
             version = int(row[0]) if row else 0
+            if version > len(MIGRATIONS):
+                raise SchemaTooNew(
+                    f"the database {self.path} has schema {version}, this moxhooks knows up to "
+                    f"{len(MIGRATIONS)}: it was used by a newer moxhooks; run that version, or "
+                    "restore a backup made before the upgrade"
+                )
             for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
                 # executescript commits first; the version bump is in the same script.
                 await self._writer.executescript(

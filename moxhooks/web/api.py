@@ -249,7 +249,7 @@ async def get_suppression(request: web.Request) -> web.StreamResponse:
     """GET suppressions/{id}: the entry, its history, the events behind it, what it blocks."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    entry = await rt.store.suppressions.get(acct.name, int(request.match_info["id"]))
+    entry = await rt.store.suppressions.get(acct.name, auth.path_id(request))
     if entry is None:
         raise ApiError(404, "notFound", "no such entry")
     history = await rt.store.suppressions.history(entry.id)
@@ -324,7 +324,7 @@ async def remove_suppression(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME_KEY]
     body = await auth.read_json(request, optional=True)
     reason = _clean_text(auth.str_field(body, "reason", default=""), "reason", MAX_REASON)
-    entry_id = int(request.match_info["id"])
+    entry_id = auth.path_id(request)
     current = await rt.store.suppressions.get(acct.name, entry_id)
     if current is not None and reason_required(current, reason):
         raise ApiError(400, "reasonRequired", COMPLAINT_REASON_REQUIRED)
@@ -556,7 +556,7 @@ async def get_inbound(request: web.Request) -> web.StreamResponse:
     report and what each recipient came to."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    inbound_id = int(request.match_info["id"])
+    inbound_id = auth.path_id(request)
     msg = await rt.store.inbound.get(acct.name, inbound_id) if inbound_id <= MAX_ID else None
     if msg is None:
         raise ApiError(404, "notFound", "no such report message")

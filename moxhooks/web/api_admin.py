@@ -195,7 +195,7 @@ async def hold_rule_remove(request: web.Request) -> web.StreamResponse:
     """DELETE holdrules/{id}: remove a rule; messages it held stay held until released."""
     p = await auth.require_admin(request)
     admin = _admin_api(request)
-    rule_id = int(request.match_info["id"])
+    rule_id = auth.path_id(request)
     rule = await _find_rule(admin, rule_id)
     with mox_errors():
         await admin.hold_rule_remove(rule_id)
@@ -210,7 +210,7 @@ async def hold_rule_release(request: web.Request) -> web.StreamResponse:
     """POST holdrules/{id}/release: release the queued messages on hold that the rule matches."""
     p = await auth.require_admin(request)
     admin = _admin_api(request)
-    rule_id = int(request.match_info["id"])
+    rule_id = auth.path_id(request)
     rule = await _find_rule(admin, rule_id)
     with mox_errors():
         released = await release_held(admin, rule)

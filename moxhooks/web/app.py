@@ -6,6 +6,7 @@ import gc
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.web_middlewares import normalize_path_middleware
 
 from ..config import Config
 from ..dnscheck import DomainChecker
@@ -35,7 +36,9 @@ def create_app(
     clock from config.
     """
     app = web.Application(
-        middlewares=[error_middleware], client_max_size=config.server.max_body
+        # "/admin/" and the other trailing-slash variants redirect to the route without it.
+        middlewares=[error_middleware, normalize_path_middleware(append_slash=False, remove_slash=True)],
+        client_max_size=config.server.max_body,
     )
     app[CONFIG_KEY] = config
     app[health.PROBE_KEY] = health.MoxProbe()

@@ -252,6 +252,18 @@ def int_param(request: web.Request, name: str, default: int, lo: int, hi: int) -
     return int(raw)
 
 
+MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY
+
+
+def path_id(request: web.Request) -> int:
+    """The {id} of the URL, a whole number from 1 to 2^63-1 (what a database row id can be)."""
+    raw = request.match_info["id"]
+    # The length check first: int() refuses strings of more than 4300 digits.
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
+        raise ApiError(404, "notFound", f"no such id {raw[:40]!r}: ids are whole numbers from 1 to {MAX_ID}")
+    return int(raw)
+
+
 def _same_address(a: str, b: str) -> bool:
     try:
         pa, pb = parse_address(a), parse_address(b)

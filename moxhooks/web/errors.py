@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from ..errors import ApiError
 from ..store.intake import IntakeError
@@ -50,6 +51,12 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
                 raise
             code = _HTTP_CODES.get(e.status, "httpError")
             return error_response(e.status, code, e.reason)
+        except RequestPayloadError as e:
+            # A body that cannot be read as sent: a Content-Encoding it does not have (gzip
+            # that is not gzip), a chunk size that lies. The client's mistake; nothing was kept.
+            log.info("unreadable request body on %s %s: %s", request.method, request.path,
+                     str(e).replace("\n", " ")[:200])
+            return error_response(400, "badRequest", "the request body could not be read as sent")
         except (sqlite3.OperationalError, IntakeError) as e:
             # Locked by another writer past the busy timeout, or a full disk: try again later.
             log.error("database error on %s %s: %s", request.method, request.path, e)

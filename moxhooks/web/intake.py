@@ -12,6 +12,7 @@ import hmac
 import logging
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from ..errors import ApiError
 from ..inbound import takes_rcpt_to
@@ -38,6 +39,24 @@ def _header_int(request: web.Request, name: str, required: bool) -> int | None:
     return int(v)
 
 
+async def _read(request: web.Request, limit: int) -> bytes:
+    """The body, at most limit bytes; 413 past it, 400 when it cannot be read as sent."""
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= limit:  # read() returns what has arrived, up to n bytes: loop to the end
+            chunk = await request.content.read(limit + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except RequestPayloadError:  # e.g. Content-Encoding: gzip on a body that is not gzip
+        raise ApiError(400, "badRequest", "the request body could not be read as sent") from None
+    if size > limit:
+        raise ApiError(413, "tooLarge", f"body larger than {limit} bytes")
+    return b"".join(chunks)
+
+
 def _authorize(request: web.Request, secrets: dict[str, str], account: str) -> None:
     """The URL names a configured account and the Authorization header carries its secret."""
     secret = secrets.get(account)
@@ -62,7 +81,7 @@ async def outgoing(request: web.Request) -> web.Response:
         max_body = rt.config.server.max_body
         if request.content_length is not None and request.content_length > max_body:
             raise ApiError(413, "tooLarge", f"body larger than {max_body} bytes")
-        body = await request.read()
+        body = await _read(request, max_body)
         try:
             ev = parse_outgoing(body)
         except PayloadError as e:
@@ -105,9 +124,7 @@ async def incoming(request: web.Request) -> web.Response:
     webhook_id = _header_int(request, "X-Mox-Webhook-ID", True)
     if request.content_length is not None and request.content_length > MAX_INCOMING:
         raise ApiError(413, "tooLarge", f"body larger than {MAX_INCOMING} bytes")
-    body = await request.content.read(MAX_INCOMING + 1)
-    if len(body) > MAX_INCOMING:
-        raise ApiError(413, "tooLarge", f"body larger than {MAX_INCOMING} bytes")
+    body = await _read(request, MAX_INCOMING)
     try:
         msg = parse_incoming(body)
     except PayloadError as e:
