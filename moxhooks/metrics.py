@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, Metric
 from prometheus_client.registry import Collector
 
@@ -67,18 +67,17 @@ class Metrics:
             "Events not processed yet: pending, or waiting for their recipient.",
             registry=r,
         )
-        self.sync_failures = Counter(
+        # Counted in the database too (sync_counts), for the same reason.
+        self.sync_failures = LabelCounts(
             "moxhooks_sync_failures",
             "Failed attempts to push a change into mox or to reconcile with it.",
             ["account", "reason"],
-            registry=r,
         )
-        self.sync_pushed = Counter(
-            "moxhooks_sync_pushed",
-            "Changes pushed into mox, by operation.",
-            ["account", "op"],
-            registry=r,
+        r.register(self.sync_failures)
+        self.sync_pushed = LabelCounts(
+            "moxhooks_sync_pushed", "Changes pushed into mox, by operation.", ["account", "op"]
         )
+        r.register(self.sync_pushed)
         self.latency = Histogram(
             "moxhooks_request_duration_seconds",
             "HTTP request latency, by route.",

@@ -170,7 +170,8 @@ class SyncWorker:
         """1 pushed, 0 refused for good, None: try again later."""
         acct = self.config.account(row.account)
         if acct is None:
-            await self.store.outbox.failed(row, f"account {row.account!r} is not configured")
+            await self.store.outbox.failed(row, f"account {row.account!r} is not configured",
+                                           refused=False)
             return 0
         api = self.mox.webapi(acct.login, acct.password)
         try:
@@ -182,12 +183,11 @@ class SyncWorker:
             if (row.op == "add" and ALREADY_PRESENT in e.message) or (
                 row.op == "remove" and e.message == ALREADY_ABSENT
             ):
-                await self.store.outbox.done(row, f"mox: {e.message}")
+                await self.store.outbox.done(row, f"mox: {e.message}", pushed=False)
                 self._seen_ok()
                 return 1
             if isinstance(e, MoxAuthError):
                 return await self._retry(row, f"mox refused our login for {acct.login}: {e}")
-            self.metrics.sync_failures.labels(row.account, "refused").inc()
             log.error("mox refused %s %s account=%s: %s", row.op, row.address, row.account, e)
             await self.store.outbox.failed(row, f"{e.code}: {e.message}")
             return 0
@@ -195,13 +195,11 @@ class SyncWorker:
             return await self._retry(row, str(e))
         await self.store.outbox.done(row)
         self._seen_ok()
-        self.metrics.sync_pushed.labels(row.account, row.op).inc()
         log.info("pushed to mox op=%s account=%s address=%s", row.op, row.account, row.address)
         return 1
 
     async def _retry(self, row: OutboxRow, error: str) -> int | None:
         self._state(False, error)
-        self.metrics.sync_failures.labels(row.account, "unavailable").inc()
         s = self.config.sync
         wait = min(s.retry_min * 2 ** min(row.attempts, 30), s.retry_max)
         log.warning(
@@ -228,7 +226,6 @@ class SyncWorker:
             in_mox = await self.mox.webapi(acct.login, acct.password).suppression_list()
         except MoxError as e:
             self._state(False, str(e))
-            self.metrics.sync_failures.labels(acct.name, "reconcile").inc()
             report.errors.append(str(e))
             log.warning("reconcile account=%s: mox unavailable: %s", acct.name, e)
             await self.store.outbox.record_reconcile(acct.name, str(e))

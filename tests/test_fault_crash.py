@@ -8,13 +8,9 @@ per address in mox); the changes that waited for mox are pushed after the restar
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 import signal
-import socket
 import sqlite3
-import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +18,15 @@ import aiohttp
 from conftest import SECRET, wait_for
 from fakemox import FakeMox
 from moxsender import go_marshal, outgoing_event
+from served import children, free_port, serve, wait_ready
 
 from moxhooks.store.intake import all_records
 
-REPO = Path(__file__).resolve().parent.parent
 EVENTS = 240  # in the burst
 ADDRESSES = 40  # each address bounces several times
 KILL_AFTER = 90  # 200s seen before the kill
 # Events posted, one at a time, and processed before the burst.
 FIRST = 5
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def write_config(tmp_path: Path, port: int, mox_url: str) -> Path:
@@ -70,38 +59,6 @@ webhook_secret = "{SECRET}"
 """
     )
     return path
-
-
-@contextlib.asynccontextmanager
-async def serve(config: Path, log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`python -m moxhooks --config X serve`, running until the block ends (or killed)."""
-    with open(log, "ab") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "moxhooks", "--config", str(config), "serve",
-            stdout=out, stderr=out, cwd=REPO,
-        )  # fmt: skip
-    try:
-        yield proc
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 10)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-
-
-async def wait_ready(base: str, proc: asyncio.subprocess.Process, log: Path) -> None:
-    async def up() -> bool:
-        assert proc.returncode is None, log.read_text()
-        try:
-            async with aiohttp.ClientSession() as s, s.get(base + "healthz") as resp:
-                return resp.status in (200, 503)
-        except aiohttp.ClientError:
-            return False
-
-    await wait_for(up, timeout=20, what="moxhooks serve listening")
 
 
 def event(i: int) -> dict[str, object]:
@@ -147,15 +104,6 @@ async def settled(db: Path) -> bool:
         " (SELECT COUNT(*) FROM events)",
     )[0]
     return left == (0, 0, EVENTS)
-
-
-def children(pid: int) -> list[int]:
-    """The processes pid started (the event worker of `moxhooks serve`)."""
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except FileNotFoundError:
-        return []
-    return [int(p) for p in text.split()]
 
 
 def alive(pid: int) -> bool:

@@ -331,6 +331,17 @@ MIGRATIONS: tuple[str, ...] = (
         records INTEGER NOT NULL
     ) WITHOUT ROWID;
     """,
+    # 11: the sync worker's counts (changes pushed into mox, failed attempts), kept where
+    # the web process's /metrics can read them: the worker runs in another process.
+    """
+    CREATE TABLE sync_counts (
+        account TEXT NOT NULL,
+        metric TEXT NOT NULL,
+        label TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (account, metric, label)
+    ) WITHOUT ROWID;
+    """,
 )
 
 

@@ -45,6 +45,15 @@ class SyncState:
     last_error: str  # Why the last one failed; "" if it did not.
 
 
+async def _count(conn: aiosqlite.Connection, account: str, metric: str, label: str) -> None:
+    """Count one push or failure (sync_counts, read by /metrics) inside the caller's transaction."""
+    await conn.execute(
+        "INSERT INTO sync_counts (account, metric, label, n) VALUES (?, ?, ?, 1)"
+        " ON CONFLICT (account, metric, label) DO UPDATE SET n = n + 1",
+        (account, metric, label),
+    )
+
+
 async def enqueue(
     conn: aiosqlite.Connection,
     account: str,
@@ -96,10 +105,12 @@ class OutboxStore:
         )
         return row[0] if row and row[0] else None
 
-    async def done(self, row: OutboxRow, note: str = "") -> None:
-        """The change reached mox (or was already there); update the entry's state."""
+    async def done(self, row: OutboxRow, note: str = "", *, pushed: bool = True) -> None:
+        """The change reached mox (pushed) or was already there; update the entry's state."""
         now = self.db.now()
         async with self.db.transaction() as conn:
+            if pushed:
+                await _count(conn, row.account, "pushed", row.op)
             await conn.execute(
                 "UPDATE outbox SET state = 'done', done = ?, attempts = attempts + 1,"
                 " last_error = ? WHERE id = ?",
@@ -119,16 +130,20 @@ class OutboxStore:
 
     async def retry(self, row: OutboxRow, next_attempt: datetime, error: str) -> None:
         """mox could not be reached; push this row again at next_attempt."""
-        await self.db.write(
-            "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?"
-            " WHERE id = ?",
-            (iso(next_attempt), error, row.id),
-        )
+        async with self.db.transaction() as conn:
+            await conn.execute(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?"
+                " WHERE id = ?",
+                (iso(next_attempt), error, row.id),
+            )
+            await _count(conn, row.account, "failures", "unavailable")
 
-    async def failed(self, row: OutboxRow, error: str) -> None:
-        """mox refused the change for good; keep the row and mark the entry."""
+    async def failed(self, row: OutboxRow, error: str, *, refused: bool = True) -> None:
+        """mox refused the change for good (or it cannot be made); keep the row, mark the entry."""
         now = self.db.now()
         async with self.db.transaction() as conn:
+            if refused:
+                await _count(conn, row.account, "failures", "refused")
             await conn.execute(
                 "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?,"
                 " done = ? WHERE id = ?",
@@ -176,6 +191,7 @@ class OutboxStore:
         now = self.db.now()
         async with self.db.transaction() as conn:
             if error:
+                await _count(conn, account, "failures", "reconcile")
                 await conn.execute(
                     "INSERT INTO sync_state (account, last_error, failures) VALUES (?, ?, 1)"
                     " ON CONFLICT (account) DO UPDATE SET last_error = excluded.last_error,"
@@ -189,6 +205,11 @@ class OutboxStore:
                     " last_error = '', failures = 0",
                     (account, now),
                 )
+
+    async def sync_counts(self) -> list[tuple[str, str, str, int]]:
+        """(account, metric, label, n): changes pushed into mox and failed attempts, counted."""
+        rows = await self.db.fetchall("SELECT account, metric, label, n FROM sync_counts")
+        return [(r[0], r[1], r[2], int(r[3])) for r in rows]
 
     async def sync_states(self) -> dict[str, SyncState]:
         """The reconciliation state of each account that has one."""

@@ -94,4 +94,7 @@ async def metrics(request: web.Request) -> web.Response:
         (account, event, kind, decision): n
         for account, event, kind, decision, n in await rt.store.events.processed_counts()
     }
+    counts = await rt.store.outbox.sync_counts()
+    m.sync_pushed.counts = {(a, label): n for a, metric, label, n in counts if metric == "pushed"}
+    m.sync_failures.counts = {(a, label): n for a, metric, label, n in counts if metric == "failures"}
     return web.Response(body=m.render(), headers={"Content-Type": CONTENT_TYPE_LATEST})

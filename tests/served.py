@@ -1,0 +1,66 @@
+"""`moxhooks serve` as a real process (web process + event worker), as production runs it."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+from conftest import wait_for
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@contextlib.asynccontextmanager
+async def serve(config: Path, log: Path, *args: str) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m moxhooks --config X serve`, running until the block ends (or killed)."""
+    with open(log, "ab") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "moxhooks", "--config", str(config), "serve", *args,
+            stdout=out, stderr=out, cwd=REPO,
+        )  # fmt: skip
+    try:
+        yield proc
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), 10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+async def wait_ready(base: str, proc: asyncio.subprocess.Process, log: Path) -> None:
+    """Until the web process answers /healthz (200 or 503: it is up either way)."""
+
+    async def up() -> bool:
+        assert proc.returncode is None, log.read_text()
+        try:
+            async with aiohttp.ClientSession() as s, s.get(base + "healthz") as resp:
+                return resp.status in (200, 503)
+        except aiohttp.ClientError:
+            return False
+
+    await wait_for(up, timeout=20, what="moxhooks serve listening")
+
+
+def children(pid: int) -> list[int]:
+    """The processes pid started (the event worker of `moxhooks serve`)."""
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except FileNotFoundError:
+        return []
+    return [int(p) for p in text.split()]
