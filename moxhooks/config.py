@@ -56,6 +56,14 @@ class ServerConfig:
     public_url: str = ""
     # Largest webhook body accepted, in bytes.
     max_body: int = 1024 * 1024
+    # Connections at most (kept below the process's file limit), and from one address.
+    max_connections: int = 4096
+    max_connections_per_peer: int = 256
+    # Seconds a connection may take to send a request's headers (from connecting, or from
+    # its first byte), to stay silent between requests, and to send a webhook's body.
+    header_timeout: float = 10.0
+    keepalive_timeout: float = 75.0
+    body_timeout: float = 30.0
 
 
 @dataclass(frozen=True)
@@ -351,6 +359,12 @@ def _check(cfg: Config) -> None:
         raise ConfigError('database.synchronous: must be "normal" or "full"')
     if not 0 < cfg.server.port < 65536:
         raise ConfigError("server.port: must be between 1 and 65535")
+    for key in ("max_connections", "max_connections_per_peer"):
+        if getattr(cfg.server, key) < 1:
+            raise ConfigError(f"server.{key}: must be at least 1")
+    for key in ("header_timeout", "keepalive_timeout", "body_timeout"):
+        if not getattr(cfg.server, key) > 0:
+            raise ConfigError(f"server.{key}: must be more than 0")
     if not cfg.mox.url.startswith(("http://", "https://")):
         raise ConfigError("mox.url: must start with http:// or https://")
     if cfg.log_level not in ("debug", "info", "warning", "error"):

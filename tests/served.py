@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import resource
 import signal
 import socket
 import sys
@@ -24,12 +25,20 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 @contextlib.asynccontextmanager
-async def serve(config: Path, log: Path, *args: str) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`python -m moxhooks --config X serve`, running until the block ends (or killed)."""
+async def serve(
+    config: Path, log: Path, *args: str, nofile: int | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`python -m moxhooks --config X serve`, running until the block ends (or killed);
+    nofile: the process's limit on open files."""
+
+    def limit() -> None:
+        if nofile is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (nofile, nofile))
+
     with open(log, "ab") as out:
         proc = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "moxhooks", "--config", str(config), "serve", *args,
-            stdout=out, stderr=out, cwd=REPO,
+            stdout=out, stderr=out, cwd=REPO, preexec_fn=limit,
         )  # fmt: skip
     try:
         yield proc

@@ -9,13 +9,12 @@ import logging
 import os
 import sys
 
-from aiohttp import web
-
 from .. import __version__
 from ..config import Config
 from ..moxclient import AccountAPI, MoxAuthError, MoxError
 from ..runtime import open_runtime
 from ..web.app import create_app, freeze_after_startup
+from ..web.limits import Limits, effective_max, serve_app
 from .common import mox_unreachable, webhook_url
 from .output import progress
 
@@ -49,7 +48,14 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     try:
         app = create_app(config, processor_process=True)
         freeze_after_startup(app)
-        web.run_app(app, host=host, port=port, print=None)
+        s = config.server
+        limits = Limits(
+            max_connections=effective_max(s.max_connections),
+            max_per_peer=s.max_connections_per_peer,
+            header_timeout=s.header_timeout,
+            keepalive_timeout=s.keepalive_timeout,
+        )
+        asyncio.run(serve_app(app, host, port, limits))
     except KeyboardInterrupt:
         pass
     except OSError as e:  # Most often: the port is taken.

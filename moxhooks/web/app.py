@@ -16,6 +16,7 @@ from ..store import Clock, utcnow
 from . import api, health, intake, relay
 from .errors import error_middleware
 from .keys import CONFIG_KEY, RUNTIME_KEY
+from .limits import guard_middleware
 from .pages import setup_pages
 from .unsubscribe import setup_unsubscribe
 
@@ -37,7 +38,10 @@ def create_app(
     """
     app = web.Application(
         # "/admin/" and the other trailing-slash variants redirect to the route without it.
-        middlewares=[error_middleware, normalize_path_middleware(append_slash=False, remove_slash=True)],
+        middlewares=[
+            guard_middleware, error_middleware,
+            normalize_path_middleware(append_slash=False, remove_slash=True),
+        ],
         client_max_size=config.server.max_body,
     )
     app[CONFIG_KEY] = config

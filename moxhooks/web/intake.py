@@ -8,6 +8,7 @@ happens afterwards. A retry with the same X-Mox-Webhook-ID changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 
@@ -39,17 +40,21 @@ def _header_int(request: web.Request, name: str, required: bool) -> int | None:
     return int(v)
 
 
-async def _read(request: web.Request, limit: int) -> bytes:
-    """The body, at most limit bytes; 413 past it, 400 when it cannot be read as sent."""
+async def _read(request: web.Request, limit: int, timeout: float) -> bytes:
+    """The body, at most limit bytes within timeout seconds; 413 past the size, 408 past
+    the time, 400 when it cannot be read as sent."""
     chunks: list[bytes] = []
     size = 0
     try:
-        while size <= limit:  # read() returns what has arrived, up to n bytes: loop to the end
-            chunk = await request.content.read(limit + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
+        async with asyncio.timeout(timeout):
+            while size <= limit:  # read() returns what has arrived, up to n bytes: loop
+                chunk = await request.content.read(limit + 1 - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+    except TimeoutError:
+        raise ApiError(408, "timeout", f"the body did not arrive within {timeout:g} s") from None
     except RequestPayloadError:  # e.g. Content-Encoding: gzip on a body that is not gzip
         raise ApiError(400, "badRequest", "the request body could not be read as sent") from None
     if size > limit:
@@ -81,7 +86,7 @@ async def outgoing(request: web.Request) -> web.Response:
         max_body = rt.config.server.max_body
         if request.content_length is not None and request.content_length > max_body:
             raise ApiError(413, "tooLarge", f"body larger than {max_body} bytes")
-        body = await _read(request, max_body)
+        body = await _read(request, max_body, rt.config.server.body_timeout)
         try:
             ev = parse_outgoing(body)
         except PayloadError as e:
@@ -124,7 +129,7 @@ async def incoming(request: web.Request) -> web.Response:
     webhook_id = _header_int(request, "X-Mox-Webhook-ID", True)
     if request.content_length is not None and request.content_length > MAX_INCOMING:
         raise ApiError(413, "tooLarge", f"body larger than {MAX_INCOMING} bytes")
-    body = await _read(request, MAX_INCOMING)
+    body = await _read(request, MAX_INCOMING, rt.config.server.body_timeout)
     try:
         msg = parse_incoming(body)
     except PayloadError as e:
