@@ -110,9 +110,10 @@ _NETWORK_RE: Final = _rx(
 # Details that say on their own what failed (RFC 3463, RFC 5248's registry, RFC 7372, and
 # Microsoft's 3-digit details), full-matched against "c.s.d".
 _DETAIL_CODES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
-    # X.1.1 bad mailbox, X.1.3 bad syntax, X.1.6 moved with no forwarding, 5.7.17 mailbox
-    # owner changed; 5.1.10 is Microsoft's RecipientNotFound far more often than null MX.
-    (re.compile(r"5\.1\.(1|3|6|10)|5\.7\.17"), Kind.MAILBOX_UNKNOWN),
+    # X.1.1 bad mailbox, X.1.6 moved with no forwarding, 5.7.17 mailbox owner changed; 5.1.10
+    # is Microsoft's RecipientNotFound far more often than null MX. X.1.3 (bad syntax) and
+    # X.1.4 (ambiguous) are left to the words: they are often the sending side's mistake.
+    (re.compile(r"5\.1\.(1|6|10)|5\.7\.17"), Kind.MAILBOX_UNKNOWN),
     (re.compile(r"5\.1\.2"), Kind.DOMAIN_UNKNOWN),  # bad destination system (domain)
     (re.compile(r"[45]\.1\.[78]"), Kind.SENDER_BLOCKED),  # our sender address is refused
     (re.compile(r"5\.2\.1|5\.7\.13"), Kind.MAILBOX_DISABLED),  # mailbox / user account disabled
@@ -124,6 +125,8 @@ _DETAIL_CODES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
     (re.compile(r"[45]\.3\.[12]|[45]\.4\.5"), Kind.TRANSIENT),
     (re.compile(r"[45]\.4\.7"), Kind.EXPIRED),  # a relay gave up after its retries
     (re.compile(r"[45]\.5\.3"), Kind.RATE_LIMITED),  # too many recipients
+    # Microsoft 5.2.121/5.2.122: the sender's or the recipient's hourly message limit.
+    (re.compile(r"5\.2\.12\d"), Kind.RATE_LIMITED),
     (re.compile(r"[45]\.6\.\d{1,3}"), Kind.CONTENT_REJECTED),  # media/content errors
     # 5.7.1 delivery not authorized (the sender, by host or recipient filtering); 5.7.8/5.7.9
     # authentication; 5.7.20-27 and 29: DKIM, SPF, DMARC, reverse DNS, null MX sender, ARC.
@@ -140,6 +143,8 @@ _BARE_CODES: Final[tuple[tuple[int, Kind], ...]] = (
     (552, Kind.MAILBOX_FULL),  # exceeded storage allocation (size words were caught above)
     (521, Kind.DOMAIN_UNKNOWN),  # RFC 7504: host does not accept mail
     (556, Kind.DOMAIN_UNKNOWN),  # RFC 7504: domain does not accept mail (null MX)
+    (530, Kind.SENDER_BLOCKED),  # RFC 4954: authentication required
+    (535, Kind.SENDER_BLOCKED),  # RFC 4954: authentication credentials invalid
 )
 
 RECIPIENT_HARD: Final = frozenset({Kind.MAILBOX_UNKNOWN, Kind.DOMAIN_UNKNOWN, Kind.MAILBOX_DISABLED})
@@ -147,13 +152,14 @@ RECIPIENT_HARD: Final = frozenset({Kind.MAILBOX_UNKNOWN, Kind.DOMAIN_UNKNOWN, Ki
 # What each signal says, in the order signals of the same strength are preferred: the
 # sender's, the message's and the receiver's side before the recipient's.
 _SIGNAL_KINDS: Final[tuple[tuple[Signal, Kind], ...]] = (
-    (Signal.EXPIRED, Kind.EXPIRED),
     (Signal.GREYLIST, Kind.TRANSIENT),
-    (Signal.RATE, Kind.RATE_LIMITED),
     (Signal.SENDER, Kind.SENDER_BLOCKED),
     (Signal.CONTENT, Kind.CONTENT_REJECTED),
     (Signal.STORAGE, Kind.MAILBOX_FULL),
     (Signal.SIZE, Kind.MESSAGE_TOO_LARGE),
+    # A relay that gave up: after the causes it names, before the pace it met.
+    (Signal.EXPIRED, Kind.EXPIRED),
+    (Signal.RATE, Kind.RATE_LIMITED),
     (Signal.RELAY, Kind.UNDETERMINED),
     (Signal.LOOP, Kind.UNDETERMINED),
     (Signal.TEMPORARY, Kind.TRANSIENT),
@@ -235,8 +241,10 @@ def _strongest(signals: Signals, *, permanent: bool) -> Kind | None:
     for tier in (signals.strong, signals.weak):
         if not tier:
             continue
-        if tier is signals.weak and not permanent:
-            tier = tier - {Signal.MAILBOX}  # "450 mailbox unavailable": busy, not gone
+        if permanent:
+            tier = tier - {Signal.TEMPORARY}  # "554 service unavailable": a refusal, not a passing trouble
+        elif tier is signals.weak:
+            tier = tier - {Signal.MAILBOX, Signal.DISABLED}  # "450 mailbox unavailable": busy, not gone
         for signal, kind in _SIGNAL_KINDS:
             if signal in tier:
                 return kind
@@ -265,20 +273,34 @@ def _detail_kind(enhanced: str) -> Kind | None:
     return None
 
 
-# Details that cover per-recipient refusals too (RFC 3463's X.7.1: "per-host or per-recipient
-# filtering"): plain words about the recipient may overrule them.
-_PER_RECIPIENT_RE: Final = re.compile(r"5\.7\.1")
+# Details that cover per-recipient refusals too: RFC 3463's X.7.1 ("per-host or per-recipient
+# filtering"), and 4.2.1, RFC's "mailbox disabled" that Gmail uses for "receiving too fast":
+# plain words about the recipient may overrule them.
+_PER_RECIPIENT_RE: Final = re.compile(r"5\.7\.1|4\.2\.1")
+# Among words about the recipient, the more specific first: a disabled account or a dead
+# domain says more than "recipient rejected".
+_RECIPIENT_ORDER: Final = (Signal.DISABLED, Signal.DOMAIN, Signal.MAILBOX)
+_NOT_A_VERDICT: Final = frozenset({Signal.LOOP, Signal.PROTOCOL, Signal.TEMPORARY, Signal.RELAY,
+                                   Signal.EXPIRED})
 
 
 def _contradiction(code_kind: Kind, enhanced: str, sig: Signals) -> Kind | None:
     """The kind plain words give instead of the code's, or None if they do not contradict it."""
+    if code_kind in RECIPIENT_HARD:
+        # The asymmetry: a strong word about another side wins even beside words that agree.
+        for signal, kind in _SIGNAL_KINDS:
+            if signal in sig.strong and signal not in _RECIPIENT_SIGNALS | _NOT_A_VERDICT:
+                return kind
+        for signal in _RECIPIENT_ORDER:
+            if signal in sig.strong:
+                return None if _KIND_OF[signal] is code_kind else _KIND_OF[signal]
+        return None
     if any(_KIND_OF[s] is code_kind for s in sig.strong):
         return None  # the words say what the code says
     for signal, kind in _SIGNAL_KINDS:
-        if signal not in sig.strong or signal in (Signal.LOOP, Signal.PROTOCOL, Signal.TEMPORARY):
+        if signal not in sig.strong or signal in _NOT_A_VERDICT:
             continue
-        if (code_kind not in RECIPIENT_HARD and signal in _RECIPIENT_SIGNALS
-                and not _PER_RECIPIENT_RE.fullmatch(enhanced)):
+        if signal in _RECIPIENT_SIGNALS and not _PER_RECIPIENT_RE.fullmatch(enhanced):
             continue  # words blaming the recipient do not overrule a code that does not
         return kind
     return None
@@ -286,6 +308,7 @@ def _contradiction(code_kind: Kind, enhanced: str, sig: Signals) -> Kind | None:
 
 def decide(ev: Evidence) -> Kind:
     """The kind of failure the evidence shows, in the order of the module docstring."""
+    sig = ev.signals
     if ev.code == 0 and not ev.has_reply:
         for pattern, kind in _MOX_RULES:
             if pattern.search(ev.reply):
@@ -293,29 +316,35 @@ def decide(ev: Evidence) -> Kind:
         if _NETWORK_RE.search(ev.reply):
             return Kind.TRANSIENT
 
+    temporary = ev.code // 100 == 4 or (ev.code == 0 and ev.enhanced.startswith("4."))
+    permanent = ev.code // 100 == 5 or ev.enhanced.startswith("5.")
+    if Signal.LOOP in sig.strong:
+        return Kind.UNDETERMINED  # a mail loop is nobody's verdict on the address
     if ev.stage in (Stage.CONNECT, Stage.MAIL):
         return _before_recipient(ev)
-    if Signal.RELAY in ev.signals.strong:
+    if Signal.RELAY in sig.strong and Signal.SENDER not in sig.strong:
         return Kind.UNDETERMINED  # the host does not serve the domain: nobody's verdict
+    if temporary and (Signal.TEMPORARY in sig.strong or Signal.GREYLIST in sig.strong):
+        return Kind.TRANSIENT  # the receiver could not check or decide now
 
-
-    permanent = ev.code // 100 == 5 or ev.enhanced.startswith("5.")
     code_kind = _detail_kind(ev.enhanced) if ev.enhanced else None
     if code_kind is not None:
-        return _contradiction(code_kind, ev.enhanced, ev.signals) or code_kind
+        return _contradiction(code_kind, ev.enhanced, sig) or code_kind
 
-    said = _strongest(ev.signals, permanent=permanent)
+    said = _strongest(sig, permanent=permanent)
     if said is not None:
-        if ev.stage is Stage.DATA and said in RECIPIENT_HARD and not ev.signals.strong & _RECIPIENT_SIGNALS:
+        if ev.stage is Stage.DATA and said in RECIPIENT_HARD and not sig.strong & _RECIPIENT_SIGNALS:
             return Kind.CONTENT_REJECTED
         return said
     if ev.stage is Stage.DATA and permanent:
         return Kind.CONTENT_REJECTED  # the recipient was accepted; the message was not
 
+    if permanent and ev.enhanced.startswith("5.7."):
+        return Kind.SENDER_BLOCKED  # security or policy status (RFC 3463 X.7.x), no words
     for bare, kind in _BARE_CODES:
         if ev.code == bare:
             return kind
-    if ev.code // 100 == 4 or (ev.code == 0 and ev.enhanced.startswith("4.")):
+    if temporary:
         return Kind.TRANSIENT
     return Kind.UNDETERMINED
 

@@ -55,100 +55,138 @@ class Stage(Enum):
 
 @dataclass(frozen=True)
 class SignalRule:
-    signal: Signal
+    signal: Signal | None  # None: words that say nothing (RFC 5321's stock texts), used up
     strong: bool
     pattern: re.Pattern[str]
 
 
-def _rule(signal: Signal, strong: bool, pattern: str) -> SignalRule:
+def _rule(signal: Signal | None, strong: bool, pattern: str) -> SignalRule:
     return SignalRule(signal, strong, re.compile(pattern, re.IGNORECASE))
 
 
 S, W = True, False
 
 # Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
-_WHO = r"(?:user|recipient|mailbox|mail ?box|address|addressee|account|e-?mail(?: address)?|local ?part|alias|destination)"
+_WHO = r"(?:user|recipient|mailbox|mail ?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
 
 SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
+    # RFC 5321's own texts for 550 and 553 ("mailbox unavailable (e.g., mailbox not found, no
+    # access, or command rejected for policy reasons)", "mailbox name not allowed"): a server
+    # that says only these has said nothing beyond its code.
+    _rule(None, S, r"(?:requested action not taken:? )?mail ?box (?:\S+ )?(?:is )?(?:currently )?(?:unavailable|not available)(?! (?:or|and) (?:not local|disabled))"
+          r"|(?:requested action not taken:? )?mailbox name not allowed"),
     # --- Phrases that contain words of other subjects: read first, so their words are used up.
     # A relay's "gave up" report (the last reply it got may follow; the giving up is the news).
     _rule(Signal.EXPIRED, S, r"retry time ?out (?:exceeded|expired)|delivery time expired|message (?:has )?expired"
           r"|(?:could not|couldn't|was not|has not been|not been|cannot) (?:be )?(?:delivered|sent|send (?:the )?message)"
           r"(?: to [^ ]+)? (?:for|within|in|after) (?:the last )?\d+ (?:days?|hours?)"
           r"|in the queue too long|too long in (?:the )?queue|queue\.expired|failed \d+ attempts"
-          r"|retry time not reached for any host after a long failure period|giving up|gave up"
+          r"|retry time not reached for any host after a long failure period|(?:giving|gave) up(?! on)"
+          r"|(?:have been|has been|were) failing for (?:a long time|\d+)"
           r"|maximum (?:time|number of (?:delivery )?attempts)|timeout waiting for|expired after"),
-    # Postfix's note on a destination it stopped trying for a while; its words ("suspended",
-    # "421") are about the connection, not an account.
+    # The receiver could not do its own work (a lookup, a check, a disk): temporary, whatever
+    # the check was about. Postfix's "delivery temporarily suspended" note is about the
+    # connection, not an account.
     _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again"
-          r"|name service error.{0,80}try again|insufficient system (?:storage|resources)"
-          r"|mail system full|system (?:storage|disk) (?:is )?full|queue file write error|insufficient disk space"
-          r"|local error in processing|temporary (?:local )?(?:failure|problem|error|lookup failure|rejection)"
-          r"|temporary system problem|upstream error"),
+          r"|name service error.{0,80}try again|insufficient system (?:storage|resources)|insufficient disk space"
+          r"|mail system full|system (?:storage|disk) (?:is )?full|queue file write error|(?:space|disk|resource) shortage"
+          r"|local error in processing|temporar(?:y|ily) (?:\w+ ){0,2}(?:failure|problem|error|unavailable)"
+          r"|temporary rejection|upstream error|configuration error|temporary failure in name resolution"
+          r"|(?:could|did) not complete|(?:unable to|could not|cannot|can't) (?:verify|look ?up|resolve|connect)"
+          r"|verification (?:problem|failed temporarily)|local problem|temporarily rejected|tls (?:handshake )?(?:failed|not available)|failed to establish"
+          r"|(?<!ip name )lookup (?:failure|failed|timeout|timed out|error)|unverified address|(?:rdns|dns|spf|dkim|dmarc) (?:lookup )?(?:timeout|timed out)"
+          r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"),
     _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
+    # Loops, before the words they use ("too many Received headers", "forwarded").
+    _rule(Signal.LOOP, S, r"too many hops|hop count|(?:mail|mailing|routing|forwarding) loop|loop detected"
+          r"|loops back to myself|too many received"),
+    # The sender's own sending limits (quota words that are not about storage).
+    _rule(Signal.RATE, S, r"(?:submission|transfer|sending|send|outbound|queue) ?quota|sender thread limit"
+          r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
+          r"|exceeded the limit|limit for the number of"),
     # The mailbox is full, said with words that elsewhere mean size or pace.
-    _rule(Signal.STORAGE, S, r"too many messages (?:in|on) (?:the|this|his|her|their|user'?s?) (?:mail ?box|account|folder)"
-          r"|(?:mail ?box|mail ?folder|inbox|account|mail ?store)(?:'s)? (?:size |storage )?(?:has )?exceed(?:s|ed)?"
+    _rule(Signal.STORAGE, S, r"too many messages (?:in|on) (?:the|this|his|her|their|user'?s?) (?:mail ?box|account|folder|server)"
+          r"|(?:mail ?box|mail ?folder|inbox|account|mail ?store)(?:'s)? (?:size |storage |space )?(?:has )?exceed(?:s|ed)?"
           r"|exceeds? (?:the |his |her |their )?(?:allowed |maximum )?(?:mail ?box|storage|disk) ?(?:size|space|quota|limit)?"
           r"|file too large|mailbox size limit|(?:mail ?box|inbox|storage|disk) (?:space )?(?:is )?(?:full|exhausted)"
           r"|over ?quota|quota|out of (?:storage|disk|space)|storage (?:space|limit|allocation|full)"
-          r"|insufficient (?:storage|space|disk)|not enough (?:disk |storage )?space|no space left"
-          r"|mail ?folder is full|(?:mail ?box|inbox) full|recipient'?s? (?:mail ?box|inbox) is full"),
-    # Things about the message that mention a domain or an address.
+          r"|insufficient (?:storage|space|disk)|(?:not enough|no) (?:disk |storage |mail ?box )?space|space (?:is )?not enough"
+          r"|no space left|space limit|mail ?folder is full|(?:mail ?box|inbox) full|recipient'?s? (?:mail ?box|inbox) is full"
+          r"|full (?:mail ?box|inbox)"),
+    # Things about the message that mention a domain, an address, a header or "too many".
     _rule(Signal.CONTENT, S, r"(?:non-?latin|foreign|unsupported|unknown|invalid|bad) (?:character ?sets?|charsets?|encoding)"
-          r"|character ?sets?|charset|8-?bit|bare (?:lf|linefeeds?|cr)|surbl|uribl|\burl\b|\buri\b|\blinks?\b"
+          r"|character ?sets?|charset|8-?bit|bare (?:lf|line-?feeds?|cr|newlines?|\\r|\\n)|smtp smuggling|surbl|uribl"
+          r"|\burl\b|\buri\b|\blinks?\b|too many (?:equal |duplicate )?[\w-]*headers?"
           r"|(?:invalid|missing|malformed|bad|duplicate) (?:message )?(?:headers?|from:? header|date|message-id)"
-          r"|\b(?:from|to|date|subject|message-id|sender|reply-to):? header|header (?:error|is|contains|line)|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))"
-          r"|rfc ?(?:2822|5322|822|5321|2045)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"),
-    # The envelope sender (MAIL FROM) and its domain: our address, not the recipient's.
-    _rule(Signal.SENDER, S, r"sender (?:address |domain |e-?mail )?(?:was )?(?:rejected|refused|denied|blocked|unknown|invalid|not (?:allowed|accepted|permitted|verified|found))"
-          r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:address|domain|e-?mail)|unknown sender|invalid sender"
+          r"|\b(?:from|to|date|subject|message-id|sender|reply-to):? header|header (?:error|is|contains|line)"
+          r"|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))|multiple from"
+          r"|rfc ?(?:2822|5322|822|2045)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"
+          r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail"
+          r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?(?:local |content |security )?polic(?:y|ies)"
+          r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"),
+    # The sender as a spammer is the sender, not the message.
+    _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"),
+    # The envelope sender (MAIL FROM), its domain and our authentication: our side.
+    _rule(Signal.SENDER, S, r"sender (?:address |domain |e-?mail )?(?:was )?(?:rejected|refused|denied|blocked|unknown|invalid|not (?:allowed|accepted|permitted|verified|found|authenticated))"
+          r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:address|domain|e-?mail)|(?:unknown|invalid|unauthori[sz]ed|unauthenticated|unverified|forged|null) sender"
           r"|sender (?:verify|verification|check)|sender (?:is )?(?:on|in) (?:the |a |your )?(?:block|black|deny)"
-          r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted))"
-          r"|envelope (?:sender|from)|return[ -]path|bounce address|reverse[ -]path|\bmail from address"
+          r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted)|mismatch)"
+          r"|envelope (?:sender|from)|return[ -]path|bounce address|reverse[ -]path|\bfrom[: ]+(?:address|domain)|sending address"
+          r"|(?:verify|verification of) (?:the )?\"?from:?\"? (?:header )?address"
           r"|unverifiable sender|sender (?:domain )?(?:must|does not|doesn't|not) (?:exist|resolve|have)"
-          r"|purported responsible address|blocked senders?|senders? (?:list|policy)|recipient preferences"
+          r"|(?:from|sender|ehlo|helo) domain|purported responsible address|blocked senders?|senders? (?:list|policy)|recipient preferences"
           r"|(?:you|your (?:e-?mail |mail )?(?:address|domain)) (?:are|is) not (?:allowed|authori[sz]ed|permitted|a member)"
-          r"|not a member|only members|restricted to members|not (?:accepting|accept) (?:e-?)?mail from"
-          r"|from (?:your|this) (?:domain|address|sender) (?:is|are) (?:not|blocked|rejected)"),
-    # A recipient address in a directory: Domino's "not listed in Domino Directory".
-    _rule(Signal.MAILBOX, S, r"not (?:listed|found) in (?:the )?(?:domino|public|names|address|global|local|ldap|recipient|directory|\S+ directory)"),
+          r"|(?:not|isn't|is not) a (?:group )?member(?! of (?:this |the )?domain)|only members|restricted to members"
+          r"|not (?:accepting|accept) (?:e-?)?mail from|from (?:your|this) (?:domain|address|sender) (?:is|are) (?:not|blocked|rejected)"
+          r"|(?:identity|identities|e-?mail address) (?:is |are )?not verified|failed the check"
+          r"|(?:starttls|tls|encryption|authentication|auth) (?:is )?required|must (?:issue|use) (?:a |an )?(?:starttls|auth|tls)"
+          r"|must (?:first )?authenticate|must be authenticated|authenticate first|certificate not verified"
+          r"|no smtp service|smtp service (?:is )?(?:not available|unavailable)"),
+    # Recipients in a directory or list: Domino's "not listed in Domino Directory", qmail's
+    # badrcptto, an ambiguous address (RFC 3463's X.1.4).
+    _rule(Signal.MAILBOX, S, r"not (?:listed|found) in (?:the )?(?:domino|public|names|address|global|local|ldap|recipient|directory|\S+ directory)"
+          r"|badrcptto|not a member of (?:this |the )?domain|unroute?able address"
+          rf"|{_WHO} (?:cannot|could not|can not) be verified"),
+    # A domain that is gone, said with words that elsewhere mean a switched-off account.
+    _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)"),
     # A recipient's account that the provider switched off ("The recipient account is blocked").
-    _rule(Signal.DISABLED, S, rf"{_WHO}(?:'s)?(?: account)? (?:has been |is |was |is currently |currently )?(?:temporarily |permanently )?"
+    _rule(Signal.DISABLED, S, rf"{_WHO}(?:'s)?(?: account| status)? (?:has been |is |was |is currently |currently )?(?:temporarily |permanently )?"
           r"(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked|terminated|discontinued|not active|not enabled|expired|on hold)"
           r"|(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked) (?:user|recipient|mailbox|account|e-?mail address)"
-          r"|no longer (?:active|in use|available|valid)|account (?:is )?not (?:active|activated)"
+          r"|no longer (?:active|in use|available|valid|accepts)|account (?:is )?not (?:active|activated)"
+          r"|(?:receiving|inbound|incoming|delivery|mail) (?:is |has been )?disabled"
           r"|mailbox (?:is )?(?:currently )?(?:unavailable|not available) (?:or|and) (?:not local|disabled)|\bmailbox disabled|deactivated|suspended"),
     # Throttling, even when it speaks of spam, volume, reputation or blocking: a pace request.
-    _rule(Signal.RATE, S, r"unusual rate of|temporarily (?:rate[- ]?limited|deferred|blocked|rejected|throttled)"
+    _rule(Signal.RATE, S, r"unusual rate of|temporarily (?:rate[- ]?limited|blocked|throttled)"
           r"|rate[- ]?limit|ratelimit|throttl|(?:deferred|delayed) (?:due to|because of) (?:excessive|unexpected|high|unusual)"
           r"|receiving (?:mail|messages|e-?mails?) (?:too quickly|too fast|at a rate)|too (?:fast|quickly|frequent)"
-          r"|\[tss?0[1-4]\]|sending (?:quota|limit|rate)|frequency (?:limit|restriction)|(?:ip|connection) frequency"
-          r"|too many (?:connections|concurrent|simultaneous|sessions|smtp sessions|messages|mails|e-?mails|recipients|rcpt|requests|invalid recipients|errors|bad commands|hosts)"
+          r"|\[tss?0[124]\]|sending (?:quota|limit|rate)|frequency (?:limit|restriction)|(?:ip|connection) frequency"
+          r"|too many (?:\w+ ){0,2}(?:connections|concurrent|simultaneous|sessions|messages|mails|e-?mails|recipients|rcpts?|requests|invalid recipients|hosts)"
           r"|(?:connection|message|recipient|session|hourly|daily) (?:count |rate |sending )?(?:limit|rate|quota) (?:exceeded|reached)"
-          r"|max(?:imum)? (?:number of )?(?:messages|connections|recipients|rcpts|mails) (?:per|reached|exceeded|allowed)"
+          r"|max(?:imum)? (?:number of )?(?:[\w/-]+ )?(?:messages|connections|recipients|rcpts|mails)\b.{0,40}?(?:per|reached|exceeded|allowed)"
           r"|exceeded (?:the )?(?:max(?:imum)? )?(?:number of )?(?:connections|messages|recipients|mails)"
-          r"|slow down|excessive (?:volume|traffic|load|mail)|(?:high|unusual|unexpected) (?:volume|traffic)|too much (?:mail|traffic)"),
+          r"|slow down|excessive (?:volume|traffic|load|mail)|(?:high|unusual|unexpected) (?:volume|traffic)|too much (?:mail|traffic)"
+          r"|(?:ports?|servers?|system) (?:are |is )?(?:too )?busy"),
     # Our sending infrastructure: block lists, reputation, the IP, the HELO name, reverse DNS.
     _rule(Signal.SENDER, S, r"spamhaus|spamcop|barracuda|\bsorbs\b|uceprotect|abuseat|\bcbl\b|psbl|mailspike|invaluement"
-          r"|dnsbl|\brbl\b|\bdnsrbl|block ?list|black ?list|deny ?list|blocked using|(?<!not )(?<!n't )\blisted\b"
-          r"|reputation|sender ?score|senderbase|\bbanned\b|\bbad ip\b|traffic not accepted|permanently deferred"
+          r"|dnsbl|\brbl\b|\bdnsrbl|block ?list|black ?list|deny ?list|(?<!not )(?<!n't )\blisted\b"
+          r"|reputation|sender ?score|senderbase|\bbanned\b(?! recipient)|\bbad ip\b|traffic not accepted|permanently deferred"
           r"|\((?:s3150|s3140)\)|\b(?:sc|ou|dy|rp|sp|ui)-00\d\b|\baup#|ipcheck|dynamic (?:ip|address|pool|range|host)"
           r"|dial-?up|residential|(?:not|n't) (?:allowed|permitted|authori[sz]ed) to (?:connect|send|relay mail from)"
-          r"|(?:your|the|this|sending|client|remote) (?:ip|ip address|host|server|network|mail server|hostname|mta|domain|connection)"
+          r"|(?:your|the|this|sending|client|remote) ?(?:ip|ip address|host|server|network|mail server|hostname|mta|domain|connection)"
           r"(?: address)?(?: \S+)? (?:has been |is |was )?(?:blocked|banned|rejected|refused|not allowed|blacklisted|denied|listed)"
-          r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection (?:refused|rejected|denied|dropped) (?:by|due to|for|because)"
+          r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection (?:refused|rejected|denied) (?:by|due to|for|because)"
           r"|(?:ip|host|client|connection|network) (?:address )?(?:is )?not (?:allowed|permitted|accepted|authori[sz]ed)"
           r"|refused to talk|(?:do not|don't|does not) accept (?:e-?)?mail from|not accepting (?:e-?)?mail from"
           r"|use (?:the |your )?(?:smtp|mail) (?:server|relay) of your|smtp (?:server|relay) (?:of|at) your (?:isp|provider)"
           r"|(?:isp|provider)'?s? (?:smtp|mail) (?:server|relay)|host network not allowed|envelope blocked"
-          r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse (?:dns|lookup|hostname|address|name)|\brdns\b"
-          r"|fcrdns|(?:helo|ehlo)(?: command)? (?:rejected|refused|denied|invalid|not|name)|invalid (?:helo|ehlo|hostname|host name|domain name)|hostname (?:lookup|verification|does not|doesn't|not)|cannot find your (?:reverse )?hostname"
-          r"|unauthenticated|authentication (?:required|failed|failure|check|information|is required|results)"
-          r"|not authori[sz]ed to send|spoof|forged|impersonat|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
-          r"|must be authenticated|authentication is required|not permitted from your|access denied, (?:banned|sending)"),
+          r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse (?:dns|lookup|hostname|name)|\brdns\b"
+          r"|fcrdns|\b(?:helo|ehlo)\b(?!\))|invalid (?:helo|ehlo|domain name)|hostname (?:lookup|verification|does not|doesn't|not)"
+          r"|cannot find your (?:reverse )?hostname|unauthenticated|authentication (?:failed|failure|check|information|results|unsuccessful)"
+          r"|not authori[sz]ed to send|spoof|forged|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
+          r"|not permitted from your|access denied, (?:banned send|sending)"),
     # The message: spam verdicts, malware, attachments, content policy.
-    _rule(Signal.CONTENT, S, r"\bspam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)|virus|malware|infected|phish|trojan|worm\b"
+    _rule(Signal.CONTENT, S, r"spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)|virus|malware|infected|phish|trojan|worm\b"
           r"|\bcontent\b|message (?:content|body)|dangerous|executable|prohibited (?:file|attachment)"
           r"|suspicious|security (?:issue|threat|risk|polic)|\[ph\d\d\]|message not accepted for policy reasons"
           r"|\bmime\b|(?:contains|includes) (?:a |an )?(?:forbidden|banned|blocked|prohibited|illegal)"),
@@ -161,45 +199,44 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The recipient's domain (after the sender's domain, which used its words).
     _rule(Signal.DOMAIN, S, r"(?:non-?existent|unknown|invalid|unresolvable|unroutable|unrouteable|bad|nonexisting) (?:recipient |destination |mail )?domain"
           r"|domain (?:name )?(?:\S+ )?(?:not found|does not exist|doesn't exist|unknown|is not (?:valid|configured|hosted|known))"
-          r"|no such domain|host (?:or domain name )?(?:not found|unknown)|unknown host|no mx (?:record|host|for)"
-          r"|null mx|(?:domain|host) (?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
-          r"|unroute?able (?:mail )?(?:domain|address)|no (?:valid )?(?:mx|mail exchanger)|domain (?:has )?no (?:mx|mail)"
-          r"|domain (?:name )?(?:has )?expired|recipient domain|no such host"),
+          r"|no such domain|host (?:or domain name )?(?:not found|unknown)|unknown host|no mx (?:record|host|for)|invalid mx"
+          r"|null ?mx|(?:domain|host) (?:\S+ )?(?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
+          r"|no (?:valid )?(?:mx|mail exchanger)|domain (?:has )?no (?:mx|mail)"
+          r"|domain (?:name )?(?:has )?expired|no such host|name or service not known|(?:couldn't|could not|cannot|can't) find (?:any )?host"),
     # The recipient's mailbox.
-    _rule(Signal.MAILBOX, S, r"no such (?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail)"
-          rf"|{_WHO} (?:name )?(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid)"
-          rf"|unknown {_WHO}|(?:invalid|bad|non-?existent|nonexisting|illegal|unrecogni[sz]ed) (?:recipient|mailbox|mail ?box|address|user|addressee|e-?mail|destination)"
+    _rule(Signal.MAILBOX, S, r"no ?such ?(?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail)"
+          rf"|{_WHO} (?:name )?(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid|not local)"
+          rf"|unknown {_WHO}|(?:invalid|bad|non-?existent|nonexisting|illegal|unrecogni[sz]ed)[ _-](?:recipient|mailbox|mail ?box|address|user|addressee|e-?mail|destination)"
           r"|(?:is )?not an? (?:known|valid|registered|active|local) (?:user|recipient|mailbox|address|e-?mail)"
           r"|no (?:mail ?box|such mail ?box|account|user)(?: here| available| by that name| with that name| for)?"
-          r"|(?:recipient|address|mailbox|user) (?:address )?rejected|rejected:? (?:user|recipient)"
-          r"|(?:does not|doesn't) have an? [\w.-]{0,40} ?account|not our customer|addressee unknown"
+          r"|rejected:? (?:user|recipient) (?:unknown|not)|(?:does not|doesn't) have an? [\w.-]{0,40} ?account|not our customer|addressee unknown"
           r"|recip(?:ient)?notfound|resolver\.adr|(?:couldn't|could not|cannot|can't) be found"
           r"|(?:does not|doesn't|not) exist|<[^>\s]+> (?:\.\.\. )?not found|not a registered gateway user"
-          r"|no matches to nameserver query|unknown or illegal alias|no valid recipients?|user not local"
+          r"|no matches to nameserver query|unknown or illegal alias|no valid recipients?"
           r"|(?:has|have) moved|moved (?:permanently|away)|no longer (?:with|employed|works|here|at)"
-          r"|invalid (?:recipient )?address|not a valid (?:user|mailbox|address|recipient)"
-          r"|mailbox (?:name )?(?:not allowed|invalid|is invalid)|undeliverable address"),
+          r"|invalid (?:recipient )?address|not a valid (?:user|mailbox|address|recipient)|undeliverable address"),
     # Relay denied: this host does not serve the domain (a stale MX or a misrouted message).
-    _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
+    _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:temporarily )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
           r"|(?:not|n't) (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|no relay"
-          r"|rcpthosts|relay not permitted|not a gateway|open relay|cannot relay|relaying"),
-    _rule(Signal.LOOP, S, r"too many hops|hop count|mail(?:ing)? loop|routing loop|loop detected|loops back to myself"),
-    # Outlook.com's and GMX's "550 Requested action not taken: mailbox unavailable" is their
-    # "no such user"; in a temporary reply the same words mean busy or locked.
-    _rule(Signal.MAILBOX, W, r"mail ?box (?:is )?(?:currently )?(?:unavailable|not available)"),
-    _rule(Signal.RATE, W, r"(?:try|retry|come back|send)(?: (?:again|it))? later"),
-    _rule(Signal.TEMPORARY, W, r"try again|timed? ?out|connection (?:lost|reset|dropped|closed)|lost connection"
-          r"|could not connect|unable to connect|can't connect|no route to host|network is unreachable"
+          r"|rcpthosts|relay not permitted|not a gateway|open relay|cannot relay|relaying|as a relay"),
+    # Postfix's "Recipient address rejected:" is a prefix: what follows says why.
+    _rule(Signal.MAILBOX, W, r"(?:recipient|address|mailbox|user) (?:address(?:es)? )?rejected"),
+    _rule(Signal.RATE, W, r"(?:try|retry|come back|send)(?: (?:again|it))? later|temporarily deferred"),
+    _rule(Signal.TEMPORARY, W, r"try again|timed? ?out|connection (?:lost|reset|dropped|closed)|lost (?:\w+ )?connection"
+          r"|could not connect|can't connect|no route to host|network is unreachable|network error|unreachable"
           r"|temporar|(?:un|not )available|system (?:busy|overload|error)|server (?:busy|error|unavailable|too busy|overload)"
-          r"|resources? (?:temporarily )?unavailable|out of memory|internal (?:server )?error|dns (?:failure|error|timeout|lookup)"),
+          r"|resources? (?:temporarily )?unavailable|out of memory|internal (?:server )?error|dns (?:failure|error|timeout|lookup)"
+          r"|\bdeferr?ed\b|\bdelayed\b"),
     _rule(Signal.PROTOCOL, W, r"syntax error|command (?:not )?(?:recogni[sz]ed|unrecogni[sz]ed|not implemented|unknown)"
           r"|bad sequence of commands|unrecogni[sz]ed command|invalid command|line too long|protocol (?:error|violation)"
-          r"|pipelining|not implemented"),
+          r"|pipelin|not implemented|too many (?:errors|bad commands|unrecogni[sz]ed commands)"
+          r"|unknown (?:error|reason)|\bsyntax\b"),
     # --- Words that lean one way without naming their subject.
-    _rule(Signal.RATE, W, r"\bbusy\b|\bdeferr?ed\b|too many|\blater\b"),
+    _rule(Signal.RATE, W, r"\bbusy\b|too many|\blater\b"),
     _rule(Signal.SENDER, W, r"\bblocked\b|access denied|\bdenied\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
-          r"|prohibited|\bblock\b|authentication"),
+          r"|prohibited|\bblock\b|authentication|blocked using|\bpolic(?:y|ies)\b"),
     _rule(Signal.CONTENT, W, r"attachment|\bheader|\bfilter"),
+    _rule(Signal.DISABLED, W, r"\binactive\b|\bdisabled\b"),
     _rule(Signal.MAILBOX, W, r"\bnot found\b|\binvalid\b|\bunknown\b|\bundeliverable\b"),
 )
 
@@ -232,7 +269,7 @@ def read_signals(text: str) -> Signals:
     weak: set[Signal] = set()
     for rule in SIGNAL_RULES:
         text, n = rule.pattern.subn(" \x00 ", text)
-        if n:
+        if n and rule.signal is not None:
             (strong if rule.strong else weak).add(rule.signal)
     return Signals(frozenset(strong), frozenset(weak - strong))
 

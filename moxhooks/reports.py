@@ -26,9 +26,9 @@ Recipients and kinds:
   Status, and the Diagnostic-Code text (or the Status comment, or the vendor's sentence).
   A *failed* recipient whose evidence is temporary (kind ``transient``, or ``undetermined`` with
   a 4.x.x status) is ``expired``: a relay gave up after retrying, as `classify_event` does for
-  mox's own failures. A *delayed* recipient with no recognisable evidence is ``transient``: a
-  delay is a temporary failure by definition. Delivered, relayed and expanded recipients have
-  kind None.
+  mox's own failures. A *delayed* recipient is ``transient``, whatever its last reply said: the
+  relay is still trying, so nothing about the address is decided yet. Delivered, relayed and
+  expanded recipients have kind None.
 - ARF: ``abuse``, ``fraud``, ``virus``, ``other`` and unknown types are ``complaint``;
   ``opt-out`` and ``unsubscribe`` are ``unsubscribed``; ``not-spam`` and ``auth-failure`` /
   ``dmarc`` (RFC 6591 authentication failure reports, about our signatures, not the
@@ -330,8 +330,8 @@ def failure_kind(action: str, code: int, status: str, text: str) -> Kind:
         temporary = status.startswith("4.") or (not status and code // 100 == 4)
         if kind is Kind.TRANSIENT or (kind is Kind.UNDETERMINED and temporary):
             return Kind.EXPIRED
-    elif action == "delayed" and kind is Kind.UNDETERMINED:
-        return Kind.TRANSIENT
+    elif action == "delayed":
+        return Kind.TRANSIENT  # still being tried: nothing is decided yet
     return kind
 
 

@@ -108,7 +108,7 @@ def message_items(folder: Path, names: list[str]) -> list[Item]:
                 reason = ""
             else:
                 kind = parsed.kind.value if parsed.kind else "(none)"
-                reason = parsed.reason
+                reason = parsed.diagnostic
             label = rec["kind"] if rec["kind"] is not None else "(none)"
             items.append(Item(f"{name} {rec['address']}", label, kind, reason))
     return items
