@@ -313,7 +313,9 @@ def decide(ev: Evidence) -> Kind:
         for pattern, kind in _MOX_RULES:
             if pattern.search(ev.reply):
                 return kind
-        if _NETWORK_RE.search(ev.reply):
+        # A network error, unless the text names a cause too (a relay's "mailbox is full:
+        # retry timeout exceeded"); mox's own "no such host" stays transient (dnscheck.py).
+        if _NETWORK_RE.search(ev.reply) and not sig.strong - {Signal.TEMPORARY, Signal.DOMAIN}:
             return Kind.TRANSIENT
 
     temporary = ev.code // 100 == 4 or (ev.code == 0 and ev.enhanced.startswith("4."))

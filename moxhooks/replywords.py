@@ -120,7 +120,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:invalid|missing|malformed|bad|duplicate) (?:message )?(?:headers?|from:? header|date|message-id)"
           r"|\b(?:from|to|date|subject|message-id|sender|reply-to):? header|header (?:error|is|contains|line)"
           r"|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))|multiple from"
-          r"|rfc ?(?:2822|5322|822|2045)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"
+          r"|\brfc ?(?:2822|5322|822|2045)\b(?!;)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"
           r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail"
           r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?(?:local |content |security )?polic(?:y|ies)"
           r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"),
@@ -202,7 +202,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|no such domain|host (?:or domain name )?(?:not found|unknown)|unknown host|no mx (?:record|host|for)|invalid mx"
           r"|null ?mx|(?:domain|host) (?:\S+ )?(?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
           r"|no (?:valid )?(?:mx|mail exchanger)|domain (?:has )?no (?:mx|mail)"
-          r"|domain (?:name )?(?:has )?expired|no such host|name or service not known|(?:couldn't|could not|cannot|can't) find (?:any )?host"),
+          r"|domain (?:name )?(?:has )?expired|no such host|name or service not known|(?:couldn't|could not|cannot|can't) find (?:any )?host"
+          r"|name service error"),
     # The recipient's mailbox.
     _rule(Signal.MAILBOX, S, r"no ?such ?(?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail)"
           rf"|{_WHO} (?:name )?(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid|not local)"
@@ -218,7 +219,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # Relay denied: this host does not serve the domain (a stale MX or a misrouted message).
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:temporarily )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
           r"|(?:not|n't) (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|no relay"
-          r"|rcpthosts|relay not permitted|not a gateway|open relay|cannot relay|relaying|as a relay"),
+          r"|rcpthosts|relay not permitted|not a gateway|cannot relay|relaying|as a relay"),
     # Postfix's "Recipient address rejected:" is a prefix: what follows says why.
     _rule(Signal.MAILBOX, W, r"(?:recipient|address|mailbox|user) (?:address(?:es)? )?rejected"),
     _rule(Signal.RATE, W, r"(?:try|retry|come back|send)(?: (?:again|it))? later|temporarily deferred"),

@@ -299,7 +299,14 @@ def _strip_type(value: str) -> str:
 
 
 def _address(value: str) -> str:
-    """The address in a recipient field, as written; "" if there is none."""
+    """The address in a recipient field, as written; "" if there is none.
+
+    The field holds one address after its type ("rfc822; a=b#c@example.org"): taken whole
+    when it is one word with an @, so that local parts with "=", "#" and the like (VERP)
+    stay intact; otherwise the first address-looking word in it."""
+    whole = _strip_type(value).strip().strip("<>").strip()
+    if "@" in whole and len(whole) <= 320 and not any(c.isspace() or c in "<>()," for c in whole):
+        return whole
     return vendors.find_address(_strip_type(value))
 
 
