@@ -30,6 +30,7 @@ from moxhooks.cli import main
 from moxhooks.csvio import EXPORT_COLUMNS, ImportRow, export_entries, parse_import
 from moxhooks.kinds import Kind, MoxState, Source
 from moxhooks.store import Store
+from moxhooks.store.intake import IntakeWriter
 from tests.fakemox import FakeMox
 
 T = TypeVar("T")
@@ -518,8 +519,14 @@ def test_parse_import_rows() -> None:
 
 def test_events(capsys: pytest.CaptureFixture[str], cfg: Path) -> None:
     async def add(store: Store) -> None:
-        for wid, ev in ((1, "delivered"), (2, "failed")):
-            await store.events.add("mox", wid, 1, ev, 10 + wid, f"<m{wid}@localhost>", "{}")
+        # As the web process and the worker do: appended to the intake log, then moved.
+        writer = IntakeWriter.open(store.db.path, on_commit=lambda: None)
+        try:
+            for wid, ev in ((1, "delivered"), (2, "failed")):
+                await writer.add("mox", wid, 1, store.db.now(), ev, 10 + wid, f"<m{wid}@localhost>", "{}")
+        finally:
+            await writer.close()
+        assert await store.events.take_intake() == 2
 
     in_store(cfg, add)
     code, out, _ = run(capsys, "--config", str(cfg), "events", "--json")

@@ -12,7 +12,6 @@ import asyncio
 import fcntl
 import logging
 import os
-import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -26,7 +25,6 @@ from moxhooks.store.intake import (
     all_records,
     encode,
     intake_dir,
-    legacy_intake_path,
     read_records,
     segments,
 )
@@ -234,37 +232,3 @@ async def test_an_abandoned_new_segment_is_removed(store: Store) -> None:
     tmp = write_segment(directory, ".00000000000000000001-x.log.tmp", b"")
     assert await store.events.take_intake() == 0
     assert not os.path.exists(tmp)
-
-
-LEGACY_SCHEMA = """
-CREATE TABLE intake (id INTEGER PRIMARY KEY, account TEXT NOT NULL, webhook_id INTEGER NOT NULL,
-    attempt INTEGER NOT NULL, received TEXT NOT NULL, event TEXT NOT NULL,
-    queue_msg_id INTEGER NOT NULL, message_id TEXT NOT NULL, payload TEXT NOT NULL);
-CREATE TABLE intake_file (generation TEXT NOT NULL);
-INSERT INTO intake_file VALUES ('g1');
-"""
-
-
-async def test_the_intake_file_of_before_is_moved_once(tmp_path: Path) -> None:
-    """Upgrading from the SQLite intake file: its rows past the cursor become events,
-    then the file is removed."""
-    db_path = str(tmp_path / "moxhooks.db")
-    s = await Store.open(db_path)
-    async with s.db.transaction() as conn:
-        await conn.execute("INSERT INTO intake_cursor (generation, last_id) VALUES ('g1', 2)")
-    await s.close()
-    legacy = sqlite3.connect(legacy_intake_path(db_path))
-    legacy.executescript(LEGACY_SCHEMA)
-    legacy.executemany(
-        "INSERT INTO intake (id, account, webhook_id, attempt, received, event, queue_msg_id,"
-        " message_id, payload) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [(i, *record(i).row()) for i in range(1, 6)],
-    )
-    legacy.commit()
-    legacy.close()
-    s = await Store.open(db_path)
-    try:
-        assert [r[0] for r in await moved_rows(s)] == [3, 4, 5]
-        assert not os.path.exists(legacy_intake_path(db_path))
-    finally:
-        await s.close()

@@ -65,7 +65,6 @@ class Store:
         """Open the database at path and build the repositories on it."""
         db = await Database.open(path, synchronous=synchronous, clock=clock)
         events = EventStore(db)
-        await events.take_legacy_intake()
         return cls(
             db,
             events,

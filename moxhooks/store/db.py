@@ -1,8 +1,8 @@
 """The SQLite database: one object owns it, writes go through one writer.
 
 WAL mode, so reads (on their own connection) never wait for writes. Every
-write is a transaction under one lock; event intake batches concurrent inserts
-into one commit (group commit), so many webhook requests share one write.
+write is a transaction under one lock. Webhooks never write here: they are appended
+to the intake log (store/intake.py) and moved into events by the worker.
 The schema is a list of numbered migrations, applied in order at open.
 """
 
@@ -38,10 +38,6 @@ def parse_iso(s: str) -> datetime:
     """The inverse of iso()."""
     return datetime.strptime(s, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
-
-# Rows of a group commit written by one INSERT statement (8 parameters a row for events,
-# well below SQLite's limit of 32,766 parameters a statement).
-ROWS_PER_STATEMENT = 500
 
 # Seconds a write waits for another writer's lock before failing with "database is
 # locked" (intake then answers 503 and mox retries).
@@ -322,8 +318,8 @@ MIGRATIONS: tuple[str, ...] = (
         FROM events WHERE status = 'done' GROUP BY 1, 2, 3, 4;
     """,
     # 10: webhook intake as segment files (store/intake.py): how far the processor has
-    # moved each into events, in bytes and records. intake_cursor stays for the intake
-    # file of before (an SQLite file), moved once by EventStore.take_legacy_intake.
+    # moved each into events, in bytes and records. (intake_cursor, of migration 9, is no
+    # longer used: the SQLite intake file it followed was never in a release.)
     """
     CREATE TABLE intake_segments (
         name TEXT PRIMARY KEY,
@@ -357,8 +353,6 @@ class Database:
         self.clock = clock
         self.path = ""
         # Group commit of event inserts: (params, future) waiting for the writer.
-        self._batch: list[tuple[Sequence[Any], asyncio.Future[None]]] = []
-        self._batch_task: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(
@@ -387,9 +381,7 @@ class Database:
         return db
 
     async def close(self) -> None:
-        """Finish pending batches and close both connections."""
-        if self._batch_task is not None:
-            await self._batch_task
+        """Close both connections."""
         await self._writer.close()
         await self._reader.close()
 
@@ -480,69 +472,6 @@ class Database:
         for row in rows:
             return row
         return None
-
-    async def insert_grouped(self, sql: str, params: Sequence[Any]) -> None:
-        """Insert one row, committed together with concurrent callers' rows.
-
-        Returns only after the commit. All callers must use the same statement;
-        INSERT OR IGNORE makes a repeated unique key a no-op.
-        """
-        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._batch.append((params, fut))
-        if self._batch_task is None:
-            self._batch_task = asyncio.create_task(self._flush(sql))
-        await fut
-
-    async def _flush(self, sql: str) -> None:
-        try:
-            while self._batch:
-                async with self._lock:
-                    batch, self._batch = self._batch, []
-                    error: BaseException | None = None
-                    try:
-                        await self._write_rows(sql, [p for p, _ in batch])
-                    except Exception as e:
-                        error = e
-                for _, fut in batch:
-                    if fut.done():
-                        continue
-                    if error is None:
-                        fut.set_result(None)
-                    else:
-                        fut.set_exception(error)
-        finally:
-            self._batch_task = None
-
-    async def _write_rows(self, sql: str, rows: list[Sequence[Any]]) -> None:
-        """Insert rows with sql (one "VALUES (?, ...)" row) and commit; the lock is held.
-
-        Up to ROWS_PER_STATEMENT rows go into one multi-row INSERT that commits by itself
-        (autocommit): one trip to the writer's thread instead of three (BEGIN, insert,
-        COMMIT), which is most of the cost of a webhook when they come one at a time.
-        """
-        head, sep, row = sql.rpartition("VALUES")
-        if not sep:
-            raise ValueError("insert_grouped needs an INSERT ... VALUES (...) statement")
-
-        def statement(n: int) -> str:
-            return f"{head}VALUES {', '.join([row.strip()] * n)}"
-
-        def flat(chunk: list[Sequence[Any]]) -> list[Any]:
-            return [v for params in chunk for v in params]
-
-        if len(rows) <= ROWS_PER_STATEMENT:
-            await self._writer.execute(statement(len(rows)), flat(rows))
-            return
-        await self._writer.execute("BEGIN IMMEDIATE")
-        try:
-            for i in range(0, len(rows), ROWS_PER_STATEMENT):
-                chunk = rows[i : i + ROWS_PER_STATEMENT]
-                await self._writer.execute(statement(len(chunk)), flat(chunk))
-        except BaseException:
-            await self._writer.execute("ROLLBACK")
-            raise
-        await self._writer.execute("COMMIT")
-
 
 async def _connect(path: str, synchronous: str, busy_timeout: float) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)

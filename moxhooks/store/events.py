@@ -6,8 +6,6 @@ import asyncio
 import builtins
 import json
 import logging
-import os
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -94,22 +92,6 @@ class EventStore:
         self._intake_dir = intake.intake_dir(db.path)
         self._counter = intake.Counter(self._intake_dir)
 
-    async def add(
-        self,
-        account: str,
-        webhook_id: int,
-        attempt: int,
-        event: str,
-        queue_msg_id: int,
-        message_id: str,
-        payload: str,
-    ) -> None:
-        """Store an event durably; a repeated (account, webhook_id) changes nothing."""
-        await self.db.insert_grouped(
-            _INSERT,
-            (account, webhook_id, attempt, self.db.now(), event, queue_msg_id, message_id, payload),
-        )
-
     async def take_intake(self, limit: int = 1000) -> int:
         """Move up to limit webhooks from the intake segments into events; returns how
         many (0: nothing to move).
@@ -153,34 +135,6 @@ class EventStore:
             )
         # A skipped torn end counts as work done: the caller looks again at once.
         return max(len(b.records), 1 if b.skipped else 0)
-
-    async def take_legacy_intake(self) -> int:
-        """Move what the intake file of earlier versions (an SQLite file)
-        still holds into events, then remove the file; returns how many were moved."""
-        path = intake.legacy_intake_path(self.db.path)
-        if not os.path.exists(path):
-            return 0
-        try:
-            rows = await asyncio.to_thread(_legacy_rows, path)
-        except sqlite3.OperationalError:
-            if os.path.exists(path):
-                raise
-            return 0  # another process (the worker, starting too) moved it meanwhile
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
-                "SELECT generation, last_id FROM intake_cursor"
-            )
-            moved = {str(r[0]): int(r[1]) for r in await cur.fetchall()}
-            await cur.close()
-            fresh = [row[2:] for row in rows if row[1] > moved.get(row[0], 0)]
-            await conn.executemany(_INSERT, fresh)
-        for suffix in ("", "-wal", "-shm"):
-            try:
-                os.unlink(path + suffix)
-            except FileNotFoundError:
-                pass
-        log.info("webhook intake: moved %d webhooks from %s, and removed it", len(fresh), path)
-        return len(fresh)
 
     async def due(self, limit: int = 200) -> builtins.list[StoredEvent]:
         """Events waiting to be processed: new ones, and unresolved ones whose retry is due."""
@@ -342,19 +296,3 @@ class EventStore:
                 " VALUES (?, ?, ?, ?)",
                 [(account, qid, addr, source) for qid, addr in pairs],
             )
-
-
-def _legacy_rows(path: str) -> builtins.list[tuple[Any, ...]]:
-    """(generation, id, columns of events...) of every row in a legacy intake file."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    try:
-        (generation,) = conn.execute("SELECT generation FROM intake_file").fetchone()
-        return [
-            (str(generation), *r)
-            for r in conn.execute(
-                "SELECT id, account, webhook_id, attempt, received, event, queue_msg_id,"
-                " message_id, payload FROM intake ORDER BY id"
-            )
-        ]
-    finally:
-        conn.close()

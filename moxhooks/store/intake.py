@@ -136,12 +136,6 @@ def intake_dir(database: str) -> str:
     return f"{database}-intake.d"
 
 
-def legacy_intake_path(database: str) -> str:
-    """The intake file of earlier versions of moxhooks: an SQLite file (EventStore moves
-    what it still holds into events once, then removes it)."""
-    return f"{database}-intake"
-
-
 def segments(directory: str) -> list[str]:
     """The names of the segments in directory, oldest first (names sort by creation)."""
     return _segments(_listdir(directory))
