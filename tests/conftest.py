@@ -187,6 +187,19 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
+async def reconciled_once(rt: Runtime, timeout: float = 30.0) -> None:
+    """Until the worker process's first reconcile pass with mox has finished for every
+    account (it starts with one; a test that adds to mox before it would race with it)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    names = {a.name for a in rt.config.accounts}
+    while True:
+        states = await rt.store.outbox.sync_states()
+        if all(states.get(n) is not None and states[n].last_reconcile for n in names):
+            return
+        assert asyncio.get_running_loop().time() < deadline, "the worker never reconciled"
+        await asyncio.sleep(0.05)
+
+
 async def moved(rt: Runtime, timeout: float = 5.0) -> None:
     """Wait until the processor has moved every acknowledged webhook from intake into events."""
 
@@ -198,9 +211,16 @@ async def moved(rt: Runtime, timeout: float = 5.0) -> None:
 
 @pytest.fixture
 async def start_moxhooks(
-    make_config: Callable[..., Config], fakemox: FakeMox, fakedns: FakeDNS, clock: Clock
+    make_config: Callable[..., Config], fakemox: FakeMox, fakedns: FakeDNS, clock: Clock,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Callable[..., Awaitable[Moxhooks]]]:
-    """Start moxhooks on a real port against the fakes; stopped at the end of the test."""
+    """Start moxhooks on a real port against the fakes; stopped at the end of the test.
+
+    In a module marked `worker_process` the event processor and the sync worker run in a
+    process of their own, as under `moxhooks serve` (they then use the real clock); a test
+    there that moves the test clock is marked `one_process`."""
+    separate = (request.node.get_closest_marker("worker_process") is not None
+                and request.node.get_closest_marker("one_process") is None)
     started: list[tuple[TestServer, MoxSender, MoxClient]] = []
 
     async def start(config: Config | None = None, **sections: Any) -> Moxhooks:
@@ -209,7 +229,7 @@ async def start_moxhooks(
         dns = DomainChecker(
             nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=cfg.dns.timeout
         )
-        app = create_app(cfg, mox=client, dns=dns, clock=clock)
+        app = create_app(cfg, mox=client, dns=dns, clock=clock, processor_process=separate)
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         sender = MoxSender(
@@ -218,7 +238,10 @@ async def start_moxhooks(
         started.append((server, sender, client))
         rt = app[RUNTIME_KEY]
         # The reconcile pass at start would race with what a test puts into the fake.
-        await asyncio.wait_for(rt.sync.first_reconcile.wait(), timeout=10)
+        if separate:
+            await reconciled_once(rt)
+        else:
+            await asyncio.wait_for(rt.sync.first_reconcile.wait(), timeout=10)
         return Moxhooks(server, rt, sender, fakemox, clock)
 
     yield start

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp.test_utils import TestServer
+from conftest import reconciled_once
 from fakedns import Domain, FakeDNS
 from realmox import ADMIN_PASSWORD, LOGIN, PASSWORD, RealMox
 
@@ -135,12 +136,14 @@ async def running_stack(
         dns = DomainChecker(
             nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=cfg.dns.timeout
         )
-        app = create_app(cfg, mox=client, dns=dns)
+        # As `moxhooks serve` runs: the event processor and the sync worker in a process of
+        # their own (workerproc), the web process answering webhooks and the API.
+        app = create_app(cfg, mox=client, dns=dns, processor_process=True)
         server = TestServer(app, host="127.0.0.1", port=port)
         await server.start_server()
         try:
             rt = app[RUNTIME_KEY]
-            await asyncio.wait_for(rt.sync.first_reconcile.wait(), timeout=20)
+            await reconciled_once(rt)
             yield Stack(mox, cfg, server, rt)
         finally:
             await server.close()

@@ -8,8 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import pytest
 from conftest import SECRET, Moxhooks, moved, wait_for
 from moxsender import outgoing_event
+
+# As `moxhooks serve` runs: the event worker in a process of its own.
+pytestmark = pytest.mark.worker_process
 
 Start = Callable[..., Awaitable[Moxhooks]]
 
@@ -117,6 +121,7 @@ async def test_false_mox_suppression_is_undone(start_moxhooks: Start) -> None:
                for a in audit)
 
 
+@pytest.mark.one_process  # moves the test clock, which only an in-process worker reads
 async def test_soft_failures_reach_threshold_then_expire(start_moxhooks: Start) -> None:
     mh = await start_moxhooks()
     reply = "452 4.2.2 The email account that you tried to reach is over quota."

@@ -20,10 +20,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 
 import aiohttp
+import pytest
 from conftest import Moxhooks, moved, wait_for
 from moxsender import MoxSender, outgoing_event
 
 from moxhooks.store.intake import all_records, intake_dir
+
+# As `moxhooks serve` runs: the event worker in a process of its own.
+pytestmark = pytest.mark.worker_process
 
 Start = Callable[..., Awaitable[Moxhooks]]
 

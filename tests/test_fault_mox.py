@@ -22,6 +22,9 @@ from moxsender import outgoing_event
 from moxhooks.config import Config
 from moxhooks.web import health
 
+# As `moxhooks serve` runs: the event worker in a process of its own.
+pytestmark = pytest.mark.worker_process
+
 Start = Callable[..., Awaitable[Moxhooks]]
 
 # Set in the task of a request that arrived while the fake stalled.

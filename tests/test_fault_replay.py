@@ -11,8 +11,12 @@ import random
 from collections.abc import Awaitable, Callable
 
 import aiohttp
+import pytest
 from conftest import Moxhooks, wait_for
 from moxsender import go_marshal, outgoing_event
+
+# As `moxhooks serve` runs: the event worker in a process of its own.
+pytestmark = pytest.mark.worker_process
 
 Start = Callable[..., Awaitable[Moxhooks]]
 
