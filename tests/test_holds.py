@@ -22,9 +22,6 @@ from moxhooks.web.api_admin import HOLDS_KEY
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
-# As `moxhooks serve` runs: the event worker in a process of its own.
-pytestmark = pytest.mark.worker_process
-
 Client = TestClient[web.Request, web.Application]
 BLOCKED = (
     "delivering message to 192.0.2.1:25: remote smtp server sent unexpected response status"
