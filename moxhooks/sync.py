@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 ALREADY_PRESENT = "not unique"
 ALREADY_ABSENT = "absent"
 # While mox is away, how often (seconds) to check whether it is back.
+RECONCILE_RETRY = 30.0  # seconds before a reconcile pass mox did not answer is tried again
 PROBE_INTERVAL = 30.0
 
 
@@ -113,16 +114,22 @@ class SyncWorker:
             try:
                 if time.monotonic() >= next_reconcile or self._reconcile_now.is_set():
                     self._reconcile_now.clear()
-                    await self.reconcile_all()
+                    reports = await self.reconcile_all()
                     self.first_reconcile.set()
-                    next_reconcile = time.monotonic() + interval
+                    # A pass mox did not answer is tried again soon, not at the next interval:
+                    # the lists (and /healthz) catch up once mox is back.
+                    failed = any(r.errors for r in reports)
+                    next_reconcile = time.monotonic() + (
+                        min(interval, RECONCILE_RETRY, self.config.sync.retry_max)
+                        if failed else interval
+                    )
                 await self.store.suppressions.expire_due()
                 await self.push_due()
             except Exception:
                 log.exception("sync pass failed")
-            await self._sleep()
+            await self._sleep(max(0.0, next_reconcile - time.monotonic()))
 
-    async def _sleep(self) -> None:
+    async def _sleep(self, until_reconcile: float = PROBE_INTERVAL) -> None:
         if self.mox_ok is False and await self.store.outbox.backlog():
             # Changes wait in backoff; the moment mox answers again, push them.
             try:
@@ -140,7 +147,7 @@ class SyncWorker:
         due = await self.store.outbox.next_due_time()
         await sleep_until_woken(
             self._wake,
-            5.0 if self.mox_ok is not False else PROBE_INTERVAL,
+            min(5.0 if self.mox_ok is not False else PROBE_INTERVAL, until_reconcile),
             parse_iso(due) if due is not None else None,
             self.store.db.clock,
         )

@@ -235,3 +235,29 @@ async def test_long_outage_keeps_accepting(
     await wait_for(drained, timeout=15, what="outbox drained")
     assert len(changes(fakemox.calls)) == 50
     assert len(fakemox.suppressions("mox")) == 50
+
+
+async def test_a_reconcile_mox_missed_is_tried_again_soon(start_moxhooks: Any, fakemox: Any) -> None:
+    """mox away during a reconcile pass: the worker tries again after sync.retry_max (here
+    0.2 s; at most 30 s), not at the next reconcile_interval (here an hour), so its list and
+    /healthz catch up once mox is back. The worker runs in its own process, as under serve."""
+    mh = await start_moxhooks()
+    await fakemox.fail("refuse")
+    # A send mox refuses for an address only it lists makes the worker reconcile now.
+    await mh.sender.deliver(outgoing_event("suppressed", queue_msg_id=7,
+                                           extra={"recipient": "x@example.org"}), hook_id=1)
+
+    async def missed() -> bool:
+        state = (await mh.runtime.store.outbox.sync_states()).get("mox")
+        return state is not None and state.last_error != ""
+
+    await wait_for(missed, timeout=10, what="a reconcile pass that mox missed")
+    await fakemox.restore()
+
+    async def caught_up() -> bool:
+        state = (await mh.runtime.store.outbox.sync_states()).get("mox")
+        return state is not None and state.last_error == ""
+
+    await wait_for(caught_up, timeout=10, what="the reconcile tried again once mox is back")
+    status, _ = await healthz(mh)
+    assert status == 200
