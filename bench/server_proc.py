@@ -79,7 +79,16 @@ def build_app(args: argparse.Namespace) -> web.Application:
 
 
 async def serve(args: argparse.Namespace) -> None:
-    # aiohttp's access log, as web.run_app (and so `moxhooks serve`) has it.
+    if args.mode == "moxhooks":  # --no-access-log applies to the bare server only
+        # Exactly `moxhooks serve`'s server: its own accept loop and connection limits.
+        from moxhooks.web.limits import Limits, effective_max, serve_app
+
+        limits = Limits(max_connections=effective_max(4096), max_per_peer=256,
+                        header_timeout=10.0, keepalive_timeout=75.0)
+        await serve_app(build_app(args), "127.0.0.1", 0, limits,
+                        on_ready=lambda port: print(f"READY {port}", flush=True))
+        return
+    # The bare handler: aiohttp's own server, access log as web.run_app has it.
     access_log = None if args.no_access_log else logging.getLogger("aiohttp.access")
     runner = web.AppRunner(build_app(args), access_log=access_log, access_log_class=AccessLogger)
     await runner.setup()

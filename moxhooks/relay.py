@@ -25,7 +25,7 @@ from typing import Any
 from .address import AddressError, base_address, parse_address
 from .config import AccountConfig, Config
 from .errors import MoxhooksError
-from .moxclient import MoxError, WebAPI
+from .moxclient import MoxApiError, MoxError, WebAPI
 from .store import Store, Suppression
 from .store.unsubscribe import is_pause
 from .unsubscribe import issue_link, link_path
@@ -246,6 +246,8 @@ async def relay_send(
         try:
             answer = await webapi.send(req)
         except MoxError as e:
+            if isinstance(e, MoxApiError):  # refused, so never sent: its link is no link
+                await store.unsubscribe.drop_link(link.id)
             raise RelayMoxError(e, result, r.address) from None
         mid = str(answer.get("MessageID") or "")
         for sub in answer.get("Submissions") or []:

@@ -135,6 +135,10 @@ class UnsubscribeStore:
             (link_id, account, recipient, topic, message, self.db.now()),
         )
 
+    async def drop_link(self, link_id: bytes) -> None:
+        """Forget a link whose message mox refused: it was never sent."""
+        await self.db.write("DELETE FROM unsubscribe_links WHERE id = ?", (link_id,))
+
     async def link(self, link_id: bytes) -> Link | None:
         """The link with this id, or None."""
         row = await self.db.fetchone("SELECT * FROM unsubscribe_links WHERE id = ?", (link_id,))

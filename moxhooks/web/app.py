@@ -14,7 +14,7 @@ from ..moxclient import MoxClient
 from ..runtime import open_runtime
 from ..store import Clock, utcnow
 from . import api, health, intake, relay
-from .errors import error_middleware
+from .errors import error_middleware, quiet_client_http_errors
 from .keys import CONFIG_KEY, RUNTIME_KEY
 from .limits import guard_middleware
 from .pages import setup_pages
@@ -36,6 +36,7 @@ def create_app(
     `moxhooks serve` (workerproc); it then makes its own mox client, DNS checker and
     clock from config.
     """
+    quiet_client_http_errors()
     app = web.Application(
         # "/admin/" and the other trailing-slash variants redirect to the route without it.
         middlewares=[

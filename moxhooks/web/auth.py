@@ -223,8 +223,10 @@ async def read_json(request: web.Request, *, optional: bool = False) -> dict[str
         raise ApiError(415, "unsupportedMediaType", "send the body as application/json")
     try:
         body = await request.json()
-    except ValueError:
+    except (ValueError, LookupError):  # not JSON, not in its charset, or an unknown charset
         raise ApiError(400, "badRequest", "the body is not valid JSON") from None
+    except RecursionError:  # json.loads recurses per level: [[[[... 100000 deep
+        raise ApiError(400, "badRequest", "the body nests too deeply") from None
     if not isinstance(body, dict):
         raise ApiError(400, "badRequest", "the body must be a JSON object")
     return body

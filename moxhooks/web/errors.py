@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import hdrs, web
+from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from ..errors import ApiError
@@ -28,6 +30,10 @@ _HTTP_CODES = {
     413: "tooLarge",
     415: "unsupportedMediaType",
 }
+# A body the handler left unread is read to its end before the answer, for at most this
+# long and this many bytes (_finish_body); past either, the connection closes instead.
+DRAIN_TIMEOUT = 5.0
+DRAIN_MAX = 8 * 1024 * 1024
 
 
 def error_response(status: int, code: str, message: str) -> web.Response:
@@ -42,31 +48,91 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     route = request.match_info.route.resource
     name = route.canonical if route is not None else "unmatched"
     try:
-        try:
-            return await handler(request)
-        except ApiError as e:
-            return error_response(e.status, e.code, e.message)
-        except web.HTTPException as e:
-            if e.status < 400:
-                raise
-            code = _HTTP_CODES.get(e.status, "httpError")
-            return error_response(e.status, code, e.reason)
-        except RequestPayloadError as e:
-            # A body that cannot be read as sent: a Content-Encoding it does not have (gzip
-            # that is not gzip), a chunk size that lies. The client's mistake; nothing was kept.
-            log.info("unreadable request body on %s %s: %s", request.method, request.path,
-                     str(e).replace("\n", " ")[:200])
-            return error_response(400, "badRequest", "the request body could not be read as sent")
-        except (sqlite3.OperationalError, IntakeError) as e:
-            # Locked by another writer past the busy timeout, or a full disk: try again later.
-            log.error("database error on %s %s: %s", request.method, request.path, e)
-            resp = error_response(503, "unavailable", "database unavailable, try again later")
-            resp.headers["Retry-After"] = "5"
-            return resp
-        except Exception:
-            log.exception("unexpected error on %s %s", request.method, request.path)
-            return error_response(500, "server", "internal error")
+        resp = await _answer(request, handler)
+        await _finish_body(request, resp)
+        return resp
     finally:
         rt = request.app.get(RUNTIME_KEY)
         if rt is not None:
             rt.metrics.request_took(request.method, name, time.perf_counter() - start)
+
+
+async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as e:
+        return error_response(e.status, e.code, e.message)
+    except web.HTTPException as e:
+        if e.status < 400:
+            raise
+        code = _HTTP_CODES.get(e.status, "httpError")
+        return error_response(e.status, code, e.reason)
+    except RequestPayloadError as e:
+        # A body that cannot be read as sent: a Content-Encoding it does not have (gzip
+        # that is not gzip), a chunk size that lies. The client's mistake; nothing was kept.
+        log.info("unreadable request body on %s %s: %s", request.method, request.path,
+                 str(e).replace("\n", " ")[:200])
+        return error_response(400, "badRequest", "the request body could not be read as sent")
+    except (sqlite3.OperationalError, IntakeError) as e:
+        # Locked by another writer past the busy timeout, or a full disk: try again later.
+        log.error("database error on %s %s: %s", request.method, request.path, e)
+        resp = error_response(503, "unavailable", "database unavailable, try again later")
+        resp.headers["Retry-After"] = "5"
+        return resp
+    except Exception:
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        return error_response(500, "server", "internal error")
+
+
+async def _finish_body(request: web.Request, resp: web.StreamResponse) -> None:
+    """Read what is left of a compressed or chunked body the handler did not read to its end
+    (a refusal answered before the body, or a body found unreadable halfway).
+
+    aiohttp reads such a rest after the answer, to keep the connection; a body that is not
+    what its Content-Encoding or chunked framing says fails there, and aiohttp logs that
+    as an unhandled exception with its traceback. Read here, the failure only ends the
+    stream, and the connection closes after the answer, which stays what it was.
+    """
+    content = request.content
+    if not request.body_exists or content.at_eof():
+        return
+    chunked = "chunked" in request.headers.get(hdrs.TRANSFER_ENCODING, "").lower()
+    if content.exception() is None and hdrs.CONTENT_ENCODING not in request.headers and not chunked:
+        return  # plain bytes of a known length: nothing in them can fail
+    size = 0
+    try:
+        async with asyncio.timeout(DRAIN_TIMEOUT):
+            while size <= DRAIN_MAX:
+                chunk = await content.readany()
+                if not chunk:
+                    return
+                size += len(chunk)
+    except RequestPayloadError:
+        content.feed_eof()  # the parser has given up on this body: nothing more is fed
+    except TimeoutError:
+        pass
+    resp.force_close()
+
+
+class ClientHttpErrors(logging.Filter):
+    """aiohttp answers what it cannot parse as HTTP (a broken request line or header, a
+    Content-Encoding it cannot decode) with its own 400, and logs each at ERROR with a
+    traceback; a body that fails while aiohttp drains it after the answer is logged as an
+    unhandled exception. Both are the client's mistake: one line at INFO instead."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        if isinstance(exc, HttpProcessingError | RequestPayloadError):
+            remote = record.args[0] if isinstance(record.args, tuple) and record.args else "?"
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg = "request from %s is not valid HTTP: %s"
+            record.args = (remote, str(exc).replace("\n", " ")[:200])
+            record.exc_info = record.exc_text = None
+        return True
+
+
+def quiet_client_http_errors() -> None:
+    """Install ClientHttpErrors on aiohttp's server logger (once)."""
+    logger = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, ClientHttpErrors) for f in logger.filters):
+        logger.addFilter(ClientHttpErrors())

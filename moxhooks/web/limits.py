@@ -324,20 +324,27 @@ async def guard_middleware(
         guard.idle(request.transport)
 
 
-async def serve_app(app: web.Application, host: str, port: int, limits: Limits) -> None:
-    """Serve app on host:port behind a ConnectionGuard until SIGINT or SIGTERM.
+async def serve_app(
+    app: web.Application, host: str, port: int, limits: Limits,
+    on_ready: Callable[[int], None] | None = None,
+) -> None:
+    """Serve app on host:port behind a ConnectionGuard until SIGINT or SIGTERM; on_ready
+    gets the port listened on (port 0: one the system chose). aiohttp's access log is
+    kept, as web.run_app has it.
 
     Raises OSError when the port cannot be bound (taken, not allowed).
     """
     loop = asyncio.get_running_loop()
     guard = ConnectionGuard(limits)
     app[GUARD_KEY] = guard
-    runner = web.AppRunner(app, handle_signals=False, access_log=None,
+    runner = web.AppRunner(app, handle_signals=False, access_log=logging.getLogger("aiohttp.access"),
                            keepalive_timeout=limits.keepalive_timeout)
     await runner.setup()
     try:
         assert runner.server is not None
         listeners = [Listener(sock, guard, runner.server) for sock in listen(host, port)]
+        if on_ready is not None:
+            on_ready(int(listeners[0].sock.getsockname()[1]))
         sweeper = asyncio.create_task(guard.run(), name="connection-guard")
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -140,8 +140,11 @@ async def one_click(request: web.Request) -> web.StreamResponse:
         raise ApiError(
             400, "badRequest", "the body must be the form List-Unsubscribe=One-Click (RFC 8058)"
         )
-    form = await request.post()
-    if form.get("List-Unsubscribe") != ONE_CLICK:
+    try:
+        form = await request.post()
+    except (ValueError, LookupError):  # multipart without its boundary, bytes not in the charset
+        form = None
+    if form is None or form.get("List-Unsubscribe") != ONE_CLICK:
         raise ApiError(
             400, "badRequest", "the body must be the form List-Unsubscribe=One-Click (RFC 8058)"
         )
