@@ -17,6 +17,41 @@ from conftest import wait_for
 REPO = Path(__file__).resolve().parent.parent
 
 
+def _toml(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    return str(value)
+
+
+def write_config(tmp_path: Path, port: int, mox_url: str, secret: str, **sections: dict[str, object]) -> Path:
+    """moxhooks.toml for `moxhooks serve` on 127.0.0.1:port against the mox at mox_url,
+    quick to retry, one account "mox" with the webhook secret; keyword sections add keys
+    (account= to the account)."""
+    data: dict[str, dict[str, object]] = {
+        "server": {"host": "127.0.0.1", "port": port},
+        "database": {"path": str(tmp_path / "moxhooks.db")},
+        "mox": {"url": mox_url, "admin_password": "", "timeout": 1.0},
+        "sync": {"retry_min": 0.05, "retry_max": 0.2, "reconcile_interval": 3600.0},
+        "dns": {"nameservers": ["127.0.0.1"], "port": 9, "timeout": 0.2},
+    }
+    account: dict[str, object] = {"name": "mox", "login": "mox@localhost",
+                                  "password": "moxmoxmox", "webhook_secret": secret}
+    account.update(sections.pop("account", {}))
+    for name, keys in sections.items():
+        data.setdefault(name, {}).update(keys)
+    lines = ['log_level = "info"']
+    for name, keys in [*data.items(), ("[accounts]", account)]:
+        lines.append(f"[{name}]")
+        lines += [f"{k} = {_toml(v)}" for k, v in keys.items()]
+    path = tmp_path / "moxhooks.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))

@@ -18,7 +18,7 @@ import aiohttp
 from conftest import SECRET, wait_for
 from fakemox import FakeMox
 from moxsender import go_marshal, outgoing_event
-from served import children, free_port, serve, wait_ready
+from served import children, free_port, serve, wait_ready, write_config
 
 from moxhooks.store.intake import all_records
 
@@ -27,38 +27,6 @@ ADDRESSES = 40  # each address bounces several times
 KILL_AFTER = 90  # 200s seen before the kill
 # Events posted, one at a time, and processed before the burst.
 FIRST = 5
-
-
-def write_config(tmp_path: Path, port: int, mox_url: str) -> Path:
-    path = tmp_path / "moxhooks.toml"
-    path.write_text(
-        f"""
-log_level = "info"
-[server]
-host = "127.0.0.1"
-port = {port}
-[database]
-path = "{tmp_path / "moxhooks.db"}"
-[mox]
-url = "{mox_url}"
-admin_password = ""
-timeout = 1.0
-[sync]
-retry_min = 0.05
-retry_max = 0.2
-reconcile_interval = 3600.0
-[dns]
-nameservers = ["127.0.0.1"]
-port = 9
-timeout = 0.2
-[[accounts]]
-name = "mox"
-login = "mox@localhost"
-password = "moxmoxmox"
-webhook_secret = "{SECRET}"
-"""
-    )
-    return path
 
 
 def event(i: int) -> dict[str, object]:
@@ -118,7 +86,7 @@ def setup(tmp_path: Path, fakemox: FakeMox) -> tuple[str, str, Path, Path, Path]
     """A config on a free port: (base URL, webhook URL, config, database, log file)."""
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    config = write_config(tmp_path, port, fakemox.url)
+    config = write_config(tmp_path, port, fakemox.url, SECRET)
     return base, base + "hooks/outgoing/mox", config, tmp_path / "moxhooks.db", tmp_path / "moxhooks.log"
 
 

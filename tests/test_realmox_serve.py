@@ -13,43 +13,20 @@ import aiohttp
 import pytest
 from conftest import wait_for
 from realmox import ADMIN_PASSWORD, LOGIN, PASSWORD, RealMox
-from served import REPO, children, free_port, serve, wait_ready
+from served import REPO, children, free_port, serve, wait_ready, write_config
 
 SECRET = "serve-webhook-secret"
 TOKEN = "serve-api-token"
 
 
-def write_config(tmp_path: Path, port: int, mox: RealMox) -> Path:
-    path = tmp_path / "moxhooks.toml"
-    path.write_text(
-        f"""
-log_level = "info"
-[server]
-host = "127.0.0.1"
-port = {port}
-public_url = "http://127.0.0.1:{port}"
-[database]
-path = "{tmp_path / "moxhooks.db"}"
-[mox]
-url = "{mox.url}"
-admin_password = "{ADMIN_PASSWORD}"
-timeout = 5.0
-[sync]
-retry_min = 0.1
-retry_max = 1.0
-[dns]
-nameservers = ["127.0.0.1"]
-port = 9
-timeout = 0.2
-[[accounts]]
-name = "mox"
-login = "{LOGIN}"
-password = "{PASSWORD}"
-webhook_secret = "{SECRET}"
-api_token = "{TOKEN}"
-"""
+def serve_config(tmp_path: Path, port: int, mox: RealMox) -> Path:
+    return write_config(
+        tmp_path, port, mox.url, SECRET,
+        server={"public_url": f"http://127.0.0.1:{port}"},
+        mox={"admin_password": ADMIN_PASSWORD, "timeout": 5.0},
+        sync={"retry_min": 0.1, "retry_max": 1.0},
+        account={"login": LOGIN, "password": PASSWORD, "api_token": TOKEN},
     )
-    return path
 
 
 def metric(text: str, name: str, **labels: str) -> float | None:
@@ -67,7 +44,7 @@ async def test_serve_pushes_into_mox_and_metrics_show_the_workers_counts(
 ) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    config, log = write_config(tmp_path, port, realmox), tmp_path / "serve.log"
+    config, log = serve_config(tmp_path, port, realmox), tmp_path / "serve.log"
     setup = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "moxhooks", "--config", str(config), "setup", cwd=REPO,
     )  # fmt: skip
@@ -109,7 +86,7 @@ async def test_serve_pushes_into_mox_and_metrics_show_the_workers_counts(
 async def test_serve_redirects_trailing_slashes(tmp_path: Path, realmox: RealMox, path: str) -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}/"
-    config, log = write_config(tmp_path, port, realmox), tmp_path / "serve.log"
+    config, log = serve_config(tmp_path, port, realmox), tmp_path / "serve.log"
     async with serve(config, log) as proc, aiohttp.ClientSession() as s:
         await wait_ready(base, proc, log)
         async with s.get(base + path.lstrip("/"), allow_redirects=False) as r:
