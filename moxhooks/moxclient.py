@@ -59,6 +59,15 @@ class MoxApiError(MoxError):
         self.code = code
         self.message = message
 
+    @property
+    def refuses_request(self) -> bool:
+        """mox says the request itself is wrong (webapi codes other than "server", e.g.
+        "protocol", "badAddress", "messageLimitReached"; sherpa "user:..."), rather than
+        failing on its own side ("server", "server:error", "sherpa:...", other HTTP 4xx)."""
+        if self.code.startswith("user:"):
+            return True
+        return ":" not in self.code and self.code != "server"
+
 
 class MoxAuthError(MoxApiError):
     """mox refused the credentials (webapi 401, failed or lost web session)."""

@@ -701,7 +701,7 @@ async def test_hold_rules(client: Client, fakemox: FakeMox) -> None:
         assert (status, body["code"]) == (404, "notFound")
     # mox refuses a bad domain with its own words.
     status, body = await admin.call("POST", url, {"recipient_domain": "bad domain!"})
-    assert (status, body["code"]) == (502, "moxError")
+    assert (status, body["code"]) == (422, "moxRefused")
     assert "parsing recipient domain" in body["message"]
     status, body = await admin.call("POST", url, {"account": 5})
     assert (status, body["code"]) == (400, "badRequest")

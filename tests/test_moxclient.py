@@ -399,3 +399,24 @@ def test_recipient_address_from_parts() -> None:
         "IP": "", "Domain": {"ASCII": "xn--bcher-kva.example", "Unicode": "bücher.example"}}}  # fmt: skip
     assert recipient_address(msg) == '"a b"@bücher.example'
     assert recipient_address({"RecipientAddress": "x@y.z", "RecipientLocalpart": "q"}) == "x@y.z"
+
+
+@pytest.mark.parametrize(
+    ("code", "refuses"),
+    [
+        # webapi: every code but "server" names something wrong with the request
+        ("protocol", True),
+        ("badAddress", True),
+        ("user", True),
+        ("messageLimitReached", True),
+        ("server", False),
+        # sherpa: "user:" codes are the caller's, "server:" and "sherpa:" are not
+        ("user:error", True),
+        ("server:error", False),
+        ("sherpa:badParams", False),
+        # an HTTP status without mox's JSON says nothing about the request
+        ("http:404", False),
+    ],
+)
+def test_whether_mox_refused_the_request_itself(code: str, refuses: bool) -> None:
+    assert MoxApiError(code, "words").refuses_request is refuses

@@ -217,3 +217,26 @@ async def test_topic_one_click_refuses_that_topic_only(stack: Stack) -> None:
     assert status == 200 and len(body["sent"]) == 1
     await delivered(stack.mox, subject + " offers")
     assert "topicreader@example.org" not in stack.mox.suppression_bases()
+
+
+async def test_a_message_mox_refuses_is_422_with_moxs_words(stack: Stack) -> None:
+    """Real mox refuses a Send it does not take (a field it does not know, a control
+    character in a display name) with a non-"server" code: 422 moxRefused, mox's message,
+    nothing sent, and no link kept for the recipient."""
+    async with aiohttp.ClientSession() as s:
+        url = f"{stack.url}/api/v1/accounts/mox/send"
+        to = [{"Address": "refused@example.org"}]
+        for extra, words in (
+            ({"NoSuchField": 1}, 'unknown field "NoSuchField"'),
+            ({"To": [{"Name": "bad\u0001name", **to[0]}]}, "control characters"),
+        ):
+            body = {"To": to, "Subject": "refused", "Text": "hi\n", **extra}
+            async with s.post(url, json=body, headers=AUTH) as resp:
+                answer = await resp.json()
+                assert resp.status == 422, answer
+            assert answer["code"] == "moxRefused" and words in answer["message"], answer
+            assert answer["sent"] == [] and answer["failed"] == "refused@example.org"
+    row = await stack.runtime.store.db.fetchone(
+        "SELECT count(*) FROM unsubscribe_links WHERE recipient = 'refused@example.org'"
+    )
+    assert row is not None and row[0] == 0

@@ -194,8 +194,8 @@ async def test_the_request_is_passed_on_untouched(client: Client, fakemox: FakeM
 async def test_an_unknown_field_reaches_mox_as_given(client: Client, fakemox: FakeMox) -> None:
     """moxhooks does not filter mox's request: mox itself judges a field it does not know."""
     status, body = await send(client, message("a@example.org", NoSuchField=1))
-    assert status == 502
-    assert body["code"] == "moxError"
+    assert status == 422
+    assert body["code"] == "moxRefused"
     assert body["message"] == 'parsing request: json: unknown field "NoSuchField"'
     assert body["sent"] == [] and body["failed"] == "a@example.org"
 
@@ -367,7 +367,7 @@ async def test_mox_refusing_midway_says_what_went(client: Client, fakemox: FakeM
     body["To"].append({"Name": "bad\u0001name", "Address": "b@example.org"})
     body["To"].append({"Address": "c@example.org"})
     status, answer = await send(client, body)
-    assert status == 502 and answer["code"] == "moxError"
+    assert status == 422 and answer["code"] == "moxRefused"
     assert answer["message"] == "checking header values: control characters not allowed"
     assert answer["failed"] == "b@example.org"
     assert [s["address"] for s in answer["sent"]] == ["a@example.org"]

@@ -1,8 +1,8 @@
 """The admin's part of the JSON API, /api/v1/admin/...: accounts, hold rules, audit log.
 
 Only the admin session may call these (403 user:forbidden otherwise). Hold rules live
-in mox: an unreachable mox answers 503 moxUnavailable, a refusal 502 moxError with
-mox's message.
+in mox: an unreachable mox answers 503 moxUnavailable, a request mox refuses (a bad
+domain) 422 moxRefused and a failure on mox's side 502 moxError, both with mox's message.
 """
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ from aiohttp import web
 from ..errors import ApiError
 from ..holds import AutoHolds, release_held, rule_fields
 from ..imapintake import ImapState
-from ..moxclient import AdminAPI, MoxApiError, MoxError, MoxUnavailable
+from ..moxclient import AdminAPI, MoxError
 from . import auth
 from .api_stats import account_stats
+from .errors import mox_api_error
 from .health import PROBE_KEY
 from .keys import CONFIG_KEY, RUNTIME_KEY
 
@@ -42,12 +43,8 @@ def mox_errors() -> Iterator[None]:
     """Translate the mox client's errors into API errors."""
     try:
         yield
-    except MoxUnavailable as e:
-        raise ApiError(503, "moxUnavailable", str(e)) from None
-    except MoxApiError as e:
-        raise ApiError(502, "moxError", e.message) from None
-    except MoxError as e:  # pragma: no cover - every MoxError is one of the two above
-        raise ApiError(502, "moxError", str(e)) from None
+    except MoxError as e:
+        raise mox_api_error(e) from None
 
 
 def _admin_api(request: web.Request) -> AdminAPI:

@@ -63,7 +63,12 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
     "unsupportedMediaType": (415, "wrong Content-Type (application/json, or text/csv for import)"),
     "user:throttled": (429, "too many failed sign-ins; wait Retry-After seconds"),
     "server": (500, "an unexpected error; details are in moxhooks' log"),
-    "moxError": (502, "mox refused the call; message is mox's"),
+    "moxRefused": (
+        422,
+        "mox refused the request as given (a field or value mox does not take, a send"
+        " limit); message is mox's",
+    ),
+    "moxError": (502, "mox failed the call on its own side; message is mox's"),
     "moxUnavailable": (503, "mox cannot be reached now; try again later"),
     "unavailable": (503, "the database is busy; try again later"),
 }
@@ -71,7 +76,7 @@ ERROR_CODES: dict[str, tuple[int, str]] = {
 _AUTH_ERRORS = ("user:noAuth", "user:badAuth")
 _ACCOUNT_ERRORS = (*_AUTH_ERRORS, "user:forbidden", "notFound")
 _ADMIN_ERRORS = (*_AUTH_ERRORS, "user:forbidden")
-_MOX_ERRORS = ("adminDisabled", "moxError", "moxUnavailable")
+_MOX_ERRORS = ("adminDisabled", "moxRefused", "moxError", "moxUnavailable")
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -105,16 +110,16 @@ SCHEMAS: dict[str, Any] = {
             "id": {**_I, "description": "alreadySuppressed only: the existing entry"},
             "refused": {
                 **_arr(_ref("RelayRefusal")),
-                "description": "send relay only (suppressed, moxError, moxUnavailable)",
+                "description": "send relay only (suppressed, moxRefused, moxError, moxUnavailable)",
             },
             "sent": {
                 **_arr(_ref("RelaySent")),
-                "description": "send relay, moxError and moxUnavailable only: sent before mox"
+                "description": "send relay, moxRefused, moxError and moxUnavailable only: sent before mox"
                 " failed",
             },
             "failed": {
                 **_S,
-                "description": "send relay, moxError and moxUnavailable only: the recipient"
+                "description": "send relay, moxRefused, moxError and moxUnavailable only: the recipient"
                 " whose Send failed (after moxUnavailable it may or may not be queued)",
             },
         },
@@ -407,6 +412,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 "user:loginFailed",
                 "user:forbidden",
                 "user:throttled",
+                "moxRefused",
                 "moxError",
                 "moxUnavailable",
             ),
@@ -423,6 +429,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 "unsupportedMediaType",
                 "user:loginFailed",
                 "user:throttled",
+                "moxRefused",
                 "moxError",
                 "moxUnavailable",
             ),
@@ -745,6 +752,7 @@ PATHS: dict[str, dict[str, Any]] = {
                 "unknownTopic",
                 "unsupportedMediaType",
                 "suppressed",
+                "moxRefused",
                 "moxError",
                 "moxUnavailable",
             ),

@@ -39,10 +39,10 @@ from aiohttp import web
 from ..address import AddressError, parse_address
 from ..config import AccountConfig
 from ..errors import ApiError
-from ..moxclient import MoxApiError, MoxError, MoxUnavailable
+from ..moxclient import MoxError, MoxUnavailable
 from ..runtime import Runtime
 from ..store import Session, SessionStore, parse_iso
-from .errors import error_response
+from .errors import error_response, mox_api_error
 from .keys import RUNTIME_KEY
 
 log = logging.getLogger(__name__)
@@ -262,7 +262,9 @@ def path_id(request: web.Request) -> int:
     raw = request.match_info["id"]
     # The length check first: int() refuses strings of more than 4300 digits.
     if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
-        raise ApiError(404, "notFound", f"no such id {raw[:40]!r}: ids are whole numbers from 1 to {MAX_ID}")
+        raise ApiError(
+            404, "notFound", f"no such id {raw[:40]!r}: ids are whole numbers from 1 to {MAX_ID}"
+        )
     return int(raw)
 
 
@@ -352,8 +354,7 @@ async def _failed(request: web.Request, username: str) -> ApiError:
 def _mox_trouble(e: MoxError) -> ApiError:
     if isinstance(e, MoxUnavailable):
         return ApiError(503, "moxUnavailable", f"mox cannot check the password now: {e}")
-    assert isinstance(e, MoxApiError)
-    return ApiError(502, "moxError", e.message)
+    return mox_api_error(e)
 
 
 async def _signed_in(

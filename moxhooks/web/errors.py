@@ -13,6 +13,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from ..errors import ApiError
+from ..moxclient import MoxApiError, MoxError, MoxUnavailable
 from ..store.intake import IntakeError
 from .keys import RUNTIME_KEY
 
@@ -39,6 +40,23 @@ DRAIN_MAX = 8 * 1024 * 1024
 def error_response(status: int, code: str, message: str) -> web.Response:
     """An API error as JSON."""
     return web.json_response({"code": code, "message": message}, status=status)
+
+
+def mox_status(e: MoxError) -> tuple[int, str, str]:
+    """The status, code and message for a failed mox call: 422 moxRefused when mox says the
+    request itself is wrong (its message says what), 503 moxUnavailable when mox cannot be
+    reached, 502 moxError when mox failed on its own side."""
+    if isinstance(e, MoxUnavailable):
+        return 503, "moxUnavailable", str(e)
+    if isinstance(e, MoxApiError):
+        status, code = (422, "moxRefused") if e.refuses_request else (502, "moxError")
+        return status, code, e.message
+    return 502, "moxError", str(e)  # pragma: no cover - every MoxError is one of the above
+
+
+def mox_api_error(e: MoxError) -> ApiError:
+    """mox_status as the ApiError to raise."""
+    return ApiError(*mox_status(e))
 
 
 @web.middleware
@@ -70,8 +88,12 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     except RequestPayloadError as e:
         # A body that cannot be read as sent: a Content-Encoding it does not have (gzip
         # that is not gzip), a chunk size that lies. The client's mistake; nothing was kept.
-        log.info("unreadable request body on %s %s: %s", request.method, request.path,
-                 str(e).replace("\n", " ")[:200])
+        log.info(
+            "unreadable request body on %s %s: %s",
+            request.method,
+            request.path,
+            str(e).replace("\n", " ")[:200],
+        )
         return error_response(400, "badRequest", "the request body could not be read as sent")
     except (sqlite3.OperationalError, IntakeError) as e:
         # Locked by another writer past the busy timeout, or a full disk: try again later.

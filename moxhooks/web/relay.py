@@ -8,6 +8,7 @@ from ..errors import ApiError
 from ..moxclient import MoxUnavailable
 from ..relay import RelayMoxError, RelayRequestError, relay_send
 from . import auth
+from .errors import mox_status
 from .keys import RUNTIME_KEY
 
 
@@ -33,8 +34,7 @@ async def send(request: web.Request) -> web.StreamResponse:
             status, code = 503, "moxUnavailable"
             message = f"mox cannot be reached now; {e.failed} may or may not be queued: {e.error}"
         else:
-            status, code = 502, "moxError"
-            message = getattr(e.error, "message", str(e.error))
+            status, code, message = mox_status(e.error)
         return web.json_response(
             {
                 "code": code,
