@@ -55,7 +55,7 @@ then drops them with the admin API's QueueDrop, the queue's "remove" operation
 `retireMsgs` call, queue.go:916), which queues N `canceled` webhooks at once. Those
 are the "N queued webhooks". Both receivers get the same N and the same event (the
 payload of a `delivered` one but for Event and Error "delivery canceled by admin");
-for moxhooks `canceled`, like `delivered`, is not a failure (moxhooks/policy.py
+for moxhooks `canceled`, like `delivered`, is not a failure (moxhooks/jobs/policy.py
 NON_FAILURE_EVENTS). The clock starts when mox queued them (the earliest hook's
 `Submitted`) and stops when the receiver had answered the N-th POST (the end of the
 last POST as mox recorded it in the retired hook). The receiver's own count (GET
@@ -96,7 +96,7 @@ sys.path.append(str(Path(__file__).resolve().parent.parent / "tests"))
 
 from realmox import ACCOUNT, RealMox, Sherpa, account, admin  # type: ignore[import-not-found]
 
-from moxhooks.moxclient import QUEUE_FILTER
+from moxhooks.mox.client import QUEUE_FILTER
 
 AUTH = "Bearer bench-secret"
 # The recipients' domain; the hold rule holds every message to it.

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from moxhooks.reports import parse_report
+from moxhooks.mail.reports import parse_report
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "corpus"
 

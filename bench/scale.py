@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import ABSENT_SEARCH, COMMON_SEARCH, RARE_SEARCH
 from procstat import peak_rss_mb, rss_mb, summary_ms
 
-from moxhooks.address import base_address, parse_address
 from moxhooks.csvio import export_entries, import_entries, parse_import
+from moxhooks.mail.address import base_address, parse_address
 from moxhooks.store import Store
 
 ACCOUNT = "mox"

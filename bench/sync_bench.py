@@ -24,12 +24,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from data import addresses
 from procstat import peak_rss_mb
 
-from moxhooks.address import base_address, parse_address
 from moxhooks.config import config_from_dict
+from moxhooks.jobs.sync import SyncWorker
+from moxhooks.mail.address import base_address, parse_address
 from moxhooks.metrics import Metrics
-from moxhooks.moxclient import MoxClient
+from moxhooks.mox.client import MoxClient
 from moxhooks.store import NewEntry, Store
-from moxhooks.sync import SyncWorker
 
 
 class FakeMoxProcess:

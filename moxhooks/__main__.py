@@ -1,5 +1,5 @@
 """python -m moxhooks: the moxhooks command."""
 
-from .cli import main
+from moxhooks.cli import main
 
 raise SystemExit(main())

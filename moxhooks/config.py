@@ -17,8 +17,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
-from .kinds import Kind
+from moxhooks.errors import ConfigError
+from moxhooks.kinds import Kind
 
 SOFT_KINDS_DEFAULT = frozenset(
     {Kind.MAILBOX_FULL, Kind.EXPIRED, Kind.TRANSIENT, Kind.UNDETERMINED}

@@ -32,11 +32,11 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .address import AddressError, base_address, parse_address
-from .config import parse_duration
-from .errors import ConfigError, MoxhooksError
-from .kinds import Kind, Source
-from .store import NewEntry, Store
+from moxhooks.config import parse_duration
+from moxhooks.errors import ConfigError, MoxhooksError
+from moxhooks.kinds import Kind, Source
+from moxhooks.mail.address import AddressError, base_address, parse_address
+from moxhooks.store import NewEntry, Store
 
 # Columns an import understands, and the columns only an export has (ignored on import).
 IMPORT_COLUMNS = ("address", "scope", "kind", "reason", "expires")

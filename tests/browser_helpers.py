@@ -24,8 +24,8 @@ from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
 
 from moxhooks.config import config_from_dict
-from moxhooks.dnscheck import DomainChecker
-from moxhooks.moxclient import MoxClient
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.mox.client import MoxClient
 from moxhooks.runtime import Runtime
 from moxhooks.store import iso
 from moxhooks.web.app import create_app

@@ -22,8 +22,8 @@ from moxsender import MoxSender
 from realmox import MOX_BIN_ENV, RealMox, mox_bin
 
 from moxhooks.config import Config, config_from_dict
-from moxhooks.dnscheck import DomainChecker
-from moxhooks.moxclient import MoxClient
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.mox.client import MoxClient
 from moxhooks.runtime import Runtime
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY

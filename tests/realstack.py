@@ -19,8 +19,8 @@ from realmox import ADMIN_PASSWORD, LOGIN, PASSWORD, RealMox
 
 from moxhooks.cli.serve import setup
 from moxhooks.config import Config, config_from_dict
-from moxhooks.dnscheck import DomainChecker
-from moxhooks.moxclient import MoxClient
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.mox.client import MoxClient
 from moxhooks.runtime import Runtime
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY

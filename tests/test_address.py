@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from moxhooks.address import (
+from moxhooks.mail.address import (
     Address,
     AddressError,
     base_address,

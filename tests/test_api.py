@@ -17,8 +17,8 @@ from conftest import SECRET, Clock, wait_for
 from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
 
-from moxhooks.dnscheck import DomainChecker
-from moxhooks.moxclient import MoxClient
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.mox.client import MoxClient
 from moxhooks.web.api_spec import ERROR_CODES
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY

@@ -20,8 +20,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from conftest import Clock
 from fakemox import FakeMox
 
-from moxhooks.dnscheck import DomainChecker
-from moxhooks.moxclient import MoxClient
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.mox.client import MoxClient
 from moxhooks.web.app import create_app
 from moxhooks.web.auth import AUTH_SETTINGS_KEY, SESSION_COOKIE, AuthSettings
 from moxhooks.web.keys import RUNTIME_KEY

@@ -13,8 +13,8 @@ import pytest
 from browser_helpers import SECRET, LiveMoxhooks
 from test_browser import Tab, mox_has, mox_lacks, open_tab
 
+from moxhooks.jobs.unsubscribe import issue_link
 from moxhooks.store import Suppression, parse_iso
-from moxhooks.unsubscribe import issue_link
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from moxhooks.classify import classify_event, classify_failure
 from moxhooks.kinds import Kind
+from moxhooks.mail.classify import classify_event, classify_failure
 
 MU = Kind.MAILBOX_UNKNOWN
 DU = Kind.DOMAIN_UNKNOWN

@@ -10,7 +10,7 @@ import dns.resolver
 import pytest
 from fakedns import Behaviour, Domain, FakeDNS
 
-from moxhooks.dnscheck import DomainChecker, DomainStatus, confirms_domain_unknown
+from moxhooks.mail.dnscheck import DomainChecker, DomainStatus, confirms_domain_unknown
 
 ZONE: dict[str, Domain | Behaviour] = {
     "mx.example": Domain(mx=((10, "mail.mx.example"), (20, "backup.mx.example"))),

@@ -11,9 +11,9 @@ import pytest
 
 from moxhooks.cli import build_parser
 from moxhooks.config import Config, load_config
+from moxhooks.jobs.policy import Action
 from moxhooks.kinds import Kind, MoxState, Source
 from moxhooks.metrics import Metrics
-from moxhooks.policy import Action
 from moxhooks.web.app import create_app
 
 ROOT = Path(__file__).parent.parent

@@ -29,7 +29,7 @@ from moxsender import go_marshal, outgoing_event
 from multidict import CIMultiDict
 
 from moxhooks.config import Config, config_from_dict
-from moxhooks.payload import PayloadError, parse_outgoing
+from moxhooks.mox.payload import PayloadError, parse_outgoing
 from moxhooks.store.intake import all_records
 from moxhooks.web.app import create_app
 

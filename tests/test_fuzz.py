@@ -51,10 +51,10 @@ from test_inbound import REPORTS, incoming_json
 from yarl import URL
 
 from moxhooks.config import Config
-from moxhooks.inbound import takes_rcpt_to
-from moxhooks.payload import PayloadError, parse_incoming, parse_outgoing
+from moxhooks.jobs.mailbox import takes_rcpt_to
+from moxhooks.jobs.unsubscribe import issue_link
+from moxhooks.mox.payload import PayloadError, parse_incoming, parse_outgoing
 from moxhooks.store.intake import all_records
-from moxhooks.unsubscribe import issue_link
 from moxhooks.web.auth import SESSION_COOKIE
 
 Start = Callable[..., Awaitable[Moxhooks]]

@@ -14,9 +14,9 @@ from conftest import SECRET, Clock, wait_for
 from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
 
-from moxhooks.dnscheck import DomainChecker
-from moxhooks.holds import HoldSettings
-from moxhooks.moxclient import MoxClient
+from moxhooks.jobs.holds import HoldSettings
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.mox.client import MoxClient
 from moxhooks.web.api import HOLD_SETTINGS_KEY
 from moxhooks.web.api_admin import HOLDS_KEY
 from moxhooks.web.app import create_app

@@ -26,8 +26,8 @@ from test_api import (
     token,
 )
 
-from moxhooks.dnscheck import DomainChecker
-from moxhooks.moxclient import MoxClient
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.mox.client import MoxClient
 from moxhooks.runtime import Runtime
 from moxhooks.store import InboundResult
 from moxhooks.web.app import create_app

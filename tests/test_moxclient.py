@@ -12,7 +12,7 @@ from aiohttp import web
 from fakemox import NOT_UNIQUE, UNAUTHORIZED_TEXT, FakeMox, SherpaError
 
 from moxhooks.errors import MoxhooksError
-from moxhooks.moxclient import (
+from moxhooks.mox.client import (
     MoxApiError,
     MoxAuthError,
     MoxClient,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from moxhooks.payload import KNOWN_EVENTS, MAX_DEPTH, Outgoing, PayloadError, parse_outgoing
+from moxhooks.mox.payload import KNOWN_EVENTS, MAX_DEPTH, Outgoing, PayloadError, parse_outgoing
 
 # As seen from mox localserve (shared/mox-api.md).
 MOX_BODY = (

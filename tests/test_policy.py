@@ -8,8 +8,7 @@ from datetime import timedelta
 import pytest
 
 from moxhooks.config import PolicySettings
-from moxhooks.kinds import Kind
-from moxhooks.policy import (
+from moxhooks.jobs.policy import (
     NOT_RECIPIENTS_FAULT,
     Action,
     Decision,
@@ -19,6 +18,7 @@ from moxhooks.policy import (
     format_duration,
     soft_expiry_for,
 )
+from moxhooks.kinds import Kind
 
 DEFAULT = PolicySettings()
 FRESH = History(soft_failures=0, soft_suppressions=0, active_entry=False, active_entry_kind=None)

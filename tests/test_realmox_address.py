@@ -37,7 +37,7 @@ from typing import Any
 import fakemox
 from realmox import RealMox
 
-from moxhooks.address import AddressError, base_address, parse_address
+from moxhooks.mail.address import AddressError, base_address, parse_address
 
 SEED = 20261122
 COUNT = 2400  # addresses generated besides the fixed ones below

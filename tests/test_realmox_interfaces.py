@@ -15,9 +15,9 @@ from realmox import LOGIN, PASSWORD, RealMox, account, admin
 from realstack import API_TOKEN, SECRET, Stack, real_config, running_stack, wait_until
 
 from moxhooks.cli.serve import KEEP_RETIRED_DAYS, setup
-from moxhooks.holds import rule_matches
+from moxhooks.jobs.holds import rule_matches
 from moxhooks.kinds import Source
-from moxhooks.moxclient import MoxClient, recipient_address
+from moxhooks.mox.client import MoxClient, recipient_address
 from moxhooks.store import NewEntry
 
 NS_PER_DAY = 86400 * 10**9

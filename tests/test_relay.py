@@ -16,12 +16,12 @@ from conftest import SECRET, Clock, Moxhooks, wait_for
 from fakemox import FakeMox
 from moxsender import outgoing_event
 
-from moxhooks.dnscheck import DomainChecker
+from moxhooks.jobs.unsubscribe import verify_token
 from moxhooks.kinds import Kind, Source
-from moxhooks.moxclient import MoxClient
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.mox.client import MoxClient
 from moxhooks.runtime import Runtime
 from moxhooks.store import NewEntry
-from moxhooks.unsubscribe import verify_token
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
@@ -85,7 +85,7 @@ async def suppress(
     client: Client, address: str, kind: Kind, scope: str = "", expires: Any = None,
     source: Source = Source.MANUAL,
 ) -> None:  # fmt: skip
-    from moxhooks.address import base_address, parse_address
+    from moxhooks.mail.address import base_address, parse_address
 
     addr = parse_address(address)
     entry = await runtime(client).store.suppressions.add(

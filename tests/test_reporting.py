@@ -21,9 +21,9 @@ from moxsender import MoxSender, outgoing_event
 
 from moxhooks.cli import main
 from moxhooks.config import ReportActions, config_from_dict
-from moxhooks.dnscheck import DomainChecker
 from moxhooks.errors import ConfigError
-from moxhooks.moxclient import MoxClient
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.mox.client import MoxClient
 from moxhooks.store import Store, parse_iso
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from moxhooks.kinds import Kind
-from moxhooks.reports import MAX_PART, ParsedRecipient, ParsedReport, parse_report
+from moxhooks.mail.reports import MAX_PART, ParsedRecipient, ParsedReport, parse_report
 
 CORPUS = Path(__file__).parent / "corpus"
 

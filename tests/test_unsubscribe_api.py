@@ -15,12 +15,12 @@ from aiohttp.test_utils import TestClient
 from conftest import SECRET, Clock, wait_for
 from fakemox import FakeMox
 
-from moxhooks.dnscheck import DomainChecker
+from moxhooks.jobs.unsubscribe import BAD_TOKEN, issue_link
 from moxhooks.kinds import Kind, Source
-from moxhooks.moxclient import MoxClient
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.mox.client import MoxClient
 from moxhooks.runtime import Runtime
 from moxhooks.store import NewEntry, Suppression
-from moxhooks.unsubscribe import BAD_TOKEN, issue_link
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 from moxhooks.web.pages import CSP

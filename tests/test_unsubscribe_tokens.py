@@ -21,8 +21,7 @@ from conftest import Clock
 from moxhooks.cli import main
 from moxhooks.config import config_from_dict
 from moxhooks.errors import ConfigError
-from moxhooks.store import Store
-from moxhooks.unsubscribe import (
+from moxhooks.jobs.unsubscribe import (
     BAD_TOKEN,
     MAC_BYTES,
     BadToken,
@@ -33,6 +32,7 @@ from moxhooks.unsubscribe import (
     parse_token,
     verify_token,
 )
+from moxhooks.store import Store
 
 ADDRESS = "John.Doe+news@Example.org"
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"

@@ -27,9 +27,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from moxhooks.classify import classify_failure  # noqa: E402
 from moxhooks.kinds import Kind  # noqa: E402
-from moxhooks.reports import parse_report  # noqa: E402
+from moxhooks.mail.classify import classify_failure  # noqa: E402
+from moxhooks.mail.reports import parse_report  # noqa: E402
 
 BOUNCES = ROOT / "tests" / "bounces"
 CORPUS = ROOT / "tests" / "corpus"

@@ -19,10 +19,10 @@ from __future__ import annotations
 import os
 import sys
 
-from ..config import Config, load_config
-from ..errors import ConfigError, SchemaTooNew
-from .common import CliError, Handler
-from .parser import DEFAULT_CONFIG, build_parser
+from moxhooks.cli.common import CliError, Handler
+from moxhooks.cli.parser import DEFAULT_CONFIG, build_parser
+from moxhooks.config import Config, load_config
+from moxhooks.errors import ConfigError, SchemaTooNew
 
 __all__ = ["build_parser", "main"]
 

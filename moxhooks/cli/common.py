@@ -11,9 +11,9 @@ from urllib.parse import quote
 
 import aiohttp
 
-from ..address import Address, AddressError, parse_address
-from ..config import Config
-from ..store import Store
+from moxhooks.config import Config
+from moxhooks.mail.address import Address, AddressError, parse_address
+from moxhooks.store import Store
 
 Handler = Callable[[Config, argparse.Namespace], int]
 AsyncHandler = Callable[[Config, argparse.Namespace], Awaitable[int]]

@@ -5,15 +5,15 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
-from ..address import base_address
-from ..config import Config
-from ..csvio import parse_expiry
-from ..kinds import MoxState, Source
-from ..reporting import COMPLAINT_REASON_REQUIRED, reason_required
-from ..runtime import Runtime, open_runtime
-from ..store import NewEntry, Suppression, utcnow
-from .common import CliError, mox_unreachable, open_store, parse
-from .output import describe, print_json, scope_text, short, table
+from moxhooks.cli.common import CliError, mox_unreachable, open_store, parse
+from moxhooks.cli.output import describe, print_json, scope_text, short, table
+from moxhooks.config import Config
+from moxhooks.csvio import parse_expiry
+from moxhooks.jobs.reports import COMPLAINT_REASON_REQUIRED, reason_required
+from moxhooks.kinds import MoxState, Source
+from moxhooks.mail.address import base_address
+from moxhooks.runtime import Runtime, open_runtime
+from moxhooks.store import NewEntry, Suppression, utcnow
 
 
 async def check(config: Config, args: argparse.Namespace) -> int:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from tqdm import tqdm  # type: ignore[import-untyped,unused-ignore]
 
-from ..store import Suppression
+from moxhooks.store import Suppression
 
 
 class Progress(Protocol):

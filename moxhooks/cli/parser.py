@@ -7,10 +7,10 @@ from collections.abc import Callable
 from enum import StrEnum
 from typing import Any
 
-from .. import __version__
-from ..kinds import Kind, Source
-from . import entries, serve, transfer, unsubscribe
-from .common import Handler, blocking
+from moxhooks import __version__
+from moxhooks.cli import entries, serve, transfer, unsubscribe
+from moxhooks.cli.common import Handler, blocking
+from moxhooks.kinds import Kind, Source
 
 DEFAULT_CONFIG = "moxhooks.toml"
 EVENT_STATUSES = ("pending", "unresolved", "done", "abandoned")

@@ -9,14 +9,14 @@ import logging
 import os
 import sys
 
-from .. import __version__
-from ..config import Config
-from ..moxclient import AccountAPI, MoxAuthError, MoxError
-from ..runtime import open_runtime
-from ..web.app import create_app, freeze_after_startup
-from ..web.limits import Limits, effective_max, serve_app
-from .common import mox_unreachable, webhook_url
-from .output import progress
+from moxhooks import __version__
+from moxhooks.cli.common import mox_unreachable, webhook_url
+from moxhooks.cli.output import progress
+from moxhooks.config import Config
+from moxhooks.mox.client import AccountAPI, MoxAuthError, MoxError
+from moxhooks.runtime import open_runtime
+from moxhooks.web.app import create_app, freeze_after_startup
+from moxhooks.web.limits import Limits, effective_max, serve_app
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 

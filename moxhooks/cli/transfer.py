@@ -10,10 +10,10 @@ import sys
 from collections.abc import Iterator
 from typing import IO
 
-from ..config import Config
-from ..csvio import CsvError, export_entries, import_entries, parse_import
-from .common import CliError, open_store, run
-from .output import progress
+from moxhooks.cli.common import CliError, open_store, run
+from moxhooks.cli.output import progress
+from moxhooks.config import Config
+from moxhooks.csvio import CsvError, export_entries, import_entries, parse_import
 
 
 def import_csv(config: Config, args: argparse.Namespace) -> int:

@@ -6,10 +6,10 @@ import argparse
 from datetime import timedelta
 from typing import Any
 
-from ..config import Config
-from ..store import parse_iso
-from .common import open_store
-from .output import print_json, table
+from moxhooks.cli.common import open_store
+from moxhooks.cli.output import print_json, table
+from moxhooks.config import Config
+from moxhooks.store import parse_iso
 
 
 async def rotate_key(config: Config, args: argparse.Namespace) -> int:

@@ -18,7 +18,7 @@ from typing import Any
 
 import aiosqlite
 
-from ..errors import SchemaTooNew
+from moxhooks.errors import SchemaTooNew
 
 Clock = Callable[[], datetime]
 Row = sqlite3.Row

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from . import intake
-from .db import Database, Row, iso, parse_iso
+from moxhooks.store import intake
+from moxhooks.store.db import Database, Row, iso, parse_iso
 
 log = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .db import Database
+from moxhooks.store.db import Database
 
 _EXPORTABLE = "account = ? AND ended IS NULL AND (expires IS NULL OR expires > ?)"
 # The columns of an export (csvio.EXPORT_COLUMNS): address is the original address, no

@@ -12,7 +12,7 @@ from typing import Any
 
 import aiosqlite
 
-from .db import Database, Row, iso
+from moxhooks.store.db import Database, Row, iso
 
 
 @dataclass(frozen=True)

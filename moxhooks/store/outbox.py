@@ -7,8 +7,8 @@ from datetime import datetime
 
 import aiosqlite
 
-from ..kinds import MoxState
-from .db import Database, Row, iso
+from moxhooks.kinds import MoxState
+from moxhooks.store.db import Database, Row, iso
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .db import Database, Row, iso, parse_iso
+from moxhooks.store.db import Database, Row, iso, parse_iso
 
 # A session's last use is written at most this often (enough for idle timeouts of hours).
 TOUCH_INTERVAL = timedelta(minutes=1)

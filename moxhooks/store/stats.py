@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from .db import Database, iso
+from moxhooks.store.db import Database, iso
 
 # The message counts, in the order messages_by_day and message_totals compute them.
 MESSAGE_COUNTS = ("sent", "delivered", "delayed", "failed", "failed_hard", "suppressed")

@@ -16,9 +16,9 @@ from typing import Any
 
 import aiosqlite
 
-from ..kinds import Kind, MoxState
-from .db import Database, Row, iso
-from .outbox import enqueue
+from moxhooks.kinds import Kind, MoxState
+from moxhooks.store.db import Database, Row, iso
+from moxhooks.store.outbox import enqueue
 
 _INSERT_ENTRY = (
     "INSERT OR IGNORE INTO suppressions (account, base_address, original_address, scope,"

@@ -18,9 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..address import Address, AddressError, base_address, parse_address, quote_localpart
-from ..classify import classify_failure
-from ..csvio import (
+from moxhooks.csvio import (
     CsvError,
     ImportReport,
     ImportRow,
@@ -29,10 +27,9 @@ from ..csvio import (
     parse_expiry,
     parse_import,
 )
-from ..errors import ApiError
-from ..holds import HoldSettings, running, settings_from
-from ..kinds import Kind, Source
-from ..reporting import (
+from moxhooks.errors import ApiError
+from moxhooks.jobs.holds import HoldSettings, running, settings_from
+from moxhooks.jobs.reports import (
     COMPLAINT_REASON_REQUIRED,
     REPORT_TYPES,
     RecipientAmbiguous,
@@ -43,10 +40,19 @@ from ..reporting import (
     find_sends,
     reason_required,
 )
-from ..store import NewEntry, Store
-from . import api_admin, api_spec, auth
-from .api_stats import account_stats
-from .keys import CONFIG_KEY, RUNTIME_KEY
+from moxhooks.kinds import Kind, Source
+from moxhooks.mail.address import (
+    Address,
+    AddressError,
+    base_address,
+    parse_address,
+    quote_localpart,
+)
+from moxhooks.mail.classify import classify_failure
+from moxhooks.store import NewEntry, Store
+from moxhooks.web import api_admin, api_spec, auth
+from moxhooks.web.api_stats import account_stats
+from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 
 HOLD_SETTINGS_KEY = web.AppKey("hold_settings", HoldSettings)
 

@@ -13,15 +13,15 @@ from typing import Any
 
 from aiohttp import web
 
-from ..errors import ApiError
-from ..holds import AutoHolds, release_held, rule_fields
-from ..imapintake import ImapState
-from ..moxclient import AdminAPI, MoxError
-from . import auth
-from .api_stats import account_stats
-from .errors import mox_api_error
-from .health import PROBE_KEY
-from .keys import CONFIG_KEY, RUNTIME_KEY
+from moxhooks.errors import ApiError
+from moxhooks.jobs.holds import AutoHolds, release_held, rule_fields
+from moxhooks.jobs.mailbox.imap import ImapState
+from moxhooks.mox.client import AdminAPI, MoxError
+from moxhooks.web import auth
+from moxhooks.web.api_stats import account_stats
+from moxhooks.web.errors import mox_api_error
+from moxhooks.web.health import PROBE_KEY
+from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 
 HOLDS_KEY = web.AppKey("auto_holds", AutoHolds)
 

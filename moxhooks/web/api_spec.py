@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..kinds import Kind, Source
+from moxhooks.kinds import Kind, Source
 
 # Every error code the API answers with: code -> (HTTP status, meaning).
 ERROR_CODES: dict[str, tuple[int, str]] = {

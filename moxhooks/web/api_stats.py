@@ -19,9 +19,9 @@ from __future__ import annotations
 from datetime import UTC, timedelta
 from typing import Any
 
-from ..config import WebConfig
-from ..kinds import Kind
-from ..store import StatsStore
+from moxhooks.config import WebConfig
+from moxhooks.kinds import Kind
+from moxhooks.store import StatsStore
 
 # Lines mailbox providers enforce (Gmail and Yahoo's sender guidelines: complaints
 # under 0.3%; bounce rates above a few percent hurt reputation).

@@ -8,17 +8,17 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 from aiohttp.web_middlewares import normalize_path_middleware
 
-from ..config import Config
-from ..dnscheck import DomainChecker
-from ..moxclient import MoxClient
-from ..runtime import open_runtime
-from ..store import Clock, utcnow
-from . import api, health, intake, relay
-from .errors import error_middleware, quiet_client_http_errors
-from .keys import CONFIG_KEY, RUNTIME_KEY
-from .limits import guard_middleware
-from .pages import setup_pages
-from .unsubscribe import setup_unsubscribe
+from moxhooks.config import Config
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.mox.client import MoxClient
+from moxhooks.runtime import open_runtime
+from moxhooks.store import Clock, utcnow
+from moxhooks.web import api, health, intake, relay
+from moxhooks.web.errors import error_middleware, quiet_client_http_errors
+from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
+from moxhooks.web.limits import guard_middleware
+from moxhooks.web.pages import setup_pages
+from moxhooks.web.unsubscribe import setup_unsubscribe
 
 
 def create_app(

@@ -36,14 +36,14 @@ from typing import Any
 
 from aiohttp import web
 
-from ..address import AddressError, parse_address
-from ..config import AccountConfig
-from ..errors import ApiError
-from ..moxclient import MoxError, MoxUnavailable
-from ..runtime import Runtime
-from ..store import Session, SessionStore, parse_iso
-from .errors import error_response, mox_api_error
-from .keys import RUNTIME_KEY
+from moxhooks.config import AccountConfig
+from moxhooks.errors import ApiError
+from moxhooks.mail.address import AddressError, parse_address
+from moxhooks.mox.client import MoxError, MoxUnavailable
+from moxhooks.runtime import Runtime
+from moxhooks.store import Session, SessionStore, parse_iso
+from moxhooks.web.errors import error_response, mox_api_error
+from moxhooks.web.keys import RUNTIME_KEY
 
 log = logging.getLogger(__name__)
 

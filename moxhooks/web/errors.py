@@ -12,10 +12,10 @@ from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from ..errors import ApiError
-from ..moxclient import MoxApiError, MoxError, MoxUnavailable
-from ..store.intake import IntakeError
-from .keys import RUNTIME_KEY
+from moxhooks.errors import ApiError
+from moxhooks.mox.client import MoxApiError, MoxError, MoxUnavailable
+from moxhooks.store.intake import IntakeError
+from moxhooks.web.keys import RUNTIME_KEY
 
 log = logging.getLogger(__name__)
 

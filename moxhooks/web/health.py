@@ -9,9 +9,9 @@ from typing import Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from ..moxclient import MoxUnavailable
-from ..runtime import Runtime
-from .keys import RUNTIME_KEY
+from moxhooks.mox.client import MoxUnavailable
+from moxhooks.runtime import Runtime
+from moxhooks.web.keys import RUNTIME_KEY
 
 # A reachability probe is reused for this many seconds, so /healthz stays cheap.
 PROBE_TTL = 10.0

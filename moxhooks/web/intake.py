@@ -15,10 +15,10 @@ import logging
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
-from ..errors import ApiError
-from ..inbound import takes_rcpt_to
-from ..payload import PayloadError, parse_incoming, parse_outgoing
-from .keys import RUNTIME_KEY
+from moxhooks.errors import ApiError
+from moxhooks.jobs.mailbox import takes_rcpt_to
+from moxhooks.mox.payload import PayloadError, parse_incoming, parse_outgoing
+from moxhooks.web.keys import RUNTIME_KEY
 
 log = logging.getLogger(__name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..config import Config
-from ..runtime import Runtime
+from moxhooks.config import Config
+from moxhooks.runtime import Runtime
 
 CONFIG_KEY = web.AppKey("config", Config)
 RUNTIME_KEY = web.AppKey("runtime", Runtime)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from ..errors import ApiError
-from ..moxclient import MoxUnavailable
-from ..relay import RelayMoxError, RelayRequestError, relay_send
-from . import auth
-from .errors import mox_status
-from .keys import RUNTIME_KEY
+from moxhooks.errors import ApiError
+from moxhooks.jobs.relay import RelayMoxError, RelayRequestError, relay_send
+from moxhooks.mox.client import MoxUnavailable
+from moxhooks.web import auth
+from moxhooks.web.errors import mox_status
+from moxhooks.web.keys import RUNTIME_KEY
 
 
 def add_routes(app: web.Application) -> None:

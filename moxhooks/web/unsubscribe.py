@@ -20,17 +20,17 @@ from typing import Any
 
 from aiohttp import web
 
-from ..address import AddressError, base_address, parse_address
-from ..config import AccountConfig
-from ..errors import ApiError
-from ..kinds import Kind, Source
-from ..runtime import Runtime
-from ..store import NewEntry, Suppression, iso
-from ..store.unsubscribe import Link, is_own, is_pause
-from ..unsubscribe import BAD_TOKEN, BadToken, mask_address, verify_token
-from . import auth
-from .keys import RUNTIME_KEY
-from .pages import ASSETS_KEY, CSP
+from moxhooks.config import AccountConfig
+from moxhooks.errors import ApiError
+from moxhooks.jobs.unsubscribe import BAD_TOKEN, BadToken, mask_address, verify_token
+from moxhooks.kinds import Kind, Source
+from moxhooks.mail.address import AddressError, base_address, parse_address
+from moxhooks.runtime import Runtime
+from moxhooks.store import NewEntry, Suppression, iso
+from moxhooks.store.unsubscribe import Link, is_own, is_pause
+from moxhooks.web import auth
+from moxhooks.web.keys import RUNTIME_KEY
+from moxhooks.web.pages import ASSETS_KEY, CSP
 
 PAGE = "unsubscribe.html"
 # The header the page's script sends and a cross-site form cannot.

@@ -11,19 +11,19 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from . import workerproc
-from .config import Config
-from .dnscheck import DomainChecker
-from .imapintake import ImapReader
-from .inbound import InboundProcessor
-from .metrics import Metrics
-from .moxclient import AdminAPI, MoxClient
-from .processor import Processor
-from .resolver import RecipientResolver
-from .store import Clock, Store, utcnow
-from .store.intake import IntakeWriter
-from .sync import SyncWorker
-from .workerproc import WorkerProcess
+from moxhooks.config import Config
+from moxhooks.jobs.mailbox import InboundProcessor
+from moxhooks.jobs.mailbox.imap import ImapReader
+from moxhooks.jobs.processing import Processor
+from moxhooks.jobs.resolver import RecipientResolver
+from moxhooks.jobs.sync import SyncWorker
+from moxhooks.mail.dnscheck import DomainChecker
+from moxhooks.metrics import Metrics
+from moxhooks.mox.client import AdminAPI, MoxClient
+from moxhooks.runtime import worker as workerproc
+from moxhooks.runtime.worker import WorkerProcess
+from moxhooks.store import Clock, Store, utcnow
+from moxhooks.store.intake import IntakeWriter
 
 log = logging.getLogger(__name__)
 

@@ -53,10 +53,10 @@ from email.parser import BytesParser, HeaderParser
 from email.policy import compat32
 from typing import Final, Literal
 
-from . import reports_vendors as vendors
-from .classify import classify_failure
-from .kinds import Kind
-from .reports_json import JsonReport, read_json_report
+from moxhooks.kinds import Kind
+from moxhooks.mail.classify import classify_failure
+from moxhooks.mail.reports import vendors
+from moxhooks.mail.reports.ses import JsonReport, read_json_report
 
 __all__ = ["ParsedRecipient", "ParsedReport", "ReportType", "parse_report"]
 

@@ -50,8 +50,8 @@ import re
 from dataclasses import dataclass
 from typing import Final
 
-from .kinds import Kind
-from .replywords import Signal, Signals, Stage, read_signals, read_stage
+from moxhooks.kinds import Kind
+from moxhooks.mail.replywords import Signal, Signals, Stage, read_signals, read_stage
 
 __all__ = ["Evidence", "classify_event", "classify_failure", "read_evidence"]
 

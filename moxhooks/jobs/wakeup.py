@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 from datetime import datetime
 
-from .store import Clock
+from moxhooks.store import Clock
 
 
 async def sleep_until_woken(

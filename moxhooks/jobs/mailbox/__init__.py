@@ -29,12 +29,9 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
 
-from .address import AddressError, base_address, parse_address
-from .config import AccountConfig, Config
-from .kinds import Kind, Source
-from .moxclient import MoxApiError, MoxClient, MoxError
-from .policy import NOT_RECIPIENTS_FAULT
-from .reporting import (
+from moxhooks.config import AccountConfig, Config
+from moxhooks.jobs.policy import NOT_RECIPIENTS_FAULT
+from moxhooks.jobs.reports import (
     OriginalSend,
     RecipientAmbiguous,
     RecipientUnknown,
@@ -43,10 +40,13 @@ from .reporting import (
     choose_send,
     find_sends,
 )
-from .reports import ParsedRecipient, ParsedReport, parse_report
-from .store import Store, iso
-from .store.inbound import InboundMessage, InboundResult
-from .wakeup import sleep_until_woken
+from moxhooks.jobs.wakeup import sleep_until_woken
+from moxhooks.kinds import Kind, Source
+from moxhooks.mail.address import AddressError, base_address, parse_address
+from moxhooks.mail.reports import ParsedRecipient, ParsedReport, parse_report
+from moxhooks.mox.client import MoxApiError, MoxClient, MoxError
+from moxhooks.store import Store, iso
+from moxhooks.store.mailbox import InboundMessage, InboundResult
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from .config import ImapConfig
-from .store import Store
+from moxhooks.config import ImapConfig
+from moxhooks.store import Store
 
 log = logging.getLogger(__name__)
 

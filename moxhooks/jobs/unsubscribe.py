@@ -24,10 +24,10 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .address import AddressError, parse_address
-from .errors import MoxhooksError
-from .store import UnsubscribeStore, parse_iso
-from .store.unsubscribe import Link, SigningKey
+from moxhooks.errors import MoxhooksError
+from moxhooks.mail.address import AddressError, parse_address
+from moxhooks.store import UnsubscribeStore, parse_iso
+from moxhooks.store.unsubscribe import Link, SigningKey
 
 __all__ = [
     "BadToken",

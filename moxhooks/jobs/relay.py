@@ -22,13 +22,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .address import AddressError, base_address, parse_address
-from .config import AccountConfig, Config
-from .errors import MoxhooksError
-from .moxclient import MoxApiError, MoxError, WebAPI
-from .store import Store, Suppression
-from .store.unsubscribe import is_pause
-from .unsubscribe import issue_link, link_path
+from moxhooks.config import AccountConfig, Config
+from moxhooks.errors import MoxhooksError
+from moxhooks.jobs.unsubscribe import issue_link, link_path
+from moxhooks.mail.address import AddressError, base_address, parse_address
+from moxhooks.mox.client import MoxApiError, MoxError, WebAPI
+from moxhooks.store import Store, Suppression
+from moxhooks.store.unsubscribe import is_pause
 
 __all__ = [
     "RECIPIENT_FIELDS",

@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Final
 
-from .kinds import Kind
+from moxhooks.kinds import Kind
 
 __all__ = ["JsonRecipient", "JsonReport", "read_json_report"]
 

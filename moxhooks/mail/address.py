@@ -42,7 +42,7 @@ from typing import Any
 import idna
 from idna.core import uts46_remap
 
-from moxhooks._moxunicode import TABLES
+from moxhooks.mail._moxunicode import TABLES
 
 
 class AddressError(ValueError):

@@ -39,8 +39,8 @@ import sys
 import time
 from collections.abc import Callable
 
-from .config import Config
-from .sync import SYNC_LISTED_UNKNOWN, SYNC_WAKE
+from moxhooks.config import Config
+from moxhooks.jobs.sync import SYNC_LISTED_UNKNOWN, SYNC_WAKE
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +156,7 @@ class WorkerProcess:
         ours, theirs = socket.socketpair()
         try:
             proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "moxhooks.workerproc", str(theirs.fileno()),
+                sys.executable, "-m", "moxhooks.runtime.worker", str(theirs.fileno()),
                 stdin=asyncio.subprocess.PIPE, pass_fds=(theirs.fileno(),),
             )  # fmt: skip
         except BaseException:
@@ -237,8 +237,8 @@ class WorkerProcess:
 async def work(config: Config, sock: socket.socket) -> None:
     """Run the event processor (with the automatic holds that watch it) and the sync
     worker until told to stop."""
-    from .holds import AutoHolds, settings_from
-    from .runtime import open_runtime
+    from moxhooks.jobs.holds import AutoHolds, settings_from
+    from moxhooks.runtime import open_runtime
 
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -327,7 +327,7 @@ def _lower_priority() -> None:
 
 
 def main() -> None:
-    """python -m moxhooks.workerproc FD, the pickled Config on standard input."""
+    """python -m moxhooks.runtime.worker FD, the pickled Config on standard input."""
     fd = int(sys.argv[1])
     config: Config = pickle.load(sys.stdin.buffer)
     _lower_priority()

@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from .address import AddressError, base_address, parse_address
-from .config import HoldsConfig
-from .kinds import Kind
-from .moxclient import QUEUE_FILTER, QUEUE_SORT, AdminAPI, MoxApiError, MoxError
-from .processor import Processed
-from .runtime import Runtime
-from .store import AutoHold, parse_iso
+from moxhooks.config import HoldsConfig
+from moxhooks.jobs.processing import Processed
+from moxhooks.kinds import Kind
+from moxhooks.mail.address import AddressError, base_address, parse_address
+from moxhooks.mox.client import QUEUE_FILTER, QUEUE_SORT, AdminAPI, MoxApiError, MoxError
+from moxhooks.runtime import Runtime
+from moxhooks.store import AutoHold, parse_iso
 
 log = logging.getLogger(__name__)
 

@@ -15,13 +15,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .address import AddressError, base_address, parse_address
-from .config import REPORT_TYPES, Config, ReportActions, parse_report_action
-from .errors import MoxhooksError
-from .kinds import Kind, Source
-from .policy import NOT_RECIPIENTS_FAULT, format_duration
-from .store import NewEntry, Store, Suppression
-from .store.suppressions import REPORT_RECORDED
+from moxhooks.config import REPORT_TYPES, Config, ReportActions, parse_report_action
+from moxhooks.errors import MoxhooksError
+from moxhooks.jobs.policy import NOT_RECIPIENTS_FAULT, format_duration
+from moxhooks.kinds import Kind, Source
+from moxhooks.mail.address import AddressError, base_address, parse_address
+from moxhooks.store import NewEntry, Store, Suppression
+from moxhooks.store.suppressions import REPORT_RECORDED
 
 __all__ = [
     "COMPLAINT_REASON_REQUIRED",

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from .address import AddressError, parse_address
-from .moxclient import AdminAPI, MoxError, recipient_address
-from .payload import Outgoing
-from .store import EventStore, StoredEvent
+from moxhooks.mail.address import AddressError, parse_address
+from moxhooks.mox.client import AdminAPI, MoxError, recipient_address
+from moxhooks.mox.payload import Outgoing
+from moxhooks.store import EventStore, StoredEvent
 
 log = logging.getLogger(__name__)
 

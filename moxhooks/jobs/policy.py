@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 
-from .config import PolicySettings
-from .kinds import KIND_DESCRIPTIONS, Kind
+from moxhooks.config import PolicySettings
+from moxhooks.kinds import KIND_DESCRIPTIONS, Kind
 
 # Events that report a failure to deliver (the message may still be retried after "delayed").
 FAILURE_EVENTS = frozenset({"failed", "delayed"})

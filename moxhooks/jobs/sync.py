@@ -16,14 +16,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from .address import AddressError, base_address, parse_address
-from .classify import classify_failure
-from .config import AccountConfig, Config
-from .kinds import Kind, MoxState, Source
-from .metrics import Metrics
-from .moxclient import MoxApiError, MoxAuthError, MoxClient, MoxError, MoxUnavailable
-from .store import NewEntry, OutboxRow, Store, parse_iso
-from .wakeup import sleep_until_woken
+from moxhooks.config import AccountConfig, Config
+from moxhooks.jobs.wakeup import sleep_until_woken
+from moxhooks.kinds import Kind, MoxState, Source
+from moxhooks.mail.address import AddressError, base_address, parse_address
+from moxhooks.mail.classify import classify_failure
+from moxhooks.metrics import Metrics
+from moxhooks.mox.client import MoxApiError, MoxAuthError, MoxClient, MoxError, MoxUnavailable
+from moxhooks.store import NewEntry, OutboxRow, Store, parse_iso
 
 log = logging.getLogger(__name__)
 

@@ -14,17 +14,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .address import AddressError, base_address, parse_address
-from .classify import classify_event
-from .config import Config
-from .dnscheck import DomainChecker, DomainStatus, confirms_domain_unknown
-from .kinds import Kind, MoxState, Source
-from .metrics import Metrics
-from .payload import Outgoing, PayloadError, parse_outgoing
-from .policy import Action, Decision, EventFacts, History, decide
-from .resolver import RecipientResolver, Resolved
-from .store import EventOutcome, NewEntry, Store, StoredEvent, iso
-from .wakeup import sleep_until_woken
+from moxhooks.config import Config
+from moxhooks.jobs.policy import Action, Decision, EventFacts, History, decide
+from moxhooks.jobs.resolver import RecipientResolver, Resolved
+from moxhooks.jobs.wakeup import sleep_until_woken
+from moxhooks.kinds import Kind, MoxState, Source
+from moxhooks.mail.address import AddressError, base_address, parse_address
+from moxhooks.mail.classify import classify_event
+from moxhooks.mail.dnscheck import DomainChecker, DomainStatus, confirms_domain_unknown
+from moxhooks.metrics import Metrics
+from moxhooks.mox.payload import Outgoing, PayloadError, parse_outgoing
+from moxhooks.store import EventOutcome, NewEntry, Store, StoredEvent, iso
 
 log = logging.getLogger(__name__)
 

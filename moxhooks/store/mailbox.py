@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from .db import Database, Row, iso, parse_iso
+from moxhooks.store.db import Database, Row, iso, parse_iso
 
 # Outcome of one recipient of a report: also what the stats count (complaints a day).
 _INSERT_RESULT = (

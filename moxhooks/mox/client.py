@@ -32,7 +32,7 @@ from typing import Any, Self
 import aiohttp
 from yarl import URL
 
-from .errors import MoxhooksError
+from moxhooks.errors import MoxhooksError
 
 __all__ = [
     "AccountAPI",

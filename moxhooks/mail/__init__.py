@@ -1,0 +1,1 @@
+"""The mail knowledge: addresses as mox reads them, failure kinds from SMTP replies, bounce and complaint reports."""

@@ -1,0 +1,1 @@
+"""The mox contract: its webapi, admin and account APIs, and its webhook payloads."""
