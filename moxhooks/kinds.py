@@ -24,7 +24,7 @@ class Kind(StrEnum):
     UNDETERMINED = "undetermined"
 
 
-# Plain words for each kind, for pages and the README.
+# Plain words for each kind, for the pages and the docs' vocabulary reference.
 KIND_DESCRIPTIONS: dict[Kind, str] = {
     Kind.MAILBOX_UNKNOWN: "the mailbox does not exist",
     Kind.DOMAIN_UNKNOWN: "the domain does not exist or accepts no mail",
