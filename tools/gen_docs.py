@@ -718,11 +718,13 @@ PAGES: dict[str, Callable[[], str]] = {
 
 
 def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
-    """mkdocs hook: add the generated reference pages to the build."""
+    """mkdocs hook: add the generated reference pages and the man page to the build."""
     from mkdocs.structure.files import File
 
     for path, build in PAGES.items():
         files.append(File.generated(config, path, content=build()))
+    # The man page goes into the built site as it is, for download.
+    files.append(File.generated(config, "moxhooks.1", content=man_page()))
     return files
 
 
