@@ -38,9 +38,11 @@ class PolicySettings:
     soft_kinds: frozenset[Kind] = SOFT_KINDS_DEFAULT
     # Soft failures (distinct messages) within soft_window that suppress the address.
     soft_threshold: int = 3
+    # The window in which soft failures are counted.
     soft_window: timedelta = timedelta(days=14)
     # Expiry of the first soft suppression; doubles on each repeat up to soft_expiry_max.
     soft_expiry: timedelta = timedelta(days=7)
+    # The longest a soft suppression lasts.
     soft_expiry_max: timedelta = timedelta(days=90)
     # Remove entries mox added for failures that are not the recipient's fault.
     undo_false_mox: bool = True
@@ -50,19 +52,27 @@ class PolicySettings:
 class ServerConfig:
     """Where moxhooks listens and how mox reaches it."""
 
+    # The address to listen on.
     host: str = "127.0.0.1"
+    # The port to listen on.
     port: int = 8025
-    # The URL mox posts webhooks to; "" means http://<host>:<port>.
+    # The URL mox (and recipients of unsubscribe links) reach moxhooks at; "" means
+    # http://<host>:<port>.
     public_url: str = ""
     # Largest webhook body accepted, in bytes.
     max_body: int = 1024 * 1024
-    # Connections at most (kept below the process's file limit), and from one address.
+    # Connections at most, and never more than the process's open-file limit less 64; at
+    # the limit the oldest idle connection is closed to make room.
     max_connections: int = 4096
+    # Connections from one address at most; at the limit that address's oldest idle
+    # connection is closed.
     max_connections_per_peer: int = 256
     # Seconds a connection may take to send a request's headers (from connecting, or from
-    # its first byte), to stay silent between requests, and to send a webhook's body.
+    # its first byte).
     header_timeout: float = 10.0
+    # Seconds an idle connection is kept between requests.
     keepalive_timeout: float = 75.0
+    # Seconds a webhook's body may take to arrive (then 408 timeout).
     body_timeout: float = 30.0
 
 
@@ -70,6 +80,8 @@ class ServerConfig:
 class DatabaseConfig:
     """The SQLite database."""
 
+    # The SQLite file; webhooks are received into the log segments in <path>-intake.d/
+    # beside it.
     path: str = "moxhooks.db"
     # SQLite synchronous mode in WAL: "normal" survives a crash of moxhooks,
     # "full" also survives a power loss, at the cost of an fsync per commit.
@@ -80,6 +92,7 @@ class DatabaseConfig:
 class MoxConfig:
     """How to reach mox."""
 
+    # mox's base URL for its webapi, account and admin APIs.
     url: str = "http://localhost:1080"
     # The mox admin password, for recipient resolution and hold rules; "" disables both.
     admin_password: str = "moxadmin"
@@ -97,9 +110,10 @@ REPORT_TYPES = ("bounce", "complaint")
 class ReportActions:
     """What a report does to the recipient of one mail type: for a bounce, for a complaint."""
 
-    # "suppress" (account-wide, no expiry), "suppress_topic" (the message's topic only),
-    # "suppress_for:<duration>" (account-wide, expiring) or "record" (no entry).
+    # What a bounce does: "suppress" (account-wide, no expiry), "suppress_topic" (the
+    # message's topic only), "suppress_for:<duration>" (account-wide, expiring) or "record".
     bounce: str = "suppress"
+    # What a complaint does: the same actions as bounce.
     complaint: str = "suppress"
 
 
@@ -122,9 +136,11 @@ class TopicConfig:
 class AccountConfig:
     """One mox account whose outgoing mail moxhooks looks after."""
 
+    # The mox account's name.
     name: str
     # An email address of the account, for mox's webapi (basic auth).
     login: str
+    # The account's password in mox.
     password: str
     # The webhook secret; "" means one is generated and kept in the database.
     webhook_secret: str = ""
@@ -134,6 +150,7 @@ class AccountConfig:
     # "bounces@example.org", "fbl@example.org"); "*" takes every message the account
     # receives. Non-empty: `moxhooks setup` registers mox's incoming webhook too.
     inbound_addresses: tuple[str, ...] = ()
+    # This account's override of any [policy] key; keys it does not set take [policy]'s.
     policy: PolicySettings = field(default_factory=PolicySettings)
     # What a report does, by the sent message's mail type (its Extra key
     # reports.mail_type_key), sorted by mail type; "*" is every type not listed.
@@ -156,8 +173,9 @@ class ResolveConfig:
 
     # Key in the event's Extra holding the recipient address, tried last.
     extra_key: str = "recipient"
-    # First and longest wait between tries for an unresolved event, seconds.
+    # First wait before trying an unresolved event again, seconds.
     retry_min: float = 30.0
+    # Longest wait between tries for an unresolved event, seconds.
     retry_max: float = 3600.0
     # Give up on an event after this many tries.
     max_tries: int = 30
@@ -169,8 +187,9 @@ class SyncConfig:
 
     # Seconds between reconcile passes.
     reconcile_interval: float = 600.0
-    # First and longest wait between retries of an outbox row, seconds.
+    # First wait before pushing a change into mox again, seconds.
     retry_min: float = 1.0
+    # Longest wait between tries of a change, seconds.
     retry_max: float = 900.0
 
 
@@ -180,6 +199,7 @@ class DnsConfig:
 
     # Name servers to ask; empty means the system's resolver.
     nameservers: tuple[str, ...] = ()
+    # The name servers' port.
     port: int = 53
     # Seconds for one lookup.
     timeout: float = 3.0
@@ -191,10 +211,12 @@ class DnsConfig:
 class HoldsConfig:
     """Automatic queue holds for a recipient domain that blocks or throttles us."""
 
+    # Add mox hold rules for domains that block or throttle us.
     enabled: bool = True
     # Distinct recipients of one domain failing with sender_blocked or rate_limited
     # within window that make moxhooks add a mox hold rule for that domain.
     threshold: int = 5
+    # The window in which those recipients are counted.
     window: timedelta = timedelta(minutes=10)
     # How long an automatic hold stays before it is lifted and its messages released.
     cooldown: timedelta = timedelta(hours=1)
@@ -204,15 +226,20 @@ class HoldsConfig:
 class WebConfig:
     """The web pages and the JSON API."""
 
-    # A session not used for this long ends; a session ends this long after sign-in.
+    # A session not used for this long ends.
     session_idle: timedelta = timedelta(hours=12)
+    # Every session ends this long after sign-in.
     session_lifetime: timedelta = timedelta(days=7)
-    # Failed sign-ins per client address and per user name within login_window
-    # after which sign-in answers 429.
+    # The window in which failed sign-ins are counted.
     login_window: timedelta = timedelta(minutes=15)
+    # Failed sign-ins per client address or per user name within login_window after
+    # which sign-in answers 429.
     login_max_failures: int = 10
-    # Daily rates above these are shown as warnings (mailbox providers' limits).
+    # A daily bounce rate above this is flagged on the account page (mailbox providers'
+    # limit).
     bounce_rate_threshold: float = 0.02
+    # A daily complaint rate above this is flagged on the account page (Gmail's and
+    # Yahoo's limit).
     complaint_rate_threshold: float = 0.003
 
 
@@ -241,12 +268,17 @@ class ImapConfig:
 
     # The moxhooks account (accounts[].name) whose mail the reports are about.
     account: str
+    # The IMAP server.
     host: str = "localhost"
+    # Its port (1143 is localserve's plain IMAP).
     port: int = 1143
     # "tls" (IMAPS), "starttls" or "none" (only on loopback or an otherwise safe link).
     security: str = "none"
+    # The IMAP login.
     username: str = "mox@localhost"
+    # Its password.
     password: str = "moxmoxmox"
+    # The mailbox read.
     mailbox: str = "Inbox"
     # Seconds between looks for new messages.
     interval: float = 60.0
@@ -259,6 +291,7 @@ class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     mox: MoxConfig = field(default_factory=MoxConfig)
+    # The mox accounts moxhooks looks after ([[accounts]] tables); by default localserve's.
     accounts: tuple[AccountConfig, ...] = (
         AccountConfig(name="mox", login="mox@localhost", password="moxmoxmox"),
     )
@@ -272,6 +305,7 @@ class Config:
     unsubscribe: UnsubscribeConfig = field(default_factory=UnsubscribeConfig)
     # Mailboxes read over IMAP for bounces and complaints ([[imap]] tables); none by default.
     imap: tuple[ImapConfig, ...] = ()
+    # "debug", "info", "warning" or "error".
     log_level: str = "info"
 
     def account(self, name: str) -> AccountConfig | None:

@@ -24,7 +24,7 @@ class Kind(StrEnum):
     UNDETERMINED = "undetermined"
 
 
-# Plain words for each kind, for pages and the README.
+# Plain words for each kind, for the pages and the docs' vocabulary reference.
 KIND_DESCRIPTIONS: dict[Kind, str] = {
     Kind.MAILBOX_UNKNOWN: "the mailbox does not exist",
     Kind.DOMAIN_UNKNOWN: "the domain does not exist or accepts no mail",
@@ -46,13 +46,13 @@ KIND_DESCRIPTIONS: dict[Kind, str] = {
 class Source(StrEnum):
     """Where a suppression entry came from."""
 
-    WEBHOOK = "webhook"
-    MOX = "mox"
-    COMPLAINT = "complaint"
-    UNSUBSCRIBE = "unsubscribe"
-    MANUAL = "manual"
-    IMPORT = "import"
-    REPORT = "report"
+    WEBHOOK = "webhook"  # moxhooks' own policy, from an event mox posted
+    MOX = "mox"  # mox's own entry: adopted by reconcile, or followed (decision follow_mox)
+    COMPLAINT = "complaint"  # an ARF complaint from the bounce mailbox
+    UNSUBSCRIBE = "unsubscribe"  # an unsubscribe link or the preference page
+    MANUAL = "manual"  # added by a person (page, API or CLI)
+    IMPORT = "import"  # a CSV import
+    REPORT = "report"  # a program's report (POST /api/v1/reports)
     BOUNCE = "bounce"  # an asynchronous bounce read from the bounce mailbox
 
 

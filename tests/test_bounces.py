@@ -26,7 +26,7 @@ _spec.loader.exec_module(score_bounces)
 SPLIT = json.loads((ROOT / "tests" / "bounces" / "split.json").read_text())
 
 # (kind agreement, suppress-now agreement, wrong immediate suppressions at most), measured
-# 2026-12-04: see the README's "How a failure is classified".
+# 2026-12-04: see docs/classification.md, "How a failure is classified".
 FLOORS = {
     ("replies", "train"): (0.88, 0.96, 6),
     ("replies", "test"): (0.83, 0.95, 10),

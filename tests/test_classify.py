@@ -369,7 +369,7 @@ def localserve_error(code: int) -> str:
 
 
 # Seen from the real mox (tests/test_realmox_e2e.py): event, code, enhanced code, kind.
-# A bare 550 5.0.0 says nothing beyond "refused": undetermined (the README's reasoning).
+# A bare 550 5.0.0 says nothing beyond "refused": undetermined (the reasoning in docs/classification.md).
 @pytest.mark.parametrize(
     ("event", "code", "kind"),
     [

@@ -105,7 +105,7 @@ async def test_case(sent: Sent, name: str) -> None:
 
 
 async def test_permanent_failure_reports_what_mox_said(sent: Sent) -> None:
-    """mox's own words for localserve's 550, as the README records them."""
+    """mox's own words for localserve's 550, as docs/classification.md records them."""
     row = await sent.stack.processed(sent.ids["550 permerror"], "failed")
     payload: dict[str, Any] = json.loads(row["payload"])
     assert payload["Suppressing"] is True

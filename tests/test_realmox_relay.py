@@ -49,7 +49,7 @@ DKIM_HEADERS = (
 
 def sign_list_unsubscribe(mox: RealMox) -> None:
     """Make localserve's DKIM selector sign List-Unsubscribe and List-Unsubscribe-Post (its
-    default header list does not), as the README tells operators to, and restart mox."""
+    default header list does not), as docs/unsubscribe.md tells operators to, and restart mox."""
     conf = mox.dir / "config" / "domains.conf"
     text = conf.read_text()
     selector = "\t\t\t\tlocalserve:\n"

@@ -1,7 +1,7 @@
 """Classifying a delivery failure: SMTP code + enhanced code + mox's error text -> Kind.
 
-Pure. The reply is read for its *structure* before its phrases (the README's "How a failure
-is classified" has the same order):
+Pure. The reply is read for its *structure* before its phrases (docs/classification.md, "How a
+failure is classified", has the same order):
 
 1. No SMTP reply at all (code 0, no reply in mox's text): mox's own errors (null MX, size,
    missing extensions), then network errors, which are transient.

@@ -10,8 +10,8 @@ all of it and no writer has it open. So:
 - intake never waits for a lock that processing holds, nor touches the database: it
   only appends to a file that only it writes;
 - a write is one system call (`write`), about 5 µs, where an SQLite commit was about
-  40 µs and, with mox's own disk writes going on, several times that (README,
-  Performance).
+  40 µs and, with mox's own disk writes going on, several times that (docs/performance/
+  2026-12-03.md).
 
 Durability is that of SQLite's synchronous settings: with synchronous "normal" the
 record is in the operating system's cache when the 200 goes out (it survives a crash of

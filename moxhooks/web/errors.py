@@ -31,6 +31,32 @@ _HTTP_CODES = {
     413: "tooLarge",
     415: "unsupportedMediaType",
 }
+# Codes answered outside the JSON API (whose codes are api_spec.ERROR_CODES): by the
+# webhooks, the unsubscribe links and the middleware below; code -> (HTTP status, meaning).
+OTHER_ERROR_CODES: dict[str, tuple[str, str]] = {
+    "badHeader": (
+        "400",
+        "webhook: X-Mox-Webhook-ID missing, repeated or not a number; X-Mox-Webhook-Attempt"
+        " repeated or not a number",
+    ),
+    "badPayload": (
+        "400",
+        "webhook: the body is not UTF-8 JSON, or not a mox Outgoing object; the message names"
+        " the field",
+    ),
+    "noAuth": ("401", "webhook: missing or wrong secret of the account"),
+    "forbidden": (
+        "403",
+        "the request is not allowed, e.g. /u/{token}/prefs without the X-Requested-With header",
+    ),
+    "badToken": (
+        "404",
+        "/u/{token}: the unsubscribe link is cut off, mistyped, forged, unknown, or signed with"
+        " a key retired more than unsubscribe.old_key_days ago (one answer for all)",
+    ),
+    "timeout": ("408", "a webhook's body did not arrive within server.body_timeout"),
+    "httpError": ("4xx", "another HTTP error, with its own status"),
+}
 # A body the handler left unread is read to its end before the answer, for at most this
 # long and this many bytes (_finish_body); past either, the connection closes instead.
 DRAIN_TIMEOUT = 5.0
