@@ -36,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from moxhooks.config import DatabaseConfig
 from moxhooks.store.accounts import SqliteAccountStore
 from moxhooks.store.contract import (
     AccountStore,
@@ -154,6 +155,17 @@ class Store:
             SqliteExportStore(db),
             SqliteInboundStore(db),
             SqliteUnsubscribeStore(db),
+        )
+
+    @classmethod
+    async def configured(cls, config: DatabaseConfig, *, clock: Clock = utcnow) -> Store:
+        """Open the database as the configuration's [database] says."""
+        return await cls.open(
+            config.path,
+            synchronous=config.synchronous,
+            clock=clock,
+            readers=config.readers,
+            read_timeout=config.read_timeout,
         )
 
     async def close(self) -> None:

@@ -559,10 +559,14 @@ class SqliteDatabase:
         try:
             rows = await reader.conn.execute_fetchall(sql, params)
         except sqlite3.OperationalError as e:
+            stopped = reader.past_deadline() and "interrupt" in str(e)
             self._release(reader)
-            if reader.past_deadline() and "interrupt" in str(e):
+            if stopped:
                 raise ReadTimeout(f"a database read took longer than {wait:g} s") from None
-            raise _unavailable(e) from e
+            translated = _unavailable(e)
+            if translated is e:
+                raise
+            raise translated from e
         except BaseException:
             # The caller went away (cancelled): the read may still run on the reader's
             # thread. Stop it, and take the reader back once it has stopped.
@@ -616,7 +620,29 @@ async def _migrate(writer: aiosqlite.Connection, path: str) -> None:
         )
 
 
-def _unavailable(e: sqlite3.Error) -> StoreUnavailable:
+# SQLite's primary result codes that mean "not now" rather than "wrong": busy, locked,
+# out of memory, a read-only file, interrupted, an I/O error, the disk full, cannot open
+# the file, a locking protocol error. The rest (a syntax error, no such table) are bugs:
+# they stay sqlite3 errors, and a request that meets one is answered 500 `server`.
+_UNAVAILABLE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_INTERRUPT,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+    }
+)
+
+
+def _unavailable(e: sqlite3.OperationalError) -> Exception:
+    """StoreUnavailable for what keeps the database from answering now, else e itself."""
+    if e.sqlite_errorcode & 0xFF not in _UNAVAILABLE_CODES:
+        return e
     return StoreUnavailable(f"database unavailable: {e}")
 
 
@@ -626,7 +652,10 @@ def _translated() -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as e:
-        raise _unavailable(e) from e
+        translated = _unavailable(e)
+        if translated is e:
+            raise
+        raise translated from e
 
 
 async def _connect(path: str, synchronous: str, busy_timeout: float) -> aiosqlite.Connection:
