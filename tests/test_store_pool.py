@@ -106,6 +106,32 @@ async def test_waiting_for_a_free_reader_counts_toward_the_deadline(tmp_path: Pa
         await s.close()
 
 
+async def test_a_freed_reader_goes_to_the_read_that_waited(tmp_path: Path) -> None:
+    """One reader, a task reading back to back: a read waiting meanwhile gets the reader
+    after the read in progress, not after the whole loop."""
+    medium = SLOW.replace("1000000000", "2000000")
+    s = await Store.open(str(tmp_path / "one.db"), readers=1, read_timeout=30.0)
+    try:
+        one = await timed(s.db.fetchone(medium))  # type: ignore[attr-defined]
+        done = asyncio.Event()
+
+        async def loop() -> int:
+            n = 0
+            while not done.is_set() and n < 8:
+                await s.db.fetchone(medium)  # type: ignore[attr-defined]
+                n += 1
+            return n
+
+        looping = asyncio.create_task(loop())
+        await asyncio.sleep(one / 4)
+        waited = await timed(s.suppressions.get("mox", 1))
+        done.set()
+        assert await looping < 8
+        assert waited < 2.5 * one, f"waited {waited:.2f} s; one read takes {one:.2f} s"
+    finally:
+        await s.close()
+
+
 async def test_a_read_whose_caller_went_away_is_stopped(tmp_path: Path) -> None:
     """A cancelled read does not keep running on its reader: the next read gets the
     reader within moments, not after the abandoned read's deadline."""
