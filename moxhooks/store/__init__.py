@@ -28,8 +28,9 @@ same behaviour (the store tests run against each):
   take rows with leases (SELECT ... FOR UPDATE SKIP LOCKED), hold the periodic jobs
   (reconcile, expiry, holds) with advisory locks, and wake each other with LISTEN/NOTIFY
   where a single node uses its own wake-ups.
-- The intake log (store/intake.py) stays a file per web process in either case: its
-  records are moved in by EventStore.take_intake.
+- The intake log (store/intake.py) stays files per web process in either case, moved
+  in by EventStore.take_intake; today its directory is named after the SQLite file
+  (`<path>-intake.d/`), a PostgreSQL node needs one configured.
 """
 
 from __future__ import annotations
