@@ -21,7 +21,7 @@ from conftest import Moxhooks
 from moxhooks.config import config_from_dict
 from moxhooks.errors import ConfigError, MoxhooksError
 from moxhooks.store import NewEntry, ReadTimeout, Store, StoreUnavailable
-from moxhooks.store.db import SqliteDatabase
+from moxhooks.store.db import NO_DEADLINE, SqliteDatabase
 from moxhooks.store.suppressions import SqliteSuppressionStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -128,6 +128,19 @@ async def test_a_freed_reader_goes_to_the_read_that_waited(tmp_path: Path) -> No
         done.set()
         assert await looping < 8
         assert waited < 2.5 * one, f"waited {waited:.2f} s; one read takes {one:.2f} s"
+    finally:
+        await s.close()
+
+
+async def test_a_whole_list_read_has_no_deadline(tmp_path: Path) -> None:
+    """The worker's reads of a whole list (reconcile) are not stopped at read_timeout."""
+    medium = SLOW.replace("1000000000", "2000000")
+    s = await Store.open(str(tmp_path / "m.db"), read_timeout=0.05)
+    try:
+        with pytest.raises(ReadTimeout):
+            await s.db.fetchone(medium)  # type: ignore[attr-defined]
+        row = await s.db.fetchone(medium, timeout=NO_DEADLINE)  # type: ignore[attr-defined]
+        assert row[0] == 2000000
     finally:
         await s.close()
 

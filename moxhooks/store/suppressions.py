@@ -15,7 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from moxhooks.kinds import Kind, MoxState
-from moxhooks.store.db import Row, SqliteDatabase, Tx, iso
+from moxhooks.store.db import NO_DEADLINE, Row, SqliteDatabase, Tx, iso
 from moxhooks.store.outbox import enqueue
 
 _INSERT_ENTRY = (
@@ -480,7 +480,9 @@ class SqliteSuppressionStore:
         """End every entry whose expiry has passed; returns how many."""
         now = self.db.now()
         rows = await self.db.fetchall(
-            "SELECT id, account FROM suppressions WHERE ended IS NULL AND expires <= ?", (now,)
+            "SELECT id, account FROM suppressions WHERE ended IS NULL AND expires <= ?",
+            (now,),
+            timeout=NO_DEADLINE,  # after a long stop, a great many may be due at once
         )
         if not rows:
             return 0
@@ -494,6 +496,7 @@ class SqliteSuppressionStore:
         rows = await self.db.fetchall(
             "SELECT * FROM suppressions WHERE account = ? AND scope = '' AND ended IS NULL",
             (account,),
+            timeout=NO_DEADLINE,  # the whole list, for the worker's reconcile
         )
         return [Suppression.from_row(r) for r in rows]
 
