@@ -6,8 +6,9 @@ a row or SQL, and catch StoreUnavailable (store/errors.py), never an engine's er
 The methods are the protocols in store/contract.py; SQLite implements them (store/db.py
 owns the file, one module per table family), and is the one backend so far.
 
-What a second backend (PostgreSQL) must provide, behind the same protocols and with the
-same behaviour (the store tests run against each):
+Store.configured opens the store the [database] table describes: the one place that
+picks a backend. What a second backend (PostgreSQL) must provide, behind the same
+protocols and with the same behaviour (the store tests run against each):
 
 - Transactions: a write that touches several tables (an entry, its audit row, its
   outbox row; an event's outcome and its entry) commits or rolls back whole. SQLite has
