@@ -86,6 +86,12 @@ class DatabaseConfig:
     # SQLite synchronous mode in WAL: "normal" survives a crash of moxhooks,
     # "full" also survives a power loss, at the cost of an fsync per commit.
     synchronous: str = "normal"
+    # Read-only connections per process: reads run side by side, a slow one holds up
+    # no other.
+    readers: int = 3
+    # Seconds a read may take (waiting for a free reader included) before it is stopped:
+    # the request is answered 503 unavailable.
+    read_timeout: float = 10.0
 
 
 @dataclass(frozen=True)
@@ -391,6 +397,10 @@ def config_from_dict(data: dict[str, Any]) -> Config:
 def _check(cfg: Config) -> None:
     if cfg.database.synchronous not in ("normal", "full"):
         raise ConfigError('database.synchronous: must be "normal" or "full"')
+    if not 1 <= cfg.database.readers <= 64:
+        raise ConfigError("database.readers: must be between 1 and 64")
+    if not cfg.database.read_timeout > 0:
+        raise ConfigError("database.read_timeout: must be more than 0")
     if not 0 < cfg.server.port < 65536:
         raise ConfigError("server.port: must be between 1 and 65535")
     for key in ("max_connections", "max_connections_per_peer"):

@@ -231,7 +231,7 @@ async def export_entries(
 
     Reads in keyset-paged batches by id, so memory does not grow with the list.
     """
-    now = store.db.now()
+    now = store.now()
     yield _csv_text([EXPORT_COLUMNS])
     last_id = 0
     while True:

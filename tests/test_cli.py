@@ -756,6 +756,17 @@ def test_subprocess_serve(tmp_path: Path) -> None:
     assert "is not reachable (" in lines[5]
 
 
+def test_a_database_that_cannot_be_opened_is_one_line(
+    capsys: pytest.CaptureFixture[str], cfg: Path
+) -> None:
+    """The store's StoreUnavailable (here: its directory is missing) is a message and
+    exit code 1, not a traceback."""
+    missing = cfg.parent / "no-such-dir" / "moxhooks.db"
+    cfg.write_text(cfg.read_text().replace(db(cfg), str(missing)))
+    code, _, err = run(capsys, "--config", str(cfg), "events")
+    assert (code, err) == (1, "moxhooks: database unavailable: unable to open database file\n")
+
+
 def test_refuses_a_database_newer_than_the_code(
     capsys: pytest.CaptureFixture[str], cfg: Path
 ) -> None:

@@ -23,6 +23,7 @@ from moxhooks.cli.common import CliError, Handler
 from moxhooks.cli.parser import DEFAULT_CONFIG, build_parser
 from moxhooks.config import Config, load_config
 from moxhooks.errors import ConfigError, SchemaTooNew
+from moxhooks.store import StoreUnavailable
 
 __all__ = ["build_parser", "main"]
 
@@ -50,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     except SchemaTooNew as e:
         print(f"moxhooks: refusing to start: {e}", file=sys.stderr)
         return 2
+    except StoreUnavailable as e:
+        # Locked by another writer past the busy timeout, the disk full, no such directory.
+        print(f"moxhooks: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("moxhooks: interrupted", file=sys.stderr)
         return 130

@@ -51,7 +51,7 @@ def blocking(command: AsyncHandler) -> Handler:
 @contextlib.asynccontextmanager
 async def open_store(config: Config) -> AsyncIterator[Store]:
     """The configured database, closed when the block ends."""
-    store = await Store.open(config.database.path, synchronous=config.database.synchronous)
+    store = await Store.configured(config.database)
     try:
         yield store
     finally:

@@ -45,7 +45,7 @@ def _input(name: str) -> Iterator[IO[str]]:
 async def _import(config: Config, args: argparse.Namespace, f: IO[str]) -> int:
     name = "standard input" if args.file == "-" else args.file
     async with open_store(config) as store:
-        rows = parse_import(f, args.account, "cli", store.db.clock())
+        rows = parse_import(f, args.account, "cli", store.clock())
         bar = progress(None, "import", "rows")
         try:
             report = await import_entries(store, rows, progress=bar.update)

@@ -34,7 +34,7 @@ async def keys(config: Config, args: argparse.Namespace) -> int:
     days = config.unsubscribe.old_key_days
     async with open_store(config) as store:
         found = await store.unsubscribe.keys()
-        now = store.db.clock()
+        now = store.clock()
     rows: list[dict[str, Any]] = []
     for k in found:
         until = None if k.retired is None else parse_iso(k.retired) + timedelta(days=days)

@@ -129,7 +129,7 @@ class AutoHolds:
             addr = parse_address(p.recipient)
         except AddressError:
             return
-        now = self.rt.store.db.clock()
+        now = self.rt.store.clock()
         at = parse_iso(p.event.received)
         if at <= now - s.window:
             return  # An old event worked off late says nothing about now.

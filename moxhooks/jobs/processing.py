@@ -103,7 +103,7 @@ class Processor:
             if n >= BATCH:
                 continue
             next_try = await self.store.events.next_retry()
-            await sleep_until_woken(self._wake, 5.0, next_try, self.store.db.clock)
+            await sleep_until_woken(self._wake, 5.0, next_try, self.store.clock)
             await asyncio.sleep(GATHER)
 
     async def process_due(self) -> int:
@@ -172,7 +172,7 @@ class Processor:
         acct = self.config.account(ev.account)
         settings = acct.policy if acct else self.config.policy
         kind, confirmed = await self._check_domain(kind, out, addr.domain)
-        since = iso(self.store.db.clock() - settings.soft_window)
+        since = iso(self.store.clock() - settings.soft_window)
         past = await self.store.suppressions.address_history(
             ev.account, base, since, out.queue_msg_id
         )
@@ -203,7 +203,7 @@ class Processor:
             permanent = (active.id, str(decision.kind), f"{decision.kind}; {_reply(out)}")
         if decision.action in (Action.SUPPRESS, Action.FOLLOW_MOX):
             expires = (
-                self.store.db.clock() + decision.expires_after if decision.expires_after else None
+                self.store.clock() + decision.expires_after if decision.expires_after else None
             )
             by_mox = decision.action == Action.FOLLOW_MOX
             entry = NewEntry(
@@ -293,7 +293,7 @@ class Processor:
             return
         wait = min(cfg.retry_min * 2**ev.tries, cfg.retry_max)
         await self.store.events.mark_unresolved(
-            ev.id, self.store.db.clock() + timedelta(seconds=wait), why
+            ev.id, self.store.clock() + timedelta(seconds=wait), why
         )
 
 

@@ -99,41 +99,16 @@ async def find_sends(
     forms = _message_id_forms(message_id)
     if not forms:
         return []
-    sql = (
-        "SELECT e.id, e.account, e.queue_msg_id, e.webhook_id, e.message_id, e.recipient,"
-        " e.payload, r.address AS known FROM events e LEFT JOIN recipients r"
-        " ON r.account = e.account AND r.queue_msg_id = e.queue_msg_id"
-        f" WHERE e.message_id IN ({', '.join('?' * len(forms))})"
-    )
-    params: list[object] = [*forms]
-    if account is not None:
-        sql += " AND e.account = ?"
-        params.append(account)
-    # Sorted here, not by ORDER BY: with one, SQLite reads all of an account's events
-    # through events_message (which has that order) instead of events_message_id.
-    rows = sorted(
-        await store.db.fetchall(sql, params),
-        key=lambda r: (
-            r["account"],
-            r["queue_msg_id"],
-            r["recipient"] is None,
-            -r["webhook_id"],
-            -r["id"],
-        ),
-    )
-    sends: dict[tuple[str, int], OriginalSend] = {}
-    for r in rows:
-        key = (str(r["account"]), int(r["queue_msg_id"]))
-        if key in sends:
-            continue
-        sends[key] = OriginalSend(
-            account=key[0],
-            queue_msg_id=key[1],
-            message_id=str(r["message_id"]),
-            recipient=r["recipient"] or r["known"] or None,
-            extra=_extra(str(r["payload"])),
+    return [
+        OriginalSend(
+            account=s.account,
+            queue_msg_id=s.queue_msg_id,
+            message_id=s.message_id,
+            recipient=s.recipient,
+            extra=_extra(s.payload),
         )
-    return list(sends.values())
+        for s in await store.events.sends(forms, account)
+    ]
 
 
 def _extra(payload: str) -> dict[str, str]:
@@ -280,7 +255,7 @@ async def apply_report(
                 f"the whole account (the message has no topic in its Extra key"
                 f' "{config.reports.topic_key}")'
             )
-    expires = store.db.clock() + duration if duration is not None else None
+    expires = store.clock() + duration if duration is not None else None
     lasting = f"for {format_duration(duration)}" if duration is not None else "without expiry"
     entry, what = await store.suppressions.add_reported(
         NewEntry(

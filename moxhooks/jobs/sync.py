@@ -149,7 +149,7 @@ class SyncWorker:
             self._wake,
             min(5.0 if self.mox_ok is not False else PROBE_INTERVAL, until_reconcile),
             parse_iso(due) if due is not None else None,
-            self.store.db.clock,
+            self.store.clock,
         )
 
     async def push_due(self) -> int:
@@ -216,7 +216,7 @@ class SyncWorker:
             row.account,
             error,
         )
-        await self.store.outbox.retry(row, self.store.db.clock() + timedelta(seconds=wait), error)
+        await self.store.outbox.retry(row, self.store.clock() + timedelta(seconds=wait), error)
         return None
 
     def _seen_ok(self) -> None:

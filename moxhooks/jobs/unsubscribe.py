@@ -164,7 +164,7 @@ async def verify_token(store: UnsubscribeStore, token: str, old_key_days: int) -
 def _key_valid(key: SigningKey, store: UnsubscribeStore, old_key_days: int) -> bool:
     if key.retired is None:
         return True
-    return store.db.clock() < parse_iso(key.retired) + timedelta(days=old_key_days)
+    return store.clock() < parse_iso(key.retired) + timedelta(days=old_key_days)
 
 
 def mask_address(address: str) -> str:

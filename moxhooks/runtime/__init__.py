@@ -110,7 +110,7 @@ async def open_runtime(
     processor_process: with workers, the event processor runs in a process of its own.
     intake: start a segment of the webhook intake log to append to (the web server).
     """
-    store = await Store.open(config.database.path, synchronous=config.database.synchronous, clock=clock)
+    store = await Store.configured(config.database, clock=clock)
     own_mox = mox is None
     client = mox or MoxClient(config.mox.url, timeout=config.mox.timeout)
     try:

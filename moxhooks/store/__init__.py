@@ -1,22 +1,85 @@
-"""All SQL lives here: the database, and one repository per table family."""
+"""The store: all SQL lives here, behind the methods the rest of moxhooks calls.
+
+Callers get a Store and call its repositories' methods (store.suppressions.add,
+store.events.due, ...), named for what they do; they never see a connection, a cursor,
+a row or SQL, and catch StoreUnavailable (store/errors.py), never an engine's error.
+The methods are the protocols in store/contract.py; SQLite implements them (store/db.py
+owns the file, one module per table family), and is the one backend so far.
+
+Store.configured opens the store the [database] table describes: the one place that
+picks a backend. What a second backend (PostgreSQL) must provide, behind the same
+protocols and with the same behaviour (the store tests run against each):
+
+- Transactions: a write that touches several tables (an entry, its audit row, its
+  outbox row; an event's outcome and its entry) commits or rolls back whole. SQLite has
+  one writer under a lock (db.Tx); PostgreSQL takes row locks, so the read-then-write
+  methods (add_reported, unsubscribe, take_intake's cursor check) lock what they read.
+- Reads side by side with a deadline: a pool of connections, each read stopped after
+  read_timeout (SQLite: a progress handler; PostgreSQL: statement_timeout) and raised as
+  ReadTimeout, so one slow read holds up no other.
+- Errors: locked or busy past the timeout, the disk full, the server gone, a deadline:
+  StoreUnavailable, which the web layer answers 503 `unavailable` with Retry-After.
+- Substring search of addresses (SuppressionStore.list): SQLite's FTS5 trigram index
+  (migration 3), PostgreSQL's pg_trgm GIN index; the answer is that of a plain
+  case-insensitive substring match either way.
+- Migrations: numbered, applied in order at open, the number kept in the database;
+  SchemaTooNew for a database a newer moxhooks migrated.
+- Work taken once: events, inbound messages and outbox rows are processed by one worker
+  each. With one SQLite file one worker process runs; several nodes on one PostgreSQL
+  take rows with leases (SELECT ... FOR UPDATE SKIP LOCKED), hold the periodic jobs
+  (reconcile, expiry, holds) with advisory locks, and wake each other with LISTEN/NOTIFY
+  where a single node uses its own wake-ups.
+- The intake log (store/intake.py) stays files per web process in either case, moved
+  in by EventStore.take_intake; today its directory is named after the SQLite file
+  (`<path>-intake.d/`), a PostgreSQL node needs one configured.
+"""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass
 
-from moxhooks.store.db import Clock, Database, iso, parse_iso, utcnow
-from moxhooks.store.events import EventStore, StoredEvent
-from moxhooks.store.export import ExportStore
-from moxhooks.store.holds import AutoHold, AutoHoldStore
-from moxhooks.store.mailbox import InboundMessage, InboundResult, InboundStore
-from moxhooks.store.outbox import OutboxRow, OutboxStore, SyncState
-from moxhooks.store.sessions import Session, SessionStore
-from moxhooks.store.stats import StatsStore
-from moxhooks.store.suppressions import EventOutcome, NewEntry, Suppression, SuppressionStore
-from moxhooks.store.unsubscribe import UnsubscribeStore
+from moxhooks.config import DatabaseConfig
+from moxhooks.store.accounts import SqliteAccountStore
+from moxhooks.store.contract import (
+    AccountStore,
+    AutoHoldStore,
+    Database,
+    EventStore,
+    ExportStore,
+    InboundStore,
+    OutboxStore,
+    SessionStore,
+    StatsStore,
+    SuppressionStore,
+    UnsubscribeStore,
+)
+from moxhooks.store.db import (
+    READ_TIMEOUT,
+    READERS,
+    Clock,
+    SqliteDatabase,
+    iso,
+    parse_iso,
+    utcnow,
+)
+from moxhooks.store.errors import ReadTimeout, StoreError, StoreUnavailable
+from moxhooks.store.events import Send, SqliteEventStore, StoredEvent
+from moxhooks.store.export import SqliteExportStore
+from moxhooks.store.holds import AutoHold, SqliteAutoHoldStore
+from moxhooks.store.mailbox import InboundMessage, InboundResult, SqliteInboundStore
+from moxhooks.store.outbox import OutboxRow, SqliteOutboxStore, SyncState
+from moxhooks.store.sessions import Session, SqliteSessionStore
+from moxhooks.store.stats import SqliteStatsStore
+from moxhooks.store.suppressions import (
+    EventOutcome,
+    NewEntry,
+    SqliteSuppressionStore,
+    Suppression,
+)
+from moxhooks.store.unsubscribe import SqliteUnsubscribeStore
 
 __all__ = [
+    "AccountStore",
     "AutoHold",
     "AutoHoldStore",
     "Clock",
@@ -30,10 +93,14 @@ __all__ = [
     "NewEntry",
     "OutboxRow",
     "OutboxStore",
+    "ReadTimeout",
+    "Send",
     "Session",
     "SessionStore",
     "StatsStore",
     "Store",
+    "StoreError",
+    "StoreUnavailable",
     "StoredEvent",
     "Suppression",
     "SuppressionStore",
@@ -50,6 +117,7 @@ class Store:
     """The database and its repositories, opened together."""
 
     db: Database
+    accounts: AccountStore
     events: EventStore
     suppressions: SuppressionStore
     outbox: OutboxStore
@@ -61,48 +129,68 @@ class Store:
     unsubscribe: UnsubscribeStore
 
     @classmethod
-    async def open(cls, path: str, *, synchronous: str = "normal", clock: Clock = utcnow) -> Store:
-        """Open the database at path and build the repositories on it."""
-        db = await Database.open(path, synchronous=synchronous, clock=clock)
-        events = EventStore(db)
+    async def open(
+        cls,
+        path: str,
+        *,
+        synchronous: str = "normal",
+        clock: Clock = utcnow,
+        readers: int = READERS,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> Store:
+        """Open the SQLite database at path and build the repositories on it.
+
+        readers: read-only connections; read_timeout: seconds a read may take.
+        """
+        db = await SqliteDatabase.open(
+            path, synchronous=synchronous, clock=clock, readers=readers, read_timeout=read_timeout
+        )
         return cls(
             db,
-            events,
-            SuppressionStore(db),
-            OutboxStore(db),
-            SessionStore(db),
-            AutoHoldStore(db),
-            StatsStore(db),
-            ExportStore(db),
-            InboundStore(db),
-            UnsubscribeStore(db),
+            SqliteAccountStore(db),
+            SqliteEventStore(db),
+            SqliteSuppressionStore(db),
+            SqliteOutboxStore(db),
+            SqliteSessionStore(db),
+            SqliteAutoHoldStore(db),
+            SqliteStatsStore(db),
+            SqliteExportStore(db),
+            SqliteInboundStore(db),
+            SqliteUnsubscribeStore(db),
+        )
+
+    @classmethod
+    async def configured(cls, config: DatabaseConfig, *, clock: Clock = utcnow) -> Store:
+        """Open the database as the configuration's [database] says."""
+        return await cls.open(
+            config.path,
+            synchronous=config.synchronous,
+            clock=clock,
+            readers=config.readers,
+            read_timeout=config.read_timeout,
         )
 
     async def close(self) -> None:
         """Close the database."""
         await self.db.close()
 
+    @property
+    def clock(self) -> Clock:
+        """The store's clock: the time it writes, and the time callers compare with it."""
+        return self.db.clock
+
+    def now(self) -> str:
+        """The clock's time, as stored."""
+        return self.db.now()
+
     async def ping(self) -> None:
-        """Read from the database; raises whatever keeps it from answering."""
-        await self.db.fetchone("SELECT 1")
+        """Read from the database; raises StoreUnavailable if it cannot answer."""
+        await self.db.schema_version()
+
+    async def schema_version(self) -> int:
+        """The number of the last migration applied."""
+        return await self.db.schema_version()
 
     async def webhook_secret(self, account: str, configured: str) -> str:
         """The account's webhook secret: the configured one, else one generated once and kept."""
-        if configured:
-            return configured
-        row = await self.db.fetchone(
-            "SELECT webhook_secret FROM accounts WHERE name = ?", (account,)
-        )
-        if row:
-            return str(row[0])
-        secret = secrets.token_urlsafe(32)
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "INSERT OR IGNORE INTO accounts (name, webhook_secret, created) VALUES (?, ?, ?)",
-                (account, secret, self.db.now()),
-            )
-        row = await self.db.fetchone(
-            "SELECT webhook_secret FROM accounts WHERE name = ?", (account,)
-        )
-        assert row is not None
-        return str(row[0])
+        return await self.accounts.webhook_secret(account, configured)

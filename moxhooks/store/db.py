@@ -1,24 +1,34 @@
 """The SQLite database: one object owns it, writes go through one writer.
 
-WAL mode, so reads (on their own connection) never wait for writes. Every
-write is a transaction under one lock. Webhooks never write here: they are appended
-to the intake log (store/intake.py) and moved into events by the worker.
-The schema is a list of numbered migrations, applied in order at open.
+WAL mode, so reads never wait for writes, nor for each other: they run on a small pool
+of read-only connections (READERS), each read with a deadline (READ_TIMEOUT) after which
+SQLite stops it, so one slow count cannot hold up the reads behind it. Every write is a
+transaction under one lock on the one writer connection (Tx). Webhooks never write
+here: they are appended to the intake log (store/intake.py) and moved into events by
+the worker. The schema is a list of numbered migrations, applied in order at open.
+
+SQLite's errors stop here: what keeps the database from answering (locked past the busy
+timeout, the disk full, an I/O error, a deadline) leaves as StoreUnavailable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import asynccontextmanager
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiosqlite
 
 from moxhooks.errors import SchemaTooNew
+from moxhooks.store.errors import ReadTimeout, StoreUnavailable
 
 Clock = Callable[[], datetime]
 Row = sqlite3.Row
@@ -42,6 +52,22 @@ def parse_iso(s: str) -> datetime:
 # Seconds a write waits for another writer's lock before failing with "database is
 # locked" (intake then answers 503 and mox retries).
 BUSY_TIMEOUT = 5.0
+# Read-only connections: reads run side by side (WAL), so a slow one (a count over a
+# million rows, 0.3 s) holds up only itself. Each is a thread; the machine's cores, not
+# this number, bound how many reads truly run at once.
+READERS = 3
+# Seconds a read may take, waiting for a free reader included, before it is stopped and
+# raises ReadTimeout: a request is answered 503 instead of hanging.
+READ_TIMEOUT = 10.0
+# The deadline of a read that goes through a whole list on purpose (reconcile compares
+# every account-wide entry with mox's list: 16 s at 1,000,000 entries on the bench
+# machine): none. Such reads are the worker's, never a request's.
+NO_DEADLINE = math.inf
+# SQLite calls the deadline check every this many virtual-machine steps of a read: about
+# every 15 us, so a read stops within a millisecond of its deadline. The /metrics count
+# at 1,000,000 entries (0.14 s) makes 9,000 checks; what they cost is within the noise
+# of bench/read_pool.py.
+_PROGRESS_STEPS = 1000
 
 MIGRATIONS: tuple[str, ...] = (
     # 1: the core.
@@ -341,18 +367,79 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-class Database:
-    """Owns the SQLite file: one writer connection, one reader connection."""
+class Written(NamedTuple):
+    """What a write statement did: rows changed, and the rowid of the row it inserted."""
+
+    rowcount: int
+    lastrowid: int | None
+
+
+class Tx:
+    """One write transaction (SqliteDatabase.transaction): statements run in order on the writer.
+
+    The repositories' functions that take part in another's transaction (an audit row,
+    an outbox row) take a Tx, so a write that touches several tables is one transaction
+    whichever repository starts it.
+    """
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> Written:
+        """Run one statement."""
+        cur = await self._conn.execute(sql, params)
+        return Written(cur.rowcount, cur.lastrowid)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement for each row of parameters."""
+        await self._conn.executemany(sql, rows)
+
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Read inside the transaction (sees its own writes)."""
+        return list(await self._conn.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        """Read one row inside the transaction, or None."""
+        for row in await self._conn.execute_fetchall(sql, params):
+            return row
+        return None
+
+
+@dataclass
+class _Reader:
+    """A read-only connection, and the deadline of the read it runs."""
+
+    conn: aiosqlite.Connection
+    # time.monotonic() past which SQLite stops the read (the progress handler, called on
+    # the connection's own thread, reads it); infinite while idle.
+    deadline: float = math.inf
+
+    def past_deadline(self) -> bool:
+        return time.monotonic() > self.deadline
+
+
+class SqliteDatabase:
+    """Owns the SQLite file: one writer connection, a pool of reader connections."""
 
     def __init__(
-        self, writer: aiosqlite.Connection, reader: aiosqlite.Connection, clock: Clock
+        self,
+        writer: aiosqlite.Connection,
+        readers: Sequence[aiosqlite.Connection],
+        clock: Clock,
+        read_timeout: float = READ_TIMEOUT,
     ) -> None:
         self._writer = writer
-        self._reader = reader
+        self._readers = [_Reader(c) for c in readers]
+        self._free = list(self._readers)
+        # Reads waiting for a reader, first come first served: a freed reader is handed
+        # to the first of them, so a task reading back to back cannot take it again first.
+        self._waiters: deque[asyncio.Future[_Reader]] = deque()
+        # Readers whose caller went away mid-read, until their read has stopped.
+        self._draining: set[asyncio.Task[None]] = set()
         self._lock = asyncio.Lock()
         self.clock = clock
+        self.read_timeout = read_timeout
         self.path = ""
-        # Group commit of event inserts: (params, future) waiting for the writer.
 
     @classmethod
     async def open(
@@ -362,64 +449,64 @@ class Database:
         synchronous: str = "normal",
         clock: Clock = utcnow,
         busy_timeout: float | None = None,
-    ) -> Database:
+        readers: int = READERS,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> SqliteDatabase:
         """Open (creating if needed) and migrate the database at path.
 
         busy_timeout: seconds to wait for another writer's lock (default BUSY_TIMEOUT).
+        readers: read-only connections in the pool; read_timeout: seconds a read may take.
         """
         wait = BUSY_TIMEOUT if busy_timeout is None else busy_timeout
-        writer = await _connect(path, synchronous, wait)
-        reader = await _connect(path, synchronous, wait)
-        db = cls(writer, reader, clock)
-        db.path = path
+        with _translated():
+            writer = await _connect(path, synchronous, wait)
+        opened: list[aiosqlite.Connection] = []
         try:
-            await db._migrate()
+            # Migrated first: a reader must not see a half-made schema, and the file (and
+            # its write-ahead log) must exist before a read-only connection opens it.
+            with _translated():
+                await _migrate(writer, path)
+                for _ in range(max(1, readers)):
+                    opened.append(await _connect_reader(path, wait))
         except BaseException:
             await writer.close()
-            await reader.close()
+            for c in opened:
+                await c.close()
             raise
+        db = cls(writer, opened, clock, read_timeout)
+        db.path = path
+        for r in db._readers:
+            await r.conn.set_progress_handler(r.past_deadline, _PROGRESS_STEPS)
         return db
 
     async def close(self) -> None:
-        """Close both connections."""
+        """Close every connection."""
+        if self._draining:
+            await asyncio.wait(self._draining)
         await self._writer.close()
-        await self._reader.close()
+        for r in self._readers:
+            await r.conn.close()
 
     def now(self) -> str:
         """The clock's time, as stored."""
         return iso(self.clock())
 
-    async def _migrate(self) -> None:
-        async with self._lock:
-            cur = await self._writer.execute("PRAGMA user_version")
-            row = await cur.fetchone()
-            version = int(row[0]) if row else 0
-            if version > len(MIGRATIONS):
-                raise SchemaTooNew(
-                    f"the database {self.path} has schema {version}, this moxhooks knows up to "
-                    f"{len(MIGRATIONS)}: it was used by a newer moxhooks; run that version, or "
-                    "restore a backup made before the upgrade"
-                )
-            for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                # executescript commits first; the version bump is in the same script.
-                await self._writer.executescript(
-                    f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;"
-                )
-
     async def defer_checkpoints(self) -> None:
         """No automatic checkpoints on this process's writes: checkpoint() runs them.
 
         A checkpoint copies the log into the database file and waits for the disk
-        (fsync); the event worker runs them when webhooks stop coming (workerproc), so
-        that a burst's writes do not compete for the disk with mox's own.
+        (fsync); the event worker runs them when webhooks stop coming, so that a
+        burst's writes do not compete for the disk with mox's own.
         """
         async with self._lock:
-            await self._writer.execute_fetchall("PRAGMA wal_autocheckpoint = 0")
+            with _translated():
+                await self._writer.execute_fetchall("PRAGMA wal_autocheckpoint = 0")
 
     async def checkpoint(self) -> None:
         """Copy what the log holds into the database file (readers are not waited for)."""
         async with self._lock:
-            await self._writer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+            with _translated():
+                await self._writer.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
 
     def log_bytes(self) -> int:
         """The size of the write-ahead log file, 0 when there is none."""
@@ -434,16 +521,19 @@ class Database:
         return int(row[0]) if row else 0
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+    async def transaction(self) -> AsyncIterator[Tx]:
         """One write transaction: BEGIN IMMEDIATE ... COMMIT, ROLLBACK on error."""
         async with self._lock:
-            await self._writer.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._writer
-            except BaseException:
-                await self._writer.execute("ROLLBACK")
-                raise
-            await self._writer.execute("COMMIT")
+            with _translated():
+                await self._writer.execute("BEGIN IMMEDIATE")
+                try:
+                    yield Tx(self._writer)
+                except BaseException:
+                    # SQLite has rolled back itself after some errors (a full disk, I/O).
+                    if self._writer.in_transaction:
+                        await self._writer.execute("ROLLBACK")
+                    raise
+                await self._writer.execute("COMMIT")
 
     async def write(self, sql: str, params: Sequence[Any] = ()) -> int:
         """One write statement as a transaction of its own; returns the rows it changed.
@@ -453,25 +543,145 @@ class Database:
         is what a write costs, 0.1-0.3 ms each, far more than the statement itself.
         """
         async with self._lock:
-            cur = await self._writer.execute(sql, params)
+            with _translated():
+                cur = await self._writer.execute(sql, params)
             return cur.rowcount
 
-    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
-        """Run a read query on the reader connection."""
-        # One trip to the connection's thread, not three (execute, fetch, close): a
-        # point query takes 0.08 ms instead of 0.25 ms.
-        rows = await self._reader.execute_fetchall(sql, params)
+    async def fetchall(
+        self, sql: str, params: Sequence[Any] = (), *, timeout: float | None = None
+    ) -> list[Row]:
+        """Run a read query on a free reader; ReadTimeout past timeout (read_timeout) seconds
+        (NO_DEADLINE: none).
+
+        One trip to the reader's thread, not three (execute, fetch, close): a point
+        query takes 0.08 ms instead of 0.25 ms.
+        """
+        wait = self.read_timeout if timeout is None else timeout
+        deadline = time.monotonic() + wait
+        reader = await self._acquire(None if wait == NO_DEADLINE else wait)
+        reader.deadline = deadline
+        try:
+            rows = await reader.conn.execute_fetchall(sql, params)
+        except sqlite3.OperationalError as e:
+            stopped = reader.past_deadline() and "interrupt" in str(e)
+            self._release(reader)
+            if stopped:
+                raise ReadTimeout(f"a database read took longer than {wait:g} s") from None
+            translated = _unavailable(e)
+            if translated is e:
+                raise
+            raise translated from e
+        except BaseException:
+            # The caller went away (cancelled): the read may still run on the reader's
+            # thread. Stop it, and take the reader back once it has stopped.
+            reader.deadline = 0.0
+            task = asyncio.get_running_loop().create_task(self._drain(reader))
+            self._draining.add(task)
+            task.add_done_callback(self._draining.discard)
+            raise
+        self._release(reader)
         return list(rows)
 
-    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+    async def fetchone(
+        self, sql: str, params: Sequence[Any] = (), *, timeout: float | None = None
+    ) -> Row | None:
         """Run a read query of one row (a lookup by key, an aggregate, LIMIT 1): that row or None.
 
-        The whole answer is read, in one trip to the connection's thread (see fetchall).
+        The whole answer is read, in one trip to a reader's thread (see fetchall).
         """
-        rows = await self._reader.execute_fetchall(sql, params)
-        for row in rows:
+        for row in await self.fetchall(sql, params, timeout=timeout):
             return row
         return None
+
+    async def _acquire(self, wait: float | None) -> _Reader:
+        if self._free and not self._waiters:
+            return self._free.pop()
+        handed: asyncio.Future[_Reader] = asyncio.get_running_loop().create_future()
+        self._waiters.append(handed)
+        try:
+            async with asyncio.timeout(wait):
+                return await handed
+        except BaseException as e:
+            if handed.done() and not handed.cancelled():
+                self._release(handed.result())  # handed over just as the wait ended
+            handed.cancel()
+            if isinstance(e, TimeoutError):
+                raise ReadTimeout(f"no database reader free within {wait:g} s") from None
+            raise
+
+    def _release(self, reader: _Reader) -> None:
+        reader.deadline = math.inf
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(reader)
+                return
+        self._free.append(reader)
+
+    async def _drain(self, reader: _Reader) -> None:
+        # A call queues behind the abandoned read on the connection's thread: when it
+        # returns, that read has ended.
+        try:
+            await reader.conn.commit()
+        except Exception:
+            pass
+        self._release(reader)
+
+
+async def _migrate(writer: aiosqlite.Connection, path: str) -> None:
+    cur = await writer.execute("PRAGMA user_version")
+    row = await cur.fetchone()
+    version = int(row[0]) if row else 0
+    if version > len(MIGRATIONS):
+        raise SchemaTooNew(
+            f"the database {path} has schema {version}, this moxhooks knows up to "
+            f"{len(MIGRATIONS)}: it was used by a newer moxhooks; run that version, or "
+            "restore a backup made before the upgrade"
+        )
+    for n, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        # executescript commits first; the version bump is in the same script.
+        await writer.executescript(
+            f"BEGIN IMMEDIATE;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;"
+        )
+
+
+# SQLite's primary result codes that mean "not now" rather than "wrong": busy, locked,
+# out of memory, a read-only file, interrupted, an I/O error, the disk full, cannot open
+# the file, a locking protocol error. The rest (a syntax error, no such table) are bugs:
+# they stay sqlite3 errors, and a request that meets one is answered 500 `server`.
+_UNAVAILABLE_CODES = frozenset(
+    {
+        sqlite3.SQLITE_BUSY,
+        sqlite3.SQLITE_LOCKED,
+        sqlite3.SQLITE_NOMEM,
+        sqlite3.SQLITE_READONLY,
+        sqlite3.SQLITE_INTERRUPT,
+        sqlite3.SQLITE_IOERR,
+        sqlite3.SQLITE_FULL,
+        sqlite3.SQLITE_CANTOPEN,
+        sqlite3.SQLITE_PROTOCOL,
+    }
+)
+
+
+def _unavailable(e: sqlite3.OperationalError) -> Exception:
+    """StoreUnavailable for what keeps the database from answering now, else e itself."""
+    if e.sqlite_errorcode & 0xFF not in _UNAVAILABLE_CODES:
+        return e
+    return StoreUnavailable(f"database unavailable: {e}")
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    """SQLite's operational errors (locked, busy, disk full, I/O) as StoreUnavailable."""
+    try:
+        yield
+    except sqlite3.OperationalError as e:
+        translated = _unavailable(e)
+        if translated is e:
+            raise
+        raise translated from e
+
 
 async def _connect(path: str, synchronous: str, busy_timeout: float) -> aiosqlite.Connection:
     conn = await aiosqlite.connect(path, isolation_level=None)
@@ -480,5 +690,14 @@ async def _connect(path: str, synchronous: str, busy_timeout: float) -> aiosqlit
     await conn.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
     await conn.execute("PRAGMA foreign_keys = ON")
     # Another writer (a second process, a backup) holding the lock: wait this long.
+    await conn.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
+    return conn
+
+
+async def _connect_reader(path: str, busy_timeout: float) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    # A reader never writes: a bug that tries fails instead of taking the write lock.
+    await conn.execute("PRAGMA query_only = ON")
     await conn.execute(f"PRAGMA busy_timeout = {round(busy_timeout * 1000)}")
     return conn

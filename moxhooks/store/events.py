@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from moxhooks.store import intake
-from moxhooks.store.db import Database, Row, iso, parse_iso
+from moxhooks.store.db import Row, SqliteDatabase, iso, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -84,10 +84,21 @@ class StoredEvent:
         }
 
 
-class EventStore:
+@dataclass(frozen=True)
+class Send:
+    """A sent message, as a report about it finds it: its newest event with a recipient."""
+
+    account: str
+    queue_msg_id: int
+    message_id: str
+    recipient: str | None  # the event's, else the one recorded for the message, else None
+    payload: str  # the event's webhook JSON (its Extra names topic and mail type)
+
+
+class SqliteEventStore:
     """The events table."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
         self._intake_dir = intake.intake_dir(db.path)
         self._counter = intake.Counter(self._intake_dir)
@@ -109,25 +120,23 @@ class EventStore:
         for name in scan.done:
             await asyncio.to_thread(intake.remove_segment, self._intake_dir, name)
         if scan.done or scan.gone:
-            async with self.db.transaction() as conn:
-                await conn.executemany(
+            async with self.db.transaction() as tx:
+                await tx.executemany(
                     "DELETE FROM intake_segments WHERE name = ?",
                     [(n,) for n in [*scan.done, *scan.gone]],
                 )
         b = scan.batch
         if b is None:
             return 0
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as tx:
             # Another mover (a second process) may have moved them meanwhile.
-            cur = await conn.execute(
+            row = await tx.fetchone(
                 "SELECT offset FROM intake_segments WHERE name = ?", (b.segment,)
             )
-            row = await cur.fetchone()
-            await cur.close()
             if (int(row[0]) if row else 0) != b.start:
                 return 0
-            await conn.executemany(_INSERT, [r.row() for r in b.records])
-            await conn.execute(
+            await tx.executemany(_INSERT, [r.row() for r in b.records])
+            await tx.execute(
                 "INSERT INTO intake_segments (name, offset, records) VALUES (?, ?, ?)"
                 " ON CONFLICT (name) DO UPDATE SET offset = excluded.offset,"
                 " records = excluded.records",
@@ -271,9 +280,7 @@ class EventStore:
         )
         return (int(row[1]) if row else 0) + await self._backlog(row)
 
-    async def recipients_for(
-        self, keys: Sequence[tuple[str, int]]
-    ) -> dict[tuple[str, int], str]:
+    async def recipients_for(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], str]:
         """Known recipients of (account, QueueMsgID) pairs, in one query."""
         out: dict[tuple[str, int], str] = {}
         for i in range(0, len(keys), 400):
@@ -286,12 +293,61 @@ class EventStore:
             out.update({(r[0], int(r[1])): str(r[2]) for r in rows})
         return out
 
+    async def sends(
+        self, message_ids: Sequence[str], account: str | None = None
+    ) -> builtins.list[Send]:
+        """The sends whose Message-ID is one of message_ids (of any account, or of account):
+        one per queue message, from its newest event with a recipient, else its newest
+        event, with the recipient recorded for the message; by account and QueueMsgID."""
+        if not message_ids:
+            return []
+        sql = (
+            "SELECT e.id, e.account, e.queue_msg_id, e.webhook_id, e.message_id, e.recipient,"
+            " e.payload, r.address AS known FROM events e LEFT JOIN recipients r"
+            " ON r.account = e.account AND r.queue_msg_id = e.queue_msg_id"
+            f" WHERE e.message_id IN ({', '.join('?' * len(message_ids))})"
+        )
+        params: builtins.list[object] = [*message_ids]
+        if account is not None:
+            sql += " AND e.account = ?"
+            params.append(account)
+        # Sorted here, not by ORDER BY: with one, SQLite reads all of an account's events
+        # through events_message (which has that order) instead of events_message_id.
+        rows = sorted(
+            await self.db.fetchall(sql, params),
+            key=lambda r: (
+                r["account"], r["queue_msg_id"], r["recipient"] is None, -r["webhook_id"], -r["id"]
+            ),
+        )  # fmt: skip
+        out: dict[tuple[str, int], Send] = {}
+        for r in rows:
+            key = (str(r["account"]), int(r["queue_msg_id"]))
+            if key not in out:
+                recipient = r["recipient"] or r["known"] or None
+                out[key] = Send(key[0], key[1], str(r["message_id"]), recipient, str(r["payload"]))
+        return builtins.list(out.values())
+
+    async def latest_send_to(self, account: str, recipient_base: str, since: str) -> Send | None:
+        """The account's newest event for a recipient (base address) received since, or None."""
+        row = await self.db.fetchone(
+            "SELECT account, queue_msg_id, message_id, recipient, payload FROM events"
+            " WHERE account = ? AND recipient_base = ? AND received >= ?"
+            " ORDER BY id DESC LIMIT 1",
+            (account, recipient_base, since),
+        )
+        if row is None:
+            return None
+        return Send(
+            str(row["account"]), int(row["queue_msg_id"]), str(row["message_id"]),
+            row["recipient"], str(row["payload"]),
+        )  # fmt: skip
+
     async def remember_recipients(
         self, account: str, pairs: builtins.list[tuple[int, str]], source: str
     ) -> None:
         """Record QueueMsgID -> address, from a send or a lookup in mox."""
-        async with self.db.transaction() as conn:
-            await conn.executemany(
+        async with self.db.transaction() as tx:
+            await tx.executemany(
                 "INSERT OR REPLACE INTO recipients (account, queue_msg_id, address, source)"
                 " VALUES (?, ?, ?, ?)",
                 [(account, qid, addr, source) for qid, addr in pairs],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from moxhooks.store.db import Database
+from moxhooks.store.db import SqliteDatabase
 
 _EXPORTABLE = "account = ? AND ended IS NULL AND (expires IS NULL OR expires > ?)"
 # The columns of an export (csvio.EXPORT_COLUMNS): address is the original address, no
@@ -14,10 +14,10 @@ _EXPORT_COLUMNS = (
 )
 
 
-class ExportStore:
+class SqliteExportStore:
     """The suppressions table, as an export reads it: keyset pages by id."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
 
     async def count(self, account: str) -> int:

@@ -10,9 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-import aiosqlite
-
-from moxhooks.store.db import Database, Row, iso
+from moxhooks.store.db import Row, SqliteDatabase, Tx, iso
 
 
 @dataclass(frozen=True)
@@ -55,10 +53,10 @@ class AutoHold:
         }
 
 
-class AutoHoldStore:
+class SqliteAutoHoldStore:
     """The auto_holds table; holds and lifts are written with their audit entry."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
 
     async def active(self, account: str, domain: str) -> AutoHold | None:
@@ -105,16 +103,15 @@ class AutoHoldStore:
     ) -> AutoHold:
         """Record a new hold and audit it, in one transaction."""
         now = self.db.clock()
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
+        async with self.db.transaction() as tx:
+            written = await tx.execute(
                 "INSERT INTO auto_holds (account, recipient_domain, rule_id, reason, recipients,"
                 " created, lift_after) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (account, domain, rule_id, reason, recipients, iso(now), iso(now + cooldown)),
             )
-            hold_id = cur.lastrowid
-            await cur.close()
+            hold_id = written.lastrowid
             await _audit(
-                conn,
+                tx,
                 iso(now),
                 account,
                 "auto_hold",
@@ -129,26 +126,22 @@ class AutoHoldStore:
     async def lifted(self, hold: AutoHold, by: str, released: int, detail: str) -> None:
         """Record that a hold ended, and audit it, in one transaction."""
         now = self.db.now()
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE auto_holds SET lifted = ?, lifted_by = ?, released = ?, last_error = ''"
                 " WHERE id = ? AND lifted IS NULL",
                 (now, by, released, hold.id),
             )
-            await _audit(conn, now, hold.account, "auto_hold_lifted", by, detail)
+            await _audit(tx, now, hold.account, "auto_hold_lifted", by, detail)
 
     async def lift_failed(self, hold: AutoHold, error: str) -> None:
         """Note why lifting failed; it is tried again at the next check."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
-                "UPDATE auto_holds SET last_error = ? WHERE id = ?", (error, hold.id)
-            )
+        async with self.db.transaction() as tx:
+            await tx.execute("UPDATE auto_holds SET last_error = ? WHERE id = ?", (error, hold.id))
 
 
-async def _audit(
-    conn: aiosqlite.Connection, now: str, account: str, action: str, actor: str, detail: str
-) -> None:
-    await conn.execute(
+async def _audit(tx: Tx, now: str, account: str, action: str, actor: str, detail: str) -> None:
+    await tx.execute(
         "INSERT INTO audit (at, account, suppression_id, action, actor, detail)"
         " VALUES (?, ?, NULL, ?, ?, ?)",
         (now, account, action, actor, detail),

@@ -46,6 +46,8 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from moxhooks.store.errors import StoreUnavailable
+
 log = logging.getLogger(__name__)
 
 # A writer starts a new segment once its segment has this many bytes.
@@ -62,7 +64,7 @@ _HEAD = struct.Struct("<II")
 _FIELDS = struct.Struct("<qqqIIII")
 
 
-class IntakeError(Exception):
+class IntakeError(StoreUnavailable):
     """A webhook could not be appended (the disk full, the file unwritable): the
     webhook is answered 503, and mox tries it again later."""
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from moxhooks.store.db import Database, Row, iso, parse_iso
+from moxhooks.store.db import Row, SqliteDatabase, iso, parse_iso
 
 # Outcome of one recipient of a report: also what the stats count (complaints a day).
 _INSERT_RESULT = (
@@ -88,10 +88,10 @@ class InboundResult:
     entry_id: int | None = None
 
 
-class InboundStore:
+class SqliteInboundStore:
     """The inbound and inbound_results tables."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
 
     async def add(
@@ -158,8 +158,8 @@ class InboundStore:
     ) -> None:
         """Record the parse and what it came to, with one row per recipient, at once."""
         now = self.db.now()
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE inbound SET status = ?, report_type = ?, parsed = ?, outcome = ?,"
                 " processed = ?, tries = tries + 1, next_try = NULL WHERE id = ?",
                 (
@@ -168,7 +168,7 @@ class InboundStore:
                 ),
             )  # fmt: skip
             for r in results:
-                await conn.execute(
+                await tx.execute(
                     _INSERT_RESULT,
                     (
                         inbound_id, r.account, r.recipient, r.kind, r.action, r.decision,

@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import aiosqlite
-
 from moxhooks.kinds import MoxState
-from moxhooks.store.db import Database, Row, iso
+from moxhooks.store.db import Row, SqliteDatabase, Tx, iso
 
 
 @dataclass(frozen=True)
@@ -45,9 +43,9 @@ class SyncState:
     last_error: str  # Why the last one failed; "" if it did not.
 
 
-async def _count(conn: aiosqlite.Connection, account: str, metric: str, label: str) -> None:
+async def _count(tx: Tx, account: str, metric: str, label: str) -> None:
     """Count one push or failure (sync_counts, read by /metrics) inside the caller's transaction."""
-    await conn.execute(
+    await tx.execute(
         "INSERT INTO sync_counts (account, metric, label, n) VALUES (?, ?, ?, 1)"
         " ON CONFLICT (account, metric, label) DO UPDATE SET n = n + 1",
         (account, metric, label),
@@ -55,7 +53,7 @@ async def _count(conn: aiosqlite.Connection, account: str, metric: str, label: s
 
 
 async def enqueue(
-    conn: aiosqlite.Connection,
+    tx: Tx,
     account: str,
     op: str,
     address: str,
@@ -64,17 +62,17 @@ async def enqueue(
     now: str,
 ) -> None:
     """Add an outbox row inside the caller's transaction."""
-    await conn.execute(
+    await tx.execute(
         "INSERT INTO outbox (account, op, address, reason, suppression_id, created, next_attempt)"
         " VALUES (?, ?, ?, ?, ?, ?, ?)",
         (account, op, address, reason, suppression_id, now, now),
     )
 
 
-class OutboxStore:
+class SqliteOutboxStore:
     """The outbox table, and the sync_state table beside it."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
 
     async def due(self, limit: int = 500) -> list[OutboxRow]:
@@ -100,61 +98,59 @@ class OutboxStore:
 
     async def next_due_time(self) -> str | None:
         """When the earliest pending row is due, or None when there is none."""
-        row = await self.db.fetchone(
-            "SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'"
-        )
+        row = await self.db.fetchone("SELECT MIN(next_attempt) FROM outbox WHERE state = 'pending'")
         return row[0] if row and row[0] else None
 
     async def done(self, row: OutboxRow, note: str = "", *, pushed: bool = True) -> None:
         """The change reached mox (pushed) or was already there; update the entry's state."""
         now = self.db.now()
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as tx:
             if pushed:
-                await _count(conn, row.account, "pushed", row.op)
-            await conn.execute(
+                await _count(tx, row.account, "pushed", row.op)
+            await tx.execute(
                 "UPDATE outbox SET state = 'done', done = ?, attempts = attempts + 1,"
                 " last_error = ? WHERE id = ?",
                 (now, note, row.id),
             )
             if row.suppression_id is not None:
                 if row.op == "add":
-                    await conn.execute(
+                    await tx.execute(
                         "UPDATE suppressions SET mox_state = ? WHERE id = ? AND mox_state = ?",
                         (MoxState.SYNCED, row.suppression_id, MoxState.PENDING_ADD),
                     )
                 else:
-                    await conn.execute(
+                    await tx.execute(
                         "UPDATE suppressions SET mox_state = ? WHERE id = ? AND mox_state = ?",
                         (MoxState.REMOVED, row.suppression_id, MoxState.PENDING_REMOVE),
                     )
 
     async def retry(self, row: OutboxRow, next_attempt: datetime, error: str) -> None:
         """mox could not be reached; push this row again at next_attempt."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE outbox SET attempts = attempts + 1, next_attempt = ?, last_error = ?"
                 " WHERE id = ?",
                 (iso(next_attempt), error, row.id),
             )
-            await _count(conn, row.account, "failures", "unavailable")
+            await _count(tx, row.account, "failures", "unavailable")
 
     async def failed(self, row: OutboxRow, error: str, *, refused: bool = True) -> None:
         """mox refused the change for good (or it cannot be made); keep the row, mark the entry."""
         now = self.db.now()
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as tx:
             if refused:
-                await _count(conn, row.account, "failures", "refused")
-            await conn.execute(
+                await _count(tx, row.account, "failures", "refused")
+            await tx.execute(
                 "UPDATE outbox SET state = 'failed', attempts = attempts + 1, last_error = ?,"
                 " done = ? WHERE id = ?",
                 (error, now, row.id),
             )
             if row.suppression_id is not None:
-                await conn.execute(
+                await tx.execute(
                     "UPDATE suppressions SET mox_state = ? WHERE id = ?",
                     (MoxState.ERROR, row.suppression_id),
                 )
-                await conn.execute(
+                await tx.execute(
                     "INSERT INTO audit (at, account, suppression_id, action, actor, detail)"
                     " VALUES (?, ?, ?, 'sync_failed', 'sync', ?)",
                     (now, row.account, row.suppression_id, f"mox refused {row.op}: {error}"),
@@ -189,17 +185,17 @@ class OutboxStore:
     async def record_reconcile(self, account: str, error: str) -> None:
         """Note a reconcile pass of an account: when it succeeded, or why it failed."""
         now = self.db.now()
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as tx:
             if error:
-                await _count(conn, account, "failures", "reconcile")
-                await conn.execute(
+                await _count(tx, account, "failures", "reconcile")
+                await tx.execute(
                     "INSERT INTO sync_state (account, last_error, failures) VALUES (?, ?, 1)"
                     " ON CONFLICT (account) DO UPDATE SET last_error = excluded.last_error,"
                     " failures = failures + 1",
                     (account, error),
                 )
             else:
-                await conn.execute(
+                await tx.execute(
                     "INSERT INTO sync_state (account, last_reconcile) VALUES (?, ?)"
                     " ON CONFLICT (account) DO UPDATE SET last_reconcile = excluded.last_reconcile,"
                     " last_error = '', failures = 0",

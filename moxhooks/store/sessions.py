@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from moxhooks.store.db import Database, Row, iso, parse_iso
+from moxhooks.store.db import Row, SqliteDatabase, iso, parse_iso
 
 # A session's last use is written at most this often (enough for idle timeouts of hours).
 TOUCH_INTERVAL = timedelta(minutes=1)
@@ -34,10 +34,10 @@ class Session:
         return cls(**dict(r))
 
 
-class SessionStore:
+class SqliteSessionStore:
     """The sessions and login_failures tables."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
 
     async def create(
@@ -65,10 +65,10 @@ class SessionStore:
             iso(now),
             iso(min(now + idle, now + lifetime)),
         )
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as tx:
             # Ended sessions are not worth keeping; clearing them here needs no timer.
-            await conn.execute("DELETE FROM sessions WHERE expires <= ?", (iso(now),))
-            await conn.execute(
+            await tx.execute("DELETE FROM sessions WHERE expires <= ?", (iso(now),))
+            await tx.execute(
                 "INSERT INTO sessions (id, role, account, email, csrf, client, created,"
                 " last_seen, expires) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
@@ -98,8 +98,8 @@ class SessionStore:
             return None
         if now - parse_iso(s.last_seen) >= TOUCH_INTERVAL:
             expires = min(now + idle, parse_iso(s.created) + lifetime)
-            async with self.db.transaction() as conn:
-                await conn.execute(
+            async with self.db.transaction() as tx:
+                await tx.execute(
                     "UPDATE sessions SET last_seen = ?, expires = ? WHERE id = ?",
                     (iso(now), iso(expires), session_id),
                 )
@@ -107,8 +107,8 @@ class SessionStore:
 
     async def delete(self, session_id: str) -> None:
         """End a session."""
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     async def failures(
         self, client: str, username: str, window: timedelta
@@ -130,14 +130,14 @@ class SessionStore:
     async def record_failure(self, client: str, username: str, window: timedelta) -> None:
         """Count a failed sign-in; failures older than the window are dropped."""
         now = self.db.clock()
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM login_failures WHERE at <= ?", (iso(now - window),))
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM login_failures WHERE at <= ?", (iso(now - window),))
+            await tx.execute(
                 "INSERT INTO login_failures (at, client, username) VALUES (?, ?, ?)",
                 (iso(now), client, username),
             )
 
     async def clear_failures(self, username: str) -> None:
         """A successful sign-in forgets the user name's failures (not the client's)."""
-        async with self.db.transaction() as conn:
-            await conn.execute("DELETE FROM login_failures WHERE username = ?", (username,))
+        async with self.db.transaction() as tx:
+            await tx.execute("DELETE FROM login_failures WHERE username = ?", (username,))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
-from moxhooks.store.db import Database, iso
+from moxhooks.store.db import SqliteDatabase, iso
 
 # The message counts, in the order messages_by_day and message_totals compute them.
 MESSAGE_COUNTS = ("sent", "delivered", "delayed", "failed", "failed_hard", "suppressed")
@@ -42,11 +42,12 @@ def _start(first: date) -> str:
     return iso(datetime(first.year, first.month, first.day, tzinfo=UTC))
 
 
-class StatsStore:
+class SqliteStatsStore:
     """Read-only statistics over the events and suppressions tables."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
+        self.clock = db.clock
 
     async def messages_by_day(
         self, account: str, first: date, hard_kinds: Sequence[str]

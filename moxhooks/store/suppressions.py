@@ -14,10 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import aiosqlite
-
 from moxhooks.kinds import Kind, MoxState
-from moxhooks.store.db import Database, Row, iso
+from moxhooks.store.db import NO_DEADLINE, Row, SqliteDatabase, Tx, iso
 from moxhooks.store.outbox import enqueue
 
 _INSERT_ENTRY = (
@@ -161,10 +159,10 @@ class EventOutcome:
     make_permanent: tuple[int, str, str] | None = None
 
 
-class SuppressionStore:
+class SqliteSuppressionStore:
     """The suppressions and audit tables."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
 
     async def active(self, account: str, base: str, scope: str = "") -> Suppression | None:
@@ -290,8 +288,8 @@ class SuppressionStore:
 
     async def add(self, entry: NewEntry) -> Suppression | None:
         """Add an entry; None if an active one for that base address and scope exists."""
-        async with self.db.transaction() as conn:
-            new_id = await _add(conn, entry, self.db.now())
+        async with self.db.transaction() as tx:
+            new_id = await _add(tx, entry, self.db.now())
         if new_id is None:
             return None
         return await self.get(entry.account, new_id)
@@ -309,14 +307,12 @@ class SuppressionStore:
         rows = [e.insert_params(now, mox_state) for e in entries]
         if not rows:
             return 0, 0
-        async with self.db.transaction() as conn:
-            cur = await conn.execute("SELECT COALESCE(MAX(id), 0) FROM suppressions")
-            first = await cur.fetchone()
-            await cur.close()
+        async with self.db.transaction() as tx:
+            first = await tx.fetchone("SELECT COALESCE(MAX(id), 0) FROM suppressions")
             last_before = int(first[0]) if first else 0
-            await conn.execute(_INSERT_ENTRIES_JSON, (json.dumps(rows),))
+            await tx.execute(_INSERT_ENTRIES_JSON, (json.dumps(rows),))
             # The new rows are exactly those above last_before: the write lock is ours.
-            await conn.execute(
+            await tx.execute(
                 "INSERT INTO audit (at, account, suppression_id, action, actor, detail)"
                 " SELECT created, account, id, 'added', created_by,"
                 " kind || ' from ' || source || CASE WHEN reason != '' THEN ': ' || reason"
@@ -324,17 +320,15 @@ class SuppressionStore:
                 " ELSE '' END FROM suppressions WHERE id > ? ORDER BY id",
                 (last_before,),
             )
-            await conn.execute(
+            await tx.execute(
                 "INSERT INTO outbox (account, op, address, reason, suppression_id, created,"
                 " next_attempt) SELECT account, 'add', original_address, reason, id, created,"
                 " created FROM suppressions WHERE id > ? AND mox_state = ? ORDER BY id",
                 (last_before, MoxState.PENDING_ADD),
             )
-            cur = await conn.execute(
+            counted = await tx.fetchone(
                 "SELECT COUNT(*) FROM suppressions WHERE id > ?", (last_before,)
             )
-            counted = await cur.fetchone()
-            await cur.close()
         added = int(counted[0]) if counted else 0
         return added, len(rows) - added
 
@@ -348,35 +342,33 @@ class SuppressionStore:
         and "added", "changed" or "already".
         """
         now = self.db.now()
-        async with self.db.transaction() as conn:
-            entry_id = await _add(conn, entry, now)
+        async with self.db.transaction() as tx:
+            entry_id = await _add(tx, entry, now)
             what = "added"
             if entry_id is None:
-                cur = await conn.execute(
+                row = await tx.fetchone(
                     "SELECT id, kind, expires FROM suppressions WHERE account = ?"
                     " AND base_address = ? AND scope = ? AND ended IS NULL",
                     (entry.account, entry.base_address, entry.scope),
                 )
-                row = await cur.fetchone()
-                await cur.close()
                 assert row is not None  # the insert met it, and the write lock is ours
                 entry_id = int(row["id"])
                 expires = iso(entry.expires) if entry.expires else None
                 if row["expires"] is not None and (expires is None or expires > row["expires"]):
                     kind = Kind.COMPLAINT if row["kind"] == Kind.COMPLAINT else entry.kind
-                    await conn.execute(
+                    await tx.execute(
                         "UPDATE suppressions SET expires = ?, kind = ?, reason = ? WHERE id = ?",
                         (expires, kind, entry.reason, entry_id),
                     )
                     until = f"expires {expires}" if expires else "no expiry"
                     await _audit(
-                        conn, now, entry.account, entry_id, "changed", entry.created_by,
+                        tx, now, entry.account, entry_id, "changed", entry.created_by,
                         f"now {kind}, {until}: {entry.reason}",
                     )  # fmt: skip
                     what = "changed"
                 else:
                     await _audit(
-                        conn, now, entry.account, entry_id, REPORT_RECORDED, entry.created_by, note
+                        tx, now, entry.account, entry_id, REPORT_RECORDED, entry.created_by, note
                     )
                     what = "already"
         got = await self.get(entry.account, entry_id)
@@ -390,16 +382,16 @@ class SuppressionStore:
 
         sync_mox=False when mox no longer has it (removed there by a person).
         """
-        async with self.db.transaction() as conn:
-            ok = await _end(conn, account, entry_id, actor, reason, self.db.now(), sync_mox)
+        async with self.db.transaction() as tx:
+            ok = await _end(tx, account, entry_id, actor, reason, self.db.now(), sync_mox)
         return await self.get(account, entry_id) if ok else None
 
     async def audit(
         self, account: str, action: str, actor: str, detail: str, entry_id: int | None = None
     ) -> None:
         """Record an action that is not a change of an entry (or is, by id)."""
-        async with self.db.transaction() as conn:
-            await _audit(conn, self.db.now(), account, entry_id, action, actor, detail)
+        async with self.db.transaction() as tx:
+            await _audit(tx, self.db.now(), account, entry_id, action, actor, detail)
 
     async def audit_log(
         self, account: str | None = None, limit: int = 100, before_id: int | None = None
@@ -442,24 +434,29 @@ class SuppressionStore:
             # Most events change nothing else: one statement, one trip to the writer.
             await self.db.write(done, done_params)
             return None
-        async with self.db.transaction() as conn:
-            await conn.execute(done, done_params)
+        async with self.db.transaction() as tx:
+            await tx.execute(done, done_params)
             if out.suppress is not None:
-                new_id = await _add(conn, out.suppress, now)
+                new_id = await _add(tx, out.suppress, now)
             if out.make_permanent is not None:
                 entry_id, kind, reason = out.make_permanent
-                await conn.execute(
+                await tx.execute(
                     "UPDATE suppressions SET expires = NULL, kind = ?, reason = ?"
                     " WHERE id = ? AND ended IS NULL",
                     (kind, reason, entry_id),
                 )
                 await _audit(
-                    conn, now, out.account, entry_id, "changed", f"webhook event {out.event_id}",
+                    tx,
+                    now,
+                    out.account,
+                    entry_id,
+                    "changed",
+                    f"webhook event {out.event_id}",
                     f"now {kind}, no expiry: {reason}",
                 )
             if out.unsuppress_mox is not None:
                 await _audit(
-                    conn,
+                    tx,
                     now,
                     out.account,
                     None,
@@ -467,13 +464,13 @@ class SuppressionStore:
                     "policy",
                     f"{out.unsuppress_mox}: {out.detail}",
                 )
-                adopted = await _adopted_entry(conn, out)
+                adopted = await _adopted_entry(tx, out)
                 if adopted is not None:
                     # mox's false entry was adopted already: ending it removes it from mox.
-                    await _end(conn, out.account, adopted, "policy", out.detail, now, True)
+                    await _end(tx, out.account, adopted, "policy", out.detail, now, True)
                 else:
                     await enqueue(
-                        conn, out.account, "remove", out.unsuppress_mox, out.detail, None, now
+                        tx, out.account, "remove", out.unsuppress_mox, out.detail, None, now
                     )
         if new_id is None or out.suppress is None:
             return None
@@ -483,13 +480,15 @@ class SuppressionStore:
         """End every entry whose expiry has passed; returns how many."""
         now = self.db.now()
         rows = await self.db.fetchall(
-            "SELECT id, account FROM suppressions WHERE ended IS NULL AND expires <= ?", (now,)
+            "SELECT id, account FROM suppressions WHERE ended IS NULL AND expires <= ?",
+            (now,),
+            timeout=NO_DEADLINE,  # after a long stop, a great many may be due at once
         )
         if not rows:
             return 0
-        async with self.db.transaction() as conn:
+        async with self.db.transaction() as tx:
             for r in rows:
-                await _end(conn, r["account"], r["id"], "expiry", "expired", now, True)
+                await _end(tx, r["account"], r["id"], "expiry", "expired", now, True)
         return len(rows)
 
     async def synced_active(self, account: str) -> builtins.list[Suppression]:
@@ -497,6 +496,7 @@ class SuppressionStore:
         rows = await self.db.fetchall(
             "SELECT * FROM suppressions WHERE account = ? AND scope = '' AND ended IS NULL",
             (account,),
+            timeout=NO_DEADLINE,  # the whole list, for the worker's reconcile
         )
         return [Suppression.from_row(r) for r in rows]
 
@@ -518,20 +518,18 @@ def _trigram_query(search: str) -> str:
     return " AND ".join('"' + g.replace('"', '""') + '"' for g in grams)
 
 
-async def _adopted_entry(conn: aiosqlite.Connection, out: EventOutcome) -> int | None:
+async def _adopted_entry(tx: Tx, out: EventOutcome) -> int | None:
     """The active account-wide entry adopted from mox for the event's recipient, if any."""
-    cur = await conn.execute(
+    row = await tx.fetchone(
         "SELECT id FROM suppressions WHERE account = ? AND base_address = ? AND scope = ''"
         " AND ended IS NULL AND source = 'mox'",
         (out.account, out.recipient_base),
     )
-    row = await cur.fetchone()
-    await cur.close()
     return int(row[0]) if row else None
 
 
 async def _audit(
-    conn: aiosqlite.Connection,
+    tx: Tx,
     now: str,
     account: str,
     entry_id: int | None,
@@ -539,36 +537,32 @@ async def _audit(
     actor: str,
     detail: str,
 ) -> None:
-    await conn.execute(
+    await tx.execute(
         "INSERT INTO audit (at, account, suppression_id, action, actor, detail)"
         " VALUES (?, ?, ?, ?, ?, ?)",
         (now, account, entry_id, action, actor, detail),
     )
 
 
-async def _add(
-    conn: aiosqlite.Connection, e: NewEntry, now: str, mox_state: MoxState | None = None
-) -> int | None:
+async def _add(tx: Tx, e: NewEntry, now: str, mox_state: MoxState | None = None) -> int | None:
     params = e.insert_params(now, mox_state)
     mox_state = params[-1]
-    cur = await conn.execute(_INSERT_ENTRY, params)
-    if cur.rowcount != 1:
-        await cur.close()
+    written = await tx.execute(_INSERT_ENTRY, params)
+    if written.rowcount != 1:
         return None
-    new_id = cur.lastrowid
-    await cur.close()
+    new_id = written.lastrowid
     assert new_id is not None
     detail = f"{e.kind} from {e.source}: {e.reason}" if e.reason else f"{e.kind} from {e.source}"
     if e.expires:
         detail += f"; expires {iso(e.expires)}"
-    await _audit(conn, now, e.account, new_id, "added", e.created_by, detail)
+    await _audit(tx, now, e.account, new_id, "added", e.created_by, detail)
     if mox_state == MoxState.PENDING_ADD:
-        await enqueue(conn, e.account, "add", e.original_address, e.reason, new_id, now)
+        await enqueue(tx, e.account, "add", e.original_address, e.reason, new_id, now)
     return new_id
 
 
 async def _end(
-    conn: aiosqlite.Connection,
+    tx: Tx,
     account: str,
     entry_id: int,
     actor: str,
@@ -576,24 +570,22 @@ async def _end(
     now: str,
     sync_mox: bool,
 ) -> bool:
-    cur = await conn.execute(
+    row = await tx.fetchone(
         "SELECT scope, original_address, mox_state, kind FROM suppressions"
         " WHERE account = ? AND id = ? AND ended IS NULL",
         (account, entry_id),
     )
-    row = await cur.fetchone()
-    await cur.close()
     if row is None:
         return False
     state = row["mox_state"]
     if row["scope"] == "" and sync_mox and state in (MoxState.SYNCED, MoxState.PENDING_ADD):
         new_state = MoxState.PENDING_REMOVE
-        await enqueue(conn, account, "remove", row["original_address"], reason, entry_id, now)
+        await enqueue(tx, account, "remove", row["original_address"], reason, entry_id, now)
     elif state == MoxState.NOT_APPLICABLE:
         new_state = state
     else:
         new_state = MoxState.REMOVED
-    await conn.execute(
+    await tx.execute(
         "UPDATE suppressions SET ended = ?, ended_by = ?, end_reason = ?, mox_state = ?"
         " WHERE id = ?",
         (now, actor, reason, new_state, entry_id),
@@ -601,5 +593,5 @@ async def _end(
     # A complaint entry's end stands out in the audit log: mailing a person who reported
     # spam again is what mailbox providers punish (see COMPLAINT_ENDED).
     action = COMPLAINT_ENDED if row["kind"] == Kind.COMPLAINT else "ended"
-    await _audit(conn, now, account, entry_id, action, actor, reason)
+    await _audit(tx, now, account, entry_id, action, actor, reason)
     return True

@@ -13,10 +13,8 @@ import builtins
 import secrets
 from dataclasses import dataclass
 
-import aiosqlite
-
 from moxhooks.kinds import Kind, Source
-from moxhooks.store.db import Database, Row, iso
+from moxhooks.store.db import Row, SqliteDatabase, Tx, iso
 from moxhooks.store.suppressions import NewEntry, Suppression, _add, _audit, _end
 
 # Bytes of a signing key (HMAC-SHA256 takes any length; 32 is its block-free optimum).
@@ -77,11 +75,12 @@ def is_own(entry: Suppression) -> bool:
     return entry.kind == Kind.UNSUBSCRIBED and entry.source == Source.UNSUBSCRIBE
 
 
-class UnsubscribeStore:
+class SqliteUnsubscribeStore:
     """The unsubscribe_keys and unsubscribe_links tables, and recipients' own entries."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
+        self.clock = db.clock
 
     # ---- Keys ------------------------------------------------------------------------------
 
@@ -92,25 +91,23 @@ class UnsubscribeStore:
         )
         if row is not None:
             return SigningKey.from_row(row)
-        async with self.db.transaction() as conn:
-            cur = await conn.execute(
+        async with self.db.transaction() as tx:
+            found = await tx.fetchone(
                 "SELECT * FROM unsubscribe_keys WHERE retired IS NULL ORDER BY id DESC LIMIT 1"
             )
-            found = await cur.fetchone()
-            await cur.close()
             if found is not None:  # another caller made it meanwhile
                 return SigningKey.from_row(found)
-            return await _new_key(conn, self.db.now())
+            return await _new_key(tx, self.db.now())
 
     async def rotate_key(self, actor: str) -> SigningKey:
         """Make a new current key; the current one is retired now (it still verifies for a while)."""
         now = self.db.now()
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE unsubscribe_keys SET retired = ? WHERE retired IS NULL", (now,)
             )
-            key = await _new_key(conn, now)
-            await _audit(conn, now, "", None, "unsubscribe_key_rotated", actor, f"key {key.id}")
+            key = await _new_key(tx, now)
+            await _audit(tx, now, "", None, "unsubscribe_key_rotated", actor, f"key {key.id}")
         return key
 
     async def key(self, key_id: int) -> SigningKey | None:
@@ -149,12 +146,12 @@ class UnsubscribeStore:
     ) -> None:
         """mox queued the link's message: note it on the link, and QueueMsgID -> recipient and
         topic in recipients (so the recipient of its events is known without mox's admin API)."""
-        async with self.db.transaction() as conn:
-            await conn.execute(
+        async with self.db.transaction() as tx:
+            await tx.execute(
                 "UPDATE unsubscribe_links SET queue_msg_id = ?, message_id = ? WHERE id = ?",
                 (queue_msg_id, message_id, link_id),
             )
-            await conn.execute(
+            await tx.execute(
                 "INSERT OR REPLACE INTO recipients (account, queue_msg_id, address, source, topic)"
                 " SELECT account, ?, ?, ?, topic FROM unsubscribe_links WHERE id = ?",
                 (queue_msg_id, address, source, link_id),
@@ -186,11 +183,11 @@ class UnsubscribeStore:
         """
         now = self.db.now()
         expires = iso(entry.expires) if entry.expires else None
-        async with self.db.transaction() as conn:
-            new_id = await _add(conn, entry, now)
+        async with self.db.transaction() as tx:
+            new_id = await _add(tx, entry, now)
             if new_id is not None:
-                return await self._get(conn, new_id), "added"
-            current = await _active(conn, entry.account, entry.base_address, entry.scope)
+                return await self._get(tx, new_id), "added"
+            current = await _active(tx, entry.account, entry.base_address, entry.scope)
             assert current is not None  # the insert met it, and the write lock is ours
             outlasts = current.expires is None or (
                 expires is not None and current.expires >= expires
@@ -199,11 +196,11 @@ class UnsubscribeStore:
                 return current, "already"
             if not is_own(current) and outlasts:
                 await _audit(
-                    conn, now, entry.account, current.id, UNSUBSCRIBE_NOTED, entry.created_by,
+                    tx, now, entry.account, current.id, UNSUBSCRIBE_NOTED, entry.created_by,
                     entry.reason,
                 )  # fmt: skip
                 return current, "outweighed"
-            await conn.execute(
+            await tx.execute(
                 "UPDATE suppressions SET kind = ?, source = ?, reason = ?, expires = ?"
                 " WHERE id = ?",
                 (Kind.UNSUBSCRIBED, Source.UNSUBSCRIBE, entry.reason, expires, current.id),
@@ -211,10 +208,10 @@ class UnsubscribeStore:
             until = f"expires {expires}" if expires else "no expiry"
             was = f" (was {current.kind} from {current.source})" if not is_own(current) else ""
             await _audit(
-                conn, now, entry.account, current.id, "changed", entry.created_by,
+                tx, now, entry.account, current.id, "changed", entry.created_by,
                 f"now unsubscribed, {until}{was}: {entry.reason}",
             )  # fmt: skip
-            return await self._get(conn, current.id), "changed"
+            return await self._get(tx, current.id), "changed"
 
     async def resubscribe(
         self, account: str, base: str, scope: str, actor: str, reason: str
@@ -225,41 +222,34 @@ class UnsubscribeStore:
         ended here: the recipient may only take back what the recipient asked for.
         """
         now = self.db.now()
-        async with self.db.transaction() as conn:
-            current = await _active(conn, account, base, scope)
+        async with self.db.transaction() as tx:
+            current = await _active(tx, account, base, scope)
             if current is None or not is_own(current):
                 return None
-            await _end(conn, account, current.id, actor, reason, now, True)
-            return await self._get(conn, current.id)
+            await _end(tx, account, current.id, actor, reason, now, True)
+            return await self._get(tx, current.id)
 
     @staticmethod
-    async def _get(conn: aiosqlite.Connection, entry_id: int) -> Suppression:
-        cur = await conn.execute("SELECT * FROM suppressions WHERE id = ?", (entry_id,))
-        row = await cur.fetchone()
-        await cur.close()
+    async def _get(tx: Tx, entry_id: int) -> Suppression:
+        row = await tx.fetchone("SELECT * FROM suppressions WHERE id = ?", (entry_id,))
         assert row is not None
         return Suppression.from_row(row)
 
 
-async def _new_key(conn: aiosqlite.Connection, now: str) -> SigningKey:
+async def _new_key(tx: Tx, now: str) -> SigningKey:
     secret = secrets.token_bytes(KEY_BYTES)
-    cur = await conn.execute(
+    written = await tx.execute(
         "INSERT INTO unsubscribe_keys (secret, created) VALUES (?, ?)", (secret, now)
     )
-    key_id = cur.lastrowid
-    await cur.close()
+    key_id = written.lastrowid
     assert key_id is not None
     return SigningKey(key_id, secret, now, None)
 
 
-async def _active(
-    conn: aiosqlite.Connection, account: str, base: str, scope: str
-) -> Suppression | None:
-    cur = await conn.execute(
+async def _active(tx: Tx, account: str, base: str, scope: str) -> Suppression | None:
+    row = await tx.fetchone(
         "SELECT * FROM suppressions WHERE account = ? AND base_address = ? AND scope = ?"
         " AND ended IS NULL",
         (account, base, scope),
     )
-    row = await cur.fetchone()
-    await cur.close()
     return Suppression.from_row(row) if row else None

@@ -292,7 +292,7 @@ async def add_suppression(request: web.Request) -> web.StreamResponse:
     addr = _parse(auth.str_field(body, "address"))
     scope = _clean_text(auth.str_field(body, "scope", default=""), "scope", MAX_SCOPE)
     reason = _clean_text(auth.str_field(body, "reason", default=""), "reason", MAX_REASON)
-    expires = _expires(auth.str_field(body, "expires", default=""), rt.store.db.clock())
+    expires = _expires(auth.str_field(body, "expires", default=""), rt.store.clock())
     base = base_address(addr)
     entry = await rt.store.suppressions.add(
         NewEntry(
@@ -434,7 +434,7 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME_KEY]
     if request.content_type not in ("text/csv", "text/plain"):
         raise ApiError(415, "unsupportedMediaType", "send the file as text/csv")
-    importer = _Importer(rt.store, acct.name, p.actor, rt.store.db.clock())
+    importer = _Importer(rt.store, acct.name, p.actor, rt.store.clock())
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     pending = ""
     size = 0

@@ -45,7 +45,7 @@ async def account_stats(
     stats: StatsStore, account: str, days: int, web: WebConfig
 ) -> dict[str, Any]:
     """Per-day and total delivery statistics of the last `days` days (UTC), oldest first."""
-    first = stats.db.clock().astimezone(UTC).date() - timedelta(days=days - 1)
+    first = stats.clock().astimezone(UTC).date() - timedelta(days=days - 1)
     per_day: dict[str, dict[str, Any]] = {}
     for i in range(days):
         d = (first + timedelta(days=i)).isoformat()

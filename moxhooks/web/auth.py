@@ -330,7 +330,7 @@ async def _throttled(request: web.Request, username: str) -> web.Response | None
     if n < settings.max_failures or oldest is None:
         return None
     free = parse_iso(oldest) + settings.throttle_window
-    wait = max(1, math.ceil((free - request.app[RUNTIME_KEY].store.db.clock()).total_seconds()))
+    wait = max(1, math.ceil((free - request.app[RUNTIME_KEY].store.clock()).total_seconds()))
     log.warning("sign-in throttled user=%s client=%s failures=%d", username, _client(request), n)
     resp = error_response(
         429, "user:throttled", f"too many failed sign-ins; try again in {wait} seconds"

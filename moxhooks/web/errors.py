@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import sqlite3
 import time
 from collections.abc import Awaitable, Callable
 
@@ -14,7 +13,7 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from moxhooks.errors import ApiError
 from moxhooks.mox.client import MoxApiError, MoxError, MoxUnavailable
-from moxhooks.store.intake import IntakeError
+from moxhooks.store import StoreUnavailable
 from moxhooks.web.keys import RUNTIME_KEY
 
 log = logging.getLogger(__name__)
@@ -61,6 +60,8 @@ OTHER_ERROR_CODES: dict[str, tuple[str, str]] = {
 # long and this many bytes (_finish_body); past either, the connection closes instead.
 DRAIN_TIMEOUT = 5.0
 DRAIN_MAX = 8 * 1024 * 1024
+# Seconds a client is told to wait (Retry-After) when the database could not answer.
+RETRY_AFTER = 5
 
 
 def error_response(status: int, code: str, message: str) -> web.Response:
@@ -121,11 +122,12 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             str(e).replace("\n", " ")[:200],
         )
         return error_response(400, "badRequest", "the request body could not be read as sent")
-    except (sqlite3.OperationalError, IntakeError) as e:
-        # Locked by another writer past the busy timeout, or a full disk: try again later.
+    except StoreUnavailable as e:
+        # Locked by another writer past the busy timeout, a full disk, a read past its
+        # deadline, or a webhook intake could not append: nothing was changed, try again.
         log.error("database error on %s %s: %s", request.method, request.path, e)
         resp = error_response(503, "unavailable", "database unavailable, try again later")
-        resp.headers["Retry-After"] = "5"
+        resp.headers["Retry-After"] = str(RETRY_AFTER)
         return resp
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)

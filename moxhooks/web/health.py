@@ -48,7 +48,7 @@ async def healthz(request: web.Request) -> web.Response:
     healthy = True
     try:
         await rt.store.ping()
-        checks["database"] = {"ok": True, "schema_version": await rt.store.db.schema_version()}
+        checks["database"] = {"ok": True, "schema_version": await rt.store.schema_version()}
     except Exception as e:  # any failure of the database is what this reports
         checks["database"] = {"ok": False, "error": str(e)}
         healthy = False

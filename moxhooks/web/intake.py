@@ -96,7 +96,7 @@ async def outgoing(request: web.Request) -> web.Response:
             account,
             webhook_id,
             attempt,
-            rt.store.db.now(),
+            rt.store.now(),
             ev.event,
             ev.queue_msg_id,
             ev.message_id,

@@ -199,7 +199,7 @@ async def set_prefs(request: web.Request) -> web.StreamResponse:
         if period not in PAUSE_PERIODS:
             raise ApiError(400, "badRequest", "period must be 1w, 1m or 3m")
         days, words = PAUSE_PERIODS[period]
-        until = rt.store.db.clock() + timedelta(days=days)
+        until = rt.store.clock() + timedelta(days=days)
         reason = (
             f"paused until {until:%Y-%m-%d %H:%M} UTC ({words}) on the preference page"
             f" (link of message {link.message})"
@@ -280,5 +280,5 @@ async def _prefs(rt: Runtime, link: Link) -> dict[str, Any]:
             for n in names
         ],
         "periods": [{"id": k, "days": d, "label": w} for k, (d, w) in PAUSE_PERIODS.items()],
-        "now": iso(rt.store.db.clock()),
+        "now": iso(rt.store.clock()),
     }

@@ -107,7 +107,7 @@ class InboundProcessor:
             if n:
                 continue
             next_try = await self.store.inbound.next_retry()
-            await sleep_until_woken(self._wake, 30.0, next_try, self.store.db.clock)
+            await sleep_until_woken(self._wake, 30.0, next_try, self.store.clock)
 
     async def process_due(self) -> int:
         """Handle the due messages; returns how many were looked at."""
@@ -182,7 +182,7 @@ class InboundProcessor:
             return
         wait = min(RETRY_MIN * 2**msg.tries, RETRY_MAX)
         await self.store.inbound.retry_later(
-            msg.id, self.store.db.clock() + timedelta(seconds=wait), why
+            msg.id, self.store.clock() + timedelta(seconds=wait), why
         )
 
     async def _apply(
@@ -239,18 +239,13 @@ class InboundProcessor:
                     f"message {report.original_message_id} was sent by account"
                     f" {', '.join(others)}; reports to {acct.name} apply to its own mail only"
                 )
-        since = iso(self.store.db.clock() - RECENT_SEND)
-        row = await self.store.db.fetchone(
-            "SELECT queue_msg_id, message_id, recipient, payload FROM events"
-            " WHERE account = ? AND recipient_base = ? AND received >= ?"
-            " ORDER BY id DESC LIMIT 1",
-            (acct.name, rcpt_base, since),
-        )
-        if row is None:
+        since = iso(self.store.clock() - RECENT_SEND)
+        send = await self.store.events.latest_send_to(acct.name, rcpt_base, since)
+        if send is None:
             return None, f"no message of {acct.name} to {r.address} found"
-        extra = json.loads(row["payload"]).get("Extra") or {}
+        extra = json.loads(send.payload).get("Extra") or {}
         return OriginalSend(
-            acct.name, int(row["queue_msg_id"]), str(row["message_id"]), row["recipient"],
+            acct.name, send.queue_msg_id, send.message_id, send.recipient,
             {str(k): str(v) for k, v in extra.items()},
         ), ""  # fmt: skip
 

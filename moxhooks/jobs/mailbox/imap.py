@@ -134,7 +134,7 @@ class ImapReader:
     async def poll(self, i: int, cfg: ImapConfig) -> int:
         """One pass over one mailbox; returns how many new messages were kept."""
         st = self.state.setdefault(i, ImapState())
-        st.last_pass = self.store.db.now()
+        st.last_pass = self.store.now()
         try:
             validity, msgs = await asyncio.to_thread(fetch_unseen, cfg)
             kept, done = 0, []
