@@ -83,6 +83,12 @@ _CONTINUATION_RE: Final = re.compile(
     r"\s[245]\d\d[- ][245]\.\d{1,3}\.\d{1,3}(?=\s)|\s[245]\d\d-(?=\S)"
 )
 
+# A relay naming the server it talked to ("host mx.example.org[192.0.2.1] said:", Exim's "host
+# mx.example.org [192.0.2.1]: 550 ...", "connect to mx.example.org[192.0.2.1]:25:"): not the
+# server's words; its IP address is the receiver's, not ours.
+_RELAY_HOST_RE: Final = _rx(r"\b(?:host|connect to) [\w.-]+ ?\[[0-9a-f.:]+\](?::\d+)?(?::| said:)"
+                            r"|\bby [\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]")
+
 # mox's own errors (smtpclient/gather.go, smtpclient/client.go): no remote reply, code 0.
 _MOX_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
     # GatherDestinations' errNoMail: the domain published a null MX (RFC 7505).
@@ -164,6 +170,7 @@ _SIGNAL_KINDS: Final[tuple[tuple[Signal, Kind], ...]] = (
     (Signal.LOOP, Kind.UNDETERMINED),
     (Signal.TEMPORARY, Kind.TRANSIENT),
     (Signal.PROTOCOL, Kind.UNDETERMINED),
+    (Signal.POLICY, Kind.UNDETERMINED),  # a refusal that names nobody is nobody's verdict
     (Signal.DISABLED, Kind.MAILBOX_DISABLED),
     (Signal.DOMAIN, Kind.DOMAIN_UNKNOWN),
     (Signal.MAILBOX, Kind.MAILBOX_UNKNOWN),
@@ -231,7 +238,7 @@ def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
     enhanced = _normalise_enhanced(enhanced_code, code)
     if not enhanced or _is_generic(enhanced):
         enhanced = _enhanced_from_text(reply) or enhanced
-    words = _CONTINUATION_RE.sub("", reply)
+    words = _RELAY_HOST_RE.sub(" ", _CONTINUATION_RE.sub("", reply))
     return Evidence(code, enhanced, reply, reply_match is not None, read_stage(text),
                     read_signals(words))
 
@@ -281,7 +288,57 @@ _PER_RECIPIENT_RE: Final = re.compile(r"5\.7\.1|4\.2\.1")
 # domain says more than "recipient rejected".
 _RECIPIENT_ORDER: Final = (Signal.DISABLED, Signal.DOMAIN, Signal.MAILBOX)
 _NOT_A_VERDICT: Final = frozenset({Signal.LOOP, Signal.PROTOCOL, Signal.TEMPORARY, Signal.RELAY,
-                                   Signal.EXPIRED})
+                                   Signal.EXPIRED, Signal.POLICY})
+# Signals that point away from the recipient: with any of them in the reply, a recipient-side
+# hard kind is not clear (the asymmetry, `_recipient_is_clear`).
+_OTHER_SUBJECT: Final = frozenset({Signal.SENDER, Signal.RELAY, Signal.PROTOCOL, Signal.LOOP})
+# X.7.0 / X.7.1: "refused for security or policy reasons", the generic details of the class.
+_GENERIC_POLICY_RE: Final = re.compile(r"[45]\.7\.[01]")
+# An address-syntax complaint: X.1.3 (RFC 3463 "bad destination mailbox address syntax", used
+# for any address), or reply 501 ("syntax error in parameters or arguments", RFC 5321).
+_ADDRESS_SYNTAX_RE: Final = re.compile(r"[45]\.1\.3")
+# Words that say the refused address is the recipient's, not our MAIL FROM's.
+_NAMES_RECIPIENT_RE: Final = re.compile(
+    r"\b(?:recipients?|destination|rcpt|addressee|mailbox|user|account|forward-path)\b", re.I)
+# Microsoft Exchange Online's Directory Based Edge Blocking: "550 5.4.1 Recipient address
+# rejected: Access denied" is documented as "the recipient does not exist in the organisation".
+_DBEB_RE: Final = re.compile(r"recipient address rejected: access denied", re.I)
+
+
+def _policy_only(sig: Signals) -> bool:
+    """Whether the words refuse by policy without naming whose or what's fault."""
+    return Signal.POLICY in sig.weak and not sig.strong - _NOT_A_VERDICT and not sig.has(Signal.SENDER)
+
+
+def _address_syntax(ev: Evidence) -> bool:
+    """Whether the reply complains about an address's syntax (whose, the words must say)."""
+    return bool(_ADDRESS_SYNTAX_RE.fullmatch(ev.enhanced)) or ev.code == 501
+
+
+def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
+    """Whether nothing in the reply points away from the recipient (the asymmetry)."""
+    sig = ev.signals
+    plain = bool(sig.strong & _RECIPIENT_SIGNALS)  # the words themselves name the recipient's state
+    other = _OTHER_SUBJECT - {Signal.PROTOCOL} if syntax else _OTHER_SUBJECT  # the address's syntax
+    if any(s in sig.strong for s in other) or any(s in sig.weak for s in other - {Signal.SENDER}):
+        return False  # the sender, a relay, a syntax error or a loop is named too
+    if sig.strong - _RECIPIENT_SIGNALS - {Signal.TEMPORARY}:
+        return False  # a strong word about the message, the pace or the storage
+    if sig.weak & {Signal.POLICY, Signal.SENDER} or temporary:
+        # A policy refusal, a word leaning to the sender (an IP number, "blocked") or a
+        # temporary reply: the recipient must be named plainly.
+        return plain
+    return True
+
+
+def _not_recipient(ev: Evidence, temporary: bool) -> Kind:
+    """The kind when a recipient-side reading is in doubt: what else the words say, or soft."""
+    sig = ev.signals
+    others = Signals(sig.strong - _RECIPIENT_SIGNALS, sig.weak - _RECIPIENT_SIGNALS)
+    said = _strongest(others, permanent=not temporary)
+    if said is not None and said is not Kind.UNDETERMINED:
+        return said
+    return Kind.TRANSIENT if temporary else Kind.UNDETERMINED
 
 
 def _contradiction(code_kind: Kind, enhanced: str, sig: Signals) -> Kind | None:
@@ -307,6 +364,17 @@ def _contradiction(code_kind: Kind, enhanced: str, sig: Signals) -> Kind | None:
 
 
 def decide(ev: Evidence) -> Kind:
+    """The kind of failure the evidence shows, with the asymmetry applied last."""
+    temporary = ev.code // 100 == 4 or (ev.code == 0 and ev.enhanced.startswith("4."))
+    if ev.enhanced == "5.4.1" and _DBEB_RE.search(ev.reply):
+        return Kind.MAILBOX_UNKNOWN  # Microsoft's documented meaning, see _DBEB_RE
+    kind = _decide(ev)
+    if kind in RECIPIENT_HARD and not _recipient_is_clear(ev, temporary, _address_syntax(ev)):
+        return _not_recipient(ev, temporary)
+    return kind
+
+
+def _decide(ev: Evidence) -> Kind:
     """The kind of failure the evidence shows, in the order of the module docstring."""
     sig = ev.signals
     if ev.code == 0 and not ev.has_reply:
@@ -328,6 +396,22 @@ def decide(ev: Evidence) -> Kind:
         return Kind.UNDETERMINED  # the host does not serve the domain: nobody's verdict
     if temporary and (Signal.TEMPORARY in sig.strong or Signal.GREYLIST in sig.strong):
         return Kind.TRANSIENT  # the receiver could not check or decide now
+
+    if _address_syntax(ev):
+        # A malformed address: ours (MAIL FROM) or the recipient's; only words can say which.
+        if not sig.strong - _RECIPIENT_SIGNALS and not sig.has(Signal.SENDER):
+            if not _NAMES_RECIPIENT_RE.search(ev.reply):
+                return Kind.UNDETERMINED
+            said = _strongest(sig, permanent=permanent) or _detail_kind(ev.enhanced)
+            return said if said in RECIPIENT_HARD else Kind.MAILBOX_UNKNOWN
+
+    if _policy_only(sig) and (not ev.enhanced or _is_generic(ev.enhanced)
+                              or _GENERIC_POLICY_RE.fullmatch(ev.enhanced)):
+        # "Access denied", "rejected due to local policy": after DATA the message was refused
+        # (the recipient had been accepted); before, nobody is named.
+        if ev.stage is Stage.DATA and permanent:
+            return Kind.CONTENT_REJECTED
+        return Kind.TRANSIENT if temporary else Kind.UNDETERMINED
 
     code_kind = _detail_kind(ev.enhanced) if ev.enhanced else None
     if code_kind is not None:

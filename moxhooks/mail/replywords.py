@@ -38,6 +38,7 @@ class Signal(Enum):
     LOOP = "loop"  # a mail loop: nobody's fault
     TEMPORARY = "temporary"  # the receiver's own temporary trouble
     PROTOCOL = "protocol"  # a syntax or sequence error in the SMTP dialogue
+    POLICY = "policy"  # refused by the receiver's policy, without saying whose or what's fault
     DISABLED = "disabled"  # the mailbox exists but is switched off
     DOMAIN = "domain"  # the recipient's domain does not exist or takes no mail
     MAILBOX = "mailbox"  # the recipient's mailbox does not exist
@@ -66,6 +67,9 @@ def _rule(signal: Signal | None, strong: bool, pattern: str) -> SignalRule:
 
 S, W = True, False
 
+# An IPv4 address (digits or the "x.xx.xx.xx" of redacted examples), or an IPv6 address.
+_IP = r"(?:(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ipv6:)?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{1,4}\b)"
+
 # Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
 _WHO = r"(?:user|recipient|mailbox|mail ?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
 
@@ -74,7 +78,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # access, or command rejected for policy reasons)", "mailbox name not allowed"): a server
     # that says only these has said nothing beyond its code.
     _rule(None, S, r"(?:requested action not taken:? )?mail ?box (?:\S+ )?(?:is )?(?:currently )?(?:unavailable|not available)(?! (?:or|and) (?:not local|disabled))"
-          r"|(?:requested action not taken:? )?mailbox name not allowed"),
+          r"|(?:requested action not taken:? )?mailbox name not allowed"
+          # RFC 3463's own text for X.7.1, which adds nothing to the code.
+          r"|delivery not authori[sz]ed(?:,? message refused)?"),
     # --- Phrases that contain words of other subjects: read first, so their words are used up.
     # A relay's "gave up" report (the last reply it got may follow; the giving up is the news).
     _rule(Signal.EXPIRED, S, r"retry time ?out (?:exceeded|expired)|delivery time expired|message (?:has )?expired"
@@ -84,6 +90,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|retry time not reached for any host after a long failure period|(?:giving|gave) up(?! on)"
           r"|(?:have been|has been|were) failing for (?:a long time|\d+)"
           r"|maximum (?:time|number of (?:delivery )?attempts)|timeout waiting for|expired after"),
+    # The sender's From: address that could not be verified names its subject (the sender),
+    # though it uses the words of a temporary check.
+    _rule(Signal.SENDER, S, r"(?:verify|verification of) (?:the )?\"?from:?\"? (?:header )?address"),
     # The receiver could not do its own work (a lookup, a check, a disk): temporary, whatever
     # the check was about. Postfix's "delivery temporarily suspended" note is about the
     # connection, not an account.
@@ -97,6 +106,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?<!ip name )lookup (?:failure|failed|timeout|timed out|error)|unverified address|(?:rdns|dns|spf|dkim|dmarc) (?:lookup )?(?:timeout|timed out)"
           r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"),
     _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
+    # A hedge is not a verdict: "the group may not exist, or you may not have permission",
+    # "the account or domain may not exist, they may be blacklisted" say the server does not know.
+    _rule(None, S, r"\b(?:may|might) (?:not|no longer) (?:exist|be (?:valid|active))\b"
+          r"|\b(?:may|might) (?:have been |be )(?:\w+ )?(?:disabled|deactivated|suspended|closed|blocked|blacklisted|listed|removed|deleted)\b"
+          r"|\b(?:may|might) not have (?:the )?permission"),
     # Loops, before the words they use ("too many Received headers", "forwarded").
     _rule(Signal.LOOP, S, r"too many hops|hop count|(?:mail|mailing|routing|forwarding) loop|loop detected"
           r"|loops back to myself|too many received"),
@@ -122,7 +136,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))|multiple from"
           r"|\brfc ?(?:2822|5322|822|2045)\b(?!;)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"
           r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail"
-          r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?(?:local |content |security )?polic(?:y|ies)"
+          r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?content polic(?:y|ies)"
           r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"),
     # The sender as a spammer is the sender, not the message.
     _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"),
@@ -183,12 +197,14 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse (?:dns|lookup|hostname|name)|\brdns\b"
           r"|fcrdns|\b(?:helo|ehlo)\b(?!\))|invalid (?:helo|ehlo|domain name)|hostname (?:lookup|verification|does not|doesn't|not)"
           r"|cannot find your (?:reverse )?hostname|unauthenticated|authentication (?:failed|failure|check|information|results|unsuccessful)"
-          r"|not authori[sz]ed to send|spoof|forged|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
+          r"|not authori[sz]ed to send|spoof|forged|forgery|blocked using|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
           r"|not permitted from your|access denied, (?:banned send|sending)"),
     # The message: spam verdicts, malware, attachments, content policy.
     _rule(Signal.CONTENT, S, r"spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)|virus|malware|infected|phish|trojan|worm\b"
           r"|\bcontent\b|message (?:content|body)|dangerous|executable|prohibited (?:file|attachment)"
-          r"|suspicious|security (?:issue|threat|risk|polic)|\[ph\d\d\]|message not accepted for policy reasons"
+          r"|suspicious|security (?:issue|threat|risk)|\[ph\d\d\]"
+          # Yahoo's documented meaning: the message looked like spam (postmaster-28, 5.7.9).
+          r"|message not accepted for policy reasons"
           r"|\bmime\b|(?:contains|includes) (?:a |an )?(?:forbidden|banned|blocked|prohibited|illegal)"),
     # The message's size (after the mailbox's storage, which used its "size" and "exceeds").
     _rule(Signal.SIZE, S, r"(?:message|mail|e-?mail|data) (?:size|length) (?:\S+ )?(?:exceeds?|too|limit|is (?:larger|greater|over))"
@@ -234,8 +250,16 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|unknown (?:error|reason)|\bsyntax\b"),
     # --- Words that lean one way without naming their subject.
     _rule(Signal.RATE, W, r"\bbusy\b|too many|\blater\b"),
-    _rule(Signal.SENDER, W, r"\bblocked\b|access denied|\bdenied\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
-          r"|prohibited|\bblock\b|authentication|blocked using|\bpolic(?:y|ies)\b"),
+    # Our client's authentication, our IP named, or "blocked" with no other subject: what mail
+    # servers block is a sender (a block list), so the word leans to the sender.
+    # An IP address named as such ("IP=203.0.113.9", "[203.0.113.9] Access denied", "from
+    # 203.0.113.9"): a recipient is an address, so the number names the connecting client, us.
+    _rule(Signal.SENDER, W, r"authentication|\bip address\b|\bblocked\b|\bblock\b"
+          rf"|(?:\bip ?[=:]? ?|\bfrom |\bclient |\[|\()\[?{_IP}"),
+    # Refusals that name no subject: the receiver's policy said no, about whom it does not say
+    # ("550 5.7.1 Command rejected", "Access denied", "rejected due to local policy").
+    _rule(Signal.POLICY, W, r"access[- ]denied|\bdenied\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
+          r"|prohibit|\bpolic(?:y|ies)\b|command rejected|no permit|restrict"),
     _rule(Signal.CONTENT, W, r"attachment|\bheader|\bfilter"),
     _rule(Signal.DISABLED, W, r"\binactive\b|\bdisabled\b"),
     _rule(Signal.MAILBOX, W, r"\bnot found\b|\binvalid\b|\bunknown\b|\bundeliverable\b"),
