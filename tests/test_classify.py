@@ -111,7 +111,7 @@ REPLIES = [
     pytest.param(550, "5.7.1", "550 5.7.1 [CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137", UN, id="icloud-CS01-local-policy"),
     pytest.param(550, "5.7.1", "550 5.7.1 Your message was rejected due to example.com DMARC policy. Please visit https://support.apple.com/en-us/HT204137", SB, id="icloud-dmarc"),
     pytest.param(550, "5.7.1", "550 5.7.1 Your email was rejected due to having a domain present in the Spamhaus DBL -- see https://www.spamhaus.org/dbl/", SB, id="icloud-spamhaus-dbl"),
-    pytest.param(451, "4.7.1", "451 4.7.1 Service unavailable - try again later", RL, id="icloud-4.7.1-try-again-later"),
+    pytest.param(451, "4.7.1", "451 4.7.1 Service unavailable - try again later", TR, id="icloud-4.7.1-try-again-later"),
     # --- Postfix (and Dovecot LMTP behind it).
     pytest.param(550, "5.1.1", "550 5.1.1 <someone@example.org>: Recipient address rejected: User unknown in virtual mailbox table", MU, id="postfix-virtual-mailbox-table"),
     pytest.param(550, "5.1.1", mox("550 5.1.1 <someone@example.org>: Recipient address rejected: User unknown in local recipient table"), MU, id="postfix-local-recipient-table"),

@@ -105,7 +105,7 @@ _MOX_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
 # a DNS check (dnscheck.py) may still turn a dead domain into domain_unknown.
 _NETWORK_RE: Final = _rx(
     r"connection refused|connection reset|i/o timeout|\btimeout\b|timed out|no such host"
-    r"|no route to host|network is unreachable|host is down|context deadline exceeded"
+    r"|no (?:valid )?route to|network is unreachable|host is down|context deadline exceeded"
     r"|broken pipe|\beof\b|\btls\b|x509|certificate|handshake|dial tcp|dns lookup error"
     r"|temporary failure in name resolution|server misbehaving|mta-sts|\bdane\b"
     r"|smtp connection is botched|smtp protocol error|cname loop|too many cname"
@@ -252,6 +252,10 @@ def _strongest(signals: Signals, *, permanent: bool) -> Kind | None:
             tier = tier - {Signal.TEMPORARY}  # "554 service unavailable": a refusal, not a passing trouble
         elif tier is signals.weak:
             tier = tier - {Signal.MAILBOX, Signal.DISABLED}  # "450 mailbox unavailable": busy, not gone
+            if Signal.RATE in tier:
+                # "421 Message from 203.0.113.5 temporarily deferred": a temporary reply that
+                # only leans to our side and asks for later asks us to come back, not to stop.
+                return Kind.RATE_LIMITED
         for signal, kind in _SIGNAL_KINDS:
             if signal in tier:
                 return kind
@@ -295,14 +299,18 @@ _OTHER_SUBJECT: Final = frozenset({Signal.SENDER, Signal.RELAY, Signal.PROTOCOL,
 # X.7.0 / X.7.1: "refused for security or policy reasons", the generic details of the class.
 _GENERIC_POLICY_RE: Final = re.compile(r"[45]\.7\.[01]")
 # An address-syntax complaint: X.1.3 (RFC 3463 "bad destination mailbox address syntax", used
-# for any address), or reply 501 ("syntax error in parameters or arguments", RFC 5321).
-_ADDRESS_SYNTAX_RE: Final = re.compile(r"[45]\.1\.3")
-# Words that say the refused address is the recipient's, not our MAIL FROM's.
-_NAMES_RECIPIENT_RE: Final = re.compile(
-    r"\b(?:recipients?|destination|rcpt|addressee|mailbox|user|account|forward-path)\b", re.I)
+# for any address), X.5.2 / X.5.4 (syntax error, invalid command arguments), or reply 501
+# ("syntax error in parameters or arguments", RFC 5321).
+_ADDRESS_SYNTAX_RE: Final = re.compile(r"[45]\.1\.3|[45]\.5\.[24]")
 # Microsoft Exchange Online's Directory Based Edge Blocking: "550 5.4.1 Recipient address
 # rejected: Access denied" is documented as "the recipient does not exist in the organisation".
 _DBEB_RE: Final = re.compile(r"recipient address rejected: access denied", re.I)
+# The enhanced code's subjects about the destination address and mailbox (not 5.1.7/5.1.8,
+# the sender's address).
+_RECIPIENT_SUBJECT_RE: Final = re.compile(r"5\.1\.(?:[0-6]|9|1\d)|5\.2\.[01]")
+# Words that say the refused address is the recipient's, not our MAIL FROM's.
+_NAMES_RECIPIENT_RE: Final = re.compile(
+    r"\b(?:recipients?|destination|rcpt|addressee|mailbox|user|account|forward-path)\b", re.I)
 
 
 def _policy_only(sig: Signals) -> bool:
@@ -328,7 +336,16 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
         # A policy refusal, a word leaning to the sender (an IP number, "blocked") or a
         # temporary reply: the recipient must be named plainly.
         return plain
-    return True
+    # Otherwise plain words, or a code whose detail is the recipient's: a word that only
+    # leans ("unknown", "invalid", "not found", "rejected") is not enough to suppress at once.
+    named = syntax and bool(_NAMES_RECIPIENT_RE.search(ev.reply))  # "Recipient address syntax error"
+    # A leaning word and a code of the same subject (RFC 3463 X.1.x address, X.2.x mailbox
+    # status) agree: "550 #5.1.0 Address rejected".
+    agreeing = bool(sig.weak & _RECIPIENT_SIGNALS) and bool(
+        _RECIPIENT_SUBJECT_RE.fullmatch(ev.enhanced) or _NAMES_RECIPIENT_RE.search(ev.reply))
+    # RFC 7504's 521 and 556 say by themselves that the host or domain takes no mail.
+    return (plain or named or agreeing or _detail_kind(ev.enhanced) in RECIPIENT_HARD
+            or ev.code in (521, 556))
 
 
 def _not_recipient(ev: Evidence, temporary: bool) -> Kind:

@@ -67,6 +67,11 @@ def _rule(signal: Signal | None, strong: bool, pattern: str) -> SignalRule:
 
 S, W = True, False
 
+# What may stand between a recipient word and what is said of it: the address or name itself
+# ("User <jdoe> unknown", "Mailbox ( x@example.org ) not found"), or a relative clause
+# ("The email account that you tried to reach is disabled").
+_NAMED = r"(?:[<(\[] ?[^\s<>()\[\]]{1,100} ?[>)\]] |(?:that|which) you (?:tried|are trying|attempted) to (?:reach|contact) )?"
+
 # An IPv4 address (digits or the "x.xx.xx.xx" of redacted examples), or an IPv6 address.
 _IP = r"(?:(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ipv6:)?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{1,4}\b)"
 
@@ -104,7 +109,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:could|did) not complete|(?:unable to|could not|cannot|can't) (?:verify|look ?up|resolve|connect)"
           r"|verification (?:problem|failed temporarily)|local problem|temporarily rejected|tls (?:handshake )?(?:failed|not available)|failed to establish"
           r"|(?<!ip name )lookup (?:failure|failed|timeout|timed out|error)|unverified address|(?:rdns|dns|spf|dkim|dmarc) (?:lookup )?(?:timeout|timed out)"
-          r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"),
+          r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"
+          r"|(?:scan|scanner|scanning|filter|check) (?:error|timeout|timed out|failed|failure)"),
     _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
     # A hedge is not a verdict: "the group may not exist, or you may not have permission",
     # "the account or domain may not exist, they may be blacklisted" say the server does not know.
@@ -164,7 +170,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # A domain that is gone, said with words that elsewhere mean a switched-off account.
     _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)"),
     # A recipient's account that the provider switched off ("The recipient account is blocked").
-    _rule(Signal.DISABLED, S, rf"{_WHO}(?:'s)?(?: account| status)? (?:has been |is |was |is currently |currently )?(?:temporarily |permanently )?"
+    _rule(Signal.DISABLED, S, rf"{_WHO}(?:'s)?(?: account| status)? {_NAMED}(?:has been |is |was |is currently |currently )?(?:temporarily |permanently )?"
           r"(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked|terminated|discontinued|not active|not enabled|expired|on hold)"
           r"|(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked) (?:user|recipient|mailbox|account|e-?mail address)"
           r"|no longer (?:active|in use|available|valid|accepts)|account (?:is )?not (?:active|activated)"
@@ -196,8 +202,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:isp|provider)'?s? (?:smtp|mail) (?:server|relay)|host network not allowed|envelope blocked"
           r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse (?:dns|lookup|hostname|name)|\brdns\b"
           r"|fcrdns|\b(?:helo|ehlo)\b(?!\))|invalid (?:helo|ehlo|domain name)|hostname (?:lookup|verification|does not|doesn't|not)"
-          r"|cannot find your (?:reverse )?hostname|unauthenticated|authentication (?:failed|failure|check|information|results|unsuccessful)"
-          r"|not authori[sz]ed to send|spoof|forged|forgery|blocked using|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
+          r"|cannot find your (?:reverse )?hostname|unauthenticated|authentication (?:failed|failures?|errors?|check|information|results|unsuccessful)"
+          r"|not authori[sz]ed to send|spoof|forged|forgery|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
           r"|not permitted from your|access denied, (?:banned send|sending)"),
     # The message: spam verdicts, malware, attachments, content policy.
     _rule(Signal.CONTENT, S, r"spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)|virus|malware|infected|phish|trojan|worm\b"
@@ -222,7 +228,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|name service error"),
     # The recipient's mailbox.
     _rule(Signal.MAILBOX, S, r"no ?such ?(?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail)"
-          rf"|{_WHO} (?:name )?(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid|not local)"
+          rf"|{_WHO} (?:name )?{_NAMED}(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid|not local)"
           rf"|unknown {_WHO}|(?:invalid|bad|non-?existent|nonexisting|illegal|unrecogni[sz]ed)[ _-](?:recipient|mailbox|mail ?box|address|user|addressee|e-?mail|destination)"
           r"|(?:is )?not an? (?:known|valid|registered|active|local) (?:user|recipient|mailbox|address|e-?mail)"
           r"|no (?:mail ?box|such mail ?box|account|user)(?: here| available| by that name| with that name| for)?"
@@ -238,7 +244,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|rcpthosts|relay not permitted|not a gateway|cannot relay|relaying|as a relay"),
     # Postfix's "Recipient address rejected:" is a prefix: what follows says why.
     _rule(Signal.MAILBOX, W, r"(?:recipient|address|mailbox|user) (?:address(?:es)? )?rejected"),
-    _rule(Signal.RATE, W, r"(?:try|retry|come back|send)(?: (?:again|it))? later|temporarily deferred"),
+    # "Try again later" names no cause: a temporary reply, not by itself a request to slow
+    # down (that needs "busy", "too many", a rate, or a pacing code such as Gmail's 4.7.0).
+    _rule(Signal.TEMPORARY, W, r"(?:try|retry|come back|send)(?: (?:again|it))? later"),
+    _rule(Signal.RATE, W, r"temporarily deferred"),
     _rule(Signal.TEMPORARY, W, r"try again|timed? ?out|connection (?:lost|reset|dropped|closed)|lost (?:\w+ )?connection"
           r"|could not connect|can't connect|no route to host|network is unreachable|network error|unreachable"
           r"|temporar|(?:un|not )available|system (?:busy|overload|error)|server (?:busy|error|unavailable|too busy|overload)"
@@ -249,13 +258,13 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|pipelin|not implemented|too many (?:errors|bad commands|unrecogni[sz]ed commands)"
           r"|unknown (?:error|reason)|\bsyntax\b"),
     # --- Words that lean one way without naming their subject.
-    _rule(Signal.RATE, W, r"\bbusy\b|too many|\blater\b"),
+    _rule(Signal.RATE, W, r"\bbusy\b|too many"),
     # Our client's authentication, our IP named, or "blocked" with no other subject: what mail
     # servers block is a sender (a block list), so the word leans to the sender.
     # An IP address named as such ("IP=203.0.113.9", "[203.0.113.9] Access denied", "from
     # 203.0.113.9"): a recipient is an address, so the number names the connecting client, us.
     _rule(Signal.SENDER, W, r"authentication|\bip address\b|\bblocked\b|\bblock\b"
-          rf"|(?:\bip ?[=:]? ?|\bfrom |\bclient |\[|\()\[?{_IP}"),
+          rf"|(?:\bip ?[=:]? ?|\bfrom |\bclient |(?<![\w.-])[\[(])\[?{_IP}"),
     # Refusals that name no subject: the receiver's policy said no, about whom it does not say
     # ("550 5.7.1 Command rejected", "Access denied", "rejected due to local policy").
     _rule(Signal.POLICY, W, r"access[- ]denied|\bdenied\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
