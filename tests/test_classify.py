@@ -284,6 +284,61 @@ def test_codes_and_evidence(code: int, enhanced: str, text: str, kind: Kind) -> 
     assert classify_failure(code, enhanced, text) == kind
 
 
+# The decision's principles, each with a reply that only it decides (README "How a failure is
+# classified"): who the words are about, the asymmetry's doubt check, the stage.
+PRINCIPLES = [
+    # Policy words that name nobody are nobody's verdict; a subject named decides.
+    pytest.param(550, "", "550 Access denied", UN, id="policy-no-subject"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Command rejected", UN, id="policy-no-subject-generic-code"),
+    pytest.param(554, "", "554 Message rejected due to local policy (in reply to end of DATA command)", CR,
+                 id="policy-no-subject-after-data-is-the-message"),
+    pytest.param(452, "", "452 Mailbox delivery restricted by policy", TR, id="policy-no-subject-temporary"),
+    pytest.param(550, "", "550 Attachment not allowed", CR, id="policy-with-the-message-named"),
+    pytest.param(550, "", "550 Mail from [203.0.113.5] refused", SB, id="policy-with-our-ip-named"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Delivery not authorized, message refused", SB,
+                 id="rfc3463-stock-text-is-the-bare-code"),
+    pytest.param(550, "", "550 Your message was blocked", SB, id="blocked-leans-to-the-sender"),
+    # The asymmetry: a recipient-side hard kind only on clear evidence that nothing contradicts.
+    pytest.param(550, "", "550 unknown", UN, id="leaning-word-alone-does-not-suppress"),
+    pytest.param(550, "", "550 <jdoe@example.org> recipient rejected", MU, id="leaning-word-naming-the-recipient"),
+    pytest.param(550, "5.1.0", "550 5.1.0 Address rejected", MU, id="leaning-word-and-address-code-agree"),
+    pytest.param(550, "", "550 User <jdoe> unknown", MU, id="recipient-named-with-its-address"),
+    pytest.param(550, "5.1.1", "550 5.1.1 [203.0.113.5] Access denied", SB, id="recipient-code-with-our-ip"),
+    pytest.param(553, "5.1.1", "553 Possible forgery or deactivated due to abuse (#5.1.1)", SB,
+                 id="recipient-code-with-forgery"),
+    pytest.param(550, "5.1.1", "550 5.1.1 Relaying denied", UN, id="recipient-code-with-relay"),
+    pytest.param(550, "", "550 The account or domain may not exist, they may be blacklisted", UN,
+                 id="hedged-words-are-no-verdict"),
+    pytest.param(450, "", "450 <jdoe@example.org>: not found", TR, id="temporary-leaning-word-does-not-suppress"),
+    pytest.param(450, "4.1.1", "450 4.1.1 <jdoe@example.org>: Recipient address rejected: User unknown", MU,
+                 id="temporary-with-plain-words"),
+    pytest.param(550, "", '550-Rejected after DATA: could not verify "From:" header address 550 bad@x: Unrouteable address',
+                 SB, id="after-data-the-from-header-address-is-the-sender"),
+    # An address-syntax complaint is the recipient's only when the words name the recipient.
+    pytest.param(501, "5.1.3", "501 5.1.3 Invalid address", UN, id="syntax-without-subject"),
+    pytest.param(501, "5.1.3", "501 5.1.3 Recipient address syntax error", MU, id="syntax-of-the-recipient"),
+    pytest.param(501, "", "501 Bad address syntax", UN, id="501-without-subject"),
+    pytest.param(504, "5.5.2", "504 5.5.2 <foo>: Recipient address rejected: need fully-qualified address", MU,
+                 id="5.5.2-naming-the-recipient"),
+    pytest.param(501, "5.1.8", "501 5.1.8 Malformed sender address", SB, id="syntax-of-the-sender"),
+    # Temporary replies: no cause named is transient, a pace named is rate_limited.
+    pytest.param(421, "", "421 Service unavailable - try again later", TR, id="try-again-later-names-no-cause"),
+    pytest.param(450, "", "450 Server busy, please try again later", RL, id="busy-is-pacing"),
+    pytest.param(450, "", "450 Rspamd scan timeout", TR, id="the-receivers-own-check-failed"),
+    pytest.param(454, "", "454 Throttling failure: Daily message quota exceeded", RL, id="daily-quota-is-pacing"),
+    # Who said what: a relay's own words about the server it talked to are not the server's.
+    pytest.param(0, "", "lost connection with mx.example.org[192.0.2.25] while sending RCPT TO", TR,
+                 id="relay-host-ip-is-not-ours"),
+    pytest.param(0, "", "jdoe@example.org... Deferred: Connection refused by mx.example.org.", TR,
+                 id="tcp-connection-refused-is-network"),
+]
+
+
+@pytest.mark.parametrize(("code", "enhanced", "text", "kind"), PRINCIPLES)
+def test_principles(code: int, enhanced: str, text: str, kind: Kind) -> None:
+    assert classify_failure(code, enhanced, text) == kind
+
+
 @pytest.mark.parametrize(
     "event", ["delivered", "relayed", "expanded", "canceled", "suppressed", "unrecognized", "bounced", ""]
 )

@@ -313,9 +313,14 @@ _NAMES_RECIPIENT_RE: Final = re.compile(
     r"\b(?:recipients?|destination|rcpt|addressee|mailbox|user|account|forward-path)\b", re.I)
 
 
+# Signals that name a subject other than the recipient, even when only leaning.
+_SUBJECTS: Final = frozenset({Signal.SENDER, Signal.CONTENT, Signal.SIZE, Signal.STORAGE, Signal.RATE})
+
+
 def _policy_only(sig: Signals) -> bool:
     """Whether the words refuse by policy without naming whose or what's fault."""
-    return Signal.POLICY in sig.weak and not sig.strong - _NOT_A_VERDICT and not sig.has(Signal.SENDER)
+    return (Signal.POLICY in sig.weak and not sig.strong - _NOT_A_VERDICT
+            and not sig.weak & _SUBJECTS)
 
 
 def _address_syntax(ev: Evidence) -> bool:

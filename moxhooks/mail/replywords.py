@@ -121,7 +121,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.LOOP, S, r"too many hops|hop count|(?:mail|mailing|routing|forwarding) loop|loop detected"
           r"|loops back to myself|too many received"),
     # The sender's own sending limits (quota words that are not about storage).
-    _rule(Signal.RATE, S, r"(?:submission|transfer|sending|send|outbound|queue) ?quota|sender thread limit"
+    _rule(Signal.RATE, S, r"(?:submission|transfer|sending|send|outbound|queue) ?quota|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
           r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
           r"|exceeded the limit|limit for the number of"),
     # The mailbox is full, said with words that elsewhere mean size or pace.
@@ -195,7 +195,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|dial-?up|residential|(?:not|n't) (?:allowed|permitted|authori[sz]ed) to (?:connect|send|relay mail from)"
           r"|(?:your|the|this|sending|client|remote) ?(?:ip|ip address|host|server|network|mail server|hostname|mta|domain|connection)"
           r"(?: address)?(?: \S+)? (?:has been |is |was )?(?:blocked|banned|rejected|refused|not allowed|blacklisted|denied|listed)"
-          r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection (?:refused|rejected|denied) (?:by|due to|for|because)"
+          r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection (?:refused|rejected|denied) (?:due to|for|because)|connection (?:rejected|denied) by"
           r"|(?:ip|host|client|connection|network) (?:address )?(?:is )?not (?:allowed|permitted|accepted|authori[sz]ed)"
           r"|refused to talk|(?:do not|don't|does not) accept (?:e-?)?mail from|not accepting (?:e-?)?mail from"
           r"|use (?:the |your )?(?:smtp|mail) (?:server|relay) of your|smtp (?:server|relay) (?:of|at) your (?:isp|provider)"
