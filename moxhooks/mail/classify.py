@@ -9,39 +9,51 @@ is classified" has the same order):
    command", Exim's "after MAIL FROM", Sendmail's ">>> DATA", qmail's "sender was rejected").
    A refusal before RCPT TO cannot be about the recipient: nobody was named yet. It is the
    sender's (`sender_blocked`), unless its words ask us to slow down, say the receiver has
-   trouble, or name the message's size.
-3. The enhanced status code's specific detail (RFC 3463, RFC 5248's registry, Microsoft's
+   trouble, or name the message's size. A mail loop or a relay denial is nobody's verdict.
+3. An address-syntax complaint (X.1.3, X.5.2, X.5.4, reply 501) is about the recipient only
+   when the words name the recipient; otherwise the address may be our MAIL FROM: undetermined.
+4. A refusal whose words name nobody ("Access denied", "Command rejected", "rejected due to
+   local policy") with no code, a generic one or X.7.0/X.7.1 is `undetermined` (after DATA
+   the message was refused: `content_rejected`; in a 4xx reply, `transient`).
+5. The enhanced status code's specific detail (RFC 3463, RFC 5248's registry, Microsoft's
    3-digit details): 5.1.1 says "bad destination mailbox" more reliably than any word
    elsewhere in the text. It stands unless the words clearly contradict it: a strong phrase
    about another subject (a block list, authentication, throttling, a full mailbox, spam),
    and then only when the words do not also say what the code says.
-4. The words (`replywords.py`): each phrase is a signal about one subject, strong when it
+6. The words (`replywords.py`): each phrase is a signal about one subject, strong when it
    names its subject, weak when it only leans. The strongest signals decide; among equals the
    sender's, the message's and the receiver's side come before the recipient's.
-5. The enhanced code's class and subject, then the bare reply code.
+7. The enhanced code's class and subject, then the bare reply code.
 
-The asymmetry, on purpose: a recipient-side hard kind (`mailbox_unknown`, `domain_unknown`,
-`mailbox_disabled`) suppresses the address at once, so it needs evidence that nothing in
-the reply contradicts. When the words name both the recipient and another side, the other
-side wins; weak recipient words count only in a permanent reply; at the DATA stage (after
-the recipient was accepted) the recipient is only blamed by a specific code or plain words.
+The asymmetry, checked last and on its own (`_recipient_is_clear`): a recipient-side hard
+kind (`mailbox_unknown`, `domain_unknown`, `mailbox_disabled`) suppresses the address at once,
+so it is kept only on clear evidence that nothing in the reply contradicts. Any word about the
+sender (even leaning: an IP address, "blocked"), a relay, a syntax error or a loop, or a strong
+word about the message, the pace or the storage, takes it away; a policy word or a temporary
+reply needs plain words about the recipient; and a word that only leans ("unknown",
+"rejected") needs a code of the same subject (X.1.x, X.2.x) or words naming the recipient.
+A reply that fails the check gets the kind its other words say, else `undetermined` (or
+`transient` in a 4xx): it counts towards the soft threshold instead.
 
 Judgement calls, documented where they are made:
 
 - 5.7.1 with no words is `sender_blocked`: RFC 3463 defines it as "the sender is not
-  authorized to send to the destination", per host or per recipient filtering; either way
-  the address is not shown to be dead. Its words (spam, user unknown, ...) decide first.
+  authorized to send to the destination"; its words decide first, and words that name
+  nobody leave it `undetermined`.
 - "Relay access denied" and qmail's "not in my list of allowed rcpthosts" are left
   `undetermined`: the receiving host does not serve that domain (a stale MX), which
   proves neither that the mailbox is gone nor that we are blocked.
 - 5.1.10 is `mailbox_unknown`, not `domain_unknown`: RFC 7505 meant it for null MX,
   but nearly every 5.1.10 seen is Microsoft's "RESOLVER.ADR.RecipientNotFound".
   Null MX said in words ("null MX", mox's "single dot for mx record") is `domain_unknown`.
+  Microsoft's "550 5.4.1 Recipient address rejected: Access denied" is its documented
+  Directory Based Edge Blocking reply for a recipient that does not exist: `mailbox_unknown`.
 - Throttling replies that mention spam (Gmail 4.7.28 "unusual rate of unsolicited
   mail", Yahoo [TSS04], Microsoft 4.7.650 "temporarily rate limited due to IP
   reputation") are `rate_limited`: the receiver asks us to slow down, for now.
-- "try again later" is `rate_limited` (the receiver is pacing us), but greylisting and
-  "temporary local problem/failure" are `transient`.
+- "try again later" alone names no cause: `transient`; with "busy", "too many" or a pacing
+  code (4.7.0, 4.2.1 in a 4xx) it is `rate_limited`. Greylisting and "temporary local
+  problem/failure" are `transient`.
 """
 
 from __future__ import annotations

@@ -204,7 +204,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|fcrdns|\b(?:helo|ehlo)\b(?!\))|invalid (?:helo|ehlo|domain name)|hostname (?:lookup|verification|does not|doesn't|not)"
           r"|cannot find your (?:reverse )?hostname|unauthenticated|authentication (?:failed|failures?|errors?|check|information|results|unsuccessful)"
           r"|not authori[sz]ed to send|spoof|forged|forgery|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
-          r"|not permitted from your|access denied, (?:banned send|sending)"),
+          r"|not permitted from your|access denied, (?:banned send|sending)"
+          r"|(?:ip|host|client|server|sender|domain|you)\b.{0,30}\bnot (?:in|on) (?:the |our |an? )?(?:white ?list|allow ?list|safe ?list)"),
     # The message: spam verdicts, malware, attachments, content policy.
     _rule(Signal.CONTENT, S, r"spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)|virus|malware|infected|phish|trojan|worm\b"
           r"|\bcontent\b|message (?:content|body)|dangerous|executable|prohibited (?:file|attachment)"
