@@ -331,6 +331,18 @@ PRINCIPLES = [
                  id="relay-host-ip-is-not-ours"),
     pytest.param(0, "", "jdoe@example.org... Deferred: Connection refused by mx.example.org.", TR,
                  id="tcp-connection-refused-is-network"),
+    pytest.param(554, "", "554 Connection refused by policy", SB, id="smtp-connection-refused-by-policy"),
+    # Our side named as the subject of any verdict is the sender's refusal.
+    pytest.param(553, "5.7.1", "553 5.7.1 Sender is not authorized", SB, id="our-side-sender-named"),
+    pytest.param(554, "", "554 Access denied for 203.0.113.5", SB, id="our-side-ip-named"),
+    pytest.param(550, "", "550 The sending domain does not exist", SB, id="our-side-domain-does-not-exist"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Message contains a banned attachment", CR,
+                 id="a-banned-attachment-is-the-message"),
+    # The same verdicts in the languages the labelled data has.
+    pytest.param(550, "", "550 Benutzer unbekannt", MU, id="german-user-unknown"),
+    pytest.param(0, "", "Esta casilla ha expirado por falta de uso.", MD, id="spanish-account-expired"),
+    pytest.param(550, "", "550 Destinatario desconocido o mailbox lleno", MF,
+                 id="spanish-unknown-or-full-takes-the-soft-reading"),
 ]
 
 

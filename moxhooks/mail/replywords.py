@@ -72,6 +72,16 @@ S, W = True, False
 # ("The email account that you tried to reach is disabled").
 _NAMED = r"(?:[<(\[] ?[^\s<>()\[\]]{1,100} ?[>)\]] |(?:that|which) you (?:tried|are trying|attempted) to (?:reach|contact) )?"
 
+# Words that name our side: the envelope sender, our IP, host, server, domain or connection.
+_OURS = (r"\bsender\b(?! (?:has been |was )?notified)|\bsending (?:domain|server|host|ip|address|mta|system)"
+         r"|\byour (?:ip|server|host|domain|mail ?server|network|e-?mail server|mta|system|address)\b"
+         r"|\bclient (?:host|ip|address)\b|\bconnecting (?:host|ip|server|client)\b|\bconnections? from\b"
+         r"|\b(?:for|from) \[?(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}\b")
+# A refusal or a bad verdict, whoever it is about.
+_VERDICT = (r"(?:rejected|refused|denied|blocked|banned|blacklisted|black ?listed|untrusted"
+            r"|not (?:allowed|authori[sz]ed|permitted|trusted|accepted|welcome|properly configured)"
+            r"|(?:does not|doesn't|not) exist|not verified|verification failed)")
+
 # An IPv4 address (digits or the "x.xx.xx.xx" of redacted examples), or an IPv6 address.
 _IP = r"(?:(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ipv6:)?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{1,4}\b)"
 
@@ -144,6 +154,15 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail"
           r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?content polic(?:y|ies)"
           r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"),
+    # Our side named as the subject of a refusal: the sender, our IP, host, server, domain or
+    # connection, with any verdict ("Sender is not authorized", "Mail refused from your IP",
+    # "Access denied for 203.0.113.5", "your sending domain is not properly configured").
+    _rule(Signal.SENDER, S, rf"(?:{_OURS}).{{0,40}}?{_VERDICT}|{_VERDICT}.{{0,25}}?(?:{_OURS})"
+          r"|open proxy|botnet|\bzombie\b"),
+    # A part of the message with a refusal's adjective: the message, though the adjective is a
+    # word that elsewhere names a blocked sender ("a banned attachment", "blocked content").
+    _rule(Signal.CONTENT, S, r"(?:banned|forbidden|prohibited|blocked|illegal|dangerous|disallowed) "
+          r"(?:attachments?|files?|file types?|content|extensions?|words?|urls?|links?)"),
     # The sender as a spammer is the sender, not the message.
     _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"),
     # The envelope sender (MAIL FROM), its domain and our authentication: our side.
@@ -167,6 +186,13 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.MAILBOX, S, r"not (?:listed|found) in (?:the )?(?:domino|public|names|address|global|local|ldap|recipient|directory|\S+ directory)"
           r"|badrcptto|not a member of (?:this |the )?domain|unroute?able address"
           rf"|{_WHO} (?:cannot|could not|can not) be verified"),
+    # The same verdicts from servers that answer in Spanish, Portuguese, French, German or
+    # Italian: a full mailbox, an unknown recipient, a switched-off account.
+    _rule(Signal.STORAGE, S, r"(?:casilla|buz[oó]n|mailbox|caixa|bo[iî]te|postfach)\b.{0,20}?(?:llen[oa]|chei[oa]|pleine?|voll)\b"),
+    _rule(Signal.MAILBOX, S, r"(?:usuario|destinatario|utilisateur|destinataire|adresse|benutzer|empf[aä]nger|utente|usu[aá]rio)"
+          r"\b.{0,20}?(?:desconocid[oa]|inexistente|no existe|inconnue?|n'existe pas|unbekannt|existiert nicht|sconosciut[oa]|non esiste|n[aã]o existe)"),
+    _rule(Signal.DISABLED, S, r"(?:casilla|cuenta|buz[oó]n|conta|compte|konto|postfach|account)\b.{0,20}?"
+          r"(?:ha expirado|expirad[oa]|desactivad[oa]|suspendid[oa]|bloquead[oa]|desativad[oa]|d[ée]sactiv[ée]e?|suspendue?|gesperrt|deaktiviert|disattivat[oa])"),
     # A domain that is gone, said with words that elsewhere mean a switched-off account.
     _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)"),
     # A recipient's account that the provider switched off ("The recipient account is blocked").
@@ -195,7 +221,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|dial-?up|residential|(?:not|n't) (?:allowed|permitted|authori[sz]ed) to (?:connect|send|relay mail from)"
           r"|(?:your|the|this|sending|client|remote) ?(?:ip|ip address|host|server|network|mail server|hostname|mta|domain|connection)"
           r"(?: address)?(?: \S+)? (?:has been |is |was )?(?:blocked|banned|rejected|refused|not allowed|blacklisted|denied|listed)"
-          r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection (?:refused|rejected|denied) (?:due to|for|because)|connection (?:rejected|denied) by"
+          r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection refused (?:by policy|due to|for|because)|connection (?:rejected|denied)\b"
           r"|(?:ip|host|client|connection|network) (?:address )?(?:is )?not (?:allowed|permitted|accepted|authori[sz]ed)"
           r"|refused to talk|(?:do not|don't|does not) accept (?:e-?)?mail from|not accepting (?:e-?)?mail from"
           r"|use (?:the |your )?(?:smtp|mail) (?:server|relay) of your|smtp (?:server|relay) (?:of|at) your (?:isp|provider)"
@@ -226,7 +252,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|null ?mx|(?:domain|host) (?:\S+ )?(?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
           r"|no (?:valid )?(?:mx|mail exchanger)|domain (?:has )?no (?:mx|mail)"
           r"|domain (?:name )?(?:has )?expired|no such host|name or service not known|(?:couldn't|could not|cannot|can't) find (?:any )?host"
-          r"|name service error"),
+          r"|name service error|bad destination system(?: address)?"),
     # The recipient's mailbox.
     _rule(Signal.MAILBOX, S, r"no ?such ?(?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail)"
           rf"|{_WHO} (?:name )?{_NAMED}(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid|not local)"
