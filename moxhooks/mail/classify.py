@@ -9,39 +9,51 @@ failure is classified", has the same order):
    command", Exim's "after MAIL FROM", Sendmail's ">>> DATA", qmail's "sender was rejected").
    A refusal before RCPT TO cannot be about the recipient: nobody was named yet. It is the
    sender's (`sender_blocked`), unless its words ask us to slow down, say the receiver has
-   trouble, or name the message's size.
-3. The enhanced status code's specific detail (RFC 3463, RFC 5248's registry, Microsoft's
+   trouble, or name the message's size. A mail loop or a relay denial is nobody's verdict.
+3. An address-syntax complaint (X.1.3, X.5.2, X.5.4, reply 501) is about the recipient only
+   when the words name the recipient; otherwise the address may be our MAIL FROM: undetermined.
+4. A refusal whose words name nobody ("Access denied", "Command rejected", "rejected due to
+   local policy") with no code, a generic one or X.7.0/X.7.1 is `undetermined` (after DATA
+   the message was refused: `content_rejected`; in a 4xx reply, `transient`).
+5. The enhanced status code's specific detail (RFC 3463, RFC 5248's registry, Microsoft's
    3-digit details): 5.1.1 says "bad destination mailbox" more reliably than any word
    elsewhere in the text. It stands unless the words clearly contradict it: a strong phrase
    about another subject (a block list, authentication, throttling, a full mailbox, spam),
    and then only when the words do not also say what the code says.
-4. The words (`replywords.py`): each phrase is a signal about one subject, strong when it
+6. The words (`replywords.py`): each phrase is a signal about one subject, strong when it
    names its subject, weak when it only leans. The strongest signals decide; among equals the
    sender's, the message's and the receiver's side come before the recipient's.
-5. The enhanced code's class and subject, then the bare reply code.
+7. The enhanced code's class and subject, then the bare reply code.
 
-The asymmetry, on purpose: a recipient-side hard kind (`mailbox_unknown`, `domain_unknown`,
-`mailbox_disabled`) suppresses the address at once, so it needs evidence that nothing in
-the reply contradicts. When the words name both the recipient and another side, the other
-side wins; weak recipient words count only in a permanent reply; at the DATA stage (after
-the recipient was accepted) the recipient is only blamed by a specific code or plain words.
+The asymmetry, checked last and on its own (`_recipient_is_clear`): a recipient-side hard
+kind (`mailbox_unknown`, `domain_unknown`, `mailbox_disabled`) suppresses the address at once,
+so it is kept only on clear evidence that nothing in the reply contradicts. Any word about the
+sender (even leaning: an IP address, "blocked"), a relay, a syntax error or a loop, or a strong
+word about the message, the pace or the storage, takes it away; a policy word or a temporary
+reply needs plain words about the recipient; and a word that only leans ("unknown",
+"rejected") needs a code of the same subject (X.1.x, X.2.x) or words naming the recipient.
+A reply that fails the check gets the kind its other words say, else `undetermined` (or
+`transient` in a 4xx): it counts towards the soft threshold instead.
 
 Judgement calls, documented where they are made:
 
 - 5.7.1 with no words is `sender_blocked`: RFC 3463 defines it as "the sender is not
-  authorized to send to the destination", per host or per recipient filtering; either way
-  the address is not shown to be dead. Its words (spam, user unknown, ...) decide first.
+  authorized to send to the destination"; its words decide first, and words that name
+  nobody leave it `undetermined`.
 - "Relay access denied" and qmail's "not in my list of allowed rcpthosts" are left
   `undetermined`: the receiving host does not serve that domain (a stale MX), which
   proves neither that the mailbox is gone nor that we are blocked.
 - 5.1.10 is `mailbox_unknown`, not `domain_unknown`: RFC 7505 meant it for null MX,
   but nearly every 5.1.10 seen is Microsoft's "RESOLVER.ADR.RecipientNotFound".
   Null MX said in words ("null MX", mox's "single dot for mx record") is `domain_unknown`.
+  Microsoft's "550 5.4.1 Recipient address rejected: Access denied" is its documented
+  Directory Based Edge Blocking reply for a recipient that does not exist: `mailbox_unknown`.
 - Throttling replies that mention spam (Gmail 4.7.28 "unusual rate of unsolicited
   mail", Yahoo [TSS04], Microsoft 4.7.650 "temporarily rate limited due to IP
   reputation") are `rate_limited`: the receiver asks us to slow down, for now.
-- "try again later" is `rate_limited` (the receiver is pacing us), but greylisting and
-  "temporary local problem/failure" are `transient`.
+- "try again later" alone names no cause: `transient`; with "busy", "too many" or a pacing
+  code (4.7.0, 4.2.1 in a 4xx) it is `rate_limited`. Greylisting and "temporary local
+  problem/failure" are `transient`.
 """
 
 from __future__ import annotations
@@ -83,6 +95,12 @@ _CONTINUATION_RE: Final = re.compile(
     r"\s[245]\d\d[- ][245]\.\d{1,3}\.\d{1,3}(?=\s)|\s[245]\d\d-(?=\S)"
 )
 
+# A relay naming the server it talked to ("host mx.example.org[192.0.2.1] said:", Exim's "host
+# mx.example.org [192.0.2.1]: 550 ...", "connect to mx.example.org[192.0.2.1]:25:"): not the
+# server's words; its IP address is the receiver's, not ours.
+_RELAY_HOST_RE: Final = _rx(r"\b(?:host|connect to) [\w.-]+ ?\[[0-9a-f.:]+\](?::\d+)?(?::| said:)"
+                            r"|\bby [\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]")
+
 # mox's own errors (smtpclient/gather.go, smtpclient/client.go): no remote reply, code 0.
 _MOX_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
     # GatherDestinations' errNoMail: the domain published a null MX (RFC 7505).
@@ -99,7 +117,7 @@ _MOX_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
 # a DNS check (dnscheck.py) may still turn a dead domain into domain_unknown.
 _NETWORK_RE: Final = _rx(
     r"connection refused|connection reset|i/o timeout|\btimeout\b|timed out|no such host"
-    r"|no route to host|network is unreachable|host is down|context deadline exceeded"
+    r"|no (?:valid )?route to|network is unreachable|host is down|context deadline exceeded"
     r"|broken pipe|\beof\b|\btls\b|x509|certificate|handshake|dial tcp|dns lookup error"
     r"|temporary failure in name resolution|server misbehaving|mta-sts|\bdane\b"
     r"|smtp connection is botched|smtp protocol error|cname loop|too many cname"
@@ -164,6 +182,7 @@ _SIGNAL_KINDS: Final[tuple[tuple[Signal, Kind], ...]] = (
     (Signal.LOOP, Kind.UNDETERMINED),
     (Signal.TEMPORARY, Kind.TRANSIENT),
     (Signal.PROTOCOL, Kind.UNDETERMINED),
+    (Signal.POLICY, Kind.UNDETERMINED),  # a refusal that names nobody is nobody's verdict
     (Signal.DISABLED, Kind.MAILBOX_DISABLED),
     (Signal.DOMAIN, Kind.DOMAIN_UNKNOWN),
     (Signal.MAILBOX, Kind.MAILBOX_UNKNOWN),
@@ -231,7 +250,7 @@ def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
     enhanced = _normalise_enhanced(enhanced_code, code)
     if not enhanced or _is_generic(enhanced):
         enhanced = _enhanced_from_text(reply) or enhanced
-    words = _CONTINUATION_RE.sub("", reply)
+    words = _RELAY_HOST_RE.sub(" ", _CONTINUATION_RE.sub("", reply))
     return Evidence(code, enhanced, reply, reply_match is not None, read_stage(text),
                     read_signals(words))
 
@@ -245,6 +264,10 @@ def _strongest(signals: Signals, *, permanent: bool) -> Kind | None:
             tier = tier - {Signal.TEMPORARY}  # "554 service unavailable": a refusal, not a passing trouble
         elif tier is signals.weak:
             tier = tier - {Signal.MAILBOX, Signal.DISABLED}  # "450 mailbox unavailable": busy, not gone
+            if Signal.RATE in tier:
+                # "421 Message from 203.0.113.5 temporarily deferred": a temporary reply that
+                # only leans to our side and asks for later asks us to come back, not to stop.
+                return Kind.RATE_LIMITED
         for signal, kind in _SIGNAL_KINDS:
             if signal in tier:
                 return kind
@@ -281,7 +304,75 @@ _PER_RECIPIENT_RE: Final = re.compile(r"5\.7\.1|4\.2\.1")
 # domain says more than "recipient rejected".
 _RECIPIENT_ORDER: Final = (Signal.DISABLED, Signal.DOMAIN, Signal.MAILBOX)
 _NOT_A_VERDICT: Final = frozenset({Signal.LOOP, Signal.PROTOCOL, Signal.TEMPORARY, Signal.RELAY,
-                                   Signal.EXPIRED})
+                                   Signal.EXPIRED, Signal.POLICY})
+# Signals that point away from the recipient: with any of them in the reply, a recipient-side
+# hard kind is not clear (the asymmetry, `_recipient_is_clear`).
+_OTHER_SUBJECT: Final = frozenset({Signal.SENDER, Signal.RELAY, Signal.PROTOCOL, Signal.LOOP})
+# X.7.0 / X.7.1: "refused for security or policy reasons", the generic details of the class.
+_GENERIC_POLICY_RE: Final = re.compile(r"[45]\.7\.[01]")
+# An address-syntax complaint: X.1.3 (RFC 3463 "bad destination mailbox address syntax", used
+# for any address), X.5.2 / X.5.4 (syntax error, invalid command arguments), or reply 501
+# ("syntax error in parameters or arguments", RFC 5321).
+_ADDRESS_SYNTAX_RE: Final = re.compile(r"[45]\.1\.3|[45]\.5\.[24]")
+# Microsoft Exchange Online's Directory Based Edge Blocking: "550 5.4.1 Recipient address
+# rejected: Access denied" is documented as "the recipient does not exist in the organisation".
+_DBEB_RE: Final = re.compile(r"recipient address rejected: access denied", re.I)
+# The enhanced code's subjects about the destination address and mailbox (not 5.1.7/5.1.8,
+# the sender's address).
+_RECIPIENT_SUBJECT_RE: Final = re.compile(r"5\.1\.(?:[0-6]|9|1\d)|5\.2\.[01]")
+# Words that say the refused address is the recipient's, not our MAIL FROM's.
+_NAMES_RECIPIENT_RE: Final = re.compile(
+    r"\b(?:recipients?|destination|rcpt|addressee|mailbox|user|account|forward-path)\b", re.I)
+
+
+# Signals that name a subject other than the recipient, even when only leaning.
+_SUBJECTS: Final = frozenset({Signal.SENDER, Signal.CONTENT, Signal.SIZE, Signal.STORAGE, Signal.RATE})
+
+
+def _policy_only(sig: Signals) -> bool:
+    """Whether the words refuse by policy without naming whose or what's fault."""
+    return (Signal.POLICY in sig.weak and not sig.strong - _NOT_A_VERDICT
+            and not sig.weak & _SUBJECTS)
+
+
+def _address_syntax(ev: Evidence) -> bool:
+    """Whether the reply complains about an address's syntax (whose, the words must say)."""
+    return bool(_ADDRESS_SYNTAX_RE.fullmatch(ev.enhanced)) or ev.code == 501
+
+
+def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
+    """Whether nothing in the reply points away from the recipient (the asymmetry)."""
+    sig = ev.signals
+    plain = bool(sig.strong & _RECIPIENT_SIGNALS)  # the words themselves name the recipient's state
+    other = _OTHER_SUBJECT - {Signal.PROTOCOL} if syntax else _OTHER_SUBJECT  # the address's syntax
+    if any(s in sig.strong for s in other) or any(s in sig.weak for s in other - {Signal.SENDER}):
+        return False  # the sender, a relay, a syntax error or a loop is named too
+    if sig.strong - _RECIPIENT_SIGNALS - {Signal.TEMPORARY}:
+        return False  # a strong word about the message, the pace or the storage
+    if sig.weak & {Signal.POLICY, Signal.SENDER} or temporary:
+        # A policy refusal, a word leaning to the sender (an IP number, "blocked") or a
+        # temporary reply: the recipient must be named plainly.
+        return plain
+    # Otherwise plain words, or a code whose detail is the recipient's: a word that only
+    # leans ("unknown", "invalid", "not found", "rejected") is not enough to suppress at once.
+    named = syntax and bool(_NAMES_RECIPIENT_RE.search(ev.reply))  # "Recipient address syntax error"
+    # A leaning word and a code of the same subject (RFC 3463 X.1.x address, X.2.x mailbox
+    # status) agree: "550 #5.1.0 Address rejected".
+    agreeing = bool(sig.weak & _RECIPIENT_SIGNALS) and bool(
+        _RECIPIENT_SUBJECT_RE.fullmatch(ev.enhanced) or _NAMES_RECIPIENT_RE.search(ev.reply))
+    # RFC 7504's 521 and 556 say by themselves that the host or domain takes no mail.
+    return (plain or named or agreeing or _detail_kind(ev.enhanced) in RECIPIENT_HARD
+            or ev.code in (521, 556))
+
+
+def _not_recipient(ev: Evidence, temporary: bool) -> Kind:
+    """The kind when a recipient-side reading is in doubt: what else the words say, or soft."""
+    sig = ev.signals
+    others = Signals(sig.strong - _RECIPIENT_SIGNALS, sig.weak - _RECIPIENT_SIGNALS)
+    said = _strongest(others, permanent=not temporary)
+    if said is not None and said is not Kind.UNDETERMINED:
+        return said
+    return Kind.TRANSIENT if temporary else Kind.UNDETERMINED
 
 
 def _contradiction(code_kind: Kind, enhanced: str, sig: Signals) -> Kind | None:
@@ -307,6 +398,17 @@ def _contradiction(code_kind: Kind, enhanced: str, sig: Signals) -> Kind | None:
 
 
 def decide(ev: Evidence) -> Kind:
+    """The kind of failure the evidence shows, with the asymmetry applied last."""
+    temporary = ev.code // 100 == 4 or (ev.code == 0 and ev.enhanced.startswith("4."))
+    if ev.enhanced == "5.4.1" and _DBEB_RE.search(ev.reply):
+        return Kind.MAILBOX_UNKNOWN  # Microsoft's documented meaning, see _DBEB_RE
+    kind = _decide(ev)
+    if kind in RECIPIENT_HARD and not _recipient_is_clear(ev, temporary, _address_syntax(ev)):
+        return _not_recipient(ev, temporary)
+    return kind
+
+
+def _decide(ev: Evidence) -> Kind:
     """The kind of failure the evidence shows, in the order of the module docstring."""
     sig = ev.signals
     if ev.code == 0 and not ev.has_reply:
@@ -328,6 +430,22 @@ def decide(ev: Evidence) -> Kind:
         return Kind.UNDETERMINED  # the host does not serve the domain: nobody's verdict
     if temporary and (Signal.TEMPORARY in sig.strong or Signal.GREYLIST in sig.strong):
         return Kind.TRANSIENT  # the receiver could not check or decide now
+
+    if _address_syntax(ev):
+        # A malformed address: ours (MAIL FROM) or the recipient's; only words can say which.
+        if not sig.strong - _RECIPIENT_SIGNALS and not sig.has(Signal.SENDER):
+            if not _NAMES_RECIPIENT_RE.search(ev.reply):
+                return Kind.UNDETERMINED
+            said = _strongest(sig, permanent=permanent) or _detail_kind(ev.enhanced)
+            return said if said in RECIPIENT_HARD else Kind.MAILBOX_UNKNOWN
+
+    if _policy_only(sig) and (not ev.enhanced or _is_generic(ev.enhanced)
+                              or _GENERIC_POLICY_RE.fullmatch(ev.enhanced)):
+        # "Access denied", "rejected due to local policy": after DATA the message was refused
+        # (the recipient had been accepted); before, nobody is named.
+        if ev.stage is Stage.DATA and permanent:
+            return Kind.CONTENT_REJECTED
+        return Kind.TRANSIENT if temporary else Kind.UNDETERMINED
 
     code_kind = _detail_kind(ev.enhanced) if ev.enhanced else None
     if code_kind is not None:

@@ -38,6 +38,7 @@ class Signal(Enum):
     LOOP = "loop"  # a mail loop: nobody's fault
     TEMPORARY = "temporary"  # the receiver's own temporary trouble
     PROTOCOL = "protocol"  # a syntax or sequence error in the SMTP dialogue
+    POLICY = "policy"  # refused by the receiver's policy, without saying whose or what's fault
     DISABLED = "disabled"  # the mailbox exists but is switched off
     DOMAIN = "domain"  # the recipient's domain does not exist or takes no mail
     MAILBOX = "mailbox"  # the recipient's mailbox does not exist
@@ -66,6 +67,24 @@ def _rule(signal: Signal | None, strong: bool, pattern: str) -> SignalRule:
 
 S, W = True, False
 
+# What may stand between a recipient word and what is said of it: the address or name itself
+# ("User <jdoe> unknown", "Mailbox ( x@example.org ) not found"), or a relative clause
+# ("The email account that you tried to reach is disabled").
+_NAMED = r"(?:[<(\[] ?[^\s<>()\[\]]{1,100} ?[>)\]] |(?:that|which) you (?:tried|are trying|attempted) to (?:reach|contact) )?"
+
+# Words that name our side: the envelope sender, our IP, host, server, domain or connection.
+_OURS = (r"\bsender\b(?! (?:has been |was )?notified)|\bsending (?:domain|server|host|ip|address|mta|system)"
+         r"|\byour (?:ip|server|host|domain|mail ?server|network|e-?mail server|mta|system|address)\b"
+         r"|\bclient (?:host|ip|address)\b|\bconnecting (?:host|ip|server|client)\b|\bconnections? from\b"
+         r"|\b(?:for|from) \[?(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}\b")
+# A refusal or a bad verdict, whoever it is about.
+_VERDICT = (r"(?:rejected|refused|denied|blocked|banned|blacklisted|black ?listed|untrusted"
+            r"|not (?:allowed|authori[sz]ed|permitted|trusted|accepted|welcome|properly configured)"
+            r"|(?:does not|doesn't|not) exist|not verified|verification failed)")
+
+# An IPv4 address (digits or the "x.xx.xx.xx" of redacted examples), or an IPv6 address.
+_IP = r"(?:(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ipv6:)?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{1,4}\b)"
+
 # Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
 _WHO = r"(?:user|recipient|mailbox|mail ?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
 
@@ -74,7 +93,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # access, or command rejected for policy reasons)", "mailbox name not allowed"): a server
     # that says only these has said nothing beyond its code.
     _rule(None, S, r"(?:requested action not taken:? )?mail ?box (?:\S+ )?(?:is )?(?:currently )?(?:unavailable|not available)(?! (?:or|and) (?:not local|disabled))"
-          r"|(?:requested action not taken:? )?mailbox name not allowed"),
+          r"|(?:requested action not taken:? )?mailbox name not allowed"
+          # RFC 3463's own text for X.7.1, which adds nothing to the code.
+          r"|delivery not authori[sz]ed(?:,? message refused)?"),
     # --- Phrases that contain words of other subjects: read first, so their words are used up.
     # A relay's "gave up" report (the last reply it got may follow; the giving up is the news).
     _rule(Signal.EXPIRED, S, r"retry time ?out (?:exceeded|expired)|delivery time expired|message (?:has )?expired"
@@ -84,6 +105,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|retry time not reached for any host after a long failure period|(?:giving|gave) up(?! on)"
           r"|(?:have been|has been|were) failing for (?:a long time|\d+)"
           r"|maximum (?:time|number of (?:delivery )?attempts)|timeout waiting for|expired after"),
+    # The sender's From: address that could not be verified names its subject (the sender),
+    # though it uses the words of a temporary check.
+    _rule(Signal.SENDER, S, r"(?:verify|verification of) (?:the )?\"?from:?\"? (?:header )?address"),
     # The receiver could not do its own work (a lookup, a check, a disk): temporary, whatever
     # the check was about. Postfix's "delivery temporarily suspended" note is about the
     # connection, not an account.
@@ -95,13 +119,19 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:could|did) not complete|(?:unable to|could not|cannot|can't) (?:verify|look ?up|resolve|connect)"
           r"|verification (?:problem|failed temporarily)|local problem|temporarily rejected|tls (?:handshake )?(?:failed|not available)|failed to establish"
           r"|(?<!ip name )lookup (?:failure|failed|timeout|timed out|error)|unverified address|(?:rdns|dns|spf|dkim|dmarc) (?:lookup )?(?:timeout|timed out)"
-          r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"),
+          r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"
+          r"|(?:scan|scanner|scanning|filter|check) (?:error|timeout|timed out|failed|failure)"),
     _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
+    # A hedge is not a verdict: "the group may not exist, or you may not have permission",
+    # "the account or domain may not exist, they may be blacklisted" say the server does not know.
+    _rule(None, S, r"\b(?:may|might) (?:not|no longer) (?:exist|be (?:valid|active))\b"
+          r"|\b(?:may|might) (?:have been |be )(?:\w+ )?(?:disabled|deactivated|suspended|closed|blocked|blacklisted|listed|removed|deleted)\b"
+          r"|\b(?:may|might) not have (?:the )?permission"),
     # Loops, before the words they use ("too many Received headers", "forwarded").
     _rule(Signal.LOOP, S, r"too many hops|hop count|(?:mail|mailing|routing|forwarding) loop|loop detected"
           r"|loops back to myself|too many received"),
     # The sender's own sending limits (quota words that are not about storage).
-    _rule(Signal.RATE, S, r"(?:submission|transfer|sending|send|outbound|queue) ?quota|sender thread limit"
+    _rule(Signal.RATE, S, r"(?:submission|transfer|sending|send|outbound|queue) ?quota|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
           r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
           r"|exceeded the limit|limit for the number of"),
     # The mailbox is full, said with words that elsewhere mean size or pace.
@@ -122,8 +152,17 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))|multiple from"
           r"|\brfc ?(?:2822|5322|822|2045)\b(?!;)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"
           r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail"
-          r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?(?:local |content |security )?polic(?:y|ies)"
+          r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?content polic(?:y|ies)"
           r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"),
+    # Our side named as the subject of a refusal: the sender, our IP, host, server, domain or
+    # connection, with any verdict ("Sender is not authorized", "Mail refused from your IP",
+    # "Access denied for 203.0.113.5", "your sending domain is not properly configured").
+    _rule(Signal.SENDER, S, rf"(?:{_OURS}).{{0,40}}?{_VERDICT}|{_VERDICT}.{{0,25}}?(?:{_OURS})"
+          r"|open proxy|botnet|\bzombie\b"),
+    # A part of the message with a refusal's adjective: the message, though the adjective is a
+    # word that elsewhere names a blocked sender ("a banned attachment", "blocked content").
+    _rule(Signal.CONTENT, S, r"(?:banned|forbidden|prohibited|blocked|illegal|dangerous|disallowed) "
+          r"(?:attachments?|files?|file types?|content|extensions?|words?|urls?|links?)"),
     # The sender as a spammer is the sender, not the message.
     _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"),
     # The envelope sender (MAIL FROM), its domain and our authentication: our side.
@@ -147,10 +186,17 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.MAILBOX, S, r"not (?:listed|found) in (?:the )?(?:domino|public|names|address|global|local|ldap|recipient|directory|\S+ directory)"
           r"|badrcptto|not a member of (?:this |the )?domain|unroute?able address"
           rf"|{_WHO} (?:cannot|could not|can not) be verified"),
+    # The same verdicts from servers that answer in Spanish, Portuguese, French, German or
+    # Italian: a full mailbox, an unknown recipient, a switched-off account.
+    _rule(Signal.STORAGE, S, r"(?:casilla|buz[oó]n|mailbox|caixa|bo[iî]te|postfach)\b.{0,20}?(?:llen[oa]|chei[oa]|pleine?|voll)\b"),
+    _rule(Signal.MAILBOX, S, r"(?:usuario|destinatario|utilisateur|destinataire|adresse|benutzer|empf[aä]nger|utente|usu[aá]rio)"
+          r"\b.{0,20}?(?:desconocid[oa]|inexistente|no existe|inconnue?|n'existe pas|unbekannt|existiert nicht|sconosciut[oa]|non esiste|n[aã]o existe)"),
+    _rule(Signal.DISABLED, S, r"(?:casilla|cuenta|buz[oó]n|conta|compte|konto|postfach|account)\b.{0,20}?"
+          r"(?:ha expirado|expirad[oa]|desactivad[oa]|suspendid[oa]|bloquead[oa]|desativad[oa]|d[ée]sactiv[ée]e?|suspendue?|gesperrt|deaktiviert|disattivat[oa])"),
     # A domain that is gone, said with words that elsewhere mean a switched-off account.
     _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)"),
     # A recipient's account that the provider switched off ("The recipient account is blocked").
-    _rule(Signal.DISABLED, S, rf"{_WHO}(?:'s)?(?: account| status)? (?:has been |is |was |is currently |currently )?(?:temporarily |permanently )?"
+    _rule(Signal.DISABLED, S, rf"{_WHO}(?:'s)?(?: account| status)? {_NAMED}(?:has been |is |was |is currently |currently )?(?:temporarily |permanently )?"
           r"(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked|terminated|discontinued|not active|not enabled|expired|on hold)"
           r"|(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked) (?:user|recipient|mailbox|account|e-?mail address)"
           r"|no longer (?:active|in use|available|valid|accepts)|account (?:is )?not (?:active|activated)"
@@ -175,20 +221,23 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|dial-?up|residential|(?:not|n't) (?:allowed|permitted|authori[sz]ed) to (?:connect|send|relay mail from)"
           r"|(?:your|the|this|sending|client|remote) ?(?:ip|ip address|host|server|network|mail server|hostname|mta|domain|connection)"
           r"(?: address)?(?: \S+)? (?:has been |is |was )?(?:blocked|banned|rejected|refused|not allowed|blacklisted|denied|listed)"
-          r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection (?:refused|rejected|denied) (?:by|due to|for|because)"
+          r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection refused (?:by policy|due to|for|because)|connection (?:rejected|denied)\b"
           r"|(?:ip|host|client|connection|network) (?:address )?(?:is )?not (?:allowed|permitted|accepted|authori[sz]ed)"
           r"|refused to talk|(?:do not|don't|does not) accept (?:e-?)?mail from|not accepting (?:e-?)?mail from"
           r"|use (?:the |your )?(?:smtp|mail) (?:server|relay) of your|smtp (?:server|relay) (?:of|at) your (?:isp|provider)"
           r"|(?:isp|provider)'?s? (?:smtp|mail) (?:server|relay)|host network not allowed|envelope blocked"
           r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse (?:dns|lookup|hostname|name)|\brdns\b"
           r"|fcrdns|\b(?:helo|ehlo)\b(?!\))|invalid (?:helo|ehlo|domain name)|hostname (?:lookup|verification|does not|doesn't|not)"
-          r"|cannot find your (?:reverse )?hostname|unauthenticated|authentication (?:failed|failure|check|information|results|unsuccessful)"
-          r"|not authori[sz]ed to send|spoof|forged|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
-          r"|not permitted from your|access denied, (?:banned send|sending)"),
+          r"|cannot find your (?:reverse )?hostname|unauthenticated|authentication (?:failed|failures?|errors?|check|information|results|unsuccessful)"
+          r"|not authori[sz]ed to send|spoof|forged|forgery|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
+          r"|not permitted from your|access denied, (?:banned send|sending)"
+          r"|(?:ip|host|client|server|sender|domain|you)\b.{0,30}\bnot (?:in|on) (?:the |our |an? )?(?:white ?list|allow ?list|safe ?list)"),
     # The message: spam verdicts, malware, attachments, content policy.
     _rule(Signal.CONTENT, S, r"spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)|virus|malware|infected|phish|trojan|worm\b"
           r"|\bcontent\b|message (?:content|body)|dangerous|executable|prohibited (?:file|attachment)"
-          r"|suspicious|security (?:issue|threat|risk|polic)|\[ph\d\d\]|message not accepted for policy reasons"
+          r"|suspicious|security (?:issue|threat|risk)|\[ph\d\d\]"
+          # Yahoo's documented meaning: the message looked like spam (postmaster-28, 5.7.9).
+          r"|message not accepted for policy reasons"
           r"|\bmime\b|(?:contains|includes) (?:a |an )?(?:forbidden|banned|blocked|prohibited|illegal)"),
     # The message's size (after the mailbox's storage, which used its "size" and "exceeds").
     _rule(Signal.SIZE, S, r"(?:message|mail|e-?mail|data) (?:size|length) (?:\S+ )?(?:exceeds?|too|limit|is (?:larger|greater|over))"
@@ -203,10 +252,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|null ?mx|(?:domain|host) (?:\S+ )?(?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
           r"|no (?:valid )?(?:mx|mail exchanger)|domain (?:has )?no (?:mx|mail)"
           r"|domain (?:name )?(?:has )?expired|no such host|name or service not known|(?:couldn't|could not|cannot|can't) find (?:any )?host"
-          r"|name service error"),
+          r"|name service error|bad destination system(?: address)?"),
     # The recipient's mailbox.
     _rule(Signal.MAILBOX, S, r"no ?such ?(?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail)"
-          rf"|{_WHO} (?:name )?(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid|not local)"
+          rf"|{_WHO} (?:name )?{_NAMED}(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid|not local)"
           rf"|unknown {_WHO}|(?:invalid|bad|non-?existent|nonexisting|illegal|unrecogni[sz]ed)[ _-](?:recipient|mailbox|mail ?box|address|user|addressee|e-?mail|destination)"
           r"|(?:is )?not an? (?:known|valid|registered|active|local) (?:user|recipient|mailbox|address|e-?mail)"
           r"|no (?:mail ?box|such mail ?box|account|user)(?: here| available| by that name| with that name| for)?"
@@ -222,7 +271,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|rcpthosts|relay not permitted|not a gateway|cannot relay|relaying|as a relay"),
     # Postfix's "Recipient address rejected:" is a prefix: what follows says why.
     _rule(Signal.MAILBOX, W, r"(?:recipient|address|mailbox|user) (?:address(?:es)? )?rejected"),
-    _rule(Signal.RATE, W, r"(?:try|retry|come back|send)(?: (?:again|it))? later|temporarily deferred"),
+    # "Try again later" names no cause: a temporary reply, not by itself a request to slow
+    # down (that needs "busy", "too many", a rate, or a pacing code such as Gmail's 4.7.0).
+    _rule(Signal.TEMPORARY, W, r"(?:try|retry|come back|send)(?: (?:again|it))? later"),
+    _rule(Signal.RATE, W, r"temporarily deferred"),
     _rule(Signal.TEMPORARY, W, r"try again|timed? ?out|connection (?:lost|reset|dropped|closed)|lost (?:\w+ )?connection"
           r"|could not connect|can't connect|no route to host|network is unreachable|network error|unreachable"
           r"|temporar|(?:un|not )available|system (?:busy|overload|error)|server (?:busy|error|unavailable|too busy|overload)"
@@ -233,9 +285,17 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|pipelin|not implemented|too many (?:errors|bad commands|unrecogni[sz]ed commands)"
           r"|unknown (?:error|reason)|\bsyntax\b"),
     # --- Words that lean one way without naming their subject.
-    _rule(Signal.RATE, W, r"\bbusy\b|too many|\blater\b"),
-    _rule(Signal.SENDER, W, r"\bblocked\b|access denied|\bdenied\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
-          r"|prohibited|\bblock\b|authentication|blocked using|\bpolic(?:y|ies)\b"),
+    _rule(Signal.RATE, W, r"\bbusy\b|too many"),
+    # Our client's authentication, our IP named, or "blocked" with no other subject: what mail
+    # servers block is a sender (a block list), so the word leans to the sender.
+    # An IP address named as such ("IP=203.0.113.9", "[203.0.113.9] Access denied", "from
+    # 203.0.113.9"): a recipient is an address, so the number names the connecting client, us.
+    _rule(Signal.SENDER, W, r"authentication|\bip address\b|\bblocked\b|\bblock\b"
+          rf"|(?:\bip ?[=:]? ?|\bfrom |\bclient |(?<![\w.-])[\[(])\[?{_IP}"),
+    # Refusals that name no subject: the receiver's policy said no, about whom it does not say
+    # ("550 5.7.1 Command rejected", "Access denied", "rejected due to local policy").
+    _rule(Signal.POLICY, W, r"access[- ]denied|\bdenied\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
+          r"|prohibit|\bpolic(?:y|ies)\b|command rejected|no permit|restrict"),
     _rule(Signal.CONTENT, W, r"attachment|\bheader|\bfilter"),
     _rule(Signal.DISABLED, W, r"\binactive\b|\bdisabled\b"),
     _rule(Signal.MAILBOX, W, r"\bnot found\b|\binvalid\b|\bunknown\b|\bundeliverable\b"),

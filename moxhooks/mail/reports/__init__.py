@@ -325,9 +325,26 @@ def _smtp_code(text: str) -> int:
 _ECHO_RE: Final = re.compile(r"(?i)(?:mail from|rcpt to):\s*<[^>]{0,300}>(?:\s+[A-Z-]+=\S*)*")
 
 
+# What a relay writes in Status when the reply it got had no enhanced code: Sendmail's
+# smtptodsn() table (550 "mailbox unavailable" becomes 5.1.1, 553 becomes 5.1.3, ...). Such a
+# Status is the relay's translation of the reply code, not the receiving server's verdict.
+_TRANSLATED_STATUS: Final = {550: "5.1.1", 551: "5.1.6", 552: "5.2.2", 553: "5.1.3", 554: "5.0.0"}
+
+
+def _remote_status(code: int, status: str, text: str) -> str:
+    """The enhanced code to classify by: the remote reply's own before the relay's Status."""
+    own = _status(text)
+    if own and not own.endswith(".0.0"):
+        return own  # the receiving server said it itself
+    if status and code and _TRANSLATED_STATUS.get(code) == status:
+        return own  # the Status only restates the reply code
+    return status
+
+
 def failure_kind(action: str, code: int, status: str, text: str) -> Kind:
     """The kind of a failed or delayed recipient; see the module docstring."""
     text = _ECHO_RE.sub(" ", text[:8192])
+    status = _remote_status(code, status, text)
     if _LOOP_RE.search(text):
         return Kind.TRANSIENT if action == "delayed" else Kind.UNDETERMINED
     kind = Kind.TRANSIENT if _TEMP_DNS_RE.search(text) else classify_failure(code, status, text)
