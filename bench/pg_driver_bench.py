@@ -240,22 +240,25 @@ class Tally:
         }
 
 
-async def timed(tally: Tally, ops: Sequence[Callable[[], Awaitable[object]]],
-                tasks: int = 1) -> None:
-    """Run ops from `tasks` concurrent tasks; add each one's latency to the tally."""
-    queue = list(reversed(ops))
+async def timed(tally: Tally, call: Callable[[str, Sequence[Any]], Awaitable[list[Any]]],
+                sql: str, arglist: Sequence[Sequence[Any]], tasks: int = 1) -> int:
+    """Run sql once per args from `tasks` concurrent tasks, timing each; the rows returned."""
+    queue = list(reversed(arglist))
+    returned = 0
 
     async def worker() -> None:
+        nonlocal returned
         while queue:
-            op = queue.pop()
+            args = queue.pop()
             t = time.perf_counter()
-            await op()
+            returned += len(await call(sql, args))
             tally.latencies.append(time.perf_counter() - t)
 
     wall, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(tasks)))
     tally.wall += time.perf_counter() - wall
     tally.cpu += time.process_time() - cpu
+    return returned
 
 
 async def prepare(url: str, rows: int) -> None:
@@ -282,45 +285,31 @@ async def bench(url: str, rounds: int, scale: int, rows: int) -> dict[str, dict[
     filler = await asyncpg.connect(url)
     try:
         for r in range(rounds):
+            rng = random.Random(r)
             # Each round in the other order, so neither driver always runs second.
             for d in drivers if r % 2 == 0 else list(reversed(drivers)):
-                def insert(d: Driver = d) -> Callable[[], Awaitable[object]]:
-                    n = next(next_id)
-                    return lambda: d.fetch(INSERT_EVENT, (d.name, n, n, f"<m{n}@x>", body))
-
-                def pooled_insert(d: Driver = d) -> Callable[[], Awaitable[object]]:
-                    n = next(next_id)
-                    return lambda: d.pooled_fetch(INSERT_EVENT, (d.name, n, n, f"<m{n}@x>", body))
-
-                await timed(tallies["insert serial"][d.name], [insert() for _ in range(50 * scale)])
-                await timed(tallies["insert x16"][d.name],
-                            [pooled_insert() for _ in range(100 * scale)], tasks=16)
+                ids = [next(next_id) for _ in range(150 * scale)]
+                inserts = [(d.name, n, n, f"<m{n}@example.org>", body) for n in ids]
+                await timed(tallies["insert serial"][d.name], d.fetch, INSERT_EVENT,
+                            inserts[: 50 * scale])
+                await timed(tallies["insert x16"][d.name], d.pooled_fetch, INSERT_EVENT,
+                            inserts[50 * scale:], tasks=16)
 
                 leases = 5 * scale
                 await filler.execute(FILL_PENDING, body, pending, pending + 100 * leases - 1)
                 pending += 100 * leases
                 await filler.execute("VACUUM ANALYZE events")
+                leased = await timed(tallies["lease 100"][d.name], d.fetch, LEASE,
+                                     [(d.name,)] * leases)
+                assert leased == 100 * leases, leased
 
-                async def lease(d: Driver = d) -> None:
-                    got = await d.fetch(LEASE, (d.name,))
-                    assert len(got) == 100, len(got)
+                pages = [(f"acct{rng.randrange(10)}", rng.randrange(1000, rows))
+                         for _ in range(50 * scale)]
+                await timed(tallies["page 50"][d.name], d.fetch, PAGE, pages)
 
-                await timed(tallies["lease 100"][d.name], [lease] * leases)
-
-                rng = random.Random(r)
-
-                def page(d: Driver = d) -> Callable[[], Awaitable[object]]:
-                    args = (f"acct{rng.randrange(10)}", rng.randrange(1000, rows))
-                    return lambda: d.fetch(PAGE, args)
-
-                await timed(tallies["page 50"][d.name], [page() for _ in range(50 * scale)])
-
-                def search(i: int, d: Driver = d) -> Callable[[], Awaitable[object]]:
-                    term = SEARCH_TERMS[i % len(SEARCH_TERMS)]
-                    args = (f"acct{i % 10}", term, term)
-                    return lambda: d.fetch(SEARCH, args)
-
-                await timed(tallies["search"][d.name], [search(i) for i in range(10 * scale)])
+                terms = [SEARCH_TERMS[i % len(SEARCH_TERMS)] for i in range(10 * scale)]
+                searches = [(f"acct{i % 10}", t, t) for i, t in enumerate(terms)]
+                await timed(tallies["search"][d.name], d.fetch, SEARCH, searches)
     finally:
         await filler.close()
         for d in drivers:

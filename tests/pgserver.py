@@ -19,6 +19,7 @@ role.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import pwd
@@ -29,7 +30,8 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+import urllib.parse
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +216,40 @@ class PgCluster:
 
     def __exit__(self, *exc: object) -> None:
         self.remove()
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return urllib.parse.urlunsplit(parts._replace(path="/" + database))
+
+
+async def _admin(url: str, sql: str) -> None:
+    import asyncpg  # here, not at the top: starting a cluster needs no driver
+
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@contextlib.contextmanager
+def postgresql_database() -> Iterator[str]:
+    """A new, empty database and its postgresql:// URL; dropped (and its cluster removed) after.
+
+    On the server at MOXHOOKS_PG_URL when that is set, else on a throwaway cluster.
+    """
+    name = "moxhooks_test_" + secrets.token_hex(4)
+    with contextlib.ExitStack() as stack:
+        admin = pg_url_env()
+        if admin is None:
+            bindir = pg_bindir()
+            if bindir is None:
+                raise RuntimeError(f"no PostgreSQL: set {PG_BIN_ENV} or {PG_URL_ENV}")
+            admin = stack.enter_context(PgCluster(bindir)).url()
+        asyncio.run(_admin(admin, f'CREATE DATABASE "{name}"'))
+        try:
+            yield _with_database(admin, name)
+        finally:
+            # FORCE: a test that failed may have left a connection open.
+            asyncio.run(_admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
