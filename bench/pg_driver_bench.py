@@ -14,7 +14,7 @@ The statements (SQL as the store will send it, one statement a transaction, auto
   the 100 rows (payloads included), as the event processor takes work;
 - page: 50 active suppression rows of an account by its index, newest first;
 - search: a substring of an address (LIKE '%term%') over 100,000 suppression rows with a
-  pg_trgm GIN index on both address columns, first page of 50.
+  pg_trgm GIN index on both address columns, first page of 50, for three kinds of term.
 
 Both drivers run against the same server, interleaved round by round, with their default
 settings (asyncpg prepares every statement; psycopg prepares a statement from its fifth
@@ -82,12 +82,12 @@ CREATE TABLE suppressions (
 CREATE INDEX suppressions_account ON suppressions (account, id) WHERE ended IS NULL;
 """
 
-# 100,000 entries, 10 accounts; the trigram index is built after the rows, as a
+# 100,000 entries, 7 accounts (so that a domain's entries are spread over all of them); the trigram index is built after the rows, as a
 # migration on an existing list would.
 FILL_SUPPRESSIONS = """
 INSERT INTO suppressions (account, base_address, original_address, kind, source, reason,
                           created, created_by, mox_state)
-SELECT 'acct' || (n % 10), a, a, 'hard', 'bounce', '5.1.1 user unknown',
+SELECT 'acct' || (n % {accounts}), a, a, 'hard', 'bounce', '5.1.1 user unknown',
        now() - n * interval '1 minute', 'bench', 'synced'
 FROM (SELECT n, 'u' || substr(md5(n::text), 1, 10) || '@example' || (n % 500) || '.com' AS a
       FROM generate_series(1, {rows}) AS n) AS g;
@@ -131,9 +131,12 @@ WHERE account = $1 AND ended IS NULL
 ORDER BY id DESC LIMIT 50
 """
 
-# Terms as a user types them: rare (a piece of the local part), a domain shared by a
-# couple of hundred entries, and one with no match.
-SEARCH_TERMS = ("%3f9a%", "%example42.%", "%zzqx%")
+# Terms as a user types them: a piece of a local part (one or two entries in the account
+# searched), the start of a domain name (example4, example40-49, example400-499: 22% of
+# the entries, a full page), a term with no match.
+SEARCH_TERMS = {"search rare": "%3f9a%", "search common": "%example4%",
+                "search none": "%zzqx%"}
+ACCOUNTS = 7
 
 
 def payload(n: int) -> str:
@@ -265,9 +268,10 @@ async def prepare(url: str, rows: int) -> None:
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(SCHEMA)
-        await conn.execute(FILL_SUPPRESSIONS.format(rows=rows))
+        await conn.execute(FILL_SUPPRESSIONS.format(rows=rows, accounts=ACCOUNTS))
         # The plan the trigram search gets, so the figures say what they measured.
-        plan = await conn.fetch("EXPLAIN " + SEARCH, "acct3", SEARCH_TERMS[0], SEARCH_TERMS[0])
+        term = SEARCH_TERMS["search rare"]
+        plan = await conn.fetch("EXPLAIN " + SEARCH, "acct3", term, term)
         uses = any("suppressions_search" in r[0] for r in plan)
         print(f"# search plan uses the trigram index: {uses}", file=sys.stderr)
     finally:
@@ -278,7 +282,7 @@ async def bench(url: str, rounds: int, scale: int, rows: int) -> dict[str, dict[
     await prepare(url, rows)
     drivers: list[Driver] = [await Psycopg.open(url, 8), await Asyncpg.open(url, 8)]
     tallies = {s: {d.name: Tally() for d in drivers}
-               for s in ("insert serial", "insert x16", "lease 100", "page 50", "search")}
+               for s in ("insert serial", "insert x16", "lease 100", "page 50", *SEARCH_TERMS)}
     body = payload(1)
     next_id = iter(range(1, 10**9))
     pending = 1
@@ -303,13 +307,13 @@ async def bench(url: str, rounds: int, scale: int, rows: int) -> dict[str, dict[
                                      [(d.name,)] * leases)
                 assert leased == 100 * leases, leased
 
-                pages = [(f"acct{rng.randrange(10)}", rng.randrange(1000, rows))
+                pages = [(f"acct{rng.randrange(ACCOUNTS)}", rng.randrange(1000, rows))
                          for _ in range(50 * scale)]
                 await timed(tallies["page 50"][d.name], d.fetch, PAGE, pages)
 
-                terms = [SEARCH_TERMS[i % len(SEARCH_TERMS)] for i in range(10 * scale)]
-                searches = [(f"acct{i % 10}", t, t) for i, t in enumerate(terms)]
-                await timed(tallies["search"][d.name], d.fetch, SEARCH, searches)
+                for statement, term in SEARCH_TERMS.items():
+                    searches = [(f"acct{i % ACCOUNTS}", term, term) for i in range(10 * scale)]
+                    await timed(tallies[statement][d.name], d.fetch, SEARCH, searches)
     finally:
         await filler.close()
         for d in drivers:
