@@ -114,13 +114,23 @@ class PgCluster:
         self.durable = durable
         self.password = secrets.token_hex(16)
         self.port = 0
-        self.root = Path(tempfile.mkdtemp(prefix="moxhooks-pg-"))
+        self._account = _service_account() if os.geteuid() == 0 else None
+        self.root = Path(tempfile.mkdtemp(prefix="moxhooks-pg-", dir=self._parent_dir()))
         self.datadir = self.root / "data"
         self.logfile = self.root / "server.log"
         self.startup_seconds = 0.0
-        self._account = _service_account() if os.geteuid() == 0 else None
         if self._account is not None:
             os.chown(self.root, self._account.pw_uid, self._account.pw_gid)
+
+    def _parent_dir(self) -> str | None:
+        """Where the cluster's directory goes: the temporary directory, unless the service
+        user could not reach it (a TMPDIR under /root, say), then /tmp."""
+        if self._account is None:
+            return None
+        tmp = Path(tempfile.gettempdir()).resolve()
+        if all(p.stat().st_mode & 0o001 for p in (tmp, *tmp.parents)):
+            return None
+        return "/tmp"
 
     def url(self, database: str = "postgres") -> str:
         """A postgresql:// URL for the cluster's role and the given database."""
