@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fakedns import Behaviour, Domain, FakeDNS
 from fakemox import FakeMox
 from moxsender import MoxSender
+from pgserver import PG_BIN_ENV, PG_URL_ENV, pg_bindir, postgresql_database, postgresql_source
 from realmox import MOX_BIN_ENV, RealMox, mox_bin
 
 from moxhooks.config import Config, config_from_dict
@@ -40,15 +41,37 @@ settings.load_profile("moxhooks")
 
 # The real-mox suite (tests/test_realmox_*.py) runs when MOX_BIN names a mox binary; CI
 # always sets it. Without it those modules are not collected, and the run says so once.
+# The same for the PostgreSQL suite (tests/test_pg_*.py): it runs when PostgreSQL is
+# installed (CI installs Debian's) or MOXHOOKS_PG_BIN / MOXHOOKS_PG_URL point at one.
+# With only a server URL, the tests that stop and start a cluster of their own are left out.
+collect_ignore_glob: list[str] = []
 if mox_bin() is None:
-    collect_ignore_glob = ["test_realmox_*.py"]
+    collect_ignore_glob.append("test_realmox_*.py")
+if postgresql_source() is None:
+    collect_ignore_glob.append("test_pg_*.py")
+elif pg_bindir() is None:
+    collect_ignore_glob.append("test_pg_cluster.py")
 
 
-def pytest_report_header(config: pytest.Config) -> str:
+def _postgresql_left_out() -> str | None:
+    """What of the PostgreSQL suite is not run and why, in one line; None when all runs."""
+    if postgresql_source() is None:
+        return (f"PostgreSQL suite not run: no PostgreSQL found (apt-get install postgresql,"
+                f" or set {PG_BIN_ENV} to its bin directory or {PG_URL_ENV} to a server)")
+    if pg_bindir() is None:
+        return (f"PostgreSQL cluster tests (test_pg_cluster.py) not run: {PG_URL_ENV} names"
+                f" a server but no binaries start one of their own (set {PG_BIN_ENV})")
+    return None
+
+
+def pytest_report_header(config: pytest.Config) -> list[str]:
     binary = mox_bin()
     if binary is None:
-        return f"real-mox suite: not run, {MOX_BIN_ENV} is unset (set it to a mox binary)"
-    return f"real-mox suite: {binary}"
+        lines = [f"real-mox suite: not run, {MOX_BIN_ENV} is unset (set it to a mox binary)"]
+    else:
+        lines = [f"real-mox suite: {binary}"]
+    lines.append(f"PostgreSQL suite: {postgresql_source() or 'not run, no PostgreSQL found'}")
+    return lines
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -56,6 +79,19 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(
             f"real-mox suite not run: {MOX_BIN_ENV} is unset (e.g. MOX_BIN=../shared/mox/mox)"
         )
+    left_out = _postgresql_left_out()
+    if left_out is not None:
+        terminalreporter.write_line(left_out)
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> Iterator[str]:
+    """A postgresql:// URL of an empty database for the whole run (see tests/pgserver.py).
+
+    A throwaway cluster on 127.0.0.1, or a database of its own on the server at
+    MOXHOOKS_PG_URL; dropped at the end. Started the first time a test asks for it."""
+    with postgresql_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
