@@ -27,7 +27,7 @@ from moxhooks.csvio import (
     parse_expiry,
     parse_import,
 )
-from moxhooks.errors import ApiError
+from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.holds import HoldSettings, running, settings_from
 from moxhooks.jobs.reports import (
     COMPLAINT_REASON_REQUIRED,
@@ -137,14 +137,14 @@ def _bool_param(request: web.Request, name: str) -> bool:
         return False
     if raw in ("true", "1"):
         return True
-    raise ApiError(400, "badRequest", f"{name} must be true or false")
+    raise ApiError(ErrorCode.BAD_REQUEST, f"{name} must be true or false")
 
 
 def _parse(address: str) -> Address:
     try:
         return parse_address(address.strip())
     except AddressError as e:
-        raise ApiError(400, "badAddress", str(e)) from None
+        raise ApiError(ErrorCode.BAD_ADDRESS, str(e)) from None
 
 
 def _expires(value: str, now: datetime) -> datetime | None:
@@ -156,21 +156,20 @@ def _expires(value: str, now: datetime) -> datetime | None:
         at = parse_expiry(value, now)
     except ValueError:
         raise ApiError(
-            400,
-            "badExpires",
+            ErrorCode.BAD_EXPIRES,
             'expires must be a duration like "7d", "36h", "90m" or an RFC 3339 time',
         ) from None
     if at <= now:
-        raise ApiError(400, "badExpires", "expires must be in the future")
+        raise ApiError(ErrorCode.BAD_EXPIRES, "expires must be in the future")
     return at
 
 
 def _clean_text(value: str, name: str, limit: int) -> str:
     value = value.strip()
     if len(value) > limit:
-        raise ApiError(400, "badRequest", f"{name} is longer than {limit} characters")
+        raise ApiError(ErrorCode.BAD_REQUEST, f"{name} is longer than {limit} characters")
     if any(ord(c) < 32 for c in value):
-        raise ApiError(400, "badRequest", f"{name} must not contain control characters")
+        raise ApiError(ErrorCode.BAD_REQUEST, f"{name} must not contain control characters")
     return value
 
 
@@ -186,7 +185,7 @@ async def list_suppressions(request: web.Request) -> web.StreamResponse:
     offset = auth.int_param(request, "offset", 0, 0, 10**9)
     active_raw = q.get("active", "true").lower() or "true"
     if active_raw not in ("true", "false", "all"):
-        raise ApiError(400, "badRequest", "active must be true, false or all")
+        raise ApiError(ErrorCode.BAD_REQUEST, "active must be true, false or all")
     scope = q.get("scope", "")
     rows = await rt.store.suppressions.list(
         acct.name,
@@ -242,7 +241,7 @@ async def blocks(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME_KEY]
     raw = request.query.get("address", "")
     if not raw.strip():
-        raise ApiError(400, "badAddress", "address is required")
+        raise ApiError(ErrorCode.BAD_ADDRESS, "address is required")
     addr = _parse(raw)
     info = also_blocks(addr)
     matching = await rt.store.suppressions.matching(acct.name, info["base_address"])
@@ -257,7 +256,7 @@ async def get_suppression(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME_KEY]
     entry = await rt.store.suppressions.get(acct.name, auth.path_id(request))
     if entry is None:
-        raise ApiError(404, "notFound", "no such entry")
+        raise ApiError(ErrorCode.NOT_FOUND, "no such entry")
     history = await rt.store.suppressions.history(entry.id)
     events = await rt.store.events.list(acct.name, recipient=entry.base_address, limit=50)
     # The event that made the entry comes first, even if it is older than the last 50.
@@ -313,7 +312,7 @@ async def add_suppression(request: web.Request) -> web.StreamResponse:
         # The answer names the existing entry, so a page can link to it.
         return web.json_response(
             {
-                "code": "alreadySuppressed",
+                "code": ErrorCode.ALREADY_SUPPRESSED,
                 "message": f"{base} is already suppressed for {where}"
                 + (f" (entry {existing.id})" if existing else ""),
                 "id": existing.id if existing else None,
@@ -333,12 +332,12 @@ async def remove_suppression(request: web.Request) -> web.StreamResponse:
     entry_id = auth.path_id(request)
     current = await rt.store.suppressions.get(acct.name, entry_id)
     if current is not None and reason_required(current, reason):
-        raise ApiError(400, "reasonRequired", COMPLAINT_REASON_REQUIRED)
+        raise ApiError(ErrorCode.REASON_REQUIRED, COMPLAINT_REASON_REQUIRED)
     entry = await rt.store.suppressions.end(
         acct.name, entry_id, p.actor, reason or "removed by a person"
     )
     if entry is None:
-        raise ApiError(404, "notFound", "no such active entry")
+        raise ApiError(ErrorCode.NOT_FOUND, "no such active entry")
     rt.sync.wake()
     return web.json_response(entry.to_json())
 
@@ -354,15 +353,15 @@ async def report(request: web.Request) -> web.StreamResponse:
     acct = rt.config.account(p.account)  # None for the admin, who has no account
     if acct is None:
         raise ApiError(
-            403, "user:forbidden", "a report is made as the account that sent the message"
+            ErrorCode.FORBIDDEN, "a report is made as the account that sent the message"
         )
     body = await auth.read_json(request)
     message_id = _clean_text(auth.str_field(body, "message_id"), "message_id", MAX_MESSAGE_ID)
     if message_id.strip("<>") == "":
-        raise ApiError(400, "badRequest", "message_id must not be empty")
+        raise ApiError(ErrorCode.BAD_REQUEST, "message_id must not be empty")
     report_type = auth.str_field(body, "type")
     if report_type not in REPORT_TYPES:
-        raise ApiError(400, "badRequest", 'type must be "bounce" or "complaint"')
+        raise ApiError(ErrorCode.BAD_REQUEST, 'type must be "bounce" or "complaint"')
     detail = _clean_text(auth.str_field(body, "detail", default=""), "detail", MAX_REASON)
     recipient = auth.str_field(body, "recipient", default="").strip()
     if recipient:
@@ -370,19 +369,18 @@ async def report(request: web.Request) -> web.StreamResponse:
     # Only the caller's own mail: another account's Message-ID is not found either.
     sends = await find_sends(rt.store, message_id, account=acct.name)
     if not sends:
-        raise ApiError(404, "notFound", "no message with that Message-ID was sent by this account")
+        raise ApiError(ErrorCode.NOT_FOUND, "no message with that Message-ID was sent by this account")
     try:
         send = choose_send(sends, recipient or None)
     except SendNotFound:
         raise ApiError(
-            404,
-            "notFound",
+            ErrorCode.NOT_FOUND,
             "no message with that Message-ID was sent by this account to that recipient",
         ) from None
     except RecipientUnknown as e:
-        raise ApiError(409, "recipientUnknown", str(e)) from None
+        raise ApiError(ErrorCode.RECIPIENT_UNKNOWN, str(e)) from None
     except RecipientAmbiguous as e:
-        raise ApiError(409, "ambiguousRecipient", str(e)) from None
+        raise ApiError(ErrorCode.AMBIGUOUS_RECIPIENT, str(e)) from None
     if report_type == "complaint":
         kind = Kind.COMPLAINT
     else:
@@ -433,7 +431,7 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
     p, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
     if request.content_type not in ("text/csv", "text/plain"):
-        raise ApiError(415, "unsupportedMediaType", "send the file as text/csv")
+        raise ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send the file as text/csv")
     importer = _Importer(rt.store, acct.name, p.actor, rt.store.db.clock())
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     pending = ""
@@ -442,13 +440,13 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
         async for chunk in request.content.iter_chunked(64 * 1024):
             size += len(chunk)
             if size > IMPORT_MAX_BYTES:
-                raise ApiError(413, "tooLarge", f"the file is larger than {IMPORT_MAX_BYTES} bytes")
+                raise ApiError(ErrorCode.TOO_LARGE, f"the file is larger than {IMPORT_MAX_BYTES} bytes")
             parts = (pending + decoder.decode(chunk)).split("\n")
             pending = parts.pop()
             await importer.lines(part + "\n" for part in parts)
         pending += decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise ApiError(400, "badCsv", "the file is not UTF-8 text") from None
+        raise ApiError(ErrorCode.BAD_CSV, "the file is not UTF-8 text") from None
     if pending:
         await importer.lines([pending])
     await importer.finish()
@@ -518,11 +516,10 @@ class _Importer:
                 for r in parse_import([*header, *self.batch], self.account, self.actor, self.now)
             ]
         except CsvError as e:
-            raise ApiError(400, "badCsv", str(e)) from None
+            raise ApiError(ErrorCode.BAD_CSV, str(e)) from None
         except csv.Error as e:
             raise ApiError(
-                400,
-                "badCsv",
+                ErrorCode.BAD_CSV,
                 f"after line {self.next_line - 1}: {e}; {self.report.added} entries"
                 " before it were added",
             ) from None
@@ -543,7 +540,7 @@ async def list_inbound(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME_KEY]
     status = request.query.get("status", "")
     if status and status not in INBOUND_STATUSES:
-        raise ApiError(400, "badRequest", "status must be pending, done, unparsed or failed")
+        raise ApiError(ErrorCode.BAD_REQUEST, "status must be pending, done, unparsed or failed")
     limit = auth.int_param(request, "limit", 50, 1, MAX_LIMIT)
     before = auth.int_param(request, "before", 0, 0, MAX_ID)
     # One more than asked tells whether there is an older page.
@@ -565,7 +562,7 @@ async def get_inbound(request: web.Request) -> web.StreamResponse:
     inbound_id = auth.path_id(request)
     msg = await rt.store.inbound.get(acct.name, inbound_id) if inbound_id <= MAX_ID else None
     if msg is None:
-        raise ApiError(404, "notFound", "no such report message")
+        raise ApiError(ErrorCode.NOT_FOUND, "no such report message")
     truncated = msg.raw is not None and len(msg.raw) > MAX_RAW_SENT
     if truncated and msg.raw is not None:
         msg = dataclasses.replace(msg, raw=msg.raw[:MAX_RAW_SENT])

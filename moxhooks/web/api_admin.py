@@ -13,7 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
-from moxhooks.errors import ApiError
+from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.holds import AutoHolds, release_held, rule_fields
 from moxhooks.jobs.mailbox.imap import ImapState
 from moxhooks.mox.client import AdminAPI, MoxError
@@ -51,7 +51,7 @@ def _admin_api(request: web.Request) -> AdminAPI:
     admin = request.app[RUNTIME_KEY].admin
     if admin is None:
         raise ApiError(
-            409, "adminDisabled", "hold rules need the mox admin password (mox.admin_password)"
+            ErrorCode.ADMIN_DISABLED, "hold rules need the mox admin password (mox.admin_password)"
         )
     return admin
 
@@ -160,8 +160,7 @@ async def hold_rule_add(request: web.Request) -> web.StreamResponse:
         # mox holds a message when any one field matches: "account A and domain D" would
         # hold all of A's mail and all mail to D. Refused rather than added by surprise.
         raise ApiError(
-            400,
-            "badRequest",
+            ErrorCode.BAD_REQUEST,
             "mox holds a message when any one field of a rule matches, so a rule with"
             " several fields holds more than it says: add one rule for each field",
         )
@@ -185,7 +184,7 @@ async def _find_rule(admin: AdminAPI, rule_id: int) -> dict[str, Any]:
     for r in rules:
         if int(r.get("ID") or 0) == rule_id:
             return r
-    raise ApiError(404, "notFound", f"no hold rule {rule_id}")
+    raise ApiError(ErrorCode.NOT_FOUND, f"no hold rule {rule_id}")
 
 
 async def hold_rule_remove(request: web.Request) -> web.StreamResponse:

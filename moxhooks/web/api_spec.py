@@ -10,68 +10,11 @@ from typing import Any
 
 from aiohttp import web
 
+from moxhooks.errors import ErrorCode
 from moxhooks.kinds import Kind, Source
 
-# Every error code the API answers with: code -> (HTTP status, meaning).
-ERROR_CODES: dict[str, tuple[int, str]] = {
-    "badRequest": (400, "a parameter or body member is missing or malformed"),
-    "badAddress": (400, "the address is not valid (mox's parser's message)"),
-    "badExpires": (400, "expires is neither a duration nor an RFC 3339 time, or is past"),
-    "badCsv": (400, "the CSV file cannot be imported (no header, unknown column, not UTF-8)"),
-    "reasonRequired": (400, "a complaint entry is ended only with a reason"),
-    "unknownTopic": (400, "send relay: topic is not one of the account's accounts[].topics"),
-    "user:noAuth": (401, "not signed in: no session cookie and no API token"),
-    "user:badAuth": (
-        401,
-        (
-            "the session has ended or is unknown, the X-CSRF-Token header is missing or"
-            " wrong, or the API token is unknown; sign in again"
-        ),
-    ),
-    "user:loginFailed": (401, "wrong email address or password"),
-    "user:forbidden": (
-        403,
-        (
-            "the caller may not do this: another account's data, an admin endpoint,"
-            " or an account moxhooks does not manage"
-        ),
-    ),
-    "notFound": (
-        404,
-        "no such account, entry, report message or hold rule; no such message sent by the account",
-    ),
-    "methodNotAllowed": (405, "the route has no such method"),
-    "alreadySuppressed": (
-        409,
-        "an active entry for this base address and scope exists; member id names it",
-    ),
-    "adminDisabled": (409, "hold rules need the mox admin password in the configuration"),
-    "recipientUnknown": (
-        409,
-        "the recipient of the reported message is not known yet; nothing changed, try again later",
-    ),
-    "ambiguousRecipient": (
-        409,
-        "the reported message went to several recipients; name one in recipient",
-    ),
-    "suppressed": (
-        409,
-        "send relay: every recipient is suppressed, nothing was sent; refused lists each with"
-        " its kind",
-    ),
-    "tooLarge": (413, "the body is too large"),
-    "unsupportedMediaType": (415, "wrong Content-Type (application/json, or text/csv for import)"),
-    "user:throttled": (429, "too many failed sign-ins; wait Retry-After seconds"),
-    "server": (500, "an unexpected error; details are in moxhooks' log"),
-    "moxRefused": (
-        422,
-        "mox refused the request as given (a field or value mox does not take, a send"
-        " limit); message is mox's",
-    ),
-    "moxError": (502, "mox failed the call on its own side; message is mox's"),
-    "moxUnavailable": (503, "mox cannot be reached now; try again later"),
-    "unavailable": (503, "the database is busy; try again later"),
-}
+# Every error code the API answers with: code -> (HTTP status, meaning), from ErrorCode.
+ERROR_CODES: dict[str, tuple[int, str]] = {c.value: (c.status, c.description) for c in ErrorCode}
 
 _AUTH_ERRORS = ("user:noAuth", "user:badAuth")
 _ACCOUNT_ERRORS = (*_AUTH_ERRORS, "user:forbidden", "notFound")

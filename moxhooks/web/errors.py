@@ -12,7 +12,7 @@ from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from moxhooks.errors import ApiError
+from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.mox.client import MoxApiError, MoxError, MoxUnavailable
 from moxhooks.store.intake import IntakeError
 from moxhooks.web.keys import RUNTIME_KEY
@@ -23,13 +23,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # HTTP statuses aiohttp raises itself, and the code each becomes.
 _HTTP_CODES = {
-    400: "badRequest",
-    401: "noAuth",
-    403: "forbidden",
-    404: "notFound",
-    405: "methodNotAllowed",
-    413: "tooLarge",
-    415: "unsupportedMediaType",
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.WEBHOOK_NO_AUTH,
+    403: ErrorCode.NOT_PAGE,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
 # A body the handler left unread is read to its end before the answer, for at most this
 # long and this many bytes (_finish_body); past either, the connection closes instead.
@@ -37,21 +37,23 @@ DRAIN_TIMEOUT = 5.0
 DRAIN_MAX = 8 * 1024 * 1024
 
 
-def error_response(status: int, code: str, message: str) -> web.Response:
-    """An API error as JSON."""
-    return web.json_response({"code": code, "message": message}, status=status)
+def error_response(code: ErrorCode, message: str, *, status: int | None = None) -> web.Response:
+    """An API error as JSON, with the code's status unless given."""
+    return web.json_response(
+        {"code": code, "message": message}, status=code.status if status is None else status
+    )
 
 
-def mox_status(e: MoxError) -> tuple[int, str, str]:
-    """The status, code and message for a failed mox call: 422 moxRefused when mox says the
+def mox_status(e: MoxError) -> tuple[ErrorCode, str]:
+    """The code (and so the status) and message for a failed mox call: 422 moxRefused when mox says the
     request itself is wrong (its message says what), 503 moxUnavailable when mox cannot be
     reached, 502 moxError when mox failed on its own side."""
     if isinstance(e, MoxUnavailable):
-        return 503, "moxUnavailable", str(e)
+        return ErrorCode.MOX_UNAVAILABLE, str(e)
     if isinstance(e, MoxApiError):
-        status, code = (422, "moxRefused") if e.refuses_request else (502, "moxError")
-        return status, code, e.message
-    return 502, "moxError", str(e)  # pragma: no cover - every MoxError is one of the above
+        code = ErrorCode.MOX_REFUSED if e.refuses_request else ErrorCode.MOX_ERROR
+        return code, e.message
+    return ErrorCode.MOX_ERROR, str(e)  # pragma: no cover - every MoxError is one of the above
 
 
 def mox_api_error(e: MoxError) -> ApiError:
@@ -79,12 +81,12 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as e:
-        return error_response(e.status, e.code, e.message)
+        return error_response(e.code, e.message, status=e.status)
     except web.HTTPException as e:
         if e.status < 400:
             raise
-        code = _HTTP_CODES.get(e.status, "httpError")
-        return error_response(e.status, code, e.reason)
+        code = _HTTP_CODES.get(e.status, ErrorCode.HTTP_ERROR)
+        return error_response(code, e.reason, status=e.status)
     except RequestPayloadError as e:
         # A body that cannot be read as sent: a Content-Encoding it does not have (gzip
         # that is not gzip), a chunk size that lies. The client's mistake; nothing was kept.
@@ -94,16 +96,16 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             request.path,
             str(e).replace("\n", " ")[:200],
         )
-        return error_response(400, "badRequest", "the request body could not be read as sent")
+        return error_response(ErrorCode.BAD_REQUEST, "the request body could not be read as sent")
     except (sqlite3.OperationalError, IntakeError) as e:
         # Locked by another writer past the busy timeout, or a full disk: try again later.
         log.error("database error on %s %s: %s", request.method, request.path, e)
-        resp = error_response(503, "unavailable", "database unavailable, try again later")
+        resp = error_response(ErrorCode.UNAVAILABLE, "database unavailable, try again later")
         resp.headers["Retry-After"] = "5"
         return resp
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(500, "server", "internal error")
+        return error_response(ErrorCode.SERVER, "internal error")
 
 
 async def _finish_body(request: web.Request, resp: web.StreamResponse) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from moxhooks.errors import ApiError
+from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.relay import RelayMoxError, RelayRequestError, relay_send
 from moxhooks.mox.client import MoxUnavailable
 from moxhooks.web import auth
@@ -28,13 +28,13 @@ async def send(request: web.Request) -> web.StreamResponse:
             rt.store, rt.mox.webapi(acct.login, acct.password), rt.config, acct, body
         )
     except RelayRequestError as e:
-        raise ApiError(400, e.code, e.message) from None
+        raise ApiError(e.code, e.message) from None
     except RelayMoxError as e:
         if isinstance(e.error, MoxUnavailable):
-            status, code = 503, "moxUnavailable"
+            code = ErrorCode.MOX_UNAVAILABLE
             message = f"mox cannot be reached now; {e.failed} may or may not be queued: {e.error}"
         else:
-            status, code, message = mox_status(e.error)
+            code, message = mox_status(e.error)
         return web.json_response(
             {
                 "code": code,
@@ -43,14 +43,14 @@ async def send(request: web.Request) -> web.StreamResponse:
                 "sent": [s.to_json() for s in e.result.sent],
                 "refused": [r.to_json() for r in e.result.refused],
             },
-            status=status,
+            status=code.status,
         )
     refused = [r.to_json() for r in result.refused]
     if not result.sent:
         n = len(refused)
         return web.json_response(
             {
-                "code": "suppressed",
+                "code": ErrorCode.SUPPRESSED,
                 "message": f"nothing was sent: {'the recipient is' if n == 1 else f'all {n} recipients are'}"
                 " suppressed",
                 "refused": refused,

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from moxhooks.config import AccountConfig
-from moxhooks.errors import ApiError
+from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.unsubscribe import BAD_TOKEN, BadToken, mask_address, verify_token
 from moxhooks.kinds import Kind, Source
 from moxhooks.mail.address import AddressError, base_address, parse_address
@@ -100,7 +100,7 @@ async def _link(request: web.Request) -> Link:
             rt.config.unsubscribe.old_key_days,
         )
     except BadToken as e:
-        raise ApiError(404, "badToken", str(e)) from None
+        raise ApiError(ErrorCode.BAD_TOKEN, str(e)) from None
 
 
 def _recipient(link: Link) -> tuple[str, str]:
@@ -108,7 +108,7 @@ def _recipient(link: Link) -> tuple[str, str]:
     try:
         addr = parse_address(link.recipient)
     except AddressError:  # recorded parsed, so only a changed parser gets here
-        raise ApiError(404, "badToken", BAD_TOKEN) from None
+        raise ApiError(ErrorCode.BAD_TOKEN, BAD_TOKEN) from None
     return str(addr), base_address(addr)
 
 
@@ -138,7 +138,7 @@ async def one_click(request: web.Request) -> web.StreamResponse:
     link = await _link(request)
     if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise ApiError(
-            400, "badRequest", "the body must be the form List-Unsubscribe=One-Click (RFC 8058)"
+            ErrorCode.BAD_REQUEST, "the body must be the form List-Unsubscribe=One-Click (RFC 8058)"
         )
     try:
         form = await request.post()
@@ -146,7 +146,7 @@ async def one_click(request: web.Request) -> web.StreamResponse:
         form = None
     if form is None or form.get("List-Unsubscribe") != ONE_CLICK:
         raise ApiError(
-            400, "badRequest", "the body must be the form List-Unsubscribe=One-Click (RFC 8058)"
+            ErrorCode.BAD_REQUEST, "the body must be the form List-Unsubscribe=One-Click (RFC 8058)"
         )
     rt = request.app[RUNTIME_KEY]
     reason = f"one-click unsubscribe (RFC 8058) with the link of message {link.message}"
@@ -160,8 +160,7 @@ async def one_click(request: web.Request) -> web.StreamResponse:
 def _check_csrf(request: web.Request) -> None:
     if not request.headers.get(CSRF_HEADER, "").strip():
         raise ApiError(
-            403,
-            "forbidden",
+            ErrorCode.NOT_PAGE,
             f"send the header {CSRF_HEADER} (the preference page does; a form of another"
             " site cannot)",
         )
@@ -182,11 +181,11 @@ async def set_prefs(request: web.Request) -> web.StreamResponse:
     body = await auth.read_json(request)
     action = auth.str_field(body, "action")
     if action not in ACTIONS:
-        raise ApiError(400, "badRequest", "action must be unsubscribe, pause or resubscribe")
+        raise ApiError(ErrorCode.BAD_REQUEST, "action must be unsubscribe, pause or resubscribe")
     rt = request.app[RUNTIME_KEY]
     scope = auth.str_field(body, "scope")
     if scope not in _scopes(rt, link):
-        raise ApiError(400, "unknownTopic", f"{scope!r} is not a topic of this sender")
+        raise ApiError(ErrorCode.UNKNOWN_TOPIC, f"{scope!r} is not a topic of this sender")
     where = f"topic {scope}" if scope else "everything"
     actor = "unsubscribe:page"
     if action == "unsubscribe":
@@ -197,7 +196,7 @@ async def set_prefs(request: web.Request) -> web.StreamResponse:
     elif action == "pause":
         period = auth.str_field(body, "period")
         if period not in PAUSE_PERIODS:
-            raise ApiError(400, "badRequest", "period must be 1w, 1m or 3m")
+            raise ApiError(ErrorCode.BAD_REQUEST, "period must be 1w, 1m or 3m")
         days, words = PAUSE_PERIODS[period]
         until = rt.store.db.clock() + timedelta(days=days)
         reason = (
