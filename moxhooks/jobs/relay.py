@@ -26,6 +26,7 @@ from moxhooks.config import AccountConfig, Config
 from moxhooks.errors import ErrorCode, MoxhooksError
 from moxhooks.jobs.unsubscribe import issue_link, link_path
 from moxhooks.mail.address import AddressError, base_address, parse_address
+from moxhooks.models import RelayRefusal, RelaySent
 from moxhooks.mox.client import MoxApiError, MoxError, WebAPI
 from moxhooks.store import Store, Suppression
 from moxhooks.store.unsubscribe import is_pause
@@ -60,37 +61,9 @@ class RelayRequestError(MoxhooksError):
         self.message = message
 
 
-@dataclass(frozen=True)
-class Sent:
-    """A recipient mox queued a message for."""
-
-    address: str  # as parsed, e.g. "John.Doe@example.org"
-    queue_msg_id: int  # mox's QueueMsgID
-    message_id: str  # the message's Message-ID, e.g. "<x1y2@localhost>"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "address": self.address,
-            "queue_msg_id": self.queue_msg_id,
-            "message_id": self.message_id,
-        }
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A recipient not sent to: an active entry blocks it."""
-
-    address: str  # as given, parsed
-    kind: str  # the entry's kind, or "paused" for a recipient's pause
-    scope: str  # the entry's scope: "" for the whole account, else the topic
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "address": self.address,
-            "code": ErrorCode.SUPPRESSED,
-            "kind": self.kind,
-            "scope": self.scope,
-        }
+# What the relay answers per recipient: the API's models.
+Sent = RelaySent
+Refusal = RelayRefusal
 
 
 @dataclass
@@ -236,7 +209,7 @@ async def relay_send(
         blocking = [e for e in entries if e.scope in ("", topic)]
         if blocking:
             e = blocking[0]  # account-wide first (ordered by scope)
-            result.refused.append(Refusal(r.address, refusal_kind(e), e.scope))
+            result.refused.append(Refusal(address=r.address, kind=refusal_kind(e), scope=e.scope))
         else:
             todo.append(r)
     for r in todo:
@@ -253,5 +226,5 @@ async def relay_send(
         for sub in answer.get("Submissions") or []:
             qid = int(sub["QueueMsgID"])
             await store.unsubscribe.record_send(link.id, qid, mid, r.address, "relay")
-            result.sent.append(Sent(r.address, qid, mid))
+            result.sent.append(Sent(address=r.address, queue_msg_id=qid, message_id=mid))
     return result

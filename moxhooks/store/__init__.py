@@ -5,15 +5,16 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from moxhooks.models import AutoHold, Suppression
 from moxhooks.store.db import Clock, Database, iso, parse_iso, utcnow
 from moxhooks.store.events import EventStore, StoredEvent
 from moxhooks.store.export import ExportStore
-from moxhooks.store.holds import AutoHold, AutoHoldStore
+from moxhooks.store.holds import AutoHoldStore
 from moxhooks.store.mailbox import InboundMessage, InboundResult, InboundStore
 from moxhooks.store.outbox import OutboxRow, OutboxStore, SyncState
 from moxhooks.store.sessions import Session, SessionStore
 from moxhooks.store.stats import StatsStore
-from moxhooks.store.suppressions import EventOutcome, NewEntry, Suppression, SuppressionStore
+from moxhooks.store.suppressions import EventOutcome, NewEntry, SuppressionStore
 from moxhooks.store.unsubscribe import UnsubscribeStore
 
 __all__ = [

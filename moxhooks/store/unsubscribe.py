@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import aiosqlite
 
 from moxhooks.kinds import Kind, Source
+from moxhooks.models import Suppression
 from moxhooks.store.db import Database, Row, iso
-from moxhooks.store.suppressions import NewEntry, Suppression, _add, _audit, _end
+from moxhooks.store.suppressions import NewEntry, _add, _audit, _end
 
 # Bytes of a signing key (HMAC-SHA256 takes any length; 32 is its block-free optimum).
 KEY_BYTES = 32

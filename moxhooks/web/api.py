@@ -14,10 +14,11 @@ import dataclasses
 import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
-from typing import Any
 
+import msgspec
 from aiohttp import web
 
+from moxhooks import models
 from moxhooks.csvio import (
     CsvError,
     ImportReport,
@@ -31,7 +32,6 @@ from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.holds import HoldSettings, running, settings_from
 from moxhooks.jobs.reports import (
     COMPLAINT_REASON_REQUIRED,
-    REPORT_TYPES,
     RecipientAmbiguous,
     RecipientUnknown,
     SendNotFound,
@@ -52,6 +52,7 @@ from moxhooks.mail.classify import classify_failure
 from moxhooks.store import NewEntry, Store
 from moxhooks.web import api_admin, api_spec, auth
 from moxhooks.web.api_stats import account_stats
+from moxhooks.web.bodies import answer, read_body
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 
 HOLD_SETTINGS_KEY = web.AppKey("hold_settings", HoldSettings)
@@ -198,13 +199,14 @@ async def list_suppressions(request: web.Request) -> web.StreamResponse:
         active={"true": True, "false": False, "all": None}[active_raw],
         expiring=_bool_param(request, "expiring"),
     )
-    entries = [e.to_json() for e in rows[:limit]]
-    return web.json_response(
-        {"entries": entries, "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+    return answer(
+        models.SuppressionPage(
+            entries=rows[:limit], limit=limit, offset=offset, has_more=len(rows) > limit
+        )
     )
 
 
-def also_blocks(address: Address) -> dict[str, Any]:
+def also_blocks(address: Address) -> models.AlsoBlocks:
     """What an entry for address blocks, by mox's base-address rule, in words and examples."""
     base = base_address(address)
     b = parse_address(base)
@@ -232,7 +234,7 @@ def also_blocks(address: Address) -> dict[str, Any]:
         f" {original} has the base address {base}, so an entry for it blocks every address"
         f" with that base address, for example {', '.join(examples)}."
     )
-    return {"base_address": base, "explanation": text, "examples": examples}
+    return models.AlsoBlocks(base_address=base, explanation=text, examples=examples)
 
 
 async def blocks(request: web.Request) -> web.StreamResponse:
@@ -244,9 +246,15 @@ async def blocks(request: web.Request) -> web.StreamResponse:
         raise ApiError(ErrorCode.BAD_ADDRESS, "address is required")
     addr = _parse(raw)
     info = also_blocks(addr)
-    matching = await rt.store.suppressions.matching(acct.name, info["base_address"])
-    return web.json_response(
-        {"address": str(addr), **info, "blocked_by": [e.to_json() for e in matching]}
+    matching = await rt.store.suppressions.matching(acct.name, info.base_address)
+    return answer(
+        models.Blocks(
+            address=str(addr),
+            base_address=info.base_address,
+            explanation=info.explanation,
+            examples=info.examples,
+            blocked_by=matching,
+        )
     )
 
 
@@ -267,19 +275,21 @@ async def get_suppression(request: web.Request) -> web.StreamResponse:
     try:
         blocks_info = also_blocks(parse_address(entry.original_address))
     except AddressError:
-        blocks_info = {"base_address": entry.base_address, "explanation": "", "examples": []}
+        blocks_info = models.AlsoBlocks(
+            base_address=entry.base_address, explanation="", examples=[]
+        )
     others = await rt.store.suppressions.matching(acct.name, entry.base_address)
-    blocks_info["entries"] = [o.to_json() for o in others if o.id != entry.id]
+    blocks_info.entries = [o for o in others if o.id != entry.id]
     # The report messages (bounce and complaint mailbox) that made or touched the entry.
     reports = await rt.store.inbound.for_entry(acct.name, entry.id)
-    return web.json_response(
-        {
-            "entry": entry.to_json(),
-            "history": history,
-            "events": [e.to_json() for e in events],
-            "reports": reports,
-            "also_blocks": blocks_info,
-        }
+    return answer(
+        models.EntryDetail(
+            entry=entry,
+            history=msgspec.convert(history, list[models.HistoryItem]),
+            events=msgspec.convert(events, list[models.Event], from_attributes=True),
+            reports=msgspec.convert(reports, list[models.EntryReport]),
+            also_blocks=blocks_info,
+        )
     )
 
 
@@ -287,11 +297,11 @@ async def add_suppression(request: web.Request) -> web.StreamResponse:
     """POST suppressions {"address","scope"?,"expires"?,"reason"?}: add a manual entry."""
     p, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    body = await auth.read_json(request)
-    addr = _parse(auth.str_field(body, "address"))
-    scope = _clean_text(auth.str_field(body, "scope", default=""), "scope", MAX_SCOPE)
-    reason = _clean_text(auth.str_field(body, "reason", default=""), "reason", MAX_REASON)
-    expires = _expires(auth.str_field(body, "expires", default=""), rt.store.db.clock())
+    body = await read_body(request, models.NewSuppression)
+    addr = _parse(body.address)
+    scope = _clean_text(body.scope, "scope", MAX_SCOPE)
+    reason = _clean_text(body.reason, "reason", MAX_REASON)
+    expires = _expires(body.expires, rt.store.db.clock())
     base = base_address(addr)
     entry = await rt.store.suppressions.add(
         NewEntry(
@@ -310,25 +320,26 @@ async def add_suppression(request: web.Request) -> web.StreamResponse:
         existing = await rt.store.suppressions.active(acct.name, base, scope)
         where = f"topic {scope!r}" if scope else "the whole account"
         # The answer names the existing entry, so a page can link to it.
-        return web.json_response(
-            {
-                "code": ErrorCode.ALREADY_SUPPRESSED,
-                "message": f"{base} is already suppressed for {where}"
+        code = ErrorCode.ALREADY_SUPPRESSED
+        return answer(
+            models.Error(
+                code=code,
+                message=f"{base} is already suppressed for {where}"
                 + (f" (entry {existing.id})" if existing else ""),
-                "id": existing.id if existing else None,
-            },
-            status=409,
+                id=existing.id if existing else None,
+            ),
+            status=code.status,
         )
     rt.sync.wake()
-    return web.json_response(entry.to_json(), status=201)
+    return answer(entry, status=201)
 
 
 async def remove_suppression(request: web.Request) -> web.StreamResponse:
     """DELETE suppressions/{id} {"reason"?}: end an entry, keeping its history."""
     p, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    body = await auth.read_json(request, optional=True)
-    reason = _clean_text(auth.str_field(body, "reason", default=""), "reason", MAX_REASON)
+    body = await read_body(request, models.EndSuppression, optional=True)
+    reason = _clean_text(body.reason, "reason", MAX_REASON)
     entry_id = auth.path_id(request)
     current = await rt.store.suppressions.get(acct.name, entry_id)
     if current is not None and reason_required(current, reason):
@@ -339,7 +350,7 @@ async def remove_suppression(request: web.Request) -> web.StreamResponse:
     if entry is None:
         raise ApiError(ErrorCode.NOT_FOUND, "no such active entry")
     rt.sync.wake()
-    return web.json_response(entry.to_json())
+    return answer(entry)
 
 
 # ---- Reports -------------------------------------------------------------------------------
@@ -355,15 +366,13 @@ async def report(request: web.Request) -> web.StreamResponse:
         raise ApiError(
             ErrorCode.FORBIDDEN, "a report is made as the account that sent the message"
         )
-    body = await auth.read_json(request)
-    message_id = _clean_text(auth.str_field(body, "message_id"), "message_id", MAX_MESSAGE_ID)
+    body = await read_body(request, models.ReportRequest)
+    message_id = _clean_text(body.message_id, "message_id", MAX_MESSAGE_ID)
     if message_id.strip("<>") == "":
         raise ApiError(ErrorCode.BAD_REQUEST, "message_id must not be empty")
-    report_type = auth.str_field(body, "type")
-    if report_type not in REPORT_TYPES:
-        raise ApiError(ErrorCode.BAD_REQUEST, 'type must be "bounce" or "complaint"')
-    detail = _clean_text(auth.str_field(body, "detail", default=""), "detail", MAX_REASON)
-    recipient = auth.str_field(body, "recipient", default="").strip()
+    report_type = body.type
+    detail = _clean_text(body.detail, "detail", MAX_REASON)
+    recipient = body.recipient.strip()
     if recipient:
         recipient = str(_parse(recipient))
     # Only the caller's own mail: another account's Message-ID is not found either.
@@ -392,15 +401,15 @@ async def report(request: web.Request) -> web.StreamResponse:
     if outcome.entry_id is not None:
         entry = await rt.store.suppressions.get(acct.name, outcome.entry_id)
         rt.sync.wake()
-    return web.json_response(
-        {
-            "action": outcome.action,
-            "added": outcome.added,
-            "entry": entry.to_json() if entry else None,
-            "recipient": send.recipient,
-            "mail_type": outcome.mail_type,
-            "detail": outcome.detail,
-        }
+    return answer(
+        models.ReportResult(
+            action=outcome.action,
+            added=outcome.added,
+            entry=entry,
+            recipient=send.recipient or "",  # choose_send returns resolved sends only
+            mail_type=outcome.mail_type,
+            detail=outcome.detail,
+        )
     )
 
 
@@ -452,15 +461,16 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
     await importer.finish()
     rt.sync.wake()
     rep = importer.report
-    return web.json_response(
-        {
-            "added": rep.added,
-            "already_present": rep.already_present,
-            "rejected": [
-                {"line": line, "error": err} for line, err in rep.rejected[:MAX_REJECTED_LISTED]
+    return answer(
+        models.ImportResult(
+            added=rep.added,
+            already_present=rep.already_present,
+            rejected=[
+                models.Rejected(line=line, error=err)
+                for line, err in rep.rejected[:MAX_REJECTED_LISTED]
             ],
-            "rejected_total": len(rep.rejected),
-        }
+            rejected_total=len(rep.rejected),
+        )
     )
 
 
@@ -545,12 +555,14 @@ async def list_inbound(request: web.Request) -> web.StreamResponse:
     before = auth.int_param(request, "before", 0, 0, MAX_ID)
     # One more than asked tells whether there is an older page.
     rows = await rt.store.inbound.list(acct.name, status=status, limit=limit + 1, before=before)
-    return web.json_response(
-        {
-            "messages": [m.to_json() for m in rows[:limit]],
-            "limit": limit,
-            "has_more": len(rows) > limit,
-        }
+    return answer(
+        models.InboundPage(
+            messages=msgspec.convert(
+                rows[:limit], list[models.InboundMessage], from_attributes=True
+            ),
+            limit=limit,
+            has_more=len(rows) > limit,
+        )
     )
 
 
@@ -563,17 +575,19 @@ async def get_inbound(request: web.Request) -> web.StreamResponse:
     msg = await rt.store.inbound.get(acct.name, inbound_id) if inbound_id <= MAX_ID else None
     if msg is None:
         raise ApiError(ErrorCode.NOT_FOUND, "no such report message")
-    truncated = msg.raw is not None and len(msg.raw) > MAX_RAW_SENT
-    if truncated and msg.raw is not None:
-        msg = dataclasses.replace(msg, raw=msg.raw[:MAX_RAW_SENT])
-    out = msg.to_json(with_raw=True)
-    out["raw_truncated"] = truncated
-    return web.json_response(
-        {
-            "message": out,
-            "parsed": await rt.store.inbound.parsed(msg.id),
-            "results": await rt.store.inbound.results(msg.id),
-        }
+    out = msgspec.convert(msg, models.InboundMessage, from_attributes=True)
+    if msg.raw is None:
+        out.raw_text, out.raw_truncated = None, False
+    else:
+        out.raw_text = msg.raw[:MAX_RAW_SENT].decode("utf-8", "replace")
+        out.raw_truncated = len(msg.raw) > MAX_RAW_SENT
+    results = await rt.store.inbound.results(msg.id)
+    return answer(
+        models.InboundDetail(
+            message=out,
+            parsed=await rt.store.inbound.parsed(msg.id),
+            results=msgspec.convert(results, list[models.InboundResult]),
+        )
     )
 
 
@@ -597,15 +611,16 @@ async def list_events(request: web.Request) -> web.StreamResponse:
         status=q.get("status") or None,
         recipient=recipient,
     )
-    return web.json_response({"events": [e.to_json() for e in events]})
+    return answer(
+        models.EventList(events=msgspec.convert(events, list[models.Event], from_attributes=True))
+    )
 
 
 async def stats(request: web.Request) -> web.StreamResponse:
     """GET stats?days=30: per day sent, delivered, delayed, failed by kind, rates."""
     _, acct = await auth.account_access(request)
     days = auth.int_param(request, "days", 30, 1, 366)
-    return web.json_response(
-        await account_stats(
-            request.app[RUNTIME_KEY].store.stats, acct.name, days, request.app[CONFIG_KEY].web
-        )
+    st = await account_stats(
+        request.app[RUNTIME_KEY].store.stats, acct.name, days, request.app[CONFIG_KEY].web
     )
+    return answer(msgspec.convert(st, models.Stats))

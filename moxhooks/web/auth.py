@@ -32,16 +32,18 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Literal
 
 from aiohttp import web
 
+from moxhooks import models
 from moxhooks.config import AccountConfig
 from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.mail.address import AddressError, parse_address
 from moxhooks.mox.client import MoxError, MoxUnavailable
 from moxhooks.runtime import Runtime
 from moxhooks.store import Session, SessionStore, parse_iso
+from moxhooks.web.bodies import answer, read_body
 from moxhooks.web.errors import error_response, mox_api_error
 from moxhooks.web.keys import RUNTIME_KEY
 
@@ -96,17 +98,14 @@ class Principal:
             return f"api:{self.account}"
         return f"web:{self.email}"
 
-    def to_json(self) -> dict[str, Any]:
+    def session(self) -> models.Session:
         """The answer of sign-in and GET /api/v1/session."""
+        via: Literal["session", "token"] = "token" if self.via == "token" else "session"
         if self.is_admin:
-            return {"role": "admin", "csrf": self.csrf, "via": self.via}
-        return {
-            "role": "account",
-            "account": self.account,
-            "email": self.email,
-            "csrf": self.csrf,
-            "via": self.via,
-        }
+            return models.Session(role="admin", csrf=self.csrf, via=via)
+        return models.Session(
+            role="account", account=self.account, email=self.email, csrf=self.csrf, via=via
+        )
 
 
 def _hash(token: str) -> str:
@@ -213,35 +212,6 @@ async def account_access(request: web.Request) -> tuple[Principal, AccountConfig
 
 
 # ---- Sign-in -----------------------------------------------------------------------------
-
-
-async def read_json(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object; with optional, an empty body is {}."""
-    if optional and not request.can_read_body:
-        return {}
-    if request.content_type != "application/json":
-        raise ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send the body as application/json")
-    try:
-        body = await request.json()
-    except (ValueError, LookupError):  # not JSON, not in its charset, or an unknown charset
-        raise ApiError(ErrorCode.BAD_REQUEST, "the body is not valid JSON") from None
-    except RecursionError:  # json.loads recurses per level: [[[[... 100000 deep
-        raise ApiError(ErrorCode.BAD_REQUEST, "the body nests too deeply") from None
-    if not isinstance(body, dict):
-        raise ApiError(ErrorCode.BAD_REQUEST, "the body must be a JSON object")
-    return body
-
-
-def str_field(body: dict[str, Any], name: str, *, default: str | None = None) -> str:
-    """A string member of a JSON body; required unless a default is given."""
-    value = body.get(name)
-    if value is None:
-        if default is None:
-            raise ApiError(ErrorCode.BAD_REQUEST, f"{name} is required")
-        return default
-    if not isinstance(value, str):
-        raise ApiError(ErrorCode.BAD_REQUEST, f"{name} must be a string")
-    return value
 
 
 def int_param(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
@@ -379,7 +349,7 @@ async def _signed_in(
         idle=settings.idle,
         lifetime=settings.lifetime,
     )
-    resp = web.json_response(_principal(s).to_json())
+    resp = answer(_principal(s).session())
     _set_cookie(request, resp, token)
     return resp
 
@@ -387,9 +357,8 @@ async def _signed_in(
 async def login(request: web.Request) -> web.StreamResponse:
     """POST /api/v1/login {"email","password"}: an account owner signs in."""
     rt = request.app[RUNTIME_KEY]
-    body = await read_json(request)
-    email = str_field(body, "email").strip()
-    password = str_field(body, "password")
+    body = await read_body(request, models.LoginRequest)
+    email, password = body.email.strip(), body.password
     if not email or not password:
         raise ApiError(ErrorCode.BAD_REQUEST, "email and password are required")
     username = "account:" + email.lower()
@@ -416,8 +385,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def admin_login(request: web.Request) -> web.StreamResponse:
     """POST /api/v1/admin/login {"password"}: the mox admin signs in."""
     rt = request.app[RUNTIME_KEY]
-    body = await read_json(request)
-    password = str_field(body, "password")
+    password = (await read_body(request, models.AdminLoginRequest)).password
     if not password:
         raise ApiError(ErrorCode.BAD_REQUEST, "password is required")
     username = "admin"
@@ -441,7 +409,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     p = await authenticate(request)
     if p.session_id is not None:
         await sessions(request).delete(p.session_id)
-    resp = web.json_response({})
+    resp = answer(models.Empty())
     _clear_cookie(request, resp)
     return resp
 
@@ -449,4 +417,4 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def session(request: web.Request) -> web.StreamResponse:
     """GET /api/v1/session: who is signed in, with the CSRF token (no CSRF header needed)."""
     p = await authenticate(request, csrf=False)
-    return web.json_response(p.to_json())
+    return answer(p.session())

@@ -16,10 +16,10 @@ Every refused token gets one answer: 404, code `badToken` (a page for GET /u/{to
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from aiohttp import web
 
+from moxhooks import models
 from moxhooks.config import AccountConfig
 from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.unsubscribe import BAD_TOKEN, BadToken, mask_address, verify_token
@@ -28,7 +28,7 @@ from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.runtime import Runtime
 from moxhooks.store import NewEntry, Suppression, iso
 from moxhooks.store.unsubscribe import Link, is_own, is_pause
-from moxhooks.web import auth
+from moxhooks.web.bodies import answer, read_body
 from moxhooks.web.keys import RUNTIME_KEY
 from moxhooks.web.pages import ASSETS_KEY, CSP
 
@@ -42,7 +42,6 @@ PAUSE_PERIODS: dict[str, tuple[int, str]] = {
     "1m": (30, "1 month"),
     "3m": (90, "3 months"),
 }
-ACTIONS = ("unsubscribe", "pause", "resubscribe")
 # The token is in the URL: no referrer to other sites, no caching, no indexing, no framing.
 HEADERS = {
     "Cache-Control": "no-store",
@@ -170,7 +169,7 @@ async def get_prefs(request: web.Request) -> web.StreamResponse:
     """GET /u/{token}/prefs: the masked address, the link's topic, each topic's state."""
     _check_csrf(request)
     link = await _link(request)
-    return web.json_response(await _prefs(request.app[RUNTIME_KEY], link))
+    return answer(await _prefs(request.app[RUNTIME_KEY], link))
 
 
 async def set_prefs(request: web.Request) -> web.StreamResponse:
@@ -178,12 +177,10 @@ async def set_prefs(request: web.Request) -> web.StreamResponse:
     resubscribe the link's recipient for a topic ("" for everything); the new state."""
     _check_csrf(request)
     link = await _link(request)
-    body = await auth.read_json(request)
-    action = auth.str_field(body, "action")
-    if action not in ACTIONS:
-        raise ApiError(ErrorCode.BAD_REQUEST, "action must be unsubscribe, pause or resubscribe")
+    body = await read_body(request, models.PrefsRequest)
+    action = body.action
     rt = request.app[RUNTIME_KEY]
-    scope = auth.str_field(body, "scope")
+    scope = body.scope
     if scope not in _scopes(rt, link):
         raise ApiError(ErrorCode.UNKNOWN_TOPIC, f"{scope!r} is not a topic of this sender")
     where = f"topic {scope}" if scope else "everything"
@@ -194,7 +191,7 @@ async def set_prefs(request: web.Request) -> web.StreamResponse:
         )
         await _unsubscribe(rt, link, scope, None, reason, actor)
     elif action == "pause":
-        period = auth.str_field(body, "period")
+        period = body.period
         if period not in PAUSE_PERIODS:
             raise ApiError(ErrorCode.BAD_REQUEST, "period must be 1w, 1m or 3m")
         days, words = PAUSE_PERIODS[period]
@@ -211,7 +208,7 @@ async def set_prefs(request: web.Request) -> web.StreamResponse:
         )
         if ended is not None and scope == "":
             rt.sync.wake()
-    return web.json_response(await _prefs(rt, link))
+    return answer(await _prefs(rt, link))
 
 
 def _account(rt: Runtime, link: Link) -> AccountConfig | None:
@@ -246,18 +243,20 @@ async def _unsubscribe(
     return entry
 
 
-def _state(entry: Suppression | None) -> dict[str, Any]:
+def _state(entry: Suppression | None) -> models.ScopeState:
     """A scope's state as the page shows it."""
     if entry is None:
-        return {"state": "subscribed", "until": None}
+        return models.ScopeState(state="subscribed", until=None)
     if is_own(entry):
-        return {"state": "paused" if is_pause(entry) else "unsubscribed", "until": entry.expires}
+        return models.ScopeState(
+            state="paused" if is_pause(entry) else "unsubscribed", until=entry.expires
+        )
     # Stopped for another reason (a bounce, a complaint, the sender's own entry): the
     # recipient cannot change it here, and needs no more detail than that.
-    return {"state": "blocked", "until": entry.expires}
+    return models.ScopeState(state="blocked", until=entry.expires)
 
 
-async def _prefs(rt: Runtime, link: Link) -> dict[str, Any]:
+async def _prefs(rt: Runtime, link: Link) -> models.Prefs:
     _, base = _recipient(link)
     entries = {e.scope: e for e in await rt.store.unsubscribe.entries(link.account, base)}
     acct = _account(rt, link)
@@ -266,18 +265,23 @@ async def _prefs(rt: Runtime, link: Link) -> dict[str, Any]:
     described = {t.name: t.description for t in topics}
     if link.topic and link.topic not in names:
         names.append(link.topic)  # a topic no longer configured still shows, for its link
-    return {
-        "address": mask_address(link.recipient),
-        "topic": (
-            {"name": link.topic, "description": described.get(link.topic, "")}
+    topic_states = []
+    for n in names:
+        st = _state(entries.get(n))
+        topic_states.append(
+            models.TopicState(
+                name=n, description=described.get(n, ""), state=st.state, until=st.until
+            )
+        )
+    return models.Prefs(
+        address=mask_address(link.recipient),
+        topic=(
+            models.Topic(name=link.topic, description=described.get(link.topic, ""))
             if link.topic
             else None
         ),
-        "everything": _state(entries.get("")),
-        "topics": [
-            {"name": n, "description": described.get(n, ""), **_state(entries.get(n))}
-            for n in names
-        ],
-        "periods": [{"id": k, "days": d, "label": w} for k, (d, w) in PAUSE_PERIODS.items()],
-        "now": iso(rt.store.db.clock()),
-    }
+        everything=_state(entries.get("")),
+        topics=topic_states,
+        periods=[models.Period(id=k, days=d, label=w) for k, (d, w) in PAUSE_PERIODS.items()],
+        now=iso(rt.store.db.clock()),
+    )
