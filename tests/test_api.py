@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from openapi_spec_validator import validate
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from conftest import SECRET, Clock, wait_for
@@ -216,7 +217,21 @@ async def test_openapi_describes_every_route(client: Client) -> None:
     assert resp.status == 200
     doc = await resp.json()
     assert doc["openapi"].startswith("3.")
-    routes = api_routes(client.app)
+    # The unsubscribe links (/u/) are in the document too.
+    routes = sorted(
+        {
+            *api_routes(client.app),
+            *(
+                (r.method, r.resource.canonical)
+                for r in client.app.router.routes()
+                if r.resource is not None
+                and r.resource.canonical.startswith("/u/")
+                and r.method != "HEAD"
+            ),
+        }
+    )
+    assert ("POST", "/u/{token}/prefs") in routes
+    validate(doc)  # valid OpenAPI 3.1 (openapi-spec-validator)
     for method, path in routes:
         assert path in doc["paths"], path
         assert method.lower() in doc["paths"][path], (method, path)

@@ -49,7 +49,9 @@ def test_every_code_raised_is_in_the_document() -> None:
     assert set(listed) == {c.value for c in ErrorCode}
     for code in used:
         assert listed[code.value]["status"] == code.status
-    schema_enum = doc["components"]["schemas"]["Error"]["properties"]["code"]["enum"]
+    schemas = doc["components"]["schemas"]
+    assert schemas["Error"]["properties"]["code"] == {"$ref": "#/components/schemas/ErrorCode"}
+    schema_enum = schemas["ErrorCode"]["enum"]
     assert set(schema_enum) == {c.value for c in ErrorCode}
 
 
