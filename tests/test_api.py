@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from openapi_spec_validator import validate
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from conftest import SECRET, Clock, wait_for
 from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
+from openapi_spec_validator import validate
 
 from moxhooks.errors import ErrorCode
 from moxhooks.mail.dnscheck import DomainChecker
