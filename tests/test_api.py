@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from conftest import SECRET, Clock, wait_for
 from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
+from openapi_check import Checked
 from openapi_spec_validator import validate
 
 from moxhooks.errors import ErrorCode
@@ -23,6 +24,9 @@ from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
+
+# Every JSON answer is checked against the OpenAPI document (tests/openapi_check.py).
+pytestmark = pytest.mark.openapi_responses
 
 Client = TestClient[web.Request, web.Application]
 MOX_TOKEN = "api-token-for-tests"
@@ -766,3 +770,38 @@ async def test_audit_log_filters_and_pages(client: Client) -> None:
     first = (await admin.get(url, params={"limit": "2"}))["entries"]
     rest = (await admin.get(url, params={"before": str(first[-1]["id"])}))["entries"]
     assert [e["id"] for e in first + rest] == [e["id"] for e in everything]
+
+
+async def test_answers_are_checked_against_the_document(
+    client: Client, openapi_checked: Checked
+) -> None:
+    api = await sign_in(client)
+    await api.get("/api/v1/accounts/mox/suppressions")
+    status, _ = await api.call("GET", "/api/v1/accounts/nobody/suppressions")
+    assert status == 403
+    assert ("GET", "/api/v1/accounts/mox/suppressions", 200) in openapi_checked.validated
+    assert ("GET", "/api/v1/accounts/nobody/suppressions", 403) in openapi_checked.validated
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "why"),
+    [
+        (200, {"role": "nobody", "csrf": "x", "via": "session"}, "'nobody' is not one of"),
+        (200, {"role": "admin", "via": "session"}, "'csrf' is a required property"),
+        (418, {"code": "server", "message": "teapot"}, "ResponseNotFound"),
+        (401, {"code": "noSuchCode", "message": "x"}, "'noSuchCode' is not one of"),
+    ],
+)
+async def test_the_check_refuses_what_the_document_does_not_allow(
+    aiohttp_client: Any, status: int, body: dict[str, Any], why: str
+) -> None:
+    """An app that answers GET /api/v1/session with something else fails the check."""
+
+    async def session(request: web.Request) -> web.Response:
+        return web.json_response(body, status=status)
+
+    app = web.Application()
+    app.router.add_get("/api/v1/session", session)
+    client = await aiohttp_client(app)
+    with pytest.raises(AssertionError, match=why):
+        await client.get("/api/v1/session")

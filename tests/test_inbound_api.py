@@ -37,6 +37,9 @@ MOX_ACCOUNTS = [
     {**ACCOUNTS[0], "inbound_addresses": ["fbl@localhost", "bounces@localhost"]},
     ACCOUNTS[1],
 ]
+# Every JSON answer is checked against the OpenAPI document (tests/openapi_check.py).
+pytestmark = pytest.mark.openapi_responses
+
 BASE = "/api/v1/accounts/mox/inbound"
 # A report's raw message is written by whoever sent the mail.
 HOSTILE = (
@@ -56,6 +59,7 @@ ARF = (
     "Original-Rcpt-To: jane@example.org\r\n"
     "--b--\r\n"
 )
+
 ARF_PARSED: dict[str, Any] = {
     "type": "arf",
     "recipients": [

@@ -2,8 +2,9 @@
 
 Mounted by setup_api(app), which also mounts sign-in (auth.py), the admin endpoints
 (api_admin.py), the OpenAPI document (api_spec.py) and automatic holds (holds.py).
-Every endpoint and error code is described in api_spec.py, served at
-/api/openapi.json; a test checks that every route is there.
+Answers and request bodies are models (moxhooks.models); the OpenAPI document, served at
+/api/openapi.json, is generated from them and api_spec.py's route table, and a test
+checks that every route is there.
 """
 
 from __future__ import annotations
