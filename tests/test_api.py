@@ -805,3 +805,21 @@ async def test_the_check_refuses_what_the_document_does_not_allow(
     client = await aiohttp_client(app)
     with pytest.raises(AssertionError, match=why):
         await client.get("/api/v1/session")
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=0", "limit must be a whole number from 1 to 500"),
+        ("limit=" + "9" * 5000, "limit must be a whole number from 1 to 500"),
+        ("offset=-1", "offset must be a whole number from 0 to 1000000000"),
+        ("active=maybe", "active must be true, false or all"),
+        ("expiring=yes", "expiring must be true or false"),
+    ],
+)
+async def test_query_parameters_are_read_through_the_model(
+    client: Client, query: str, message: str
+) -> None:
+    api = await sign_in(client)
+    status, body = await api.call("GET", f"/api/v1/accounts/mox/suppressions?{query}")
+    assert (status, body["code"], body["message"]) == (400, "badRequest", message)

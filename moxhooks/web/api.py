@@ -53,13 +53,11 @@ from moxhooks.mail.classify import classify_failure
 from moxhooks.store import NewEntry, Store
 from moxhooks.web import api_admin, api_spec, auth
 from moxhooks.web.api_stats import account_stats
-from moxhooks.web.bodies import answer, read_body
+from moxhooks.web.bodies import answer, read_body, read_query
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 
 HOLD_SETTINGS_KEY = web.AppKey("hold_settings", HoldSettings)
 
-# Paging limits of the list endpoints.
-MAX_LIMIT = 500
 # Largest CSV import, in bytes; it is read as a stream, never whole into memory.
 IMPORT_MAX_BYTES = 512 * 1024 * 1024
 # Lines of CSV parsed and added per transaction while importing.
@@ -71,8 +69,6 @@ MAX_REASON = 1000
 # Longest Message-ID in a report (a header line is at most 998 characters, RFC 5322).
 MAX_MESSAGE_ID = 998
 ACCOUNT_WIDE = "-"  # The scope filter value meaning "account-wide entries only".
-# Statuses of a kept report message (store/inbound.py), the values of the status filter.
-INBOUND_STATUSES = ("pending", "done", "unparsed", "failed")
 # Most of a kept message's raw bytes sent by GET inbound/{id} (it keeps up to 4 MiB).
 MAX_RAW_SENT = 1024 * 1024
 # The largest row id SQLite has: a larger one in a URL is simply not there.
@@ -133,15 +129,6 @@ async def _api_headers(request: web.Request, response: web.StreamResponse) -> No
 # ---- Parameters --------------------------------------------------------------------------
 
 
-def _bool_param(request: web.Request, name: str) -> bool:
-    raw = request.query.get(name, "").lower()
-    if raw in ("", "false", "0"):
-        return False
-    if raw in ("true", "1"):
-        return True
-    raise ApiError(ErrorCode.BAD_REQUEST, f"{name} must be true or false")
-
-
 def _parse(address: str) -> Address:
     try:
         return parse_address(address.strip())
@@ -182,23 +169,18 @@ async def list_suppressions(request: web.Request) -> web.StreamResponse:
     """GET suppressions: newest first, filtered, paged with limit and offset."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    q = request.query
-    limit = auth.int_param(request, "limit", 50, 1, MAX_LIMIT)
-    offset = auth.int_param(request, "offset", 0, 0, 10**9)
-    active_raw = q.get("active", "true").lower() or "true"
-    if active_raw not in ("true", "false", "all"):
-        raise ApiError(ErrorCode.BAD_REQUEST, "active must be true, false or all")
-    scope = q.get("scope", "")
+    q = read_query(request, models.SuppressionQuery)
+    limit, offset, scope = q.limit, q.offset, q.scope
     rows = await rt.store.suppressions.list(
         acct.name,
         limit=limit + 1,  # one more than asked tells whether there is a next page
         offset=offset,
-        search=q.get("search", "").strip(),
-        kind=q.get("kind", ""),
-        source=q.get("source", ""),
+        search=q.search.strip(),
+        kind=q.kind,
+        source=q.source,
         scope=None if not scope else "" if scope == ACCOUNT_WIDE else scope,
-        active={"true": True, "false": False, "all": None}[active_raw],
-        expiring=_bool_param(request, "expiring"),
+        active={"true": True, "false": False, "all": None}[q.active],
+        expiring=q.expiring,
     )
     return answer(
         models.SuppressionPage(
@@ -242,7 +224,7 @@ async def blocks(request: web.Request) -> web.StreamResponse:
     """GET blocks?address=: what an entry for address would block, and what blocks it now."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    raw = request.query.get("address", "")
+    raw = read_query(request, models.BlocksQuery).address
     if not raw.strip():
         raise ApiError(ErrorCode.BAD_ADDRESS, "address is required")
     addr = _parse(raw)
@@ -549,11 +531,8 @@ async def list_inbound(request: web.Request) -> web.StreamResponse:
     """GET inbound?status=&limit=&before=: kept report messages, newest first, without raw."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    status = request.query.get("status", "")
-    if status and status not in INBOUND_STATUSES:
-        raise ApiError(ErrorCode.BAD_REQUEST, "status must be pending, done, unparsed or failed")
-    limit = auth.int_param(request, "limit", 50, 1, MAX_LIMIT)
-    before = auth.int_param(request, "before", 0, 0, MAX_ID)
+    q = read_query(request, models.InboundQuery)
+    status, limit, before = q.status, q.limit, q.before
     # One more than asked tells whether there is an older page.
     rows = await rt.store.inbound.list(acct.name, status=status, limit=limit + 1, before=before)
     return answer(
@@ -599,17 +578,15 @@ async def list_events(request: web.Request) -> web.StreamResponse:
     """GET events?event=&kind=&status=&address=&limit=&before=: newest first."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    q = request.query
-    limit = auth.int_param(request, "limit", 100, 1, MAX_LIMIT)
-    before = auth.int_param(request, "before", 0, 0, 2**63 - 1) or None
-    recipient = base_address(_parse(q["address"])) if q.get("address") else None
+    q = read_query(request, models.EventQuery)
+    recipient = base_address(_parse(q.address)) if q.address else None
     events = await rt.store.events.list(
         acct.name,
-        limit=limit,
-        before_id=before,
-        event=q.get("event") or None,
-        kind=q.get("kind") or None,
-        status=q.get("status") or None,
+        limit=q.limit,
+        before_id=q.before or None,
+        event=q.event or None,
+        kind=q.kind or None,
+        status=q.status or None,
         recipient=recipient,
     )
     return answer(
@@ -620,7 +597,7 @@ async def list_events(request: web.Request) -> web.StreamResponse:
 async def stats(request: web.Request) -> web.StreamResponse:
     """GET stats?days=30: per day sent, delivered, delayed, failed by kind, rates."""
     _, acct = await auth.account_access(request)
-    days = auth.int_param(request, "days", 30, 1, 366)
+    days = read_query(request, models.StatsQuery).days
     st = await account_stats(
         request.app[RUNTIME_KEY].store.stats, acct.name, days, request.app[CONFIG_KEY].web
     )

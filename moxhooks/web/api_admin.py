@@ -8,6 +8,7 @@ domain) 422 moxRefused and a failure on mox's side 502 moxError, both with mox's
 from __future__ import annotations
 
 import contextlib
+import typing
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,7 +22,7 @@ from moxhooks.jobs.mailbox.imap import ImapState
 from moxhooks.mox.client import AdminAPI, MoxError
 from moxhooks.web import auth
 from moxhooks.web.api_stats import account_stats
-from moxhooks.web.bodies import answer, read_body
+from moxhooks.web.bodies import answer, read_body, read_query
 from moxhooks.web.errors import mox_api_error
 from moxhooks.web.health import PROBE_KEY
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
@@ -60,7 +61,7 @@ def _admin_api(request: web.Request) -> AdminAPI:
 
 
 # The statuses of kept report messages, each counted (0 too) per account.
-_INBOUND_STATUSES = ("pending", "done", "unparsed", "failed")
+_INBOUND_STATUSES: tuple[str, ...] = typing.get_args(models.InboundStatus)
 
 
 async def accounts(request: web.Request) -> web.StreamResponse:
@@ -227,8 +228,6 @@ async def audit(request: web.Request) -> web.StreamResponse:
     """GET audit?account=&limit=&before=: the audit log, newest first."""
     await auth.require_admin(request)
     rt = request.app[RUNTIME_KEY]
-    limit = auth.int_param(request, "limit", 100, 1, 500)
-    before = auth.int_param(request, "before", 0, 0, 2**63 - 1) or None
-    account = request.query.get("account") or None
-    entries = await rt.store.suppressions.audit_log(account, limit, before)
+    q = read_query(request, models.AuditQuery)
+    entries = await rt.store.suppressions.audit_log(q.account or None, q.limit, q.before or None)
     return answer(models.AuditLog(entries=msgspec.convert(entries, list[models.AuditEntry])))

@@ -45,11 +45,6 @@ def _param(
     }
 
 
-def _q(name: str, desc: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
-    return _param(name, "query", desc, schema)
-
-
-_INT = {"type": "integer"}
 _ACCOUNT_PARAM = _param("account", "path", "the mox account's name, as configured")
 _ID = _param("id", "path", "a whole number from 1 to 2^63-1", {"type": "integer", "minimum": 1})
 _TOKEN = _param("token", "path", "the link's token, from List-Unsubscribe")
@@ -99,11 +94,10 @@ class Route:
     body: type | dict[str, Any] | None = None  # the model of the request body, or a schema
     body_type: str = JSON
     body_required: bool = True
-    params: tuple[dict[str, Any], ...] = ()
+    params: tuple[dict[str, Any], ...] = ()  # in the path and headers
+    query: type | None = None  # the model of the query parameters
+    required_query: tuple[str, ...] = ()  # parameters with a default the handler refuses
     security: Security = "any"
-
-
-_PAGE_PARAMS = (_q("limit", "1-500, default 50", _INT),)
 
 ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/openapi.json", "This document.", {"type": "object"}, (), security="none"),
@@ -127,17 +121,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "GET", "/api/v1/accounts/{account}/suppressions", "The suppression list, newest first.",
         models.SuppressionPage, (*_ACCOUNT, E.BAD_REQUEST),
-        params=(
-            _ACCOUNT_PARAM,
-            _q("search", "substring of the original or base address"),
-            _q("kind", "failure kind"),
-            _q("source", "entry source"),
-            _q("scope", "a topic; '-' for account-wide entries only; empty for all"),
-            _q("active", "true (default), false or all", {"enum": ["true", "false", "all"]}),
-            _q("expiring", "true: only entries with an expiry", {"type": "boolean"}),
-            *_PAGE_PARAMS,
-            _q("offset", "default 0", _INT),
-        ),
+        params=(_ACCOUNT_PARAM,), query=models.SuppressionQuery,
     ),
     Route(
         "POST", "/api/v1/accounts/{account}/suppressions",
@@ -180,43 +164,27 @@ ROUTES: tuple[Route, ...] = (
         "What an entry for this address would block under mox's base-address rule, and the"
         " active entries that block it already.",
         models.Blocks, (*_ACCOUNT, E.BAD_ADDRESS),
-        params=(_ACCOUNT_PARAM, _param("address", "query", "the address", required=True)),
+        params=(_ACCOUNT_PARAM,), query=models.BlocksQuery, required_query=("address",),
     ),
     Route(
         "GET", "/api/v1/accounts/{account}/events", "Webhook events, newest first.",
         models.EventList, (*_ACCOUNT, E.BAD_REQUEST, E.BAD_ADDRESS),
-        params=(
-            _ACCOUNT_PARAM,
-            _q("event", "delivered, failed, delayed, ..."),
-            _q("kind", "failure kind"),
-            _q("status", "pending, unresolved, done, abandoned"),
-            _q("address", "events of this address's base address"),
-            _q("limit", "1-500, default 100", _INT),
-            _q("before", "only events with a smaller id (paging)", _INT),
-        ),
+        params=(_ACCOUNT_PARAM,), query=models.EventQuery,
     ),
     Route(
         "GET", "/api/v1/accounts/{account}/stats",
         "Per-day delivery statistics (UTC days, oldest first) with bounce and complaint"
         " rates, the thresholds mailbox providers enforce, and warnings in words.",
         models.Stats, (*_ACCOUNT, E.BAD_REQUEST),
-        params=(_ACCOUNT_PARAM, _q("days", "1-366, default 30", _INT)),
+        params=(_ACCOUNT_PARAM,), query=models.StatsQuery,
     ),
     Route(
         "GET", "/api/v1/accounts/{account}/inbound",
         "Messages kept from the bounce and complaint mailbox, newest first (without the raw"
         " message).",
         models.InboundPage, (*_ACCOUNT, E.BAD_REQUEST),
-        params=(
-            _ACCOUNT_PARAM,
-            _q(
-                "status", "pending, done, unparsed or failed; empty for all",
-                {"enum": ["", "pending", "done", "unparsed", "failed"]},
-            ),
-            *_PAGE_PARAMS,
-            _q("before", "only messages with a smaller id (paging)", _INT),
-        ),
-    ),  # fmt: skip
+        params=(_ACCOUNT_PARAM,), query=models.InboundQuery,
+    ),
     Route(
         "GET", "/api/v1/accounts/{account}/inbound/{id}",
         "One kept message: its raw text (the first 1 MiB), the report parsed from it (null"
@@ -277,12 +245,7 @@ ROUTES: tuple[Route, ...] = (
     Route(
         "GET", "/api/v1/admin/audit", "Admin: the audit log, newest first.",
         models.AuditLog, (*_ADMIN, E.BAD_REQUEST),
-        params=(
-            _q("account", "only this account"),
-            _q("limit", "1-500, default 100", _INT),
-            _q("before", "only entries with a smaller id (paging)", _INT),
-        ),
-        security="session",
+        query=models.AuditQuery, security="session",
     ),
     Route(
         "GET", "/u/{token}",
@@ -349,8 +312,9 @@ def _operation(route: Route, schema: dict[type, dict[str, Any]]) -> dict[str, An
             "content": {JSON: {"schema": schema[models.Error]}},
         }
     op: dict[str, Any] = {"summary": route.summary, "responses": responses}
-    if route.params:
-        op["parameters"] = list(route.params)
+    params = [*route.params, *(_query_params(route) if route.query else [])]
+    if params:
+        op["parameters"] = params
     if route.body is not None:
         op["requestBody"] = {
             "required": route.body_required,
@@ -358,6 +322,20 @@ def _operation(route: Route, schema: dict[type, dict[str, Any]]) -> dict[str, An
         }
     op["security"] = _SECURITY[route.security]
     return op
+
+
+def _query_params(route: Route) -> list[dict[str, Any]]:
+    """The query parameters of route, from its query model's JSON Schema."""
+    assert route.query is not None
+    (_, defs) = msgspec.json.schema_components([route.query])
+    schema = defs[route.query.__name__]
+    out = []
+    for name, prop in schema["properties"].items():
+        prop = dict(prop)
+        desc = prop.pop("description", "")
+        required = name in schema.get("required", ()) or name in route.required_query
+        out.append(_param(name, "query", desc, prop, required=required))
+    return out
 
 
 def document() -> dict[str, Any]:

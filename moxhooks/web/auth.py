@@ -214,16 +214,6 @@ async def account_access(request: web.Request) -> tuple[Principal, AccountConfig
 # ---- Sign-in -----------------------------------------------------------------------------
 
 
-def int_param(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
-    """A whole-number query parameter between lo and hi."""
-    raw = request.query.get(name, "")
-    if raw == "":
-        return default
-    if not raw.isascii() or not raw.isdigit() or not lo <= int(raw) <= hi:
-        raise ApiError(ErrorCode.BAD_REQUEST, f"{name} must be a whole number from {lo} to {hi}")
-    return int(raw)
-
-
 MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY
 
 

@@ -7,8 +7,10 @@ used ("address is required", "address must be a string").
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+import typing
 from typing import Any, TypeVar
 
 import msgspec
@@ -93,3 +95,76 @@ def _choices(model: type[msgspec.Struct], name: str) -> list[str]:
         if f.encode_name == name and isinstance(f.type, msgspec.inspect.LiteralType):
             return [str(v) for v in f.type.values]
     return []
+
+
+def read_query(request: web.Request, model: type[T]) -> T:
+    """The query string as model: a missing or empty parameter takes its default; 400
+    badRequest names a parameter that is not what the model says."""
+    values: dict[str, Any] = {}
+    for f in _query_fields(model):
+        raw = request.query.get(f.name, "")
+        if raw != "":
+            values[f.name] = f.parse(raw)
+    return model(**values)
+
+
+class _QueryField:
+    """How one query parameter is read: a whole number within bounds, true or false, one of
+    a few words, or any text."""
+
+    def __init__(self, name: str, tp: msgspec.inspect.Type, choices: tuple[str, ...]) -> None:
+        self.name = name
+        self.choices = choices
+        if isinstance(tp, msgspec.inspect.Metadata):
+            tp = tp.type
+        self.kind = type(tp).__name__
+        self.lo = getattr(tp, "ge", None)
+        self.hi = getattr(tp, "le", None)
+
+    def parse(self, raw: str) -> Any:
+        name = self.name
+        if self.kind == "IntType":
+            lo, hi = self.lo or 0, self.hi or MAX_QUERY_INT
+            # The length first: int() refuses strings of more than 4300 digits.
+            if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not lo <= int(raw) <= hi:
+                raise ApiError(
+                    ErrorCode.BAD_REQUEST, f"{name} must be a whole number from {lo} to {hi}"
+                )
+            return int(raw)
+        if self.kind == "BoolType":
+            if raw.lower() in ("true", "1"):
+                return True
+            if raw.lower() in ("false", "0"):
+                return False
+            raise ApiError(ErrorCode.BAD_REQUEST, f"{name} must be true or false")
+        if self.choices:
+            if raw not in self.choices:
+                words = [c for c in self.choices if c]
+                raise ApiError(
+                    ErrorCode.BAD_REQUEST,
+                    f"{name} must be {', '.join(words[:-1])} or {words[-1]}",
+                )
+            return raw
+        return raw
+
+
+MAX_QUERY_INT = 2**63 - 1
+
+
+@functools.cache
+def _query_fields(model: type[msgspec.Struct]) -> tuple[_QueryField, ...]:
+    info = msgspec.inspect.type_info(model)
+    assert isinstance(info, msgspec.inspect.StructType)
+    hints = typing.get_type_hints(model, include_extras=True)
+    return tuple(
+        _QueryField(f.name, f.type, _literal_values(hints[f.name])) for f in info.fields
+    )
+
+
+def _literal_values(tp: Any) -> tuple[str, ...]:
+    """The values of a Literal (in the order written; msgspec sorts them), else ()."""
+    if typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    if typing.get_origin(tp) is typing.Literal:
+        return tuple(v for a in typing.get_args(tp) for v in (_literal_values(a) or (a,)))
+    return ()
