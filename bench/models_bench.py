@@ -13,6 +13,7 @@ gives the same answer as today's code.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import sqlite3
@@ -25,8 +26,8 @@ import msgspec
 import pydantic
 
 from bench.data import addresses, outgoing_body
+from moxhooks import models
 from moxhooks.mox.payload import parse_outgoing
-from moxhooks.store.suppressions import Suppression
 
 # ---- (a) the webhook payload --------------------------------------------------------------
 
@@ -172,10 +173,45 @@ def rows(n: int) -> list[sqlite3.Row]:
 
 
 def today_page(rs: list[sqlite3.Row]) -> bytes:
-    """What list_suppressions does now: from_row, to_json, json.dumps (json_response)."""
-    entries = [Suppression.from_row(r).to_json() for r in rs]
+    """What list_suppressions did before the models: a dataclass per row, its to_json, and
+    json.dumps (web.json_response)."""
+    entries = [_to_json(_OldSuppression(**{k: r[k] for k in r.keys()})) for r in rs]
     page = {"entries": entries, "limit": 500, "offset": 0, "has_more": False}
     return json.dumps(page).encode()
+
+
+@dataclasses.dataclass(frozen=True)
+class _OldSuppression:
+    """store.Suppression as it was: a frozen dataclass."""
+
+    id: int
+    account: str
+    base_address: str
+    original_address: str
+    scope: str
+    kind: str
+    source: str
+    reason: str
+    created: str
+    created_by: str
+    expires: str | None
+    event_id: int | None
+    ended: str | None
+    ended_by: str | None
+    end_reason: str | None
+    mox_state: str
+
+
+def _to_json(e: _OldSuppression) -> dict[str, Any]:
+    """Its to_json, as it was."""
+    return {
+        "id": e.id, "account": e.account, "base_address": e.base_address,
+        "original_address": e.original_address, "scope": e.scope, "kind": e.kind,
+        "source": e.source, "reason": e.reason, "created": e.created,
+        "created_by": e.created_by, "expires": e.expires, "event_id": e.event_id,
+        "active": e.ended is None, "ended": e.ended, "ended_by": e.ended_by,
+        "end_reason": e.end_reason, "mox_state": e.mox_state,
+    }  # fmt: skip
 
 
 _PAGE_ENCODER = msgspec.json.Encoder()
@@ -184,6 +220,12 @@ _PAGE_ENCODER = msgspec.json.Encoder()
 def msgspec_page(rs: list[sqlite3.Row]) -> bytes:
     entries = [EntryStruct(**{k: r[k] for k in r.keys()}, active=r["ended"] is None) for r in rs]
     return _PAGE_ENCODER.encode(PageStruct(entries, 500, 0, False))
+
+
+def shipped_page(rs: list[sqlite3.Row]) -> bytes:
+    """What list_suppressions does since: the store's rows are models.Suppression."""
+    entries = [models.Suppression.from_row(r) for r in rs]
+    return models.encode(models.SuppressionPage(entries=entries, limit=500, offset=0, has_more=False))
 
 
 def pydantic_page(rs: list[sqlite3.Row]) -> bytes:
@@ -236,11 +278,13 @@ def main() -> None:
     want_page = json.loads(today_page(rs))
     assert json.loads(msgspec_page(rs)) == want_page
     assert json.loads(pydantic_page(rs)) == want_page
+    assert json.loads(shipped_page(rs)) == want_page
     print(f"(b) page of 500 entries ({len(today_page(rs)) // 1024} KiB JSON), us per page:")
     for name, page_fn in (
-        ("today: from_row + to_json + json.dumps", today_page),
+        ("before: dataclass + to_json + json.dumps", today_page),
         ("msgspec: Struct + Encoder.encode", msgspec_page),
         ("pydantic: model + model_dump_json", pydantic_page),
+        ("moxhooks now: models.Suppression + encode", shipped_page),
     ):
         print(f"  {name:48} {best_us(functools.partial(page_fn, rs), max(1, rounds // 100)):8.0f}")
 
