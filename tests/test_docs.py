@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import re
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from moxhooks.cli import build_parser
@@ -33,17 +33,17 @@ def _all_keys() -> list[str]:
     out: list[str] = []
 
     def walk(obj: object, prefix: str) -> None:
-        for f in dataclasses.fields(obj):  # type: ignore[arg-type]
+        for f in msgspec.structs.fields(obj):  # type: ignore[arg-type]
             v = getattr(obj, f.name)
             if f.name == "accounts":
                 walk_account(v[0])
-            elif dataclasses.is_dataclass(v):
+            elif isinstance(v, msgspec.Struct):
                 walk(v, f"{prefix}{f.name}.")
             else:
                 out.append(f"{prefix}{f.name}")
 
     def walk_account(acc: object) -> None:
-        for f in dataclasses.fields(acc):  # type: ignore[arg-type]
+        for f in msgspec.structs.fields(acc):  # type: ignore[arg-type]
             if f.name == "policy":
                 out.append("accounts[].policy.*")
             else:
