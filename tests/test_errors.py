@@ -76,5 +76,7 @@ def test_the_pages_get_the_codes_from_the_enum() -> None:
     for js in sorted((ROOT / "webui").glob("*.js")):
         if js.name == "errorcodes.js":
             continue
-        quoted = set(re.findall(r"[\"']((?:user:)?[a-z][A-Za-z]+)[\"']", js.read_text()))
+        text = js.read_text()
+        quoted = set(re.findall(r"[\"']((?:user:)?[a-z][A-Za-z]+)[\"']", text))
         assert quoted & server_codes - {"server"} == set(), js.name
+        assert re.findall(r"[\"']user:\w+", text) == [], js.name  # a code of the pages' own
