@@ -26,7 +26,7 @@ JSON = "application/json"
 
 def answer(model: Any, status: int = 200) -> web.Response:
     """A model (or a list or dict of models) as the JSON answer."""
-    return web.Response(body=encode(model), status=status, content_type=JSON)
+    return web.Response(body=encode(model), status=status, content_type=JSON, charset="utf-8")
 
 
 async def read_json(request: web.Request, *, optional: bool = False) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from moxhooks.errors import ApiError, ErrorCode
+from moxhooks.models import Error, encode
 from moxhooks.mox.client import MoxApiError, MoxError, MoxUnavailable
 from moxhooks.store.intake import IntakeError
 from moxhooks.web.keys import RUNTIME_KEY
@@ -38,9 +39,12 @@ DRAIN_MAX = 8 * 1024 * 1024
 
 
 def error_response(code: ErrorCode, message: str, *, status: int | None = None) -> web.Response:
-    """An API error as JSON, with the code's status unless given."""
-    return web.json_response(
-        {"code": code, "message": message}, status=code.status if status is None else status
+    """An API error as JSON (models.Error), with the code's status unless given."""
+    return web.Response(
+        body=encode(Error(code=code, message=message)),
+        status=code.status if status is None else status,
+        content_type="application/json",
+        charset="utf-8",
     )
 
 
