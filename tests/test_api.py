@@ -19,6 +19,7 @@ from moxsender import MoxSender, outgoing_event
 
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
+from moxhooks.runtime.supervisor import in_process
 from moxhooks.web.api_spec import ERROR_CODES
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
@@ -59,7 +60,7 @@ async def client(make_config: Any, clock: Clock, aiohttp_client: Any) -> AsyncIt
     cfg = make_config(accounts=ACCOUNTS)
     async with MoxClient(cfg.mox.url, timeout=2) as mc:
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
-        c: Client = await aiohttp_client(create_app(cfg, mox=mc, dns=dns, clock=clock))
+        c: Client = await aiohttp_client(create_app(cfg, mox=mc, clock=clock, worker=in_process(dns=dns, clock=clock)))
         yield c
         await c.close()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from moxhooks.cli import build_parser
+from moxhooks.cli.parser import build_parser
 from moxhooks.config import Config, load_config
 from moxhooks.jobs.policy import Action
 from moxhooks.kinds import Kind, MoxState, Source

@@ -28,7 +28,8 @@ from test_api import (
 
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
-from moxhooks.runtime import Runtime
+from moxhooks.runtime.supervisor import in_process
+from moxhooks.runtime.web import WebRuntime
 from moxhooks.store import InboundResult
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
@@ -106,7 +107,7 @@ async def start_client(
         cfg = make_config(accounts=MOX_ACCOUNTS, **sections)
         mc = MoxClient(cfg.mox.url, timeout=2)
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
-        c: Client = await aiohttp_client(create_app(cfg, mox=mc, dns=dns, clock=clock))
+        c: Client = await aiohttp_client(create_app(cfg, mox=mc, clock=clock, worker=in_process(dns=dns, clock=clock)))
         started.append((c, mc))
         return c
 
@@ -121,12 +122,12 @@ async def client(start_client: StartClient) -> Client:
     return await start_client()
 
 
-def runtime(client: Client) -> Runtime:
+def runtime(client: Client) -> WebRuntime:
     return client.app[RUNTIME_KEY]
 
 
 async def keep(
-    rt: Runtime,
+    rt: WebRuntime,
     external_id: str,
     *,
     account: str = "mox",
@@ -159,7 +160,7 @@ async def keep(
     return int(row[0])
 
 
-async def five(rt: Runtime) -> dict[str, int]:
+async def five(rt: WebRuntime) -> dict[str, int]:
     """Five messages of account mox in every status, and one of account other."""
     ids = {
         "unparsed": await keep(

@@ -1,7 +1,7 @@
 """The JSON API, /api/v1/...: an account's suppression list, events, statistics and reports.
 
 Mounted by setup_api(app), which also mounts sign-in (auth.py), the admin endpoints
-(api_admin.py), the OpenAPI document (api_spec.py) and automatic holds (holds.py).
+(api_admin.py) and the OpenAPI document (api_spec.py).
 Every endpoint and error code is described in api_spec.py, served at
 /api/openapi.json; a test checks that every route is there.
 """
@@ -12,7 +12,7 @@ import codecs
 import csv
 import dataclasses
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +28,6 @@ from moxhooks.csvio import (
     parse_import,
 )
 from moxhooks.errors import ApiError
-from moxhooks.jobs.holds import HoldSettings, running, settings_from
 from moxhooks.jobs.reports import (
     COMPLAINT_REASON_REQUIRED,
     REPORT_TYPES,
@@ -54,8 +53,6 @@ from moxhooks.web import api_admin, api_spec, auth
 from moxhooks.web.api_stats import account_stats
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 
-HOLD_SETTINGS_KEY = web.AppKey("hold_settings", HoldSettings)
-
 # Paging limits of the list endpoints.
 MAX_LIMIT = 500
 # Largest CSV import, in bytes; it is read as a stream, never whole into memory.
@@ -78,7 +75,7 @@ MAX_ID = 2**63 - 1
 
 
 def setup_api(app: web.Application) -> None:
-    """Mount /api: sign-in, account and admin endpoints, the OpenAPI document, auto holds."""
+    """Mount /api: sign-in, account and admin endpoints, the OpenAPI document."""
     cfg = app[CONFIG_KEY]
     app[auth.AUTH_SETTINGS_KEY] = auth.AuthSettings(
         idle=cfg.web.session_idle,
@@ -86,16 +83,8 @@ def setup_api(app: web.Application) -> None:
         throttle_window=cfg.web.login_window,
         max_failures=cfg.web.login_max_failures,
     )
-    app[HOLD_SETTINGS_KEY] = settings_from(cfg.holds)
 
-    async def api_ctx(app: web.Application) -> AsyncIterator[None]:
-        rt = app[RUNTIME_KEY]
-        app[auth.SIGNIN_LOCKS_KEY] = auth.SignInLocks()
-        async with running(rt, app[HOLD_SETTINGS_KEY]) as holds:
-            app[api_admin.HOLDS_KEY] = holds
-            yield
-
-    app.cleanup_ctx.append(api_ctx)
+    app[auth.SIGNIN_LOCKS_KEY] = auth.SignInLocks()
     app.on_response_prepare.append(_api_headers)
 
     r = app.router
@@ -320,7 +309,7 @@ async def add_suppression(request: web.Request) -> web.StreamResponse:
             },
             status=409,
         )
-    rt.sync.wake()
+    rt.wake_sync()
     return web.json_response(entry.to_json(), status=201)
 
 
@@ -339,7 +328,7 @@ async def remove_suppression(request: web.Request) -> web.StreamResponse:
     )
     if entry is None:
         raise ApiError(404, "notFound", "no such active entry")
-    rt.sync.wake()
+    rt.wake_sync()
     return web.json_response(entry.to_json())
 
 
@@ -393,7 +382,7 @@ async def report(request: web.Request) -> web.StreamResponse:
     entry = None
     if outcome.entry_id is not None:
         entry = await rt.store.suppressions.get(acct.name, outcome.entry_id)
-        rt.sync.wake()
+        rt.wake_sync()
     return web.json_response(
         {
             "action": outcome.action,
@@ -452,7 +441,7 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
     if pending:
         await importer.lines([pending])
     await importer.finish()
-    rt.sync.wake()
+    rt.wake_sync()
     rep = importer.report
     return web.json_response(
         {
