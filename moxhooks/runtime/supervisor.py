@@ -131,7 +131,7 @@ class WorkerHandle(abc.ABC):
                 # When the worker is gone, _wait returns and it is started again.
                 lines = messages.Lines(ours, self.on_message, lambda: None)
                 asyncio.get_running_loop().add_reader(ours.fileno(), lines.readable)
-                log.info("worker started, pid %s", self.pid)
+                log.info("event worker started, pid %s", self.pid)
                 # The worker looks at the intake when it starts; wake it anyway.
                 self.wake()
                 code = await self._wait()
@@ -139,7 +139,7 @@ class WorkerHandle(abc.ABC):
                 self._close_sock()
                 if self._stopping:
                     return
-                log.error("worker exited with %s; restarting", code)
+                log.error("event worker (pid %s) exited with %s; restarting", self.pid, code)
                 self.restarts += 1
             if time.monotonic() - started > STABLE_AFTER:
                 backoff = RESTART_MIN
@@ -259,12 +259,17 @@ class WorkerTask(WorkerHandle):
         return 0
 
     async def _end(self) -> None:
+        """Close this end of the socket pair: the worker stops as when the web process is
+        gone, after it finished opening (a cancelled open could leave a database
+        connection's thread behind); cancelled only after STOP_WAIT seconds."""
         if self._run is None or self._run.done():
             return
-        self._run.cancel()
+        self._close_sock()
         _, pending = await asyncio.wait([self._run], timeout=STOP_WAIT)
         if pending:
-            log.error("the worker did not stop within %ss", STOP_WAIT)
+            log.error("the worker did not stop within %ss; cancelling it", STOP_WAIT)
+            self._run.cancel()
+            await asyncio.wait([self._run], timeout=STOP_WAIT)
 
 
 # Makes the web process's handle on its worker: (config, what to do with its messages).
