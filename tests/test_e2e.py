@@ -236,7 +236,8 @@ async def test_unresolved_event_waits_then_resolves(start_moxhooks: Start) -> No
     assert health["checks"]["events"]["unresolved"] == 1
     # mox learns about the message (e.g. retired messages are now kept): resolved on retry.
     mh.fakemox.add_retired(id=4242, recipient="later@example.org")
-    mh.runtime.wake_events()
+    assert mh.runtime.worker is not None
+    mh.runtime.worker.wake()
     row = await processed(mh, 70)
     assert row["recipient"] == "later@example.org"
     await wait_for(lambda: _true("later@example.org" in mox_bases(mh)), what="mox entry")

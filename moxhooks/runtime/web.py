@@ -70,11 +70,6 @@ class WebRuntime:
         """A message was kept in the bounce mailbox: the worker parses it."""
         self._tell(messages.MAILBOX)
 
-    def wake_events(self) -> None:
-        """Events were appended to intake (or are due again): the worker processes them."""
-        if self.worker is not None:
-            self.worker.wake()
-
     def _tell(self, msg: bytes) -> None:
         if self.worker is not None:
             self.worker.send(msg)

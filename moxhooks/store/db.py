@@ -410,7 +410,7 @@ class Database:
         """No automatic checkpoints on this process's writes: checkpoint() runs them.
 
         A checkpoint copies the log into the database file and waits for the disk
-        (fsync); the event worker runs them when webhooks stop coming (workerproc), so
+        (fsync); the event worker runs them when webhooks stop coming (runtime/worker.py), so
         that a burst's writes do not compete for the disk with mox's own.
         """
         async with self._lock:
