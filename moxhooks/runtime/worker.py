@@ -110,11 +110,10 @@ async def open_worker_runtime(
         yield WorkerRuntime(config, store, processor, sync, auto_holds, mailbox, imap)
 
 
-async def serve(rt: WorkerRuntime, sock: socket.socket) -> None:
-    """Run the worker's jobs, woken by the web process's messages on sock, until its end
-    of the socket pair closes (or until cancelled)."""
+async def serve(rt: WorkerRuntime, sock: socket.socket, stop: asyncio.Event) -> None:
+    """Run the worker's jobs, woken by the web process's messages on sock, until stop is
+    set or the web process's end of the socket pair closes (or until cancelled)."""
     loop = asyncio.get_running_loop()
-    gone = asyncio.Event()
     last_events = [0.0]
     handlers: dict[bytes, Callable[[], None]] = {
         messages.EVENTS: rt.processor.wake,
@@ -131,7 +130,7 @@ async def serve(rt: WorkerRuntime, sock: socket.socket) -> None:
 
     def closed() -> None:
         log.info("the web process is gone; the worker stops")
-        gone.set()
+        stop.set()
 
     async def checkpoints() -> None:
         # While webhooks keep coming, the log only grows (up to LOG_MAX): its
@@ -159,7 +158,7 @@ async def serve(rt: WorkerRuntime, sock: socket.socket) -> None:
     if rt.config.imap:
         tasks.append(asyncio.create_task(rt.imap.run(), name="imap"))
     try:
-        await gone.wait()
+        await stop.wait()
     finally:
         with contextlib.suppress(ValueError, OSError):
             loop.remove_reader(sock.fileno())
@@ -179,9 +178,12 @@ async def run(
     clock: Clock = utcnow,
     holds: HoldSettings | None = None,
     opened: Callable[[WorkerRuntime | None], None] = lambda rt: None,
+    stop: asyncio.Event | None = None,
 ) -> None:
     """The worker, from opening to closing, on its end of the socket pair (closed at the
-    end); opened is told the runtime once it is open, and None when it closes."""
+    end), until stop is set or the web process is gone; opened is told the runtime once
+    it is open, and None when it closes."""
+    stop = stop or asyncio.Event()
     try:
         async with open_worker_runtime(
             config, lambda msg: messages.send(sock, msg),
@@ -189,7 +191,7 @@ async def run(
         ) as rt:  # fmt: skip
             opened(rt)
             try:
-                await serve(rt, sock)
+                await serve(rt, sock, stop)
             finally:
                 opened(None)
     finally:
@@ -212,18 +214,18 @@ def _lower_priority() -> None:
 
 
 async def _main(config: Config, sock: socket.socket) -> None:
-    task = asyncio.current_task()
-    assert task is not None
+    # A signal stops the worker as its web process's end does: after it finished opening,
+    # never in the middle (a cancelled database open leaves a thread the exit waits for).
+    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, task.cancel)
+        loop.add_signal_handler(sig, stop.set)
 
     def opened(rt: WorkerRuntime | None) -> None:
         if rt is not None:
             gc.freeze()  # as the web process does (web.app.freeze_after_startup)
 
-    with contextlib.suppress(asyncio.CancelledError):
-        await run(config, sock, opened=opened)
+    await run(config, sock, opened=opened, stop=stop)
 
 
 def main() -> None:
