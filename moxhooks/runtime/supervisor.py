@@ -46,7 +46,6 @@ class WorkerHandle(abc.ABC):
         self.config = config
         self.on_message = on_message
         self.restarts = 0
-        self.last_exit: int | None = None
         self._sock: socket.socket | None = None
         self._task: asyncio.Task[None] | None = None
         self._stopping = False
@@ -135,7 +134,6 @@ class WorkerHandle(abc.ABC):
                 # The worker looks at the intake when it starts; wake it anyway.
                 self.wake()
                 code = await self._wait()
-                self.last_exit = code
                 self._close_sock()
                 if self._stopping:
                     return
