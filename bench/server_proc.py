@@ -53,6 +53,7 @@ def build_app(args: argparse.Namespace) -> web.Application:
         app.router.add_post("/hooks/outgoing/{account}", bare_handler)
         app.router.add_get("/count", bare_count)
         return app
+    from moxhooks.runtime.supervisor import WorkerProcess
     from moxhooks.web.app import create_app, freeze_after_startup
 
     config = config_from_dict(
@@ -73,7 +74,7 @@ def build_app(args: argparse.Namespace) -> web.Application:
     )
     # As `moxhooks serve` runs it: the event processor in a process of its own, and the
     # objects alive at startup out of the garbage collector's way.
-    app = create_app(config, workers=args.workers, processor_process=True)
+    app = create_app(config, worker=WorkerProcess if args.workers else None)
     freeze_after_startup(app)
     return app
 

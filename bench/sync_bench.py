@@ -27,7 +27,6 @@ from procstat import peak_rss_mb
 from moxhooks.config import config_from_dict
 from moxhooks.jobs.sync import SyncWorker
 from moxhooks.mail.address import base_address, parse_address
-from moxhooks.metrics import Metrics
 from moxhooks.mox.client import MoxClient
 from moxhooks.store import NewEntry, Store
 
@@ -93,7 +92,7 @@ async def push(db: str, n: int) -> dict[str, Any]:
                 )  # fmt: skip
             await store.suppressions.add_many(entries)
             backlog = await store.outbox.backlog()
-            sync = SyncWorker(config, store, client, Metrics())
+            sync = SyncWorker(config, store, client)
             t0 = time.perf_counter()
             pushed = await sync.push_due()
             elapsed = time.perf_counter() - t0
@@ -128,7 +127,7 @@ async def reconcile(db: str, n: int) -> dict[str, Any]:
         store = await Store.open(db)
         client = MoxClient(fake.url, timeout=120.0)
         try:
-            sync = SyncWorker(config, store, client, Metrics())
+            sync = SyncWorker(config, store, client)
             t0 = time.perf_counter()
             first = await sync.reconcile(config.accounts[0])
             t1 = time.perf_counter()

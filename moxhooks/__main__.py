@@ -1,5 +1,5 @@
 """python -m moxhooks: the moxhooks command."""
 
-from moxhooks.cli import main
+from moxhooks.cli.main import main
 
 raise SystemExit(main())

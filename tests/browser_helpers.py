@@ -26,7 +26,8 @@ from moxsender import MoxSender, outgoing_event
 from moxhooks.config import config_from_dict
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
-from moxhooks.runtime import Runtime
+from moxhooks.runtime.supervisor import in_process
+from moxhooks.runtime.web import WebRuntime
 from moxhooks.store import iso
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
@@ -80,7 +81,7 @@ class LiveMoxhooks:
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.mox: FakeMox
-        self.runtime: Runtime
+        self.runtime: WebRuntime
         self.url = ""
         self._cleanup: list[Callable[[], Coroutine[Any, Any, None]]] = []
         try:
@@ -122,7 +123,7 @@ class LiveMoxhooks:
         client = MoxClient(config.mox.url, timeout=config.mox.timeout)
         self._cleanup.append(client.close)
         checker = DomainChecker(nameservers=["127.0.0.1"], port=dns.port, timeout=0.5)
-        app = create_app(config, mox=client, dns=checker)
+        app = create_app(config, mox=client, worker=in_process(dns=checker))
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await runner.setup()
         self._cleanup.append(runner.cleanup)

@@ -24,9 +24,12 @@ from pgserver import PG_BIN_ENV, PG_URL_ENV, pg_bindir, postgresql_database, pos
 from realmox import MOX_BIN_ENV, RealMox, mox_bin
 
 from moxhooks.config import Config, config_from_dict
+from moxhooks.jobs.holds import HoldSettings
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
-from moxhooks.runtime import Runtime
+from moxhooks.runtime.supervisor import StartWorker, WorkerProcess, WorkerTask, in_process
+from moxhooks.runtime.web import WebRuntime
+from moxhooks.runtime.worker import WorkerRuntime
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
@@ -230,7 +233,7 @@ class Moxhooks:
     """A running moxhooks with its fakes, for end-to-end tests."""
 
     server: TestServer
-    runtime: Runtime
+    runtime: WebRuntime
     sender: MoxSender
     fakemox: FakeMox
     clock: Clock
@@ -254,20 +257,43 @@ async def wait_for(
         await asyncio.sleep(0.02)
 
 
-async def reconciled_once(rt: Runtime, timeout: float = 30.0) -> None:
-    """Until the worker process's first reconcile pass with mox has finished for every
-    account (it starts with one; a test that adds to mox before it would race with it)."""
+def worker_mode(
+    request: pytest.FixtureRequest, dns: DomainChecker | None, clock: Clock,
+    holds: HoldSettings | None = None,
+) -> StartWorker:
+    """How the test's worker runs: in a process of its own, as under `moxhooks serve`, in
+    a module marked `worker_process`; else (and for a test marked `one_process`, which
+    moves the test clock) the same worker as a task of the test's event loop, with the
+    test's clock, DNS checker and hold settings."""
+    if (request.node.get_closest_marker("worker_process") is not None
+            and request.node.get_closest_marker("one_process") is None):  # fmt: skip
+        return WorkerProcess
+    return in_process(dns=dns, clock=clock, holds=holds)
+
+
+def worker_runtime(rt: WebRuntime) -> WorkerRuntime:
+    """The runtime of a worker that runs in the test's process (in_process)."""
+    assert isinstance(rt.worker, WorkerTask), "the worker runs in a process of its own"
+    assert rt.worker.runtime is not None, "the worker is not running"
+    return rt.worker.runtime
+
+
+async def reconciled_once(rt: WebRuntime, timeout: float = 30.0) -> None:
+    """Until the worker's first reconcile pass with mox has finished for every account,
+    done or failed (it starts with one; a test that adds to mox before it would race
+    with it)."""
     deadline = asyncio.get_running_loop().time() + timeout
     names = {a.name for a in rt.config.accounts}
     while True:
         states = await rt.store.outbox.sync_states()
-        if all(states.get(n) is not None and states[n].last_reconcile for n in names):
+        if all((s := states.get(n)) is not None and (s.last_reconcile or s.last_error)
+               for n in names):  # fmt: skip
             return
         assert asyncio.get_running_loop().time() < deadline, "the worker never reconciled"
         await asyncio.sleep(0.05)
 
 
-async def moved(rt: Runtime, timeout: float = 5.0) -> None:
+async def moved(rt: WebRuntime, timeout: float = 5.0) -> None:
     """Wait until the processor has moved every acknowledged webhook from intake into events."""
 
     async def empty() -> bool:
@@ -283,11 +309,9 @@ async def start_moxhooks(
 ) -> AsyncIterator[Callable[..., Awaitable[Moxhooks]]]:
     """Start moxhooks on a real port against the fakes; stopped at the end of the test.
 
-    In a module marked `worker_process` the event processor and the sync worker run in a
-    process of their own, as under `moxhooks serve` (they then use the real clock); a test
-    there that moves the test clock is marked `one_process`."""
-    separate = (request.node.get_closest_marker("worker_process") is not None
-                and request.node.get_closest_marker("one_process") is None)
+    In a module marked `worker_process` the worker runs in a process of its own, as under
+    `moxhooks serve` (it then uses the real clock); a test there that moves the test clock
+    is marked `one_process` (worker_mode)."""
     started: list[tuple[TestServer, MoxSender, MoxClient]] = []
 
     async def start(config: Config | None = None, **sections: Any) -> Moxhooks:
@@ -296,7 +320,7 @@ async def start_moxhooks(
         dns = DomainChecker(
             nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=cfg.dns.timeout
         )
-        app = create_app(cfg, mox=client, dns=dns, clock=clock, processor_process=separate)
+        app = create_app(cfg, mox=client, clock=clock, worker=worker_mode(request, dns, clock))
         server = TestServer(app, host="127.0.0.1")
         await server.start_server()
         sender = MoxSender(
@@ -305,10 +329,7 @@ async def start_moxhooks(
         started.append((server, sender, client))
         rt = app[RUNTIME_KEY]
         # The reconcile pass at start would race with what a test puts into the fake.
-        if separate:
-            await reconciled_once(rt)
-        else:
-            await asyncio.wait_for(rt.sync.first_reconcile.wait(), timeout=10)
+        await reconciled_once(rt)
         return Moxhooks(server, rt, sender, fakemox, clock)
 
     yield start

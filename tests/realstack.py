@@ -20,9 +20,8 @@ from realmox import ADMIN_PASSWORD, LOGIN, PASSWORD, RealMox
 
 from moxhooks.cli.serve import setup
 from moxhooks.config import Config, config_from_dict
-from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
-from moxhooks.runtime import Runtime
+from moxhooks.runtime.web import WebRuntime
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
@@ -67,7 +66,7 @@ class Stack:
     mox: RealMox
     config: Config
     server: TestServer
-    runtime: Runtime
+    runtime: WebRuntime
 
     @property
     def url(self) -> str:
@@ -134,12 +133,9 @@ async def running_stack(
         if register:
             assert await setup(cfg, argparse.Namespace()) == 0
         client = MoxClient(cfg.mox.url, timeout=cfg.mox.timeout)
-        dns = DomainChecker(
-            nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=cfg.dns.timeout
-        )
-        # As `moxhooks serve` runs: the event processor and the sync worker in a process of
-        # their own (workerproc), the web process answering webhooks and the API.
-        app = create_app(cfg, mox=client, dns=dns, processor_process=True)
+        # As `moxhooks serve` runs: the worker in a process of its own (it asks the fake
+        # DNS server of the configuration), the web process answering webhooks and the API.
+        app = create_app(cfg, mox=client)
         server = TestServer(app, host="127.0.0.1", port=port)
         await server.start_server()
         try:

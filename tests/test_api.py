@@ -22,6 +22,7 @@ from openapi_spec_validator import validate
 from moxhooks.errors import ErrorCode
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
+from moxhooks.runtime.supervisor import in_process
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
@@ -64,7 +65,7 @@ async def client(make_config: Any, clock: Clock, aiohttp_client: Any) -> AsyncIt
     cfg = make_config(accounts=ACCOUNTS)
     async with MoxClient(cfg.mox.url, timeout=2) as mc:
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
-        c: Client = await aiohttp_client(create_app(cfg, mox=mc, dns=dns, clock=clock))
+        c: Client = await aiohttp_client(create_app(cfg, mox=mc, clock=clock, worker=in_process(dns=dns, clock=clock)))
         yield c
         await c.close()
 

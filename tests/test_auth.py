@@ -22,6 +22,7 @@ from fakemox import FakeMox
 
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
+from moxhooks.runtime.supervisor import in_process
 from moxhooks.web.app import create_app
 from moxhooks.web.auth import AUTH_SETTINGS_KEY, SESSION_COOKIE, AuthSettings
 from moxhooks.web.keys import RUNTIME_KEY
@@ -47,7 +48,7 @@ async def make_app(make_config: Any, fakedns: Any, clock: Clock) -> AsyncIterato
         mc = MoxClient(cfg.mox.url, timeout=2)
         clients.append(mc)
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
-        app = create_app(cfg, mox=mc, dns=dns, clock=clock)
+        app = create_app(cfg, mox=mc, clock=clock, worker=in_process(dns=dns, clock=clock))
         app[AUTH_SETTINGS_KEY] = AuthSettings(delay_step=0.01, delay_max=0.05)
         return app
 

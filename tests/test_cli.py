@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from moxhooks.cli import main
+from moxhooks.cli.main import main
 from moxhooks.csvio import EXPORT_COLUMNS, ImportRow, export_entries, parse_import
 from moxhooks.kinds import Kind, MoxState, Source
 from moxhooks.store import Store

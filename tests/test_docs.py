@@ -17,7 +17,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
-from moxhooks.cli import build_parser
+from moxhooks.cli.parser import build_parser
 from moxhooks.config import Config, ImapConfig, TopicConfig, load_config
 from moxhooks.errors import ErrorCode
 from moxhooks.jobs.policy import Action

@@ -13,6 +13,8 @@ import pytest
 from conftest import SECRET, Moxhooks, moved, wait_for
 from moxsender import outgoing_event
 
+from moxhooks.jobs.sync import SyncWorker
+
 # As `moxhooks serve` runs: the event worker in a process of its own.
 pytestmark = pytest.mark.worker_process
 
@@ -140,7 +142,7 @@ async def test_soft_failures_reach_threshold_then_expire(start_moxhooks: Start) 
 
     # Past the expiry, the entry ends here and is removed from mox.
     mh.clock.advance(timedelta(days=7, minutes=1))
-    mh.runtime.sync.wake()
+    mh.runtime.wake_sync()
     await wait_for(lambda: _true(mox_bases(mh) == set()), what="expired entry removed from mox")
     assert await entry(mh, "full@example.org") is None
     ended = await mh.runtime.store.suppressions.list("mox", active=False)
@@ -169,8 +171,10 @@ async def test_soft_expiry_doubles_on_repeat(start_moxhooks: Start) -> None:
 
 async def test_reconcile_adopts_and_detects_removal(start_moxhooks: Start) -> None:
     mh = await start_moxhooks()
+    # A reconcile pass from beside the running worker, as `moxhooks sync` runs one.
+    sync = SyncWorker(mh.runtime.config, mh.runtime.store, mh.runtime.mox)
     mh.fakemox.add_suppression("mox", "Only.In+Mox@example.org", manual=True, reason="by hand")
-    reports = await mh.runtime.sync.reconcile_all()
+    reports = await sync.reconcile_all()
     assert (reports[0].adopted, reports[0].ended) == (1, 0)
     state = (await mh.runtime.store.outbox.sync_states())["mox"]
     assert state.last_reconcile is not None and state.last_error == ""
@@ -180,10 +184,10 @@ async def test_reconcile_adopts_and_detects_removal(start_moxhooks: Start) -> No
 
     # A person removes it in mox: it ends here too and is not added back.
     assert mh.fakemox.remove_suppression("mox", "onlyin@example.org")
-    reports = await mh.runtime.sync.reconcile_all()
+    reports = await sync.reconcile_all()
     assert (reports[0].adopted, reports[0].ended) == (0, 1)
     assert await entry(mh, "onlyin@example.org") is None
-    await mh.runtime.sync.push_due()
+    await sync.push_due()
     assert mox_bases(mh) == set()
     adds = [c for c in mh.fakemox.calls if c[1] == "SuppressionAdd"]
     assert adds == []
@@ -233,7 +237,8 @@ async def test_unresolved_event_waits_then_resolves(start_moxhooks: Start) -> No
     assert health["checks"]["events"]["unresolved"] == 1
     # mox learns about the message (e.g. retired messages are now kept): resolved on retry.
     mh.fakemox.add_retired(id=4242, recipient="later@example.org")
-    mh.runtime.processor.wake()
+    assert mh.runtime.worker is not None
+    mh.runtime.worker.wake()
     row = await processed(mh, 70)
     assert row["recipient"] == "later@example.org"
     await wait_for(lambda: _true("later@example.org" in mox_bases(mh)), what="mox entry")

@@ -35,6 +35,9 @@ from moxhooks.web.app import create_app
 
 Start = Callable[..., Awaitable[Moxhooks]]
 
+# As `moxhooks serve` runs: the worker in a process of its own.
+pytestmark = pytest.mark.worker_process
+
 OTHER_SECRET = "the-other-accounts-secret"
 MAX_BODY = 1024 * 1024
 GOOD = go_marshal(outgoing_event("failed", queue_msg_id=7, extra={"recipient": "x@example.org"}))
@@ -356,7 +359,7 @@ def threaded_moxhooks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Thre
                 }
             )  # fmt: skip
             # Only intake is under test: no processing, so the stored rows stay as they came.
-            server = TestServer(create_app(config, workers=False), host="127.0.0.1")
+            server = TestServer(create_app(config, worker=None), host="127.0.0.1")
             await server.start_server()
             ready["port"] = server.port
             started.set()

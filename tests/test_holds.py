@@ -1,5 +1,8 @@
 """Automatic holds, end to end: webhooks in, hold rules in the fake mox, lifted after the
-cool-down (with a clock the test moves), shown and audited through the API."""
+cool-down (with a clock the test moves), shown and audited through the API.
+
+The worker (which holds) runs in a process of its own, as under `moxhooks serve`; tests
+that move the test clock run it in-process (one_process)."""
 
 from __future__ import annotations
 
@@ -10,17 +13,17 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from conftest import SECRET, Clock, wait_for
+from conftest import SECRET, Clock, wait_for, worker_mode, worker_runtime
 from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
 
-from moxhooks.jobs.holds import HoldSettings
+from moxhooks.jobs.holds import AutoHolds, HoldSettings
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
-from moxhooks.web.api import HOLD_SETTINGS_KEY
-from moxhooks.web.api_admin import HOLDS_KEY
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
+
+pytestmark = pytest.mark.worker_process
 
 Client = TestClient[web.Request, web.Application]
 BLOCKED = (
@@ -47,13 +50,15 @@ def settings() -> HoldSettings:
 
 @pytest.fixture
 async def client(
-    make_config: Any, clock: Clock, aiohttp_client: Any, settings: HoldSettings
+    make_config: Any, clock: Clock, aiohttp_client: Any, settings: HoldSettings,
+    request: pytest.FixtureRequest,
 ) -> AsyncIterator[Client]:
-    cfg = make_config()
+    # The worker in its own process reads [holds] (window and cool-down as in settings).
+    cfg = make_config(holds={"enabled": settings.enabled, "threshold": settings.threshold})
     async with MoxClient(cfg.mox.url, timeout=2) as mc:
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
-        app = create_app(cfg, mox=mc, dns=dns, clock=clock)
-        app[HOLD_SETTINGS_KEY] = settings
+        worker = worker_mode(request, dns, clock, holds=settings)
+        app = create_app(cfg, mox=mc, clock=clock, worker=worker)
         c: Client = await aiohttp_client(app)
         yield c
         await c.close()
@@ -82,11 +87,18 @@ class Failures:
                         "delayed", queue_msg_id=qid, code=421, secode="4.7.0", error=SLOW_DOWN
                     )
                 assert (await sender.deliver(ev))[-1].ok
+            # Observers (the automatic holds) run after their event's commit and before the
+            # next event's: once one more event is processed, theirs have run.
+            last = self.fakemox.add_retired(None, "mox", "last@other.example", success=True,
+                                            code=250, secode="")["ID"]
+            assert (await sender.deliver(outgoing_event("delivered", queue_msg_id=last)))[-1].ok
         rt = self.client.app[RUNTIME_KEY]
 
         async def processed() -> bool:
-            # Observers (the automatic holds) run after an event's commit: wait for them too.
-            return await rt.store.events.pending_count() == 0 and not rt.processor.busy
+            row = await rt.store.db.fetchone(
+                "SELECT status FROM events WHERE queue_msg_id = ?", (last,)
+            )
+            return row is not None and row[0] == "done"
 
         await wait_for(processed, what="events processed")
 
@@ -103,6 +115,12 @@ async def get(client: Client, path: str, headers: dict[str, str]) -> Any:
     return await resp.json()
 
 
+def holds_of(client: Client) -> AutoHolds:
+    """The automatic holds of the worker running in the test's process."""
+    return worker_runtime(client.app[RUNTIME_KEY]).holds
+
+
+@pytest.mark.one_process  # moves the test clock, which only an in-process worker reads
 async def test_hold_added_shown_and_lifted_after_cooldown(
     client: Client, fakemox: FakeMox, clock: Clock
 ) -> None:
@@ -151,7 +169,7 @@ async def test_hold_added_shown_and_lifted_after_cooldown(
     assert len(fakemox.hold_rules) == 1
 
     clock.advance(timedelta(minutes=59))
-    holds = client.app[HOLDS_KEY]
+    holds = holds_of(client)
     assert await holds.lift_due() == 0
     clock.advance(timedelta(minutes=2))
 
@@ -169,6 +187,7 @@ async def test_hold_added_shown_and_lifted_after_cooldown(
     assert listed["auto_holds"][0]["lifted_by"] == "holds"
 
 
+@pytest.mark.one_process  # moves the test clock
 async def test_only_distinct_recipients_within_the_window_count(
     client: Client, fakemox: FakeMox, clock: Clock
 ) -> None:
@@ -200,12 +219,13 @@ async def test_admin_removing_an_automatic_rule_ends_the_hold(
     assert actions == ["hold_rule_removed", "auto_hold_lifted", "auto_hold"]
 
 
+@pytest.mark.one_process  # moves the test clock
 async def test_lifting_is_retried_while_mox_is_away(
     client: Client, fakemox: FakeMox, clock: Clock
 ) -> None:
     f = Failures(client, fakemox)
     await f.send("a@blocked.example", "b@blocked.example", "c@blocked.example")
-    holds = client.app[HOLDS_KEY]
+    holds = holds_of(client)
     await fakemox.fail("refuse")
     clock.advance(timedelta(hours=2))
     assert await holds.lift_due() == 0

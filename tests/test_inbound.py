@@ -20,6 +20,9 @@ from reportmail import arf, qmail_bounce
 
 Start = Callable[..., Awaitable[Moxhooks]]
 
+# As `moxhooks serve` runs: the worker (which parses the reports) in a process of its own.
+pytestmark = pytest.mark.worker_process
+
 REPORTS = ["bounces@localhost", "fbl@localhost"]
 
 
@@ -193,7 +196,7 @@ async def test_mox_away_the_fetch_is_retried(start_moxhooks: Start) -> None:
     assert row["outcome"].startswith("fetching the message from mox: ")
     await mh.fakemox.restore()
     await mh.runtime.store.db.write("UPDATE inbound SET next_try = NULL")
-    mh.runtime.inbound.wake()
+    mh.runtime.wake_mailbox()
     row2 = await handled(mh, 4)
     assert (row2["status"], row2["report_type"]) == ("done", "bounce")
     e = (await entries(mh))["gonelater@example.org"]

@@ -16,6 +16,7 @@ from realstack import API_TOKEN, SECRET, Stack, real_config, running_stack, wait
 
 from moxhooks.cli.serve import KEEP_RETIRED_DAYS, setup
 from moxhooks.jobs.holds import rule_matches
+from moxhooks.jobs.sync import SyncWorker
 from moxhooks.kinds import Source
 from moxhooks.mox.client import MoxClient, recipient_address
 from moxhooks.store import NewEntry
@@ -113,7 +114,7 @@ async def test_remove_of_an_entry_already_gone_from_mox_is_done(stack: Stack) ->
     await stack.until_in_mox(e.base_address)
     stack.mox.webapi("SuppressionRemove", {"EmailAddress": "gone@example.org"})
     await store.end("mox", e.id, "test", "gone")
-    stack.runtime.sync.wake()
+    stack.runtime.wake_sync()
 
     async def removed() -> bool:
         got = await store.get("mox", e.id)
@@ -136,7 +137,9 @@ async def test_reconcile_adopts_entries_added_in_mox_and_ends_those_removed_ther
     # Synced, then removed in mox by a person.
     stack.mox.webapi("SuppressionRemove", {"EmailAddress": "kept@example.org"})
 
-    report = await stack.runtime.sync.reconcile(stack.config.accounts[0])
+    # A reconcile pass from beside the running worker, as `moxhooks sync` runs one.
+    sync = SyncWorker(stack.config, stack.runtime.store, stack.runtime.mox)
+    report = await sync.reconcile(stack.config.accounts[0])
     assert (report.adopted, report.ended, report.errors) == (1, 1, [])
     bases = await stack.active_bases()
     assert bases["addedin@example.org"]["source"] == "mox"

@@ -74,6 +74,14 @@ async def test_serve_pushes_into_mox_and_metrics_show_the_workers_counts(
         await wait_for(processed, timeout=30, what="mox's failure processed by the worker")
         async with s.get(base + "metrics") as r:
             text = await r.text()
+        # /healthz of the web process shows the worker: its process, and mox as the worker's
+        # sync worker last saw it (reported over their socket pair).
+        async with s.get(base + "healthz") as r:
+            health = await r.json()
+        assert r.status == 200, health
+        (worker,) = children(proc.pid)
+        assert health["checks"]["worker"] == {"ok": True, "pid": worker, "restarts": 0}
+        assert (health["checks"]["mox"]["ok"], health["checks"]["mox"]["error"]) == (True, "")
     print("\n".join(line for line in text.splitlines() if line.startswith("moxhooks_sync")
                     or line.startswith("moxhooks_events_processed")))
     assert metric(text, "moxhooks_sync_pushed_total", account="mox", op="add") == 1.0, text

@@ -20,7 +20,8 @@ from moxhooks.jobs.unsubscribe import verify_token
 from moxhooks.kinds import Kind, Source
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
-from moxhooks.runtime import Runtime
+from moxhooks.runtime.supervisor import in_process
+from moxhooks.runtime.web import WebRuntime
 from moxhooks.store import NewEntry
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
@@ -61,12 +62,12 @@ async def client(make_config: Any, clock: Clock, aiohttp_client: Any) -> AsyncIt
     cfg = make_config(accounts=ACCOUNTS, server={"public_url": PUBLIC + "/"})
     async with MoxClient(cfg.mox.url, timeout=2) as mc:
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
-        c: Client = await aiohttp_client(create_app(cfg, mox=mc, dns=dns, clock=clock))
+        c: Client = await aiohttp_client(create_app(cfg, mox=mc, clock=clock, worker=in_process(dns=dns, clock=clock)))
         yield c
         await c.close()
 
 
-def runtime(client: Client) -> Runtime:
+def runtime(client: Client) -> WebRuntime:
     return client.app[RUNTIME_KEY]
 
 

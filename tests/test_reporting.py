@@ -15,15 +15,16 @@ from typing import Any
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from conftest import SECRET, Clock, wait_for
+from conftest import SECRET, Clock, reconciled_once, wait_for
 from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
 
-from moxhooks.cli import main
+from moxhooks.cli.main import main
 from moxhooks.config import ReportActions, config_from_dict
 from moxhooks.errors import ConfigError
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
+from moxhooks.runtime.supervisor import in_process
 from moxhooks.store import Store, parse_iso
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
@@ -74,9 +75,9 @@ async def client(make_config: Any, clock: Clock, aiohttp_client: Any) -> AsyncIt
     cfg = make_config(accounts=ACCOUNTS)
     async with MoxClient(cfg.mox.url, timeout=2) as mc:
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
-        c: Client = await aiohttp_client(create_app(cfg, mox=mc, dns=dns, clock=clock))
+        c: Client = await aiohttp_client(create_app(cfg, mox=mc, clock=clock, worker=in_process(dns=dns, clock=clock)))
         rt = c.app[RUNTIME_KEY]
-        await rt.sync.first_reconcile.wait()
+        await reconciled_once(rt)
         yield c
         await c.close()
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from conftest import Clock
 
-from moxhooks.cli import main
+from moxhooks.cli.main import main
 from moxhooks.config import config_from_dict
 from moxhooks.errors import ConfigError
 from moxhooks.jobs.unsubscribe import (

@@ -48,7 +48,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from moxhooks import config as config_module  # noqa: E402
-from moxhooks.cli import build_parser  # noqa: E402
+from moxhooks.cli.parser import build_parser  # noqa: E402
 from moxhooks.config import Config  # noqa: E402
 from moxhooks.errors import ErrorCode as Code  # noqa: E402
 from moxhooks.jobs.policy import NOT_RECIPIENTS_FAULT, Action  # noqa: E402

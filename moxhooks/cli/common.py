@@ -1,19 +1,17 @@
-"""What every command shares: the error type, running async work, the store, mox."""
+"""What every command shares: the error type, running async work, addresses, mox."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 import aiohttp
 
 from moxhooks.config import Config
 from moxhooks.mail.address import Address, AddressError, parse_address
-from moxhooks.store import Store
 
 Handler = Callable[[Config, argparse.Namespace], int]
 AsyncHandler = Callable[[Config, argparse.Namespace], Awaitable[int]]
@@ -46,16 +44,6 @@ def blocking(command: AsyncHandler) -> Handler:
         return run(command(config, args))
 
     return handler
-
-
-@contextlib.asynccontextmanager
-async def open_store(config: Config) -> AsyncIterator[Store]:
-    """The configured database, closed when the block ends."""
-    store = await Store.configured(config.database)
-    try:
-        yield store
-    finally:
-        await store.close()
 
 
 def parse(address: str) -> Address:

@@ -7,15 +7,16 @@ from datetime import datetime
 
 import msgspec
 
-from moxhooks.cli.common import CliError, mox_unreachable, open_store, parse
+from moxhooks.cli.common import CliError, mox_unreachable, parse
 from moxhooks.cli.output import describe, print_json, scope_text, short, table
 from moxhooks.config import Config
 from moxhooks.csvio import parse_expiry
 from moxhooks.jobs.reports import COMPLAINT_REASON_REQUIRED, reason_required
+from moxhooks.jobs.sync import SyncWorker
 from moxhooks.kinds import MoxState, Source
 from moxhooks.mail.address import base_address
-from moxhooks.runtime import Runtime, open_runtime
-from moxhooks.store import NewEntry, Suppression, utcnow
+from moxhooks.runtime.resources import open_mox, open_store
+from moxhooks.store import NewEntry, Store, Suppression, utcnow
 
 
 async def check(config: Config, args: argparse.Namespace) -> int:
@@ -112,10 +113,10 @@ async def add_entry(config: Config, args: argparse.Namespace) -> int:
         scope=args.scope,
         expires=expires,
     )
-    async with open_runtime(config) as rt:
-        added = await rt.store.suppressions.add(entry)
+    async with open_store(config) as store:
+        added = await store.suppressions.add(entry)
         if added is None:
-            existing = await rt.store.suppressions.active(
+            existing = await store.suppressions.active(
                 args.account, entry.base_address, args.scope
             )
             print(f"already suppressed: {addr}")
@@ -126,7 +127,7 @@ async def add_entry(config: Config, args: argparse.Namespace) -> int:
         if added.scope:
             print("topic entries stay in moxhooks: mox only knows account-wide ones")
         else:
-            await _push(rt, added, "added to")
+            await _push(config, store, added, "added to")
     return 0
 
 
@@ -134,8 +135,8 @@ async def remove_entry(config: Config, args: argparse.Namespace) -> int:
     """suppressions remove: end the active entry, removed from mox at once when it answers."""
     addr = parse(args.address)
     base = base_address(addr)
-    async with open_runtime(config) as rt:
-        entry = await rt.store.suppressions.active(args.account, base, args.scope)
+    async with open_store(config) as store:
+        entry = await store.suppressions.active(args.account, base, args.scope)
         if entry is None:
             print(
                 f"no active entry for {addr} (base address {base}, scope {scope_text(args.scope)});"
@@ -144,7 +145,7 @@ async def remove_entry(config: Config, args: argparse.Namespace) -> int:
             return 1
         if reason_required(entry, args.reason):
             raise CliError(COMPLAINT_REASON_REQUIRED)
-        ended = await rt.store.suppressions.end(
+        ended = await store.suppressions.end(
             args.account, entry.id, "cli", args.reason.strip() or "removed with the CLI"
         )
         if ended is None:  # Ended meanwhile by someone else.
@@ -152,28 +153,30 @@ async def remove_entry(config: Config, args: argparse.Namespace) -> int:
             return 1
         print("ended " + describe(ended))
         if ended.mox_state == MoxState.PENDING_REMOVE:
-            await _push(rt, ended, "removed from")
+            await _push(config, store, ended, "removed from")
     return 0
 
 
-async def _push(rt: Runtime, entry: Suppression, what: str) -> None:
+async def _push(config: Config, store: Store, entry: Suppression, what: str) -> None:
     """Push the outbox now if mox answers, and say whether the change reached mox."""
     later = "it is queued and reaches mox on the next `moxhooks serve` or `moxhooks sync`"
-    err = await mox_unreachable(rt.config)
+    err = await mox_unreachable(config)
     if err is not None:
-        print(f"mox at {rt.config.mox.url} is not reachable ({err}); {later}")
+        print(f"mox at {config.mox.url} is not reachable ({err}); {later}")
         return
-    await rt.sync.push_due()
-    now = await rt.store.suppressions.get(entry.account, entry.id)
+    async with open_mox(config) as mox:
+        sync = SyncWorker(config, store, mox)
+        await sync.push_due()
+    now = await store.suppressions.get(entry.account, entry.id)
     state = now.mox_state if now else entry.mox_state
     if state in (MoxState.SYNCED, MoxState.REMOVED):
         print(f"{what} mox too")
     elif state == MoxState.ERROR:
-        history = await rt.store.suppressions.history(entry.id)
+        history = await store.suppressions.history(entry.id)
         why = next((h["detail"] for h in reversed(history) if h["action"] == "sync_failed"), "")
         print(f"mox refused the change: {why}")
     else:
-        print(f"not in mox yet ({rt.sync.mox_error or 'earlier changes are waiting'}); {later}")
+        print(f"not in mox yet ({sync.mox_error or 'earlier changes are waiting'}); {later}")
 
 
 async def events(config: Config, args: argparse.Namespace) -> int:

@@ -13,8 +13,9 @@ from moxhooks import __version__
 from moxhooks.cli.common import mox_unreachable, webhook_url
 from moxhooks.cli.output import progress
 from moxhooks.config import Config
+from moxhooks.jobs.sync import SyncWorker
 from moxhooks.mox.client import AccountAPI, MoxAuthError, MoxError
-from moxhooks.runtime import open_runtime
+from moxhooks.runtime.resources import open_mox, open_store, webhook_secrets
 from moxhooks.web.app import create_app, freeze_after_startup
 from moxhooks.web.limits import Limits, effective_max, serve_app
 
@@ -46,7 +47,7 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         )
     sys.stdout.flush()
     try:
-        app = create_app(config, processor_process=True)
+        app = create_app(config)
         freeze_after_startup(app)
         s = config.server
         limits = Limits(
@@ -68,16 +69,18 @@ def serve(config: Config, args: argparse.Namespace) -> int:
 async def setup(config: Config, args: argparse.Namespace) -> int:
     """setup: register the webhook of every configured account in mox."""
     failed = 0
-    async with open_runtime(config) as rt:
+    async with open_store(config) as store:
+        secrets = await webhook_secrets(config, store)
+    async with open_mox(config) as mox:
         for a in config.accounts:
             url = webhook_url(config, a.name)
-            api = rt.mox.account_api(a.login, a.password)
+            api = mox.account_api(a.login, a.password)
             try:
-                await api.outgoing_webhook_save(url, "Bearer " + rt.secrets[a.name], [])
+                await api.outgoing_webhook_save(url, "Bearer " + secrets[a.name], [])
                 kept = await _keep_retired_messages(api)
                 if a.inbound_addresses:
                     incoming = webhook_url(config, a.name, "incoming")
-                    await api.incoming_webhook_save(incoming, "Bearer " + rt.secrets[a.name])
+                    await api.incoming_webhook_save(incoming, "Bearer " + secrets[a.name])
             except MoxAuthError as e:
                 failed += 1
                 print(f"account {a.name}: mox refused the login {a.login}: {e.message}")
@@ -119,23 +122,24 @@ async def _keep_retired_messages(api: AccountAPI) -> bool:
 
 async def sync(config: Config, args: argparse.Namespace) -> int:
     """sync: push pending changes, reconcile every account with mox, expire entries."""
-    async with open_runtime(config) as rt:
+    async with open_store(config) as store, open_mox(config) as mox:
+        worker = SyncWorker(config, store, mox)
         bar = progress(len(config.accounts) + 2, "sync", "step")
         try:
-            pushed = await rt.sync.push_due()
+            pushed = await worker.push_due()
             bar.update(1)
             # One account at a time (what reconcile_all does), so the bar moves.
             reports = []
             for a in config.accounts:
-                reports.append(await rt.sync.reconcile(a))
+                reports.append(await worker.reconcile(a))
                 bar.update(1)
-            expired = await rt.store.suppressions.expire_due()
+            expired = await store.suppressions.expire_due()
             if expired:
-                pushed += await rt.sync.push_due()
+                pushed += await worker.push_due()
             bar.update(1)
         finally:
             bar.close()
-        backlog = await rt.store.outbox.backlog_by_account()
+        backlog = await store.outbox.backlog_by_account()
     failed = 0
     for r in reports:
         waiting = backlog.get(r.account, 0)

@@ -10,10 +10,11 @@ import sys
 from collections.abc import Iterator
 from typing import IO
 
-from moxhooks.cli.common import CliError, open_store, run
+from moxhooks.cli.common import CliError, run
 from moxhooks.cli.output import progress
 from moxhooks.config import Config
 from moxhooks.csvio import CsvError, export_entries, import_entries, parse_import
+from moxhooks.runtime.resources import open_store
 
 
 def import_csv(config: Config, args: argparse.Namespace) -> int:

@@ -6,9 +6,9 @@ import argparse
 from datetime import timedelta
 from typing import Any
 
-from moxhooks.cli.common import open_store
 from moxhooks.cli.output import print_json, table
 from moxhooks.config import Config
+from moxhooks.runtime.resources import open_store
 from moxhooks.store import parse_iso
 
 

@@ -21,9 +21,8 @@ enabled, threshold, window, cooldown.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,8 +32,7 @@ from moxhooks.jobs.processing import Processed
 from moxhooks.kinds import Kind
 from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.mox.client import QUEUE_FILTER, QUEUE_SORT, AdminAPI, MoxApiError, MoxError
-from moxhooks.runtime import Runtime
-from moxhooks.store import AutoHold, parse_iso
+from moxhooks.store import AutoHold, AutoHoldStore, Store, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -110,12 +108,18 @@ class _Window:
 
 
 class AutoHolds:
-    """Watches processed events, adds holds, and lifts them after the cool-down."""
+    """Watches processed events, adds holds, and lifts them after the cool-down.
 
-    def __init__(self, rt: Runtime, settings: HoldSettings) -> None:
-        self.rt = rt
+    Runs in the worker process beside the event processor it observes; the lock keeps a
+    hold and its lifting apart there. The web process only reads the holds, and ends one
+    whose rule the admin removed (rule_removed), in the database.
+    """
+
+    def __init__(self, store: Store, admin: AdminAPI | None, settings: HoldSettings) -> None:
+        self.admin = admin
         self.settings = settings
-        self.store = rt.store.holds
+        self.store = store.holds
+        self.clock = store.db.clock
         self._windows: dict[tuple[str, str], _Window] = {}
         self._lock = asyncio.Lock()
         self._warned_no_admin = False
@@ -129,7 +133,7 @@ class AutoHolds:
             addr = parse_address(p.recipient)
         except AddressError:
             return
-        now = self.rt.store.clock()
+        now = self.clock()
         at = parse_iso(p.event.received)
         if at <= now - s.window:
             return  # An old event worked off late says nothing about now.
@@ -141,7 +145,7 @@ class AutoHolds:
             await self._hold(p.event.account, addr.domain, len(win.seen), p.kind)
 
     async def _hold(self, account: str, domain: str, recipients: int, kind: Kind | None) -> None:
-        admin = self.rt.admin
+        admin = self.admin
         if admin is None:
             if not self._warned_no_admin:
                 log.warning("automatic holds need mox.admin_password; %s not held", domain)
@@ -181,7 +185,7 @@ class AutoHolds:
 
     async def lift(self, hold: AutoHold, by: str) -> bool:
         """Remove the hold's mox rule and release what it held; False if mox failed."""
-        admin = self.rt.admin
+        admin = self.admin
         if admin is None:
             return False
         async with self._lock:
@@ -219,14 +223,6 @@ class AutoHolds:
         )
         return True
 
-    async def rule_removed(self, rule_id: int, by: str) -> None:
-        """A person removed a hold rule; if it was automatic, it has ended."""
-        hold = await self.store.by_rule(rule_id)
-        if hold is not None:
-            await self.store.lifted(
-                hold, by, 0, f"hold rule {rule_id} on {hold.recipient_domain} removed by {by}"
-            )
-
     async def run(self) -> None:
         """Lift due holds every check_interval seconds, until cancelled."""
         while True:
@@ -244,20 +240,18 @@ def settings_from(cfg: HoldsConfig) -> HoldSettings:
     )
 
 
-@contextlib.asynccontextmanager
-async def running(rt: Runtime, settings: HoldSettings) -> AsyncIterator[AutoHolds]:
-    """AutoHolds observing the processor, with the lifting task, until the block ends."""
-    holds = AutoHolds(rt, settings)
-    rt.processor.observers.append(holds.observe)
-    task = asyncio.create_task(holds.run(), name="auto-holds")
-    try:
-        yield holds
-    finally:
-        task.cancel()
-        # Bounded like the other workers' shutdown (runtime.SHUTDOWN_WAIT).
-        await asyncio.wait([task], timeout=10.0)
-        with contextlib.suppress(ValueError):
-            rt.processor.observers.remove(holds.observe)
+async def rule_removed(holds: AutoHoldStore, rule_id: int, by: str) -> None:
+    """A person removed a hold rule; if it was automatic, it has ended.
+
+    Written straight to the database by the web process: the worker's AutoHolds keeps
+    nothing about a hold in memory (it reads active holds from the table); should it lift
+    the same hold meanwhile, the row keeps the first ending (lifted IS NULL).
+    """
+    hold = await holds.by_rule(rule_id)
+    if hold is not None:
+        await holds.lifted(
+            hold, by, 0, f"hold rule {rule_id} on {hold.recipient_domain} removed by {by}"
+        )
 
 
 def _span(d: timedelta) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -22,7 +21,6 @@ from moxhooks.kinds import Kind, MoxState, Source
 from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.mail.classify import classify_event
 from moxhooks.mail.dnscheck import DomainChecker, DomainStatus, confirms_domain_unknown
-from moxhooks.metrics import Metrics
 from moxhooks.mox.payload import Outgoing, PayloadError, parse_outgoing
 from moxhooks.store import EventOutcome, NewEntry, Store, StoredEvent, iso
 
@@ -30,10 +28,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 200
 # After a wake-up, wait this long (seconds) for more events, so that events arriving
-# one at a time are processed in batches and leave the event loop to intake.
+# one at a time are processed in batches.
 GATHER = 0.05
-# Intake counts as busy when a webhook arrived within this many seconds.
-BUSY = 0.1
 
 
 @dataclass(frozen=True)
@@ -60,7 +56,6 @@ class Processor:
         store: Store,
         resolver: RecipientResolver,
         dns: DomainChecker,
-        metrics: Metrics,
         on_change: Callable[[], None] = lambda: None,
         on_mox_lists_unknown: Callable[[], None] = lambda: None,
     ) -> None:
@@ -68,38 +63,26 @@ class Processor:
         self.store = store
         self.resolver = resolver
         self.dns = dns
-        self.metrics = metrics
         self.on_change = on_change
         self.on_mox_lists_unknown = on_mox_lists_unknown
         self.observers: list[Observer] = []
         self._wake = asyncio.Event()
-        self._last_intake = 0.0
-        # True while a batch is being processed, observers included.
-        self.busy = False
-        # Sharing the event loop with intake: leave it half of the time while webhooks
-        # arrive. Off in a process of its own (workerproc), where intake does not wait.
-        self.yield_to_intake = True
 
     def wake(self) -> None:
         """New events were stored."""
-        self._last_intake = time.monotonic()
         self._wake.set()
 
     async def run(self) -> None:
-        """Process events as they come, and unresolved ones when their retry is due."""
+        """Process events as they come, and unresolved ones when their retry is due.
+
+        Runs in the worker process, where webhook intake does not wait for it.
+        """
         while True:
-            started = time.monotonic()
             try:
                 n = await self.process_due()
             except Exception:
                 log.exception("processing events failed")
                 n = 0
-            took = time.monotonic() - started
-            if n and self.yield_to_intake and started - self._last_intake < BUSY:
-                # Webhooks are coming in: mox waits for each answer, so intake goes
-                # first. Processing gets at most about half of the event loop's time
-                # and catches up as soon as intake is quiet.
-                await asyncio.sleep(took)
             if n >= BATCH:
                 continue
             next_try = await self.store.events.next_retry()
@@ -108,13 +91,6 @@ class Processor:
 
     async def process_due(self) -> int:
         """Process one batch of due events; returns how many were looked at or moved in."""
-        self.busy = True
-        try:
-            return await self._process_batch()
-        finally:
-            self.busy = False
-
-    async def _process_batch(self) -> int:
         # What intake appended since (store/intake.py) becomes events first.
         moved = await self.store.events.take_intake()
         due = await self.store.events.due(BATCH)

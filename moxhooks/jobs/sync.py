@@ -21,7 +21,6 @@ from moxhooks.jobs.wakeup import sleep_until_woken
 from moxhooks.kinds import Kind, MoxState, Source
 from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.mail.classify import classify_failure
-from moxhooks.metrics import Metrics
 from moxhooks.mox.client import MoxApiError, MoxAuthError, MoxClient, MoxError, MoxUnavailable
 from moxhooks.store import NewEntry, OutboxRow, Store, parse_iso
 
@@ -48,33 +47,22 @@ class ReconcileReport:
 
 # Seconds between reconciles asked for by "suppressed" events (mox_lists_unknown).
 LISTED_UNKNOWN_GAP = 60.0
-# The messages wake() and mox_lists_unknown() forward to a worker in another process.
-SYNC_WAKE = b"S"
-SYNC_LISTED_UNKNOWN = b"U"
 
 
 class SyncWorker:
     """Pushes outbox rows into mox and reconciles; run() loops until cancelled."""
 
-    def __init__(self, config: Config, store: Store, mox: MoxClient, metrics: Metrics) -> None:
+    def __init__(self, config: Config, store: Store, mox: MoxClient) -> None:
         self.config = config
         self.store = store
         self.mox = mox
-        self.metrics = metrics
         self._wake = asyncio.Event()
         self._reconcile_now = asyncio.Event()
-        # Set once the first reconcile pass after start has finished.
-        self.first_reconcile = asyncio.Event()
         # Reachability as last seen: (ok, error text, monotonic time).
         self.mox_ok: bool | None = None
         self.mox_error = ""
         self._listed_unknown_at = -LISTED_UNKNOWN_GAP
-
-        # Where this worker runs in another process (workerproc): wake() and
-        # mox_lists_unknown() send it a message instead, and mox_ok and mox_error are
-        # what it last reported.
-        self.forward: Callable[[bytes], None] | None = None
-        # Told of every change of mox_ok or mox_error (the worker process reports them).
+        # Told of every change of mox_ok or mox_error (the worker reports them to the web).
         self.on_state: Callable[[bool | None, str], None] = lambda ok, error: None
 
     def _state(self, ok: bool | None, error: str) -> None:
@@ -84,9 +72,6 @@ class SyncWorker:
 
     def wake(self) -> None:
         """New outbox rows were written."""
-        if self.forward is not None:
-            self.forward(SYNC_WAKE)
-            return
         self._wake.set()
 
     def reconcile_soon(self) -> None:
@@ -98,9 +83,6 @@ class SyncWorker:
         """mox refused a recipient ("suppressed") that has no entry here: mox's list has an
         entry this one lacks, so reconcile now, not at the next interval. At most once a
         minute: a reconcile reads mox's whole list."""
-        if self.forward is not None:
-            self.forward(SYNC_LISTED_UNKNOWN)
-            return
         now = time.monotonic()
         if now - self._listed_unknown_at >= LISTED_UNKNOWN_GAP:
             self._listed_unknown_at = now
@@ -115,7 +97,6 @@ class SyncWorker:
                 if time.monotonic() >= next_reconcile or self._reconcile_now.is_set():
                     self._reconcile_now.clear()
                     reports = await self.reconcile_all()
-                    self.first_reconcile.set()
                     # A pass mox did not answer is tried again soon, not at the next interval:
                     # the lists (and /healthz) catch up once mox is back.
                     failed = any(r.errors for r in reports)

@@ -495,8 +495,8 @@ class SqliteDatabase:
         """No automatic checkpoints on this process's writes: checkpoint() runs them.
 
         A checkpoint copies the log into the database file and waits for the disk
-        (fsync); the event worker runs them when webhooks stop coming, so that a
-        burst's writes do not compete for the disk with mox's own.
+        (fsync); the event worker runs them when webhooks stop coming (runtime/worker.py), so
+        that a burst's writes do not compete for the disk with mox's own.
         """
         async with self._lock:
             with _translated():
@@ -683,8 +683,22 @@ def _translated() -> Iterator[None]:
         raise translated from e
 
 
+async def _open(path: str) -> aiosqlite.Connection:
+    conn = aiosqlite.connect(path, isolation_level=None)
+    try:
+        return await conn
+    except BaseException:
+        # aiosqlite stops its thread after a failed connect without waiting for it; the
+        # thread then answers into an event loop that may be closed by then (a CLI command
+        # ends at once). Wait for it here.
+        thread = getattr(conn, "_thread", None)
+        if thread is not None:
+            await asyncio.to_thread(thread.join, 5.0)
+        raise
+
+
 async def _connect(path: str, synchronous: str, busy_timeout: float) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn = await _open(path)
     conn.row_factory = sqlite3.Row
     await conn.execute("PRAGMA journal_mode = WAL")
     await conn.execute(f"PRAGMA synchronous = {'FULL' if synchronous == 'full' else 'NORMAL'}")
@@ -695,7 +709,7 @@ async def _connect(path: str, synchronous: str, busy_timeout: float) -> aiosqlit
 
 
 async def _connect_reader(path: str, busy_timeout: float) -> aiosqlite.Connection:
-    conn = await aiosqlite.connect(path, isolation_level=None)
+    conn = await _open(path)
     conn.row_factory = sqlite3.Row
     # A reader never writes: a bug that tries fails instead of taking the write lock.
     await conn.execute("PRAGMA query_only = ON")

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from moxhooks.store import intake
 from moxhooks.store.db import Row, SqliteDatabase, iso, parse_iso
+from moxhooks.store.intake import Counter, intake_dir, plan, remove_segment
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +83,8 @@ class SqliteEventStore:
 
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
-        self._intake_dir = intake.intake_dir(db.path)
-        self._counter = intake.Counter(self._intake_dir)
+        self._intake_dir = intake_dir(db.path)
+        self._counter = Counter(self._intake_dir)
 
     async def take_intake(self, limit: int = 1000) -> int:
         """Move up to limit webhooks from the intake segments into events; returns how
@@ -99,9 +99,9 @@ class SqliteEventStore:
             str(r[0]): (int(r[1]), int(r[2]))
             for r in await self.db.fetchall("SELECT name, offset, records FROM intake_segments")
         }
-        scan = await asyncio.to_thread(intake.plan, self._intake_dir, cursors, limit)
+        scan = await asyncio.to_thread(plan, self._intake_dir, cursors, limit)
         for name in scan.done:
-            await asyncio.to_thread(intake.remove_segment, self._intake_dir, name)
+            await asyncio.to_thread(remove_segment, self._intake_dir, name)
         if scan.done or scan.gone:
             async with self.db.transaction() as tx:
                 await tx.executemany(

@@ -1,7 +1,7 @@
 """The JSON API, /api/v1/...: an account's suppression list, events, statistics and reports.
 
 Mounted by setup_api(app), which also mounts sign-in (auth.py), the admin endpoints
-(api_admin.py), the OpenAPI document (api_spec.py) and automatic holds (holds.py).
+(api_admin.py) and the OpenAPI document (api_spec.py).
 Answers and request bodies are models (moxhooks.models); the OpenAPI document, served at
 /api/openapi.json, is generated from them and api_spec.py's route table, and a test
 checks that every route is there.
@@ -13,7 +13,7 @@ import codecs
 import csv
 import dataclasses
 import re
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 
 import msgspec
@@ -30,7 +30,6 @@ from moxhooks.csvio import (
     parse_import,
 )
 from moxhooks.errors import ApiError, ErrorCode
-from moxhooks.jobs.holds import HoldSettings, running, settings_from
 from moxhooks.jobs.reports import (
     COMPLAINT_REASON_REQUIRED,
     RecipientAmbiguous,
@@ -56,8 +55,6 @@ from moxhooks.web.api_stats import account_stats
 from moxhooks.web.bodies import answer, read_body, read_query
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 
-HOLD_SETTINGS_KEY = web.AppKey("hold_settings", HoldSettings)
-
 # Largest CSV import, in bytes; it is read as a stream, never whole into memory.
 IMPORT_MAX_BYTES = 512 * 1024 * 1024
 # Lines of CSV parsed and added per transaction while importing.
@@ -76,7 +73,7 @@ MAX_ID = 2**63 - 1
 
 
 def setup_api(app: web.Application) -> None:
-    """Mount /api: sign-in, account and admin endpoints, the OpenAPI document, auto holds."""
+    """Mount /api: sign-in, account and admin endpoints, the OpenAPI document."""
     cfg = app[CONFIG_KEY]
     app[auth.AUTH_SETTINGS_KEY] = auth.AuthSettings(
         idle=cfg.web.session_idle,
@@ -84,16 +81,8 @@ def setup_api(app: web.Application) -> None:
         throttle_window=cfg.web.login_window,
         max_failures=cfg.web.login_max_failures,
     )
-    app[HOLD_SETTINGS_KEY] = settings_from(cfg.holds)
 
-    async def api_ctx(app: web.Application) -> AsyncIterator[None]:
-        rt = app[RUNTIME_KEY]
-        app[auth.SIGNIN_LOCKS_KEY] = auth.SignInLocks()
-        async with running(rt, app[HOLD_SETTINGS_KEY]) as holds:
-            app[api_admin.HOLDS_KEY] = holds
-            yield
-
-    app.cleanup_ctx.append(api_ctx)
+    app[auth.SIGNIN_LOCKS_KEY] = auth.SignInLocks()
     app.on_response_prepare.append(_api_headers)
 
     r = app.router
@@ -313,7 +302,7 @@ async def add_suppression(request: web.Request) -> web.StreamResponse:
             ),
             status=code.status,
         )
-    rt.sync.wake()
+    rt.wake_sync()
     return answer(entry, status=201)
 
 
@@ -332,7 +321,7 @@ async def remove_suppression(request: web.Request) -> web.StreamResponse:
     )
     if entry is None:
         raise ApiError(ErrorCode.NOT_FOUND, "no such active entry")
-    rt.sync.wake()
+    rt.wake_sync()
     return answer(entry)
 
 
@@ -383,7 +372,7 @@ async def report(request: web.Request) -> web.StreamResponse:
     entry = None
     if outcome.entry_id is not None:
         entry = await rt.store.suppressions.get(acct.name, outcome.entry_id)
-        rt.sync.wake()
+        rt.wake_sync()
     return answer(
         models.ReportResult(
             action=outcome.action,
@@ -442,7 +431,7 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
     if pending:
         await importer.lines([pending])
     await importer.finish()
-    rt.sync.wake()
+    rt.wake_sync()
     rep = importer.report
     return answer(
         models.ImportResult(

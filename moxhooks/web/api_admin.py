@@ -17,7 +17,7 @@ from aiohttp import web
 
 from moxhooks import models
 from moxhooks.errors import ApiError, ErrorCode
-from moxhooks.jobs.holds import AutoHolds, release_held, rule_fields
+from moxhooks.jobs.holds import release_held, rule_fields, rule_removed
 from moxhooks.jobs.mailbox.imap import ImapState
 from moxhooks.mox.client import AdminAPI, MoxError
 from moxhooks.web import auth
@@ -26,8 +26,6 @@ from moxhooks.web.bodies import answer, read_body, read_query
 from moxhooks.web.errors import mox_api_error
 from moxhooks.web.health import PROBE_KEY
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
-
-HOLDS_KEY = web.AppKey("auto_holds", AutoHolds)
 
 
 def add_routes(app: web.Application) -> None:
@@ -75,7 +73,7 @@ async def accounts(request: web.Request) -> web.StreamResponse:
     backlog = await rt.store.outbox.backlog_by_account()
     unprocessed = await rt.store.events.unfinished_by_account()
     sync = await rt.store.outbox.sync_states()
-    holds = await request.app[HOLDS_KEY].store.list(active_only=True)
+    holds = await rt.store.holds.list(active_only=True)
     inbound: dict[str, dict[str, int]] = {}
     for (account, status), n in (await rt.store.inbound.counts()).items():
         inbound.setdefault(account, dict.fromkeys(_INBOUND_STATUSES, 0))[status] = n
@@ -106,7 +104,7 @@ async def accounts(request: web.Request) -> web.StreamResponse:
         )
     imap = []
     for i, cfg in enumerate(rt.config.imap):
-        state = rt.imap.state.get(i) or ImapState()
+        state = rt.worker_state.imap.get(i) or ImapState()
         imap.append(
             models.ImapMailbox(
                 account=cfg.account,
@@ -140,11 +138,11 @@ async def hold_rules(request: web.Request) -> web.StreamResponse:
     """GET holdrules: mox's hold rules, each with moxhooks' automatic-hold record if any."""
     await auth.require_admin(request)
     admin = _admin_api(request)
-    holds = request.app[HOLDS_KEY]
+    holds = request.app[RUNTIME_KEY].store.holds
     with mox_errors():
         rules = await admin.hold_rule_list()
-    recent = await holds.store.list(limit=50)
-    active = {h.rule_id: h for h in await holds.store.list(active_only=True)}
+    recent = await holds.list(limit=50)
+    active = {h.rule_id: h for h in await holds.list(active_only=True)}
     return answer(
         models.HoldRules(
             rules=[_rule(r, active.get(int(r.get("ID") or 0))) for r in rules],
@@ -200,7 +198,7 @@ async def hold_rule_remove(request: web.Request) -> web.StreamResponse:
     rule = await _find_rule(admin, rule_id)
     with mox_errors():
         await admin.hold_rule_remove(rule_id)
-    await request.app[HOLDS_KEY].rule_removed(rule_id, p.actor)
+    await rule_removed(request.app[RUNTIME_KEY].store.holds, rule_id, p.actor)
     await request.app[RUNTIME_KEY].store.suppressions.audit(
         str(rule.get("Account") or ""), "hold_rule_removed", p.actor, f"hold rule {rule_id}"
     )

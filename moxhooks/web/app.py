@@ -9,9 +9,9 @@ from aiohttp import web
 from aiohttp.web_middlewares import normalize_path_middleware
 
 from moxhooks.config import Config
-from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
-from moxhooks.runtime import open_runtime
+from moxhooks.runtime.supervisor import StartWorker, WorkerProcess
+from moxhooks.runtime.web import open_web_runtime
 from moxhooks.store import Clock, utcnow
 from moxhooks.web import api, health, intake, relay
 from moxhooks.web.errors import error_middleware, quiet_client_http_errors
@@ -25,16 +25,15 @@ def create_app(
     config: Config,
     *,
     mox: MoxClient | None = None,
-    dns: DomainChecker | None = None,
     clock: Clock = utcnow,
-    workers: bool = True,
-    processor_process: bool = False,
+    worker: StartWorker | None = WorkerProcess,
 ) -> web.Application:
     """The moxhooks web application; everything it needs is passed in.
 
-    processor_process: the event processor runs in a process of its own, as under
-    `moxhooks serve` (workerproc); it then makes its own mox client, DNS checker and
-    clock from config.
+    mox, clock: the web process's own (the worker makes its own).
+    worker: how the worker starts beside it: a process of its own (WorkerProcess, as
+    under `moxhooks serve`), a task of this event loop (supervisor.in_process(), for
+    tests that move the clock), or None for no worker.
     """
     quiet_client_http_errors()
     app = web.Application(
@@ -49,10 +48,7 @@ def create_app(
     app[health.PROBE_KEY] = health.MoxProbe()
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
-        async with open_runtime(
-            config, mox=mox, dns=dns, clock=clock, workers=workers,
-            processor_process=processor_process, intake=True,
-        ) as rt:  # fmt: skip
+        async with open_web_runtime(config, mox=mox, clock=clock, worker=worker) as rt:
             app[RUNTIME_KEY] = rt
             yield
 

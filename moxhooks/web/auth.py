@@ -41,7 +41,7 @@ from moxhooks.config import AccountConfig
 from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.mail.address import AddressError, parse_address
 from moxhooks.mox.client import MoxError, MoxUnavailable
-from moxhooks.runtime import Runtime
+from moxhooks.runtime.web import WebRuntime
 from moxhooks.store import Session, SessionStore, parse_iso
 from moxhooks.web.bodies import answer, read_body
 from moxhooks.web.errors import error_response, mox_api_error
@@ -155,7 +155,7 @@ def sessions(request: web.Request) -> SessionStore:
 # ---- Who is asking ---------------------------------------------------------------------------
 
 
-def _token_principal(rt: Runtime, header: str) -> Principal:
+def _token_principal(rt: WebRuntime, header: str) -> Principal:
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
@@ -236,7 +236,7 @@ def _same_address(a: str, b: str) -> bool:
     return pa.domain == pb.domain and pa.localpart.lower() == pb.localpart.lower()
 
 
-async def find_account(rt: Runtime, email: str) -> AccountConfig | None:
+async def find_account(rt: WebRuntime, email: str) -> AccountConfig | None:
     """The configured account email belongs to: by `login`, else by mox's Destinations."""
     for acct in rt.config.accounts:
         if _same_address(acct.login, email):

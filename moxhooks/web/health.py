@@ -10,7 +10,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from moxhooks.mox.client import MoxUnavailable
-from moxhooks.runtime import Runtime
+from moxhooks.runtime.web import WebRuntime
 from moxhooks.web.keys import RUNTIME_KEY
 
 # A reachability probe is reused for this many seconds, so /healthz stays cheap.
@@ -25,7 +25,7 @@ class MoxProbe:
         self._result: tuple[bool, str] = (False, "not checked yet")
         self._lock = asyncio.Lock()
 
-    async def check(self, rt: Runtime) -> tuple[bool, str]:
+    async def check(self, rt: WebRuntime) -> tuple[bool, str]:
         async with self._lock:
             if time.monotonic() - self._at < PROBE_TTL:
                 return self._result
@@ -53,16 +53,17 @@ async def healthz(request: web.Request) -> web.Response:
         checks["database"] = {"ok": False, "error": str(e)}
         healthy = False
     mox_ok, mox_error = await request.app[PROBE_KEY].check(rt)
-    if rt.sync.mox_ok is False and mox_ok:
-        # mox answers HTTP but failed or refused our last sync call: not healthy either.
-        mox_ok, mox_error = False, rt.sync.mox_error
+    if rt.worker_state.mox_ok is False and mox_ok:
+        # mox answers HTTP but failed or refused the worker's last sync call: not healthy
+        # either (the worker reports it, runtime/messages.py).
+        mox_ok, mox_error = False, rt.worker_state.mox_error
     checks["mox"] = {"ok": mox_ok, "url": rt.config.mox.url, "error": mox_error}
     healthy = healthy and mox_ok
     if rt.worker is not None:
-        # The process that processes events and syncs with mox (workerproc).
+        # The process that processes events and syncs with mox (runtime/worker.py).
         checks["worker"] = {
             "ok": rt.worker.alive,
-            "pid": rt.worker.proc.pid if rt.worker.proc else None,
+            "pid": rt.worker.pid,
             "restarts": rt.worker.restarts,
         }
         healthy = healthy and rt.worker.alive

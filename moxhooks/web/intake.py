@@ -91,7 +91,6 @@ async def outgoing(request: web.Request) -> web.Response:
             ev = parse_outgoing(body)
         except PayloadError as e:
             raise ApiError(ErrorCode.BAD_PAYLOAD, str(e)) from None
-        assert rt.intake is not None
         await rt.intake.add(
             account,
             webhook_id,
@@ -152,5 +151,5 @@ async def incoming(request: web.Request) -> web.Response:
         mox_msg_id=msg.msg_id,
         meta=body.decode("utf-8"),
     )
-    rt.inbound.wake()
+    rt.wake_mailbox()
     return web.json_response({})

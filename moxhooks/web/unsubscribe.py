@@ -25,7 +25,7 @@ from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.unsubscribe import BAD_TOKEN, BadToken, mask_address, verify_token
 from moxhooks.kinds import Kind, Source
 from moxhooks.mail.address import AddressError, base_address, parse_address
-from moxhooks.runtime import Runtime
+from moxhooks.runtime.web import WebRuntime
 from moxhooks.store import NewEntry, Suppression, iso
 from moxhooks.store.unsubscribe import Link, is_own, is_pause
 from moxhooks.web.bodies import answer, read_body
@@ -207,22 +207,22 @@ async def set_prefs(request: web.Request) -> web.StreamResponse:
             link.account, base, scope, actor, f"resubscribed to {where} on the preference page"
         )
         if ended is not None and scope == "":
-            rt.sync.wake()
+            rt.wake_sync()
     return answer(await _prefs(rt, link))
 
 
-def _account(rt: Runtime, link: Link) -> AccountConfig | None:
+def _account(rt: WebRuntime, link: Link) -> AccountConfig | None:
     return rt.config.account(link.account)
 
 
-def _scopes(rt: Runtime, link: Link) -> set[str]:
+def _scopes(rt: WebRuntime, link: Link) -> set[str]:
     """What the page may change: everything (""), the account's topics, the link's topic."""
     acct = _account(rt, link)
     return {"", link.topic, *(t.name for t in (acct.topics if acct else ()))}
 
 
 async def _unsubscribe(
-    rt: Runtime, link: Link, scope: str, until: datetime | None, reason: str, actor: str
+    rt: WebRuntime, link: Link, scope: str, until: datetime | None, reason: str, actor: str
 ) -> Suppression:
     original, base = _recipient(link)
     entry, _ = await rt.store.unsubscribe.unsubscribe(
@@ -239,7 +239,7 @@ async def _unsubscribe(
         )
     )
     if scope == "":
-        rt.sync.wake()
+        rt.wake_sync()
     return entry
 
 
@@ -256,7 +256,7 @@ def _state(entry: Suppression | None) -> models.ScopeState:
     return models.ScopeState(state="blocked", until=entry.expires)
 
 
-async def _prefs(rt: Runtime, link: Link) -> models.Prefs:
+async def _prefs(rt: WebRuntime, link: Link) -> models.Prefs:
     _, base = _recipient(link)
     entries = {e.scope: e for e in await rt.store.unsubscribe.entries(link.account, base)}
     acct = _account(rt, link)

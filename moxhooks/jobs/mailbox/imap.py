@@ -116,11 +116,17 @@ class ImapReader:
     """Polls every configured mailbox; run() loops until cancelled."""
 
     def __init__(
-        self, sources: tuple[ImapConfig, ...], store: Store, on_kept: Callable[[], None]
+        self,
+        sources: tuple[ImapConfig, ...],
+        store: Store,
+        on_kept: Callable[[], None],
+        on_state: Callable[[int, ImapState], None] = lambda i, state: None,
     ) -> None:
         self.sources = sources
         self.store = store
         self.on_kept = on_kept
+        # Told how each pass went (the worker reports it to the web process).
+        self.on_state = on_state
         self.state: dict[int, ImapState] = {i: ImapState() for i in range(len(sources))}
 
     async def run(self) -> None:
@@ -135,6 +141,12 @@ class ImapReader:
         """One pass over one mailbox; returns how many new messages were kept."""
         st = self.state.setdefault(i, ImapState())
         st.last_pass = self.store.now()
+        try:
+            return await self._poll(cfg, st)
+        finally:
+            self.on_state(i, st)
+
+    async def _poll(self, cfg: ImapConfig, st: ImapState) -> int:
         try:
             validity, msgs = await asyncio.to_thread(fetch_unseen, cfg)
             kept, done = 0, []

@@ -1,0 +1,53 @@
+"""What both processes and the CLI open: the store and the mox client, each closed in time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+from moxhooks.config import Config
+from moxhooks.mox.client import AdminAPI, MoxClient
+from moxhooks.store import Clock, Store, utcnow
+
+log = logging.getLogger(__name__)
+
+# Seconds a shutdown waits for workers and the database: stopping must never hang.
+SHUTDOWN_WAIT = 10.0
+
+
+@contextlib.asynccontextmanager
+async def open_store(config: Config, clock: Clock = utcnow) -> AsyncIterator[Store]:
+    """The configured database, closed when the block ends (SHUTDOWN_WAIT seconds at most)."""
+    store = await Store.configured(config.database, clock=clock)
+    try:
+        yield store
+    finally:
+        try:
+            await asyncio.wait_for(store.close(), SHUTDOWN_WAIT)
+        except TimeoutError:
+            log.error("the database did not close within %ss", SHUTDOWN_WAIT)
+
+
+@contextlib.asynccontextmanager
+async def open_mox(config: Config, given: MoxClient | None = None) -> AsyncIterator[MoxClient]:
+    """The given mox client, or one made from the configuration and closed at the end."""
+    if given is not None:
+        yield given
+        return
+    client = MoxClient(config.mox.url, timeout=config.mox.timeout)
+    try:
+        yield client
+    finally:
+        await client.close()
+
+
+def admin_api(config: Config, mox: MoxClient) -> AdminAPI | None:
+    """mox's admin API, when the configuration has its password."""
+    return mox.admin(config.mox.admin_password) if config.mox.admin_password else None
+
+
+async def webhook_secrets(config: Config, store: Store) -> dict[str, str]:
+    """Each account's webhook secret: the configured one, else the one made and kept."""
+    return {a.name: await store.webhook_secret(a.name, a.webhook_secret) for a in config.accounts}

@@ -1,0 +1,111 @@
+"""What the web process runs: the store, webhook intake, the mox client for the API's own
+calls, metrics, webhook secrets, and a handle on the worker to wake it.
+
+Everything the web process accepts is in the database (or the intake log) before the
+worker is told to look (runtime/messages.py): a worker that is down or restarting finds
+it there when it starts. What the worker knows that the web process shows (mox's state
+as the sync worker sees it, the IMAP mailboxes') comes back as messages (WorkerState).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from moxhooks.config import Config
+from moxhooks.jobs.mailbox.imap import ImapState
+from moxhooks.metrics import Metrics
+from moxhooks.mox.client import AdminAPI, MoxClient
+from moxhooks.runtime import messages
+from moxhooks.runtime.resources import admin_api, open_mox, open_store, webhook_secrets
+from moxhooks.runtime.supervisor import StartWorker, WorkerHandle
+from moxhooks.store import Clock, Store, utcnow
+from moxhooks.store.intake import IntakeWriter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class WorkerState:
+    """What the worker last reported."""
+
+    # mox's reachability as the sync worker last saw it; None: not known yet.
+    mox_ok: bool | None = None
+    mox_error: str = ""
+    # How the last look at each [[imap]] mailbox went, by its index in the configuration.
+    imap: dict[int, ImapState] = field(default_factory=dict)
+
+    def message(self, msg: bytes) -> None:
+        """Take in one message from the worker."""
+        if msg.startswith(messages.MOX_STATE):
+            self.mox_ok, self.mox_error = messages.parse_mox_state(msg)
+        elif msg.startswith(messages.IMAP_STATE):
+            i, state = messages.parse_imap_state(msg)
+            self.imap[i] = state
+
+
+@dataclass
+class WebRuntime:
+    """The opened store, intake, mox client and the worker's handle."""
+
+    config: Config
+    store: Store
+    mox: MoxClient
+    admin: AdminAPI | None
+    metrics: Metrics
+    intake: IntakeWriter
+    # Webhook secrets by account name.
+    secrets: dict[str, str]
+    # None when no worker runs beside this web process (a test of intake alone).
+    worker: WorkerHandle | None
+    worker_state: WorkerState
+
+    def wake_sync(self) -> None:
+        """Suppression changes were written to the outbox: the worker pushes them to mox."""
+        self._tell(messages.SYNC)
+
+    def wake_mailbox(self) -> None:
+        """A message was kept in the bounce mailbox: the worker parses it."""
+        self._tell(messages.MAILBOX)
+
+    def _tell(self, msg: bytes) -> None:
+        if self.worker is not None:
+            self.worker.send(msg)
+
+
+@contextlib.asynccontextmanager
+async def open_web_runtime(
+    config: Config,
+    *,
+    mox: MoxClient | None = None,
+    clock: Clock = utcnow,
+    worker: StartWorker | None = None,
+) -> AsyncIterator[WebRuntime]:
+    """Open everything the web process needs and start the worker beside it.
+
+    worker: how to start the worker (supervisor.WorkerProcess under `moxhooks serve`,
+    supervisor.in_process() in tests); None for none.
+    """
+    async with open_store(config, clock) as store, open_mox(config, mox) as client:
+        secrets = await webhook_secrets(config, store)
+        state = WorkerState()
+        handle = worker(config, state.message) if worker is not None else None
+        intake = IntakeWriter.open(
+            config.database.path,
+            synchronous=config.database.synchronous,
+            on_commit=handle.wake if handle is not None else lambda: None,
+        )
+        rt = WebRuntime(
+            config, store, client, admin_api(config, client), Metrics(), intake, secrets,
+            handle, state,
+        )  # fmt: skip
+        try:
+            if handle is not None:
+                handle.start()
+            yield rt
+        finally:
+            if handle is not None:
+                await handle.stop()
+            await intake.close()
