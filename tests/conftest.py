@@ -50,7 +50,7 @@ if mox_bin() is None:
 if postgresql_source() is None:
     collect_ignore_glob.append("test_pg_*.py")
 elif pg_bindir() is None:
-    collect_ignore_glob.append("test_pg_cluster.py")
+    collect_ignore_glob.append("test_pg_cluster*.py")
 
 
 def _postgresql_left_out() -> str | None:
@@ -59,7 +59,7 @@ def _postgresql_left_out() -> str | None:
         return (f"PostgreSQL suite not run: no PostgreSQL found (apt-get install postgresql,"
                 f" or set {PG_BIN_ENV} to its bin directory or {PG_URL_ENV} to a server)")
     if pg_bindir() is None:
-        return (f"PostgreSQL cluster tests (test_pg_cluster.py) not run: {PG_URL_ENV} names"
+        return (f"PostgreSQL cluster tests (test_pg_cluster*.py) not run: {PG_URL_ENV} names"
                 f" a server but no binaries start one of their own (set {PG_BIN_ENV})")
     return None
 
