@@ -1,5 +1,6 @@
 """What only the PostgreSQL store has: its read deadline, its migrations under a lock, its
-refusal of a newer schema, and the trigram index serving address search.
+refusal of a newer schema, the trigram index serving address search, webhooks committed
+one by one, and several nodes on one database doing the same work at once.
 
 The behaviour both backends share is tested on both in tests/test_store_backends.py.
 """
@@ -11,13 +12,16 @@ import secrets
 import time
 import urllib.parse
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
 
 from moxhooks.errors import SchemaTooNew
 from moxhooks.store import NewEntry, ReadTimeout, Store
+from moxhooks.store.intake import IntakeWriter, Record
 from moxhooks.store.pg.database import PgDatabase
+from moxhooks.store.pg.events import EVENTS_CHANNEL, PgEventStore
 from moxhooks.store.pg.migrations import MIGRATIONS
 
 
@@ -144,3 +148,109 @@ async def test_search_uses_the_trigram_index(fresh_url: str, tmp_path: object) -
         assert "suppressions_search" in plan, plan
     finally:
         await conn.close()
+
+
+async def test_receive_commits_once_and_wakes_the_processors(
+    fresh_url: str, tmp_path: object
+) -> None:
+    store = await Store.open_postgresql(fresh_url, path=f"{tmp_path}/moxhooks.db")
+    listener = await asyncpg.connect(fresh_url)
+    woken: asyncio.Queue[str] = asyncio.Queue()
+    await listener.add_listener(EVENTS_CHANNEL, lambda *args: woken.put_nowait(args[2]))
+    try:
+        events = store.events
+        assert isinstance(events, PgEventStore)
+        record = Record("acct", 7, 0, store.now(), "delivered", 70, "<m@x>", "{}")
+        assert await events.receive(record)
+        assert await asyncio.wait_for(woken.get(), 5) == EVENTS_CHANNEL
+        # Committed: another node's connection sees it at once.
+        other = await Store.open_postgresql(fresh_url, path=f"{tmp_path}/other.db")
+        try:
+            (stored,) = await other.events.due()
+            assert (stored.webhook_id, stored.received, stored.status) == (
+                7, record.received, "pending"
+            )  # fmt: skip
+        finally:
+            await other.close()
+        # mox repeated it: kept once, nobody woken.
+        assert not await events.receive(record)
+        await asyncio.sleep(0.2)
+        assert woken.empty()
+        assert await events.pending_count() == 1
+    finally:
+        await listener.close()
+        await store.close()
+
+
+async def test_nodes_moving_one_intake_log_move_each_webhook_once(
+    fresh_url: str, tmp_path: object
+) -> None:
+    path = f"{tmp_path}/moxhooks.db"
+    nodes = [await Store.open_postgresql(fresh_url, path=path) for _ in range(3)]
+    try:
+        writer = IntakeWriter.open(path, on_commit=lambda: None)
+        for i in range(300):
+            await writer.add("acct", i, 0, nodes[0].now(), "delivered", i, f"<{i}@x>", "{}")
+        await writer.close()
+
+        async def move(store: Store) -> None:
+            while await store.events.take_intake(limit=17):
+                pass
+
+        await asyncio.gather(*(move(s) for s in nodes))
+        assert await nodes[0].events.intake_backlog() == 0
+        due = await nodes[1].events.due(limit=1000)
+        assert sorted(e.webhook_id for e in due) == list(range(300))
+    finally:
+        for s in nodes:
+            await s.close()
+
+
+async def test_nodes_reporting_one_address_together_make_one_entry(
+    fresh_url: str, tmp_path: object
+) -> None:
+    nodes = [
+        await Store.open_postgresql(fresh_url, path=f"{tmp_path}/n{i}.db") for i in range(3)
+    ]
+    try:
+        report = NewEntry("acct", "a@example.org", "a@example.org", "mailbox_unknown",
+                          "report", "bounced", "report")  # fmt: skip
+        results = await asyncio.gather(
+            *(s.suppressions.add_reported(report, "again") for s in nodes for _ in range(4))
+        )
+        assert sorted(what for _, what in results) == ["added"] + ["already"] * 11
+        assert len({entry.id for entry, _ in results}) == 1
+        wish = NewEntry("acct", "b@example.org", "b@example.org", "unsubscribed",
+                        "unsubscribe", "link", "recipient", scope="news")  # fmt: skip
+        wishes = await asyncio.gather(
+            *(s.unsubscribe.unsubscribe(wish) for s in nodes for _ in range(4))
+        )
+        assert sorted(what for _, what in wishes) == ["added"] + ["already"] * 11
+        assert await nodes[0].outbox.backlog() == 1
+        history = await nodes[0].suppressions.history(results[0][0].id)
+        assert [h["action"] for h in history] == ["added"] + ["report_recorded"] * 11
+    finally:
+        for s in nodes:
+            await s.close()
+
+
+async def test_nodes_expiring_together_end_each_entry_once(
+    fresh_url: str, tmp_path: object
+) -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    nodes = [
+        await Store.open_postgresql(fresh_url, path=f"{tmp_path}/n{i}.db", clock=lambda: now)
+        for i in range(3)
+    ]
+    try:
+        await nodes[0].suppressions.add_many(
+            NewEntry("acct", f"u{i}@example.org", f"u{i}@example.org", "mailbox_full",
+                     "webhook", "", "policy", expires=now - timedelta(seconds=1))
+            for i in range(50)
+        )  # fmt: skip
+        ended = await asyncio.gather(*(s.suppressions.expire_due() for s in nodes))
+        assert sum(ended) == 50
+        assert await nodes[0].outbox.backlog() == 100  # each add, and one remove each
+    finally:
+        for s in nodes:
+            await s.close()

@@ -170,6 +170,12 @@ class PgDatabase:
             status = await self._writers.execute(sql, *args)
         return _rowcount(status)
 
+    async def write_value(self, sql: str, *args: Any) -> Any:
+        """One write statement as a transaction of its own; the first column of the first
+        row it returns (INSERT ... RETURNING), or None."""
+        with translated():
+            return await self._writers.fetchval(sql, *args)
+
     async def fetchall(
         self, sql: str, *args: Any, timeout: float | None = None
     ) -> list[Record]:

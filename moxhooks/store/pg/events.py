@@ -25,6 +25,21 @@ _INSERT = (
 )
 
 
+# The channel a node notifies when it has committed a webhook's event (receive): the
+# nodes' event processors LISTEN on it. A notification is a hint that work is there, sent
+# at commit; processors look on a timer as well, since one is not kept for a node that
+# was not listening.
+EVENTS_CHANNEL = "moxhooks_events"
+
+# The webhook's event, and the notification, in one statement: atomic without a
+# transaction of its own (one round trip), and the notification is sent at its commit
+# only when the event is new.
+_RECEIVE = (
+    "WITH new AS (" + _INSERT + " RETURNING id)"
+    f" SELECT id, pg_notify('{EVENTS_CHANNEL}', '') FROM new"
+)
+
+
 class PgEventStore:
     """The events table."""
 
@@ -78,6 +93,17 @@ class PgEventStore:
             )  # fmt: skip
         # A skipped torn end counts as work done: the caller looks again at once.
         return max(len(b.records), 1 if b.skipped else 0)
+
+    async def receive(self, record: intake.Record) -> bool:
+        """Keep a webhook's event, committed when this returns (the node's disk may be lost:
+        the webhook is acknowledged after this), and wake the processors; False when mox
+        repeated a webhook kept already.
+
+        The intake of a node on PostgreSQL, in place of the intake log's append: one commit
+        a webhook. web/intake.py does not call it yet.
+        """
+        new_id = await self.db.write_value(_RECEIVE, *_event_params(record.row()))
+        return new_id is not None
 
     async def due(self, limit: int = 200) -> builtins.list[StoredEvent]:
         """Events waiting to be processed: new ones, and unresolved ones whose retry is due."""
