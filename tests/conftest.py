@@ -56,7 +56,8 @@ elif pg_bindir() is None:
 def _postgresql_left_out() -> str | None:
     """What of the PostgreSQL suite is not run and why, in one line; None when all runs."""
     if postgresql_source() is None:
-        return (f"PostgreSQL suite not run: no PostgreSQL found (apt-get install postgresql,"
+        return (f"PostgreSQL suite (test_pg_*.py, and test_store_backends.py's PostgreSQL"
+                f" half) not run: no PostgreSQL found (apt-get install postgresql,"
                 f" or set {PG_BIN_ENV} to its bin directory or {PG_URL_ENV} to a server)")
     if pg_bindir() is None:
         return (f"PostgreSQL cluster tests (test_pg_cluster*.py) not run: {PG_URL_ENV} names"
