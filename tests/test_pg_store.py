@@ -209,9 +209,7 @@ async def test_nodes_moving_one_intake_log_move_each_webhook_once(
 async def test_nodes_reporting_one_address_together_make_one_entry(
     fresh_url: str, tmp_path: object
 ) -> None:
-    nodes = [
-        await Store.open_postgresql(fresh_url, path=f"{tmp_path}/n{i}.db") for i in range(3)
-    ]
+    nodes = [await Store.open_postgresql(fresh_url, path=f"{tmp_path}/n{i}.db") for i in range(3)]
     try:
         report = NewEntry("acct", "a@example.org", "a@example.org", "mailbox_unknown",
                           "report", "bounced", "report")  # fmt: skip

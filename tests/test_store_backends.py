@@ -100,7 +100,10 @@ class Opened:
             store = await Store.open(self.path, clock=clock, **kw)  # type: ignore[arg-type]
         else:
             store = await Store.open_postgresql(
-                self.url, path=self.path, clock=clock, **kw  # type: ignore[arg-type]
+                self.url,
+                path=self.path,
+                clock=clock,
+                **kw,  # type: ignore[arg-type]
             )
         self.stores.append(store)
         return store
@@ -542,9 +545,9 @@ async def test_events_from_intake_to_done(store: Store, clock: Clock) -> None:
     assert [e.webhook_id for e in await store.events.list("acct", event="failed")] == [1]
     assert [e.webhook_id for e in await store.events.list("acct", status="done")] == [3, 1]
     assert [e.webhook_id for e in await store.events.list("acct", kind="mailbox_unknown")] == [1]
-    assert [
-        e.webhook_id for e in await store.events.list("acct", recipient="bob@example.org")
-    ] == [1]
+    assert [e.webhook_id for e in await store.events.list("acct", recipient="bob@example.org")] == [
+        1
+    ]
     assert [e.webhook_id for e in await store.events.list("acct", limit=1)] == [3]
 
     await store.events.remember_recipients("acct", [(101, "carol@example.org")], "send")
@@ -715,9 +718,7 @@ async def test_sessions_slide_and_end(store: Store, clock: Clock) -> None:
     assert await store.sessions.live("s2", idle=hour, lifetime=day) is None
 
 
-async def test_failed_sign_ins_are_counted_per_client_and_user(
-    store: Store, clock: Clock
-) -> None:
+async def test_failed_sign_ins_are_counted_per_client_and_user(store: Store, clock: Clock) -> None:
     window = timedelta(minutes=15)
     await store.sessions.record_failure("192.0.2.1", "bob", window)
     clock.advance(minutes=1)
@@ -1062,9 +1063,7 @@ def test_database_url_default_is_sqlite() -> None:
     assert config_from_dict({"database": {"url": url}}).database.url == url
 
 
-async def test_configured_opens_the_backend_the_url_names(
-    opened: Opened, clock: Clock
-) -> None:
+async def test_configured_opens_the_backend_the_url_names(opened: Opened, clock: Clock) -> None:
     config = config_from_dict({"database": {"url": opened.url, "path": opened.path}}).database
     store = await Store.configured(config, clock=clock)
     opened.stores.append(store)

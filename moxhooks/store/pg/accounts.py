@@ -17,9 +17,7 @@ class PgAccountStore:
         """The account's webhook secret: the configured one, else one generated once and kept."""
         if configured:
             return configured
-        row = await self.db.fetchone(
-            "SELECT webhook_secret FROM accounts WHERE name = $1", account
-        )
+        row = await self.db.fetchone("SELECT webhook_secret FROM accounts WHERE name = $1", account)
         if row:
             return str(row[0])
         # Another node may make one at the same time: the first one committed is kept,

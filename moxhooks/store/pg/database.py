@@ -176,9 +176,7 @@ class PgDatabase:
         with translated():
             return await self._writers.fetchval(sql, *args)
 
-    async def fetchall(
-        self, sql: str, *args: Any, timeout: float | None = None
-    ) -> list[Record]:
+    async def fetchall(self, sql: str, *args: Any, timeout: float | None = None) -> list[Record]:
         """Run a read query on a reader; ReadTimeout past timeout (read_timeout) seconds
         (NO_DEADLINE: none), waiting for a free reader included."""
         wait = self.read_timeout if timeout is None else timeout
@@ -204,9 +202,7 @@ class PgDatabase:
                 raise ReadTimeout(f"no database reader free within {wait:g} s") from None
             raise
 
-    async def fetchone(
-        self, sql: str, *args: Any, timeout: float | None = None
-    ) -> Record | None:
+    async def fetchone(self, sql: str, *args: Any, timeout: float | None = None) -> Record | None:
         """Run a read query of one row: that row or None."""
         for row in await self.fetchall(sql, *args, timeout=timeout):
             return row

@@ -253,7 +253,7 @@ class PgEventStore:
         if not message_ids:
             return []
         sql = (
-            "SELECT DISTINCT ON (e.account COLLATE \"C\", e.queue_msg_id) e.account,"
+            'SELECT DISTINCT ON (e.account COLLATE "C", e.queue_msg_id) e.account,'
             " e.queue_msg_id, e.message_id, COALESCE(NULLIF(e.recipient, ''),"
             " NULLIF(r.address, '')) AS recipient, e.payload FROM events e"
             " LEFT JOIN recipients r ON r.mox = e.mox AND r.account = e.account"
@@ -264,14 +264,11 @@ class PgEventStore:
             sql += " AND e.account = $2"
             params.append(account)
         sql += (
-            " ORDER BY e.account COLLATE \"C\", e.queue_msg_id, e.recipient IS NULL,"
+            ' ORDER BY e.account COLLATE "C", e.queue_msg_id, e.recipient IS NULL,'
             " e.webhook_id DESC, e.id DESC"
         )
         rows = await self.db.fetchall(sql, *params)
-        return [
-            Send(str(r[0]), int(r[1]), str(r[2]), r[3], str(r[4]))
-            for r in rows
-        ]
+        return [Send(str(r[0]), int(r[1]), str(r[2]), r[3], str(r[4])) for r in rows]
 
     async def latest_send_to(self, account: str, recipient_base: str, since: str) -> Send | None:
         """The account's newest event for a recipient (base address) received since, or None."""

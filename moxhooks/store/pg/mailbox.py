@@ -105,8 +105,15 @@ class PgInboundStore:
                     _INSERT_RESULT,
                     [
                         (
-                            inbound_id, r.account, r.recipient, r.kind, r.action, r.decision,
-                            r.detail, r.entry_id, now,
+                            inbound_id,
+                            r.account,
+                            r.recipient,
+                            r.kind,
+                            r.action,
+                            r.decision,
+                            r.detail,
+                            r.entry_id,
+                            now,
                         )  # fmt: skip
                         for r in results
                     ],

@@ -144,8 +144,7 @@ class PgOutboxStore:
     async def pending_remove(self, account: str) -> set[str]:
         """Addresses with a remove still on its way to mox."""
         rows = await self.db.fetchall(
-            "SELECT address FROM outbox WHERE account = $1 AND state = 'pending'"
-            " AND op = 'remove'",
+            "SELECT address FROM outbox WHERE account = $1 AND state = 'pending' AND op = 'remove'",
             account,
         )
         return {r[0] for r in rows}

@@ -366,9 +366,7 @@ class PgSuppressionStore:
         return added
 
 
-async def _lock_active(
-    tx: Tx, account: str, base: str, scope: str
-) -> asyncpg.Record | None:
+async def _lock_active(tx: Tx, account: str, base: str, scope: str) -> asyncpg.Record | None:
     """The active entry for (account, base, scope), locked until the transaction ends."""
     row: asyncpg.Record | None = await tx.fetchrow(
         "SELECT * FROM suppressions WHERE account = $1 AND base_address = $2 AND scope = $3"
@@ -378,9 +376,7 @@ async def _lock_active(
     return row
 
 
-async def _extend(
-    tx: Tx, entry: NewEntry, note: str, row: asyncpg.Record, now: datetime
-) -> str:
+async def _extend(tx: Tx, entry: NewEntry, note: str, row: asyncpg.Record, now: datetime) -> str:
     """add_reported's change of the active entry it met (locked): "changed" or "already"."""
     entry_id = int(row["id"])
     current: datetime | None = row["expires"]
@@ -416,9 +412,7 @@ async def _audit(
     )  # fmt: skip
 
 
-async def _add(
-    tx: Tx, e: NewEntry, now: datetime, mox_state: MoxState | None = None
-) -> int | None:
+async def _add(tx: Tx, e: NewEntry, now: datetime, mox_state: MoxState | None = None) -> int | None:
     params = _params(e, now, mox_state)
     new_id = await tx.fetchval(_INSERT_ENTRY, *params)
     if new_id is None:

@@ -54,9 +54,7 @@ class PgUnsubscribeStore:
         now = self.db.clock()
         async with self.db.transaction() as tx:
             await tx.execute("SELECT pg_advisory_xact_lock($1)", _KEYS_LOCK)
-            await tx.execute(
-                "UPDATE unsubscribe_keys SET retired = $1 WHERE retired IS NULL", now
-            )
+            await tx.execute("UPDATE unsubscribe_keys SET retired = $1 WHERE retired IS NULL", now)
             key = await _new_key(tx, now)
             await _audit(tx, now, "", None, "unsubscribe_key_rotated", actor, f"key {key.id}")
         return key
