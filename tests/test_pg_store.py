@@ -18,7 +18,7 @@ import asyncpg
 import pytest
 
 from moxhooks.errors import SchemaTooNew
-from moxhooks.store import NewEntry, ReadTimeout, Store
+from moxhooks.store import NewEntry, ReadTimeout, Store, StoreUnavailable
 from moxhooks.store.intake import IntakeWriter, Record
 from moxhooks.store.pg.database import PgDatabase
 from moxhooks.store.pg.events import EVENTS_CHANNEL, PgEventStore
@@ -252,3 +252,22 @@ async def test_nodes_expiring_together_end_each_entry_once(
     finally:
         for s in nodes:
             await s.close()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("password", "password authentication failed"),
+        ("database", 'database "mh_missing_db" does not exist'),
+    ],
+)
+async def test_a_wrong_password_or_database_is_said_plainly(
+    fresh_url: str, tmp_path: object, change: str, message: str
+) -> None:
+    parts = urllib.parse.urlsplit(fresh_url)
+    if change == "password":
+        url = fresh_url.replace(f":{parts.password}@", ":wrong@")
+    else:
+        url = urllib.parse.urlunsplit(parts._replace(path="/mh_missing_db"))
+    with pytest.raises(StoreUnavailable, match=f"database.url: the server refused: {message}"):
+        await Store.open_postgresql(url, path=f"{tmp_path}/moxhooks.db")

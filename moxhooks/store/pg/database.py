@@ -105,8 +105,18 @@ class PgDatabase:
         path: the base name of the intake log's directory; readers, writers: connections
         in each pool; read_timeout: seconds a read may take.
         """
+        try:
+            with translated():
+                await migrate(url, CONNECT_TIMEOUT)
+        except (
+            asyncpg.InvalidAuthorizationSpecificationError,
+            asyncpg.InvalidCatalogNameError,
+        ) as e:
+            # A wrong user, password or database name: said plainly at startup, where
+            # the CLI prints a StoreUnavailable's message (and the URL's password is not
+            # in it).
+            raise StoreUnavailable(f"database.url: the server refused: {e}") from e
         with translated():
-            await migrate(url, CONNECT_TIMEOUT)
             write_pool = await asyncpg.create_pool(
                 url,
                 min_size=1,
