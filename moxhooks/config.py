@@ -1,4 +1,5 @@
-"""Configuration: one frozen dataclass tree, loaded once from TOML.
+"""Configuration: one tree of frozen msgspec Structs (typed models, like the API's),
+loaded once from TOML.
 
 Every key has a default that works against `mox localserve`, so moxhooks runs
 without a configuration file. A wrong key or value raises ConfigError naming
@@ -7,16 +8,16 @@ the key and what is wrong.
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import tomllib
 import types
 import typing
 import urllib.parse
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+import msgspec
 
 from moxhooks.errors import ConfigError
 from moxhooks.kinds import Kind
@@ -29,8 +30,7 @@ IMMEDIATE_KINDS_DEFAULT = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class PolicySettings:
+class PolicySettings(msgspec.Struct, frozen=True):
     """What the policy does with each kind of failure; per account overridable."""
 
     # Kinds that suppress the address at once (account-wide, no expiry).
@@ -49,8 +49,7 @@ class PolicySettings:
     undo_false_mox: bool = True
 
 
-@dataclass(frozen=True)
-class ServerConfig:
+class ServerConfig(msgspec.Struct, frozen=True):
     """Where moxhooks listens and how mox reaches it."""
 
     # The address to listen on.
@@ -77,8 +76,7 @@ class ServerConfig:
     body_timeout: float = 30.0
 
 
-@dataclass(frozen=True)
-class DatabaseConfig:
+class DatabaseConfig(msgspec.Struct, frozen=True):
     """The database: a SQLite file (the default), or a PostgreSQL server."""
 
     # A PostgreSQL server to keep everything in instead of the SQLite file, e.g.
@@ -99,8 +97,7 @@ class DatabaseConfig:
     read_timeout: float = 10.0
 
 
-@dataclass(frozen=True)
-class MoxConfig:
+class MoxConfig(msgspec.Struct, frozen=True):
     """How to reach mox."""
 
     # mox's base URL for its webapi, account and admin APIs.
@@ -117,8 +114,7 @@ REPORT_ACTIONS = ("suppress", "suppress_topic", "record")
 REPORT_TYPES = ("bounce", "complaint")
 
 
-@dataclass(frozen=True)
-class ReportActions:
+class ReportActions(msgspec.Struct, frozen=True):
     """What a report does to the recipient of one mail type: for a bounce, for a complaint."""
 
     # What a bounce does: "suppress" (account-wide, no expiry), "suppress_topic" (the
@@ -133,8 +129,7 @@ class ReportActions:
 TOPIC_NAME = re.compile(r"[a-z0-9_-]{1,40}")
 
 
-@dataclass(frozen=True)
-class TopicConfig:
+class TopicConfig(msgspec.Struct, frozen=True):
     """One topic an account sends mail about (accounts[].topics), e.g. a newsletter."""
 
     # The name, e.g. "news": 1-40 of a-z, 0-9, "_" and "-".
@@ -143,8 +138,7 @@ class TopicConfig:
     description: str = ""
 
 
-@dataclass(frozen=True)
-class AccountConfig:
+class AccountConfig(msgspec.Struct, frozen=True):
     """One mox account whose outgoing mail moxhooks looks after."""
 
     # The mox account's name.
@@ -162,7 +156,7 @@ class AccountConfig:
     # receives. Non-empty: `moxhooks setup` registers mox's incoming webhook too.
     inbound_addresses: tuple[str, ...] = ()
     # This account's override of any [policy] key; keys it does not set take [policy]'s.
-    policy: PolicySettings = field(default_factory=PolicySettings)
+    policy: PolicySettings = msgspec.field(default_factory=PolicySettings)
     # What a report does, by the sent message's mail type (its Extra key
     # reports.mail_type_key), sorted by mail type; "*" is every type not listed.
     report_actions: tuple[tuple[str, ReportActions], ...] = (("*", ReportActions()),)
@@ -178,8 +172,7 @@ class AccountConfig:
         return None
 
 
-@dataclass(frozen=True)
-class ResolveConfig:
+class ResolveConfig(msgspec.Struct, frozen=True):
     """Finding the recipient of an event."""
 
     # Key in the event's Extra holding the recipient address, tried last.
@@ -192,8 +185,7 @@ class ResolveConfig:
     max_tries: int = 30
 
 
-@dataclass(frozen=True)
-class SyncConfig:
+class SyncConfig(msgspec.Struct, frozen=True):
     """Pushing changes into mox."""
 
     # Seconds between reconcile passes.
@@ -204,8 +196,7 @@ class SyncConfig:
     retry_max: float = 900.0
 
 
-@dataclass(frozen=True)
-class DnsConfig:
+class DnsConfig(msgspec.Struct, frozen=True):
     """DNS checks that confirm domain_unknown."""
 
     # Name servers to ask; empty means the system's resolver.
@@ -218,8 +209,7 @@ class DnsConfig:
     cache_ttl: float = 3600.0
 
 
-@dataclass(frozen=True)
-class HoldsConfig:
+class HoldsConfig(msgspec.Struct, frozen=True):
     """Automatic queue holds for a recipient domain that blocks or throttles us."""
 
     # Add mox hold rules for domains that block or throttle us.
@@ -233,8 +223,7 @@ class HoldsConfig:
     cooldown: timedelta = timedelta(hours=1)
 
 
-@dataclass(frozen=True)
-class WebConfig:
+class WebConfig(msgspec.Struct, frozen=True):
     """The web pages and the JSON API."""
 
     # A session not used for this long ends.
@@ -254,8 +243,7 @@ class WebConfig:
     complaint_rate_threshold: float = 0.003
 
 
-@dataclass(frozen=True)
-class ReportsConfig:
+class ReportsConfig(msgspec.Struct, frozen=True):
     """Reports of bounces and complaints about sent messages (the report API, the bounce mailbox)."""
 
     # Key in a sent message's Extra naming its mail type, which picks accounts[].report_actions.
@@ -264,8 +252,7 @@ class ReportsConfig:
     topic_key: str = "topic"
 
 
-@dataclass(frozen=True)
-class UnsubscribeConfig:
+class UnsubscribeConfig(msgspec.Struct, frozen=True):
     """Unsubscribe links in sent mail (the send relay, /u/<token>)."""
 
     # Days a signing key still verifies links after `moxhooks unsubscribe rotate-key`
@@ -273,8 +260,7 @@ class UnsubscribeConfig:
     old_key_days: int = 30
 
 
-@dataclass(frozen=True)
-class ImapConfig:
+class ImapConfig(msgspec.Struct, frozen=True):
     """An IMAP mailbox holding bounces and complaints for an account ([[imap]])."""
 
     # The moxhooks account (accounts[].name) whose mail the reports are about.
@@ -295,25 +281,24 @@ class ImapConfig:
     interval: float = 60.0
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(msgspec.Struct, frozen=True):
     """The whole configuration."""
 
-    server: ServerConfig = field(default_factory=ServerConfig)
-    database: DatabaseConfig = field(default_factory=DatabaseConfig)
-    mox: MoxConfig = field(default_factory=MoxConfig)
+    server: ServerConfig = msgspec.field(default_factory=ServerConfig)
+    database: DatabaseConfig = msgspec.field(default_factory=DatabaseConfig)
+    mox: MoxConfig = msgspec.field(default_factory=MoxConfig)
     # The mox accounts moxhooks looks after ([[accounts]] tables); by default localserve's.
     accounts: tuple[AccountConfig, ...] = (
         AccountConfig(name="mox", login="mox@localhost", password="moxmoxmox"),
     )
-    policy: PolicySettings = field(default_factory=PolicySettings)
-    resolve: ResolveConfig = field(default_factory=ResolveConfig)
-    sync: SyncConfig = field(default_factory=SyncConfig)
-    dns: DnsConfig = field(default_factory=DnsConfig)
-    holds: HoldsConfig = field(default_factory=HoldsConfig)
-    web: WebConfig = field(default_factory=WebConfig)
-    reports: ReportsConfig = field(default_factory=ReportsConfig)
-    unsubscribe: UnsubscribeConfig = field(default_factory=UnsubscribeConfig)
+    policy: PolicySettings = msgspec.field(default_factory=PolicySettings)
+    resolve: ResolveConfig = msgspec.field(default_factory=ResolveConfig)
+    sync: SyncConfig = msgspec.field(default_factory=SyncConfig)
+    dns: DnsConfig = msgspec.field(default_factory=DnsConfig)
+    holds: HoldsConfig = msgspec.field(default_factory=HoldsConfig)
+    web: WebConfig = msgspec.field(default_factory=WebConfig)
+    reports: ReportsConfig = msgspec.field(default_factory=ReportsConfig)
+    unsubscribe: UnsubscribeConfig = msgspec.field(default_factory=UnsubscribeConfig)
     # Mailboxes read over IMAP for bounces and complaints ([[imap]] tables); none by default.
     imap: tuple[ImapConfig, ...] = ()
     # "debug", "info", "warning" or "error".
@@ -362,10 +347,10 @@ def config_from_dict(data: dict[str, Any]) -> Config:
     cfg: Config = _build(Config, data, "")
     if not isinstance(imap_raw, list) or not all(isinstance(t, dict) for t in imap_raw):
         raise ConfigError("imap: must be a list of [[imap]] tables")
-    cfg = dataclasses.replace(
+    cfg = msgspec.structs.replace(
         cfg, imap=tuple(_build(ImapConfig, t, f"imap[{i}]") for i, t in enumerate(imap_raw))
     )
-    cfg = dataclasses.replace(cfg, policy=global_policy)
+    cfg = msgspec.structs.replace(cfg, policy=global_policy)
     if accounts_raw is not None:
         if not isinstance(accounts_raw, list) or not accounts_raw:
             raise ConfigError("accounts: must be a non-empty list of [[accounts]] tables")
@@ -379,9 +364,9 @@ def config_from_dict(data: dict[str, Any]) -> Config:
             actions = raw.pop("report_actions", None)
             acc = _build(AccountConfig, raw, where)
             policy = _override(global_policy, pol, f"{where}.policy")
-            acc = dataclasses.replace(acc, policy=policy)
+            acc = msgspec.structs.replace(acc, policy=policy)
             if actions is not None:
-                acc = dataclasses.replace(
+                acc = msgspec.structs.replace(
                     acc, report_actions=_report_actions(actions, f"{where}.report_actions")
                 )
             accounts.append(acc)
@@ -389,10 +374,10 @@ def config_from_dict(data: dict[str, Any]) -> Config:
         dups = sorted({n for n in names if names.count(n) > 1})
         if dups:
             raise ConfigError(f"accounts: account {dups[0]!r} is listed twice")
-        cfg = dataclasses.replace(cfg, accounts=tuple(accounts))
+        cfg = msgspec.structs.replace(cfg, accounts=tuple(accounts))
     else:
-        cfg = dataclasses.replace(
-            cfg, accounts=tuple(dataclasses.replace(a, policy=global_policy) for a in cfg.accounts)
+        cfg = msgspec.structs.replace(
+            cfg, accounts=tuple(msgspec.structs.replace(a, policy=global_policy) for a in cfg.accounts)
         )
     _check(cfg)
     _check_imap(cfg)
@@ -536,7 +521,7 @@ def _check_imap(cfg: Config) -> None:
 def _override(base: PolicySettings, raw: Any, where: str) -> PolicySettings:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: must be a table")
-    merged = {f.name: getattr(base, f.name) for f in dataclasses.fields(base)}
+    merged = {f.name: getattr(base, f.name) for f in msgspec.structs.fields(base)}
     built = _build(PolicySettings, raw, where)
     for k in raw:
         merged[k] = getattr(built, k)
@@ -544,11 +529,11 @@ def _override(base: PolicySettings, raw: Any, where: str) -> PolicySettings:
 
 
 def _build(cls: Any, raw: Any, where: str) -> Any:
-    """Instantiate dataclass cls from a TOML table, converting and checking each key."""
+    """Instantiate the Struct cls from a TOML table, converting and checking each key."""
     if not isinstance(raw, dict):
         raise ConfigError(f"{where or 'config'}: must be a table")
     hints = typing.get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in msgspec.structs.fields(cls)}
     kwargs: dict[str, Any] = {}
     for key, value in raw.items():
         name = f"{where}.{key}" if where else key
@@ -559,8 +544,8 @@ def _build(cls: Any, raw: Any, where: str) -> Any:
         n
         for n, f in fields.items()
         if n not in kwargs
-        and f.default is dataclasses.MISSING
-        and f.default_factory is dataclasses.MISSING
+        and f.default is msgspec.NODEFAULT
+        and f.default_factory is msgspec.NODEFAULT
     ]
     if missing:
         raise ConfigError(f"{where}.{missing[0]}: required key is missing")
@@ -605,7 +590,7 @@ def _convert(tp: Any, value: Any, name: str) -> Any:
             return Kind(value)
         except ValueError:
             raise ConfigError(f"{name}: {value!r} is not a failure kind") from None
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
         return _build(tp, value, name)
     if origin in (typing.Union, types.UnionType):
         raise ConfigError(f"{name}: unsupported type")  # pragma: no cover - no such field

@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from fakedns import Behaviour, Domain, FakeDNS
 from fakemox import FakeMox
 from moxsender import MoxSender
+from openapi_check import Checked, check_response
 from pgserver import PG_BIN_ENV, PG_URL_ENV, pg_bindir, postgresql_database, postgresql_source
 from realmox import MOX_BIN_ENV, RealMox, mox_bin
 
@@ -143,6 +144,36 @@ class Clock:
 
     def advance(self, delta: timedelta) -> None:
         self.offset += delta
+
+
+@pytest.fixture
+def openapi_checked() -> Checked:
+    """The answers checked against the OpenAPI document in this test."""
+    return Checked()
+
+
+@pytest.fixture
+def aiohttp_client(
+    aiohttp_client: Any, request: pytest.FixtureRequest, openapi_checked: Checked
+) -> Any:
+    """pytest-aiohttp's test client; in modules marked openapi_responses, each JSON answer
+    is validated against the OpenAPI document (tests/openapi_check.py)."""
+    if request.node.get_closest_marker("openapi_responses") is None:
+        return aiohttp_client
+
+    async def make(*args: Any, **kwargs: Any) -> Any:
+        client = await aiohttp_client(*args, **kwargs)
+        send = client._request
+
+        async def checked_request(method: str, path: Any, **kw: Any) -> Any:
+            resp = await send(method, path, **kw)
+            await check_response(resp, openapi_checked)
+            return resp
+
+        client._request = checked_request
+        return client
+
+    return make
 
 
 @pytest.fixture

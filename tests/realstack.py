@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from aiohttp.test_utils import TestServer
 from conftest import reconciled_once
 from fakedns import Domain, FakeDNS
@@ -107,7 +108,7 @@ class Stack:
     async def active_bases(self) -> dict[str, dict[str, Any]]:
         """moxhooks' active account-wide entries: base address -> entry."""
         entries = await self.runtime.store.suppressions.synced_active("mox")
-        return {e.base_address: e.to_json() for e in entries}
+        return {e.base_address: msgspec.to_builtins(e) for e in entries}
 
 
 async def wait_until(

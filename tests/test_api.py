@@ -16,12 +16,17 @@ from aiohttp.test_utils import TestClient
 from conftest import SECRET, Clock, wait_for
 from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
+from openapi_check import Checked
+from openapi_spec_validator import validate
 
+from moxhooks.errors import ErrorCode
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
-from moxhooks.web.api_spec import ERROR_CODES
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
+
+# Every JSON answer is checked against the OpenAPI document (tests/openapi_check.py).
+pytestmark = pytest.mark.openapi_responses
 
 Client = TestClient[web.Request, web.Application]
 MOX_TOKEN = "api-token-for-tests"
@@ -216,7 +221,21 @@ async def test_openapi_describes_every_route(client: Client) -> None:
     assert resp.status == 200
     doc = await resp.json()
     assert doc["openapi"].startswith("3.")
-    routes = api_routes(client.app)
+    # The unsubscribe links (/u/) are in the document too.
+    routes = sorted(
+        {
+            *api_routes(client.app),
+            *(
+                (r.method, r.resource.canonical)
+                for r in client.app.router.routes()
+                if r.resource is not None
+                and r.resource.canonical.startswith("/u/")
+                and r.method != "HEAD"
+            ),
+        }
+    )
+    assert ("POST", "/u/{token}/prefs") in routes
+    validate(doc)  # valid OpenAPI 3.1 (openapi-spec-validator)
     for method, path in routes:
         assert path in doc["paths"], path
         assert method.lower() in doc["paths"][path], (method, path)
@@ -233,8 +252,8 @@ async def test_openapi_describes_every_route(client: Client) -> None:
                     continue
                 for part in resp["description"].split("\n"):
                     code = part.split(": ")[0]
-                    assert ERROR_CODES[code][0] == int(status), (path, code)
-    assert set(doc["x-error-codes"]) == set(ERROR_CODES)
+                    assert ErrorCode(code).status == int(status), (path, code)
+    assert set(doc["x-error-codes"]) == {c.value for c in ErrorCode}
 
 
 async def test_api_errors_are_json(client: Client) -> None:
@@ -751,3 +770,56 @@ async def test_audit_log_filters_and_pages(client: Client) -> None:
     first = (await admin.get(url, params={"limit": "2"}))["entries"]
     rest = (await admin.get(url, params={"before": str(first[-1]["id"])}))["entries"]
     assert [e["id"] for e in first + rest] == [e["id"] for e in everything]
+
+
+async def test_answers_are_checked_against_the_document(
+    client: Client, openapi_checked: Checked
+) -> None:
+    api = await sign_in(client)
+    await api.get("/api/v1/accounts/mox/suppressions")
+    status, _ = await api.call("GET", "/api/v1/accounts/nobody/suppressions")
+    assert status == 403
+    assert ("GET", "/api/v1/accounts/mox/suppressions", 200) in openapi_checked.validated
+    assert ("GET", "/api/v1/accounts/nobody/suppressions", 403) in openapi_checked.validated
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "why"),
+    [
+        (200, {"role": "nobody", "csrf": "x", "via": "session"}, "'nobody' is not one of"),
+        (200, {"role": "admin", "via": "session"}, "'csrf' is a required property"),
+        (418, {"code": "server", "message": "teapot"}, "ResponseNotFound"),
+        (401, {"code": "noSuchCode", "message": "x"}, "'noSuchCode' is not one of"),
+    ],
+)
+async def test_the_check_refuses_what_the_document_does_not_allow(
+    aiohttp_client: Any, status: int, body: dict[str, Any], why: str
+) -> None:
+    """An app that answers GET /api/v1/session with something else fails the check."""
+
+    async def session(request: web.Request) -> web.Response:
+        return web.json_response(body, status=status)
+
+    app = web.Application()
+    app.router.add_get("/api/v1/session", session)
+    client = await aiohttp_client(app)
+    with pytest.raises(AssertionError, match=why):
+        await client.get("/api/v1/session")
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("limit=0", "limit must be a whole number from 1 to 500"),
+        ("limit=" + "9" * 5000, "limit must be a whole number from 1 to 500"),
+        ("offset=-1", "offset must be a whole number from 0 to 1000000000"),
+        ("active=maybe", "active must be true, false or all"),
+        ("expiring=yes", "expiring must be true or false"),
+    ],
+)
+async def test_query_parameters_are_read_through_the_model(
+    client: Client, query: str, message: str
+) -> None:
+    api = await sign_in(client)
+    status, body = await api.call("GET", f"/api/v1/accounts/mox/suppressions?{query}")
+    assert (status, body["code"], body["message"]) == (400, "badRequest", message)

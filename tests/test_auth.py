@@ -26,6 +26,9 @@ from moxhooks.web.app import create_app
 from moxhooks.web.auth import AUTH_SETTINGS_KEY, SESSION_COOKIE, AuthSettings
 from moxhooks.web.keys import RUNTIME_KEY
 
+# Every JSON answer is checked against the OpenAPI document (tests/openapi_check.py).
+pytestmark = pytest.mark.openapi_responses
+
 MOX = {"email": "mox@localhost", "password": "moxmoxmox"}
 TOKEN = "api-token-for-tests"
 AClient = Callable[..., Awaitable[TestClient[web.Request, web.Application]]]

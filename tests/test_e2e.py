@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 from conftest import SECRET, Moxhooks, moved, wait_for
 from moxsender import outgoing_event
@@ -24,7 +25,7 @@ def mox_bases(mh: Moxhooks) -> set[str]:
 
 async def entry(mh: Moxhooks, base: str) -> dict[str, Any] | None:
     e = await mh.runtime.store.suppressions.active("mox", base)
-    return e.to_json() if e else None
+    return msgspec.to_builtins(e) if e else None
 
 
 async def event_row(mh: Moxhooks, webhook_id: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 from conftest import SECRET, Moxhooks, wait_for
 from moxsender import outgoing_event
@@ -103,7 +104,7 @@ async def handled(mh: Moxhooks, hook_id: int) -> dict[str, Any]:
 
 
 async def entries(mh: Moxhooks) -> dict[str, dict[str, Any]]:
-    return {e.base_address: e.to_json()
+    return {e.base_address: msgspec.to_builtins(e)
             for e in await mh.runtime.store.suppressions.synced_active("mox")}  # fmt: skip
 
 

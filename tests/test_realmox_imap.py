@@ -4,11 +4,11 @@ it, keeps it, flags it \\Seen, and makes the entry, which reaches mox."""
 
 from __future__ import annotations
 
-import dataclasses
 import imaplib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 import pytest
 import pytest_asyncio
 from realmox import IMAP_PORT, LOGIN, PASSWORD, RealMox
@@ -75,7 +75,7 @@ async def test_complaint_read_over_imap(stack: Stack) -> None:
 
 
 async def test_a_wrong_password_is_reported_not_raised(stack: Stack) -> None:
-    bad = dataclasses.replace(stack.config.imap[0], password="wrong")
+    bad = msgspec.structs.replace(stack.config.imap[0], password="wrong")
     assert await stack.runtime.imap.poll(5, bad) == 0
     assert stack.runtime.imap.state[5].last_error == (
         f"{stack.mox.ip}:{IMAP_PORT} Inbox: b'[AUTHENTICATIONFAILED] LOGIN login failed'"

@@ -25,6 +25,9 @@ from moxhooks.store import NewEntry
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
+# Every JSON answer is checked against the OpenAPI document (tests/openapi_check.py).
+pytestmark = pytest.mark.openapi_responses
+
 Client = TestClient[web.Request, web.Application]
 TOKEN = "api-token-for-tests"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

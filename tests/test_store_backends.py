@@ -207,6 +207,7 @@ async def test_add_get_active_matching_history_and_outbox(store: Store, clock: C
     assert (added.ended, added.ended_by, added.end_reason, added.mox_state) == (
         None, None, None, "pending_add"
     )  # fmt: skip
+    assert added.active is True
     clock.advance(seconds=1)
     assert await store.suppressions.add(entry("bob@example.org")) is None
     assert await store.suppressions.active("acct", "bob@example.org") == added
@@ -362,6 +363,7 @@ async def test_end_keeps_history_and_queues_the_remove(store: Store, clock: Cloc
     assert (ended.ended, ended.ended_by, ended.end_reason, ended.mox_state) == (
         "2026-12-01T12:05:00.123456Z", "admin", "asked by the customer", "pending_remove"
     )  # fmt: skip
+    assert ended.active is False
     assert await store.suppressions.end("acct", a.id, "admin", "again") is None
     assert await store.suppressions.end("other", c.id, "admin", "not its account") is None
     await store.suppressions.end("acct", c.id, "admin", "a mistake")
@@ -751,8 +753,10 @@ async def test_holds_from_added_to_lifted(store: Store, clock: Clock) -> None:
         "policy",
     )  # fmt: skip
     assert hold == AutoHold(
-        hold.id, "acct", "example.com", 7, "12 hard bounces in 10 minutes", 12,
-        "2026-12-01T12:00:00.123456Z", "2026-12-01T13:00:00.123456Z", None, None, None, "",
+        id=hold.id, account="acct", recipient_domain="example.com", rule_id=7,
+        reason="12 hard bounces in 10 minutes", recipients=12,
+        created="2026-12-01T12:00:00.123456Z", lift_after="2026-12-01T13:00:00.123456Z",
+        active=True, lifted=None, lifted_by=None, released=None, last_error="",
     )  # fmt: skip
     assert await store.holds.active("acct", "example.com") == hold
     assert await store.holds.active("acct", "example.net") is None

@@ -25,6 +25,9 @@ from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 from moxhooks.web.pages import CSP
 
+# Every JSON answer is checked against the OpenAPI document (tests/openapi_check.py).
+pytestmark = pytest.mark.openapi_responses
+
 Client = TestClient[web.Request, web.Application]
 TOPICS = [
     {"name": "news", "description": "The monthly newsletter"},

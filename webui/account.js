@@ -3,7 +3,7 @@
 // Views are chosen by the URL fragment: #list, #entry/<id>, #add, #transfer, #health,
 // #reports, #report/<id>.
 
-import { call } from "./api.js";
+import { ErrorCode, call } from "./api.js";
 import { $, count, debounce, el, fill, showError, showOnly, size, table, when } from "./dom.js";
 import { loadHealth } from "./health.js";
 import { setupSession } from "./session.js";
@@ -491,7 +491,7 @@ $("add-form").addEventListener("submit", async (ev) => {
     go("#list", el("span", {}, "Added ", el("a", { href: `#entry/${entry.id}` }, entry.original_address), " to the list."));
   } catch (err) {
     showError($("add-error"), err);
-    if (err.code === "alreadySuppressed" && err.body && err.body.id) {
+    if (err.code === ErrorCode.ALREADY_SUPPRESSED && err.body && err.body.id) {
       $("add-error").append(" ", el("a", { href: `#entry/${err.body.id}` }, "Open the entry."));
     }
   } finally {

@@ -1,9 +1,13 @@
 // The JSON API client: CSRF header on every call, errors as ApiError, and when
 // the session is missing or expired, sign in again and retry the call that failed.
 
+import { ErrorCode } from "./errorcodes.js";
+
+export { ErrorCode };
+
 const CSRF_KEY = "moxhooks.csrf";
-// Codes meaning "sign in (again)"; the server prefixes them with "user:".
-const AUTH_CODES = new Set(["user:noAuth", "user:badAuth", "noAuth", "badAuth"]);
+// Codes meaning "sign in (again)".
+const AUTH_CODES = new Set([ErrorCode.NO_AUTH, ErrorCode.BAD_AUTH]);
 
 /** An error from the API (or the network), with the server's code and message. */
 export class ApiError extends Error {

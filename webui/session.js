@@ -4,7 +4,7 @@
 // says "no session", the sign-in section shows; calls that failed wait and are
 // sent again after a successful sign-in.
 
-import { ApiError, call, onAuthNeeded, setCsrf } from "./api.js";
+import { ApiError, ErrorCode, call, onAuthNeeded, setCsrf } from "./api.js";
 import { $, showError } from "./dom.js";
 
 /**
@@ -57,7 +57,7 @@ export function setupSession(opts) {
         auth: false,
       });
       if (next.role !== opts.role) {
-        throw new ApiError(403, "user:wrongRole", `these are not ${opts.role} credentials`);
+        throw new ApiError(403, ErrorCode.FORBIDDEN, `these are not ${opts.role} credentials`);
       }
       setCsrf(next.csrf);
       $("signin-form").reset();

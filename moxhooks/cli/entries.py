@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+import msgspec
+
 from moxhooks.cli.common import CliError, mox_unreachable, open_store, parse
 from moxhooks.cli.output import describe, print_json, scope_text, short, table
 from moxhooks.config import Config
@@ -30,7 +32,7 @@ async def check(config: Config, args: argparse.Namespace) -> int:
                 "address": str(addr),
                 "base_address": base,
                 "suppressed": bool(entries),
-                "entries": [e.to_json() for e in entries],
+                "entries": msgspec.to_builtins(entries),
             }
         )
     elif entries:
@@ -55,7 +57,7 @@ async def list_entries(config: Config, args: argparse.Namespace) -> int:
             active=None if args.all else True,
         )
     if args.json:
-        print_json([e.to_json() for e in entries])
+        print_json(msgspec.to_builtins(entries))
         return 0
     if not entries:
         print("no entries")
@@ -181,7 +183,7 @@ async def events(config: Config, args: argparse.Namespace) -> int:
             args.account, limit=args.limit, status=args.status, kind=args.kind
         )
     if args.json:
-        print_json([e.to_json() for e in found])
+        print_json(msgspec.to_builtins(found))
         return 0
     if not found:
         print("no events")

@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from moxhooks.config import AccountConfig, Config
-from moxhooks.errors import MoxhooksError
+from moxhooks.errors import ErrorCode, MoxhooksError
 from moxhooks.jobs.unsubscribe import issue_link, link_path
 from moxhooks.mail.address import AddressError, base_address, parse_address
+from moxhooks.models import RelayRefusal, RelaySent
 from moxhooks.mox.client import MoxApiError, MoxError, WebAPI
 from moxhooks.store import Store, Suppression
 from moxhooks.store.unsubscribe import is_pause
@@ -54,43 +55,15 @@ MAX_RECIPIENTS = 1000
 class RelayRequestError(MoxhooksError):
     """The request cannot be relayed as it is (answered 400 with code and message)."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: ErrorCode, message: str) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
 
 
-@dataclass(frozen=True)
-class Sent:
-    """A recipient mox queued a message for."""
-
-    address: str  # as parsed, e.g. "John.Doe@example.org"
-    queue_msg_id: int  # mox's QueueMsgID
-    message_id: str  # the message's Message-ID, e.g. "<x1y2@localhost>"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "address": self.address,
-            "queue_msg_id": self.queue_msg_id,
-            "message_id": self.message_id,
-        }
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """A recipient not sent to: an active entry blocks it."""
-
-    address: str  # as given, parsed
-    kind: str  # the entry's kind, or "paused" for a recipient's pause
-    scope: str  # the entry's scope: "" for the whole account, else the topic
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "address": self.address,
-            "code": "suppressed",
-            "kind": self.kind,
-            "scope": self.scope,
-        }
+# What the relay answers per recipient: the API's models.
+Sent = RelaySent
+Refusal = RelayRefusal
 
 
 @dataclass
@@ -130,20 +103,20 @@ def _topic(body: dict[str, Any], account: AccountConfig, topic_key: str) -> str:
     if extra is not None and (
         not isinstance(extra, dict) or not all(isinstance(v, str) for v in extra.values())
     ):
-        raise RelayRequestError("badRequest", "Extra must be an object of strings")
+        raise RelayRequestError(ErrorCode.BAD_REQUEST, "Extra must be an object of strings")
     in_extra = (extra or {}).get(topic_key)
     if topic is None:
         topic = in_extra or ""
     if not isinstance(topic, str):
-        raise RelayRequestError("badRequest", "topic must be a string")
+        raise RelayRequestError(ErrorCode.BAD_REQUEST, "topic must be a string")
     if in_extra is not None and in_extra != topic:
         raise RelayRequestError(
-            "badRequest", f"topic {topic!r} and Extra.{topic_key} {in_extra!r} differ"
+            ErrorCode.BAD_REQUEST, f"topic {topic!r} and Extra.{topic_key} {in_extra!r} differ"
         )
     if topic and account.topic(topic) is None:
         names = ", ".join(t.name for t in account.topics) or "none are configured"
         raise RelayRequestError(
-            "unknownTopic",
+            ErrorCode.UNKNOWN_TOPIC,
             f"topic {topic!r} is not one of account {account.name}'s topics"
             f" (accounts[].topics: {names})",
         )
@@ -158,27 +131,27 @@ def _recipients(body: Mapping[str, Any]) -> list[_Recipient]:
         if items is None:
             continue
         if not isinstance(items, list):
-            raise RelayRequestError("badRequest", f"{name} must be a list of {{Name, Address}}")
+            raise RelayRequestError(ErrorCode.BAD_REQUEST, f"{name} must be a list of {{Name, Address}}")
         for item in items:
             if not isinstance(item, dict) or not isinstance(item.get("Address"), str):
                 raise RelayRequestError(
-                    "badRequest", f"each of {name} must be an object with a string Address"
+                    ErrorCode.BAD_REQUEST, f"each of {name} must be an object with a string Address"
                 )
             try:
                 addr = parse_address(item["Address"])
             except AddressError as e:
                 raise RelayRequestError(
-                    "badAddress", f"{name}: parsing address {item['Address']!r}: {e}"
+                    ErrorCode.BAD_ADDRESS, f"{name}: parsing address {item['Address']!r}: {e}"
                 ) from None
             if str(addr) in seen:
                 continue  # one message per address, however often it is named
             seen.add(str(addr))
             out.append(_Recipient(name, item, str(addr), base_address(addr)))
     if not out:
-        raise RelayRequestError("badRequest", "no recipients: To, CC or BCC must name one")
+        raise RelayRequestError(ErrorCode.BAD_REQUEST, "no recipients: To, CC or BCC must name one")
     if len(out) > MAX_RECIPIENTS:
         raise RelayRequestError(
-            "badRequest", f"more than {MAX_RECIPIENTS} recipients; split the request"
+            ErrorCode.BAD_REQUEST, f"more than {MAX_RECIPIENTS} recipients; split the request"
         )
     return out
 
@@ -190,7 +163,7 @@ def _headers(body: Mapping[str, Any]) -> list[Any]:
     if not isinstance(headers, list) or not all(
         isinstance(h, list) and len(h) == 2 and all(isinstance(v, str) for v in h) for h in headers
     ):
-        raise RelayRequestError("badRequest", "Headers must be a list of [name, value] pairs")
+        raise RelayRequestError(ErrorCode.BAD_REQUEST, "Headers must be a list of [name, value] pairs")
     return [h for h in headers if h[0].strip().lower() not in OWN_HEADERS]
 
 
@@ -236,7 +209,7 @@ async def relay_send(
         blocking = [e for e in entries if e.scope in ("", topic)]
         if blocking:
             e = blocking[0]  # account-wide first (ordered by scope)
-            result.refused.append(Refusal(r.address, refusal_kind(e), e.scope))
+            result.refused.append(Refusal(address=r.address, kind=refusal_kind(e), scope=e.scope))
         else:
             todo.append(r)
     for r in todo:
@@ -253,5 +226,5 @@ async def relay_send(
         for sub in answer.get("Submissions") or []:
             qid = int(sub["QueueMsgID"])
             await store.unsubscribe.record_send(link.id, qid, mid, r.address, "relay")
-            result.sent.append(Sent(r.address, qid, mid))
+            result.sent.append(Sent(address=r.address, queue_msg_id=qid, message_id=mid))
     return result

@@ -15,6 +15,9 @@ async def sleep_until_woken(
     """Wait until wake is set, at most timeout seconds and not past due; then clear wake."""
     if due is not None:
         timeout = max(0.0, min(timeout, (due - clock()).total_seconds()))
+    # asyncio.timeout, not wait_for: Python 3.11's wait_for swallows a cancellation that
+    # arrives as the event is set, and the worker then outlives its shutdown.
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(wake.wait(), timeout=timeout)
+        async with asyncio.timeout(timeout):
+            await wake.wait()
     wake.clear()

@@ -40,6 +40,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from moxhooks.config import DatabaseConfig
+from moxhooks.models import AutoHold, Suppression
 from moxhooks.store.accounts import SqliteAccountStore
 from moxhooks.store.contract import (
     AccountStore,
@@ -66,17 +67,12 @@ from moxhooks.store.db import (
 from moxhooks.store.errors import ReadTimeout, StoreError, StoreUnavailable
 from moxhooks.store.events import Send, SqliteEventStore, StoredEvent
 from moxhooks.store.export import SqliteExportStore
-from moxhooks.store.holds import AutoHold, SqliteAutoHoldStore
+from moxhooks.store.holds import SqliteAutoHoldStore
 from moxhooks.store.mailbox import InboundMessage, InboundResult, SqliteInboundStore
 from moxhooks.store.outbox import OutboxRow, SqliteOutboxStore, SyncState
 from moxhooks.store.sessions import Session, SqliteSessionStore
 from moxhooks.store.stats import SqliteStatsStore
-from moxhooks.store.suppressions import (
-    EventOutcome,
-    NewEntry,
-    SqliteSuppressionStore,
-    Suppression,
-)
+from moxhooks.store.suppressions import EventOutcome, NewEntry, SqliteSuppressionStore
 from moxhooks.store.unsubscribe import SqliteUnsubscribeStore
 
 __all__ = [

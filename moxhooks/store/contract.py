@@ -20,13 +20,13 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from moxhooks.kinds import MoxState
+from moxhooks.models import AutoHold, Suppression
 from moxhooks.store.db import Clock
 from moxhooks.store.events import Send, StoredEvent
-from moxhooks.store.holds import AutoHold
 from moxhooks.store.mailbox import InboundMessage, InboundResult
 from moxhooks.store.outbox import OutboxRow, SyncState
 from moxhooks.store.sessions import Session
-from moxhooks.store.suppressions import AddressHistory, EventOutcome, NewEntry, Suppression
+from moxhooks.store.suppressions import AddressHistory, EventOutcome, NewEntry
 from moxhooks.store.unsubscribe import Link, SigningKey
 
 

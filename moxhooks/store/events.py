@@ -66,23 +66,6 @@ class StoredEvent:
             tries=r["tries"],
         )
 
-    def to_json(self) -> dict[str, Any]:
-        """The public form, for the CLI and the API."""
-        return {
-            "id": self.id,
-            "account": self.account,
-            "webhook_id": self.webhook_id,
-            "received": self.received,
-            "event": self.event,
-            "queue_msg_id": self.queue_msg_id,
-            "message_id": self.message_id,
-            "status": self.status,
-            "recipient": self.recipient,
-            "kind": self.kind,
-            "decision": self.decision,
-            "detail": self.detail,
-        }
-
 
 @dataclass(frozen=True)
 class Send:

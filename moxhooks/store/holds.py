@@ -6,51 +6,10 @@ A hold and its lifting are each written together with their audit entry.
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
 
-from moxhooks.store.db import Row, SqliteDatabase, Tx, iso
-
-
-@dataclass(frozen=True)
-class AutoHold:
-    """A hold rule moxhooks added by itself."""
-
-    id: int
-    account: str
-    recipient_domain: str
-    rule_id: int  # mox's hold rule ID.
-    reason: str
-    recipients: int  # Distinct recipients that failed within the window.
-    created: str
-    lift_after: str
-    lifted: str | None
-    lifted_by: str | None
-    released: int | None  # Messages released when lifted.
-    last_error: str  # Why the last attempt to lift failed, if it did.
-
-    @classmethod
-    def from_row(cls, r: Row) -> AutoHold:
-        return cls(**dict(r))
-
-    def to_json(self) -> dict[str, Any]:
-        """The public form, for the API."""
-        return {
-            "id": self.id,
-            "account": self.account,
-            "recipient_domain": self.recipient_domain,
-            "rule_id": self.rule_id,
-            "reason": self.reason,
-            "recipients": self.recipients,
-            "created": self.created,
-            "lift_after": self.lift_after,
-            "active": self.lifted is None,
-            "lifted": self.lifted,
-            "lifted_by": self.lifted_by,
-            "released": self.released,
-            "last_error": self.last_error,
-        }
+from moxhooks.models import AutoHold
+from moxhooks.store.db import SqliteDatabase, Tx, iso
 
 
 class SqliteAutoHoldStore:

@@ -55,25 +55,6 @@ class InboundMessage:
             r["raw"], r["raw_size"], r["status"], r["report_type"], r["outcome"], r["tries"],
         )  # fmt: skip
 
-    def to_json(self, *, with_raw: bool = False) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "id": self.id,
-            "account": self.account,
-            "source": self.source,
-            "received": self.received,
-            "rcpt_to": self.rcpt_to,
-            "mail_from": self.mail_from,
-            "subject": self.subject,
-            "message_id": self.message_id,
-            "status": self.status,
-            "report_type": self.report_type,
-            "outcome": self.outcome,
-            "size": self.raw_size,
-        }
-        if with_raw:
-            out["raw"] = self.raw.decode("utf-8", "replace") if self.raw is not None else None
-        return out
-
 
 @dataclass(frozen=True)
 class InboundResult:

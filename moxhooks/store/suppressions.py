@@ -15,7 +15,8 @@ from datetime import datetime
 from typing import Any
 
 from moxhooks.kinds import Kind, MoxState
-from moxhooks.store.db import NO_DEADLINE, Row, SqliteDatabase, Tx, iso
+from moxhooks.models import Suppression
+from moxhooks.store.db import NO_DEADLINE, SqliteDatabase, Tx, iso
 from moxhooks.store.outbox import enqueue
 
 _INSERT_ENTRY = (
@@ -40,54 +41,6 @@ _INSERT_ENTRIES_JSON = (
 COMPLAINT_ENDED = "complaint_ended"
 # The audit action of a report (of a bounce or complaint) that added no entry.
 REPORT_RECORDED = "report_recorded"
-
-
-@dataclass(frozen=True)
-class Suppression:
-    """One entry of an account's suppression list."""
-
-    id: int
-    account: str
-    base_address: str
-    original_address: str
-    scope: str
-    kind: str
-    source: str
-    reason: str
-    created: str
-    created_by: str
-    expires: str | None
-    event_id: int | None
-    ended: str | None
-    ended_by: str | None
-    end_reason: str | None
-    mox_state: str
-
-    @classmethod
-    def from_row(cls, r: Row) -> Suppression:
-        return cls(**{k: r[k] for k in r.keys()})
-
-    def to_json(self) -> dict[str, Any]:
-        """The public form, for the CLI and the API."""
-        return {
-            "id": self.id,
-            "account": self.account,
-            "base_address": self.base_address,
-            "original_address": self.original_address,
-            "scope": self.scope,
-            "kind": self.kind,
-            "source": self.source,
-            "reason": self.reason,
-            "created": self.created,
-            "created_by": self.created_by,
-            "expires": self.expires,
-            "event_id": self.event_id,
-            "active": self.ended is None,
-            "ended": self.ended,
-            "ended_by": self.ended_by,
-            "end_reason": self.end_reason,
-            "mox_state": self.mox_state,
-        }
 
 
 @dataclass(frozen=True)

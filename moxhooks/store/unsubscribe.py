@@ -14,8 +14,9 @@ import secrets
 from dataclasses import dataclass
 
 from moxhooks.kinds import Kind, Source
+from moxhooks.models import Suppression
 from moxhooks.store.db import Row, SqliteDatabase, Tx, iso
-from moxhooks.store.suppressions import NewEntry, Suppression, _add, _audit, _end
+from moxhooks.store.suppressions import NewEntry, _add, _audit, _end
 
 # Bytes of a signing key (HMAC-SHA256 takes any length; 32 is its block-free optimum).
 KEY_BYTES = 32

@@ -2,8 +2,9 @@
 
 Mounted by setup_api(app), which also mounts sign-in (auth.py), the admin endpoints
 (api_admin.py), the OpenAPI document (api_spec.py) and automatic holds (holds.py).
-Every endpoint and error code is described in api_spec.py, served at
-/api/openapi.json; a test checks that every route is there.
+Answers and request bodies are models (moxhooks.models); the OpenAPI document, served at
+/api/openapi.json, is generated from them and api_spec.py's route table, and a test
+checks that every route is there.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ import dataclasses
 import re
 from collections.abc import AsyncIterator, Iterable
 from datetime import datetime
-from typing import Any
 
+import msgspec
 from aiohttp import web
 
+from moxhooks import models
 from moxhooks.csvio import (
     CsvError,
     ImportReport,
@@ -27,11 +29,10 @@ from moxhooks.csvio import (
     parse_expiry,
     parse_import,
 )
-from moxhooks.errors import ApiError
+from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.holds import HoldSettings, running, settings_from
 from moxhooks.jobs.reports import (
     COMPLAINT_REASON_REQUIRED,
-    REPORT_TYPES,
     RecipientAmbiguous,
     RecipientUnknown,
     SendNotFound,
@@ -52,12 +53,11 @@ from moxhooks.mail.classify import classify_failure
 from moxhooks.store import NewEntry, Store
 from moxhooks.web import api_admin, api_spec, auth
 from moxhooks.web.api_stats import account_stats
+from moxhooks.web.bodies import answer, read_body, read_query
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 
 HOLD_SETTINGS_KEY = web.AppKey("hold_settings", HoldSettings)
 
-# Paging limits of the list endpoints.
-MAX_LIMIT = 500
 # Largest CSV import, in bytes; it is read as a stream, never whole into memory.
 IMPORT_MAX_BYTES = 512 * 1024 * 1024
 # Lines of CSV parsed and added per transaction while importing.
@@ -69,8 +69,6 @@ MAX_REASON = 1000
 # Longest Message-ID in a report (a header line is at most 998 characters, RFC 5322).
 MAX_MESSAGE_ID = 998
 ACCOUNT_WIDE = "-"  # The scope filter value meaning "account-wide entries only".
-# Statuses of a kept report message (store/inbound.py), the values of the status filter.
-INBOUND_STATUSES = ("pending", "done", "unparsed", "failed")
 # Most of a kept message's raw bytes sent by GET inbound/{id} (it keeps up to 4 MiB).
 MAX_RAW_SENT = 1024 * 1024
 # The largest row id SQLite has: a larger one in a URL is simply not there.
@@ -131,20 +129,11 @@ async def _api_headers(request: web.Request, response: web.StreamResponse) -> No
 # ---- Parameters --------------------------------------------------------------------------
 
 
-def _bool_param(request: web.Request, name: str) -> bool:
-    raw = request.query.get(name, "").lower()
-    if raw in ("", "false", "0"):
-        return False
-    if raw in ("true", "1"):
-        return True
-    raise ApiError(400, "badRequest", f"{name} must be true or false")
-
-
 def _parse(address: str) -> Address:
     try:
         return parse_address(address.strip())
     except AddressError as e:
-        raise ApiError(400, "badAddress", str(e)) from None
+        raise ApiError(ErrorCode.BAD_ADDRESS, str(e)) from None
 
 
 def _expires(value: str, now: datetime) -> datetime | None:
@@ -156,21 +145,20 @@ def _expires(value: str, now: datetime) -> datetime | None:
         at = parse_expiry(value, now)
     except ValueError:
         raise ApiError(
-            400,
-            "badExpires",
+            ErrorCode.BAD_EXPIRES,
             'expires must be a duration like "7d", "36h", "90m" or an RFC 3339 time',
         ) from None
     if at <= now:
-        raise ApiError(400, "badExpires", "expires must be in the future")
+        raise ApiError(ErrorCode.BAD_EXPIRES, "expires must be in the future")
     return at
 
 
 def _clean_text(value: str, name: str, limit: int) -> str:
     value = value.strip()
     if len(value) > limit:
-        raise ApiError(400, "badRequest", f"{name} is longer than {limit} characters")
+        raise ApiError(ErrorCode.BAD_REQUEST, f"{name} is longer than {limit} characters")
     if any(ord(c) < 32 for c in value):
-        raise ApiError(400, "badRequest", f"{name} must not contain control characters")
+        raise ApiError(ErrorCode.BAD_REQUEST, f"{name} must not contain control characters")
     return value
 
 
@@ -181,31 +169,27 @@ async def list_suppressions(request: web.Request) -> web.StreamResponse:
     """GET suppressions: newest first, filtered, paged with limit and offset."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    q = request.query
-    limit = auth.int_param(request, "limit", 50, 1, MAX_LIMIT)
-    offset = auth.int_param(request, "offset", 0, 0, 10**9)
-    active_raw = q.get("active", "true").lower() or "true"
-    if active_raw not in ("true", "false", "all"):
-        raise ApiError(400, "badRequest", "active must be true, false or all")
-    scope = q.get("scope", "")
+    q = read_query(request, models.SuppressionQuery)
+    limit, offset, scope = q.limit, q.offset, q.scope
     rows = await rt.store.suppressions.list(
         acct.name,
         limit=limit + 1,  # one more than asked tells whether there is a next page
         offset=offset,
-        search=q.get("search", "").strip(),
-        kind=q.get("kind", ""),
-        source=q.get("source", ""),
+        search=q.search.strip(),
+        kind=q.kind,
+        source=q.source,
         scope=None if not scope else "" if scope == ACCOUNT_WIDE else scope,
-        active={"true": True, "false": False, "all": None}[active_raw],
-        expiring=_bool_param(request, "expiring"),
+        active={"true": True, "false": False, "all": None}[q.active],
+        expiring=q.expiring,
     )
-    entries = [e.to_json() for e in rows[:limit]]
-    return web.json_response(
-        {"entries": entries, "limit": limit, "offset": offset, "has_more": len(rows) > limit}
+    return answer(
+        models.SuppressionPage(
+            entries=rows[:limit], limit=limit, offset=offset, has_more=len(rows) > limit
+        )
     )
 
 
-def also_blocks(address: Address) -> dict[str, Any]:
+def also_blocks(address: Address) -> models.AlsoBlocks:
     """What an entry for address blocks, by mox's base-address rule, in words and examples."""
     base = base_address(address)
     b = parse_address(base)
@@ -233,21 +217,27 @@ def also_blocks(address: Address) -> dict[str, Any]:
         f" {original} has the base address {base}, so an entry for it blocks every address"
         f" with that base address, for example {', '.join(examples)}."
     )
-    return {"base_address": base, "explanation": text, "examples": examples}
+    return models.AlsoBlocks(base_address=base, explanation=text, examples=examples)
 
 
 async def blocks(request: web.Request) -> web.StreamResponse:
     """GET blocks?address=: what an entry for address would block, and what blocks it now."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    raw = request.query.get("address", "")
+    raw = read_query(request, models.BlocksQuery).address
     if not raw.strip():
-        raise ApiError(400, "badAddress", "address is required")
+        raise ApiError(ErrorCode.BAD_ADDRESS, "address is required")
     addr = _parse(raw)
     info = also_blocks(addr)
-    matching = await rt.store.suppressions.matching(acct.name, info["base_address"])
-    return web.json_response(
-        {"address": str(addr), **info, "blocked_by": [e.to_json() for e in matching]}
+    matching = await rt.store.suppressions.matching(acct.name, info.base_address)
+    return answer(
+        models.Blocks(
+            address=str(addr),
+            base_address=info.base_address,
+            explanation=info.explanation,
+            examples=info.examples,
+            blocked_by=matching,
+        )
     )
 
 
@@ -257,7 +247,7 @@ async def get_suppression(request: web.Request) -> web.StreamResponse:
     rt = request.app[RUNTIME_KEY]
     entry = await rt.store.suppressions.get(acct.name, auth.path_id(request))
     if entry is None:
-        raise ApiError(404, "notFound", "no such entry")
+        raise ApiError(ErrorCode.NOT_FOUND, "no such entry")
     history = await rt.store.suppressions.history(entry.id)
     events = await rt.store.events.list(acct.name, recipient=entry.base_address, limit=50)
     # The event that made the entry comes first, even if it is older than the last 50.
@@ -268,19 +258,21 @@ async def get_suppression(request: web.Request) -> web.StreamResponse:
     try:
         blocks_info = also_blocks(parse_address(entry.original_address))
     except AddressError:
-        blocks_info = {"base_address": entry.base_address, "explanation": "", "examples": []}
+        blocks_info = models.AlsoBlocks(
+            base_address=entry.base_address, explanation="", examples=[]
+        )
     others = await rt.store.suppressions.matching(acct.name, entry.base_address)
-    blocks_info["entries"] = [o.to_json() for o in others if o.id != entry.id]
+    blocks_info.entries = [o for o in others if o.id != entry.id]
     # The report messages (bounce and complaint mailbox) that made or touched the entry.
     reports = await rt.store.inbound.for_entry(acct.name, entry.id)
-    return web.json_response(
-        {
-            "entry": entry.to_json(),
-            "history": history,
-            "events": [e.to_json() for e in events],
-            "reports": reports,
-            "also_blocks": blocks_info,
-        }
+    return answer(
+        models.EntryDetail(
+            entry=entry,
+            history=msgspec.convert(history, list[models.HistoryItem]),
+            events=msgspec.convert(events, list[models.Event], from_attributes=True),
+            reports=msgspec.convert(reports, list[models.EntryReport]),
+            also_blocks=blocks_info,
+        )
     )
 
 
@@ -288,11 +280,11 @@ async def add_suppression(request: web.Request) -> web.StreamResponse:
     """POST suppressions {"address","scope"?,"expires"?,"reason"?}: add a manual entry."""
     p, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    body = await auth.read_json(request)
-    addr = _parse(auth.str_field(body, "address"))
-    scope = _clean_text(auth.str_field(body, "scope", default=""), "scope", MAX_SCOPE)
-    reason = _clean_text(auth.str_field(body, "reason", default=""), "reason", MAX_REASON)
-    expires = _expires(auth.str_field(body, "expires", default=""), rt.store.clock())
+    body = await read_body(request, models.NewSuppression)
+    addr = _parse(body.address)
+    scope = _clean_text(body.scope, "scope", MAX_SCOPE)
+    reason = _clean_text(body.reason, "reason", MAX_REASON)
+    expires = _expires(body.expires, rt.store.clock())
     base = base_address(addr)
     entry = await rt.store.suppressions.add(
         NewEntry(
@@ -311,36 +303,37 @@ async def add_suppression(request: web.Request) -> web.StreamResponse:
         existing = await rt.store.suppressions.active(acct.name, base, scope)
         where = f"topic {scope!r}" if scope else "the whole account"
         # The answer names the existing entry, so a page can link to it.
-        return web.json_response(
-            {
-                "code": "alreadySuppressed",
-                "message": f"{base} is already suppressed for {where}"
+        code = ErrorCode.ALREADY_SUPPRESSED
+        return answer(
+            models.Error(
+                code=code,
+                message=f"{base} is already suppressed for {where}"
                 + (f" (entry {existing.id})" if existing else ""),
-                "id": existing.id if existing else None,
-            },
-            status=409,
+                id=existing.id if existing else None,
+            ),
+            status=code.status,
         )
     rt.sync.wake()
-    return web.json_response(entry.to_json(), status=201)
+    return answer(entry, status=201)
 
 
 async def remove_suppression(request: web.Request) -> web.StreamResponse:
     """DELETE suppressions/{id} {"reason"?}: end an entry, keeping its history."""
     p, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    body = await auth.read_json(request, optional=True)
-    reason = _clean_text(auth.str_field(body, "reason", default=""), "reason", MAX_REASON)
+    body = await read_body(request, models.EndSuppression, optional=True)
+    reason = _clean_text(body.reason, "reason", MAX_REASON)
     entry_id = auth.path_id(request)
     current = await rt.store.suppressions.get(acct.name, entry_id)
     if current is not None and reason_required(current, reason):
-        raise ApiError(400, "reasonRequired", COMPLAINT_REASON_REQUIRED)
+        raise ApiError(ErrorCode.REASON_REQUIRED, COMPLAINT_REASON_REQUIRED)
     entry = await rt.store.suppressions.end(
         acct.name, entry_id, p.actor, reason or "removed by a person"
     )
     if entry is None:
-        raise ApiError(404, "notFound", "no such active entry")
+        raise ApiError(ErrorCode.NOT_FOUND, "no such active entry")
     rt.sync.wake()
-    return web.json_response(entry.to_json())
+    return answer(entry)
 
 
 # ---- Reports -------------------------------------------------------------------------------
@@ -354,35 +347,32 @@ async def report(request: web.Request) -> web.StreamResponse:
     acct = rt.config.account(p.account)  # None for the admin, who has no account
     if acct is None:
         raise ApiError(
-            403, "user:forbidden", "a report is made as the account that sent the message"
+            ErrorCode.FORBIDDEN, "a report is made as the account that sent the message"
         )
-    body = await auth.read_json(request)
-    message_id = _clean_text(auth.str_field(body, "message_id"), "message_id", MAX_MESSAGE_ID)
+    body = await read_body(request, models.ReportRequest)
+    message_id = _clean_text(body.message_id, "message_id", MAX_MESSAGE_ID)
     if message_id.strip("<>") == "":
-        raise ApiError(400, "badRequest", "message_id must not be empty")
-    report_type = auth.str_field(body, "type")
-    if report_type not in REPORT_TYPES:
-        raise ApiError(400, "badRequest", 'type must be "bounce" or "complaint"')
-    detail = _clean_text(auth.str_field(body, "detail", default=""), "detail", MAX_REASON)
-    recipient = auth.str_field(body, "recipient", default="").strip()
+        raise ApiError(ErrorCode.BAD_REQUEST, "message_id must not be empty")
+    report_type = body.type
+    detail = _clean_text(body.detail, "detail", MAX_REASON)
+    recipient = body.recipient.strip()
     if recipient:
         recipient = str(_parse(recipient))
     # Only the caller's own mail: another account's Message-ID is not found either.
     sends = await find_sends(rt.store, message_id, account=acct.name)
     if not sends:
-        raise ApiError(404, "notFound", "no message with that Message-ID was sent by this account")
+        raise ApiError(ErrorCode.NOT_FOUND, "no message with that Message-ID was sent by this account")
     try:
         send = choose_send(sends, recipient or None)
     except SendNotFound:
         raise ApiError(
-            404,
-            "notFound",
+            ErrorCode.NOT_FOUND,
             "no message with that Message-ID was sent by this account to that recipient",
         ) from None
     except RecipientUnknown as e:
-        raise ApiError(409, "recipientUnknown", str(e)) from None
+        raise ApiError(ErrorCode.RECIPIENT_UNKNOWN, str(e)) from None
     except RecipientAmbiguous as e:
-        raise ApiError(409, "ambiguousRecipient", str(e)) from None
+        raise ApiError(ErrorCode.AMBIGUOUS_RECIPIENT, str(e)) from None
     if report_type == "complaint":
         kind = Kind.COMPLAINT
     else:
@@ -394,15 +384,15 @@ async def report(request: web.Request) -> web.StreamResponse:
     if outcome.entry_id is not None:
         entry = await rt.store.suppressions.get(acct.name, outcome.entry_id)
         rt.sync.wake()
-    return web.json_response(
-        {
-            "action": outcome.action,
-            "added": outcome.added,
-            "entry": entry.to_json() if entry else None,
-            "recipient": send.recipient,
-            "mail_type": outcome.mail_type,
-            "detail": outcome.detail,
-        }
+    return answer(
+        models.ReportResult(
+            action=outcome.action,
+            added=outcome.added,
+            entry=entry,
+            recipient=send.recipient or "",  # choose_send returns resolved sends only
+            mail_type=outcome.mail_type,
+            detail=outcome.detail,
+        )
     )
 
 
@@ -433,7 +423,7 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
     p, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
     if request.content_type not in ("text/csv", "text/plain"):
-        raise ApiError(415, "unsupportedMediaType", "send the file as text/csv")
+        raise ApiError(ErrorCode.UNSUPPORTED_MEDIA_TYPE, "send the file as text/csv")
     importer = _Importer(rt.store, acct.name, p.actor, rt.store.clock())
     decoder = codecs.getincrementaldecoder("utf-8-sig")()
     pending = ""
@@ -442,27 +432,28 @@ async def import_csv(request: web.Request) -> web.StreamResponse:
         async for chunk in request.content.iter_chunked(64 * 1024):
             size += len(chunk)
             if size > IMPORT_MAX_BYTES:
-                raise ApiError(413, "tooLarge", f"the file is larger than {IMPORT_MAX_BYTES} bytes")
+                raise ApiError(ErrorCode.TOO_LARGE, f"the file is larger than {IMPORT_MAX_BYTES} bytes")
             parts = (pending + decoder.decode(chunk)).split("\n")
             pending = parts.pop()
             await importer.lines(part + "\n" for part in parts)
         pending += decoder.decode(b"", final=True)
     except UnicodeDecodeError:
-        raise ApiError(400, "badCsv", "the file is not UTF-8 text") from None
+        raise ApiError(ErrorCode.BAD_CSV, "the file is not UTF-8 text") from None
     if pending:
         await importer.lines([pending])
     await importer.finish()
     rt.sync.wake()
     rep = importer.report
-    return web.json_response(
-        {
-            "added": rep.added,
-            "already_present": rep.already_present,
-            "rejected": [
-                {"line": line, "error": err} for line, err in rep.rejected[:MAX_REJECTED_LISTED]
+    return answer(
+        models.ImportResult(
+            added=rep.added,
+            already_present=rep.already_present,
+            rejected=[
+                models.Rejected(line=line, error=err)
+                for line, err in rep.rejected[:MAX_REJECTED_LISTED]
             ],
-            "rejected_total": len(rep.rejected),
-        }
+            rejected_total=len(rep.rejected),
+        )
     )
 
 
@@ -518,11 +509,10 @@ class _Importer:
                 for r in parse_import([*header, *self.batch], self.account, self.actor, self.now)
             ]
         except CsvError as e:
-            raise ApiError(400, "badCsv", str(e)) from None
+            raise ApiError(ErrorCode.BAD_CSV, str(e)) from None
         except csv.Error as e:
             raise ApiError(
-                400,
-                "badCsv",
+                ErrorCode.BAD_CSV,
                 f"after line {self.next_line - 1}: {e}; {self.report.added} entries"
                 " before it were added",
             ) from None
@@ -541,19 +531,18 @@ async def list_inbound(request: web.Request) -> web.StreamResponse:
     """GET inbound?status=&limit=&before=: kept report messages, newest first, without raw."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    status = request.query.get("status", "")
-    if status and status not in INBOUND_STATUSES:
-        raise ApiError(400, "badRequest", "status must be pending, done, unparsed or failed")
-    limit = auth.int_param(request, "limit", 50, 1, MAX_LIMIT)
-    before = auth.int_param(request, "before", 0, 0, MAX_ID)
+    q = read_query(request, models.InboundQuery)
+    status, limit, before = q.status, q.limit, q.before
     # One more than asked tells whether there is an older page.
     rows = await rt.store.inbound.list(acct.name, status=status, limit=limit + 1, before=before)
-    return web.json_response(
-        {
-            "messages": [m.to_json() for m in rows[:limit]],
-            "limit": limit,
-            "has_more": len(rows) > limit,
-        }
+    return answer(
+        models.InboundPage(
+            messages=msgspec.convert(
+                rows[:limit], list[models.InboundMessage], from_attributes=True
+            ),
+            limit=limit,
+            has_more=len(rows) > limit,
+        )
     )
 
 
@@ -565,18 +554,20 @@ async def get_inbound(request: web.Request) -> web.StreamResponse:
     inbound_id = auth.path_id(request)
     msg = await rt.store.inbound.get(acct.name, inbound_id) if inbound_id <= MAX_ID else None
     if msg is None:
-        raise ApiError(404, "notFound", "no such report message")
-    truncated = msg.raw is not None and len(msg.raw) > MAX_RAW_SENT
-    if truncated and msg.raw is not None:
-        msg = dataclasses.replace(msg, raw=msg.raw[:MAX_RAW_SENT])
-    out = msg.to_json(with_raw=True)
-    out["raw_truncated"] = truncated
-    return web.json_response(
-        {
-            "message": out,
-            "parsed": await rt.store.inbound.parsed(msg.id),
-            "results": await rt.store.inbound.results(msg.id),
-        }
+        raise ApiError(ErrorCode.NOT_FOUND, "no such report message")
+    out = msgspec.convert(msg, models.InboundMessage, from_attributes=True)
+    if msg.raw is None:
+        out.raw_text, out.raw_truncated = None, False
+    else:
+        out.raw_text = msg.raw[:MAX_RAW_SENT].decode("utf-8", "replace")
+        out.raw_truncated = len(msg.raw) > MAX_RAW_SENT
+    results = await rt.store.inbound.results(msg.id)
+    return answer(
+        models.InboundDetail(
+            message=out,
+            parsed=await rt.store.inbound.parsed(msg.id),
+            results=msgspec.convert(results, list[models.InboundResult]),
+        )
     )
 
 
@@ -587,28 +578,27 @@ async def list_events(request: web.Request) -> web.StreamResponse:
     """GET events?event=&kind=&status=&address=&limit=&before=: newest first."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    q = request.query
-    limit = auth.int_param(request, "limit", 100, 1, MAX_LIMIT)
-    before = auth.int_param(request, "before", 0, 0, 2**63 - 1) or None
-    recipient = base_address(_parse(q["address"])) if q.get("address") else None
+    q = read_query(request, models.EventQuery)
+    recipient = base_address(_parse(q.address)) if q.address else None
     events = await rt.store.events.list(
         acct.name,
-        limit=limit,
-        before_id=before,
-        event=q.get("event") or None,
-        kind=q.get("kind") or None,
-        status=q.get("status") or None,
+        limit=q.limit,
+        before_id=q.before or None,
+        event=q.event or None,
+        kind=q.kind or None,
+        status=q.status or None,
         recipient=recipient,
     )
-    return web.json_response({"events": [e.to_json() for e in events]})
+    return answer(
+        models.EventList(events=msgspec.convert(events, list[models.Event], from_attributes=True))
+    )
 
 
 async def stats(request: web.Request) -> web.StreamResponse:
     """GET stats?days=30: per day sent, delivered, delayed, failed by kind, rates."""
     _, acct = await auth.account_access(request)
-    days = auth.int_param(request, "days", 30, 1, 366)
-    return web.json_response(
-        await account_stats(
-            request.app[RUNTIME_KEY].store.stats, acct.name, days, request.app[CONFIG_KEY].web
-        )
+    days = read_query(request, models.StatsQuery).days
+    st = await account_stats(
+        request.app[RUNTIME_KEY].store.stats, acct.name, days, request.app[CONFIG_KEY].web
     )
+    return answer(msgspec.convert(st, models.Stats))

@@ -8,17 +8,21 @@ domain) 422 moxRefused and a failure on mox's side 502 moxError, both with mox's
 from __future__ import annotations
 
 import contextlib
+import typing
 from collections.abc import Iterator
 from typing import Any
 
+import msgspec
 from aiohttp import web
 
-from moxhooks.errors import ApiError
+from moxhooks import models
+from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.holds import AutoHolds, release_held, rule_fields
 from moxhooks.jobs.mailbox.imap import ImapState
 from moxhooks.mox.client import AdminAPI, MoxError
 from moxhooks.web import auth
 from moxhooks.web.api_stats import account_stats
+from moxhooks.web.bodies import answer, read_body, read_query
 from moxhooks.web.errors import mox_api_error
 from moxhooks.web.health import PROBE_KEY
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
@@ -51,13 +55,13 @@ def _admin_api(request: web.Request) -> AdminAPI:
     admin = request.app[RUNTIME_KEY].admin
     if admin is None:
         raise ApiError(
-            409, "adminDisabled", "hold rules need the mox admin password (mox.admin_password)"
+            ErrorCode.ADMIN_DISABLED, "hold rules need the mox admin password (mox.admin_password)"
         )
     return admin
 
 
 # The statuses of kept report messages, each counted (0 too) per account.
-_INBOUND_STATUSES = ("pending", "done", "unparsed", "failed")
+_INBOUND_STATUSES: tuple[str, ...] = typing.get_args(models.InboundStatus)
 
 
 async def accounts(request: web.Request) -> web.StreamResponse:
@@ -81,54 +85,55 @@ async def accounts(request: web.Request) -> web.StreamResponse:
         totals = st["totals"]
         s = sync.get(acct.name)
         out.append(
-            {
-                "name": acct.name,
-                "login": acct.login,
-                "suppressions": sum(by_kind.get(acct.name, {}).values()),
-                "suppressions_by_kind": by_kind.get(acct.name, {}),
-                "sent_30d": totals["sent"],
-                "bounce_rate": totals["bounce_rate"],
-                "complaint_rate": totals["complaint_rate"],
-                "unresolved_events": unprocessed.get((acct.name, "pending"), 0)
+            models.AccountSummary(
+                name=acct.name,
+                login=acct.login,
+                suppressions=sum(by_kind.get(acct.name, {}).values()),
+                suppressions_by_kind=by_kind.get(acct.name, {}),
+                sent_30d=totals["sent"],
+                bounce_rate=totals["bounce_rate"],
+                complaint_rate=totals["complaint_rate"],
+                unresolved_events=unprocessed.get((acct.name, "pending"), 0)
                 + unprocessed.get((acct.name, "unresolved"), 0),
-                "abandoned_events": unprocessed.get((acct.name, "abandoned"), 0),
-                "outbox_backlog": backlog.get(acct.name, 0),
-                "last_reconcile": s.last_reconcile if s else None,
-                "sync_error": s.last_error if s else "",
-                "auto_holds": sum(1 for h in holds if h.account == acct.name),
-                "inbound_addresses": list(acct.inbound_addresses),
-                "inbound": inbound.get(acct.name, dict.fromkeys(_INBOUND_STATUSES, 0)),
-            }
+                abandoned_events=unprocessed.get((acct.name, "abandoned"), 0),
+                outbox_backlog=backlog.get(acct.name, 0),
+                last_reconcile=s.last_reconcile if s else None,
+                sync_error=s.last_error if s else "",
+                auto_holds=sum(1 for h in holds if h.account == acct.name),
+                inbound_addresses=list(acct.inbound_addresses),
+                inbound=inbound.get(acct.name, dict.fromkeys(_INBOUND_STATUSES, 0)),
+            )
         )
     imap = []
     for i, cfg in enumerate(rt.config.imap):
         state = rt.imap.state.get(i) or ImapState()
         imap.append(
-            {
-                "account": cfg.account,
-                "host": cfg.host,
-                "port": cfg.port,
-                "mailbox": cfg.mailbox,
-                "interval": cfg.interval,
-                "last_pass": state.last_pass or None,
-                "last_error": state.last_error,
-                "kept": state.kept,
-            }
+            models.ImapMailbox(
+                account=cfg.account,
+                host=cfg.host,
+                port=cfg.port,
+                mailbox=cfg.mailbox,
+                interval=cfg.interval,
+                last_pass=state.last_pass or None,
+                last_error=state.last_error,
+                kept=state.kept,
+            )
         )
     mox_ok, mox_error = await request.app[PROBE_KEY].check(rt)
-    return web.json_response(
-        {"accounts": out, "imap": imap, "mox_reachable": mox_ok, "mox_error": mox_error}
+    return answer(
+        models.Overview(accounts=out, imap=imap, mox_reachable=mox_ok, mox_error=mox_error)
     )
 
 
-def _rule_json(rule: dict[str, Any], auto: dict[str, Any] | None) -> dict[str, Any]:
-    return {
-        "id": int(rule.get("ID") or 0),
-        "account": str(rule.get("Account") or ""),
-        "sender_domain": str(rule.get("SenderDomainStr") or ""),
-        "recipient_domain": str(rule.get("RecipientDomainStr") or ""),
-        "auto": auto,
-    }
+def _rule(rule: dict[str, Any], auto: models.AutoHold | None) -> models.HoldRule:
+    """One of mox's hold rules (as its admin API gives it) with its automatic hold."""
+    return models.HoldRule(
+        id=int(rule.get("ID") or 0),
+        account=str(rule.get("Account") or ""),
+        sender_domain=str(rule.get("SenderDomainStr") or ""),
+        recipient_domain=str(rule.get("RecipientDomainStr") or ""),
+        auto=auto,
+    )
 
 
 async def hold_rules(request: web.Request) -> web.StreamResponse:
@@ -139,12 +144,12 @@ async def hold_rules(request: web.Request) -> web.StreamResponse:
     with mox_errors():
         rules = await admin.hold_rule_list()
     recent = await holds.store.list(limit=50)
-    active = {h.rule_id: h.to_json() for h in await holds.store.list(active_only=True)}
-    return web.json_response(
-        {
-            "rules": [_rule_json(r, active.get(int(r.get("ID") or 0))) for r in rules],
-            "auto_holds": [h.to_json() for h in recent],
-        }
+    active = {h.rule_id: h for h in await holds.store.list(active_only=True)}
+    return answer(
+        models.HoldRules(
+            rules=[_rule(r, active.get(int(r.get("ID") or 0))) for r in rules],
+            auto_holds=recent,
+        )
     )
 
 
@@ -152,31 +157,30 @@ async def hold_rule_add(request: web.Request) -> web.StreamResponse:
     """POST holdrules {"account","sender_domain","recipient_domain"}: all empty holds all."""
     p = await auth.require_admin(request)
     admin = _admin_api(request)
-    body = await auth.read_json(request)
-    account = auth.str_field(body, "account", default="").strip()
-    sender = auth.str_field(body, "sender_domain", default="").strip()
-    recipient = auth.str_field(body, "recipient_domain", default="").strip()
+    body = await read_body(request, models.NewHoldRule)
+    account = body.account.strip()
+    sender = body.sender_domain.strip()
+    recipient = body.recipient_domain.strip()
     if rule_fields(account, sender, recipient) > 1:
         # mox holds a message when any one field matches: "account A and domain D" would
         # hold all of A's mail and all mail to D. Refused rather than added by surprise.
         raise ApiError(
-            400,
-            "badRequest",
+            ErrorCode.BAD_REQUEST,
             "mox holds a message when any one field of a rule matches, so a rule with"
             " several fields holds more than it says: add one rule for each field",
         )
     with mox_errors():
         rule = await admin.hold_rule_add(account, sender, recipient)
-    out = _rule_json(rule, None)
+    out = _rule(rule, None)
     await request.app[RUNTIME_KEY].store.suppressions.audit(
         account,
         "hold_rule_added",
         p.actor,
-        f"hold rule {out['id']}: account {account or '*'},"
-        f" sender domain {out['sender_domain'] or '*'},"
-        f" recipient domain {out['recipient_domain'] or '*'}",
+        f"hold rule {out.id}: account {account or '*'},"
+        f" sender domain {out.sender_domain or '*'},"
+        f" recipient domain {out.recipient_domain or '*'}",
     )
-    return web.json_response(out, status=201)
+    return answer(out, status=201)
 
 
 async def _find_rule(admin: AdminAPI, rule_id: int) -> dict[str, Any]:
@@ -185,7 +189,7 @@ async def _find_rule(admin: AdminAPI, rule_id: int) -> dict[str, Any]:
     for r in rules:
         if int(r.get("ID") or 0) == rule_id:
             return r
-    raise ApiError(404, "notFound", f"no hold rule {rule_id}")
+    raise ApiError(ErrorCode.NOT_FOUND, f"no hold rule {rule_id}")
 
 
 async def hold_rule_remove(request: web.Request) -> web.StreamResponse:
@@ -200,7 +204,7 @@ async def hold_rule_remove(request: web.Request) -> web.StreamResponse:
     await request.app[RUNTIME_KEY].store.suppressions.audit(
         str(rule.get("Account") or ""), "hold_rule_removed", p.actor, f"hold rule {rule_id}"
     )
-    return web.json_response({})
+    return answer(models.Empty())
 
 
 async def hold_rule_release(request: web.Request) -> web.StreamResponse:
@@ -217,15 +221,13 @@ async def hold_rule_release(request: web.Request) -> web.StreamResponse:
         p.actor,
         f"released {released} messages held by rule {rule_id}",
     )
-    return web.json_response({"released": released})
+    return answer(models.Released(released=released))
 
 
 async def audit(request: web.Request) -> web.StreamResponse:
     """GET audit?account=&limit=&before=: the audit log, newest first."""
     await auth.require_admin(request)
     rt = request.app[RUNTIME_KEY]
-    limit = auth.int_param(request, "limit", 100, 1, 500)
-    before = auth.int_param(request, "before", 0, 0, 2**63 - 1) or None
-    account = request.query.get("account") or None
-    entries = await rt.store.suppressions.audit_log(account, limit, before)
-    return web.json_response({"entries": entries})
+    q = read_query(request, models.AuditQuery)
+    entries = await rt.store.suppressions.audit_log(q.account or None, q.limit, q.before or None)
+    return answer(models.AuditLog(entries=msgspec.convert(entries, list[models.AuditEntry])))

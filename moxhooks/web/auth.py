@@ -32,16 +32,18 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Literal
 
 from aiohttp import web
 
+from moxhooks import models
 from moxhooks.config import AccountConfig
-from moxhooks.errors import ApiError
+from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.mail.address import AddressError, parse_address
 from moxhooks.mox.client import MoxError, MoxUnavailable
 from moxhooks.runtime import Runtime
 from moxhooks.store import Session, SessionStore, parse_iso
+from moxhooks.web.bodies import answer, read_body
 from moxhooks.web.errors import error_response, mox_api_error
 from moxhooks.web.keys import RUNTIME_KEY
 
@@ -96,17 +98,14 @@ class Principal:
             return f"api:{self.account}"
         return f"web:{self.email}"
 
-    def to_json(self) -> dict[str, Any]:
+    def session(self) -> models.Session:
         """The answer of sign-in and GET /api/v1/session."""
+        via: Literal["session", "token"] = "token" if self.via == "token" else "session"
         if self.is_admin:
-            return {"role": "admin", "csrf": self.csrf, "via": self.via}
-        return {
-            "role": "account",
-            "account": self.account,
-            "email": self.email,
-            "csrf": self.csrf,
-            "via": self.via,
-        }
+            return models.Session(role="admin", csrf=self.csrf, via=via)
+        return models.Session(
+            role="account", account=self.account, email=self.email, csrf=self.csrf, via=via
+        )
 
 
 def _hash(token: str) -> str:
@@ -160,14 +159,14 @@ def _token_principal(rt: Runtime, header: str) -> Principal:
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "user:badAuth", "the Authorization header must be: Bearer <api token>")
+        raise ApiError(ErrorCode.BAD_AUTH, "the Authorization header must be: Bearer <api token>")
     found: AccountConfig | None = None
     for acct in rt.config.accounts:
         # Compare against every token, so the time taken does not tell which one matched.
         if acct.api_token and hmac.compare_digest(acct.api_token.encode(), token.encode()):
             found = acct
     if found is None:
-        raise ApiError(401, "user:badAuth", "unknown API token")
+        raise ApiError(ErrorCode.BAD_AUTH, "unknown API token")
     return Principal("account", found.name, "", "token")
 
 
@@ -179,16 +178,16 @@ async def authenticate(request: web.Request, *, csrf: bool = True) -> Principal:
         return _token_principal(rt, header)
     token = request.cookies.get(SESSION_COOKIE)
     if not token:
-        raise ApiError(401, "user:noAuth", "not signed in")
+        raise ApiError(ErrorCode.NO_AUTH, "not signed in")
     settings = request.app[AUTH_SETTINGS_KEY]
     s = await sessions(request).live(_hash(token), idle=settings.idle, lifetime=settings.lifetime)
     if s is None:
-        raise ApiError(401, "user:badAuth", "the session has ended; sign in again")
+        raise ApiError(ErrorCode.BAD_AUTH, "the session has ended; sign in again")
     p = _principal(s)
     if csrf:
         sent = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(sent.encode(), p.csrf.encode()):
-            raise ApiError(401, "user:badAuth", f"missing or wrong {CSRF_HEADER} header")
+            raise ApiError(ErrorCode.BAD_AUTH, f"missing or wrong {CSRF_HEADER} header")
     return p
 
 
@@ -196,7 +195,7 @@ async def require_admin(request: web.Request) -> Principal:
     """The caller, who must be the admin."""
     p = await authenticate(request)
     if not p.is_admin:
-        raise ApiError(403, "user:forbidden", "only the admin may do this")
+        raise ApiError(ErrorCode.FORBIDDEN, "only the admin may do this")
     return p
 
 
@@ -205,53 +204,14 @@ async def account_access(request: web.Request) -> tuple[Principal, AccountConfig
     p = await authenticate(request)
     name = request.match_info["account"]
     if not p.is_admin and p.account != name:
-        raise ApiError(403, "user:forbidden", f"signed in for account {p.account!r}, not {name!r}")
+        raise ApiError(ErrorCode.FORBIDDEN, f"signed in for account {p.account!r}, not {name!r}")
     acct = request.app[RUNTIME_KEY].config.account(name)
     if acct is None:
-        raise ApiError(404, "notFound", f"no account {name!r} is configured")
+        raise ApiError(ErrorCode.NOT_FOUND, f"no account {name!r} is configured")
     return p, acct
 
 
 # ---- Sign-in -----------------------------------------------------------------------------
-
-
-async def read_json(request: web.Request, *, optional: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object; with optional, an empty body is {}."""
-    if optional and not request.can_read_body:
-        return {}
-    if request.content_type != "application/json":
-        raise ApiError(415, "unsupportedMediaType", "send the body as application/json")
-    try:
-        body = await request.json()
-    except (ValueError, LookupError):  # not JSON, not in its charset, or an unknown charset
-        raise ApiError(400, "badRequest", "the body is not valid JSON") from None
-    except RecursionError:  # json.loads recurses per level: [[[[... 100000 deep
-        raise ApiError(400, "badRequest", "the body nests too deeply") from None
-    if not isinstance(body, dict):
-        raise ApiError(400, "badRequest", "the body must be a JSON object")
-    return body
-
-
-def str_field(body: dict[str, Any], name: str, *, default: str | None = None) -> str:
-    """A string member of a JSON body; required unless a default is given."""
-    value = body.get(name)
-    if value is None:
-        if default is None:
-            raise ApiError(400, "badRequest", f"{name} is required")
-        return default
-    if not isinstance(value, str):
-        raise ApiError(400, "badRequest", f"{name} must be a string")
-    return value
-
-
-def int_param(request: web.Request, name: str, default: int, lo: int, hi: int) -> int:
-    """A whole-number query parameter between lo and hi."""
-    raw = request.query.get(name, "")
-    if raw == "":
-        return default
-    if not raw.isascii() or not raw.isdigit() or not lo <= int(raw) <= hi:
-        raise ApiError(400, "badRequest", f"{name} must be a whole number from {lo} to {hi}")
-    return int(raw)
 
 
 MAX_ID = 2**63 - 1  # SQLite's INTEGER PRIMARY KEY
@@ -263,7 +223,7 @@ def path_id(request: web.Request) -> int:
     # The length check first: int() refuses strings of more than 4300 digits.
     if not raw.isascii() or not raw.isdigit() or len(raw) > 19 or not 1 <= int(raw) <= MAX_ID:
         raise ApiError(
-            404, "notFound", f"no such id {raw[:40]!r}: ids are whole numbers from 1 to {MAX_ID}"
+            ErrorCode.NOT_FOUND, f"no such id {raw[:40]!r}: ids are whole numbers from 1 to {MAX_ID}"
         )
     return int(raw)
 
@@ -333,7 +293,7 @@ async def _throttled(request: web.Request, username: str) -> web.Response | None
     wait = max(1, math.ceil((free - request.app[RUNTIME_KEY].store.clock()).total_seconds()))
     log.warning("sign-in throttled user=%s client=%s failures=%d", username, _client(request), n)
     resp = error_response(
-        429, "user:throttled", f"too many failed sign-ins; try again in {wait} seconds"
+        ErrorCode.THROTTLED, f"too many failed sign-ins; try again in {wait} seconds"
     )
     resp.headers["Retry-After"] = str(wait)
     return resp
@@ -348,12 +308,12 @@ async def _failed(request: web.Request, username: str) -> ApiError:
     n, _ = await store.failures(client, username, settings.throttle_window)
     log.warning("failed sign-in user=%s client=%s failures=%d", username, client, n)
     await asyncio.sleep(min(settings.delay_max, settings.delay_step * 2 ** max(0, n - 1)))
-    return ApiError(401, "user:loginFailed", "wrong email address or password")
+    return ApiError(ErrorCode.LOGIN_FAILED, "wrong email address or password")
 
 
 def _mox_trouble(e: MoxError) -> ApiError:
     if isinstance(e, MoxUnavailable):
-        return ApiError(503, "moxUnavailable", f"mox cannot check the password now: {e}")
+        return ApiError(ErrorCode.MOX_UNAVAILABLE, f"mox cannot check the password now: {e}")
     return mox_api_error(e)
 
 
@@ -379,7 +339,7 @@ async def _signed_in(
         idle=settings.idle,
         lifetime=settings.lifetime,
     )
-    resp = web.json_response(_principal(s).to_json())
+    resp = answer(_principal(s).session())
     _set_cookie(request, resp, token)
     return resp
 
@@ -387,11 +347,10 @@ async def _signed_in(
 async def login(request: web.Request) -> web.StreamResponse:
     """POST /api/v1/login {"email","password"}: an account owner signs in."""
     rt = request.app[RUNTIME_KEY]
-    body = await read_json(request)
-    email = str_field(body, "email").strip()
-    password = str_field(body, "password")
+    body = await read_body(request, models.LoginRequest)
+    email, password = body.email.strip(), body.password
     if not email or not password:
-        raise ApiError(400, "badRequest", "email and password are required")
+        raise ApiError(ErrorCode.BAD_REQUEST, "email and password are required")
     username = "account:" + email.lower()
     async with request.app[SIGNIN_LOCKS_KEY].hold("client:" + _client(request), username):
         throttled = await _throttled(request, username)
@@ -407,7 +366,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     if acct is None:
         log.warning("sign-in of %s refused: its account is not configured in moxhooks", email)
         raise ApiError(
-            403, "user:forbidden", f"the mox account of {email} is not managed by moxhooks"
+            ErrorCode.FORBIDDEN, f"the mox account of {email} is not managed by moxhooks"
         )
     log.info("signed in account=%s email=%s client=%s", acct.name, email, _client(request))
     return await _signed_in(request, username, "account", acct.name, email)
@@ -416,10 +375,9 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def admin_login(request: web.Request) -> web.StreamResponse:
     """POST /api/v1/admin/login {"password"}: the mox admin signs in."""
     rt = request.app[RUNTIME_KEY]
-    body = await read_json(request)
-    password = str_field(body, "password")
+    password = (await read_body(request, models.AdminLoginRequest)).password
     if not password:
-        raise ApiError(400, "badRequest", "password is required")
+        raise ApiError(ErrorCode.BAD_REQUEST, "password is required")
     username = "admin"
     async with request.app[SIGNIN_LOCKS_KEY].hold("client:" + _client(request), username):
         throttled = await _throttled(request, username)
@@ -441,7 +399,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     p = await authenticate(request)
     if p.session_id is not None:
         await sessions(request).delete(p.session_id)
-    resp = web.json_response({})
+    resp = answer(models.Empty())
     _clear_cookie(request, resp)
     return resp
 
@@ -449,4 +407,4 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def session(request: web.Request) -> web.StreamResponse:
     """GET /api/v1/session: who is signed in, with the CSRF token (no CSRF header needed)."""
     p = await authenticate(request, csrf=False)
-    return web.json_response(p.to_json())
+    return answer(p.session())

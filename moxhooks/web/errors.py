@@ -11,7 +11,8 @@ from aiohttp import hdrs, web
 from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
-from moxhooks.errors import ApiError
+from moxhooks.errors import ApiError, ErrorCode
+from moxhooks.models import Error, encode
 from moxhooks.mox.client import MoxApiError, MoxError, MoxUnavailable
 from moxhooks.store import StoreUnavailable
 from moxhooks.web.keys import RUNTIME_KEY
@@ -22,39 +23,13 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 # HTTP statuses aiohttp raises itself, and the code each becomes.
 _HTTP_CODES = {
-    400: "badRequest",
-    401: "noAuth",
-    403: "forbidden",
-    404: "notFound",
-    405: "methodNotAllowed",
-    413: "tooLarge",
-    415: "unsupportedMediaType",
-}
-# Codes answered outside the JSON API (whose codes are api_spec.ERROR_CODES): by the
-# webhooks, the unsubscribe links and the middleware below; code -> (HTTP status, meaning).
-OTHER_ERROR_CODES: dict[str, tuple[str, str]] = {
-    "badHeader": (
-        "400",
-        "webhook: X-Mox-Webhook-ID missing, repeated or not a number; X-Mox-Webhook-Attempt"
-        " repeated or not a number",
-    ),
-    "badPayload": (
-        "400",
-        "webhook: the body is not UTF-8 JSON, or not a mox Outgoing object; the message names"
-        " the field",
-    ),
-    "noAuth": ("401", "webhook: missing or wrong secret of the account"),
-    "forbidden": (
-        "403",
-        "the request is not allowed, e.g. /u/{token}/prefs without the X-Requested-With header",
-    ),
-    "badToken": (
-        "404",
-        "/u/{token}: the unsubscribe link is cut off, mistyped, forged, unknown, or signed with"
-        " a key retired more than unsubscribe.old_key_days ago (one answer for all)",
-    ),
-    "timeout": ("408", "a webhook's body did not arrive within server.body_timeout"),
-    "httpError": ("4xx", "another HTTP error, with its own status"),
+    400: ErrorCode.BAD_REQUEST,
+    401: ErrorCode.WEBHOOK_NO_AUTH,
+    403: ErrorCode.NOT_PAGE,
+    404: ErrorCode.NOT_FOUND,
+    405: ErrorCode.METHOD_NOT_ALLOWED,
+    413: ErrorCode.TOO_LARGE,
+    415: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
 }
 # A body the handler left unread is read to its end before the answer, for at most this
 # long and this many bytes (_finish_body); past either, the connection closes instead.
@@ -64,21 +39,26 @@ DRAIN_MAX = 8 * 1024 * 1024
 RETRY_AFTER = 5
 
 
-def error_response(status: int, code: str, message: str) -> web.Response:
-    """An API error as JSON."""
-    return web.json_response({"code": code, "message": message}, status=status)
+def error_response(code: ErrorCode, message: str, *, status: int | None = None) -> web.Response:
+    """An API error as JSON (models.Error), with the code's status unless given."""
+    return web.Response(
+        body=encode(Error(code=code, message=message)),
+        status=code.status if status is None else status,
+        content_type="application/json",
+        charset="utf-8",
+    )
 
 
-def mox_status(e: MoxError) -> tuple[int, str, str]:
-    """The status, code and message for a failed mox call: 422 moxRefused when mox says the
+def mox_status(e: MoxError) -> tuple[ErrorCode, str]:
+    """The code (and so the status) and message for a failed mox call: 422 moxRefused when mox says the
     request itself is wrong (its message says what), 503 moxUnavailable when mox cannot be
     reached, 502 moxError when mox failed on its own side."""
     if isinstance(e, MoxUnavailable):
-        return 503, "moxUnavailable", str(e)
+        return ErrorCode.MOX_UNAVAILABLE, str(e)
     if isinstance(e, MoxApiError):
-        status, code = (422, "moxRefused") if e.refuses_request else (502, "moxError")
-        return status, code, e.message
-    return 502, "moxError", str(e)  # pragma: no cover - every MoxError is one of the above
+        code = ErrorCode.MOX_REFUSED if e.refuses_request else ErrorCode.MOX_ERROR
+        return code, e.message
+    return ErrorCode.MOX_ERROR, str(e)  # pragma: no cover - every MoxError is one of the above
 
 
 def mox_api_error(e: MoxError) -> ApiError:
@@ -106,12 +86,12 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except ApiError as e:
-        return error_response(e.status, e.code, e.message)
+        return error_response(e.code, e.message, status=e.status)
     except web.HTTPException as e:
         if e.status < 400:
             raise
-        code = _HTTP_CODES.get(e.status, "httpError")
-        return error_response(e.status, code, e.reason)
+        code = _HTTP_CODES.get(e.status, ErrorCode.HTTP_ERROR)
+        return error_response(code, e.reason, status=e.status)
     except RequestPayloadError as e:
         # A body that cannot be read as sent: a Content-Encoding it does not have (gzip
         # that is not gzip), a chunk size that lies. The client's mistake; nothing was kept.
@@ -121,17 +101,17 @@ async def _answer(request: web.Request, handler: Handler) -> web.StreamResponse:
             request.path,
             str(e).replace("\n", " ")[:200],
         )
-        return error_response(400, "badRequest", "the request body could not be read as sent")
+        return error_response(ErrorCode.BAD_REQUEST, "the request body could not be read as sent")
     except StoreUnavailable as e:
         # Locked by another writer past the busy timeout, a full disk, a read past its
         # deadline, or a webhook intake could not append: nothing was changed, try again.
         log.error("database error on %s %s: %s", request.method, request.path, e)
-        resp = error_response(503, "unavailable", "database unavailable, try again later")
+        resp = error_response(ErrorCode.UNAVAILABLE, "database unavailable, try again later")
         resp.headers["Retry-After"] = str(RETRY_AFTER)
         return resp
     except Exception:
         log.exception("unexpected error on %s %s", request.method, request.path)
-        return error_response(500, "server", "internal error")
+        return error_response(ErrorCode.SERVER, "internal error")
 
 
 async def _finish_body(request: web.Request, resp: web.StreamResponse) -> None:

@@ -15,7 +15,7 @@ import logging
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
-from moxhooks.errors import ApiError
+from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.mailbox import takes_rcpt_to
 from moxhooks.mox.payload import PayloadError, parse_incoming, parse_outgoing
 from moxhooks.web.keys import RUNTIME_KEY
@@ -29,14 +29,14 @@ def _header_int(request: web.Request, name: str, required: bool) -> int | None:
     values = request.headers.getall(name, [])
     if not values:
         if required:
-            raise ApiError(400, "badHeader", f"missing header {name}")
+            raise ApiError(ErrorCode.BAD_HEADER, f"missing header {name}")
         return None
     if len(values) > 1:
-        raise ApiError(400, "badHeader", f"header {name} given more than once")
+        raise ApiError(ErrorCode.BAD_HEADER, f"header {name} given more than once")
     v = values[0].strip()
     # The length check first: int() refuses strings of more than 4300 digits (a 500).
     if not v.isascii() or not v.isdigit() or len(v) > 19 or int(v) > MAX_INT64:
-        raise ApiError(400, "badHeader", f"header {name} must be a non-negative whole number")
+        raise ApiError(ErrorCode.BAD_HEADER, f"header {name} must be a non-negative whole number")
     return int(v)
 
 
@@ -54,11 +54,11 @@ async def _read(request: web.Request, limit: int, timeout: float) -> bytes:
                 chunks.append(chunk)
                 size += len(chunk)
     except TimeoutError:
-        raise ApiError(408, "timeout", f"the body did not arrive within {timeout:g} s") from None
+        raise ApiError(ErrorCode.TIMEOUT, f"the body did not arrive within {timeout:g} s") from None
     except RequestPayloadError:  # e.g. Content-Encoding: gzip on a body that is not gzip
-        raise ApiError(400, "badRequest", "the request body could not be read as sent") from None
+        raise ApiError(ErrorCode.BAD_REQUEST, "the request body could not be read as sent") from None
     if size > limit:
-        raise ApiError(413, "tooLarge", f"body larger than {limit} bytes")
+        raise ApiError(ErrorCode.TOO_LARGE, f"body larger than {limit} bytes")
     return b"".join(chunks)
 
 
@@ -66,11 +66,11 @@ def _authorize(request: web.Request, secrets: dict[str, str], account: str) -> N
     """The URL names a configured account and the Authorization header carries its secret."""
     secret = secrets.get(account)
     if secret is None:
-        raise ApiError(404, "notFound", f"no account {account!r} is configured")
+        raise ApiError(ErrorCode.NOT_FOUND, f"no account {account!r} is configured")
     auths = request.headers.getall("Authorization", [])
     expected = f"Bearer {secret}".encode()
     if len(auths) != 1 or not hmac.compare_digest(auths[0].encode(), expected):
-        raise ApiError(401, "noAuth", "missing or wrong webhook secret")
+        raise ApiError(ErrorCode.WEBHOOK_NO_AUTH, "missing or wrong webhook secret")
 
 
 async def outgoing(request: web.Request) -> web.Response:
@@ -85,12 +85,12 @@ async def outgoing(request: web.Request) -> web.Response:
         assert webhook_id is not None
         max_body = rt.config.server.max_body
         if request.content_length is not None and request.content_length > max_body:
-            raise ApiError(413, "tooLarge", f"body larger than {max_body} bytes")
+            raise ApiError(ErrorCode.TOO_LARGE, f"body larger than {max_body} bytes")
         body = await _read(request, max_body, rt.config.server.body_timeout)
         try:
             ev = parse_outgoing(body)
         except PayloadError as e:
-            raise ApiError(400, "badPayload", str(e)) from None
+            raise ApiError(ErrorCode.BAD_PAYLOAD, str(e)) from None
         assert rt.intake is not None
         await rt.intake.add(
             account,
@@ -128,12 +128,12 @@ async def incoming(request: web.Request) -> web.Response:
     _authorize(request, rt.secrets, account)
     webhook_id = _header_int(request, "X-Mox-Webhook-ID", True)
     if request.content_length is not None and request.content_length > MAX_INCOMING:
-        raise ApiError(413, "tooLarge", f"body larger than {MAX_INCOMING} bytes")
+        raise ApiError(ErrorCode.TOO_LARGE, f"body larger than {MAX_INCOMING} bytes")
     body = await _read(request, MAX_INCOMING, rt.config.server.body_timeout)
     try:
         msg = parse_incoming(body)
     except PayloadError as e:
-        raise ApiError(400, "badPayload", str(e)) from None
+        raise ApiError(ErrorCode.BAD_PAYLOAD, str(e)) from None
     acct = rt.config.account(account)
     wanted = acct.inbound_addresses if acct else ()
     if not takes_rcpt_to(wanted, msg.rcpt_to):

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from moxhooks.errors import ApiError
+from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.relay import RelayMoxError, RelayRequestError, relay_send
+from moxhooks.models import Error, RelayResult
 from moxhooks.mox.client import MoxUnavailable
 from moxhooks.web import auth
+from moxhooks.web.bodies import answer, read_json
 from moxhooks.web.errors import mox_status
 from moxhooks.web.keys import RUNTIME_KEY
 
@@ -22,39 +24,38 @@ async def send(request: web.Request) -> web.StreamResponse:
     others one message each with its own List-Unsubscribe link."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    body = await auth.read_json(request)
+    body = await read_json(request)
     try:
         result = await relay_send(
             rt.store, rt.mox.webapi(acct.login, acct.password), rt.config, acct, body
         )
     except RelayRequestError as e:
-        raise ApiError(400, e.code, e.message) from None
+        raise ApiError(e.code, e.message) from None
     except RelayMoxError as e:
         if isinstance(e.error, MoxUnavailable):
-            status, code = 503, "moxUnavailable"
+            code = ErrorCode.MOX_UNAVAILABLE
             message = f"mox cannot be reached now; {e.failed} may or may not be queued: {e.error}"
         else:
-            status, code, message = mox_status(e.error)
-        return web.json_response(
-            {
-                "code": code,
-                "message": message,
-                "failed": e.failed,
-                "sent": [s.to_json() for s in e.result.sent],
-                "refused": [r.to_json() for r in e.result.refused],
-            },
-            status=status,
+            code, message = mox_status(e.error)
+        return answer(
+            Error(
+                code=code,
+                message=message,
+                failed=e.failed,
+                sent=e.result.sent,
+                refused=e.result.refused,
+            ),
+            status=code.status,
         )
-    refused = [r.to_json() for r in result.refused]
     if not result.sent:
-        n = len(refused)
-        return web.json_response(
-            {
-                "code": "suppressed",
-                "message": f"nothing was sent: {'the recipient is' if n == 1 else f'all {n} recipients are'}"
-                " suppressed",
-                "refused": refused,
-            },
-            status=409,
+        n = len(result.refused)
+        who = "the recipient is" if n == 1 else f"all {n} recipients are"
+        return answer(
+            Error(
+                code=ErrorCode.SUPPRESSED,
+                message=f"nothing was sent: {who} suppressed",
+                refused=result.refused,
+            ),
+            status=ErrorCode.SUPPRESSED.status,
         )
-    return web.json_response({"sent": [s.to_json() for s in result.sent], "refused": refused})
+    return answer(RelayResult(sent=result.sent, refused=result.refused))

@@ -16,19 +16,19 @@ Every refused token gets one answer: 404, code `badToken` (a page for GET /u/{to
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
 
 from aiohttp import web
 
+from moxhooks import models
 from moxhooks.config import AccountConfig
-from moxhooks.errors import ApiError
+from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.unsubscribe import BAD_TOKEN, BadToken, mask_address, verify_token
 from moxhooks.kinds import Kind, Source
 from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.runtime import Runtime
 from moxhooks.store import NewEntry, Suppression, iso
 from moxhooks.store.unsubscribe import Link, is_own, is_pause
-from moxhooks.web import auth
+from moxhooks.web.bodies import answer, read_body
 from moxhooks.web.keys import RUNTIME_KEY
 from moxhooks.web.pages import ASSETS_KEY, CSP
 
@@ -42,7 +42,6 @@ PAUSE_PERIODS: dict[str, tuple[int, str]] = {
     "1m": (30, "1 month"),
     "3m": (90, "3 months"),
 }
-ACTIONS = ("unsubscribe", "pause", "resubscribe")
 # The token is in the URL: no referrer to other sites, no caching, no indexing, no framing.
 HEADERS = {
     "Cache-Control": "no-store",
@@ -100,7 +99,7 @@ async def _link(request: web.Request) -> Link:
             rt.config.unsubscribe.old_key_days,
         )
     except BadToken as e:
-        raise ApiError(404, "badToken", str(e)) from None
+        raise ApiError(ErrorCode.BAD_TOKEN, str(e)) from None
 
 
 def _recipient(link: Link) -> tuple[str, str]:
@@ -108,7 +107,7 @@ def _recipient(link: Link) -> tuple[str, str]:
     try:
         addr = parse_address(link.recipient)
     except AddressError:  # recorded parsed, so only a changed parser gets here
-        raise ApiError(404, "badToken", BAD_TOKEN) from None
+        raise ApiError(ErrorCode.BAD_TOKEN, BAD_TOKEN) from None
     return str(addr), base_address(addr)
 
 
@@ -138,7 +137,7 @@ async def one_click(request: web.Request) -> web.StreamResponse:
     link = await _link(request)
     if request.content_type not in ("application/x-www-form-urlencoded", "multipart/form-data"):
         raise ApiError(
-            400, "badRequest", "the body must be the form List-Unsubscribe=One-Click (RFC 8058)"
+            ErrorCode.BAD_REQUEST, "the body must be the form List-Unsubscribe=One-Click (RFC 8058)"
         )
     try:
         form = await request.post()
@@ -146,7 +145,7 @@ async def one_click(request: web.Request) -> web.StreamResponse:
         form = None
     if form is None or form.get("List-Unsubscribe") != ONE_CLICK:
         raise ApiError(
-            400, "badRequest", "the body must be the form List-Unsubscribe=One-Click (RFC 8058)"
+            ErrorCode.BAD_REQUEST, "the body must be the form List-Unsubscribe=One-Click (RFC 8058)"
         )
     rt = request.app[RUNTIME_KEY]
     reason = f"one-click unsubscribe (RFC 8058) with the link of message {link.message}"
@@ -160,8 +159,7 @@ async def one_click(request: web.Request) -> web.StreamResponse:
 def _check_csrf(request: web.Request) -> None:
     if not request.headers.get(CSRF_HEADER, "").strip():
         raise ApiError(
-            403,
-            "forbidden",
+            ErrorCode.NOT_PAGE,
             f"send the header {CSRF_HEADER} (the preference page does; a form of another"
             " site cannot)",
         )
@@ -171,7 +169,7 @@ async def get_prefs(request: web.Request) -> web.StreamResponse:
     """GET /u/{token}/prefs: the masked address, the link's topic, each topic's state."""
     _check_csrf(request)
     link = await _link(request)
-    return web.json_response(await _prefs(request.app[RUNTIME_KEY], link))
+    return answer(await _prefs(request.app[RUNTIME_KEY], link))
 
 
 async def set_prefs(request: web.Request) -> web.StreamResponse:
@@ -179,14 +177,12 @@ async def set_prefs(request: web.Request) -> web.StreamResponse:
     resubscribe the link's recipient for a topic ("" for everything); the new state."""
     _check_csrf(request)
     link = await _link(request)
-    body = await auth.read_json(request)
-    action = auth.str_field(body, "action")
-    if action not in ACTIONS:
-        raise ApiError(400, "badRequest", "action must be unsubscribe, pause or resubscribe")
+    body = await read_body(request, models.PrefsRequest)
+    action = body.action
     rt = request.app[RUNTIME_KEY]
-    scope = auth.str_field(body, "scope")
+    scope = body.scope
     if scope not in _scopes(rt, link):
-        raise ApiError(400, "unknownTopic", f"{scope!r} is not a topic of this sender")
+        raise ApiError(ErrorCode.UNKNOWN_TOPIC, f"{scope!r} is not a topic of this sender")
     where = f"topic {scope}" if scope else "everything"
     actor = "unsubscribe:page"
     if action == "unsubscribe":
@@ -195,9 +191,9 @@ async def set_prefs(request: web.Request) -> web.StreamResponse:
         )
         await _unsubscribe(rt, link, scope, None, reason, actor)
     elif action == "pause":
-        period = auth.str_field(body, "period")
+        period = body.period
         if period not in PAUSE_PERIODS:
-            raise ApiError(400, "badRequest", "period must be 1w, 1m or 3m")
+            raise ApiError(ErrorCode.BAD_REQUEST, "period must be 1w, 1m or 3m")
         days, words = PAUSE_PERIODS[period]
         until = rt.store.clock() + timedelta(days=days)
         reason = (
@@ -212,7 +208,7 @@ async def set_prefs(request: web.Request) -> web.StreamResponse:
         )
         if ended is not None and scope == "":
             rt.sync.wake()
-    return web.json_response(await _prefs(rt, link))
+    return answer(await _prefs(rt, link))
 
 
 def _account(rt: Runtime, link: Link) -> AccountConfig | None:
@@ -247,18 +243,20 @@ async def _unsubscribe(
     return entry
 
 
-def _state(entry: Suppression | None) -> dict[str, Any]:
+def _state(entry: Suppression | None) -> models.ScopeState:
     """A scope's state as the page shows it."""
     if entry is None:
-        return {"state": "subscribed", "until": None}
+        return models.ScopeState(state="subscribed", until=None)
     if is_own(entry):
-        return {"state": "paused" if is_pause(entry) else "unsubscribed", "until": entry.expires}
+        return models.ScopeState(
+            state="paused" if is_pause(entry) else "unsubscribed", until=entry.expires
+        )
     # Stopped for another reason (a bounce, a complaint, the sender's own entry): the
     # recipient cannot change it here, and needs no more detail than that.
-    return {"state": "blocked", "until": entry.expires}
+    return models.ScopeState(state="blocked", until=entry.expires)
 
 
-async def _prefs(rt: Runtime, link: Link) -> dict[str, Any]:
+async def _prefs(rt: Runtime, link: Link) -> models.Prefs:
     _, base = _recipient(link)
     entries = {e.scope: e for e in await rt.store.unsubscribe.entries(link.account, base)}
     acct = _account(rt, link)
@@ -267,18 +265,23 @@ async def _prefs(rt: Runtime, link: Link) -> dict[str, Any]:
     described = {t.name: t.description for t in topics}
     if link.topic and link.topic not in names:
         names.append(link.topic)  # a topic no longer configured still shows, for its link
-    return {
-        "address": mask_address(link.recipient),
-        "topic": (
-            {"name": link.topic, "description": described.get(link.topic, "")}
+    topic_states = []
+    for n in names:
+        st = _state(entries.get(n))
+        topic_states.append(
+            models.TopicState(
+                name=n, description=described.get(n, ""), state=st.state, until=st.until
+            )
+        )
+    return models.Prefs(
+        address=mask_address(link.recipient),
+        topic=(
+            models.Topic(name=link.topic, description=described.get(link.topic, ""))
             if link.topic
             else None
         ),
-        "everything": _state(entries.get("")),
-        "topics": [
-            {"name": n, "description": described.get(n, ""), **_state(entries.get(n))}
-            for n in names
-        ],
-        "periods": [{"id": k, "days": d, "label": w} for k, (d, w) in PAUSE_PERIODS.items()],
-        "now": iso(rt.store.clock()),
-    }
+        everything=_state(entries.get("")),
+        topics=topic_states,
+        periods=[models.Period(id=k, days=d, label=w) for k, (d, w) in PAUSE_PERIODS.items()],
+        now=iso(rt.store.clock()),
+    )

@@ -61,8 +61,28 @@ def row_values(r: Record) -> dict[str, Any]:
     return {k: text(v) for k, v in r.items()}
 
 
+class TextRow:
+    """A row whose timestamps read as ISO text: what the row types' from_row expect."""
+
+    __slots__ = ("_record",)
+
+    def __init__(self, record: Record) -> None:
+        self._record = record
+
+    def __getitem__(self, key: str, /) -> Any:
+        return text(self._record[key])
+
+    def keys(self) -> Any:
+        return self._record.keys()
+
+
 def build(cls: type[T], r: Record) -> T:
-    """One of the store's row types (a dataclass or a msgspec Struct) from a row's columns."""
+    """One of the store's row types from a row: through its own from_row (the SQLite
+    store's, so derived fields come out the same), else from its fields by name."""
+    from_row = getattr(cls, "from_row", None)
+    if from_row is not None:
+        built: T = from_row(TextRow(r))
+        return built
     names: Sequence[str] = getattr(cls, "__struct_fields__", ()) or [
         f.name
         for f in dataclasses.fields(cls)  # type: ignore[arg-type]

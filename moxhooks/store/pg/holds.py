@@ -5,8 +5,8 @@ from __future__ import annotations
 import builtins
 from datetime import timedelta
 
+from moxhooks.models import AutoHold
 from moxhooks.store.db import iso
-from moxhooks.store.holds import AutoHold
 from moxhooks.store.pg.database import PgDatabase, build
 from moxhooks.store.pg.suppressions import _audit
 

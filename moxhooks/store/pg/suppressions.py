@@ -16,6 +16,7 @@ from typing import Any
 import asyncpg
 
 from moxhooks.kinds import Kind, MoxState
+from moxhooks.models import Suppression
 from moxhooks.store.db import NO_DEADLINE, iso, parse_iso
 from moxhooks.store.pg.database import PgDatabase, Tx, build, row_values
 from moxhooks.store.pg.outbox import enqueue
@@ -25,7 +26,6 @@ from moxhooks.store.suppressions import (
     AddressHistory,
     EventOutcome,
     NewEntry,
-    Suppression,
 )
 
 _COLUMNS = (

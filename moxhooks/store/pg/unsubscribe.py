@@ -10,10 +10,11 @@ from datetime import datetime
 import asyncpg
 
 from moxhooks.kinds import Kind, Source
+from moxhooks.models import Suppression
 from moxhooks.store.db import iso
 from moxhooks.store.pg.database import PgDatabase, Tx, build
 from moxhooks.store.pg.suppressions import _add, _audit, _end, _lock_active
-from moxhooks.store.suppressions import NewEntry, Suppression
+from moxhooks.store.suppressions import NewEntry
 from moxhooks.store.unsubscribe import (
     KEY_BYTES,
     UNSUBSCRIBE_NOTED,

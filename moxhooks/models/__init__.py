@@ -1,0 +1,147 @@
+"""The typed models of the JSON API: every resource it answers with, every request body and
+query string it reads, as msgspec Structs (chosen by measurement: bench/models_bench.py).
+
+One source of truth: the handlers encode their answers and decode request bodies and
+query strings through these, the store builds Suppression and AutoHold straight from its
+rows, and the OpenAPI document (web/api_spec.py) is generated from them, descriptions
+included. A field's description is one line: what it is, whether it may be null, an
+example.
+"""
+
+from __future__ import annotations
+
+from moxhooks.models.activity import (
+    EventList,
+    InboundDetail,
+    InboundMessage,
+    InboundPage,
+    InboundResult,
+    Stats,
+    StatsDay,
+    Thresholds,
+)
+from moxhooks.models.admin import (
+    AccountSummary,
+    AuditLog,
+    AutoHold,
+    HoldRule,
+    HoldRules,
+    ImapMailbox,
+    NewHoldRule,
+    Overview,
+    Released,
+)
+from moxhooks.models.base import (
+    DateTime,
+    Empty,
+    Model,
+    encode,
+)
+from moxhooks.models.entries import (
+    AlsoBlocks,
+    AuditEntry,
+    Blocks,
+    EndSuppression,
+    EntryDetail,
+    EntryReport,
+    Event,
+    HistoryItem,
+    ImportResult,
+    NewSuppression,
+    Rejected,
+    ReportRequest,
+    ReportResult,
+    Suppression,
+    SuppressionPage,
+)
+from moxhooks.models.prefs import (
+    Period,
+    Prefs,
+    PrefsRequest,
+    ScopeState,
+    Topic,
+    TopicState,
+)
+from moxhooks.models.queries import (
+    MAX_ID,
+    MAX_LIMIT,
+    AuditQuery,
+    BlocksQuery,
+    EventQuery,
+    InboundQuery,
+    InboundStatus,
+    StatsQuery,
+    SuppressionQuery,
+)
+from moxhooks.models.relay import (
+    Error,
+    RelayRefusal,
+    RelayResult,
+    RelaySent,
+)
+from moxhooks.models.sessions import (
+    AdminLoginRequest,
+    LoginRequest,
+    Session,
+)
+
+__all__ = [
+    "AccountSummary",
+    "AdminLoginRequest",
+    "AlsoBlocks",
+    "AuditEntry",
+    "AuditLog",
+    "AuditQuery",
+    "AutoHold",
+    "Blocks",
+    "BlocksQuery",
+    "DateTime",
+    "Empty",
+    "EndSuppression",
+    "EntryDetail",
+    "EntryReport",
+    "Error",
+    "Event",
+    "EventList",
+    "EventQuery",
+    "HistoryItem",
+    "HoldRule",
+    "HoldRules",
+    "ImapMailbox",
+    "ImportResult",
+    "InboundDetail",
+    "InboundMessage",
+    "InboundPage",
+    "InboundQuery",
+    "InboundResult",
+    "InboundStatus",
+    "LoginRequest",
+    "MAX_ID",
+    "MAX_LIMIT",
+    "Model",
+    "NewHoldRule",
+    "NewSuppression",
+    "Overview",
+    "Period",
+    "Prefs",
+    "PrefsRequest",
+    "Rejected",
+    "RelayRefusal",
+    "RelayResult",
+    "RelaySent",
+    "Released",
+    "ReportRequest",
+    "ReportResult",
+    "ScopeState",
+    "Session",
+    "Stats",
+    "StatsDay",
+    "StatsQuery",
+    "Suppression",
+    "SuppressionPage",
+    "SuppressionQuery",
+    "Thresholds",
+    "Topic",
+    "TopicState",
+    "encode",
+]
