@@ -12,6 +12,7 @@ import re
 import tomllib
 import types
 import typing
+import urllib.parse
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,12 @@ class ServerConfig(msgspec.Struct, frozen=True):
 
 
 class DatabaseConfig(msgspec.Struct, frozen=True):
-    """The SQLite database."""
+    """The database: a SQLite file (the default), or a PostgreSQL server."""
 
+    # A PostgreSQL server to keep everything in instead of the SQLite file, e.g.
+    # "postgresql://moxhooks:secret@127.0.0.1:5432/moxhooks"; "" (the default) keeps the
+    # SQLite file at path. The intake log segments stay in <path>-intake.d/ either way.
+    url: str = ""
     # The SQLite file; webhooks are received into the log segments in <path>-intake.d/
     # beside it.
     path: str = "moxhooks.db"
@@ -380,6 +385,7 @@ def config_from_dict(data: dict[str, Any]) -> Config:
 
 
 def _check(cfg: Config) -> None:
+    _check_database_url(cfg.database.url)
     if cfg.database.synchronous not in ("normal", "full"):
         raise ConfigError('database.synchronous: must be "normal" or "full"')
     if not 1 <= cfg.database.readers <= 64:
@@ -480,6 +486,23 @@ def parse_report_action(value: str, name: str = "action") -> tuple[str, timedelt
         f'{name}: {value!r} is not an action: use "suppress", "suppress_topic",'
         ' "suppress_for:<duration>" (e.g. "suppress_for:30d") or "record"'
     )
+
+
+def _check_database_url(url: str) -> None:
+    if not url:
+        return
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("postgresql", "postgres"):
+        raise ConfigError(
+            'database.url: must be "" (SQLite) or a postgresql:// URL, e.g.'
+            ' "postgresql://moxhooks:secret@127.0.0.1:5432/moxhooks"'
+        )
+    try:
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        raise ConfigError("database.url: the port must be a number") from None
+    if not parts.hostname or not parts.path.strip("/"):
+        raise ConfigError("database.url: must name a host and a database (/moxhooks)")
 
 
 def _check_imap(cfg: Config) -> None:

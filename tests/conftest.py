@@ -54,16 +54,17 @@ if mox_bin() is None:
 if postgresql_source() is None:
     collect_ignore_glob.append("test_pg_*.py")
 elif pg_bindir() is None:
-    collect_ignore_glob.append("test_pg_cluster.py")
+    collect_ignore_glob.append("test_pg_cluster*.py")
 
 
 def _postgresql_left_out() -> str | None:
     """What of the PostgreSQL suite is not run and why, in one line; None when all runs."""
     if postgresql_source() is None:
-        return (f"PostgreSQL suite not run: no PostgreSQL found (apt-get install postgresql,"
+        return (f"PostgreSQL suite (test_pg_*.py, and test_store_backends.py's PostgreSQL"
+                f" half) not run: no PostgreSQL found (apt-get install postgresql,"
                 f" or set {PG_BIN_ENV} to its bin directory or {PG_URL_ENV} to a server)")
     if pg_bindir() is None:
-        return (f"PostgreSQL cluster tests (test_pg_cluster.py) not run: {PG_URL_ENV} names"
+        return (f"PostgreSQL cluster tests (test_pg_cluster*.py) not run: {PG_URL_ENV} names"
                 f" a server but no binaries start one of their own (set {PG_BIN_ENV})")
     return None
 

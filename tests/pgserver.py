@@ -186,6 +186,9 @@ class PgCluster:
 
     def _port_reusable(self) -> bool:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            # As the server binds (SO_REUSEADDR): connections it closed at its stop linger
+            # in TIME_WAIT on the port, which would otherwise send it to another port.
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
                 s.bind(("127.0.0.1", self.port))
             except OSError:

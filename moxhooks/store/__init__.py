@@ -4,7 +4,8 @@ Callers get a Store and call its repositories' methods (store.suppressions.add,
 store.events.due, ...), named for what they do; they never see a connection, a cursor,
 a row or SQL, and catch StoreUnavailable (store/errors.py), never an engine's error.
 The methods are the protocols in store/contract.py; SQLite implements them (store/db.py
-owns the file, one module per table family), and is the one backend so far.
+owns the file, one module per table family), and so does PostgreSQL (store/pg/, the same
+layout), chosen by database.url.
 
 Store.configured opens the store the [database] table describes: the one place that
 picks a backend. What a second backend (PostgreSQL) must provide, behind the same
@@ -156,8 +157,61 @@ class Store:
         )
 
     @classmethod
+    async def open_postgresql(
+        cls,
+        url: str,
+        *,
+        path: str,
+        clock: Clock = utcnow,
+        readers: int = READERS,
+        read_timeout: float = READ_TIMEOUT,
+    ) -> Store:
+        """Open the PostgreSQL database at url (migrating it) and build the repositories on it.
+
+        path: the base name of this node's intake log directory (<path>-intake.d/).
+        """
+        # Imported here: asyncpg is an optional dependency (the postgresql extra).
+        from moxhooks.store.pg.accounts import PgAccountStore
+        from moxhooks.store.pg.database import PgDatabase
+        from moxhooks.store.pg.events import PgEventStore
+        from moxhooks.store.pg.export import PgExportStore
+        from moxhooks.store.pg.holds import PgAutoHoldStore
+        from moxhooks.store.pg.mailbox import PgInboundStore
+        from moxhooks.store.pg.outbox import PgOutboxStore
+        from moxhooks.store.pg.sessions import PgSessionStore
+        from moxhooks.store.pg.stats import PgStatsStore
+        from moxhooks.store.pg.suppressions import PgSuppressionStore
+        from moxhooks.store.pg.unsubscribe import PgUnsubscribeStore
+
+        db = await PgDatabase.open(
+            url, path=path, clock=clock, readers=readers, read_timeout=read_timeout
+        )
+        return cls(
+            db,
+            PgAccountStore(db),
+            PgEventStore(db),
+            PgSuppressionStore(db),
+            PgOutboxStore(db),
+            PgSessionStore(db),
+            PgAutoHoldStore(db),
+            PgStatsStore(db),
+            PgExportStore(db),
+            PgInboundStore(db),
+            PgUnsubscribeStore(db),
+        )
+
+    @classmethod
     async def configured(cls, config: DatabaseConfig, *, clock: Clock = utcnow) -> Store:
-        """Open the database as the configuration's [database] says."""
+        """Open the database as the configuration's [database] says: PostgreSQL when url is
+        set, else the SQLite file at path."""
+        if config.url:
+            return await cls.open_postgresql(
+                config.url,
+                path=config.path,
+                clock=clock,
+                readers=config.readers,
+                read_timeout=config.read_timeout,
+            )
         return await cls.open(
             config.path,
             synchronous=config.synchronous,

@@ -34,7 +34,7 @@ class Database(Protocol):
     """The database itself: its clock, its schema, its upkeep."""
 
     clock: Clock  # the time the store writes (tests pass a fake one)
-    path: str  # where it is: the SQLite file (the intake log is beside it)
+    path: str  # the SQLite file, or on PostgreSQL database.path; the intake log is beside it
 
     def now(self) -> str:
         """The clock's time, as stored."""

@@ -1,0 +1,308 @@
+"""Webhook events on PostgreSQL (store/events.py's SQL): moved in from the intake log,
+processed from the table."""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from moxhooks.store import intake
+from moxhooks.store.db import parse_iso
+from moxhooks.store.events import Send, StoredEvent
+from moxhooks.store.pg.database import PgDatabase, build
+
+# The records moved into events, per intake segment.
+_MOVED = "SELECT COALESCE(json_object_agg(name, records), '{}') FROM intake_segments"
+
+_INSERT = (
+    "INSERT INTO events"
+    " (account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (mox, account, webhook_id) DO NOTHING"
+)
+
+
+# The channel a node notifies when it has committed a webhook's event (receive): the
+# nodes' event processors LISTEN on it. A notification is a hint that work is there, sent
+# at commit; processors look on a timer as well, since one is not kept for a node that
+# was not listening.
+EVENTS_CHANNEL = "moxhooks_events"
+
+# The webhook's event, and the notification, in one statement: atomic without a
+# transaction of its own (one round trip), and the notification is sent at its commit
+# only when the event is new.
+_RECEIVE = (
+    "WITH new AS (" + _INSERT + " RETURNING id)"
+    f" SELECT id, pg_notify('{EVENTS_CHANNEL}', '') FROM new"
+)
+
+
+class PgEventStore:
+    """The events table."""
+
+    def __init__(self, db: PgDatabase) -> None:
+        self.db = db
+        self._intake_dir = intake.intake_dir(db.path)
+        self._counter = intake.Counter(self._intake_dir)
+
+    async def take_intake(self, limit: int = 1000) -> int:
+        """Move up to limit webhooks from this node's intake segments into events; returns
+        how many (0: nothing to move).
+
+        One transaction inserts them and advances the segment's cursor, whose row it locks
+        first, so each is moved once even with two movers; a webhook that mox repeated is
+        kept once (ON CONFLICT on the unique mox, account and webhook_id). Finished
+        segments (no writer, everything moved) are deleted.
+        """
+        cursors = {
+            str(r[0]): (int(r[1]), int(r[2]))
+            for r in await self.db.fetchall('SELECT name, "offset", records FROM intake_segments')
+        }
+        scan = await asyncio.to_thread(intake.plan, self._intake_dir, cursors, limit)
+        for name in scan.done:
+            await asyncio.to_thread(intake.remove_segment, self._intake_dir, name)
+        if scan.done or scan.gone:
+            async with self.db.transaction() as tx:
+                await tx.execute(
+                    "DELETE FROM intake_segments WHERE name = ANY($1::text[])",
+                    [*scan.done, *scan.gone],
+                )
+        b = scan.batch
+        if b is None:
+            return 0
+        async with self.db.transaction() as tx:
+            # The cursor row (made if missing) is locked: another mover waits here, then
+            # finds the offset moved on and leaves the batch alone.
+            await tx.execute(
+                'INSERT INTO intake_segments (name, "offset", records) VALUES ($1, 0, 0)'
+                " ON CONFLICT (name) DO NOTHING",
+                b.segment,
+            )
+            start = await tx.fetchval(
+                'SELECT "offset" FROM intake_segments WHERE name = $1 FOR UPDATE', b.segment
+            )
+            if int(start) != b.start:
+                return 0
+            await tx.executemany(_INSERT, [_event_params(r.row()) for r in b.records])
+            await tx.execute(
+                'UPDATE intake_segments SET "offset" = $2, records = $3 WHERE name = $1',
+                b.segment, b.end, b.moved_before + len(b.records),
+            )  # fmt: skip
+        # A skipped torn end counts as work done: the caller looks again at once.
+        return max(len(b.records), 1 if b.skipped else 0)
+
+    async def receive(self, record: intake.Record) -> bool:
+        """Keep a webhook's event, committed when this returns (the node's disk may be lost:
+        the webhook is acknowledged after this), and wake the processors; False when mox
+        repeated a webhook kept already.
+
+        The intake of a node on PostgreSQL, in place of the intake log's append: one commit
+        a webhook. web/intake.py does not call it yet.
+        """
+        new_id = await self.db.write_value(_RECEIVE, *_event_params(record.row()))
+        return new_id is not None
+
+    async def due(self, limit: int = 200) -> builtins.list[StoredEvent]:
+        """Events waiting to be processed: new ones, and unresolved ones whose retry is due."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM events WHERE status <> 'done' AND (status = 'pending'"
+            " OR (status = 'unresolved' AND next_try <= $1)) ORDER BY id LIMIT $2",
+            self.db.clock(), limit,
+        )  # fmt: skip
+        return [build(StoredEvent, r) for r in rows]
+
+    async def next_retry(self) -> datetime | None:
+        """When the earliest unresolved event is due again, or None."""
+        row = await self.db.fetchone(
+            "SELECT MIN(next_try) FROM events WHERE status <> 'done' AND status = 'unresolved'"
+        )
+        return row[0] if row and row[0] else None
+
+    async def superseded(self, events: Sequence[StoredEvent]) -> set[int]:
+        """Ids of the events for whose message a later webhook was processed already."""
+        if not events:
+            return set()
+        rows = await self.db.fetchall(
+            "SELECT e.id FROM events e WHERE e.id = ANY($1::bigint[]) AND EXISTS (SELECT 1"
+            " FROM events n WHERE n.mox = e.mox AND n.account = e.account"
+            " AND n.queue_msg_id = e.queue_msg_id AND n.webhook_id > e.webhook_id"
+            " AND n.status = 'done')",
+            [ev.id for ev in events],
+        )
+        return {int(r[0]) for r in rows}
+
+    async def mark_unresolved(self, event_id: int, next_try: datetime, detail: str) -> None:
+        """Note a failed attempt to find the recipient; try again at next_try."""
+        await self.db.write(
+            "UPDATE events SET status = 'unresolved', tries = tries + 1, next_try = $1,"
+            " detail = $2 WHERE id = $3",
+            next_try, detail, event_id,
+        )  # fmt: skip
+
+    async def mark_abandoned(self, event_id: int, detail: str) -> None:
+        """Give up on finding an event's recipient."""
+        await self.db.write(
+            "UPDATE events SET status = 'abandoned', detail = $1, processed = $2 WHERE id = $3",
+            detail, self.db.clock(), event_id,
+        )  # fmt: skip
+
+    async def list(
+        self,
+        account: str,
+        *,
+        limit: int = 100,
+        before_id: int | None = None,
+        event: str | None = None,
+        kind: str | None = None,
+        status: str | None = None,
+        recipient: str | None = None,
+    ) -> builtins.list[StoredEvent]:
+        """Events of an account, newest first, filtered."""
+        params: builtins.list[Any] = [account]
+        where = ["account = $1"]
+        if before_id is not None:
+            params.append(before_id)
+            where.append(f"id < ${len(params)}")
+        for col, val in (
+            ("event", event), ("kind", kind), ("status", status), ("recipient_base", recipient)
+        ):  # fmt: skip
+            if val:
+                params.append(val)
+                where.append(f"{col} = ${len(params)}")
+        params.append(limit)
+        rows = await self.db.fetchall(
+            f"SELECT * FROM events WHERE {' AND '.join(where)} ORDER BY id DESC"
+            f" LIMIT ${len(params)}",
+            *params,
+        )
+        return [build(StoredEvent, r) for r in rows]
+
+    async def get(self, event_id: int) -> StoredEvent | None:
+        """One event by id."""
+        row = await self.db.fetchone("SELECT * FROM events WHERE id = $1", event_id)
+        return build(StoredEvent, row) if row else None
+
+    async def counts(self) -> dict[str, int]:
+        """Events not done yet (pending, unresolved, abandoned) by status, for health;
+        pending includes what intake appended and the processor has not moved in yet."""
+        rows = await self.db.fetchall(
+            "SELECT status, COUNT(*) FROM events WHERE status <> 'done' GROUP BY status"
+        )
+        out = {r[0]: int(r[1]) for r in rows}
+        backlog = await self.intake_backlog()
+        if backlog:
+            out["pending"] = out.get("pending", 0) + backlog
+        return out
+
+    async def intake_backlog(self) -> int:
+        """Webhooks in the intake segments not yet moved into events (repeats included)."""
+        row = await self.db.fetchone(_MOVED)
+        return await self._backlog(row[0] if row else "{}")
+
+    async def _backlog(self, moved_json: str) -> int:
+        moved = {str(k): int(v) for k, v in json.loads(moved_json).items()}
+        return await asyncio.to_thread(self._counter.backlog, moved)
+
+    async def unfinished_by_account(self) -> dict[tuple[str, str], int]:
+        """Events not done (pending, unresolved, abandoned) per (account, status)."""
+        rows = await self.db.fetchall(
+            "SELECT account, status, COUNT(*) FROM events WHERE status <> 'done'"
+            " GROUP BY account, status"
+        )
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    async def processed_counts(self) -> builtins.list[tuple[str, str, str, str, int]]:
+        """(account, event, kind, decision, count) of all processed events, for metrics
+        (kept by the trigger events_processed as events are done)."""
+        rows = await self.db.fetchall(
+            "SELECT account, event, kind, decision, n FROM processed_counts"
+        )
+        return [(r[0], r[1], r[2], r[3], int(r[4])) for r in rows]
+
+    async def pending_count(self) -> int:
+        """Events not yet processed (pending or unresolved, or still in intake)."""
+        # One statement, one snapshot: a batch moved in meanwhile is counted in events or
+        # (by the cursors read with them) in intake, never in neither.
+        row = await self.db.fetchone(
+            f"SELECT ({_MOVED}), (SELECT COUNT(*) FROM events WHERE status <> 'done'"
+            " AND status IN ('pending', 'unresolved'))"
+        )
+        return (int(row[1]) if row else 0) + await self._backlog(row[0] if row else "{}")
+
+    async def recipients_for(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], str]:
+        """Known recipients of (account, QueueMsgID) pairs, in one query."""
+        if not keys:
+            return {}
+        rows = await self.db.fetchall(
+            "SELECT r.account, r.queue_msg_id, r.address FROM recipients r"
+            " JOIN unnest($1::text[], $2::bigint[]) AS k (account, queue_msg_id)"
+            " ON r.mox = '' AND r.account = k.account AND r.queue_msg_id = k.queue_msg_id",
+            [k[0] for k in keys], [k[1] for k in keys],
+        )  # fmt: skip
+        return {(r[0], int(r[1])): str(r[2]) for r in rows}
+
+    async def sends(
+        self, message_ids: Sequence[str], account: str | None = None
+    ) -> builtins.list[Send]:
+        """The sends whose Message-ID is one of message_ids (of any account, or of account):
+        one per queue message, from its newest event with a recipient, else its newest
+        event, with the recipient recorded for the message; by account and QueueMsgID."""
+        if not message_ids:
+            return []
+        sql = (
+            'SELECT DISTINCT ON (e.account COLLATE "C", e.queue_msg_id) e.account,'
+            " e.queue_msg_id, e.message_id, COALESCE(NULLIF(e.recipient, ''),"
+            " NULLIF(r.address, '')) AS recipient, e.payload FROM events e"
+            " LEFT JOIN recipients r ON r.mox = e.mox AND r.account = e.account"
+            " AND r.queue_msg_id = e.queue_msg_id WHERE e.message_id = ANY($1::text[])"
+        )
+        params: builtins.list[Any] = [builtins.list(message_ids)]
+        if account is not None:
+            sql += " AND e.account = $2"
+            params.append(account)
+        sql += (
+            ' ORDER BY e.account COLLATE "C", e.queue_msg_id, e.recipient IS NULL,'
+            " e.webhook_id DESC, e.id DESC"
+        )
+        rows = await self.db.fetchall(sql, *params)
+        return [Send(str(r[0]), int(r[1]), str(r[2]), r[3], str(r[4])) for r in rows]
+
+    async def latest_send_to(self, account: str, recipient_base: str, since: str) -> Send | None:
+        """The account's newest event for a recipient (base address) received since, or None."""
+        row = await self.db.fetchone(
+            "SELECT account, queue_msg_id, message_id, recipient, payload FROM events"
+            " WHERE account = $1 AND recipient_base = $2 AND received >= $3"
+            " ORDER BY id DESC LIMIT 1",
+            account, recipient_base, parse_iso(since),
+        )  # fmt: skip
+        if row is None:
+            return None
+        return Send(
+            str(row["account"]), int(row["queue_msg_id"]), str(row["message_id"]),
+            row["recipient"], str(row["payload"]),
+        )  # fmt: skip
+
+    async def remember_recipients(
+        self, account: str, pairs: builtins.list[tuple[int, str]], source: str
+    ) -> None:
+        """Record QueueMsgID -> address, from a send or a lookup in mox."""
+        async with self.db.transaction() as tx:
+            # SQLite's INSERT OR REPLACE: a replaced row takes the default topic again.
+            await tx.executemany(
+                "INSERT INTO recipients (account, queue_msg_id, address, source) VALUES"
+                " ($1, $2, $3, $4) ON CONFLICT (mox, account, queue_msg_id) DO UPDATE SET"
+                " address = excluded.address, source = excluded.source, topic = ''",
+                [(account, qid, addr, source) for qid, addr in pairs],
+            )
+
+
+def _event_params(row: tuple[str, int, int, str, str, int, str, str]) -> tuple[Any, ...]:
+    """An intake record's row for _INSERT, its received time as a timestamp."""
+    account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload = row
+    return (
+        account, webhook_id, attempt, parse_iso(received), event, queue_msg_id, message_id,
+        payload,
+    )  # fmt: skip
