@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from moxhooks.store import intake
 from moxhooks.store.db import parse_iso
 from moxhooks.store.events import Send, StoredEvent
+from moxhooks.store.intake import Counter, Record, intake_dir, plan, remove_segment
 from moxhooks.store.pg.database import PgDatabase, build
 
 # The records moved into events, per intake segment.
@@ -45,8 +45,8 @@ class PgEventStore:
 
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
-        self._intake_dir = intake.intake_dir(db.path)
-        self._counter = intake.Counter(self._intake_dir)
+        self._intake_dir = intake_dir(db.path)
+        self._counter = Counter(self._intake_dir)
 
     async def take_intake(self, limit: int = 1000) -> int:
         """Move up to limit webhooks from this node's intake segments into events; returns
@@ -61,9 +61,9 @@ class PgEventStore:
             str(r[0]): (int(r[1]), int(r[2]))
             for r in await self.db.fetchall('SELECT name, "offset", records FROM intake_segments')
         }
-        scan = await asyncio.to_thread(intake.plan, self._intake_dir, cursors, limit)
+        scan = await asyncio.to_thread(plan, self._intake_dir, cursors, limit)
         for name in scan.done:
-            await asyncio.to_thread(intake.remove_segment, self._intake_dir, name)
+            await asyncio.to_thread(remove_segment, self._intake_dir, name)
         if scan.done or scan.gone:
             async with self.db.transaction() as tx:
                 await tx.execute(
@@ -94,7 +94,7 @@ class PgEventStore:
         # A skipped torn end counts as work done: the caller looks again at once.
         return max(len(b.records), 1 if b.skipped else 0)
 
-    async def receive(self, record: intake.Record) -> bool:
+    async def receive(self, record: Record) -> bool:
         """Keep a webhook's event, committed when this returns (the node's disk may be lost:
         the webhook is acknowledged after this), and wake the processors; False when mox
         repeated a webhook kept already.
