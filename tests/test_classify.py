@@ -338,6 +338,13 @@ PRINCIPLES = [
     pytest.param(550, "", "550 The sending domain does not exist", SB, id="our-side-domain-does-not-exist"),
     pytest.param(550, "5.7.1", "550 5.7.1 Message contains a banned attachment", CR,
                  id="a-banned-attachment-is-the-message"),
+    # How the message is written on the wire (line length, line endings, 8-bit/UTF-8 data, an
+    # extension it needs) is the message's, not a syntax error of the dialogue.
+    pytest.param(500, "", "500 Line too long (see RFC5321 4.5.3.1.6)", CR, id="wire-line-too-long-is-the-message"),
+    pytest.param(500, "5.0.0", "500 5.0.0 line delimiter must be CRLF", CR, id="wire-line-endings-are-the-message"),
+    pytest.param(504, "5.5.4", "504 5.5.4 REQUIRETLS is not implemented", CR,
+                 id="wire-extension-the-message-needs"),
+    pytest.param(502, "", "502 Command not implemented", UN, id="wire-a-command-alone-is-the-dialogue"),
     # The same verdicts in the languages the labelled data has.
     pytest.param(550, "", "550 Benutzer unbekannt", MU, id="german-user-unknown"),
     pytest.param(0, "", "Esta casilla ha expirado por falta de uso.", MD, id="spanish-account-expired"),

@@ -143,6 +143,13 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|insufficient (?:storage|space|disk)|(?:not enough|no) (?:disk |storage |mail ?box )?space|space (?:is )?not enough"
           r"|no space left|space limit|mail ?folder is full|(?:mail ?box|inbox) full|recipient'?s? (?:mail ?box|inbox) is full"
           r"|full (?:mail ?box|inbox)"),
+    # How the message is written on the wire: its line lengths and line endings, 8-bit or UTF-8
+    # data, a body or delivery extension it needs (BINARYMIME, SMTPUTF8, REQUIRETLS). The
+    # message, like mox's own "does not implement ... extension, required by message", not the
+    # dialogue's syntax nor the mailbox (read before the protocol words "line too long").
+    _rule(Signal.CONTENT, S, r"(?:text )?line (?:is )?too long|too long (?:text )?line|line (?:length|limit) (?:exceeded|exceeds?|too)"
+          r"|line delimiter|line endings?|must be crlf|smtplf|strict ascii|non-ascii"
+          r"|\b(?:smtputf8|binarymime|requiretls|8bitmime)\b"),
     # Things about the message that mention a domain, an address, a header or "too many".
     _rule(Signal.CONTENT, S, r"(?:non-?latin|foreign|unsupported|unknown|invalid|bad) (?:character ?sets?|charsets?|encoding)"
           r"|character ?sets?|charset|8-?bit|bare (?:lf|line-?feeds?|cr|newlines?|\\r|\\n)|smtp smuggling|surbl|uribl"
