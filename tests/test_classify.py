@@ -326,6 +326,15 @@ PRINCIPLES = [
     pytest.param(450, "", "450 Server busy, please try again later", RL, id="busy-is-pacing"),
     pytest.param(450, "", "450 Rspamd scan timeout", TR, id="the-receivers-own-check-failed"),
     pytest.param(454, "", "454 Throttling failure: Daily message quota exceeded", RL, id="daily-quota-is-pacing"),
+    # A pacing code (4.2.1, 4.7.0) is a pace request when the words ask for one or add nothing;
+    # words that describe the receiver's own state are its passing trouble.
+    pytest.param(421, "4.7.0", "421 4.7.0 Try again later, closing connection", RL, id="pacing-code-with-try-later"),
+    pytest.param(451, "4.2.1", "451 4.2.1 Mailbox is currently reserved", TR, id="pacing-code-with-the-receivers-state"),
+    pytest.param(0, "", "Unable to chdir to maildir. (#4.2.1)", TR, id="pacing-code-qmail-local-trouble"),
+    pytest.param(451, "4.7.0", "451 4.7.0 internal DKIM error", TR, id="the-receivers-machinery-failed"),
+    pytest.param(421, "4.3.0", "421 4.3.0 Mail system failure, closing transmission channel", TR,
+                 id="mail-system-subject-outranks-bare-421"),
+    pytest.param(421, "", "421 Too many concurrent connections", RL, id="bare-421-with-pace-words"),
     # Who said what: a relay's own words about the server it talked to are not the server's.
     pytest.param(0, "", "lost connection with mx.example.org[192.0.2.25] while sending RCPT TO", TR,
                  id="relay-host-ip-is-not-ours"),

@@ -329,6 +329,22 @@ _NAMES_RECIPIENT_RE: Final = re.compile(
 _SUBJECTS: Final = frozenset({Signal.SENDER, Signal.CONTENT, Signal.SIZE, Signal.STORAGE, Signal.RATE})
 
 
+# The details that only Gmail's, Yahoo's and Apple's use make a pace request (see _decide).
+_PACING_BY_DEFAULT_RE: Final = re.compile(r"4\.2\.1|4\.7\.0")
+# "Try again later" and its kin, and RFC 5321's stock words around a deferral: no cause named.
+_LATER_RE: Final = re.compile(r"(?:try|retry|come back|send|resend)(?: (?:again|it|your message))?(?: at)? (?:a )?later"
+                              r"|closing (?:the )?(?:transmission )?(?:channel|connection)|\bplease\b", re.I)
+# A reply's own words: what is left without codes, addresses, host names, numbers, a command
+# named in brackets ("(EHLO)") and Gmail's server tag ("- gsmtp").
+_NOT_WORDS_RE: Final = re.compile(r"\(\w+\)|\bgsmtp\b|[245]\d\d[ -]|\(?#?[245]\.\d{1,3}\.\d{1,3}\)?|<[^>]*>|\S+@\S+|\[[^\]]*\]|\S*\d\S*")
+
+
+def _says_more_than_later(ev: Evidence) -> bool:
+    """Whether the reply's words say something beyond a code and "try again later"."""
+    words = _LATER_RE.sub(" ", _NOT_WORDS_RE.sub(" ", ev.reply))
+    return len(re.findall(r"[^\W\d_]{3,}", words)) >= 2
+
+
 def _policy_only(sig: Signals) -> bool:
     """Whether the words refuse by policy without naming whose or what's fault."""
     return (Signal.POLICY in sig.weak and not sig.strong - _NOT_A_VERDICT
@@ -448,6 +464,15 @@ def _decide(ev: Evidence) -> Kind:
         return Kind.TRANSIENT if temporary else Kind.UNDETERMINED
 
     code_kind = _detail_kind(ev.enhanced) if ev.enhanced else None
+    if code_kind is Kind.RATE_LIMITED and _PACING_BY_DEFAULT_RE.fullmatch(ev.enhanced):
+        # 4.2.1 and 4.7.0 are Gmail's and Yahoo's "come back later", but RFC 3463 gives them no
+        # pace of their own ("mailbox disabled", "other security status"): they are pacing when
+        # the words ask for it or add nothing; words about anything else decide, and words that
+        # only describe the receiver's own state ("Mailbox is currently reserved", "Unable to
+        # chdir to maildir") are its passing trouble.
+        if _says_more_than_later(ev) and not sig.has(Signal.RATE):
+            said = _strongest(sig, permanent=permanent)
+            return said if said not in (None, Kind.UNDETERMINED) else Kind.TRANSIENT
     if code_kind is not None:
         return _contradiction(code_kind, ev.enhanced, sig) or code_kind
 
@@ -461,6 +486,11 @@ def _decide(ev: Evidence) -> Kind:
 
     if permanent and ev.enhanced.startswith("5.7."):
         return Kind.SENDER_BLOCKED  # security or policy status (RFC 3463 X.7.x), no words
+    if temporary and ev.enhanced[1:4] in (".3.", ".4."):
+        # The enhanced code's subject says more than the bare reply code: X.3 is the receiving
+        # mail system's status, X.4 the network's; "421 4.3.0 Mail system failure" is their
+        # trouble, not a request to slow down.
+        return Kind.TRANSIENT
     for bare, kind in _BARE_CODES:
         if ev.code == bare:
             return kind

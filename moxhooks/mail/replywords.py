@@ -120,7 +120,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|verification (?:problem|failed temporarily)|local problem|temporarily rejected|tls (?:handshake )?(?:failed|not available)|failed to establish"
           r"|(?<!ip name )lookup (?:failure|failed|timeout|timed out|error)|unverified address|(?:rdns|dns|spf|dkim|dmarc) (?:lookup )?(?:timeout|timed out)"
           r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"
-          r"|(?:scan|scanner|scanning|filter|check) (?:error|timeout|timed out|failed|failure)"),
+          r"|(?:scan|scanner|scanning|filter|check) (?:error|timeout|timed out|failed|failure)"
+          # The receiver's own machinery failed ("internal DKIM error", "DKIM key retrieval
+          # failed"): whatever it was checking, it did not decide.
+          r"|internal (?:\w+ )?error|(?:key|record) retrieval failed|system i/o error|i/o error"),
     _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
     # A hedge is not a verdict: "the group may not exist, or you may not have permission",
     # "the account or domain may not exist, they may be blacklisted" say the server does not know.
@@ -133,7 +136,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The sender's own sending limits (quota words that are not about storage).
     _rule(Signal.RATE, S, r"(?:submission|transfer|sending|send|outbound|queue) ?quota|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
           r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
-          r"|exceeded the limit|limit for the number of"),
+          r"|exceeded the limit|limit for the number of|(?<!size )(?<!space )(?<!line )\blimit (?:exceeded|reached)"),
     # The mailbox is full, said with words that elsewhere mean size or pace.
     _rule(Signal.STORAGE, S, r"too many messages (?:in|on) (?:the|this|his|her|their|user'?s?) (?:mail ?box|account|folder|server)"
           r"|(?:mail ?box|mail ?folder|inbox|account|mail ?store)(?:'s)? (?:size |storage |space )?(?:has )?exceed(?:s|ed)?"
