@@ -341,6 +341,10 @@ PRINCIPLES = [
     pytest.param(0, "", "jdoe@example.org... Deferred: Connection refused by mx.example.org.", TR,
                  id="tcp-connection-refused-is-network"),
     pytest.param(554, "", "554 Connection refused by policy", SB, id="smtp-connection-refused-by-policy"),
+    pytest.param(550, "", "550 mwinf5c10 ME Service refuse. Veuillez essayer plus tard.", SB,
+                 id="the-service-refused-to-the-client"),
+    pytest.param(554, "", "554 mx.example.org ESMTP not accepting connections", SB,
+                 id="not-accepting-connections-is-the-client"),
     # Our side named as the subject of any verdict is the sender's refusal.
     pytest.param(553, "5.7.1", "553 5.7.1 Sender is not authorized", SB, id="our-side-sender-named"),
     pytest.param(554, "", "554 Access denied for 203.0.113.5", SB, id="our-side-ip-named"),

@@ -190,7 +190,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:identity|identities|e-?mail address) (?:is |are )?not verified|failed the check"
           r"|(?:starttls|tls|encryption|authentication|auth) (?:is )?required|must (?:issue|use) (?:a |an )?(?:starttls|auth|tls)"
           r"|must (?:first )?authenticate|must be authenticated|authenticate first|certificate not verified"
-          r"|no smtp service|smtp service (?:is )?(?:not available|unavailable)"),
+          r"|no smtp service|smtp service (?:is )?(?:not available|unavailable)"
+          # The service itself refused to the connecting client (Orange's "Service refusé",
+          # Apple's "not accepting connections"): nothing was said about a message or address.
+          r"|service refus|not accepting connections"),
     # Recipients in a directory or list: Domino's "not listed in Domino Directory", qmail's
     # badrcptto, an ambiguous address (RFC 3463's X.1.4).
     _rule(Signal.MAILBOX, S, r"not (?:listed|found) in (?:the )?(?:domino|public|names|address|global|local|ldap|recipient|directory|\S+ directory)"
