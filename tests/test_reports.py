@@ -326,6 +326,42 @@ def test_sendmail_transcript_keeps_each_recipients_reply() -> None:
     assert "bob@" not in alice.diagnostic
 
 
+# A bounce known by its structure: no bounce-like From or Subject, but the returned message
+# beside words of its own that say the delivery failed (KDDI's format).
+RETURNED_ONLY = (
+    b"From: no-reply@mx.example.org\nTo: news@example.net\nSubject: Mail\nMIME-Version: 1.0\n"
+    b"Content-Type: multipart/mixed; boundary=b1\n\n--b1\nContent-Type: text/plain\n\n"
+    b"Your mail sent on: Thu, 29 Apr 2026 00:00:00 +0900\n"
+    b"     Could not be delivered to: <full@example.org>\n     As their mailbox is full.\n\n"
+    b"--b1\nContent-Type: message/rfc822\n\nFrom: news@example.net\nTo: <full@example.org>\n"
+    b"Subject: Spring news\n\nHello\n--b1--\n"
+)
+# A report that quotes our envelope ("Message details: ... RCPT TO:") under a From spelt
+# "post_master", in a multipart whose boundary line is broken (its MIME lines come as text).
+ENVELOPE_QUOTED = (
+    b"From: post_master@mx.example.org\nTo: news@example.net\nSubject: Re:Spring news\n"
+    b"MIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"b2\"\n\n--b2\n"
+    b"Content-Type: multipart/alternative;\nboundary=\"b3\"\n\n--b3\n"
+    b"Content-Type: text/plain; charset=us-ascii\n\nError: Invalid user address\n\n"
+    b"Error message below:\n550 - Requested action not taken: no such user here\n\n"
+    b"Message details:\n  Subject: Spring news\n  MAIL FROM: news@example.net\n"
+    b"  RCPT TO: gone@example.org\n  Size (in bytes): 222\n\n--b3--\n\n--b2--\n"
+)
+
+
+def test_a_bounce_known_by_its_returned_message() -> None:
+    r = parse_report(RETURNED_ONLY)
+    assert r.type == "bounce"
+    assert [(x.address, x.kind) for x in r.recipients] == [("full@example.org", Kind.MAILBOX_FULL)]
+
+
+def test_quoted_envelope_names_the_recipient_not_the_reason() -> None:
+    r = parse_report(ENVELOPE_QUOTED)
+    assert r.type == "bounce"
+    # "Size (in bytes)" and "charset" are our envelope and MIME structure, not the reply.
+    assert [(x.address, x.kind) for x in r.recipients] == [("gone@example.org", Kind.MAILBOX_UNKNOWN)]
+
+
 def test_not_mime_bounce() -> None:
     r = parse_report(QMAIL)
     assert (r.type, r.reporter) == ("bounce", "MAILER-DAEMON@mx.example.org")

@@ -219,6 +219,11 @@ def _unescape(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+_MIME_LINE_RE: Final = re.compile(
+    r"(?im)^(?:content-[\w-]+:.*|\s*boundary=.*|--[-=_.\w]{6,}(?:--)?\s*|this is a multi-?part message.*)$"
+)
+
+
 def _human_text(parts: list[Message]) -> str:
     """The report's own words: its text parts, outside attached messages and report parts."""
     texts: list[str] = []
@@ -232,6 +237,10 @@ def _human_text(parts: list[Message]) -> str:
         if part.get_content_type() == "text/html" and texts:
             continue  # the plain alternative said it already
         text = _text(part)
+        if broken:
+            # A multipart whose boundary could not be read comes as its raw body: its MIME
+            # lines (boundaries, Content-* fields) are structure, nobody's words ("charset").
+            text = _MIME_LINE_RE.sub("", text)
         texts.append(text)
         size += len(text)
         if size >= MAX_PART:
@@ -411,7 +420,7 @@ def _analyse(msg: Message, problems: list[str], forwarded: bool, eight_bit: bool
         if not report.recipients:
             if _autoreply(msg, strong=False):
                 report = _autoreply_report(ctx)
-            elif not (report_type or vendors.looks_like_bounce(
+            elif not (report_type or _says_undelivered(ctx) or vendors.looks_like_bounce(
                 _header(msg, "from"), _header(msg, "subject")
             )):
                 report = ParsedReport(type="unparsed")
@@ -680,9 +689,26 @@ def _autoreply_report(ctx: _Context) -> ParsedReport:
     )
 
 
+# A report's own words that the delivery failed (not merely the word "bounce").
+_UNDELIVERED_RE: Final = re.compile(
+    r"(?:could|can)(?:not|n't| not) be delivered|undeliverable|was not delivered"
+    r"|delivery (?:has )?failed|failed to deliver|unable to deliver|delivery to the following", re.I,
+)
+
+
+def _says_undelivered(ctx: _Context) -> bool:
+    """Whether the message returns ours and its own first words say it was not delivered.
+
+    A bounce is known by its structure as much as by its From and Subject (KDDI's come from
+    "no-reply@" with the Subject "Mail"): the returned message, or its headers, beside words
+    of the report's own that say the delivery failed."""
+    returned = any(p.get_content_type() in ("message/rfc822", "text/rfc822-headers") for p in ctx.parts)
+    return returned and _UNDELIVERED_RE.search(ctx.text[:1000]) is not None
+
+
 def _bounce(ctx: _Context, rtype: ReportType) -> ParsedReport:
     found = vendors.bounce_addresses(ctx.msg, ctx.eight_bit, ctx.problems)
-    if not found and (rtype == "dsn" or vendors.looks_like_bounce(
+    if not found and (rtype == "dsn" or _says_undelivered(ctx) or vendors.looks_like_bounce(
         _header(ctx.msg, "from"), _header(ctx.msg, "subject")
     )):
         exclude = {a for h in ("from", "to", "cc", "reply-to", "sender", "return-path")
