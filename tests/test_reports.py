@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from moxhooks.kinds import Kind
-from moxhooks.mail.reports import MAX_PART, ParsedRecipient, ParsedReport, parse_report
+from moxhooks.mail.reports import MAX_PART, ParsedRecipient, ParsedReport, parse_report, stage_note
 
 CORPUS = Path(__file__).parent / "corpus"
 
@@ -324,6 +324,44 @@ def test_sendmail_transcript_keeps_each_recipients_reply() -> None:
     assert kinds == {"alice@example.com": Kind.MAILBOX_UNKNOWN, "bob@example.org": Kind.MAILBOX_FULL}
     alice = next(x for x in r.recipients if x.address == "alice@example.com")
     assert "bob@" not in alice.diagnostic
+
+
+# The stage that a DSN's Diagnostic-Code leaves out, read from the report's own words.
+def test_dsn_stage_from_the_reports_words() -> None:
+    raw = dsn(
+        "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; ann@example.org\n"
+        "Action: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; 550 5.7.1 Access denied\n",
+        text="<ann@example.org>: host mx.example.org[192.0.2.1] said: 550 5.7.1 Access denied\n"
+        "    (in reply to MAIL FROM command)",
+    )
+    (rcpt,) = parse_report(raw).recipients
+    assert rcpt.kind is Kind.SENDER_BLOCKED  # refused at MAIL FROM: only we had been named
+    bare = dsn(
+        "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; ann@example.org\n"
+        "Action: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; 550 5.7.1 Access denied\n",
+    )
+    assert parse_report(bare).recipients[0].kind is Kind.UNDETERMINED  # no stage said: nobody named
+
+
+# Sendmail shows only the last command of a PIPELINING batch: ">>> DATA", the RCPT TO reply, then
+# DATA's own "503 need RCPT". The reply answered RCPT TO, not DATA.
+SENDMAIL_PIPELINED = (
+    b"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\nTo: news@example.net\n"
+    b"Subject: Returned mail: see transcript for details\n\n"
+    b"   ----- The following addresses had permanent fatal errors -----\n<gone@example.com>\n\n"
+    b"   ----- Transcript of session follows -----\n... while talking to mx.example.com.:\n"
+    b">>> DATA\n<<< 550 Requested action not taken: mailbox unavailable\n"
+    b"550 5.1.1 <gone@example.com>... User unknown\n<<< 503 Need RCPT command.\n"
+)
+
+
+def test_sendmail_pipelined_reply_is_not_a_data_reply() -> None:
+    text = SENDMAIL_PIPELINED.decode()
+    reply = "550 Requested action not taken: mailbox unavailable"
+    assert stage_note(text, reply) == "(in reply to RCPT TO command)"
+    unpipelined = text.replace("<<< 503 Need RCPT command.\n", "")
+    assert stage_note(unpipelined, reply) == "(in reply to DATA command)"
+    assert parse_report(SENDMAIL_PIPELINED).recipients[0].kind is not Kind.CONTENT_REJECTED
 
 
 # A bounce known by its structure: no bounce-like From or Subject, but the returned message

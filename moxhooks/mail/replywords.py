@@ -143,7 +143,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|exceeds? (?:the |his |her |their )?(?:allowed |maximum )?(?:mail ?box|storage|disk) ?(?:size|space|quota|limit)?"
           r"|file too large|mailbox size limit|(?:mail ?box|inbox|storage|disk) (?:space )?(?:is )?(?:full|exhausted)"
           r"|over ?quota|quota|out of (?:storage|disk|space)|storage (?:space|limit|allocation|full)"
-          r"|insufficient (?:storage|space|disk)|(?:not enough|no) (?:disk |storage |mail ?box )?space|space (?:is )?not enough"
+          r"|insufficient (?:storage|space|disk)|(?:not enough|(?:not|n't) have enough|no) (?:disk |storage |mail ?box )?space|space (?:is )?not enough"
           r"|no space left|space limit|mail ?folder is full|(?:mail ?box|inbox) full|recipient'?s? (?:mail ?box|inbox) is full"
           r"|full (?:mail ?box|inbox)"),
     # How the message is written on the wire: its line lengths and line endings, 8-bit or UTF-8
