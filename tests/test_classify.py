@@ -345,6 +345,13 @@ PRINCIPLES = [
                  id="the-service-refused-to-the-client"),
     pytest.param(554, "", "554 mx.example.org ESMTP not accepting connections", SB,
                  id="not-accepting-connections-is-the-client"),
+    # A server that requires our client to encrypt or log in refuses the client.
+    pytest.param(553, "", "553 this route requires encryption (tls)", SB, id="encryption-required-is-the-client"),
+    pytest.param(554, "", "554 Command refused due to lack of security", SB, id="lack-of-security-is-the-client"),
+    pytest.param(550, "", "550 submitter failed to authenticate", SB, id="failed-to-authenticate-is-the-client"),
+    # A code whose detail names the sender's address settles whose a 501 syntax complaint is.
+    pytest.param(501, "5.1.7", "501 5.1.7 sender s@example.org contains a domain with no valid MX records", SB,
+                 id="501-with-the-senders-address-code"),
     # Our side named as the subject of any verdict is the sender's refusal.
     pytest.param(553, "5.7.1", "553 5.7.1 Sender is not authorized", SB, id="our-side-sender-named"),
     pytest.param(554, "", "554 Access denied for 203.0.113.5", SB, id="our-side-ip-named"),

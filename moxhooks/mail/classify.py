@@ -352,7 +352,12 @@ def _policy_only(sig: Signals) -> bool:
 
 
 def _address_syntax(ev: Evidence) -> bool:
-    """Whether the reply complains about an address's syntax (whose, the words must say)."""
+    """Whether the reply complains about an address's syntax (whose, the words must say).
+
+    A code whose detail says whose address it is (X.1.7/X.1.8: the sender's) settles it: a 501
+    with 5.1.7 is a complaint about our MAIL FROM, not an open question."""
+    if _detail_kind(ev.enhanced) is Kind.SENDER_BLOCKED and ev.enhanced[2:4] == "1.":
+        return False
     return bool(_ADDRESS_SYNTAX_RE.fullmatch(ev.enhanced)) or ev.code == 501
 
 

@@ -176,7 +176,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The sender as a spammer is the sender, not the message.
     _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"),
     # The envelope sender (MAIL FROM), its domain and our authentication: our side.
-    _rule(Signal.SENDER, S, r"sender (?:address |domain |e-?mail )?(?:was )?(?:rejected|refused|denied|blocked|unknown|invalid|not (?:allowed|accepted|permitted|verified|found|authenticated))"
+    _rule(Signal.SENDER, S, r"sender (?:address |domain |e-?mail )?(?:was |is )?(?:rejected|refused|denied|blocked|unknown|invalid|unacceptable|not (?:allowed|accepted|acceptable|permitted|verified|found|authenticated))"
           r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:address|domain|e-?mail)|(?:unknown|invalid|unauthori[sz]ed|unauthenticated|unverified|forged|null) sender"
           r"|sender (?:verify|verification|check)|sender (?:is )?(?:on|in) (?:the |a |your )?(?:block|black|deny)"
           r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted)|mismatch)"
@@ -190,6 +190,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:identity|identities|e-?mail address) (?:is |are )?not verified|failed the check"
           r"|(?:starttls|tls|encryption|authentication|auth) (?:is )?required|must (?:issue|use) (?:a |an )?(?:starttls|auth|tls)"
           r"|must (?:first )?authenticate|must be authenticated|authenticate first|certificate not verified"
+          # A server that requires our client to encrypt or to log in refuses the client, not
+          # an address: "this route requires encryption", "refused due to lack of security",
+          # "Needs to be logged in", "submitter failed to authenticate", "Auth aborted".
+          r"|requires? (?:\w+ )?(?:encryption|tls|starttls|authentication)|(?:lack of|without) (?:security|encryption|tls|authentication)"
+          r"|(?:needs?|has|have) to be logged in|failed to authenticate|auth(?:entication)? aborted"
           r"|no smtp service|smtp service (?:is )?(?:not available|unavailable)"
           # The service itself refused to the connecting client (Orange's "Service refusé",
           # Apple's "not accepting connections"): nothing was said about a message or address.
