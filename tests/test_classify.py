@@ -345,6 +345,13 @@ PRINCIPLES = [
                  id="the-service-refused-to-the-client"),
     pytest.param(554, "", "554 mx.example.org ESMTP not accepting connections", SB,
                  id="not-accepting-connections-is-the-client"),
+    # A permanent reply asks for nothing later: pace words beside our IP named are a block.
+    pytest.param(550, "5.7.28", "550 5.7.28 There is an unusual rate of unsolicited mail originating from your IP "
+                 "address. Mail sent from your IP address has been blocked.", SB, id="permanent-pace-with-our-ip-is-a-block"),
+    pytest.param(421, "4.7.28", "421 4.7.28 There is an unusual rate of unsolicited mail originating from your IP "
+                 "address. Mail sent from your IP address has been temporarily rate limited.", RL,
+                 id="temporary-pace-with-our-ip-is-pace"),
+    pytest.param(550, "", "550 This IP has sent too many messages this hour", RL, id="permanent-pace-alone-is-pace"),
     # A server that requires our client to encrypt or log in refuses the client.
     pytest.param(553, "", "553 this route requires encryption (tls)", SB, id="encryption-required-is-the-client"),
     pytest.param(554, "", "554 Command refused due to lack of security", SB, id="lack-of-security-is-the-client"),

@@ -424,6 +424,11 @@ def decide(ev: Evidence) -> Kind:
     if ev.enhanced == "5.4.1" and _DBEB_RE.search(ev.reply):
         return Kind.MAILBOX_UNKNOWN  # Microsoft's documented meaning, see _DBEB_RE
     kind = _decide(ev)
+    permanent = ev.code // 100 == 5 or (ev.code == 0 and ev.enhanced.startswith("5."))
+    if kind is Kind.RATE_LIMITED and permanent and Signal.SENDER in ev.signals.strong:
+        # A permanent refusal asks for nothing later: throttling words beside words that name
+        # our IP or reputation ("mail sent from your IP address has been blocked") are a block.
+        return Kind.SENDER_BLOCKED
     if kind in RECIPIENT_HARD and not _recipient_is_clear(ev, temporary, _address_syntax(ev)):
         return _not_recipient(ev, temporary)
     return kind
