@@ -372,6 +372,10 @@ PRINCIPLES = [
     pytest.param(504, "5.5.4", "504 5.5.4 REQUIRETLS is not implemented", CR,
                  id="wire-extension-the-message-needs"),
     pytest.param(502, "", "502 Command not implemented", UN, id="wire-a-command-alone-is-the-dialogue"),
+    # A mailbox its provider archived or whose service it suspended is closed.
+    pytest.param(0, "", "Archived recipient. LPN007_420 (in reply to RCPT TO command)", MD, id="archived-recipient"),
+    pytest.param(550, "5.5.0", "550 5.5.0 Boite du destinataire archivee.", MD, id="french-archived-mailbox"),
+    pytest.param(550, "", "550 Message archived by policy", UN, id="an-archived-message-is-not-a-mailbox"),
     # The same verdicts in the languages the labelled data has.
     pytest.param(550, "", "550 Benutzer unbekannt", MU, id="german-user-unknown"),
     pytest.param(0, "", "Esta casilla ha expirado por falta de uso.", MD, id="spanish-account-expired"),

@@ -211,6 +211,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"\b.{0,20}?(?:desconocid[oa]|inexistente|no existe|inconnue?|n'existe pas|unbekannt|existiert nicht|sconosciut[oa]|non esiste|n[aã]o existe)"),
     _rule(Signal.DISABLED, S, r"(?:casilla|cuenta|buz[oó]n|conta|compte|konto|postfach|account)\b.{0,20}?"
           r"(?:ha expirado|expirad[oa]|desactivad[oa]|suspendid[oa]|bloquead[oa]|desativad[oa]|d[ée]sactiv[ée]e?|suspendue?|gesperrt|deaktiviert|disattivat[oa])"),
+    # A mailbox its provider archived, or whose service it suspended, is closed (La Poste's
+    # "Archived recipient", Orange's "Boite du destinataire archivee", "Recipient suspend the
+    # service"): the account exists and takes no mail.
+    _rule(Signal.DISABLED, S, r"archived (?:recipient|mailbox|account|user)|(?:recipient|mailbox|account|user|destinataire)\b.{0,20}?archiv[ée]e?s?\b"
+          r"|(?:recipient|user|account) suspends?\b"),
     # A domain that is gone, said with words that elsewhere mean a switched-off account.
     _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)"),
     # A recipient's account that the provider switched off ("The recipient account is blocked").
