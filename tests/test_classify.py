@@ -352,6 +352,16 @@ PRINCIPLES = [
                  "address. Mail sent from your IP address has been temporarily rate limited.", RL,
                  id="temporary-pace-with-our-ip-is-pace"),
     pytest.param(550, "", "550 This IP has sent too many messages this hour", RL, id="permanent-pace-alone-is-pace"),
+    # Postfix's "Recipient address rejected:" names the address checked; the words after it decide.
+    pytest.param(554, "5.3.0", "554 5.3.0 <a@example.org>: Recipient address rejected: Mailer error", UN,
+                 id="recipient-prefix-with-a-system-reason"),
+    pytest.param(550, "", "550 <a@example.org>: Recipient address rejected: On hold", UN,
+                 id="recipient-prefix-with-no-recipient-reason"),
+    pytest.param(550, "", "550 <a@example.org>: Recipient address rejected: User unknown in local recipient table",
+                 MU, id="recipient-prefix-with-the-recipients-state"),
+    # A host that speaks ("mx.example.org [192.0.2.25] did not like our RCPT TO") is the server.
+    pytest.param(0, "", "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 5.0.0 <a@example.org>: "
+                 "Recipient address rejected: On hold", UN, id="speaking-host-ip-is-not-ours"),
     # A server that requires our client to encrypt or log in refuses the client.
     pytest.param(553, "", "553 this route requires encryption (tls)", SB, id="encryption-required-is-the-client"),
     pytest.param(554, "", "554 Command refused due to lack of security", SB, id="lack-of-security-is-the-client"),

@@ -99,7 +99,11 @@ _CONTINUATION_RE: Final = re.compile(
 # mx.example.org [192.0.2.1]: 550 ...", "connect to mx.example.org[192.0.2.1]:25:"): not the
 # server's words; its IP address is the receiver's, not ours.
 _RELAY_HOST_RE: Final = _rx(r"\b(?:host|connect to) [\w.-]+ ?\[[0-9a-f.:]+\](?::\d+)?(?::| said:)"
-                            r"|\bby [\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]")
+                            r"|\bby [\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]"
+                            # DragonFly's "mx.example.org [192.0.2.25] did not like our RCPT TO":
+                            # a host that speaks is the server, not our client.
+                            r"|(?<![\w.-])[\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]"
+                            r"(?= (?:did not like|said|replied|responded|answered)\b)")
 
 # mox's own errors (smtpclient/gather.go, smtpclient/client.go): no remote reply, code 0.
 _MOX_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
@@ -320,6 +324,8 @@ _DBEB_RE: Final = re.compile(r"recipient address rejected: access denied", re.I)
 # The enhanced code's subjects about the destination address and mailbox (not 5.1.7/5.1.8,
 # the sender's address).
 _RECIPIENT_SUBJECT_RE: Final = re.compile(r"5\.1\.(?:[0-6]|9|1\d)|5\.2\.[01]")
+# Postfix's prefix for a refusal while checking the recipient address, and the reason after it.
+_CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected: ?(.*)", re.I)
 # Words that say the refused address is the recipient's, not our MAIL FROM's.
 _NAMES_RECIPIENT_RE: Final = re.compile(
     r"\b(?:recipients?|destination|rcpt|addressee|mailbox|user|account|forward-path)\b", re.I)
@@ -368,6 +374,13 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
     other = _OTHER_SUBJECT - {Signal.PROTOCOL} if syntax else _OTHER_SUBJECT  # the address's syntax
     if any(s in sig.strong for s in other) or any(s in sig.weak for s in other - {Signal.SENDER}):
         return False  # the sender, a relay, a syntax error or a loop is named too
+    prefix = _CHECKED_ADDRESS_RE.search(ev.reply)
+    if prefix and not syntax and _detail_kind(ev.enhanced) not in RECIPIENT_HARD:
+        # Postfix's "Recipient address rejected:" only says which address was checked; the
+        # words after it are the verdict ("Mailer error", "On hold", "Internal system error").
+        after = read_signals(_RELAY_HOST_RE.sub(" ", prefix[1]))
+        if not (after.strong | after.weak) & _RECIPIENT_SIGNALS:
+            return False
     if sig.strong - _RECIPIENT_SIGNALS - {Signal.TEMPORARY}:
         return False  # a strong word about the message, the pace or the storage
     if sig.weak & {Signal.POLICY, Signal.SENDER} or temporary:
