@@ -326,6 +326,14 @@ def test_sendmail_transcript_keeps_each_recipients_reply() -> None:
     assert "bob@" not in alice.diagnostic
 
 
+def test_delayed_with_expired_status_is_expired() -> None:
+    block = ("Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; ann@example.org\n"
+             "Action: delayed\nStatus: {status}\nDiagnostic-Code: smtp; Envelope expired\n")
+    (expired,) = parse_report(dsn(block.format(status="4.4.7"))).recipients
+    (waiting,) = parse_report(dsn(block.format(status="4.4.1"))).recipients
+    assert (expired.kind, waiting.kind) == (Kind.EXPIRED, Kind.TRANSIENT)
+
+
 # The stage that a DSN's Diagnostic-Code leaves out, read from the report's own words.
 def test_dsn_stage_from_the_reports_words() -> None:
     raw = dsn(

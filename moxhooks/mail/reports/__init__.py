@@ -27,7 +27,8 @@ Recipients and kinds:
   A *failed* recipient whose evidence is temporary (kind ``transient``, or ``undetermined`` with
   a 4.x.x status) is ``expired``: a relay gave up after retrying, as `classify_event` does for
   mox's own failures. A *delayed* recipient is ``transient``, whatever its last reply said: the
-  relay is still trying, so nothing about the address is decided yet. Delivered, relayed and
+  relay is still trying, so nothing about the address is decided yet; unless its Status is
+  X.4.7 ("delivery time expired"), which says the relay gave up: ``expired``. Delivered, relayed and
   expanded recipients have kind None.
 - ARF: ``abuse``, ``fraud``, ``virus``, ``other`` and unknown types are ``complaint``;
   ``opt-out`` and ``unsubscribe`` are ``unsubscribed``; ``not-spam`` and ``auth-failure`` /
@@ -402,6 +403,10 @@ def failure_kind(action: str, code: int, status: str, text: str) -> Kind:
         if kind is Kind.TRANSIENT or (kind is Kind.UNDETERMINED and temporary):
             return Kind.EXPIRED
     elif action == "delayed":
+        if status[1:] == ".4.7":
+            # RFC 3463's X.4.7, "delivery time expired": the Status says the relay gave up,
+            # whatever its Action field says (OpenSMTPD's "Envelope expired" is "delayed").
+            return Kind.EXPIRED
         return Kind.TRANSIENT  # still being tried: nothing is decided yet
     return kind
 
