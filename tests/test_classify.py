@@ -362,6 +362,16 @@ PRINCIPLES = [
     # A host that speaks ("mx.example.org [192.0.2.25] did not like our RCPT TO") is the server.
     pytest.param(0, "", "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 5.0.0 <a@example.org>: "
                  "Recipient address rejected: On hold", UN, id="speaking-host-ip-is-not-ours"),
+    # Words of the existing principles in the wordings the round 2 training part has.
+    pytest.param(550, "5.7.1", "550 You do not have permission to post a message to this mailbox", SB,
+                 id="permission-to-post-is-the-senders"),
+    pytest.param(554, "", "554 Syntax error - your mail software violates RFC 821.", SB,
+                 id="our-software-named-with-a-verdict"),
+    pytest.param(432, "", "432 Out of memory when processing mail filters.", TR, id="the-receivers-memory"),
+    pytest.param(451, "", "451 qq write error or disk full (#4.3.0)", TR, id="the-receivers-disk-write-error"),
+    pytest.param(552, "", "552 Header size is too large", TL, id="header-size-is-the-messages-size"),
+    pytest.param(554, "", "554 Transaction failed: Duplicate header 'DKIM-Signature'.", CR,
+                 id="a-duplicate-signature-header-is-the-message"),
     # A server that requires our client to encrypt or log in refuses the client.
     pytest.param(553, "", "553 this route requires encryption (tls)", SB, id="encryption-required-is-the-client"),
     pytest.param(554, "", "554 Command refused due to lack of security", SB, id="lack-of-security-is-the-client"),

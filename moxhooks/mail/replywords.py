@@ -74,13 +74,13 @@ _NAMED = r"(?:[<(\[] ?[^\s<>()\[\]]{1,100} ?[>)\]] |(?:that|which) you (?:tried|
 
 # Words that name our side: the envelope sender, our IP, host, server, domain or connection.
 _OURS = (r"\bsender\b(?! (?:has been |was )?notified)|\bsending (?:domain|server|host|ip|address|mta|system)"
-         r"|\byour (?:ip|server|host|domain|mail ?server|network|e-?mail server|mta|system|address)\b"
+         r"|\byour (?:ip|server|host|domain|mail ?server|network|e-?mail server|mta|system|address|(?:mail )?(?:software|client|mailer))\b"
          r"|\bclient (?:host|ip|address)\b|\bconnecting (?:host|ip|server|client)\b|\bconnections? from\b"
          r"|\b(?:for|from) \[?(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}\b")
 # A refusal or a bad verdict, whoever it is about.
 _VERDICT = (r"(?:rejected|refused|denied|blocked|banned|blacklisted|black ?listed|untrusted"
             r"|not (?:allowed|authori[sz]ed|permitted|trusted|accepted|welcome|properly configured)"
-            r"|(?:does not|doesn't|not) exist|not verified|verification failed)")
+            r"|(?:does not|doesn't|not) exist|not verified|verification failed|violat\w*|not owned|(?:un|not )acceptable)")
 
 # An IPv4 address (digits or the "x.xx.xx.xx" of redacted examples), or an IPv6 address.
 _IP = r"(?:(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ipv6:)?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{1,4}\b)"
@@ -123,7 +123,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:scan|scanner|scanning|filter|check) (?:error|timeout|timed out|failed|failure)"
           # The receiver's own machinery failed ("internal DKIM error", "DKIM key retrieval
           # failed"): whatever it was checking, it did not decide.
-          r"|internal (?:\w+ )?error|(?:key|record) retrieval failed|system i/o error|i/o error"),
+          r"|internal (?:\w+ )?error|(?:key|record) retrieval failed|system i/o error|i/o error|write error|out of memory"),
     _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
     # A hedge is not a verdict: "the group may not exist, or you may not have permission",
     # "the account or domain may not exist, they may be blacklisted" say the server does not know.
@@ -134,7 +134,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.LOOP, S, r"too many hops|hop count|(?:mail|mailing|routing|forwarding) loop|loop detected"
           r"|loops back to myself|too many received"),
     # The sender's own sending limits (quota words that are not about storage).
-    _rule(Signal.RATE, S, r"(?:submission|transfer|sending|send|outbound|queue) ?quota|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
+    _rule(Signal.RATE, S, r"(?:submission|transfer|sending|send|outbound|queue) ?quota|quota for (?:sending|send)|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
           r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
           r"|exceeded the limit|limit for the number of|(?<!size )(?<!space )(?<!line )\blimit (?:exceeded|reached)"),
     # The mailbox is full, said with words that elsewhere mean size or pace.
@@ -157,7 +157,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.CONTENT, S, r"(?:non-?latin|foreign|unsupported|unknown|invalid|bad) (?:character ?sets?|charsets?|encoding)"
           r"|character ?sets?|charset|8-?bit|bare (?:lf|line-?feeds?|cr|newlines?|\\r|\\n)|smtp smuggling|surbl|uribl"
           r"|\burl\b|\buri\b|\blinks?\b|too many (?:equal |duplicate )?[\w-]*headers?"
-          r"|(?:invalid|missing|malformed|bad|duplicate) (?:message )?(?:headers?|from:? header|date|message-id)"
+          r"|(?:invalid|missing|malformed|bad|duplicate) (?:message )?(?:headers?(?: '?[\w-]+:?'?)?|from:? header|date|message-id)"
           r"|\b(?:from|to|date|subject|message-id|sender|reply-to):? header|header (?:error|is|contains|line)"
           r"|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))|multiple from"
           r"|\brfc ?(?:2822|5322|822|2045)\b(?!;)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"
@@ -177,9 +177,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"),
     # The envelope sender (MAIL FROM), its domain and our authentication: our side.
     _rule(Signal.SENDER, S, r"sender (?:address |domain |e-?mail )?(?:was |is )?(?:rejected|refused|denied|blocked|unknown|invalid|unacceptable|not (?:allowed|accepted|acceptable|permitted|verified|found|authenticated))"
-          r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:address|domain|e-?mail)|(?:unknown|invalid|unauthori[sz]ed|unauthenticated|unverified|forged|null) sender"
+          r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:\w+ )?(?:address|domain|e-?mail)|(?:unknown|invalid|unauthori[sz]ed|unauthenticated|unverified|forged|null) sender"
           r"|sender (?:verify|verification|check)|sender (?:is )?(?:on|in) (?:the |a |your )?(?:block|black|deny)"
-          r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted)|mismatch)"
+          r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted|owned)|mismatch)"
           r"|envelope (?:sender|from)|return[ -]path|bounce address|reverse[ -]path|\bfrom[: ]+(?:address|domain)|sending address"
           r"|(?:verify|verification of) (?:the )?\"?from:?\"? (?:header )?address"
           r"|unverifiable sender|sender (?:domain )?(?:must|does not|doesn't|not) (?:exist|resolve|have)"
@@ -196,6 +196,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|requires? (?:\w+ )?(?:encryption|tls|starttls|authentication)|(?:lack of|without) (?:security|encryption|tls|authentication)"
           r"|(?:needs?|has|have) to be logged in|failed to authenticate|auth(?:entication)? aborted"
           r"|no smtp service|smtp service (?:is )?(?:not available|unavailable)"
+          # Permission to post or send is the sender's right ("You do not have permission to
+          # post a message to this mailbox"); a hedge ("may not have permission") was read above.
+          r"|(?:do not|don't|does not|doesn't) have (?:the )?permission to (?:post|send|submit)"
           # The service itself refused to the connecting client (Orange's "Service refusé",
           # Apple's "not accepting connections"): nothing was said about a message or address.
           r"|service refus|not accepting connections"),
@@ -263,7 +266,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|message not accepted for policy reasons"
           r"|\bmime\b|(?:contains|includes) (?:a |an )?(?:forbidden|banned|blocked|prohibited|illegal)"),
     # The message's size (after the mailbox's storage, which used its "size" and "exceeds").
-    _rule(Signal.SIZE, S, r"(?:message|mail|e-?mail|data) (?:size|length) (?:\S+ )?(?:exceeds?|too|limit|is (?:larger|greater|over))"
+    _rule(Signal.SIZE, S, r"(?:message|mail|e-?mail|data) (?:size|length) (?:\S+ ){0,2}(?:exceeds?|too|limit|is (?:larger|greater|over))"
+          r"|headers? size (?:is )?(?:too|exceeds?)"
           r"|(?:message|mail|e-?mail|data|it) (?:is |was )?too (?:big|large|long)|too (?:big|large) (?:for|message)"
           r"|size (?:limit|exceeds|exceeded|too)|exceeds? (?:the )?(?:max(?:imum)?|fixed|permitted|allowed|size) (?:message )?(?:size|limit|permitted)?"
           r"|maximum (?:message )?size|bytes max|message size|databytes|message (?:is )?(?:larger|bigger) than"),
