@@ -359,6 +359,13 @@ PRINCIPLES = [
                  id="recipient-prefix-with-no-recipient-reason"),
     pytest.param(550, "", "550 <a@example.org>: Recipient address rejected: User unknown in local recipient table",
                  MU, id="recipient-prefix-with-the-recipients-state"),
+    # An address with a port, or a relay's "host: name (address)", is a server we connected to.
+    pytest.param(0, "", "The recipient server did not accept our requests to connect. [(0) example.org. "
+                 "[192.0.2.25]:25: socket error]", TR, id="server-address-with-port-is-not-ours"),
+    pytest.param(0, "", "SMTP error from remote server for TEXT command, host: mx.example.org (192.0.2.25) "
+                 "reason: 550 5.2.0 Mail rejected.", CR, id="text-command-is-data-and-its-host-is-the-server"),
+    pytest.param(553, "", "553 neko.example.com does not exist", DU, id="a-host-name-that-does-not-exist-is-a-domain"),
+    pytest.param(550, "", "550 jdoe@example.com does not exist", MU, id="an-address-that-does-not-exist-is-a-mailbox"),
     # A host that speaks ("mx.example.org [192.0.2.25] did not like our RCPT TO") is the server.
     pytest.param(0, "", "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 5.0.0 <a@example.org>: "
                  "Recipient address rejected: On hold", UN, id="speaking-host-ip-is-not-ours"),

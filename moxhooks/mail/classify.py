@@ -103,7 +103,11 @@ _RELAY_HOST_RE: Final = _rx(r"\b(?:host|connect to) [\w.-]+ ?\[[0-9a-f.:]+\](?::
                             # DragonFly's "mx.example.org [192.0.2.25] did not like our RCPT TO":
                             # a host that speaks is the server, not our client.
                             r"|(?<![\w.-])[\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]"
-                            r"(?= (?:did not like|said|replied|responded|answered)\b)")
+                            r"(?= (?:did not like|said|replied|responded|answered)\b)"
+                            # 1&1's "host: smtp-in.example.org (192.0.2.1)", and any address with a
+                            # port ("example.org. [192.0.2.1]:25"): a server we connected to.
+                            r"|\bhost:? [\w.-]+ ?\([0-9a-f.:]+\)"
+                            r"|(?<![\w.-])[\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]:\d+")
 
 # mox's own errors (smtpclient/gather.go, smtpclient/client.go): no remote reply, code 0.
 _MOX_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (

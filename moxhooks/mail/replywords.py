@@ -272,8 +272,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|size (?:limit|exceeds|exceeded|too)|exceeds? (?:the )?(?:max(?:imum)?|fixed|permitted|allowed|size) (?:message )?(?:size|limit|permitted)?"
           r"|maximum (?:message )?size|bytes max|message size|databytes|message (?:is )?(?:larger|bigger) than"),
     _rule(Signal.SIZE, W, r"\bsize\b|too (?:big|large)"),
-    # The recipient's domain (after the sender's domain, which used its words).
-    _rule(Signal.DOMAIN, S, r"(?:non-?existent|unknown|invalid|unresolvable|unroutable|unrouteable|bad|nonexisting) (?:recipient |destination |mail )?domain"
+    # The recipient's domain (after the sender's domain, which used its words). A host name
+    # that "does not exist" is a domain, not a mailbox (a mailbox is never a bare host name).
+    _rule(Signal.DOMAIN, S, r"(?<![@\w.-])(?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:does not|doesn't) exist"
+          r"|(?:non-?existent|unknown|invalid|unresolvable|unroutable|unrouteable|bad|nonexisting) (?:recipient |destination |mail )?domain"
           r"|domain (?:name )?(?:\S+ )?(?:not found|does not exist|doesn't exist|unknown|is not (?:valid|configured|hosted|known))"
           r"|no such domain|host (?:or domain name )?(?:not found|unknown)|unknown host|no mx (?:record|host|for)|invalid mx"
           r"|null ?mx|(?:domain|host) (?:\S+ )?(?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
@@ -306,7 +308,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|could not connect|can't connect|no route to host|network is unreachable|network error|unreachable"
           r"|temporar|(?:un|not )available|system (?:busy|overload|error)|server (?:busy|error|unavailable|too busy|overload)"
           r"|resources? (?:temporarily )?unavailable|out of memory|internal (?:server )?error|dns (?:failure|error|timeout|lookup)"
-          r"|\bdeferr?ed\b|\bdelayed\b"),
+          r"|\bdeferr?ed\b|\bdelayed\b|socket error|(?:not|n't) accept (?:our|the) (?:requests? to )?connect\w*"),
     _rule(Signal.PROTOCOL, W, r"syntax error|command (?:not )?(?:recogni[sz]ed|unrecogni[sz]ed|not implemented|unknown)"
           r"|bad sequence of commands|unrecogni[sz]ed command|invalid command|line too long|protocol (?:error|violation)"
           r"|pipelin|not implemented|too many (?:errors|bad commands|unrecogni[sz]ed commands)"
@@ -331,6 +333,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
 # The stage, from how MTAs say which command was answered.
 STAGE_RULES: Final[tuple[tuple[Stage, re.Pattern[str]], ...]] = (
     (Stage.DATA, re.compile(r"in reply to (?:end of )?data|after (?:end of )?data|after (?:the )?message|>>> \.(?:\s|$)"
+                            r"|for text command"  # 1&1 (einsundeins) names DATA's text "TEXT"
                             r"|after end of data|while (?:sending|transmitting) (?:the )?(?:message|data)", re.I)),
     (Stage.RCPT, re.compile(r"in reply to rcpt|after (?:pipelined )?rcpt|>>> rcpt to|rcpt to:\s*<", re.I)),
     (Stage.MAIL, re.compile(r"in reply to mail|after (?:pipelined )?mail from|>>> mail from|but sender was rejected", re.I)),
