@@ -395,6 +395,18 @@ ENVELOPE_QUOTED = (
 )
 
 
+def test_a_bounce_that_names_no_address_fails_the_returned_messages_to() -> None:
+    raw = (b"From: MMSC NDR Administrator <sysadmin@mms.example.org>\nTo: news@example.net\n"
+           b"Subject: Undeliverable Message\n\nMessage could not be delivered to mobile.\n"
+           b"Error: No valid recipients for this MM\n\n\nOriginal Message:\nFrom: News <news@example.net>\n"
+           b"To: 5550100@mms.example.org\nSubject: Spring news\n")
+    r = parse_report(raw)
+    assert [(x.address, x.kind) for x in r.recipients] == [("5550100@mms.example.org", Kind.MAILBOX_UNKNOWN)]
+    # Two addresses in the returned To: which one failed, the bounce does not say.
+    two = raw.replace(b"To: 5550100@mms.example.org", b"To: 5550100@mms.example.org, 5550101@mms.example.org")
+    assert parse_report(two).recipients == ()
+
+
 def test_a_bounce_known_by_its_returned_message() -> None:
     r = parse_report(RETURNED_ONLY)
     assert r.type == "bounce"

@@ -760,6 +760,11 @@ def _bounce(ctx: _Context, rtype: ReportType) -> ParsedReport:
         headers, _ = _original(ctx)
         exclude.update(vendors.addresses_in(headers.get("from", "")))
         found = vendors.generic_addresses(ctx.text, exclude)
+        to = [a for a in vendors.addresses_in(headers.get("to", "")) if a.lower() not in exclude]
+        if not found and len(to) == 1:
+            # The bounce's words name no address ("Message could not be delivered to mobile"):
+            # the message it returns was sent to one address, and that is the one that failed.
+            found = [(to[0], "failed")]
     recipients: list[ParsedRecipient] = []
     for address, action in found:
         reason = vendors.reason_near(ctx.text, address)
