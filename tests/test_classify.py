@@ -318,6 +318,8 @@ PRINCIPLES = [
     pytest.param(501, "5.1.3", "501 5.1.3 Invalid address", UN, id="syntax-without-subject"),
     pytest.param(501, "5.1.3", "501 5.1.3 Recipient address syntax error", MU, id="syntax-of-the-recipient"),
     pytest.param(501, "", "501 Bad address syntax", UN, id="501-without-subject"),
+    pytest.param(501, "", "501 Invalid RCPT TO", UN, id="501-naming-the-command-not-the-recipient"),
+    pytest.param(501, "", "501 Rcpt <a@example.org> unknown", MU, id="501-naming-the-recipient-as-rcpt"),
     pytest.param(504, "5.5.2", "504 5.5.2 <foo>: Recipient address rejected: need fully-qualified address", MU,
                  id="5.5.2-naming-the-recipient"),
     pytest.param(501, "5.1.8", "501 5.1.8 Malformed sender address", SB, id="syntax-of-the-sender"),

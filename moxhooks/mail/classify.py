@@ -330,9 +330,10 @@ _DBEB_RE: Final = re.compile(r"recipient address rejected: access denied", re.I)
 _RECIPIENT_SUBJECT_RE: Final = re.compile(r"5\.1\.(?:[0-6]|9|1\d)|5\.2\.[01]")
 # Postfix's prefix for a refusal while checking the recipient address, and the reason after it.
 _CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected: ?(.*)", re.I)
-# Words that say the refused address is the recipient's, not our MAIL FROM's.
+# Words that say the refused address is the recipient's, not our MAIL FROM's. The command's
+# name ("501 Invalid RCPT TO") says which command was malformed, not whose address.
 _NAMES_RECIPIENT_RE: Final = re.compile(
-    r"\b(?:recipients?|destination|rcpt|addressee|mailbox|user|account|forward-path)\b", re.I)
+    r"\b(?:recipients?|destination|rcpt(?! ?to\b)|addressee|mailbox|user|account|forward-path)\b", re.I)
 
 
 # Signals that name a subject other than the recipient, even when only leaning.
