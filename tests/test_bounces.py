@@ -37,7 +37,7 @@ SPLIT = json.loads((ROOT / "tests" / "bounces" / "split.json").read_text())
 # 2026-12-06: see docs/classification.md, "How a failure is classified".
 FLOORS = {
     ("replies", "train"): (0.925, 0.975, 1),
-    ("replies", "test"): (0.86, 0.965, 4),
+    ("replies", "test"): (0.865, 0.965, 4),
     ("messages", "train"): (0.94, 0.99, 0),
     ("messages", "test"): (0.95, 0.99, 0),
 }
