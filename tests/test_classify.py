@@ -381,6 +381,12 @@ PRINCIPLES = [
     pytest.param(552, "", "552 Header size is too large", TL, id="header-size-is-the-messages-size"),
     pytest.param(554, "", "554 Transaction failed: Duplicate header 'DKIM-Signature'.", CR,
                  id="a-duplicate-signature-header-is-the-message"),
+    # A relay that gave up gives way to the cause it names, at MAIL FROM too.
+    pytest.param(0, "", "<a@example.org>: Connected to 192.0.2.7 but sender was rejected. Remote host said: "
+                 "553 sender address rejected: domain blocked. I'm not going to try again; this message has been "
+                 "in the queue too long.", SB, id="mail-stage-gave-up-names-its-cause"),
+    pytest.param(0, "", "<a@example.org>: Connected to 192.0.2.7 but sender was rejected. I'm not going to try "
+                 "again; this message has been in the queue too long.", SB, id="mail-stage-gave-up-sender-refused"),
     # A server that requires our client to encrypt or log in refuses the client.
     pytest.param(553, "", "553 this route requires encryption (tls)", SB, id="encryption-required-is-the-client"),
     pytest.param(554, "", "554 Command refused due to lack of security", SB, id="lack-of-security-is-the-client"),

@@ -285,7 +285,7 @@ def _strongest(signals: Signals, *, permanent: bool) -> Kind | None:
 def _before_recipient(ev: Evidence) -> Kind:
     """A refusal at the greeting, HELO or MAIL FROM: nobody was named yet but the sender."""
     sig = ev.signals
-    for signal in (Signal.EXPIRED, Signal.GREYLIST, Signal.RATE, Signal.TEMPORARY, Signal.SIZE):
+    for signal in (Signal.GREYLIST, Signal.RATE, Signal.TEMPORARY, Signal.SIZE):
         if signal in sig.strong:
             return _KIND_OF[signal]
     if ev.code // 100 == 4 or ev.enhanced.startswith("4."):
