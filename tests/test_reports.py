@@ -334,6 +334,17 @@ def test_delayed_with_expired_status_is_expired() -> None:
     assert (expired.kind, waiting.kind) == (Kind.EXPIRED, Kind.TRANSIENT)
 
 
+def test_a_reply_about_our_envelope_sender_is_not_the_recipients() -> None:
+    block = ("Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; ann@example.org\n"
+             "Action: failed\nStatus: 5.1.0\nDiagnostic-Code: smtp; 5.1.0 - Unknown address error "
+             "550-'5.7.1 <{who}>... Access denied'\n")
+    original = "Return-Path: <bounces-7@example.net>\nFrom: news@example.net\nTo: ann@example.org"
+    ours = parse_report(dsn(block.format(who="bounces-7@example.net"), original=original))
+    theirs = parse_report(dsn(block.format(who="ann@example.org"), original=original))
+    assert ours.recipients[0].kind is Kind.SENDER_BLOCKED
+    assert theirs.recipients[0].kind is Kind.MAILBOX_UNKNOWN
+
+
 # The stage that a DSN's Diagnostic-Code leaves out, read from the report's own words.
 def test_dsn_stage_from_the_reports_words() -> None:
     raw = dsn(

@@ -55,7 +55,7 @@ from email.policy import compat32
 from typing import Final, Literal
 
 from moxhooks.kinds import Kind
-from moxhooks.mail.classify import classify_failure
+from moxhooks.mail.classify import RECIPIENT_HARD, classify_failure
 from moxhooks.mail.reports import vendors
 from moxhooks.mail.reports.ses import JsonReport, read_json_report
 
@@ -551,7 +551,7 @@ def _original(ctx: _Context) -> tuple[dict[str, str], str | None]:
     if block is not None:
         for name in block.keys()[:200]:
             key = name.strip().lower()
-            if key in ("from", "to", "subject", "message-id") or key.startswith("x-"):
+            if key in ("from", "to", "subject", "message-id", "return-path") or key.startswith("x-"):
                 if key not in headers and len(headers) < 50:
                     headers[key] = _header(block, name)
     mid = vendors.message_id(headers.get("message-id", ""))
@@ -637,6 +637,8 @@ def _dsn_recipient(ctx: _Context, rec: dict[str, str]) -> ParsedRecipient | None
     if action in ("failed", "delayed"):
         evidence = f"{diagnostic} {stage_note(ctx.text, diagnostic)}".strip()
         kind = failure_kind(action, _smtp_code(diagnostic), status, evidence)
+        if kind in RECIPIENT_HARD and (ours := _ours_named(ctx, evidence, address)) != evidence:
+            kind = failure_kind(action, _smtp_code(diagnostic), status, ours)
     return ParsedRecipient(address, kind, action, status, _one_line(diagnostic))
 
 
@@ -740,6 +742,24 @@ _UNDELIVERED_RE: Final = re.compile(
 )
 
 
+def _ours_named(ctx: _Context, text: str, recipient: str) -> str:
+    """text with our own addresses, where a reply names the address it answers about
+    ("<a@b>...", "<a@b>:"), written as "the sender address".
+
+    Ours are the returned message's From and Return-Path and the address the report was sent
+    to. A reply about our envelope sender ("550 5.7.1 <bounces-123@example.net>... Access
+    denied") is about us, not the recipient, whatever its code says; the classifier reads it so
+    once the address is called what it is. The recipient's own address is never replaced."""
+    headers, _ = _original(ctx)
+    ours = {a.lower() for h in ("from", "return-path") for a in vendors.addresses_in(headers.get(h, ""))}
+    ours.update(a.lower() for a in vendors.addresses_in(_header(ctx.msg, "to")))
+    ours.discard(recipient.lower())
+    for address in ours:
+        if "@" in address:
+            text = re.sub(rf"<{re.escape(address)}>(?=\.\.\.|:)", "<the sender address>", text, flags=re.I)
+    return text
+
+
 def _says_undelivered(ctx: _Context) -> bool:
     """Whether the message returns ours and its own first words say it was not delivered.
 
@@ -771,6 +791,8 @@ def _bounce(ctx: _Context, rtype: ReportType) -> ParsedReport:
         status = _status(reason)
         evidence = f"{reason} {stage_note(ctx.text, reason)}".strip()
         kind = failure_kind(action, _smtp_code(reason), status, evidence)
+        if kind in RECIPIENT_HARD and (ours := _ours_named(ctx, evidence, address)) != evidence:
+            kind = failure_kind(action, _smtp_code(reason), status, ours)
         if kind is Kind.UNDETERMINED:  # nothing about this address: what the whole text says
             head = vendors.report_head(ctx.text)
             kind = failure_kind(action, _smtp_code(head), _status(head), head)
