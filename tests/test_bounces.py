@@ -6,9 +6,11 @@ from, and a test part, which is only scored. This test prints both parts' figure
 `python tools/score_bounces.py` does) and holds each just below what it reaches, so a change
 that loses ground on unseen bounces fails here.
 
-Round 2 (tests/bounces2, SOURCES.md there) has no floors: it is scored once by the coordinator.
-Its tests below only hold the data to its rules: known kinds, listed sources, no text seen
-before, and a split that covers exactly its items.
+Round 2 (tests/bounces2, SOURCES.md there) has floors too, set at what the rules written from
+its training part reach (the test part's floor is a regression guard, not a target: no rule was
+written from it, and its disagreements are never printed here). Its other tests hold the data
+to its rules: known kinds, listed sources, no text seen before, and a split that covers exactly
+its items.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ SPLIT = json.loads((ROOT / "tests" / "bounces" / "split.json").read_text())
 # 2026-12-06: see docs/classification.md, "How a failure is classified".
 FLOORS = {
     ("replies", "train"): (0.925, 0.975, 1),
-    ("replies", "test"): (0.86, 0.965, 4),
+    ("replies", "test"): (0.865, 0.965, 4),
     ("messages", "train"): (0.94, 0.99, 0),
     ("messages", "test"): (0.95, 0.99, 0),
 }
@@ -66,9 +68,31 @@ def test_agreement_on_unseen_bounces(kind: str, part: str) -> None:
     assert figures["wrong_now"] <= wrong_max
 
 
-# Round 2 (tests/bounces2): gathered after round 1 had been read too often. No floors here: the
-# coordinator scores it once. These tests hold the data itself to its rules.
+# Round 2 (tests/bounces2): gathered after round 1 had been read too often. Floors as above,
+# measured 2026-12-06 after the rules written from its training part (docs/classification.md).
 ROUND2 = score_bounces.BOUNCES2
+SPLIT2 = json.loads(score_bounces.SPLIT2.read_text())
+FLOORS2 = {
+    ("replies", "train"): (0.86, 0.98, 4),
+    ("replies", "test"): (0.78, 0.96, 7),
+    ("messages", "train"): (0.80, 0.93, 9),
+    ("messages", "test"): (0.70, 0.90, 7),
+}
+
+
+@pytest.mark.parametrize(("kind", "part"), sorted(FLOORS2))
+def test_agreement_on_round_2(kind: str, part: str) -> None:
+    if kind == "replies":
+        found = score_bounces.reply_items(part, SPLIT2, ROUND2)
+    else:
+        names = sorted(m for m, p in SPLIT2["messages"].items() if p == part)
+        found = score_bounces.message_items(ROUND2 / "messages", names)
+    # misses=False: only the figures are printed, never the items (the test part stays unread).
+    figures = score_bounces.score(f"{kind}, round 2 {part}", found, misses=False)
+    kind_floor, now_floor, wrong_max = FLOORS2[(kind, part)]
+    assert figures["kind"] >= kind_floor
+    assert figures["now"] >= now_floor
+    assert figures["wrong_now"] <= wrong_max
 KINDS = {k.value for k in Kind}
 
 

@@ -318,6 +318,8 @@ PRINCIPLES = [
     pytest.param(501, "5.1.3", "501 5.1.3 Invalid address", UN, id="syntax-without-subject"),
     pytest.param(501, "5.1.3", "501 5.1.3 Recipient address syntax error", MU, id="syntax-of-the-recipient"),
     pytest.param(501, "", "501 Bad address syntax", UN, id="501-without-subject"),
+    pytest.param(501, "", "501 Invalid RCPT TO", UN, id="501-naming-the-command-not-the-recipient"),
+    pytest.param(501, "", "501 Rcpt <a@example.org> unknown", MU, id="501-naming-the-recipient-as-rcpt"),
     pytest.param(504, "5.5.2", "504 5.5.2 <foo>: Recipient address rejected: need fully-qualified address", MU,
                  id="5.5.2-naming-the-recipient"),
     pytest.param(501, "5.1.8", "501 5.1.8 Malformed sender address", SB, id="syntax-of-the-sender"),
@@ -326,18 +328,89 @@ PRINCIPLES = [
     pytest.param(450, "", "450 Server busy, please try again later", RL, id="busy-is-pacing"),
     pytest.param(450, "", "450 Rspamd scan timeout", TR, id="the-receivers-own-check-failed"),
     pytest.param(454, "", "454 Throttling failure: Daily message quota exceeded", RL, id="daily-quota-is-pacing"),
+    # A pacing code (4.2.1, 4.7.0) is a pace request when the words ask for one or add nothing;
+    # words that describe the receiver's own state are its passing trouble.
+    pytest.param(421, "4.7.0", "421 4.7.0 Try again later, closing connection", RL, id="pacing-code-with-try-later"),
+    pytest.param(451, "4.2.1", "451 4.2.1 Mailbox is currently reserved", TR, id="pacing-code-with-the-receivers-state"),
+    pytest.param(0, "", "Unable to chdir to maildir. (#4.2.1)", TR, id="pacing-code-qmail-local-trouble"),
+    pytest.param(451, "4.7.0", "451 4.7.0 internal DKIM error", TR, id="the-receivers-machinery-failed"),
+    pytest.param(421, "4.3.0", "421 4.3.0 Mail system failure, closing transmission channel", TR,
+                 id="mail-system-subject-outranks-bare-421"),
+    pytest.param(421, "", "421 Too many concurrent connections", RL, id="bare-421-with-pace-words"),
     # Who said what: a relay's own words about the server it talked to are not the server's.
     pytest.param(0, "", "lost connection with mx.example.org[192.0.2.25] while sending RCPT TO", TR,
                  id="relay-host-ip-is-not-ours"),
     pytest.param(0, "", "jdoe@example.org... Deferred: Connection refused by mx.example.org.", TR,
                  id="tcp-connection-refused-is-network"),
     pytest.param(554, "", "554 Connection refused by policy", SB, id="smtp-connection-refused-by-policy"),
+    pytest.param(550, "", "550 mwinf5c10 ME Service refuse. Veuillez essayer plus tard.", SB,
+                 id="the-service-refused-to-the-client"),
+    pytest.param(554, "", "554 mx.example.org ESMTP not accepting connections", SB,
+                 id="not-accepting-connections-is-the-client"),
+    # A permanent reply asks for nothing later: pace words beside our IP named are a block.
+    pytest.param(550, "5.7.28", "550 5.7.28 There is an unusual rate of unsolicited mail originating from your IP "
+                 "address. Mail sent from your IP address has been blocked.", SB, id="permanent-pace-with-our-ip-is-a-block"),
+    pytest.param(421, "4.7.28", "421 4.7.28 There is an unusual rate of unsolicited mail originating from your IP "
+                 "address. Mail sent from your IP address has been temporarily rate limited.", RL,
+                 id="temporary-pace-with-our-ip-is-pace"),
+    pytest.param(550, "", "550 This IP has sent too many messages this hour", RL, id="permanent-pace-alone-is-pace"),
+    # Postfix's "Recipient address rejected:" names the address checked; the words after it decide.
+    pytest.param(554, "5.3.0", "554 5.3.0 <a@example.org>: Recipient address rejected: Mailer error", UN,
+                 id="recipient-prefix-with-a-system-reason"),
+    pytest.param(550, "", "550 <a@example.org>: Recipient address rejected: On hold", UN,
+                 id="recipient-prefix-with-no-recipient-reason"),
+    pytest.param(550, "", "550 <a@example.org>: Recipient address rejected: User unknown in local recipient table",
+                 MU, id="recipient-prefix-with-the-recipients-state"),
+    # An address with a port, or a relay's "host: name (address)", is a server we connected to.
+    pytest.param(0, "", "The recipient server did not accept our requests to connect. [(0) example.org. "
+                 "[192.0.2.25]:25: socket error]", TR, id="server-address-with-port-is-not-ours"),
+    pytest.param(0, "", "SMTP error from remote server for TEXT command, host: mx.example.org (192.0.2.25) "
+                 "reason: 550 5.2.0 Mail rejected.", CR, id="text-command-is-data-and-its-host-is-the-server"),
+    pytest.param(553, "", "553 neko.example.com does not exist", DU, id="a-host-name-that-does-not-exist-is-a-domain"),
+    pytest.param(550, "", "550 jdoe@example.com does not exist", MU, id="an-address-that-does-not-exist-is-a-mailbox"),
+    # A host that speaks ("mx.example.org [192.0.2.25] did not like our RCPT TO") is the server.
+    pytest.param(0, "", "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 5.0.0 <a@example.org>: "
+                 "Recipient address rejected: On hold", UN, id="speaking-host-ip-is-not-ours"),
+    # Words of the existing principles in the wordings the round 2 training part has.
+    pytest.param(550, "5.7.1", "550 You do not have permission to post a message to this mailbox", SB,
+                 id="permission-to-post-is-the-senders"),
+    pytest.param(554, "", "554 Syntax error - your mail software violates RFC 821.", SB,
+                 id="our-software-named-with-a-verdict"),
+    pytest.param(432, "", "432 Out of memory when processing mail filters.", TR, id="the-receivers-memory"),
+    pytest.param(451, "", "451 qq write error or disk full (#4.3.0)", TR, id="the-receivers-disk-write-error"),
+    pytest.param(552, "", "552 Header size is too large", TL, id="header-size-is-the-messages-size"),
+    pytest.param(554, "", "554 Transaction failed: Duplicate header 'DKIM-Signature'.", CR,
+                 id="a-duplicate-signature-header-is-the-message"),
+    # A relay that gave up gives way to the cause it names, at MAIL FROM too.
+    pytest.param(0, "", "<a@example.org>: Connected to 192.0.2.7 but sender was rejected. Remote host said: "
+                 "553 sender address rejected: domain blocked. I'm not going to try again; this message has been "
+                 "in the queue too long.", SB, id="mail-stage-gave-up-names-its-cause"),
+    pytest.param(0, "", "<a@example.org>: Connected to 192.0.2.7 but sender was rejected. I'm not going to try "
+                 "again; this message has been in the queue too long.", SB, id="mail-stage-gave-up-sender-refused"),
+    # A server that requires our client to encrypt or log in refuses the client.
+    pytest.param(553, "", "553 this route requires encryption (tls)", SB, id="encryption-required-is-the-client"),
+    pytest.param(554, "", "554 Command refused due to lack of security", SB, id="lack-of-security-is-the-client"),
+    pytest.param(550, "", "550 submitter failed to authenticate", SB, id="failed-to-authenticate-is-the-client"),
+    # A code whose detail names the sender's address settles whose a 501 syntax complaint is.
+    pytest.param(501, "5.1.7", "501 5.1.7 sender s@example.org contains a domain with no valid MX records", SB,
+                 id="501-with-the-senders-address-code"),
     # Our side named as the subject of any verdict is the sender's refusal.
     pytest.param(553, "5.7.1", "553 5.7.1 Sender is not authorized", SB, id="our-side-sender-named"),
     pytest.param(554, "", "554 Access denied for 203.0.113.5", SB, id="our-side-ip-named"),
     pytest.param(550, "", "550 The sending domain does not exist", SB, id="our-side-domain-does-not-exist"),
     pytest.param(550, "5.7.1", "550 5.7.1 Message contains a banned attachment", CR,
                  id="a-banned-attachment-is-the-message"),
+    # How the message is written on the wire (line length, line endings, 8-bit/UTF-8 data, an
+    # extension it needs) is the message's, not a syntax error of the dialogue.
+    pytest.param(500, "", "500 Line too long (see RFC5321 4.5.3.1.6)", CR, id="wire-line-too-long-is-the-message"),
+    pytest.param(500, "5.0.0", "500 5.0.0 line delimiter must be CRLF", CR, id="wire-line-endings-are-the-message"),
+    pytest.param(504, "5.5.4", "504 5.5.4 REQUIRETLS is not implemented", CR,
+                 id="wire-extension-the-message-needs"),
+    pytest.param(502, "", "502 Command not implemented", UN, id="wire-a-command-alone-is-the-dialogue"),
+    # A mailbox its provider archived or whose service it suspended is closed.
+    pytest.param(0, "", "Archived recipient. LPN007_420 (in reply to RCPT TO command)", MD, id="archived-recipient"),
+    pytest.param(550, "5.5.0", "550 5.5.0 Boite du destinataire archivee.", MD, id="french-archived-mailbox"),
+    pytest.param(550, "", "550 Message archived by policy", UN, id="an-archived-message-is-not-a-mailbox"),
     # The same verdicts in the languages the labelled data has.
     pytest.param(550, "", "550 Benutzer unbekannt", MU, id="german-user-unknown"),
     pytest.param(0, "", "Esta casilla ha expirado por falta de uso.", MD, id="spanish-account-expired"),

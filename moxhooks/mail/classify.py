@@ -99,7 +99,15 @@ _CONTINUATION_RE: Final = re.compile(
 # mx.example.org [192.0.2.1]: 550 ...", "connect to mx.example.org[192.0.2.1]:25:"): not the
 # server's words; its IP address is the receiver's, not ours.
 _RELAY_HOST_RE: Final = _rx(r"\b(?:host|connect to) [\w.-]+ ?\[[0-9a-f.:]+\](?::\d+)?(?::| said:)"
-                            r"|\bby [\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]")
+                            r"|\bby [\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]"
+                            # DragonFly's "mx.example.org [192.0.2.25] did not like our RCPT TO":
+                            # a host that speaks is the server, not our client.
+                            r"|(?<![\w.-])[\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]"
+                            r"(?= (?:did not like|said|replied|responded|answered)\b)"
+                            # 1&1's "host: smtp-in.example.org (192.0.2.1)", and any address with a
+                            # port ("example.org. [192.0.2.1]:25"): a server we connected to.
+                            r"|\bhost:? [\w.-]+ ?\([0-9a-f.:]+\)"
+                            r"|(?<![\w.-])[\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]:\d+")
 
 # mox's own errors (smtpclient/gather.go, smtpclient/client.go): no remote reply, code 0.
 _MOX_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
@@ -277,7 +285,7 @@ def _strongest(signals: Signals, *, permanent: bool) -> Kind | None:
 def _before_recipient(ev: Evidence) -> Kind:
     """A refusal at the greeting, HELO or MAIL FROM: nobody was named yet but the sender."""
     sig = ev.signals
-    for signal in (Signal.EXPIRED, Signal.GREYLIST, Signal.RATE, Signal.TEMPORARY, Signal.SIZE):
+    for signal in (Signal.GREYLIST, Signal.RATE, Signal.TEMPORARY, Signal.SIZE):
         if signal in sig.strong:
             return _KIND_OF[signal]
     if ev.code // 100 == 4 or ev.enhanced.startswith("4."):
@@ -320,13 +328,32 @@ _DBEB_RE: Final = re.compile(r"recipient address rejected: access denied", re.I)
 # The enhanced code's subjects about the destination address and mailbox (not 5.1.7/5.1.8,
 # the sender's address).
 _RECIPIENT_SUBJECT_RE: Final = re.compile(r"5\.1\.(?:[0-6]|9|1\d)|5\.2\.[01]")
-# Words that say the refused address is the recipient's, not our MAIL FROM's.
+# Postfix's prefix for a refusal while checking the recipient address, and the reason after it.
+_CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected: ?(.*)", re.I)
+# Words that say the refused address is the recipient's, not our MAIL FROM's. The command's
+# name ("501 Invalid RCPT TO") says which command was malformed, not whose address.
 _NAMES_RECIPIENT_RE: Final = re.compile(
-    r"\b(?:recipients?|destination|rcpt|addressee|mailbox|user|account|forward-path)\b", re.I)
+    r"\b(?:recipients?|destination|rcpt(?! ?to\b)|addressee|mailbox|user|account|forward-path)\b", re.I)
 
 
 # Signals that name a subject other than the recipient, even when only leaning.
 _SUBJECTS: Final = frozenset({Signal.SENDER, Signal.CONTENT, Signal.SIZE, Signal.STORAGE, Signal.RATE})
+
+
+# The details that only Gmail's, Yahoo's and Apple's use make a pace request (see _decide).
+_PACING_BY_DEFAULT_RE: Final = re.compile(r"4\.2\.1|4\.7\.0")
+# "Try again later" and its kin, and RFC 5321's stock words around a deferral: no cause named.
+_LATER_RE: Final = re.compile(r"(?:try|retry|come back|send|resend)(?: (?:again|it|your message))?(?: at)? (?:a )?later"
+                              r"|closing (?:the )?(?:transmission )?(?:channel|connection)|\bplease\b", re.I)
+# A reply's own words: what is left without codes, addresses, host names, numbers, a command
+# named in brackets ("(EHLO)") and Gmail's server tag ("- gsmtp").
+_NOT_WORDS_RE: Final = re.compile(r"\(\w+\)|\bgsmtp\b|[245]\d\d[ -]|\(?#?[245]\.\d{1,3}\.\d{1,3}\)?|<[^>]*>|\S+@\S+|\[[^\]]*\]|\S*\d\S*")
+
+
+def _says_more_than_later(ev: Evidence) -> bool:
+    """Whether the reply's words say something beyond a code and "try again later"."""
+    words = _LATER_RE.sub(" ", _NOT_WORDS_RE.sub(" ", ev.reply))
+    return len(re.findall(r"[^\W\d_]{3,}", words)) >= 2
 
 
 def _policy_only(sig: Signals) -> bool:
@@ -336,7 +363,12 @@ def _policy_only(sig: Signals) -> bool:
 
 
 def _address_syntax(ev: Evidence) -> bool:
-    """Whether the reply complains about an address's syntax (whose, the words must say)."""
+    """Whether the reply complains about an address's syntax (whose, the words must say).
+
+    A code whose detail says whose address it is (X.1.7/X.1.8: the sender's) settles it: a 501
+    with 5.1.7 is a complaint about our MAIL FROM, not an open question."""
+    if _detail_kind(ev.enhanced) is Kind.SENDER_BLOCKED and ev.enhanced[2:4] == "1.":
+        return False
     return bool(_ADDRESS_SYNTAX_RE.fullmatch(ev.enhanced)) or ev.code == 501
 
 
@@ -347,6 +379,13 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
     other = _OTHER_SUBJECT - {Signal.PROTOCOL} if syntax else _OTHER_SUBJECT  # the address's syntax
     if any(s in sig.strong for s in other) or any(s in sig.weak for s in other - {Signal.SENDER}):
         return False  # the sender, a relay, a syntax error or a loop is named too
+    prefix = _CHECKED_ADDRESS_RE.search(ev.reply)
+    if prefix and not syntax and _detail_kind(ev.enhanced) not in RECIPIENT_HARD:
+        # Postfix's "Recipient address rejected:" only says which address was checked; the
+        # words after it are the verdict ("Mailer error", "On hold", "Internal system error").
+        after = read_signals(_RELAY_HOST_RE.sub(" ", prefix[1]))
+        if not (after.strong | after.weak) & _RECIPIENT_SIGNALS:
+            return False
     if sig.strong - _RECIPIENT_SIGNALS - {Signal.TEMPORARY}:
         return False  # a strong word about the message, the pace or the storage
     if sig.weak & {Signal.POLICY, Signal.SENDER} or temporary:
@@ -403,6 +442,11 @@ def decide(ev: Evidence) -> Kind:
     if ev.enhanced == "5.4.1" and _DBEB_RE.search(ev.reply):
         return Kind.MAILBOX_UNKNOWN  # Microsoft's documented meaning, see _DBEB_RE
     kind = _decide(ev)
+    permanent = ev.code // 100 == 5 or (ev.code == 0 and ev.enhanced.startswith("5."))
+    if kind is Kind.RATE_LIMITED and permanent and Signal.SENDER in ev.signals.strong:
+        # A permanent refusal asks for nothing later: throttling words beside words that name
+        # our IP or reputation ("mail sent from your IP address has been blocked") are a block.
+        return Kind.SENDER_BLOCKED
     if kind in RECIPIENT_HARD and not _recipient_is_clear(ev, temporary, _address_syntax(ev)):
         return _not_recipient(ev, temporary)
     return kind
@@ -448,6 +492,15 @@ def _decide(ev: Evidence) -> Kind:
         return Kind.TRANSIENT if temporary else Kind.UNDETERMINED
 
     code_kind = _detail_kind(ev.enhanced) if ev.enhanced else None
+    if code_kind is Kind.RATE_LIMITED and _PACING_BY_DEFAULT_RE.fullmatch(ev.enhanced):
+        # 4.2.1 and 4.7.0 are Gmail's and Yahoo's "come back later", but RFC 3463 gives them no
+        # pace of their own ("mailbox disabled", "other security status"): they are pacing when
+        # the words ask for it or add nothing; words about anything else decide, and words that
+        # only describe the receiver's own state ("Mailbox is currently reserved", "Unable to
+        # chdir to maildir") are its passing trouble.
+        if _says_more_than_later(ev) and not sig.has(Signal.RATE):
+            said = _strongest(sig, permanent=permanent)
+            return said if said not in (None, Kind.UNDETERMINED) else Kind.TRANSIENT
     if code_kind is not None:
         return _contradiction(code_kind, ev.enhanced, sig) or code_kind
 
@@ -461,6 +514,11 @@ def _decide(ev: Evidence) -> Kind:
 
     if permanent and ev.enhanced.startswith("5.7."):
         return Kind.SENDER_BLOCKED  # security or policy status (RFC 3463 X.7.x), no words
+    if temporary and ev.enhanced[1:4] in (".3.", ".4."):
+        # The enhanced code's subject says more than the bare reply code: X.3 is the receiving
+        # mail system's status, X.4 the network's; "421 4.3.0 Mail system failure" is their
+        # trouble, not a request to slow down.
+        return Kind.TRANSIENT
     for bare, kind in _BARE_CODES:
         if ev.code == bare:
             return kind

@@ -74,13 +74,13 @@ _NAMED = r"(?:[<(\[] ?[^\s<>()\[\]]{1,100} ?[>)\]] |(?:that|which) you (?:tried|
 
 # Words that name our side: the envelope sender, our IP, host, server, domain or connection.
 _OURS = (r"\bsender\b(?! (?:has been |was )?notified)|\bsending (?:domain|server|host|ip|address|mta|system)"
-         r"|\byour (?:ip|server|host|domain|mail ?server|network|e-?mail server|mta|system|address)\b"
+         r"|\byour (?:ip|server|host|domain|mail ?server|network|e-?mail server|mta|system|address|(?:mail )?(?:software|client|mailer))\b"
          r"|\bclient (?:host|ip|address)\b|\bconnecting (?:host|ip|server|client)\b|\bconnections? from\b"
          r"|\b(?:for|from) \[?(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}\b")
 # A refusal or a bad verdict, whoever it is about.
 _VERDICT = (r"(?:rejected|refused|denied|blocked|banned|blacklisted|black ?listed|untrusted"
             r"|not (?:allowed|authori[sz]ed|permitted|trusted|accepted|welcome|properly configured)"
-            r"|(?:does not|doesn't|not) exist|not verified|verification failed)")
+            r"|(?:does not|doesn't|not) exist|not verified|verification failed|violat\w*|not owned|(?:un|not )acceptable)")
 
 # An IPv4 address (digits or the "x.xx.xx.xx" of redacted examples), or an IPv6 address.
 _IP = r"(?:(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ipv6:)?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{1,4}\b)"
@@ -120,7 +120,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|verification (?:problem|failed temporarily)|local problem|temporarily rejected|tls (?:handshake )?(?:failed|not available)|failed to establish"
           r"|(?<!ip name )lookup (?:failure|failed|timeout|timed out|error)|unverified address|(?:rdns|dns|spf|dkim|dmarc) (?:lookup )?(?:timeout|timed out)"
           r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"
-          r"|(?:scan|scanner|scanning|filter|check) (?:error|timeout|timed out|failed|failure)"),
+          r"|(?:scan|scanner|scanning|filter|check) (?:error|timeout|timed out|failed|failure)"
+          # The receiver's own machinery failed ("internal DKIM error", "DKIM key retrieval
+          # failed"): whatever it was checking, it did not decide.
+          r"|internal (?:\w+ )?error|(?:key|record) retrieval failed|system i/o error|i/o error|write error|out of memory"),
     _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
     # A hedge is not a verdict: "the group may not exist, or you may not have permission",
     # "the account or domain may not exist, they may be blacklisted" say the server does not know.
@@ -131,23 +134,30 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.LOOP, S, r"too many hops|hop count|(?:mail|mailing|routing|forwarding) loop|loop detected"
           r"|loops back to myself|too many received"),
     # The sender's own sending limits (quota words that are not about storage).
-    _rule(Signal.RATE, S, r"(?:submission|transfer|sending|send|outbound|queue) ?quota|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
+    _rule(Signal.RATE, S, r"(?:submission|transfer|sending|send|outbound|queue) ?quota|quota for (?:sending|send)|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
           r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
-          r"|exceeded the limit|limit for the number of"),
+          r"|exceeded the limit|limit for the number of|(?<!size )(?<!space )(?<!line )\blimit (?:exceeded|reached)"),
     # The mailbox is full, said with words that elsewhere mean size or pace.
     _rule(Signal.STORAGE, S, r"too many messages (?:in|on) (?:the|this|his|her|their|user'?s?) (?:mail ?box|account|folder|server)"
           r"|(?:mail ?box|mail ?folder|inbox|account|mail ?store)(?:'s)? (?:size |storage |space )?(?:has )?exceed(?:s|ed)?"
           r"|exceeds? (?:the |his |her |their )?(?:allowed |maximum )?(?:mail ?box|storage|disk) ?(?:size|space|quota|limit)?"
           r"|file too large|mailbox size limit|(?:mail ?box|inbox|storage|disk) (?:space )?(?:is )?(?:full|exhausted)"
           r"|over ?quota|quota|out of (?:storage|disk|space)|storage (?:space|limit|allocation|full)"
-          r"|insufficient (?:storage|space|disk)|(?:not enough|no) (?:disk |storage |mail ?box )?space|space (?:is )?not enough"
+          r"|insufficient (?:storage|space|disk)|(?:not enough|(?:not|n't) have enough|no) (?:disk |storage |mail ?box )?space|space (?:is )?not enough"
           r"|no space left|space limit|mail ?folder is full|(?:mail ?box|inbox) full|recipient'?s? (?:mail ?box|inbox) is full"
           r"|full (?:mail ?box|inbox)"),
+    # How the message is written on the wire: its line lengths and line endings, 8-bit or UTF-8
+    # data, a body or delivery extension it needs (BINARYMIME, SMTPUTF8, REQUIRETLS). The
+    # message, like mox's own "does not implement ... extension, required by message", not the
+    # dialogue's syntax nor the mailbox (read before the protocol words "line too long").
+    _rule(Signal.CONTENT, S, r"(?:text )?line (?:is )?too long|too long (?:text )?line|line (?:length|limit) (?:exceeded|exceeds?|too)"
+          r"|line delimiter|line endings?|must be crlf|smtplf|strict ascii|non-ascii"
+          r"|\b(?:smtputf8|binarymime|requiretls|8bitmime)\b"),
     # Things about the message that mention a domain, an address, a header or "too many".
     _rule(Signal.CONTENT, S, r"(?:non-?latin|foreign|unsupported|unknown|invalid|bad) (?:character ?sets?|charsets?|encoding)"
           r"|character ?sets?|charset|8-?bit|bare (?:lf|line-?feeds?|cr|newlines?|\\r|\\n)|smtp smuggling|surbl|uribl"
           r"|\burl\b|\buri\b|\blinks?\b|too many (?:equal |duplicate )?[\w-]*headers?"
-          r"|(?:invalid|missing|malformed|bad|duplicate) (?:message )?(?:headers?|from:? header|date|message-id)"
+          r"|(?:invalid|missing|malformed|bad|duplicate) (?:message )?(?:headers?(?: '?[\w-]+:?'?)?|from:? header|date|message-id)"
           r"|\b(?:from|to|date|subject|message-id|sender|reply-to):? header|header (?:error|is|contains|line)"
           r"|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))|multiple from"
           r"|\brfc ?(?:2822|5322|822|2045)\b(?!;)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"
@@ -166,10 +176,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The sender as a spammer is the sender, not the message.
     _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"),
     # The envelope sender (MAIL FROM), its domain and our authentication: our side.
-    _rule(Signal.SENDER, S, r"sender (?:address |domain |e-?mail )?(?:was )?(?:rejected|refused|denied|blocked|unknown|invalid|not (?:allowed|accepted|permitted|verified|found|authenticated))"
-          r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:address|domain|e-?mail)|(?:unknown|invalid|unauthori[sz]ed|unauthenticated|unverified|forged|null) sender"
+    _rule(Signal.SENDER, S, r"sender (?:address |domain |e-?mail )?(?:was |is )?(?:rejected|refused|denied|blocked|unknown|invalid|unacceptable|not (?:allowed|accepted|acceptable|permitted|verified|found|authenticated))"
+          r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:\w+ )?(?:address|domain|e-?mail)|(?:unknown|invalid|unauthori[sz]ed|unauthenticated|unverified|forged|null) sender"
           r"|sender (?:verify|verification|check)|sender (?:is )?(?:on|in) (?:the |a |your )?(?:block|black|deny)"
-          r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted)|mismatch)"
+          r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted|owned)|mismatch)"
           r"|envelope (?:sender|from)|return[ -]path|bounce address|reverse[ -]path|\bfrom[: ]+(?:address|domain)|sending address"
           r"|(?:verify|verification of) (?:the )?\"?from:?\"? (?:header )?address"
           r"|unverifiable sender|sender (?:domain )?(?:must|does not|doesn't|not) (?:exist|resolve|have)"
@@ -180,7 +190,18 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:identity|identities|e-?mail address) (?:is |are )?not verified|failed the check"
           r"|(?:starttls|tls|encryption|authentication|auth) (?:is )?required|must (?:issue|use) (?:a |an )?(?:starttls|auth|tls)"
           r"|must (?:first )?authenticate|must be authenticated|authenticate first|certificate not verified"
-          r"|no smtp service|smtp service (?:is )?(?:not available|unavailable)"),
+          # A server that requires our client to encrypt or to log in refuses the client, not
+          # an address: "this route requires encryption", "refused due to lack of security",
+          # "Needs to be logged in", "submitter failed to authenticate", "Auth aborted".
+          r"|requires? (?:\w+ )?(?:encryption|tls|starttls|authentication)|(?:lack of|without) (?:security|encryption|tls|authentication)"
+          r"|(?:needs?|has|have) to be logged in|failed to authenticate|auth(?:entication)? aborted"
+          r"|no smtp service|smtp service (?:is )?(?:not available|unavailable)"
+          # Permission to post or send is the sender's right ("You do not have permission to
+          # post a message to this mailbox"); a hedge ("may not have permission") was read above.
+          r"|(?:do not|don't|does not|doesn't) have (?:the )?permission to (?:post|send|submit)"
+          # The service itself refused to the connecting client (Orange's "Service refusé",
+          # Apple's "not accepting connections"): nothing was said about a message or address.
+          r"|service refus|not accepting connections"),
     # Recipients in a directory or list: Domino's "not listed in Domino Directory", qmail's
     # badrcptto, an ambiguous address (RFC 3463's X.1.4).
     _rule(Signal.MAILBOX, S, r"not (?:listed|found) in (?:the )?(?:domino|public|names|address|global|local|ldap|recipient|directory|\S+ directory)"
@@ -193,6 +214,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"\b.{0,20}?(?:desconocid[oa]|inexistente|no existe|inconnue?|n'existe pas|unbekannt|existiert nicht|sconosciut[oa]|non esiste|n[aã]o existe)"),
     _rule(Signal.DISABLED, S, r"(?:casilla|cuenta|buz[oó]n|conta|compte|konto|postfach|account)\b.{0,20}?"
           r"(?:ha expirado|expirad[oa]|desactivad[oa]|suspendid[oa]|bloquead[oa]|desativad[oa]|d[ée]sactiv[ée]e?|suspendue?|gesperrt|deaktiviert|disattivat[oa])"),
+    # A mailbox its provider archived, or whose service it suspended, is closed (La Poste's
+    # "Archived recipient", Orange's "Boite du destinataire archivee", "Recipient suspend the
+    # service"): the account exists and takes no mail.
+    _rule(Signal.DISABLED, S, r"archived (?:recipient|mailbox|account|user)|(?:recipient|mailbox|account|user|destinataire)\b.{0,20}?archiv[ée]e?s?\b"
+          r"|(?:recipient|user|account) suspends?\b"),
     # A domain that is gone, said with words that elsewhere mean a switched-off account.
     _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)"),
     # A recipient's account that the provider switched off ("The recipient account is blocked").
@@ -240,13 +266,16 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|message not accepted for policy reasons"
           r"|\bmime\b|(?:contains|includes) (?:a |an )?(?:forbidden|banned|blocked|prohibited|illegal)"),
     # The message's size (after the mailbox's storage, which used its "size" and "exceeds").
-    _rule(Signal.SIZE, S, r"(?:message|mail|e-?mail|data) (?:size|length) (?:\S+ )?(?:exceeds?|too|limit|is (?:larger|greater|over))"
+    _rule(Signal.SIZE, S, r"(?:message|mail|e-?mail|data) (?:size|length) (?:\S+ ){0,2}(?:exceeds?|too|limit|is (?:larger|greater|over))"
+          r"|headers? size (?:is )?(?:too|exceeds?)"
           r"|(?:message|mail|e-?mail|data|it) (?:is |was )?too (?:big|large|long)|too (?:big|large) (?:for|message)"
           r"|size (?:limit|exceeds|exceeded|too)|exceeds? (?:the )?(?:max(?:imum)?|fixed|permitted|allowed|size) (?:message )?(?:size|limit|permitted)?"
           r"|maximum (?:message )?size|bytes max|message size|databytes|message (?:is )?(?:larger|bigger) than"),
     _rule(Signal.SIZE, W, r"\bsize\b|too (?:big|large)"),
-    # The recipient's domain (after the sender's domain, which used its words).
-    _rule(Signal.DOMAIN, S, r"(?:non-?existent|unknown|invalid|unresolvable|unroutable|unrouteable|bad|nonexisting) (?:recipient |destination |mail )?domain"
+    # The recipient's domain (after the sender's domain, which used its words). A host name
+    # that "does not exist" is a domain, not a mailbox (a mailbox is never a bare host name).
+    _rule(Signal.DOMAIN, S, r"(?<![@\w.-])(?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:does not|doesn't) exist"
+          r"|(?:non-?existent|unknown|invalid|unresolvable|unroutable|unrouteable|bad|nonexisting) (?:recipient |destination |mail )?domain"
           r"|domain (?:name )?(?:\S+ )?(?:not found|does not exist|doesn't exist|unknown|is not (?:valid|configured|hosted|known))"
           r"|no such domain|host (?:or domain name )?(?:not found|unknown)|unknown host|no mx (?:record|host|for)|invalid mx"
           r"|null ?mx|(?:domain|host) (?:\S+ )?(?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
@@ -279,7 +308,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|could not connect|can't connect|no route to host|network is unreachable|network error|unreachable"
           r"|temporar|(?:un|not )available|system (?:busy|overload|error)|server (?:busy|error|unavailable|too busy|overload)"
           r"|resources? (?:temporarily )?unavailable|out of memory|internal (?:server )?error|dns (?:failure|error|timeout|lookup)"
-          r"|\bdeferr?ed\b|\bdelayed\b"),
+          r"|\bdeferr?ed\b|\bdelayed\b|socket error|(?:not|n't) accept (?:our|the) (?:requests? to )?connect\w*"),
     _rule(Signal.PROTOCOL, W, r"syntax error|command (?:not )?(?:recogni[sz]ed|unrecogni[sz]ed|not implemented|unknown)"
           r"|bad sequence of commands|unrecogni[sz]ed command|invalid command|line too long|protocol (?:error|violation)"
           r"|pipelin|not implemented|too many (?:errors|bad commands|unrecogni[sz]ed commands)"
@@ -304,6 +333,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
 # The stage, from how MTAs say which command was answered.
 STAGE_RULES: Final[tuple[tuple[Stage, re.Pattern[str]], ...]] = (
     (Stage.DATA, re.compile(r"in reply to (?:end of )?data|after (?:end of )?data|after (?:the )?message|>>> \.(?:\s|$)"
+                            r"|for text command"  # 1&1 (einsundeins) names DATA's text "TEXT"
                             r"|after end of data|while (?:sending|transmitting) (?:the )?(?:message|data)", re.I)),
     (Stage.RCPT, re.compile(r"in reply to rcpt|after (?:pipelined )?rcpt|>>> rcpt to|rcpt to:\s*<", re.I)),
     (Stage.MAIL, re.compile(r"in reply to mail|after (?:pipelined )?mail from|>>> mail from|but sender was rejected", re.I)),

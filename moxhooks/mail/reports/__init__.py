@@ -27,7 +27,8 @@ Recipients and kinds:
   A *failed* recipient whose evidence is temporary (kind ``transient``, or ``undetermined`` with
   a 4.x.x status) is ``expired``: a relay gave up after retrying, as `classify_event` does for
   mox's own failures. A *delayed* recipient is ``transient``, whatever its last reply said: the
-  relay is still trying, so nothing about the address is decided yet. Delivered, relayed and
+  relay is still trying, so nothing about the address is decided yet; unless its Status is
+  X.4.7 ("delivery time expired"), which says the relay gave up: ``expired``. Delivered, relayed and
   expanded recipients have kind None.
 - ARF: ``abuse``, ``fraud``, ``virus``, ``other`` and unknown types are ``complaint``;
   ``opt-out`` and ``unsubscribe`` are ``unsubscribed``; ``not-spam`` and ``auth-failure`` /
@@ -54,11 +55,12 @@ from email.policy import compat32
 from typing import Final, Literal
 
 from moxhooks.kinds import Kind
-from moxhooks.mail.classify import classify_failure
+from moxhooks.mail.classify import RECIPIENT_HARD, classify_failure
 from moxhooks.mail.reports import vendors
 from moxhooks.mail.reports.ses import JsonReport, read_json_report
+from moxhooks.mail.reports.stage import stage_note
 
-__all__ = ["ParsedRecipient", "ParsedReport", "ReportType", "parse_report"]
+__all__ = ["ParsedRecipient", "ParsedReport", "ReportType", "parse_report", "stage_note"]
 
 ReportType = Literal["dsn", "arf", "bounce", "autoreply", "unparsed"]
 
@@ -219,6 +221,11 @@ def _unescape(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
+_MIME_LINE_RE: Final = re.compile(
+    r"(?im)^(?:content-[\w-]+:.*|\s*boundary=.*|--[-=_.\w]{6,}(?:--)?\s*|this is a multi-?part message.*)$"
+)
+
+
 def _human_text(parts: list[Message]) -> str:
     """The report's own words: its text parts, outside attached messages and report parts."""
     texts: list[str] = []
@@ -232,6 +239,10 @@ def _human_text(parts: list[Message]) -> str:
         if part.get_content_type() == "text/html" and texts:
             continue  # the plain alternative said it already
         text = _text(part)
+        if broken:
+            # A multipart whose boundary could not be read comes as its raw body: its MIME
+            # lines (boundaries, Content-* fields) are structure, nobody's words ("charset").
+            text = _MIME_LINE_RE.sub("", text)
         texts.append(text)
         size += len(text)
         if size >= MAX_PART:
@@ -355,6 +366,10 @@ def failure_kind(action: str, code: int, status: str, text: str) -> Kind:
         if kind is Kind.TRANSIENT or (kind is Kind.UNDETERMINED and temporary):
             return Kind.EXPIRED
     elif action == "delayed":
+        if status[1:] == ".4.7":
+            # RFC 3463's X.4.7, "delivery time expired": the Status says the relay gave up,
+            # whatever its Action field says (OpenSMTPD's "Envelope expired" is "delayed").
+            return Kind.EXPIRED
         return Kind.TRANSIENT  # still being tried: nothing is decided yet
     return kind
 
@@ -411,7 +426,7 @@ def _analyse(msg: Message, problems: list[str], forwarded: bool, eight_bit: bool
         if not report.recipients:
             if _autoreply(msg, strong=False):
                 report = _autoreply_report(ctx)
-            elif not (report_type or vendors.looks_like_bounce(
+            elif not (report_type or _says_undelivered(ctx) or vendors.looks_like_bounce(
                 _header(msg, "from"), _header(msg, "subject")
             )):
                 report = ParsedReport(type="unparsed")
@@ -499,7 +514,7 @@ def _original(ctx: _Context) -> tuple[dict[str, str], str | None]:
     if block is not None:
         for name in block.keys()[:200]:
             key = name.strip().lower()
-            if key in ("from", "to", "subject", "message-id") or key.startswith("x-"):
+            if key in ("from", "to", "subject", "message-id", "return-path") or key.startswith("x-"):
                 if key not in headers and len(headers) < 50:
                     headers[key] = _header(block, name)
     mid = vendors.message_id(headers.get("message-id", ""))
@@ -583,7 +598,10 @@ def _dsn_recipient(ctx: _Context, rec: dict[str, str]) -> ParsedRecipient | None
         action = {"2": "delivered", "4": "delayed"}.get(status[:1], "failed")
     kind: Kind | None = None
     if action in ("failed", "delayed"):
-        kind = failure_kind(action, _smtp_code(diagnostic), status, diagnostic)
+        evidence = f"{diagnostic} {stage_note(ctx.text, diagnostic)}".strip()
+        kind = failure_kind(action, _smtp_code(diagnostic), status, evidence)
+        if kind in RECIPIENT_HARD and (ours := _ours_named(ctx, evidence, address)) != evidence:
+            kind = failure_kind(action, _smtp_code(diagnostic), status, ours)
     return ParsedRecipient(address, kind, action, status, _one_line(diagnostic))
 
 
@@ -680,9 +698,44 @@ def _autoreply_report(ctx: _Context) -> ParsedReport:
     )
 
 
+# A report's own words that the delivery failed (not merely the word "bounce").
+_UNDELIVERED_RE: Final = re.compile(
+    r"(?:could|can)(?:not|n't| not) be delivered|undeliverable|was not delivered"
+    r"|delivery (?:has )?failed|failed to deliver|unable to deliver|delivery to the following", re.I,
+)
+
+
+def _ours_named(ctx: _Context, text: str, recipient: str) -> str:
+    """text with our own addresses, where a reply names the address it answers about
+    ("<a@b>...", "<a@b>:"), written as "the sender address".
+
+    Ours are the returned message's From and Return-Path and the address the report was sent
+    to. A reply about our envelope sender ("550 5.7.1 <bounces-123@example.net>... Access
+    denied") is about us, not the recipient, whatever its code says; the classifier reads it so
+    once the address is called what it is. The recipient's own address is never replaced."""
+    headers, _ = _original(ctx)
+    ours = {a.lower() for h in ("from", "return-path") for a in vendors.addresses_in(headers.get(h, ""))}
+    ours.update(a.lower() for a in vendors.addresses_in(_header(ctx.msg, "to")))
+    ours.discard(recipient.lower())
+    for address in ours:
+        if "@" in address:
+            text = re.sub(rf"<{re.escape(address)}>(?=\.\.\.|:)", "<the sender address>", text, flags=re.I)
+    return text
+
+
+def _says_undelivered(ctx: _Context) -> bool:
+    """Whether the message returns ours and its own first words say it was not delivered.
+
+    A bounce is known by its structure as much as by its From and Subject (KDDI's come from
+    "no-reply@" with the Subject "Mail"): the returned message, or its headers, beside words
+    of the report's own that say the delivery failed."""
+    returned = any(p.get_content_type() in ("message/rfc822", "text/rfc822-headers") for p in ctx.parts)
+    return returned and _UNDELIVERED_RE.search(ctx.text[:1000]) is not None
+
+
 def _bounce(ctx: _Context, rtype: ReportType) -> ParsedReport:
     found = vendors.bounce_addresses(ctx.msg, ctx.eight_bit, ctx.problems)
-    if not found and (rtype == "dsn" or vendors.looks_like_bounce(
+    if not found and (rtype == "dsn" or _says_undelivered(ctx) or vendors.looks_like_bounce(
         _header(ctx.msg, "from"), _header(ctx.msg, "subject")
     )):
         exclude = {a for h in ("from", "to", "cc", "reply-to", "sender", "return-path")
@@ -690,11 +743,19 @@ def _bounce(ctx: _Context, rtype: ReportType) -> ParsedReport:
         headers, _ = _original(ctx)
         exclude.update(vendors.addresses_in(headers.get("from", "")))
         found = vendors.generic_addresses(ctx.text, exclude)
+        to = [a for a in vendors.addresses_in(headers.get("to", "")) if a.lower() not in exclude]
+        if not found and len(to) == 1:
+            # The bounce's words name no address ("Message could not be delivered to mobile"):
+            # the message it returns was sent to one address, and that is the one that failed.
+            found = [(to[0], "failed")]
     recipients: list[ParsedRecipient] = []
     for address, action in found:
         reason = vendors.reason_near(ctx.text, address)
         status = _status(reason)
-        kind = failure_kind(action, _smtp_code(reason), status, reason)
+        evidence = f"{reason} {stage_note(ctx.text, reason)}".strip()
+        kind = failure_kind(action, _smtp_code(reason), status, evidence)
+        if kind in RECIPIENT_HARD and (ours := _ours_named(ctx, evidence, address)) != evidence:
+            kind = failure_kind(action, _smtp_code(reason), status, ours)
         if kind is Kind.UNDETERMINED:  # nothing about this address: what the whole text says
             head = vendors.report_head(ctx.text)
             kind = failure_kind(action, _smtp_code(head), _status(head), head)

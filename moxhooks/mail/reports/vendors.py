@@ -117,7 +117,7 @@ def decode_transfer(text: str, cte: str) -> str:
 # --- Recognising the kind of message -----------------------------------------------------------
 
 _BOUNCE_FROM_RE: Final = re.compile(
-    r"mailer-daemon|postmaster|mail delivery|mail-daemon|mailer daemon|\bmdaemon\b|noreply-dmarc"
+    r"mailer-daemon|post[_.-]?master|mail delivery|mail-daemon|mailer daemon|\bmdaemon\b|noreply-dmarc"
     r"|bounce|mail system|delivery subsystem", re.I,
 )
 _BOUNCE_SUBJECT_RE: Final = re.compile(
@@ -214,6 +214,9 @@ _HEADERISH_RE: Final = re.compile(
     r"|in-reply-to|reply-to|sender|envelope-to|x-original-to):|for <|by \S+ with|\(envelope-from)",
     re.I,
 )
+# A report's quotation of our own envelope ("Message details: ... RCPT TO: a@b"): it names the
+# recipient (generic_addresses reads it) but is not the server's words about it.
+_ENVELOPE_LINE_RE: Final = re.compile(r"^\s*(?:rcpt to|mail from)\s*:", re.I)
 _REPLY_CODE_RE: Final = re.compile(r"(?<![\d.])[245]\d\d(?=[\s\-\]:,)]|$)|(?<![\d.])[245]\.\d{1,3}\.\d{1,3}")
 _MARK_IN_LINE_RE: Final = re.compile(
     r"copy of the (?:original )?message|original message|message (?:header|text) follows"
@@ -266,7 +269,7 @@ def reason_near(text: str, address: str) -> str:
     while at >= 0 and len(windows) < 8:
         line_start = scan.rfind("\n", 0, at) + 1
         line = scan[line_start:scan.find("\n", at) if "\n" in scan[at:] else len(scan)]
-        if not _HEADERISH_RE.match(line):
+        if not (_HEADERISH_RE.match(line) or _ENVELOPE_LINE_RE.match(line)):
             window = _window(scan, at, address)
             rank = (at >= head_end, _REPLY_CODE_RE.search(window) is None)
             windows.append((rank[0] * 2 + rank[1], window))

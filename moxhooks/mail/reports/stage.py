@@ -1,0 +1,54 @@
+"""The SMTP stage a report's own words give a quoted reply. Pure.
+
+A DSN's Diagnostic-Code keeps the remote server's reply but not the SMTP command it answered;
+the report's human-readable part says it beside the reply. `stage_note(text, reply)` finds it
+and words it as Postfix does, so the classifier's stage rules (`replywords.STAGE_RULES`) read it
+with the reply.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+__all__ = ["stage_note"]
+
+_MAX_TEXT: Final = 256 * 1024  # as much of a report as reports.MAX_PART reads
+
+
+# Where a report says which SMTP command a quoted reply answered, beside the reply rather than
+# in it: Postfix's "(in reply to end of DATA command)" after it, m-FILTER's "SMTP command"
+# section after it, Sendmail's ">>> DATA" transcript line before its "<<< 550 ...". A DSN's
+# Diagnostic-Code keeps only the reply, so the stage is read from the report's own words.
+_STAGE_AFTER_RE: Final = re.compile(
+    r"[^()<>]{0,160}?(\(in reply to [\w .]{1,30} command\))|\s*-+ ?smtp command -*\s*(data|rcpt to|mail from)\b",
+    re.I,
+)
+_STAGE_BEFORE_RE: Final = re.compile(r">>> (data|rcpt to|mail from|\.)\b[^<>]{0,160}<<< ?$", re.I)
+# Sendmail sends a PIPELINING (RFC 2920) batch and shows only its last command: ">>> DATA",
+# then the RCPT TO reply, then DATA's own "503 need RCPT". The refused command was RCPT TO.
+_PIPELINED_RE: Final = re.compile(r"(?:(?!>>>).){0,300}?<<< ?50[34]\b", re.I)  # used with match()
+
+
+def stage_note(text: str, reply: str) -> str:
+    """The report's note of the command that `reply` answered, as Postfix words it; "" if none."""
+    key = " ".join(reply.split())[:80].lower()
+    if len(key) < 8:
+        return ""
+    flat = " ".join(text[:_MAX_TEXT].split())
+    low = flat.lower()
+    at = low.find(key)
+    for _ in range(8):  # a summary may quote the reply before the transcript does
+        if at < 0:
+            break
+        after = _STAGE_AFTER_RE.match(flat, at + len(key))
+        if after:
+            return after[1] or f"(in reply to {after[2]} command)"
+        before = _STAGE_BEFORE_RE.search(flat[max(0, at - 200):at])
+        if before:
+            if _PIPELINED_RE.match(flat, at + len(key)):
+                return "(in reply to RCPT TO command)"
+            command = "end of DATA" if before[1] == "." else before[1]
+            return f"(in reply to {command} command)"
+        at = low.find(key, at + len(key))
+    return ""
