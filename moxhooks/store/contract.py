@@ -23,6 +23,7 @@ from moxhooks.kinds import MoxState
 from moxhooks.models import AutoHold, Suppression
 from moxhooks.store.db import Clock
 from moxhooks.store.events import Send, StoredEvent
+from moxhooks.store.intake import Record
 from moxhooks.store.mailbox import InboundMessage, InboundResult
 from moxhooks.store.outbox import OutboxRow, SyncState
 from moxhooks.store.sessions import Session
@@ -64,6 +65,14 @@ class AccountStore(Protocol):
 
 class EventStore(Protocol):
     """The events table."""
+
+    # How a webhook is kept before it is acknowledged: True, committed in the database by
+    # receive() (PostgreSQL: any node may take any webhook, and a node's disk may be
+    # lost); False, appended to this process's intake log and moved in by take_intake.
+    direct_intake: bool
+
+    async def receive(self, record: Record) -> bool:
+        """Keep a webhook's event, committed when this returns; False if kept already."""
 
     async def take_intake(self, limit: int = 1000) -> int:
         """Move up to limit webhooks from the intake log into events, once each; how many."""
