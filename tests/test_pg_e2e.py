@@ -1,4 +1,4 @@
-"""moxhooks as a whole on PostgreSQL (database.url): mox's webhook in, over HTTP, through
+"""moxhooks as a whole on PostgreSQL (database.url): mox's webhook in, over HTTP,
 committed into events in PostgreSQL at intake, classified, suppressed, and pushed to the fake
 mox; the entry then read back through the API, as on SQLite (tests/test_e2e.py)."""
 
