@@ -95,6 +95,9 @@ class DatabaseConfig(msgspec.Struct, frozen=True):
     # Seconds a read may take (waiting for a free reader included) before it is stopped:
     # the request is answered 503 unavailable.
     read_timeout: float = 10.0
+    # PostgreSQL: seconds a node's claim on the events and report messages it took lasts.
+    # A node that dies (or stalls) holds them this long; then another node takes them over.
+    lease: float = 60.0
 
 
 class MoxConfig(msgspec.Struct, frozen=True):
@@ -392,6 +395,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError("database.readers: must be between 1 and 64")
     if not cfg.database.read_timeout > 0:
         raise ConfigError("database.read_timeout: must be more than 0")
+    if not cfg.database.lease > 0:
+        raise ConfigError("database.lease: must be more than 0")
     if not 0 < cfg.server.port < 65536:
         raise ConfigError("server.port: must be between 1 and 65535")
     for key in ("max_connections", "max_connections_per_peer"):

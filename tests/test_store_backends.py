@@ -173,7 +173,7 @@ async def test_schema_version_and_ping(store: Store, opened: Opened) -> None:
     else:
         from moxhooks.store.pg.migrations import MIGRATIONS
 
-        assert await store.schema_version() == len(MIGRATIONS) == 1
+        assert await store.schema_version() == len(MIGRATIONS) == 2
     assert store.now() == "2026-12-01T12:00:00.123456Z"
     await store.db.defer_checkpoints()
     await store.db.checkpoint()

@@ -56,6 +56,7 @@ from moxhooks.store.contract import (
     UnsubscribeStore,
 )
 from moxhooks.store.db import (
+    LEASE,
     READ_TIMEOUT,
     READERS,
     Clock,
@@ -64,7 +65,7 @@ from moxhooks.store.db import (
     parse_iso,
     utcnow,
 )
-from moxhooks.store.errors import ReadTimeout, StoreError, StoreUnavailable
+from moxhooks.store.errors import LeaseLost, ReadTimeout, StoreError, StoreUnavailable
 from moxhooks.store.events import Send, SqliteEventStore, StoredEvent
 from moxhooks.store.export import SqliteExportStore
 from moxhooks.store.holds import SqliteAutoHoldStore
@@ -87,6 +88,7 @@ __all__ = [
     "InboundMessage",
     "InboundResult",
     "InboundStore",
+    "LeaseLost",
     "NewEntry",
     "OutboxRow",
     "OutboxStore",
@@ -165,10 +167,12 @@ class Store:
         clock: Clock = utcnow,
         readers: int = READERS,
         read_timeout: float = READ_TIMEOUT,
+        lease: float = LEASE,
     ) -> Store:
         """Open the PostgreSQL database at url (migrating it) and build the repositories on it.
 
-        path: the base name of this node's intake log directory (<path>-intake.d/).
+        path: the base name of this node's intake log directory (<path>-intake.d/);
+        lease: seconds this node's claim on events and report messages lasts.
         """
         # Imported here: asyncpg is an optional dependency (the postgresql extra).
         from moxhooks.store.pg.accounts import PgAccountStore
@@ -184,7 +188,7 @@ class Store:
         from moxhooks.store.pg.unsubscribe import PgUnsubscribeStore
 
         db = await PgDatabase.open(
-            url, path=path, clock=clock, readers=readers, read_timeout=read_timeout
+            url, path=path, clock=clock, readers=readers, read_timeout=read_timeout, lease=lease
         )
         return cls(
             db,
@@ -211,6 +215,7 @@ class Store:
                 clock=clock,
                 readers=config.readers,
                 read_timeout=config.read_timeout,
+                lease=config.lease,
             )
         return await cls.open(
             config.path,

@@ -59,6 +59,8 @@ READERS = 3
 # Seconds a read may take, waiting for a free reader included, before it is stopped and
 # raises ReadTimeout: a request is answered 503 instead of hanging.
 READ_TIMEOUT = 10.0
+# Seconds a node's claim on work lasts (PostgreSQL's leases; database.lease).
+LEASE = 60.0
 # The deadline of a read that goes through a whole list on purpose (reconcile compares
 # every account-wide entry with mox's list: 16 s at 1,000,000 entries on the bench
 # machine): none. Such reads are the worker's, never a request's.

@@ -45,7 +45,7 @@ from moxhooks.kinds import Kind, Source
 from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.mail.reports import ParsedRecipient, ParsedReport, parse_report
 from moxhooks.mox.client import MoxApiError, MoxClient, MoxError
-from moxhooks.store import Store, iso
+from moxhooks.store import LeaseLost, Store, iso
 from moxhooks.store.mailbox import InboundMessage, InboundResult
 
 log = logging.getLogger(__name__)
@@ -116,6 +116,9 @@ class InboundProcessor:
         for msg in due:
             try:
                 changed |= await self._handle(msg)
+            except LeaseLost as e:
+                # Another node took the message over (this one was too slow): its outcome stands.
+                log.warning("%s; its outcome is the other node's", e)
             except Exception as e:
                 log.exception("inbound message %d failed", msg.id)
                 await self._retry(msg, f"failed: {e}")

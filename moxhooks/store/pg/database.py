@@ -17,6 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
+import secrets
+import socket
 from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
@@ -24,7 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 
-from moxhooks.store.db import NO_DEADLINE, READ_TIMEOUT, READERS, Clock, iso, utcnow
+from moxhooks.store.db import LEASE, NO_DEADLINE, READ_TIMEOUT, READERS, Clock, iso, utcnow
 from moxhooks.store.errors import ReadTimeout, StoreUnavailable
 from moxhooks.store.pg.migrations import migrate
 
@@ -45,6 +48,11 @@ WRITERS = 4
 LOCK_TIMEOUT = 5.0
 # Seconds to wait for the server when connecting.
 CONNECT_TIMEOUT = 10.0
+
+
+# A leased row is this node's to write: claimed by it, or by nobody (a caller that did
+# not take it through a claim). {n}: the number of the parameter that is the node.
+OURS = "(lease_owner IS NULL OR lease_owner = ${n})"
 
 
 def _ms(seconds: float) -> str:
@@ -100,6 +108,7 @@ class PgDatabase:
         clock: Clock,
         read_timeout: float,
         path: str,
+        lease: float = LEASE,
     ) -> None:
         self._writers = writers
         self._readers = readers
@@ -108,6 +117,11 @@ class PgDatabase:
         # Where the intake log lives (<path>-intake.d/): webhooks are appended to files on
         # this node's disk, and moved into events by EventStore.take_intake.
         self.path = path
+        # This process's name in the leases it takes (lease_owner): host, process, and a
+        # random part, so that a restarted process with the same pid is someone else.
+        self.node = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        # Seconds a lease lasts; the server's clock (now()) times it, the one all nodes share.
+        self.lease = lease
 
     @classmethod
     async def open(
@@ -119,11 +133,13 @@ class PgDatabase:
         readers: int = READERS,
         read_timeout: float = READ_TIMEOUT,
         writers: int = WRITERS,
+        lease: float = LEASE,
     ) -> PgDatabase:
         """Connect to the database at url and migrate it.
 
         path: the base name of the intake log's directory; readers, writers: connections
-        in each pool; read_timeout: seconds a read may take.
+        in each pool; read_timeout: seconds a read may take; lease: seconds a claim on
+        work lasts.
         """
         try:
             with translated():
@@ -161,7 +177,7 @@ class PgDatabase:
         except BaseException:
             await write_pool.close()
             raise
-        return cls(write_pool, read_pool, clock, read_timeout, path)
+        return cls(write_pool, read_pool, clock, read_timeout, path, lease)
 
     async def close(self) -> None:
         """Close every connection."""
@@ -198,7 +214,7 @@ class PgDatabase:
         """One write statement as a transaction of its own; returns the rows it changed."""
         with translated():
             status = await self._writers.execute(sql, *args)
-        return _rowcount(status)
+        return rowcount(status)
 
     async def write_value(self, sql: str, *args: Any) -> Any:
         """One write statement as a transaction of its own; the first column of the first
@@ -239,7 +255,7 @@ class PgDatabase:
         return None
 
 
-def _rowcount(status: str) -> int:
+def rowcount(status: str) -> int:
     """Rows a statement changed, from its status ("UPDATE 3", "INSERT 0 1")."""
     last = status.rsplit(" ", 1)[-1]
     return int(last) if last.isdigit() else 0

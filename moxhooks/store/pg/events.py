@@ -13,7 +13,7 @@ from typing import Any
 from moxhooks.store.db import parse_iso
 from moxhooks.store.events import Send, StoredEvent
 from moxhooks.store.intake import Counter, Record, intake_dir, plan, remove_segment
-from moxhooks.store.pg.database import PgDatabase, build
+from moxhooks.store.pg.database import OURS, PgDatabase, build
 
 # The records moved into events, per intake segment.
 _MOVED = "SELECT COALESCE(json_object_agg(name, records), '{}') FROM intake_segments"
@@ -37,6 +37,19 @@ EVENTS_CHANNEL = "moxhooks_events"
 _RECEIVE = (
     "WITH new AS (" + _INSERT + " RETURNING id)"
     f" SELECT id, pg_notify('{EVENTS_CHANNEL}', '') FROM new"
+)
+
+
+# Claim up to $4 due events for node $1 for $2 seconds (the server's clock times
+# leases: the one clock all nodes share); $3 is the store's now, for the retries. The
+# node's own claims are taken again (renewed): a node runs one processor, so an event
+# it still holds is one whose processing ended without an outcome.
+_CLAIM = (
+    "UPDATE events SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)"
+    " WHERE id IN (SELECT id FROM events WHERE status <> 'done' AND (status = 'pending'"
+    " OR (status = 'unresolved' AND next_try <= $3))"
+    " AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $1)"
+    " ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *"
 )
 
 
@@ -110,13 +123,16 @@ class PgEventStore:
         return new_id is not None
 
     async def due(self, limit: int = 200) -> builtins.list[StoredEvent]:
-        """Events waiting to be processed: new ones, and unresolved ones whose retry is due."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM events WHERE status <> 'done' AND (status = 'pending'"
-            " OR (status = 'unresolved' AND next_try <= $1)) ORDER BY id LIMIT $2",
-            self.db.clock(), limit,
-        )  # fmt: skip
-        return [build(StoredEvent, r) for r in rows]
+        """Events waiting to be processed (new ones, and unresolved ones whose retry is
+        due), claimed for this node: no other node takes them until its lease runs out.
+
+        Several nodes' workers take disjoint batches: rows another node is claiming at
+        the same moment are skipped (SKIP LOCKED), rows it claimed are left until its
+        lease_until passes (it died or stalled: this node takes them over).
+        """
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch(_CLAIM, self.db.node, self.db.lease, self.db.clock(), limit)
+        return sorted((build(StoredEvent, r) for r in rows), key=lambda ev: ev.id)
 
     async def next_retry(self) -> datetime | None:
         """When the earliest unresolved event is due again, or None."""
@@ -139,18 +155,21 @@ class PgEventStore:
         return {int(r[0]) for r in rows}
 
     async def mark_unresolved(self, event_id: int, next_try: datetime, detail: str) -> None:
-        """Note a failed attempt to find the recipient; try again at next_try."""
+        """Note a failed attempt to find the recipient; try again at next_try (when any
+        node may claim it). Nothing, when another node took the event over meanwhile."""
         await self.db.write(
             "UPDATE events SET status = 'unresolved', tries = tries + 1, next_try = $1,"
-            " detail = $2 WHERE id = $3",
-            next_try, detail, event_id,
+            f" detail = $2, lease_until = NULL WHERE id = $3 AND {OURS.format(n=4)}",
+            next_try, detail, event_id, self.db.node,
         )  # fmt: skip
 
     async def mark_abandoned(self, event_id: int, detail: str) -> None:
-        """Give up on finding an event's recipient."""
+        """Give up on finding an event's recipient (nothing, when another node took the
+        event over meanwhile)."""
         await self.db.write(
-            "UPDATE events SET status = 'abandoned', detail = $1, processed = $2 WHERE id = $3",
-            detail, self.db.clock(), event_id,
+            "UPDATE events SET status = 'abandoned', detail = $1, processed = $2,"
+            f" lease_until = NULL WHERE id = $3 AND {OURS.format(n=4)}",
+            detail, self.db.clock(), event_id, self.db.node,
         )  # fmt: skip
 
     async def list(

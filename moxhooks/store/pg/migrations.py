@@ -268,6 +268,15 @@ MIGRATIONS: tuple[str, ...] = (
         WHEN (new.status = 'done' AND old.status <> 'done')
         EXECUTE FUNCTION events_processed();
     """,
+    # 2: leases, for several nodes on one database (issue 18). A node claims events and
+    # report messages by setting lease_owner (itself) and lease_until (when the claim
+    # runs out); a row whose lease_until is NULL or past may be claimed. lease_owner
+    # stays after the work is done: a node whose lease ran out finds another name there
+    # and leaves its outcome unrecorded (LeaseLost).
+    """
+    ALTER TABLE events ADD COLUMN lease_owner text, ADD COLUMN lease_until timestamptz;
+    ALTER TABLE inbound ADD COLUMN lease_owner text, ADD COLUMN lease_until timestamptz;
+    """,
 )
 
 
