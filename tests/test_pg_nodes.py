@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
 import urllib.parse
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,6 +18,8 @@ from moxsender import MoxSender, outgoing_event
 
 from moxhooks.jobs.processing import Processed
 from moxhooks.runtime.supervisor import WorkerTask
+from moxhooks.runtime.worker import WorkerRuntime
+from moxhooks.store.pg.locks import NAMESPACE, lock_key
 
 Start = Callable[..., Awaitable[Moxhooks]]
 
@@ -42,18 +45,25 @@ async def query_value(url: str, sql: str) -> int:
         await conn.close()
 
 
+async def worker_of(node: Moxhooks) -> WorkerRuntime:
+    """The node's worker, once it runs."""
+
+    async def opened() -> bool:
+        # A second node finds the first one's reconcile done and starts without waiting.
+        w = node.runtime.worker
+        return isinstance(w, WorkerTask) and w.runtime is not None
+
+    await wait_for(opened, 10.0, what="the node's worker running")
+    return worker_runtime(node.runtime)
+
+
 async def record_processing(node: Moxhooks, seen: list[int]) -> None:
     """Note the id of every event whose outcome the node's processor commits."""
 
     async def observe(p: Processed) -> None:
         seen.append(p.event.id)
 
-    async def opened() -> bool:
-        # A second node finds the first one's reconcile done and starts without waiting.
-        return isinstance(node.runtime.worker, WorkerTask) and node.runtime.worker.runtime is not None
-
-    await wait_for(opened, 10.0, what="the node's worker running")
-    worker_runtime(node.runtime).processor.observers.append(observe)
+    (await worker_of(node)).processor.observers.append(observe)
 
 
 async def test_webhooks_over_two_nodes_are_processed_once_each(
@@ -87,3 +97,61 @@ async def test_webhooks_over_two_nodes_are_processed_once_each(
     assert max(counts.values()) == 1
     assert seen[0] and seen[1], "one node did all the work"
     assert await query_value(database_url, "SELECT sum(n) FROM processed_counts") == total
+
+
+async def test_the_sync_moves_to_another_node_when_its_lock_holder_is_lost(
+    database_url: str, start_moxhooks: Start
+) -> None:
+    """Node A starts first and syncs; node B skips the sync. A hard bounce webhooked to B
+    reaches mox through A. When A's lock connection is gone (as when A dies: the server
+    ends its session), B takes the sync over within a second or so and pushes the next."""
+    a = await start_moxhooks(database={"url": database_url})
+    wa = await worker_of(a)
+
+    async def a_holds() -> bool:
+        return wa.sync.lock.holding
+
+    await wait_for(a_holds, what="node A holding the sync's lock")
+    b = await start_moxhooks(database={"url": database_url})
+    wb = await worker_of(b)
+    await asyncio.sleep(1.5)  # B asked (LOCK_RETRY) and was refused
+    assert not wb.sync.lock.holding
+
+    async def bounce(node: Moxhooks, user: str, hook: int) -> None:
+        msg = node.fakemox.add_retired(recipient=f"{user}@example.org", code=550,
+                                       secode="5.1.1", error="550 5.1.1 User unknown")
+        ev = outgoing_event("failed", queue_msg_id=msg["ID"], code=550, secode="5.1.1",
+                            error="550 5.1.1 Recipient address rejected: User unknown")
+        assert [at.status for at in await node.sender.deliver(ev, hook_id=hook)] == [200]
+
+    async def in_mox(*bases: str) -> bool:
+        return {s["BaseAddress"] for s in a.fakemox.suppressions("mox")} == set(bases)
+
+    await bounce(b, "first", 1)
+    await wait_for(lambda: in_mox("first@example.org"), what="first pushed by node A")
+
+    conn = await asyncpg.connect(database_url)
+    try:
+        pid = await conn.fetchval(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = $1"
+            " AND objid = $2 AND objsubid = 2 AND granted",
+            NAMESPACE & 0xFFFFFFFF, lock_key("sync") & 0xFFFFFFFF,
+        )  # fmt: skip
+        assert pid is not None
+        lost = time.monotonic()
+        assert await conn.fetchval("SELECT pg_terminate_backend($1)", pid)
+    finally:
+        await conn.close()
+
+    async def b_holds() -> bool:
+        return wb.sync.lock.holding  # as B's sync loop last found it
+
+    await wait_for(b_holds, 10.0, what="node B taking the sync over")
+    takeover = time.monotonic() - lost
+    print(f"sync lock takeover: {takeover:.2f} s")
+    assert takeover < 5.0
+    await asyncio.sleep(1.5)  # A asked again meanwhile, and was refused
+    assert not await wa.sync.lock.held()
+    await bounce(a, "second", 2)
+    await wait_for(lambda: in_mox("first@example.org", "second@example.org"),
+                   what="second pushed by node B")

@@ -123,6 +123,9 @@ class AutoHolds:
         self._windows: dict[tuple[str, str], _Window] = {}
         self._lock = asyncio.Lock()
         self._warned_no_admin = False
+        # Holds are lifted by one node at a time: the one holding this lock (on SQLite,
+        # the one worker).
+        self.lock = store.db.job_lock("holds")
 
     async def observe(self, p: Processed) -> None:
         """A processor observer: count the failure, hold the domain when it is time."""
@@ -224,9 +227,12 @@ class AutoHolds:
         return True
 
     async def run(self) -> None:
-        """Lift due holds every check_interval seconds, until cancelled."""
+        """Lift due holds every check_interval seconds while this node holds the holds'
+        lock, until cancelled."""
         while True:
             await asyncio.sleep(self.settings.check_interval)
+            if not await self.lock.held():
+                continue  # another node lifts them
             try:
                 await self.lift_due()
             except Exception:

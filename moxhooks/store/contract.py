@@ -31,6 +31,17 @@ from moxhooks.store.suppressions import AddressHistory, EventOutcome, NewEntry
 from moxhooks.store.unsubscribe import Link, SigningKey
 
 
+class JobLock(Protocol):
+    """The right to run a job that one node at a time runs (the sync with mox, holds)."""
+
+    @property
+    def holding(self) -> bool:
+        """Whether this process held the lock when last asked."""
+
+    async def held(self) -> bool:
+        """Whether this process holds the lock now, taking it if it is free."""
+
+
 class Database(Protocol):
     """The database itself: its clock, its schema, its upkeep."""
 
@@ -54,6 +65,10 @@ class Database(Protocol):
 
     def log_bytes(self) -> int:
         """The size of the write log not yet copied (0 when there is none)."""
+
+    def job_lock(self, name: str) -> JobLock:
+        """The lock of the job called name: held by one process among all that share the
+        database (PostgreSQL's nodes), released when that process ends."""
 
 
 class AccountStore(Protocol):

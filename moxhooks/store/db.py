@@ -420,6 +420,22 @@ class _Reader:
         return time.monotonic() > self.deadline
 
 
+class SingleWorkerLock:
+    """A job lock on SQLite: one worker process uses a database file, so it always holds it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def holding(self) -> bool:
+        """Always: no other process runs the job."""
+        return True
+
+    async def held(self) -> bool:
+        """Always: no other process runs the job."""
+        return True
+
+
 class SqliteDatabase:
     """Owns the SQLite file: one writer connection, a pool of reader connections."""
 
@@ -480,6 +496,10 @@ class SqliteDatabase:
         for r in db._readers:
             await r.conn.set_progress_handler(r.past_deadline, _PROGRESS_STEPS)
         return db
+
+    def job_lock(self, name: str) -> SingleWorkerLock:
+        """The lock of a job: this process's, there being one worker per file."""
+        return SingleWorkerLock(name)
 
     async def close(self) -> None:
         """Close every connection."""

@@ -35,6 +35,8 @@ Record = asyncpg.Record
 # A write transaction's connection (PgDatabase.transaction): the repositories' functions
 # that take part in another's transaction (an audit row, an outbox row) take one.
 if TYPE_CHECKING:
+    from moxhooks.store.pg.locks import PgJobLock
+
     Tx = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
 else:  # not subscriptable at run time
     Tx = asyncpg.pool.PoolConnectionProxy
@@ -109,6 +111,7 @@ class PgDatabase:
         read_timeout: float,
         path: str,
         lease: float = LEASE,
+        url: str = "",
     ) -> None:
         self._writers = writers
         self._readers = readers
@@ -122,6 +125,9 @@ class PgDatabase:
         self.node = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
         # Seconds a lease lasts; the server's clock (now()) times it, the one all nodes share.
         self.lease = lease
+        # For the connections of this process's own (job locks, LISTEN), outside the pools.
+        self.url = url
+        self._job_locks: dict[str, PgJobLock] = {}
 
     @classmethod
     async def open(
@@ -177,10 +183,21 @@ class PgDatabase:
         except BaseException:
             await write_pool.close()
             raise
-        return cls(write_pool, read_pool, clock, read_timeout, path, lease)
+        return cls(write_pool, read_pool, clock, read_timeout, path, lease, url)
+
+    def job_lock(self, name: str) -> PgJobLock:
+        """The lock of a job one node at a time runs (store/pg/locks.py); one per name."""
+        from moxhooks.store.pg.locks import PgJobLock
+
+        lock = self._job_locks.get(name)
+        if lock is None:
+            lock = self._job_locks[name] = PgJobLock(self.url, name)
+        return lock
 
     async def close(self) -> None:
-        """Close every connection."""
+        """Close every connection (a job lock's too, which releases it)."""
+        for lock in self._job_locks.values():
+            await lock.close()
         await self._readers.close()
         await self._writers.close()
 
