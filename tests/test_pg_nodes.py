@@ -13,13 +13,16 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
 import pytest
+from aiohttp.test_utils import TestServer
 from conftest import SECRET, Moxhooks, wait_for, worker_runtime
 from moxsender import MoxSender, outgoing_event
 
+from moxhooks.config import Config
 from moxhooks.jobs.processing import Processed
 from moxhooks.runtime.supervisor import WorkerTask
 from moxhooks.runtime.worker import WorkerRuntime
 from moxhooks.store.pg.locks import NAMESPACE, lock_key
+from moxhooks.web.app import create_app
 
 Start = Callable[..., Awaitable[Moxhooks]]
 
@@ -155,3 +158,42 @@ async def test_the_sync_moves_to_another_node_when_its_lock_holder_is_lost(
     await bounce(a, "second", 2)
     await wait_for(lambda: in_mox("first@example.org", "second@example.org"),
                    what="second pushed by node B")
+
+
+async def test_a_webhook_to_one_node_wakes_the_other_nodes_worker(
+    database_url: str, start_moxhooks: Start, make_config: Callable[..., Config]
+) -> None:
+    """Node A takes webhooks and runs no worker; node B's worker hears of each one over
+    LISTEN/NOTIFY and processes it at once, not at its next look (5 s)."""
+    b = await start_moxhooks(database={"url": database_url})
+    done_at: dict[int, float] = {}
+
+    async def observe(p: Processed) -> None:
+        done_at[p.event.webhook_id] = time.monotonic()
+
+    (await worker_of(b)).processor.observers.append(observe)
+    a = TestServer(create_app(make_config(database={"url": database_url}), worker=None),
+                   host="127.0.0.1")  # fmt: skip
+    await a.start_server()
+    delays: list[float] = []
+    try:
+        async with MoxSender(str(a.make_url("/hooks/outgoing/mox")),
+                             authorization=f"Bearer {SECRET}") as sender:  # fmt: skip
+            await asyncio.sleep(0.5)  # B's worker is listening
+            for hook in range(1, 21):
+                ev = outgoing_event("delivered", queue_msg_id=hook)
+                assert (await sender.post(ev, hook_id=hook, attempt=1)).status == 200
+                acked = time.monotonic()
+
+                async def processed(hook: int = hook) -> bool:
+                    return hook in done_at
+
+                await wait_for(processed, 4.0, what=f"webhook {hook} processed by node B")
+                delays.append(done_at[hook] - acked)
+                await asyncio.sleep(0.1)  # B's worker back asleep
+    finally:
+        await a.close()
+    delays.sort()
+    print(f"wake-up: 200 at node A -> processed at node B: median {delays[10] * 1000:.0f} ms,"
+          f" max {delays[-1] * 1000:.0f} ms (the processor gathers for 50 ms first)")
+    assert delays[-1] < 1.0

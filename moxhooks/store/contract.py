@@ -15,7 +15,7 @@ row) is one transaction inside the method.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -65,6 +65,11 @@ class Database(Protocol):
 
     def log_bytes(self) -> int:
         """The size of the write log not yet copied (0 when there is none)."""
+
+    async def watch(self, wakes: Mapping[str, Callable[[], None]]) -> None:
+        """Call wakes["events"] / wakes["outbox"] when another process (a node on the same
+        PostgreSQL) commits a webhook's event / an outbox row, until cancelled; returns at
+        once where there is no other process to hear from (SQLite)."""
 
     def job_lock(self, name: str) -> JobLock:
         """The lock of the job called name: held by one process among all that share the

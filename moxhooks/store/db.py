@@ -19,7 +19,7 @@ import os
 import sqlite3
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -496,6 +496,9 @@ class SqliteDatabase:
         for r in db._readers:
             await r.conn.set_progress_handler(r.past_deadline, _PROGRESS_STEPS)
         return db
+
+    async def watch(self, wakes: Mapping[str, Callable[[], None]]) -> None:
+        """Nothing to watch: one web process writes the file and wakes its worker itself."""
 
     def job_lock(self, name: str) -> SingleWorkerLock:
         """The lock of a job: this process's, there being one worker per file."""

@@ -15,12 +15,15 @@ as StoreUnavailable.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import logging
 import math
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -30,6 +33,8 @@ import asyncpg
 from moxhooks.store.db import LEASE, NO_DEADLINE, READ_TIMEOUT, READERS, Clock, iso, utcnow
 from moxhooks.store.errors import ReadTimeout, StoreUnavailable
 from moxhooks.store.pg.migrations import migrate
+
+log = logging.getLogger(__name__)
 
 Record = asyncpg.Record
 # A write transaction's connection (PgDatabase.transaction): the repositories' functions
@@ -50,6 +55,10 @@ WRITERS = 4
 LOCK_TIMEOUT = 5.0
 # Seconds to wait for the server when connecting.
 CONNECT_TIMEOUT = 10.0
+# Seconds between checks that the LISTEN connection still lives, and between attempts
+# to make it again when it is lost.
+WATCH_PING = 10.0
+WATCH_RETRY = 1.0
 
 
 # A leased row is this node's to write: claimed by it, or by nobody (a caller that did
@@ -185,6 +194,43 @@ class PgDatabase:
             raise
         return cls(write_pool, read_pool, clock, read_timeout, path, lease, url)
 
+    async def watch(self, wakes: Mapping[str, Callable[[], None]]) -> None:
+        """Call wakes["events"] when any node commits a webhook's event, wakes["outbox"]
+        when one commits an outbox row, until cancelled: LISTEN on a connection of its own.
+
+        A notification is a hint, sent at commit to the nodes listening then: after every
+        (re)connection all are called once, since what was committed while this node was
+        not listening was not kept for it. A lost connection is noticed within
+        WATCH_PING seconds and made again every WATCH_RETRY seconds.
+        """
+        from moxhooks.store.pg.events import EVENTS_CHANNEL
+        from moxhooks.store.pg.outbox import OUTBOX_CHANNEL
+
+        channels = {"events": EVENTS_CHANNEL, "outbox": OUTBOX_CHANNEL}
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)
+                lost = asyncio.Event()
+                conn.add_termination_listener(_waker(lost.set))
+                for kind, wake in wakes.items():
+                    await conn.add_listener(channels[kind], _waker(wake))
+                for wake in wakes.values():
+                    wake()
+                while not lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(WATCH_PING):
+                            await lost.wait()
+                    if not lost.is_set():
+                        # asyncpg sees a connection the server ended only when it uses it.
+                        await conn.fetchval("SELECT 1", timeout=WATCH_PING)
+            except _UNAVAILABLE + (asyncpg.PostgresError,) as e:
+                log.warning("listening for other nodes' work: %s; again in %gs", e, WATCH_RETRY)
+            finally:
+                if conn is not None:
+                    conn.terminate()
+            await asyncio.sleep(WATCH_RETRY)
+
     def job_lock(self, name: str) -> PgJobLock:
         """The lock of a job one node at a time runs (store/pg/locks.py); one per name."""
         from moxhooks.store.pg.locks import PgJobLock
@@ -270,6 +316,15 @@ class PgDatabase:
         for row in await self.fetchall(sql, *args, timeout=timeout):
             return row
         return None
+
+
+def _waker(wake: Callable[[], None]) -> Callable[..., None]:
+    """An asyncpg notification callback (connection, pid, channel, payload) that wakes."""
+
+    def notified(*_args: object) -> None:
+        wake()
+
+    return notified
 
 
 def rowcount(status: str) -> int:
