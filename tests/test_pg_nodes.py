@@ -11,6 +11,7 @@ import urllib.parse
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
+import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
@@ -19,10 +20,12 @@ from moxsender import MoxSender, outgoing_event
 
 from moxhooks.config import Config
 from moxhooks.jobs.processing import Processed
+from moxhooks.mox.client import MoxClient
 from moxhooks.runtime.supervisor import WorkerTask
 from moxhooks.runtime.worker import WorkerRuntime
 from moxhooks.store.pg.locks import NAMESPACE, lock_key
 from moxhooks.web.app import create_app
+from moxhooks.web.auth import AUTH_SETTINGS_KEY, SESSION_COOKIE, AuthSettings
 
 Start = Callable[..., Awaitable[Moxhooks]]
 
@@ -197,3 +200,53 @@ async def test_a_webhook_to_one_node_wakes_the_other_nodes_worker(
     print(f"wake-up: 200 at node A -> processed at node B: median {delays[10] * 1000:.0f} ms,"
           f" max {delays[-1] * 1000:.0f} ms (the processor gathers for 50 ms first)")
     assert delays[-1] < 1.0
+
+
+async def test_sign_in_on_one_node_holds_on_the_other(
+    database_url: str, make_config: Callable[..., Config]
+) -> None:
+    """Sessions, their CSRF token and the count of failed sign-ins are rows of the
+    database: a session made on node A works on node B, ends there for both, and
+    failures on A throttle sign-in on B."""
+    cfg = make_config(database={"url": database_url})
+    servers: list[TestServer] = []
+    mox = MoxClient(cfg.mox.url, timeout=2.0)
+    for _ in range(2):
+        app = create_app(cfg, mox=mox, worker=None)
+        app[AUTH_SETTINGS_KEY] = AuthSettings(max_failures=3, delay_step=0.01, delay_max=0.02)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        servers.append(server)
+    a, b = (str(srv.make_url("/api/v1/")) for srv in servers)
+    mox_login = {"email": "mox@localhost", "password": "moxmoxmox"}
+    try:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+            async with http.post(a + "login", json=mox_login) as resp:
+                assert resp.status == 200
+                csrf = (await resp.json())["csrf"]
+                cookie = f"{SESSION_COOKIE}={resp.cookies[SESSION_COOKIE].value}"
+            signed = {"Cookie": cookie}
+            async with http.get(b + "session", headers=signed) as resp:
+                assert resp.status == 200
+                assert (await resp.json())["csrf"] == csrf
+            url = b + "accounts/mox/suppressions"
+            async with http.get(url, headers={**signed, "X-CSRF-Token": "wrong"}) as resp:
+                assert resp.status == 401
+            async with http.get(url, headers={**signed, "X-CSRF-Token": csrf}) as resp:
+                assert resp.status == 200
+            async with http.post(b + "logout", headers={**signed, "X-CSRF-Token": csrf}) as resp:
+                assert resp.status == 200
+            async with http.get(a + "session", headers=signed) as resp:
+                assert resp.status == 401
+
+            bad = {"email": "mox@localhost", "password": "wrong"}
+            for _ in range(3):
+                async with http.post(a + "login", json=bad) as resp:
+                    assert resp.status == 401
+            async with http.post(b + "login", json=mox_login) as resp:
+                assert resp.status == 429
+                assert (await resp.json())["code"] == "user:throttled"
+    finally:
+        for srv in servers:
+            await srv.close()
+        await mox.close()
