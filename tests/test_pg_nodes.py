@@ -5,18 +5,25 @@ one database of the test's own. Webhooks spread over the nodes are processed onc
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import itertools
+import os
 import secrets
+import signal
 import time
 import urllib.parse
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
 
 import aiohttp
 import asyncpg
 import pytest
 from aiohttp.test_utils import TestServer
 from conftest import SECRET, Moxhooks, wait_for, worker_runtime
-from moxsender import MoxSender, outgoing_event
+from fakemox import FakeMox
+from moxsender import MoxSender, go_marshal, outgoing_event
+from served import children, free_port, serve, wait_ready, write_config
 
 from moxhooks.config import Config
 from moxhooks.jobs.processing import Processed
@@ -250,3 +257,129 @@ async def test_sign_in_on_one_node_holds_on_the_other(
         for srv in servers:
             await srv.close()
         await mox.close()
+
+
+async def test_kill_9_of_a_node_mid_burst_its_events_are_taken_over(
+    database_url: str, fakemox: FakeMox, tmp_path: Path
+) -> None:
+    """Two `moxhooks serve` processes on one database, with 3 s leases. Mid-burst, node
+    A's worker is caught holding a claim and node A (web process and worker) is killed
+    with SIGKILL; the webhooks it no longer answers go to node B, as mox's retries
+    through a load balancer would. Node B takes over A's claimed events once the lease
+    runs out, and every acknowledged webhook is processed, each exactly once."""
+    lease = 3.0
+    nodes: list[tuple[asyncio.subprocess.Process, str]] = []
+    async with contextlib.AsyncExitStack() as stack:
+        for name in ("a", "b"):
+            home = tmp_path / name
+            home.mkdir()
+            port = free_port()
+            config = write_config(home, port, fakemox.url, SECRET,
+                                  database={"url": database_url, "lease": lease})  # fmt: skip
+            proc = await stack.enter_async_context(serve(config, home / "log"))
+            base = f"http://127.0.0.1:{port}/"
+            await wait_ready(base, proc, home / "log")
+            nodes.append((proc, base))
+        (a_proc, _), (_, b_url) = nodes
+
+        async def a_worker_started() -> bool:
+            return bool(children(a_proc.pid))
+
+        await wait_for(a_worker_started, 10.0, what="node A's worker")
+        (a_worker,) = children(a_proc.pid)
+        owner = f"%:{a_worker}:%"
+        hooks = itertools.count(1)
+        acked: set[int] = set()
+        answers: Counter[int | None] = Counter()
+        killed = asyncio.Event()
+        stranded: list[int] = []
+        killed_at = [0.0]
+
+        async def send(k: int) -> None:
+            async with aiohttp.ClientSession() as http:
+                while True:
+                    hook = next(hooks)
+                    if (hook > 200 and killed.is_set()) or hook > 3000:
+                        return
+                    target = nodes[k % 2][1] if not killed.is_set() else b_url
+                    body = go_marshal(outgoing_event("delivered", queue_msg_id=hook))
+                    for attempt in range(1, 50):
+                        headers = MoxSender("", authorization=f"Bearer {SECRET}").headers(
+                            hook, attempt
+                        )
+                        status: int | None
+                        try:
+                            async with http.post(target + "hooks/outgoing/mox", data=body,
+                                                 headers=headers) as resp:  # fmt: skip
+                                status = resp.status
+                        except aiohttp.ClientError:
+                            status = None
+                        answers[status] += 1
+                        if status == 200:
+                            acked.add(hook)
+                            break
+                        target = b_url  # retried, and node B answers
+                        await asyncio.sleep(0.05)
+
+        async def kill_a_holding_a_claim() -> None:
+            conn = await asyncpg.connect(database_url)
+            try:
+                while len(acked) < 3000:
+                    await asyncio.sleep(0.003)
+                    if len(acked) < 50:
+                        continue
+                    # Frozen first, so that what it claims cannot change while we look.
+                    os.kill(a_worker, signal.SIGSTOP)
+                    rows = await conn.fetch(
+                        "SELECT id FROM events WHERE status = 'pending'"
+                        " AND lease_owner LIKE $1 AND lease_until > now()", owner,
+                    )  # fmt: skip
+                    if rows:
+                        os.kill(a_worker, signal.SIGKILL)
+                        os.kill(a_proc.pid, signal.SIGKILL)
+                        killed_at[0] = time.monotonic()
+                        stranded.extend(int(r[0]) for r in rows)
+                        killed.set()
+                        return
+                    os.kill(a_worker, signal.SIGCONT)
+            finally:
+                await conn.close()
+
+        await asyncio.gather(kill_a_holding_a_claim(), *(send(k) for k in range(4)))
+        assert killed.is_set(), "node A's worker was never caught holding a claim"
+        total = len(acked)
+        conn = await asyncpg.connect(database_url)
+        try:
+            async def stranded_done() -> bool:
+                return await conn.fetchval(
+                    "SELECT count(*) FROM events WHERE id = ANY($1::bigint[])"
+                    " AND status = 'done'", stranded,
+                ) == len(stranded)  # fmt: skip
+
+            await wait_for(stranded_done, 30.0, what="node A's claimed events taken over")
+            takeover = time.monotonic() - killed_at[0]
+
+            async def all_done() -> bool:
+                return await conn.fetchval(
+                    "SELECT count(*) FROM events WHERE status = 'done'") == total
+
+            await wait_for(all_done, 30.0, what="every acknowledged webhook processed")
+            rows = await conn.fetch("SELECT webhook_id, tries, lease_owner FROM events")
+            owners = Counter(
+                "A" if f":{a_worker}:" in r[2] else "B" for r in rows
+            )
+            stranded_owners = await conn.fetch(
+                "SELECT DISTINCT lease_owner FROM events WHERE id = ANY($1::bigint[])", stranded
+            )
+            processed = await conn.fetchval("SELECT sum(n) FROM processed_counts")
+        finally:
+            await conn.close()
+        print(f"kill -9: {total} acknowledged ({dict(answers)} answers); node A's worker held"
+              f" {len(stranded)} events when killed; taken over by node B after"
+              f" {takeover:.2f} s (lease {lease:g} s); processed by A {owners['A']},"
+              f" by B {owners['B']}")
+        assert sorted(r[0] for r in rows) == sorted(acked)
+        assert {r[1] for r in rows} == {1}, "an event was processed twice"
+        assert processed == total
+        assert all(f":{a_worker}:" not in r[0] for r in stranded_owners)
+        assert takeover < lease + 3.0

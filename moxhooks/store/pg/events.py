@@ -135,9 +135,14 @@ class PgEventStore:
         return sorted((build(StoredEvent, r) for r in rows), key=lambda ev: ev.id)
 
     async def next_retry(self) -> datetime | None:
-        """When the earliest unresolved event is due again, or None."""
+        """When the earliest unresolved event is due again, or another node's claim on an
+        event runs out (this node then takes it over, without waiting for its next look),
+        or None."""
         row = await self.db.fetchone(
-            "SELECT MIN(next_try) FROM events WHERE status <> 'done' AND status = 'unresolved'"
+            "SELECT LEAST((SELECT MIN(next_try) FROM events WHERE status <> 'done'"
+            " AND status = 'unresolved'), (SELECT MIN(lease_until) FROM events"
+            " WHERE status <> 'done' AND status = 'pending' AND lease_owner <> $1))",
+            self.db.node,
         )
         return row[0] if row and row[0] else None
 

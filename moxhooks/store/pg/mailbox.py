@@ -69,9 +69,13 @@ class PgInboundStore:
         return sorted((build(InboundMessage, r) for r in rows), key=lambda m: m.id)
 
     async def next_retry(self) -> datetime | None:
-        """When the earliest pending message waiting for a retry is due, or None."""
+        """When the earliest pending message waiting for a retry is due, or another node's
+        claim on one runs out, or None."""
         row = await self.db.fetchone(
-            "SELECT MIN(next_try) FROM inbound WHERE status = 'pending' AND next_try IS NOT NULL"
+            "SELECT LEAST((SELECT MIN(next_try) FROM inbound WHERE status = 'pending'"
+            " AND next_try IS NOT NULL), (SELECT MIN(lease_until) FROM inbound"
+            " WHERE status = 'pending' AND lease_owner <> $1))",
+            self.db.node,
         )
         return row[0] if row and row[0] else None
 
