@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Iterator
 import aiohttp
 import asyncpg
 import pytest
-from conftest import SECRET, Moxhooks
+from conftest import SECRET, Moxhooks, wait_for
 from moxsender import MoxSender, go_marshal, outgoing_event
 from pgserver import PgCluster, pg_bindir
 
@@ -66,7 +66,8 @@ async def test_a_restart_mid_burst_loses_no_acknowledged_webhook(
 ) -> None:
     """200 webhooks from 4 senders over two nodes; the server is stopped as in a crash
     (immediate) after the first 60 and started again 1 s later. Every webhook ends up
-    acknowledged (mox retries the 503s) and kept once."""
+    acknowledged (mox retries the 503s) and kept once, and the nodes' workers process
+    them all, each once."""
     url = cluster.url()
     nodes = [await start_moxhooks(database={"url": url}) for _ in range(2)]
     total, senders = 200, 4
@@ -106,3 +107,20 @@ async def test_a_restart_mid_burst_loses_no_acknowledged_webhook(
     # Connection errors (None) are allowed only as mox sees them, not 500s.
     assert all(st is None for _, st in others), others
     assert await kept_webhook_ids(url) == list(range(1, total + 1))
+
+
+    async def all_done() -> bool:
+        conn = await asyncpg.connect(url)
+        try:
+            return await conn.fetchval(
+                "SELECT count(*) FROM events WHERE status = 'done'") == total
+        finally:
+            await conn.close()
+
+    await wait_for(all_done, 30.0, what="every event processed")
+    conn = await asyncpg.connect(url)
+    try:
+        assert await conn.fetchval("SELECT sum(n) FROM processed_counts") == total
+        assert await conn.fetchval("SELECT max(tries) FROM events") == 1
+    finally:
+        await conn.close()

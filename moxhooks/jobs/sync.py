@@ -22,7 +22,7 @@ from moxhooks.kinds import Kind, MoxState, Source
 from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.mail.classify import classify_failure
 from moxhooks.mox.client import MoxApiError, MoxAuthError, MoxClient, MoxError, MoxUnavailable
-from moxhooks.store import NewEntry, OutboxRow, Store, parse_iso
+from moxhooks.store import NewEntry, OutboxRow, Store, StoreUnavailable, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -119,7 +119,13 @@ class SyncWorker:
                 await self.push_due()
             except Exception:
                 log.exception("sync pass failed")
-            await self._sleep(max(0.0, next_reconcile - time.monotonic()))
+            try:
+                await self._sleep(max(0.0, next_reconcile - time.monotonic()))
+            except StoreUnavailable as e:
+                # The database is away (a PostgreSQL restart): raised here it would end the
+                # sync for good.
+                log.warning("sync: %s", e)
+                await sleep_until_woken(self._wake, 5.0, None, self.store.clock)
 
     async def _sleep(self, until_reconcile: float = PROBE_INTERVAL) -> None:
         if self.mox_ok is False and await self.store.outbox.backlog():
