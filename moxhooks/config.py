@@ -81,7 +81,8 @@ class DatabaseConfig(msgspec.Struct, frozen=True):
 
     # A PostgreSQL server to keep everything in instead of the SQLite file, e.g.
     # "postgresql://moxhooks:secret@127.0.0.1:5432/moxhooks"; "" (the default) keeps the
-    # SQLite file at path. The intake log segments stay in <path>-intake.d/ either way.
+    # SQLite file at path. On PostgreSQL each webhook is committed in the database before
+    # its 200; on SQLite it is appended to the intake log in <path>-intake.d/.
     url: str = ""
     # The SQLite file; webhooks are received into the log segments in <path>-intake.d/
     # beside it.

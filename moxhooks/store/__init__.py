@@ -27,12 +27,15 @@ protocols and with the same behaviour (the store tests run against each):
   SchemaTooNew for a database a newer moxhooks migrated.
 - Work taken once: events, inbound messages and outbox rows are processed by one worker
   each. With one SQLite file one worker process runs; several nodes on one PostgreSQL
-  take rows with leases (SELECT ... FOR UPDATE SKIP LOCKED), hold the periodic jobs
-  (reconcile, expiry, holds) with advisory locks, and wake each other with LISTEN/NOTIFY
-  where a single node uses its own wake-ups.
-- The intake log (store/intake.py) stays files per web process in either case, moved
-  in by EventStore.take_intake; today its directory is named after the SQLite file
-  (`<path>-intake.d/`), a PostgreSQL node needs one configured.
+  claim events and inbound messages with leases (due(): UPDATE ... FOR UPDATE SKIP
+  LOCKED, LeaseLost for a node whose lease ran out), run the sync (outbox, reconcile,
+  expiry) and the lifting of holds under Database.job_lock (session advisory locks),
+  and wake each other with Database.watch (LISTEN/NOTIFY) where a single node uses its
+  own wake-ups.
+- Intake: EventStore.direct_intake says where a webhook is kept before its 200. On
+  SQLite, the intake log (store/intake.py, files per web process in `<path>-intake.d/`)
+  moved in by EventStore.take_intake; on PostgreSQL, a commit (EventStore.receive), so
+  that no node's disk holds an acknowledged webhook.
 """
 
 from __future__ import annotations
