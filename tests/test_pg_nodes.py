@@ -270,7 +270,7 @@ async def test_kill_9_of_a_node_mid_burst_its_events_are_taken_over(
     lease = 3.0
     nodes: list[tuple[asyncio.subprocess.Process, str]] = []
     async with contextlib.AsyncExitStack() as stack:
-        for name in ("a", "b"):
+        async def start_node(name: str) -> None:
             home = tmp_path / name
             home.mkdir()
             port = free_port()
@@ -280,7 +280,9 @@ async def test_kill_9_of_a_node_mid_burst_its_events_are_taken_over(
             base = f"http://127.0.0.1:{port}/"
             await wait_ready(base, proc, home / "log")
             nodes.append((proc, base))
-        (a_proc, _), (_, b_url) = nodes
+
+        await start_node("a")
+        a_proc = nodes[0][0]
 
         async def a_worker_started() -> bool:
             return bool(children(a_proc.pid))
@@ -288,6 +290,30 @@ async def test_kill_9_of_a_node_mid_burst_its_events_are_taken_over(
         await wait_for(a_worker_started, 10.0, what="node A's worker")
         (a_worker,) = children(a_proc.pid)
         owner = f"%:{a_worker}:%"
+
+        async def sync_holder() -> str | None:
+            """The node whose connection holds the sync's lock, by its application_name."""
+            conn = await asyncpg.connect(database_url)
+            try:
+                name = await conn.fetchval(
+                    "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
+                    " USING (pid) WHERE l.locktype = 'advisory' AND l.classid = $1"
+                    " AND l.objid = $2 AND l.objsubid = 2 AND l.granted",
+                    NAMESPACE & 0xFFFFFFFF, lock_key("sync") & 0xFFFFFFFF,
+                )  # fmt: skip
+            finally:
+                await conn.close()
+            if name is None:
+                return None
+            return "A" if f":{a_worker}:" in name else "B"
+
+        async def a_syncs() -> bool:
+            return await sync_holder() == "A"
+
+        # Node A, alone at first, takes the sync's lock; node B then finds it held.
+        await wait_for(a_syncs, 10.0, what="node A holding the sync's lock")
+        await start_node("b")
+        b_url = nodes[1][1]
         hooks = itertools.count(1)
         acked: set[int] = set()
         answers: Counter[int | None] = Counter()
@@ -348,6 +374,13 @@ async def test_kill_9_of_a_node_mid_burst_its_events_are_taken_over(
         await asyncio.gather(kill_a_holding_a_claim(), *(send(k) for k in range(4)))
         assert killed.is_set(), "node A's worker was never caught holding a claim"
         total = len(acked)
+
+        async def b_syncs() -> bool:
+            return await sync_holder() == "B"
+
+        # A's sessions ended with its processes: the server released A's lock.
+        await wait_for(b_syncs, 10.0, what="node B taking the sync's lock")
+        lock_moved = time.monotonic() - killed_at[0]
         conn = await asyncpg.connect(database_url)
         try:
             async def stranded_done() -> bool:
@@ -377,9 +410,11 @@ async def test_kill_9_of_a_node_mid_burst_its_events_are_taken_over(
         print(f"kill -9: {total} acknowledged ({dict(answers)} answers); node A's worker held"
               f" {len(stranded)} events when killed; taken over by node B after"
               f" {takeover:.2f} s (lease {lease:g} s); processed by A {owners['A']},"
-              f" by B {owners['B']}")
+              f" by B {owners['B']}; the sync's lock held by B {lock_moved:.2f} s after the"
+              " kill")
         assert sorted(r[0] for r in rows) == sorted(acked)
         assert {r[1] for r in rows} == {1}, "an event was processed twice"
         assert processed == total
         assert all(f":{a_worker}:" not in r[0] for r in stranded_owners)
         assert takeover < lease + 3.0
+        assert lock_moved < 5.0

@@ -237,7 +237,7 @@ class PgDatabase:
 
         lock = self._job_locks.get(name)
         if lock is None:
-            lock = self._job_locks[name] = PgJobLock(self.url, name)
+            lock = self._job_locks[name] = PgJobLock(self.url, name, self.node)
         return lock
 
     async def close(self) -> None:

@@ -33,9 +33,11 @@ def lock_key(name: str) -> int:
 class PgJobLock:
     """One job's advisory lock, taken by held() when it is free and kept until close()."""
 
-    def __init__(self, url: str, name: str) -> None:
+    def __init__(self, url: str, name: str, node: str) -> None:
         self._url = url
         self.name = name
+        # Who holds it, as pg_stat_activity shows the lock's connection (application_name).
+        self.application_name = f"moxhooks {name} {node}"
         self._key = lock_key(name)
         self._conn: asyncpg.Connection | None = None
         self._held = False
@@ -52,7 +54,11 @@ class PgJobLock:
         try:
             if self._conn is None or self._conn.is_closed():
                 self._held = False
-                self._conn = await asyncpg.connect(self._url, timeout=CONNECT_TIMEOUT)
+                self._conn = await asyncpg.connect(
+                    self._url,
+                    timeout=CONNECT_TIMEOUT,
+                    server_settings={"application_name": self.application_name},
+                )
             if self._held:
                 # The lock lives as long as the connection: a connection that answers still
                 # has it.
