@@ -154,6 +154,9 @@ class SyncWorker:
         """Push every due outbox row; returns how many reached mox."""
         pushed = 0
         while True:
+            if not await self.lock.held():
+                # The lock was lost meanwhile (its connection): another node pushes now.
+                return pushed
             rows = await self.store.outbox.due()
             if not rows:
                 return pushed
