@@ -26,10 +26,15 @@ from moxsender import MoxSender, go_marshal, outgoing_event
 from served import children, free_port, serve, wait_ready, write_config
 
 from moxhooks.config import Config
+from moxhooks.jobs.holds import AutoHolds, HoldSettings
+from moxhooks.jobs.policy import Action, Decision
 from moxhooks.jobs.processing import Processed
+from moxhooks.kinds import Kind
 from moxhooks.mox.client import MoxClient
+from moxhooks.mox.payload import parse_outgoing
 from moxhooks.runtime.supervisor import WorkerTask
 from moxhooks.runtime.worker import WorkerRuntime
+from moxhooks.store import Store, StoredEvent, iso
 from moxhooks.store.pg.locks import NAMESPACE, lock_key
 from moxhooks.web.app import create_app
 from moxhooks.web.auth import AUTH_SETTINGS_KEY, SESSION_COOKIE, AuthSettings
@@ -418,3 +423,48 @@ async def test_kill_9_of_a_node_mid_burst_its_events_are_taken_over(
         assert all(f":{a_worker}:" not in r[0] for r in stranded_owners)
         assert takeover < lease + 3.0
         assert lock_moved < 5.0
+
+
+async def test_automatic_holds_count_the_failures_every_node_processed(
+    database_url: str, fakemox: FakeMox, tmp_path: Path
+) -> None:
+    """Three recipients of one domain blocked, two of them processed by node A and one by
+    node B: the domain is held once (threshold 3), by the node that saw the third, with
+    one rule in mox; counted in each node's memory, neither would have held it."""
+    settings = HoldSettings(threshold=3)
+    opened: list[Store] = []
+    mox = MoxClient(fakemox.url, timeout=2.0)
+    try:
+        nodes = []
+        for name in ("a", "b"):
+            store = await Store.open_postgresql(database_url, path=str(tmp_path / name))
+            opened.append(store)
+            nodes.append(AutoHolds(store, mox.admin("moxadmin"), settings))
+        out = parse_outgoing(go_marshal(outgoing_event("failed", code=554,
+                                                       secode="5.7.1")).encode())  # fmt: skip
+
+        def blocked(n: int, rcpt: str) -> Processed:
+            ev = StoredEvent(n, "mox", n, 1, iso(opened[0].clock()), "failed", n, "<m@x>", "{}",
+                             "done", rcpt, Kind.SENDER_BLOCKED, "none", "", 1)  # fmt: skip
+            decision = Decision(Action.NONE, Kind.SENDER_BLOCKED, None, "blocked", False)
+            return Processed(ev, out, rcpt, Kind.SENDER_BLOCKED, decision)
+
+        a, b = nodes
+        await a.observe(blocked(1, "one@blocking.example"))
+        await a.observe(blocked(2, "two@blocking.example"))
+        assert await opened[0].holds.active("mox", "blocking.example") is None
+        await b.observe(blocked(3, "three@blocking.example"))
+        hold = await opened[0].holds.active("mox", "blocking.example")
+        assert hold is not None and hold.recipients == 3
+        assert [r["RecipientDomainStr"] for r in fakemox.hold_rules.values()] == [
+            "blocking.example"
+        ]
+        # Both nodes now see the hold: a fourth failure adds no second rule.
+        await a.observe(blocked(4, "four@blocking.example"))
+        await b.observe(blocked(5, "five@blocking.example"))
+        await a.observe(blocked(6, "six@blocking.example"))
+        assert len(fakemox.hold_rules) == 1
+    finally:
+        for store in opened:
+            await store.close()
+        await mox.close()

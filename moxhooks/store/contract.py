@@ -41,6 +41,9 @@ class JobLock(Protocol):
     async def held(self) -> bool:
         """Whether this process holds the lock now, taking it if it is free."""
 
+    async def release(self) -> None:
+        """Let another process take it."""
+
 
 class Database(Protocol):
     """The database itself: its clock, its schema, its upkeep."""
@@ -346,6 +349,15 @@ class AutoHoldStore(Protocol):
 
     async def lift_failed(self, hold: AutoHold, error: str) -> None:
         """Note why lifting failed; it is tried again at the next check."""
+
+    async def note_failure(
+        self, account: str, domain: str, base: str, at: datetime, since: datetime
+    ) -> int:
+        """Count a recipient (base address) of domain failing at `at` in a way that holds
+        count; how many distinct recipients of domain failed after since."""
+
+    async def forget_failures(self, account: str, domain: str) -> None:
+        """Count the domain's failures afresh (it was just held)."""
 
 
 class StatsStore(Protocol):

@@ -435,6 +435,9 @@ class SingleWorkerLock:
         """Always: no other process runs the job."""
         return True
 
+    async def release(self) -> None:
+        """Nothing to let go of."""
+
 
 class SqliteDatabase:
     """Owns the SQLite file: one writer connection, a pool of reader connections."""

@@ -83,6 +83,10 @@ class PgJobLock:
         if conn is not None:
             conn.terminate()
 
+    async def release(self) -> None:
+        """Let another node take it (until held() is asked again)."""
+        await self.close()
+
     async def close(self) -> None:
         """Release the lock (the connection's end releases it) and stop asking."""
         conn, self._conn = self._conn, None

@@ -277,6 +277,17 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE events ADD COLUMN lease_owner text, ADD COLUMN lease_until timestamptz;
     ALTER TABLE inbound ADD COLUMN lease_owner text, ADD COLUMN lease_until timestamptz;
     """,
+    # 3: the failing recipients automatic holds count (jobs/holds.py), shared by the
+    # nodes: each processes some of the events (SQLite's one worker counts in memory).
+    """
+    CREATE TABLE hold_failures (
+        account text NOT NULL,
+        domain text NOT NULL,
+        base_address text NOT NULL,
+        at timestamptz NOT NULL,
+        PRIMARY KEY (account, domain, base_address)
+    );
+    """,
 )
 
 
