@@ -81,7 +81,8 @@ class DatabaseConfig(msgspec.Struct, frozen=True):
 
     # A PostgreSQL server to keep everything in instead of the SQLite file, e.g.
     # "postgresql://moxhooks:secret@127.0.0.1:5432/moxhooks"; "" (the default) keeps the
-    # SQLite file at path. The intake log segments stay in <path>-intake.d/ either way.
+    # SQLite file at path. On PostgreSQL each webhook is committed in the database before
+    # its 200; on SQLite it is appended to the intake log in <path>-intake.d/.
     url: str = ""
     # The SQLite file; webhooks are received into the log segments in <path>-intake.d/
     # beside it.
@@ -95,6 +96,9 @@ class DatabaseConfig(msgspec.Struct, frozen=True):
     # Seconds a read may take (waiting for a free reader included) before it is stopped:
     # the request is answered 503 unavailable.
     read_timeout: float = 10.0
+    # PostgreSQL: seconds a node's claim on the events and report messages it took lasts.
+    # A node that dies (or stalls) holds them this long; then another node takes them over.
+    lease: float = 60.0
 
 
 class MoxConfig(msgspec.Struct, frozen=True):
@@ -392,6 +396,8 @@ def _check(cfg: Config) -> None:
         raise ConfigError("database.readers: must be between 1 and 64")
     if not cfg.database.read_timeout > 0:
         raise ConfigError("database.read_timeout: must be more than 0")
+    if not cfg.database.lease > 0:
+        raise ConfigError("database.lease: must be more than 0")
     if not 0 < cfg.server.port < 65536:
         raise ConfigError("server.port: must be between 1 and 65535")
     for key in ("max_connections", "max_connections_per_peer"):

@@ -1,5 +1,5 @@
-"""moxhooks as a whole on PostgreSQL (database.url): mox's webhook in, over HTTP, through
-the intake log into events in PostgreSQL, classified, suppressed, and pushed to the fake
+"""moxhooks as a whole on PostgreSQL (database.url): mox's webhook in, over HTTP,
+committed into events in PostgreSQL at intake, classified, suppressed, and pushed to the fake
 mox; the entry then read back through the API, as on SQLite (tests/test_e2e.py)."""
 
 from __future__ import annotations

@@ -173,7 +173,7 @@ async def test_schema_version_and_ping(store: Store, opened: Opened) -> None:
     else:
         from moxhooks.store.pg.migrations import MIGRATIONS
 
-        assert await store.schema_version() == len(MIGRATIONS) == 1
+        assert await store.schema_version() == len(MIGRATIONS) == 3
     assert store.now() == "2026-12-01T12:00:00.123456Z"
     await store.db.defer_checkpoints()
     await store.db.checkpoint()
@@ -1075,3 +1075,22 @@ async def test_configured_opens_the_backend_the_url_names(opened: Opened, clock:
     assert type(store.db).__name__ == expected
     await store.suppressions.add(entry("a@example.org"))
     assert [e.base_address for e in await store.suppressions.list("acct")] == ["a@example.org"]
+
+
+async def test_hold_failures_are_counted_per_domain_within_the_window(store: Store) -> None:
+    h = store.holds
+    window = timedelta(minutes=10)
+    s = timedelta(seconds=1)
+    assert await h.note_failure("acct", "example.org", "a@example.org", T0, T0 - window) == 1
+    # The same recipient again counts once.
+    assert await h.note_failure("acct", "example.org", "a@example.org", T0 + s, T0 - window) == 1
+    assert await h.note_failure("acct", "example.org", "b@example.org", T0 + 2 * s, T0 - window) == 2
+    # Another domain, another account: counted apart.
+    assert await h.note_failure("acct", "other.org", "c@other.org", T0, T0 - window) == 1
+    assert await h.note_failure("other", "example.org", "d@example.org", T0, T0 - window) == 1
+    # Later: a's last failure (T0 + 1 s) has left the window, b's has not.
+    later = T0 + timedelta(minutes=5)
+    assert await h.note_failure("acct", "example.org", "e@example.org", later, T0 + s) == 2
+    await h.forget_failures("acct", "example.org")
+    assert await h.note_failure("acct", "example.org", "f@example.org", later, T0 - window) == 1
+    assert await h.note_failure("acct", "other.org", "g@other.org", later, T0 - window) == 2

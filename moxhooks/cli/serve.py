@@ -124,6 +124,11 @@ async def sync(config: Config, args: argparse.Namespace) -> int:
     """sync: push pending changes, reconcile every account with mox, expire entries."""
     async with open_store(config) as store, open_mox(config) as mox:
         worker = SyncWorker(config, store, mox)
+        if not await worker.lock.held():
+            # A node of `moxhooks serve` on the same PostgreSQL syncs: two pushers would
+            # break the order of an account's changes.
+            print("a running moxhooks node syncs with mox now; nothing done here")
+            return 0
         bar = progress(len(config.accounts) + 2, "sync", "step")
         try:
             pushed = await worker.push_due()

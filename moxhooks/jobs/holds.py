@@ -11,7 +11,10 @@ named the account would hold all of the account's mail. The hold is recorded (ta
 it held are released with QueueHoldSet (`auto_hold_lifted`). If the failures go on,
 the next ones hold the domain again.
 
-Counting is in memory: a window is minutes long, so a restart only delays a hold.
+Counting is the store's (note_failure): in memory on SQLite, where one worker runs (a
+window is minutes long, so a restart only delays a hold), in a table on PostgreSQL,
+where each node processes some of the events. A hold is added under a lock of its
+(account, domain), so two nodes crossing the threshold together add one rule.
 Suppressions those failures made in mox are undone by the policy, not here.
 
 Settings have defaults here (HoldSettings); the configuration keys are `[holds]`
@@ -23,8 +26,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from moxhooks.config import HoldsConfig
@@ -100,13 +103,6 @@ async def release_held(admin: AdminAPI, rule: dict[str, Any]) -> int:
     return released
 
 
-@dataclass
-class _Window:
-    """Recent failing recipients of one (account, domain): base address -> when."""
-
-    seen: dict[str, datetime] = field(default_factory=dict)
-
-
 class AutoHolds:
     """Watches processed events, adds holds, and lifts them after the cool-down.
 
@@ -119,10 +115,13 @@ class AutoHolds:
         self.admin = admin
         self.settings = settings
         self.store = store.holds
+        self.db = store.db
         self.clock = store.db.clock
-        self._windows: dict[tuple[str, str], _Window] = {}
         self._lock = asyncio.Lock()
         self._warned_no_admin = False
+        # Holds are lifted by one node at a time: the one holding this lock (on SQLite,
+        # the one worker).
+        self.lock = store.db.job_lock("holds")
 
     async def observe(self, p: Processed) -> None:
         """A processor observer: count the failure, hold the domain when it is time."""
@@ -137,12 +136,11 @@ class AutoHolds:
         at = parse_iso(p.event.received)
         if at <= now - s.window:
             return  # An old event worked off late says nothing about now.
-        key = (p.event.account, addr.domain)
-        win = self._windows.setdefault(key, _Window())
-        win.seen[base_address(addr)] = at
-        win.seen = {b: t for b, t in win.seen.items() if t > now - s.window}
-        if len(win.seen) >= s.threshold:
-            await self._hold(p.event.account, addr.domain, len(win.seen), p.kind)
+        failing = await self.store.note_failure(
+            p.event.account, addr.domain, base_address(addr), at, now - s.window
+        )
+        if failing >= s.threshold:
+            await self._hold(p.event.account, addr.domain, failing, p.kind)
 
     async def _hold(self, account: str, domain: str, recipients: int, kind: Kind | None) -> None:
         admin = self.admin
@@ -151,29 +149,46 @@ class AutoHolds:
                 log.warning("automatic holds need mox.admin_password; %s not held", domain)
                 self._warned_no_admin = True
             return
+        # Another node may be holding the domain right now: it adds the rule, this one finds
+        # the hold made when it looks (or leaves it to that node while it works).
+        hold_lock = self.db.job_lock(f"hold {account} {domain}")
         async with self._lock:
-            if await self.store.active(account, domain) is not None:
+            if not await hold_lock.held():
                 return
-            s = self.settings
-            reason = (
-                f"{recipients} distinct recipients at {domain} failed with"
-                f" {'/'.join(sorted(s.kinds))} within {_span(s.window)} (last: {kind})"
-            )
             try:
-                # The recipient domain alone: mox would hold every message of the account
-                # if the rule named the account too (rule_matches). The receiver blocks
-                # the server's IP as a rule, so all accounts' mail to it waits.
-                rule = await admin.hold_rule_add(recipient_domain=domain)
-            except MoxError as e:
-                log.error("adding automatic hold for %s account=%s failed: %s", domain, account, e)
-                return
-            hold = await self.store.add(
-                account, domain, int(rule["ID"]), reason, recipients, s.cooldown, ACTOR
-            )
-            self._windows.pop((account, domain), None)
-        log.warning(
-            "automatic hold account=%s domain=%s rule=%d: %s", account, domain, hold.rule_id, reason
+                hold = await self._add_hold(account, domain, recipients, kind, admin)
+            finally:
+                await hold_lock.release()
+        if hold is not None:
+            log.warning(
+                "automatic hold account=%s domain=%s rule=%d: %s",
+                account, domain, hold.rule_id, hold.reason,
+            )  # fmt: skip
+
+    async def _add_hold(
+        self, account: str, domain: str, recipients: int, kind: Kind | None, admin: AdminAPI
+    ) -> AutoHold | None:
+        """Add the mox rule and record the hold, unless the domain is held already."""
+        if await self.store.active(account, domain) is not None:
+            return None
+        s = self.settings
+        reason = (
+            f"{recipients} distinct recipients at {domain} failed with"
+            f" {'/'.join(sorted(s.kinds))} within {_span(s.window)} (last: {kind})"
         )
+        try:
+            # The recipient domain alone: mox would hold every message of the account
+            # if the rule named the account too (rule_matches). The receiver blocks
+            # the server's IP as a rule, so all accounts' mail to it waits.
+            rule = await admin.hold_rule_add(recipient_domain=domain)
+        except MoxError as e:
+            log.error("adding automatic hold for %s account=%s failed: %s", domain, account, e)
+            return None
+        hold = await self.store.add(
+            account, domain, int(rule["ID"]), reason, recipients, s.cooldown, ACTOR
+        )
+        await self.store.forget_failures(account, domain)
+        return hold
 
     async def lift_due(self) -> int:
         """Lift every hold whose cool-down has passed; returns how many were lifted."""
@@ -224,9 +239,12 @@ class AutoHolds:
         return True
 
     async def run(self) -> None:
-        """Lift due holds every check_interval seconds, until cancelled."""
+        """Lift due holds every check_interval seconds while this node holds the holds'
+        lock, until cancelled."""
         while True:
             await asyncio.sleep(self.settings.check_interval)
+            if not await self.lock.held():
+                continue  # another node lifts them
             try:
                 await self.lift_due()
             except Exception:

@@ -22,7 +22,15 @@ from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.mail.classify import classify_event
 from moxhooks.mail.dnscheck import DomainChecker, DomainStatus, confirms_domain_unknown
 from moxhooks.mox.payload import Outgoing, PayloadError, parse_outgoing
-from moxhooks.store import EventOutcome, NewEntry, Store, StoredEvent, iso
+from moxhooks.store import (
+    EventOutcome,
+    LeaseLost,
+    NewEntry,
+    Store,
+    StoredEvent,
+    StoreUnavailable,
+    iso,
+)
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +93,13 @@ class Processor:
                 n = 0
             if n >= BATCH:
                 continue
-            next_try = await self.store.events.next_retry()
+            try:
+                next_try = await self.store.events.next_retry()
+            except StoreUnavailable as e:
+                # The database is away (a PostgreSQL restart): look again after the sleep;
+                # raised here it would end the processor for good.
+                log.warning("event processing: %s", e)
+                next_try = None
             await sleep_until_woken(self._wake, 5.0, next_try, self.store.clock)
             await asyncio.sleep(GATHER)
 
@@ -116,6 +130,9 @@ class Processor:
             latest[key] = max(latest.get(key, -1), ev.webhook_id)
             try:
                 changed |= await self._process(ev, out, resolved.get(ev.id), newer)
+            except LeaseLost as e:
+                # Another node processes it (this one was too slow): its outcome stands.
+                log.warning("%s; its outcome is the other node's", e)
             except Exception as e:
                 log.exception("processing event %d failed", ev.id)
                 await self._retry_later(ev, f"processing failed: {e}")

@@ -22,7 +22,7 @@ from moxhooks.kinds import Kind, MoxState, Source
 from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.mail.classify import classify_failure
 from moxhooks.mox.client import MoxApiError, MoxAuthError, MoxClient, MoxError, MoxUnavailable
-from moxhooks.store import NewEntry, OutboxRow, Store, parse_iso
+from moxhooks.store import NewEntry, OutboxRow, Store, StoreUnavailable, parse_iso
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +45,10 @@ class ReconcileReport:
     errors: list[str] = field(default_factory=list)
 
 
+# Seconds between asking for the sync's lock while another node holds it (PostgreSQL):
+# how soon this node takes over when the holder dies.
+LOCK_RETRY = 1.0
+
 # Seconds between reconciles asked for by "suppressed" events (mox_lists_unknown).
 LISTED_UNKNOWN_GAP = 60.0
 
@@ -58,6 +62,9 @@ class SyncWorker:
         self.mox = mox
         self._wake = asyncio.Event()
         self._reconcile_now = asyncio.Event()
+        # One node at a time pushes the outbox (in order, per account), reconciles and
+        # expires entries: the one holding this lock (always this one on SQLite).
+        self.lock = store.db.job_lock("sync")
         # Reachability as last seen: (ok, error text, monotonic time).
         self.mox_ok: bool | None = None
         self.mox_error = ""
@@ -89,10 +96,14 @@ class SyncWorker:
             self.reconcile_soon()
 
     async def run(self) -> None:
-        """Push, expire and reconcile, forever."""
+        """Push, expire and reconcile, forever, while this node holds the sync's lock."""
         interval = self.config.sync.reconcile_interval
-        next_reconcile = 0.0  # at start
+        next_reconcile = 0.0  # at start, and when this node takes the lock over
         while True:
+            if not await self.lock.held():
+                # Another node syncs; ask again soon: it may die, and then this one takes over.
+                await sleep_until_woken(self._wake, LOCK_RETRY, None, self.store.clock)
+                continue
             try:
                 if time.monotonic() >= next_reconcile or self._reconcile_now.is_set():
                     self._reconcile_now.clear()
@@ -108,7 +119,13 @@ class SyncWorker:
                 await self.push_due()
             except Exception:
                 log.exception("sync pass failed")
-            await self._sleep(max(0.0, next_reconcile - time.monotonic()))
+            try:
+                await self._sleep(max(0.0, next_reconcile - time.monotonic()))
+            except StoreUnavailable as e:
+                # The database is away (a PostgreSQL restart): raised here it would end the
+                # sync for good.
+                log.warning("sync: %s", e)
+                await sleep_until_woken(self._wake, 5.0, None, self.store.clock)
 
     async def _sleep(self, until_reconcile: float = PROBE_INTERVAL) -> None:
         if self.mox_ok is False and await self.store.outbox.backlog():
@@ -137,6 +154,9 @@ class SyncWorker:
         """Push every due outbox row; returns how many reached mox."""
         pushed = 0
         while True:
+            if not await self.lock.held():
+                # The lock was lost meanwhile (its connection): another node pushes now.
+                return pushed
             rows = await self.store.outbox.due()
             if not rows:
                 return pushed

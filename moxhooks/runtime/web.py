@@ -1,7 +1,8 @@
 """What the web process runs: the store, webhook intake, the mox client for the API's own
 calls, metrics, webhook secrets, and a handle on the worker to wake it.
 
-Everything the web process accepts is in the database (or the intake log) before the
+Everything the web process accepts is in the database (or this process's intake log, on
+SQLite) before the
 worker is told to look (runtime/messages.py): a worker that is down or restarting finds
 it there when it starts. What the worker knows that the web process shows (mox's state
 as the sync worker sees it, the IMAP mailboxes') comes back as messages (WorkerState).
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from moxhooks.config import Config
 from moxhooks.jobs.mailbox.imap import ImapState
@@ -22,7 +24,7 @@ from moxhooks.runtime import messages
 from moxhooks.runtime.resources import admin_api, open_mox, open_store, webhook_secrets
 from moxhooks.runtime.supervisor import StartWorker, WorkerHandle
 from moxhooks.store import Clock, Store, utcnow
-from moxhooks.store.intake import IntakeWriter
+from moxhooks.store.intake import IntakeWriter, Record
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,59 @@ class WorkerState:
             self.imap[i] = state
 
 
+class Intake(Protocol):
+    """Where a webhook's event is kept before its 200: the intake log or the database."""
+
+    async def add(
+        self,
+        account: str,
+        webhook_id: int,
+        attempt: int,
+        received: str,
+        event: str,
+        queue_msg_id: int,
+        message_id: str,
+        payload: str,
+    ) -> None:
+        """Keep one event, durably when this returns; StoreUnavailable when it could not."""
+
+    async def close(self) -> None:
+        """Stop taking events."""
+
+
+class DatabaseIntake:
+    """Intake straight into the database (a store whose events.direct_intake is set): each
+    webhook committed before its 200, then this process's worker woken. Other nodes'
+    workers hear of it from the database itself (PostgreSQL's NOTIFY at the commit)."""
+
+    def __init__(
+        self, receive: Callable[[Record], Awaitable[bool]], on_commit: Callable[[], None]
+    ) -> None:
+        self._receive = receive
+        self._on_commit = on_commit
+
+    async def add(
+        self,
+        account: str,
+        webhook_id: int,
+        attempt: int,
+        received: str,
+        event: str,
+        queue_msg_id: int,
+        message_id: str,
+        payload: str,
+    ) -> None:
+        """Commit one event (a repeat of a kept webhook changes nothing)."""
+        record = Record(
+            account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload
+        )
+        if await self._receive(record):
+            self._on_commit()
+
+    async def close(self) -> None:
+        """Nothing is open beyond the store's own connections."""
+
+
 @dataclass
 class WebRuntime:
     """The opened store, intake, mox client and the worker's handle."""
@@ -55,7 +110,7 @@ class WebRuntime:
     mox: MoxClient
     admin: AdminAPI | None
     metrics: Metrics
-    intake: IntakeWriter
+    intake: Intake
     # Webhook secrets by account name.
     secrets: dict[str, str]
     # None when no worker runs beside this web process (a test of intake alone).
@@ -92,11 +147,16 @@ async def open_web_runtime(
         secrets = await webhook_secrets(config, store)
         state = WorkerState()
         handle = worker(config, state.message) if worker is not None else None
-        intake = IntakeWriter.open(
-            config.database.path,
-            synchronous=config.database.synchronous,
-            on_commit=handle.wake if handle is not None else lambda: None,
-        )
+        on_commit = handle.wake if handle is not None else lambda: None
+        intake: Intake
+        if store.events.direct_intake:
+            intake = DatabaseIntake(store.events.receive, on_commit)
+        else:
+            intake = IntakeWriter.open(
+                config.database.path,
+                synchronous=config.database.synchronous,
+                on_commit=on_commit,
+            )
         rt = WebRuntime(
             config, store, client, admin_api(config, client), Metrics(), intake, secrets,
             handle, state,

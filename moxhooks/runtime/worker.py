@@ -154,6 +154,11 @@ async def serve(rt: WorkerRuntime, sock: socket.socket, stop: asyncio.Event) -> 
         asyncio.create_task(rt.holds.run(), name="auto-holds"),
         asyncio.create_task(rt.mailbox.run(), name="mailbox"),
         asyncio.create_task(checkpoints(), name="checkpoints"),
+        # Work committed by other nodes (PostgreSQL): their webhooks, their outbox rows.
+        asyncio.create_task(
+            rt.store.db.watch({"events": rt.processor.wake, "outbox": rt.sync.wake}),
+            name="watch",
+        ),
     ]
     if rt.config.imap:
         tasks.append(asyncio.create_task(rt.imap.run(), name="imap"))

@@ -27,12 +27,15 @@ protocols and with the same behaviour (the store tests run against each):
   SchemaTooNew for a database a newer moxhooks migrated.
 - Work taken once: events, inbound messages and outbox rows are processed by one worker
   each. With one SQLite file one worker process runs; several nodes on one PostgreSQL
-  take rows with leases (SELECT ... FOR UPDATE SKIP LOCKED), hold the periodic jobs
-  (reconcile, expiry, holds) with advisory locks, and wake each other with LISTEN/NOTIFY
-  where a single node uses its own wake-ups.
-- The intake log (store/intake.py) stays files per web process in either case, moved
-  in by EventStore.take_intake; today its directory is named after the SQLite file
-  (`<path>-intake.d/`), a PostgreSQL node needs one configured.
+  claim events and inbound messages with leases (due(): UPDATE ... FOR UPDATE SKIP
+  LOCKED, LeaseLost for a node whose lease ran out), run the sync (outbox, reconcile,
+  expiry) and the lifting of holds under Database.job_lock (session advisory locks),
+  and wake each other with Database.watch (LISTEN/NOTIFY) where a single node uses its
+  own wake-ups.
+- Intake: EventStore.direct_intake says where a webhook is kept before its 200. On
+  SQLite, the intake log (store/intake.py, files per web process in `<path>-intake.d/`)
+  moved in by EventStore.take_intake; on PostgreSQL, a commit (EventStore.receive), so
+  that no node's disk holds an acknowledged webhook.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from moxhooks.store.contract import (
     UnsubscribeStore,
 )
 from moxhooks.store.db import (
+    LEASE,
     READ_TIMEOUT,
     READERS,
     Clock,
@@ -64,7 +68,7 @@ from moxhooks.store.db import (
     parse_iso,
     utcnow,
 )
-from moxhooks.store.errors import ReadTimeout, StoreError, StoreUnavailable
+from moxhooks.store.errors import LeaseLost, ReadTimeout, StoreError, StoreUnavailable
 from moxhooks.store.events import Send, SqliteEventStore, StoredEvent
 from moxhooks.store.export import SqliteExportStore
 from moxhooks.store.holds import SqliteAutoHoldStore
@@ -87,6 +91,7 @@ __all__ = [
     "InboundMessage",
     "InboundResult",
     "InboundStore",
+    "LeaseLost",
     "NewEntry",
     "OutboxRow",
     "OutboxStore",
@@ -165,10 +170,12 @@ class Store:
         clock: Clock = utcnow,
         readers: int = READERS,
         read_timeout: float = READ_TIMEOUT,
+        lease: float = LEASE,
     ) -> Store:
         """Open the PostgreSQL database at url (migrating it) and build the repositories on it.
 
-        path: the base name of this node's intake log directory (<path>-intake.d/).
+        path: the base name of this node's intake log directory (<path>-intake.d/);
+        lease: seconds this node's claim on events and report messages lasts.
         """
         # Imported here: asyncpg is an optional dependency (the postgresql extra).
         from moxhooks.store.pg.accounts import PgAccountStore
@@ -184,7 +191,7 @@ class Store:
         from moxhooks.store.pg.unsubscribe import PgUnsubscribeStore
 
         db = await PgDatabase.open(
-            url, path=path, clock=clock, readers=readers, read_timeout=read_timeout
+            url, path=path, clock=clock, readers=readers, read_timeout=read_timeout, lease=lease
         )
         return cls(
             db,
@@ -211,6 +218,7 @@ class Store:
                 clock=clock,
                 readers=config.readers,
                 read_timeout=config.read_timeout,
+                lease=config.lease,
             )
         return await cls.open(
             config.path,

@@ -15,7 +15,7 @@ row) is one transaction inside the method.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
@@ -23,11 +23,26 @@ from moxhooks.kinds import MoxState
 from moxhooks.models import AutoHold, Suppression
 from moxhooks.store.db import Clock
 from moxhooks.store.events import Send, StoredEvent
+from moxhooks.store.intake import Record
 from moxhooks.store.mailbox import InboundMessage, InboundResult
 from moxhooks.store.outbox import OutboxRow, SyncState
 from moxhooks.store.sessions import Session
 from moxhooks.store.suppressions import AddressHistory, EventOutcome, NewEntry
 from moxhooks.store.unsubscribe import Link, SigningKey
+
+
+class JobLock(Protocol):
+    """The right to run a job that one node at a time runs (the sync with mox, holds)."""
+
+    @property
+    def holding(self) -> bool:
+        """Whether this process held the lock when last asked."""
+
+    async def held(self) -> bool:
+        """Whether this process holds the lock now, taking it if it is free."""
+
+    async def release(self) -> None:
+        """Let another process take it."""
 
 
 class Database(Protocol):
@@ -54,6 +69,15 @@ class Database(Protocol):
     def log_bytes(self) -> int:
         """The size of the write log not yet copied (0 when there is none)."""
 
+    async def watch(self, wakes: Mapping[str, Callable[[], None]]) -> None:
+        """Call wakes["events"] / wakes["outbox"] when another process (a node on the same
+        PostgreSQL) commits a webhook's event / an outbox row, until cancelled; returns at
+        once where there is no other process to hear from (SQLite)."""
+
+    def job_lock(self, name: str) -> JobLock:
+        """The lock of the job called name: held by one process among all that share the
+        database (PostgreSQL's nodes), released when that process ends."""
+
 
 class AccountStore(Protocol):
     """The accounts table: what moxhooks keeps per account."""
@@ -64,6 +88,14 @@ class AccountStore(Protocol):
 
 class EventStore(Protocol):
     """The events table."""
+
+    # How a webhook is kept before it is acknowledged: True, committed in the database by
+    # receive() (PostgreSQL: any node may take any webhook, and a node's disk may be
+    # lost); False, appended to this process's intake log and moved in by take_intake.
+    direct_intake: bool
+
+    async def receive(self, record: Record) -> bool:
+        """Keep a webhook's event, committed when this returns; False if kept already."""
 
     async def take_intake(self, limit: int = 1000) -> int:
         """Move up to limit webhooks from the intake log into events, once each; how many."""
@@ -317,6 +349,15 @@ class AutoHoldStore(Protocol):
 
     async def lift_failed(self, hold: AutoHold, error: str) -> None:
         """Note why lifting failed; it is tried again at the next check."""
+
+    async def note_failure(
+        self, account: str, domain: str, base: str, at: datetime, since: datetime
+    ) -> int:
+        """Count a recipient (base address) of domain failing at `at` in a way that holds
+        count; how many distinct recipients of domain failed after since."""
+
+    async def forget_failures(self, account: str, domain: str) -> None:
+        """Count the domain's failures afresh (it was just held)."""
 
 
 class StatsStore(Protocol):

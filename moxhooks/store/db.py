@@ -19,7 +19,7 @@ import os
 import sqlite3
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -59,6 +59,8 @@ READERS = 3
 # Seconds a read may take, waiting for a free reader included, before it is stopped and
 # raises ReadTimeout: a request is answered 503 instead of hanging.
 READ_TIMEOUT = 10.0
+# Seconds a node's claim on work lasts (PostgreSQL's leases; database.lease).
+LEASE = 60.0
 # The deadline of a read that goes through a whole list on purpose (reconcile compares
 # every account-wide entry with mox's list: 16 s at 1,000,000 entries on the bench
 # machine): none. Such reads are the worker's, never a request's.
@@ -418,6 +420,25 @@ class _Reader:
         return time.monotonic() > self.deadline
 
 
+class SingleWorkerLock:
+    """A job lock on SQLite: one worker process uses a database file, so it always holds it."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    @property
+    def holding(self) -> bool:
+        """Always: no other process runs the job."""
+        return True
+
+    async def held(self) -> bool:
+        """Always: no other process runs the job."""
+        return True
+
+    async def release(self) -> None:
+        """Nothing to let go of."""
+
+
 class SqliteDatabase:
     """Owns the SQLite file: one writer connection, a pool of reader connections."""
 
@@ -478,6 +499,13 @@ class SqliteDatabase:
         for r in db._readers:
             await r.conn.set_progress_handler(r.past_deadline, _PROGRESS_STEPS)
         return db
+
+    async def watch(self, wakes: Mapping[str, Callable[[], None]]) -> None:
+        """Nothing to watch: one web process writes the file and wakes its worker itself."""
+
+    def job_lock(self, name: str) -> SingleWorkerLock:
+        """The lock of a job: this process's, there being one worker per file."""
+        return SingleWorkerLock(name)
 
     async def close(self) -> None:
         """Close every connection."""

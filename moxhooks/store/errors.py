@@ -14,5 +14,10 @@ class StoreUnavailable(StoreError):
     I/O error, or a read past its deadline. Nothing was changed; try again later."""
 
 
+class LeaseLost(StoreError):
+    """Another node took over the work this node had claimed (its lease ran out first):
+    what this node found is not recorded, the other node's outcome stands."""
+
+
 class ReadTimeout(StoreUnavailable):
     """A read did not finish within its deadline (database.read_timeout) and was stopped."""

@@ -6,7 +6,7 @@ A hold and its lifting are each written together with their audit entry.
 from __future__ import annotations
 
 import builtins
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from moxhooks.models import AutoHold
 from moxhooks.store.db import SqliteDatabase, Tx, iso
@@ -17,6 +17,25 @@ class SqliteAutoHoldStore:
 
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
+        # Recent failing recipients per (account, domain): base address -> when. In
+        # memory: one worker uses a SQLite file, and a window is minutes long, so a
+        # restart only delays a hold.
+        self._failures: dict[tuple[str, str], dict[str, datetime]] = {}
+
+    async def note_failure(
+        self, account: str, domain: str, base: str, at: datetime, since: datetime
+    ) -> int:
+        """Count a recipient (base address) of domain failing at `at` in a way that holds
+        count; how many distinct recipients of domain failed after since."""
+        seen = self._failures.setdefault((account, domain), {})
+        seen[base] = max(at, seen.get(base, at))
+        kept = {b: t for b, t in seen.items() if t > since}
+        self._failures[(account, domain)] = kept
+        return len(kept)
+
+    async def forget_failures(self, account: str, domain: str) -> None:
+        """Count the domain's failures afresh (it was just held)."""
+        self._failures.pop((account, domain), None)
 
     async def active(self, account: str, domain: str) -> AutoHold | None:
         """The active hold of account for domain, or None."""

@@ -2,8 +2,11 @@
 POST /hooks/incoming/{account} (mail received at a bounce or complaint address).
 
 What arrives is stored before the 200 goes out (an outgoing event appended to the
-intake log, store/intake.py; a message received, committed to SQLite); processing
-happens afterwards. A retry with the same X-Mox-Webhook-ID changes nothing.
+intake log, store/intake.py, or on PostgreSQL committed in the database, as the store
+says: runtime/web.py's Intake; a message received, committed to the database);
+processing happens afterwards. When it cannot be stored (the disk full, the database
+down) the answer is 503 with Retry-After, and mox tries again. A retry with the same
+X-Mox-Webhook-ID changes nothing.
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ from moxhooks.kinds import Kind, Source
 from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.mail.reports import ParsedRecipient, ParsedReport, parse_report
 from moxhooks.mox.client import MoxApiError, MoxClient, MoxError
-from moxhooks.store import Store, iso
+from moxhooks.store import LeaseLost, Store, StoreUnavailable, iso
 from moxhooks.store.mailbox import InboundMessage, InboundResult
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,13 @@ class InboundProcessor:
                 n = 0
             if n:
                 continue
-            next_try = await self.store.inbound.next_retry()
+            try:
+                next_try = await self.store.inbound.next_retry()
+            except StoreUnavailable as e:
+                # The database is away (a PostgreSQL restart): look again after the sleep;
+                # raised here it would end the loop for good.
+                log.warning("inbound messages: %s", e)
+                next_try = None
             await sleep_until_woken(self._wake, 30.0, next_try, self.store.clock)
 
     async def process_due(self) -> int:
@@ -116,6 +122,9 @@ class InboundProcessor:
         for msg in due:
             try:
                 changed |= await self._handle(msg)
+            except LeaseLost as e:
+                # Another node took the message over (this one was too slow): its outcome stands.
+                log.warning("%s; its outcome is the other node's", e)
             except Exception as e:
                 log.exception("inbound message %d failed", msg.id)
                 await self._retry(msg, f"failed: {e}")

@@ -15,23 +15,33 @@ as StoreUnavailable.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
+import logging
 import math
-from collections.abc import AsyncIterator, Iterator, Sequence
+import os
+import secrets
+import socket
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import asyncpg
 
-from moxhooks.store.db import NO_DEADLINE, READ_TIMEOUT, READERS, Clock, iso, utcnow
+from moxhooks.store.db import LEASE, NO_DEADLINE, READ_TIMEOUT, READERS, Clock, iso, utcnow
 from moxhooks.store.errors import ReadTimeout, StoreUnavailable
 from moxhooks.store.pg.migrations import migrate
+
+log = logging.getLogger(__name__)
 
 Record = asyncpg.Record
 # A write transaction's connection (PgDatabase.transaction): the repositories' functions
 # that take part in another's transaction (an audit row, an outbox row) take one.
 if TYPE_CHECKING:
+    from moxhooks.store.pg.locks import PgJobLock
+
     Tx = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
 else:  # not subscriptable at run time
     Tx = asyncpg.pool.PoolConnectionProxy
@@ -45,6 +55,15 @@ WRITERS = 4
 LOCK_TIMEOUT = 5.0
 # Seconds to wait for the server when connecting.
 CONNECT_TIMEOUT = 10.0
+# Seconds between checks that the LISTEN connection still lives, and between attempts
+# to make it again when it is lost.
+WATCH_PING = 10.0
+WATCH_RETRY = 1.0
+
+
+# A leased row is this node's to write: claimed by it, or by nobody (a caller that did
+# not take it through a claim). {n}: the number of the parameter that is the node.
+OURS = "(lease_owner IS NULL OR lease_owner = ${n})"
 
 
 def _ms(seconds: float) -> str:
@@ -100,6 +119,8 @@ class PgDatabase:
         clock: Clock,
         read_timeout: float,
         path: str,
+        lease: float = LEASE,
+        url: str = "",
     ) -> None:
         self._writers = writers
         self._readers = readers
@@ -108,6 +129,14 @@ class PgDatabase:
         # Where the intake log lives (<path>-intake.d/): webhooks are appended to files on
         # this node's disk, and moved into events by EventStore.take_intake.
         self.path = path
+        # This process's name in the leases it takes (lease_owner): host, process, and a
+        # random part, so that a restarted process with the same pid is someone else.
+        self.node = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+        # Seconds a lease lasts; the server's clock (now()) times it, the one all nodes share.
+        self.lease = lease
+        # For the connections of this process's own (job locks, LISTEN), outside the pools.
+        self.url = url
+        self._job_locks: dict[str, PgJobLock] = {}
 
     @classmethod
     async def open(
@@ -119,11 +148,13 @@ class PgDatabase:
         readers: int = READERS,
         read_timeout: float = READ_TIMEOUT,
         writers: int = WRITERS,
+        lease: float = LEASE,
     ) -> PgDatabase:
         """Connect to the database at url and migrate it.
 
         path: the base name of the intake log's directory; readers, writers: connections
-        in each pool; read_timeout: seconds a read may take.
+        in each pool; read_timeout: seconds a read may take; lease: seconds a claim on
+        work lasts.
         """
         try:
             with translated():
@@ -161,10 +192,58 @@ class PgDatabase:
         except BaseException:
             await write_pool.close()
             raise
-        return cls(write_pool, read_pool, clock, read_timeout, path)
+        return cls(write_pool, read_pool, clock, read_timeout, path, lease, url)
+
+    async def watch(self, wakes: Mapping[str, Callable[[], None]]) -> None:
+        """Call wakes["events"] when any node commits a webhook's event, wakes["outbox"]
+        when one commits an outbox row, until cancelled: LISTEN on a connection of its own.
+
+        A notification is a hint, sent at commit to the nodes listening then: after every
+        (re)connection all are called once, since what was committed while this node was
+        not listening was not kept for it. A lost connection is noticed within
+        WATCH_PING seconds and made again every WATCH_RETRY seconds.
+        """
+        from moxhooks.store.pg.events import EVENTS_CHANNEL
+        from moxhooks.store.pg.outbox import OUTBOX_CHANNEL
+
+        channels = {"events": EVENTS_CHANNEL, "outbox": OUTBOX_CHANNEL}
+        while True:
+            conn: asyncpg.Connection | None = None
+            try:
+                conn = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)
+                lost = asyncio.Event()
+                conn.add_termination_listener(_waker(lost.set))
+                for kind, wake in wakes.items():
+                    await conn.add_listener(channels[kind], _waker(wake))
+                for wake in wakes.values():
+                    wake()
+                while not lost.is_set():
+                    with contextlib.suppress(TimeoutError):
+                        async with asyncio.timeout(WATCH_PING):
+                            await lost.wait()
+                    if not lost.is_set():
+                        # asyncpg sees a connection the server ended only when it uses it.
+                        await conn.fetchval("SELECT 1", timeout=WATCH_PING)
+            except _UNAVAILABLE + (asyncpg.PostgresError,) as e:
+                log.warning("listening for other nodes' work: %s; again in %gs", e, WATCH_RETRY)
+            finally:
+                if conn is not None:
+                    conn.terminate()
+            await asyncio.sleep(WATCH_RETRY)
+
+    def job_lock(self, name: str) -> PgJobLock:
+        """The lock of a job one node at a time runs (store/pg/locks.py); one per name."""
+        from moxhooks.store.pg.locks import PgJobLock
+
+        lock = self._job_locks.get(name)
+        if lock is None:
+            lock = self._job_locks[name] = PgJobLock(self.url, name, self.node)
+        return lock
 
     async def close(self) -> None:
-        """Close every connection."""
+        """Close every connection (a job lock's too, which releases it)."""
+        for lock in self._job_locks.values():
+            await lock.close()
         await self._readers.close()
         await self._writers.close()
 
@@ -198,7 +277,7 @@ class PgDatabase:
         """One write statement as a transaction of its own; returns the rows it changed."""
         with translated():
             status = await self._writers.execute(sql, *args)
-        return _rowcount(status)
+        return rowcount(status)
 
     async def write_value(self, sql: str, *args: Any) -> Any:
         """One write statement as a transaction of its own; the first column of the first
@@ -239,7 +318,16 @@ class PgDatabase:
         return None
 
 
-def _rowcount(status: str) -> int:
+def _waker(wake: Callable[[], None]) -> Callable[..., None]:
+    """An asyncpg notification callback (connection, pid, channel, payload) that wakes."""
+
+    def notified(*_args: object) -> None:
+        wake()
+
+    return notified
+
+
+def rowcount(status: str) -> int:
     """Rows a statement changed, from its status ("UPDATE 3", "INSERT 0 1")."""
     last = status.rsplit(" ", 1)[-1]
     return int(last) if last.isdigit() else 0

@@ -13,7 +13,7 @@ from typing import Any
 from moxhooks.store.db import parse_iso
 from moxhooks.store.events import Send, StoredEvent
 from moxhooks.store.intake import Counter, Record, intake_dir, plan, remove_segment
-from moxhooks.store.pg.database import PgDatabase, build
+from moxhooks.store.pg.database import OURS, PgDatabase, build
 
 # The records moved into events, per intake segment.
 _MOVED = "SELECT COALESCE(json_object_agg(name, records), '{}') FROM intake_segments"
@@ -40,11 +40,28 @@ _RECEIVE = (
 )
 
 
+# Claim up to $4 due events for node $1 for $2 seconds (the server's clock times
+# leases: the one clock all nodes share); $3 is the store's now, for the retries. The
+# node's own claims are taken again (renewed): a node runs one processor, so an event
+# it still holds is one whose processing ended without an outcome.
+_CLAIM = (
+    "UPDATE events SET lease_owner = $1, lease_until = now() + make_interval(secs => $2)"
+    " WHERE id IN (SELECT id FROM events WHERE status <> 'done' AND (status = 'pending'"
+    " OR (status = 'unresolved' AND next_try <= $3))"
+    " AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $1)"
+    " ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *"
+)
+
+
 class PgEventStore:
     """The events table."""
 
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
+        # Every webhook is committed in PostgreSQL before its 200 (receive): a node's disk
+        # may be lost, and any node may take any webhook. take_intake still moves what an
+        # earlier version left in the intake log.
+        self.direct_intake = True
         self._intake_dir = intake_dir(db.path)
         self._counter = Counter(self._intake_dir)
 
@@ -100,24 +117,32 @@ class PgEventStore:
         repeated a webhook kept already.
 
         The intake of a node on PostgreSQL, in place of the intake log's append: one commit
-        a webhook. web/intake.py does not call it yet.
+        a webhook (runtime/web.py's DatabaseIntake).
         """
         new_id = await self.db.write_value(_RECEIVE, *_event_params(record.row()))
         return new_id is not None
 
     async def due(self, limit: int = 200) -> builtins.list[StoredEvent]:
-        """Events waiting to be processed: new ones, and unresolved ones whose retry is due."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM events WHERE status <> 'done' AND (status = 'pending'"
-            " OR (status = 'unresolved' AND next_try <= $1)) ORDER BY id LIMIT $2",
-            self.db.clock(), limit,
-        )  # fmt: skip
-        return [build(StoredEvent, r) for r in rows]
+        """Events waiting to be processed (new ones, and unresolved ones whose retry is
+        due), claimed for this node: no other node takes them until its lease runs out.
+
+        Several nodes' workers take disjoint batches: rows another node is claiming at
+        the same moment are skipped (SKIP LOCKED), rows it claimed are left until its
+        lease_until passes (it died or stalled: this node takes them over).
+        """
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch(_CLAIM, self.db.node, self.db.lease, self.db.clock(), limit)
+        return sorted((build(StoredEvent, r) for r in rows), key=lambda ev: ev.id)
 
     async def next_retry(self) -> datetime | None:
-        """When the earliest unresolved event is due again, or None."""
+        """When the earliest unresolved event is due again, or another node's claim on an
+        event runs out (this node then takes it over, without waiting for its next look),
+        or None."""
         row = await self.db.fetchone(
-            "SELECT MIN(next_try) FROM events WHERE status <> 'done' AND status = 'unresolved'"
+            "SELECT LEAST((SELECT MIN(next_try) FROM events WHERE status <> 'done'"
+            " AND status = 'unresolved'), (SELECT MIN(lease_until) FROM events"
+            " WHERE status <> 'done' AND status = 'pending' AND lease_owner <> $1))",
+            self.db.node,
         )
         return row[0] if row and row[0] else None
 
@@ -135,18 +160,21 @@ class PgEventStore:
         return {int(r[0]) for r in rows}
 
     async def mark_unresolved(self, event_id: int, next_try: datetime, detail: str) -> None:
-        """Note a failed attempt to find the recipient; try again at next_try."""
+        """Note a failed attempt to find the recipient; try again at next_try (when any
+        node may claim it). Nothing, when another node took the event over meanwhile."""
         await self.db.write(
             "UPDATE events SET status = 'unresolved', tries = tries + 1, next_try = $1,"
-            " detail = $2 WHERE id = $3",
-            next_try, detail, event_id,
+            f" detail = $2, lease_until = NULL WHERE id = $3 AND {OURS.format(n=4)}",
+            next_try, detail, event_id, self.db.node,
         )  # fmt: skip
 
     async def mark_abandoned(self, event_id: int, detail: str) -> None:
-        """Give up on finding an event's recipient."""
+        """Give up on finding an event's recipient (nothing, when another node took the
+        event over meanwhile)."""
         await self.db.write(
-            "UPDATE events SET status = 'abandoned', detail = $1, processed = $2 WHERE id = $3",
-            detail, self.db.clock(), event_id,
+            "UPDATE events SET status = 'abandoned', detail = $1, processed = $2,"
+            f" lease_until = NULL WHERE id = $3 AND {OURS.format(n=4)}",
+            detail, self.db.clock(), event_id, self.db.node,
         )  # fmt: skip
 
     async def list(

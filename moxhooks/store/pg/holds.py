@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from moxhooks.models import AutoHold
 from moxhooks.store.db import iso
@@ -16,6 +16,39 @@ class PgAutoHoldStore:
 
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
+
+    async def note_failure(
+        self, account: str, domain: str, base: str, at: datetime, since: datetime
+    ) -> int:
+        """Count a recipient (base address) of domain failing at `at` in a way that holds
+        count; how many distinct recipients of domain failed after since.
+
+        A table, not this process's memory: each node processes some of the events, and
+        the count is of them all.
+        """
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM hold_failures WHERE account = $1 AND domain = $2 AND at <= $3",
+                account, domain, since,
+            )  # fmt: skip
+            await tx.execute(
+                "INSERT INTO hold_failures (account, domain, base_address, at)"
+                " VALUES ($1, $2, $3, $4) ON CONFLICT (account, domain, base_address)"
+                " DO UPDATE SET at = GREATEST(hold_failures.at, excluded.at)",
+                account, domain, base, at,
+            )  # fmt: skip
+            n = await tx.fetchval(
+                "SELECT COUNT(*) FROM hold_failures WHERE account = $1 AND domain = $2"
+                " AND at > $3",
+                account, domain, since,
+            )  # fmt: skip
+        return int(n)
+
+    async def forget_failures(self, account: str, domain: str) -> None:
+        """Count the domain's failures afresh (it was just held)."""
+        await self.db.write(
+            "DELETE FROM hold_failures WHERE account = $1 AND domain = $2", account, domain
+        )
 
     async def active(self, account: str, domain: str) -> AutoHold | None:
         """The active hold of account for domain, or None."""

@@ -8,8 +8,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from moxhooks.store.errors import LeaseLost
 from moxhooks.store.mailbox import InboundMessage, InboundResult
-from moxhooks.store.pg.database import PgDatabase, build, row_values
+from moxhooks.store.pg.database import OURS, PgDatabase, build, row_values, rowcount
 
 _INSERT_RESULT = (
     "INSERT INTO inbound_results (inbound_id, account, recipient, kind, action, decision,"
@@ -54,18 +55,27 @@ class PgInboundStore:
         return n == 1
 
     async def due(self, limit: int = 50) -> builtins.list[InboundMessage]:
-        """Pending messages whose (re)try is due, oldest first."""
-        rows = await self.db.fetchall(
-            "SELECT * FROM inbound WHERE status = 'pending'"
-            " AND (next_try IS NULL OR next_try <= $1) ORDER BY id LIMIT $2",
-            self.db.clock(), limit,
-        )  # fmt: skip
-        return [build(InboundMessage, r) for r in rows]
+        """Pending messages whose (re)try is due, oldest first, claimed for this node as
+        events are (PgEventStore.due): other nodes leave them until the lease runs out."""
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch(
+                "UPDATE inbound SET lease_owner = $1,"
+                " lease_until = now() + make_interval(secs => $2) WHERE id IN (SELECT id"
+                " FROM inbound WHERE status = 'pending' AND (next_try IS NULL OR next_try <= $3)"
+                " AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $1)"
+                " ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *",
+                self.db.node, self.db.lease, self.db.clock(), limit,
+            )  # fmt: skip
+        return sorted((build(InboundMessage, r) for r in rows), key=lambda m: m.id)
 
     async def next_retry(self) -> datetime | None:
-        """When the earliest pending message waiting for a retry is due, or None."""
+        """When the earliest pending message waiting for a retry is due, or another node's
+        claim on one runs out, or None."""
         row = await self.db.fetchone(
-            "SELECT MIN(next_try) FROM inbound WHERE status = 'pending' AND next_try IS NOT NULL"
+            "SELECT LEAST((SELECT MIN(next_try) FROM inbound WHERE status = 'pending'"
+            " AND next_try IS NOT NULL), (SELECT MIN(lease_until) FROM inbound"
+            " WHERE status = 'pending' AND lease_owner <> $1))",
+            self.db.node,
         )
         return row[0] if row and row[0] else None
 
@@ -78,8 +88,9 @@ class PgInboundStore:
     async def retry_later(self, inbound_id: int, when: datetime, why: str) -> None:
         """Try a message again at when; why is its outcome meanwhile."""
         await self.db.write(
-            "UPDATE inbound SET tries = tries + 1, next_try = $1, outcome = $2 WHERE id = $3",
-            when, why, inbound_id,
+            "UPDATE inbound SET tries = tries + 1, next_try = $1, outcome = $2,"
+            f" lease_until = NULL WHERE id = $3 AND {OURS.format(n=4)}",
+            when, why, inbound_id, self.db.node,
         )  # fmt: skip
 
     async def finish(
@@ -94,12 +105,18 @@ class PgInboundStore:
         """Record the parse and what it came to, with one row per recipient, at once."""
         now = self.db.clock()
         async with self.db.transaction() as tx:
-            await tx.execute(
+            done = await tx.execute(
                 "UPDATE inbound SET status = $1, report_type = $2, parsed = $3, outcome = $4,"
-                " processed = $5, tries = tries + 1, next_try = NULL WHERE id = $6",
+                " processed = $5, tries = tries + 1, next_try = NULL, lease_until = NULL"
+                f" WHERE id = $6 AND {OURS.format(n=7)}",
                 status, report_type, json.dumps(parsed) if parsed is not None else None,
-                outcome, now, inbound_id,
+                outcome, now, inbound_id, self.db.node,
             )  # fmt: skip
+            if not rowcount(done):
+                raise LeaseLost(
+                    f"report message {inbound_id}: another node took it over"
+                    " (this node's lease ran out)"
+                )
             if results:
                 await tx.executemany(
                     _INSERT_RESULT,

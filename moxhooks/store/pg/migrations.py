@@ -268,6 +268,26 @@ MIGRATIONS: tuple[str, ...] = (
         WHEN (new.status = 'done' AND old.status <> 'done')
         EXECUTE FUNCTION events_processed();
     """,
+    # 2: leases, for several nodes on one database (issue 18). A node claims events and
+    # report messages by setting lease_owner (itself) and lease_until (when the claim
+    # runs out); a row whose lease_until is NULL or past may be claimed. lease_owner
+    # stays after the work is done: a node whose lease ran out finds another name there
+    # and leaves its outcome unrecorded (LeaseLost).
+    """
+    ALTER TABLE events ADD COLUMN lease_owner text, ADD COLUMN lease_until timestamptz;
+    ALTER TABLE inbound ADD COLUMN lease_owner text, ADD COLUMN lease_until timestamptz;
+    """,
+    # 3: the failing recipients automatic holds count (jobs/holds.py), shared by the
+    # nodes: each processes some of the events (SQLite's one worker counts in memory).
+    """
+    CREATE TABLE hold_failures (
+        account text NOT NULL,
+        domain text NOT NULL,
+        base_address text NOT NULL,
+        at timestamptz NOT NULL,
+        PRIMARY KEY (account, domain, base_address)
+    );
+    """,
 )
 
 

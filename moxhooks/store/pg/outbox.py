@@ -8,6 +8,10 @@ from moxhooks.kinds import MoxState
 from moxhooks.store.outbox import OutboxRow, SyncState
 from moxhooks.store.pg.database import PgDatabase, Tx, build, text
 
+# The channel notified when an outbox row is committed: the node holding the sync's lock
+# listens (PgDatabase.watch) and pushes it without waiting for its next look.
+OUTBOX_CHANNEL = "moxhooks_outbox"
+
 
 async def _count(tx: Tx, account: str, metric: str, label: str) -> None:
     """Count one push or failure (sync_counts, read by /metrics) inside the caller's transaction."""
@@ -27,10 +31,12 @@ async def enqueue(
     suppression_id: int | None,
     now: datetime,
 ) -> None:
-    """Add an outbox row inside the caller's transaction."""
+    """Add an outbox row inside the caller's transaction, and wake the node that syncs
+    (at the commit: NOTIFY on OUTBOX_CHANNEL), which may be another than this one."""
     await tx.execute(
-        "INSERT INTO outbox (account, op, address, reason, suppression_id, created, next_attempt)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $6)",
+        "WITH queued AS (INSERT INTO outbox (account, op, address, reason, suppression_id,"
+        " created, next_attempt) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING 1)"
+        f" SELECT pg_notify('{OUTBOX_CHANNEL}', '') FROM queued",
         account, op, address, reason, suppression_id, now,
     )  # fmt: skip
 

@@ -18,7 +18,8 @@ import asyncpg
 from moxhooks.kinds import Kind, MoxState
 from moxhooks.models import Suppression
 from moxhooks.store.db import NO_DEADLINE, iso, parse_iso
-from moxhooks.store.pg.database import PgDatabase, Tx, build, row_values
+from moxhooks.store.errors import LeaseLost
+from moxhooks.store.pg.database import OURS, PgDatabase, Tx, build, row_values, rowcount
 from moxhooks.store.pg.outbox import enqueue
 from moxhooks.store.suppressions import (
     COMPLAINT_ENDED,
@@ -287,18 +288,22 @@ class PgSuppressionStore:
         new_id: int | None = None
         done = (
             "UPDATE events SET status = 'done', recipient = $1, recipient_base = $2, kind = $3,"
-            " decision = $4, detail = $5, counts_soft = $6, processed = $7, tries = tries + 1"
-            " WHERE id = $8"
+            " decision = $4, detail = $5, counts_soft = $6, processed = $7, tries = tries + 1,"
+            f" lease_until = NULL WHERE id = $8 AND {OURS.format(n=9)}"
         )
         done_params = (
             out.recipient, out.recipient_base, out.kind, out.decision, out.detail,
-            int(out.counts_soft), now, out.event_id,
+            int(out.counts_soft), now, out.event_id, self.db.node,
         )  # fmt: skip
-        if out.suppress is None and out.make_permanent is None and out.unsuppress_mox is None:
-            await self.db.write(done, *done_params)
-            return None
         async with self.db.transaction() as tx:
-            await tx.execute(done, *done_params)
+            if not rowcount(await tx.execute(done, *done_params)):
+                # Another node's lease (this node's ran out): nothing of it is written.
+                # An event that is not there at all is SQLite's answer: no change.
+                if await tx.fetchval("SELECT 1 FROM events WHERE id = $1", out.event_id):
+                    raise LeaseLost(
+                        f"event {out.event_id}: another node took it over"
+                        " (this node's lease ran out)"
+                    )
             if out.suppress is not None:
                 new_id = await _add(tx, out.suppress, now)
             if out.make_permanent is not None:
@@ -459,3 +464,4 @@ async def _end(
     action = COMPLAINT_ENDED if row["kind"] == Kind.COMPLAINT else "ended"
     await _audit(tx, now, account, entry_id, action, actor, reason)
     return True
+
