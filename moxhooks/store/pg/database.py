@@ -32,7 +32,9 @@ import asyncpg
 
 from moxhooks.store.db import LEASE, NO_DEADLINE, READ_TIMEOUT, READERS, Clock, iso, utcnow
 from moxhooks.store.errors import ReadTimeout, StoreUnavailable
+from moxhooks.store.pg.locks import PgJobLock
 from moxhooks.store.pg.migrations import migrate
+from moxhooks.store.pg.names import CONNECT_TIMEOUT, EVENTS_CHANNEL, OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,6 @@ Record = asyncpg.Record
 # A write transaction's connection (PgDatabase.transaction): the repositories' functions
 # that take part in another's transaction (an audit row, an outbox row) take one.
 if TYPE_CHECKING:
-    from moxhooks.store.pg.locks import PgJobLock
-
     Tx = asyncpg.pool.PoolConnectionProxy[asyncpg.Record]
 else:  # not subscriptable at run time
     Tx = asyncpg.pool.PoolConnectionProxy
@@ -53,8 +53,6 @@ WRITERS = 4
 # Seconds a write waits for a row another transaction holds before it fails (the SQLite
 # store's busy timeout): the caller gets StoreUnavailable (intake: 503, mox retries).
 LOCK_TIMEOUT = 5.0
-# Seconds to wait for the server when connecting.
-CONNECT_TIMEOUT = 10.0
 # Seconds between checks that the LISTEN connection still lives, and between attempts
 # to make it again when it is lost.
 WATCH_PING = 10.0
@@ -203,9 +201,6 @@ class PgDatabase:
         not listening was not kept for it. A lost connection is noticed within
         WATCH_PING seconds and made again every WATCH_RETRY seconds.
         """
-        from moxhooks.store.pg.events import EVENTS_CHANNEL
-        from moxhooks.store.pg.outbox import OUTBOX_CHANNEL
-
         channels = {"events": EVENTS_CHANNEL, "outbox": OUTBOX_CHANNEL}
         while True:
             conn: asyncpg.Connection | None = None
@@ -233,8 +228,6 @@ class PgDatabase:
 
     def job_lock(self, name: str) -> PgJobLock:
         """The lock of a job one node at a time runs (store/pg/locks.py); one per name."""
-        from moxhooks.store.pg.locks import PgJobLock
-
         lock = self._job_locks.get(name)
         if lock is None:
             lock = self._job_locks[name] = PgJobLock(self.url, name, self.node)

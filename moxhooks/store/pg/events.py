@@ -14,6 +14,7 @@ from moxhooks.store.db import parse_iso
 from moxhooks.store.events import Send, StoredEvent
 from moxhooks.store.intake import Counter, Record, intake_dir, plan, remove_segment
 from moxhooks.store.pg.database import OURS, PgDatabase, build
+from moxhooks.store.pg.names import EVENTS_CHANNEL
 
 # The records moved into events, per intake segment.
 _MOVED = "SELECT COALESCE(json_object_agg(name, records), '{}') FROM intake_segments"
@@ -25,11 +26,6 @@ _INSERT = (
 )
 
 
-# The channel a node notifies when it has committed a webhook's event (receive): the
-# nodes' event processors LISTEN on it. A notification is a hint that work is there, sent
-# at commit; processors look on a timer as well, since one is not kept for a node that
-# was not listening.
-EVENTS_CHANNEL = "moxhooks_events"
 
 # The webhook's event, and the notification, in one statement: atomic without a
 # transaction of its own (one round trip), and the notification is sent at its commit

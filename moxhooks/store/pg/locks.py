@@ -15,7 +15,7 @@ import zlib
 
 import asyncpg
 
-from moxhooks.store.pg.database import CONNECT_TIMEOUT
+from moxhooks.store.pg.names import CONNECT_TIMEOUT
 
 log = logging.getLogger(__name__)
 

@@ -7,10 +7,7 @@ from datetime import datetime
 from moxhooks.kinds import MoxState
 from moxhooks.store.outbox import OutboxRow, SyncState
 from moxhooks.store.pg.database import PgDatabase, Tx, build, text
-
-# The channel notified when an outbox row is committed: the node holding the sync's lock
-# listens (PgDatabase.watch) and pushes it without waiting for its next look.
-OUTBOX_CHANNEL = "moxhooks_outbox"
+from moxhooks.store.pg.names import OUTBOX_CHANNEL
 
 
 async def _count(tx: Tx, account: str, metric: str, label: str) -> None:
