@@ -48,7 +48,7 @@ from moxhooks.store.contract import (
     Database,
     EventStore,
     ExportStore,
-    InboundStore,
+    MailboxStore,
     OutboxStore,
     SessionStore,
     StatsStore,
@@ -68,7 +68,7 @@ from moxhooks.store.errors import ReadTimeout, StoreError, StoreUnavailable
 from moxhooks.store.events import Send, SqliteEventStore, StoredEvent
 from moxhooks.store.export import SqliteExportStore
 from moxhooks.store.holds import SqliteAutoHoldStore
-from moxhooks.store.mailbox import InboundMessage, InboundResult, SqliteInboundStore
+from moxhooks.store.mailbox import MailboxMessage, MailboxResult, SqliteMailboxStore
 from moxhooks.store.outbox import OutboxRow, SqliteOutboxStore, SyncState
 from moxhooks.store.sessions import Session, SqliteSessionStore
 from moxhooks.store.stats import SqliteStatsStore
@@ -84,9 +84,9 @@ __all__ = [
     "EventOutcome",
     "EventStore",
     "ExportStore",
-    "InboundMessage",
-    "InboundResult",
-    "InboundStore",
+    "MailboxMessage",
+    "MailboxResult",
+    "MailboxStore",
     "NewEntry",
     "OutboxRow",
     "OutboxStore",
@@ -122,7 +122,7 @@ class Store:
     holds: AutoHoldStore
     stats: StatsStore
     export: ExportStore
-    inbound: InboundStore
+    inbound: MailboxStore
     unsubscribe: UnsubscribeStore
 
     @classmethod
@@ -152,7 +152,7 @@ class Store:
             SqliteAutoHoldStore(db),
             SqliteStatsStore(db),
             SqliteExportStore(db),
-            SqliteInboundStore(db),
+            SqliteMailboxStore(db),
             SqliteUnsubscribeStore(db),
         )
 
@@ -176,7 +176,7 @@ class Store:
         from moxhooks.store.pg.events import PgEventStore
         from moxhooks.store.pg.export import PgExportStore
         from moxhooks.store.pg.holds import PgAutoHoldStore
-        from moxhooks.store.pg.mailbox import PgInboundStore
+        from moxhooks.store.pg.mailbox import PgMailboxStore
         from moxhooks.store.pg.outbox import PgOutboxStore
         from moxhooks.store.pg.sessions import PgSessionStore
         from moxhooks.store.pg.stats import PgStatsStore
@@ -196,7 +196,7 @@ class Store:
             PgAutoHoldStore(db),
             PgStatsStore(db),
             PgExportStore(db),
-            PgInboundStore(db),
+            PgMailboxStore(db),
             PgUnsubscribeStore(db),
         )
 

@@ -520,14 +520,14 @@ async def list_inbound(request: web.Request) -> web.StreamResponse:
     """GET inbound?status=&limit=&before=: kept report messages, newest first, without raw."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    q = read_query(request, models.InboundQuery)
+    q = read_query(request, models.MailboxQuery)
     status, limit, before = q.status, q.limit, q.before
     # One more than asked tells whether there is an older page.
     rows = await rt.store.inbound.list(acct.name, status=status, limit=limit + 1, before=before)
     return answer(
-        models.InboundPage(
+        models.MailboxPage(
             messages=msgspec.convert(
-                rows[:limit], list[models.InboundMessage], from_attributes=True
+                rows[:limit], list[models.MailboxMessage], from_attributes=True
             ),
             limit=limit,
             has_more=len(rows) > limit,
@@ -544,7 +544,7 @@ async def get_inbound(request: web.Request) -> web.StreamResponse:
     msg = await rt.store.inbound.get(acct.name, inbound_id) if inbound_id <= MAX_ID else None
     if msg is None:
         raise ApiError(ErrorCode.NOT_FOUND, "no such report message")
-    out = msgspec.convert(msg, models.InboundMessage, from_attributes=True)
+    out = msgspec.convert(msg, models.MailboxMessage, from_attributes=True)
     if msg.raw is None:
         out.raw_text, out.raw_truncated = None, False
     else:
@@ -552,10 +552,10 @@ async def get_inbound(request: web.Request) -> web.StreamResponse:
         out.raw_truncated = len(msg.raw) > MAX_RAW_SENT
     results = await rt.store.inbound.results(msg.id)
     return answer(
-        models.InboundDetail(
+        models.MailboxDetail(
             message=out,
             parsed=await rt.store.inbound.parsed(msg.id),
-            results=msgspec.convert(results, list[models.InboundResult]),
+            results=msgspec.convert(results, list[models.MailboxResult]),
         )
     )
 

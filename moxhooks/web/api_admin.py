@@ -59,7 +59,7 @@ def _admin_api(request: web.Request) -> AdminAPI:
 
 
 # The statuses of kept report messages, each counted (0 too) per account.
-_INBOUND_STATUSES: tuple[str, ...] = typing.get_args(models.InboundStatus)
+_INBOUND_STATUSES: tuple[str, ...] = typing.get_args(models.MailboxStatus)
 
 
 async def accounts(request: web.Request) -> web.StreamResponse:

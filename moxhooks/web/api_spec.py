@@ -182,15 +182,15 @@ ROUTES: tuple[Route, ...] = (
         "GET", "/api/v1/accounts/{account}/inbound",
         "Messages kept from the bounce and complaint mailbox, newest first (without the raw"
         " message).",
-        models.InboundPage, (*_ACCOUNT, E.BAD_REQUEST),
-        params=(_ACCOUNT_PARAM,), query=models.InboundQuery,
+        models.MailboxPage, (*_ACCOUNT, E.BAD_REQUEST),
+        params=(_ACCOUNT_PARAM,), query=models.MailboxQuery,
     ),
     Route(
         "GET", "/api/v1/accounts/{account}/inbound/{id}",
         "One kept message: its raw text (the first 1 MiB), the report parsed from it (null"
         " if none), and what each recipient came to. Another account's message is not"
         " found.",
-        models.InboundDetail, _ACCOUNT, params=(_ACCOUNT_PARAM, _ID),
+        models.MailboxDetail, _ACCOUNT, params=(_ACCOUNT_PARAM, _ID),
     ),
     Route(
         "POST", "/api/v1/reports",

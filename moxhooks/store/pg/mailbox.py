@@ -1,4 +1,4 @@
-"""Inbound reports on PostgreSQL (store/mailbox.py's SQL): mail for the report addresses."""
+"""Bounce-mailbox reports on PostgreSQL (store/mailbox.py's SQL): mail for the report addresses."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from moxhooks.store.mailbox import InboundMessage, InboundResult
+from moxhooks.store.mailbox import MailboxMessage, MailboxResult
 from moxhooks.store.pg.database import PgDatabase, build, row_values
 
 _INSERT_RESULT = (
@@ -22,7 +22,7 @@ _LISTED = (
 )
 
 
-class PgInboundStore:
+class PgMailboxStore:
     """The inbound and inbound_results tables."""
 
     def __init__(self, db: PgDatabase) -> None:
@@ -53,14 +53,14 @@ class PgInboundStore:
         )  # fmt: skip
         return n == 1
 
-    async def due(self, limit: int = 50) -> builtins.list[InboundMessage]:
+    async def due(self, limit: int = 50) -> builtins.list[MailboxMessage]:
         """Pending messages whose (re)try is due, oldest first."""
         rows = await self.db.fetchall(
             "SELECT * FROM inbound WHERE status = 'pending'"
             " AND (next_try IS NULL OR next_try <= $1) ORDER BY id LIMIT $2",
             self.db.clock(), limit,
         )  # fmt: skip
-        return [build(InboundMessage, r) for r in rows]
+        return [build(MailboxMessage, r) for r in rows]
 
     async def next_retry(self) -> datetime | None:
         """When the earliest pending message waiting for a retry is due, or None."""
@@ -89,7 +89,7 @@ class PgInboundStore:
         report_type: str | None,
         parsed: dict[str, Any] | None,
         outcome: str,
-        results: Sequence[InboundResult] = (),
+        results: Sequence[MailboxResult] = (),
     ) -> None:
         """Record the parse and what it came to, with one row per recipient, at once."""
         now = self.db.clock()
@@ -119,12 +119,12 @@ class PgInboundStore:
                     ],
                 )
 
-    async def get(self, account: str | None, inbound_id: int) -> InboundMessage | None:
+    async def get(self, account: str | None, inbound_id: int) -> MailboxMessage | None:
         """One message (of account, unless account is None)."""
         row = await self.db.fetchone("SELECT * FROM inbound WHERE id = $1", inbound_id)
         if row is None or (account is not None and row["account"] != account):
             return None
-        return build(InboundMessage, row)
+        return build(MailboxMessage, row)
 
     async def results(self, inbound_id: int) -> builtins.list[dict[str, Any]]:
         """What each recipient of a message came to, in order."""
@@ -137,7 +137,7 @@ class PgInboundStore:
 
     async def list(
         self, account: str | None, *, status: str = "", limit: int = 50, before: int = 0
-    ) -> builtins.list[InboundMessage]:
+    ) -> builtins.list[MailboxMessage]:
         """Messages newest first (without their raw bytes), filtered by account and status."""
         where: builtins.list[str] = ["true"]
         params: builtins.list[Any] = []
@@ -156,7 +156,7 @@ class PgInboundStore:
             f" LIMIT ${len(params)}",
             *params,
         )
-        return [build(InboundMessage, r) for r in rows]
+        return [build(MailboxMessage, r) for r in rows]
 
     async def counts(self) -> dict[tuple[str, str], int]:
         """(account, status) -> number of messages, for the admin page."""
