@@ -617,8 +617,9 @@ def http_page() -> str:
         GENERATED,
         "# HTTP endpoints",
         "",
-        "Every route moxhooks serves. The JSON API under `/api` is described in detail below,"
-        " from its OpenAPI document (also served at `GET /api/openapi.json`). Error answers"
+        "Every route moxhooks serves. The JSON API under `/api`, the webhooks mox calls,"
+        " `/healthz`, `/metrics` and the unsubscribe links are described in detail below,"
+        " from the OpenAPI document (also served at `GET /api/openapi.json`). Error answers"
         " and their codes: [Error codes](errors.md).",
         "",
         "## Routes",
@@ -681,7 +682,8 @@ def _operation(method: str, path: str, op: dict[str, Any]) -> list[str]:
         schemas = [
             f"`{ct}` {_schema_type(m.get('schema', {}))}" for ct, m in resp.get("content", {}).items()
         ]
-        if status.startswith(("4", "5")):
+        error = {"$ref": "#/components/schemas/Error"}
+        if any(m.get("schema") == error for m in resp.get("content", {}).values()):
             codes = [
                 f"`{line.split(': ', 1)[0]}`: {line.split(': ', 1)[1]}" for line in desc.splitlines()
             ]

@@ -54,6 +54,15 @@ from moxhooks.models.entries import (
     Suppression,
     SuppressionPage,
 )
+from moxhooks.models.health import (
+    DatabaseCheck,
+    EventsCheck,
+    Health,
+    HealthChecks,
+    MoxCheck,
+    OutboxCheck,
+    WorkerCheck,
+)
 from moxhooks.models.prefs import (
     Period,
     Prefs,
@@ -84,6 +93,11 @@ from moxhooks.models.sessions import (
     LoginRequest,
     Session,
 )
+from moxhooks.models.webhooks import (
+    IncomingMeta,
+    IncomingWebhook,
+    OutgoingWebhook,
+)
 
 __all__ = [
     "AccountSummary",
@@ -95,6 +109,7 @@ __all__ = [
     "AutoHold",
     "Blocks",
     "BlocksQuery",
+    "DatabaseCheck",
     "DateTime",
     "Empty",
     "EndSuppression",
@@ -104,23 +119,31 @@ __all__ = [
     "Event",
     "EventList",
     "EventQuery",
+    "EventsCheck",
+    "Health",
+    "HealthChecks",
     "HistoryItem",
     "HoldRule",
     "HoldRules",
     "ImapMailbox",
     "ImportResult",
+    "IncomingMeta",
+    "IncomingWebhook",
+    "LoginRequest",
+    "MAX_ID",
+    "MAX_LIMIT",
     "MailboxDetail",
     "MailboxMessage",
     "MailboxPage",
     "MailboxQuery",
     "MailboxResult",
     "MailboxStatus",
-    "LoginRequest",
-    "MAX_ID",
-    "MAX_LIMIT",
     "Model",
+    "MoxCheck",
     "NewHoldRule",
     "NewSuppression",
+    "OutboxCheck",
+    "OutgoingWebhook",
     "Overview",
     "Period",
     "Prefs",
@@ -143,5 +166,6 @@ __all__ = [
     "Thresholds",
     "Topic",
     "TopicState",
+    "WorkerCheck",
     "encode",
 ]
