@@ -43,7 +43,9 @@ async def check_response(resp: ClientResponse, checked: Checked) -> None:
     # at most 512 bytes of it, as mox does) gets a stream that holds the body again.
     protocol = getattr(resp.content, "_protocol", None)  # none: an answer without a body
     if protocol is not None:
-        stream = StreamReader(protocol, 2**16, loop=asyncio.get_running_loop())
+        # A limit above the body's size: the stream never asks the connection to pause.
+        limit = len(body) + 2**16
+        stream = StreamReader(protocol, limit, loop=asyncio.get_running_loop())
         stream.feed_data(body)
         stream.feed_eof()
         resp.content = stream
