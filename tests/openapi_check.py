@@ -19,7 +19,7 @@ from openapi_core import OpenAPI
 from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
 from openapi_core.testing import MockRequest, MockResponse
 
-from moxhooks.web.api_spec import document
+from moxhooks.web.routes import document
 
 
 @functools.cache

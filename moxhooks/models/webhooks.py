@@ -38,8 +38,8 @@ class OutgoingWebhook(Model):
     suppressing: Annotated[
         bool, doc("true if mox just added the recipient to its own suppression list")
     ] = msgspec.field(default=False, name="Suppressing")
-    from_id: Annotated[str, doc("the unique part of MAIL FROM, e.g. yNA_hS-0ZN")] = (
-        msgspec.field(default="", name="FromID")
+    from_id: Annotated[str, doc("the unique part of MAIL FROM, e.g. yNA_hS-0ZN")] = msgspec.field(
+        default="", name="FromID"
     )
     message_id: Annotated[str, doc("the message's Message-ID, with <>")] = msgspec.field(
         default="", name="MessageID"
@@ -62,7 +62,7 @@ class OutgoingWebhook(Model):
     )
     extra: Annotated[
         dict[str, str] | None,
-        doc("set at submission, e.g. {\"topic\": \"news\"}; null and absent both mean {}"),
+        doc('set at submission, e.g. {"topic": "news"}; null and absent both mean {}'),
     ] = msgspec.field(default=None, name="Extra")
 
 
@@ -85,8 +85,8 @@ class IncomingWebhook(Model):
     moxhooks reads these members and keeps the whole body)."""
 
     meta: Annotated[IncomingMeta, doc("required")] = msgspec.field(name="Meta")
-    message_id: Annotated[str, doc("the received message's Message-ID, with <>")] = (
-        msgspec.field(default="", name="MessageID")
+    message_id: Annotated[str, doc("the received message's Message-ID, with <>")] = msgspec.field(
+        default="", name="MessageID"
     )
     subject: Annotated[str, doc("the received message's subject")] = msgspec.field(
         default="", name="Subject"

@@ -1,7 +1,7 @@
 """The JSON API, /api/v1/...: an account's suppression list, events, statistics and reports.
 
 Sign-in is in auth.py, the admin endpoints in api_admin.py; the routes are registered
-from api_spec.py's route table. Answers and request bodies are models (moxhooks.models);
+from the route table (routes.py). Answers and request bodies are models (moxhooks.models);
 the OpenAPI document, served at /api/openapi.json, is generated from them and the table.
 """
 
@@ -72,7 +72,7 @@ MAX_ID = 2**63 - 1
 
 def setup_api(app: web.Application) -> None:
     """Set up what the /api handlers share: sign-in settings and locks, the answers' headers.
-    (The routes are registered from api_spec.ROUTES.)"""
+    (The routes are registered from routes.ROUTES.)"""
     cfg = app[CONFIG_KEY]
     app[auth.AUTH_SETTINGS_KEY] = auth.AuthSettings(
         idle=cfg.web.session_idle,

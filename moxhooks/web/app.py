@@ -13,7 +13,7 @@ from moxhooks.mox.client import MoxClient
 from moxhooks.runtime.supervisor import StartWorker, WorkerProcess
 from moxhooks.runtime.web import open_web_runtime
 from moxhooks.store import Clock, utcnow
-from moxhooks.web import api, api_spec, health
+from moxhooks.web import api, health, routes
 from moxhooks.web.errors import error_middleware, quiet_client_http_errors
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 from moxhooks.web.limits import guard_middleware
@@ -56,7 +56,7 @@ def create_app(
     api.setup_api(app)
     # Every route but the pages comes from the route table that the OpenAPI document is
     # generated from: a route cannot exist without its description.
-    api_spec.add_routes(app)
+    routes.add_routes(app)
     setup_pages(app)
     setup_unsubscribe(app)
     return app

@@ -74,7 +74,7 @@ BAD_TOKEN_PAGE = f"""<!doctype html>
 
 
 def setup_unsubscribe(app: web.Application) -> None:
-    """Set up the headers of /u/{token}'s answers (the routes are in api_spec.ROUTES)."""
+    """Set up the headers of /u/{token}'s answers (the routes are in routes.ROUTES)."""
     app.on_response_prepare.append(_headers)
 
 
