@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from hypothesis import HealthCheck, settings
@@ -155,28 +156,26 @@ def openapi_checked() -> Checked:
     return Checked()
 
 
-@pytest.fixture
-def aiohttp_client(
-    aiohttp_client: Any, request: pytest.FixtureRequest, openapi_checked: Checked
-) -> Any:
-    """pytest-aiohttp's test client; in modules marked openapi_responses, each JSON answer
-    is validated against the OpenAPI document (tests/openapi_check.py)."""
+@pytest.fixture(autouse=True)
+def openapi_responses(
+    request: pytest.FixtureRequest, openapi_checked: Checked, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In modules marked openapi_responses, each JSON answer any aiohttp client of the test
+    receives (the test client, MoxSender, a plain ClientSession to a served moxhooks) is
+    validated against the OpenAPI document (tests/openapi_check.py). Answers of routes the
+    document does not describe (fake mox's, the pages) are let through."""
     if request.node.get_closest_marker("openapi_responses") is None:
-        return aiohttp_client
+        return
+    send = aiohttp.ClientSession._request
 
-    async def make(*args: Any, **kwargs: Any) -> Any:
-        client = await aiohttp_client(*args, **kwargs)
-        send = client._request
+    async def checked_request(
+        self: aiohttp.ClientSession, method: str, url: Any, **kw: Any
+    ) -> aiohttp.ClientResponse:
+        resp = await send(self, method, url, **kw)
+        await check_response(resp, openapi_checked)
+        return resp
 
-        async def checked_request(method: str, path: Any, **kw: Any) -> Any:
-            resp = await send(method, path, **kw)
-            await check_response(resp, openapi_checked)
-            return resp
-
-        client._request = checked_request
-        return client
-
-    return make
+    monkeypatch.setattr(aiohttp.ClientSession, "_request", checked_request)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ Chromium): the reports received on the account page, one report with its raw mes
 as text, the reports behind an entry, and the admin's view of the mailbox.
 
 Messages are put into the inbound table as the intake and the processor do
-(InboundStore.add, then finish). Screenshots go to test-artifacts/.
+(MailboxStore.add, then finish). Screenshots go to test-artifacts/.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from browser_helpers import ARTIFACTS, SECRET, LiveMoxhooks
 from test_browser import Tab, open_tab
 
 from moxhooks.kinds import Kind, Source
-from moxhooks.store import InboundResult, NewEntry
+from moxhooks.store import MailboxResult, NewEntry
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -116,7 +116,7 @@ def keep(
     report_type: str | None = "dsn",
     parsed: dict[str, Any] | None = None,
     outcome: str = "",
-    results: tuple[InboundResult, ...] = (),
+    results: tuple[MailboxResult, ...] = (),
 ) -> int:
     """Keep a message as the intake does and finish it as the processor does; its id."""
 
@@ -167,7 +167,7 @@ def mailbox(live: LiveMoxhooks) -> dict[str, int]:
         live, "a1", raw=ARF_RAW, subject="complaint about message from 192.0.2.1",
         mail_from="staff@hotmail.com", report_type="arf", parsed=ARF_PARSED,
         outcome="arf: jane@example.org: suppress (added to the list)",
-        results=(InboundResult("mox", "jane@example.org", "complaint", "complaint",
+        results=(MailboxResult("mox", "jane@example.org", "complaint", "complaint",
                                "suppress", "added to the list", entry_id),),
     )  # fmt: skip
     ids["failed"] = keep(

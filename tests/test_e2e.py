@@ -12,11 +12,12 @@ import msgspec
 import pytest
 from conftest import SECRET, Moxhooks, moved, wait_for
 from moxsender import outgoing_event
+from openapi_check import Checked
 
 from moxhooks.jobs.sync import SyncWorker
 
 # As `moxhooks serve` runs: the event worker in a process of its own.
-pytestmark = pytest.mark.worker_process
+pytestmark = [pytest.mark.worker_process, pytest.mark.openapi_responses]
 
 Start = Callable[..., Awaitable[Moxhooks]]
 
@@ -223,7 +224,9 @@ async def test_older_event_after_newer_is_superseded(start_moxhooks: Start) -> N
     assert await entry(mh, "order@example.org") is None
 
 
-async def test_unresolved_event_waits_then_resolves(start_moxhooks: Start) -> None:
+async def test_unresolved_event_waits_then_resolves(
+    start_moxhooks: Start, openapi_checked: Checked
+) -> None:
     mh = await start_moxhooks()
     ev = outgoing_event("failed", queue_msg_id=4242, code=550, secode="5.1.1")
     await mh.sender.deliver(ev, hook_id=70)
@@ -235,6 +238,9 @@ async def test_unresolved_event_waits_then_resolves(start_moxhooks: Start) -> No
     async with aiohttp.ClientSession() as s, s.get(mh.url + "healthz") as resp:
         health = await resp.json()
     assert health["checks"]["events"]["unresolved"] == 1
+    # Both answers were checked against the OpenAPI document (the module's marker).
+    assert ("POST", "/hooks/outgoing/mox", 200) in openapi_checked.validated
+    assert ("GET", "/healthz", resp.status) in openapi_checked.validated
     # mox learns about the message (e.g. retired messages are now kept): resolved on retry.
     mh.fakemox.add_retired(id=4242, recipient="later@example.org")
     assert mh.runtime.worker is not None

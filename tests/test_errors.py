@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 from moxhooks.errors import ErrorCode, webui_module
-from moxhooks.web.api_spec import document
+from moxhooks.web.routes import document
 
 ROOT = Path(__file__).parent.parent
 

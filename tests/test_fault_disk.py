@@ -27,7 +27,7 @@ from moxsender import MoxSender, outgoing_event
 from moxhooks.store.intake import all_records, intake_dir
 
 # As `moxhooks serve` runs: the event worker in a process of its own.
-pytestmark = pytest.mark.worker_process
+pytestmark = [pytest.mark.worker_process, pytest.mark.openapi_responses]
 
 Start = Callable[..., Awaitable[Moxhooks]]
 

@@ -23,7 +23,7 @@ from moxhooks.config import Config
 from moxhooks.web import health
 
 # As `moxhooks serve` runs: the event worker in a process of its own.
-pytestmark = pytest.mark.worker_process
+pytestmark = [pytest.mark.worker_process, pytest.mark.openapi_responses]
 
 Start = Callable[..., Awaitable[Moxhooks]]
 

@@ -16,7 +16,7 @@ from conftest import Moxhooks, wait_for
 from moxsender import go_marshal, outgoing_event
 
 # As `moxhooks serve` runs: the event worker in a process of its own.
-pytestmark = pytest.mark.worker_process
+pytestmark = [pytest.mark.worker_process, pytest.mark.openapi_responses]
 
 Start = Callable[..., Awaitable[Moxhooks]]
 

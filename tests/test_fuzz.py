@@ -57,6 +57,8 @@ from moxhooks.mox.payload import PayloadError, parse_incoming, parse_outgoing
 from moxhooks.store.intake import all_records
 from moxhooks.web.auth import SESSION_COOKIE
 
+pytestmark = pytest.mark.openapi_responses
+
 Start = Callable[..., Awaitable[Moxhooks]]
 
 SEED = int(os.environ.get("MOXHOOKS_FUZZ_SEED", "20260517"))

@@ -23,7 +23,7 @@ from moxhooks.mox.client import MoxClient
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
-pytestmark = pytest.mark.worker_process
+pytestmark = [pytest.mark.worker_process, pytest.mark.openapi_responses]
 
 Client = TestClient[web.Request, web.Application]
 BLOCKED = (

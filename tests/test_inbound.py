@@ -16,12 +16,13 @@ import msgspec
 import pytest
 from conftest import SECRET, Moxhooks, wait_for
 from moxsender import outgoing_event
+from openapi_check import Checked, request_problem
 from reportmail import arf, qmail_bounce
 
 Start = Callable[..., Awaitable[Moxhooks]]
 
 # As `moxhooks serve` runs: the worker (which parses the reports) in a process of its own.
-pytestmark = pytest.mark.worker_process
+pytestmark = [pytest.mark.worker_process, pytest.mark.openapi_responses]
 
 REPORTS = ["bounces@localhost", "fbl@localhost"]
 
@@ -133,12 +134,17 @@ async def count_rows(mh: Moxhooks, table: str) -> int:
 )
 async def test_bad_requests_keep_nothing(
     start_moxhooks: Start, account: str, secret: str, headers: dict[str, str],
-    body: Any, status: int, code: str,
+    body: Any, status: int, code: str, openapi_checked: Checked,
 ) -> None:
     mh = await start_moxhooks(accounts=accounts())
     got_status, got = await post_incoming(mh, body, 7, account=account, secret=secret,
                                           headers=headers)
     assert (got_status, got["code"]) == (status, code)
+    assert ("POST", f"/hooks/incoming/{account}", status) in openapi_checked.validated
+    if code == "badPayload":  # the document's IncomingWebhook refuses it as well
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        good = {"Authorization": "Bearer x", "X-Mox-Webhook-ID": "7"}
+        assert request_problem("POST", "/hooks/incoming/mox", good, data) != ""
     assert await count_rows(mh, "inbound") == 0
 
 
@@ -146,6 +152,9 @@ async def test_complaint_is_kept_fetched_parsed_and_applied(start_moxhooks: Star
     mh = await start_moxhooks(accounts=accounts())
     await sent(mh, 5, "Angry.Reader@example.org", "<m5@localhost>")
     msg_id = mh.fakemox.add_incoming("mox", arf("Angry.Reader@example.org", "<m5@localhost>"))
+    good = {"Authorization": "Bearer x", "X-Mox-Webhook-ID": "1"}
+    body = json.dumps(incoming_json(msg_id)).encode()
+    assert request_problem("POST", "/hooks/incoming/mox", good, body) == ""  # what mox sends
     assert await post_incoming(mh, incoming_json(msg_id), 1) == (200, {})
     # A retry of the same webhook keeps one copy.
     assert await post_incoming(mh, incoming_json(msg_id), 1) == (200, {})

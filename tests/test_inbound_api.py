@@ -3,7 +3,7 @@ and paged, one with its raw text, parsed report and results, the reports behind 
 and the admin's counts and IMAP state. Real SQLite, the real app over HTTP, the fake mox.
 
 Messages are put into the inbound table the way the intake and the processor do
-(InboundStore.add, then finish), so these tests do not depend on the report parser.
+(MailboxStore.add, then finish), so these tests do not depend on the report parser.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
 from moxhooks.runtime.supervisor import in_process
 from moxhooks.runtime.web import WebRuntime
-from moxhooks.store import InboundResult
+from moxhooks.store import MailboxResult
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
@@ -146,7 +146,7 @@ async def keep(
     report_type: str | None = "dsn",
     parsed: dict[str, Any] | None = None,
     outcome: str = "",
-    results: tuple[InboundResult, ...] = (),
+    results: tuple[MailboxResult, ...] = (),
 ) -> int:
     """Keep a message as the intake does, and (unless pending) finish it as the processor does."""
     assert await rt.store.inbound.add(
@@ -179,7 +179,7 @@ async def five(rt: WebRuntime) -> dict[str, int]:
             rt, "w2", raw=ARF.encode(), subject="complaint about message from 192.0.2.1",
             mail_from="staff@hotmail.com", report_type="arf", parsed=ARF_PARSED,
             outcome="arf: jane@example.org: suppress",
-            results=(InboundResult("mox", "jane@example.org", "complaint", "complaint", "suppress", "added"),),
+            results=(MailboxResult("mox", "jane@example.org", "complaint", "complaint", "suppress", "added"),),
         ),
         "dsn": await keep(rt, "w3", raw=b"dsn", subject="Undelivered Mail", outcome="dsn: x"),
         "failed": await keep(
@@ -388,23 +388,23 @@ async def test_entry_lists_the_reports_behind_it(client: Client) -> None:
         rt, "r1", raw=ARF.encode(), subject="complaint 1", mail_from="staff@hotmail.com",
         report_type="arf", parsed=ARF_PARSED,
         results=(
-            InboundResult("mox", "jane@example.org", "complaint", "complaint", "suppress",
+            MailboxResult("mox", "jane@example.org", "complaint", "complaint", "suppress",
                           "added to the list", entry["id"]),
-            InboundResult("mox", "nobody@example.org", None, "complaint", "record",
+            MailboxResult("mox", "nobody@example.org", None, "complaint", "record",
                           "no message of mox to nobody@example.org found"),
         ),
     )  # fmt: skip
     second = await keep(
         rt, "r2", raw=b"dsn", subject="Undelivered", report_type="dsn",
         results=(
-            InboundResult("mox", "Jane@example.org", "mailbox_unknown", "failed",
+            MailboxResult("mox", "Jane@example.org", "mailbox_unknown", "failed",
                           "already_suppressed", "already suppressed", entry["id"]),
         ),
     )  # fmt: skip
     # Account other's report naming the same entry id is not listed for mox.
     await keep(
         rt, "o2", account="other", raw=b"x",
-        results=(InboundResult("other", "jane@example.org", "complaint", "complaint",
+        results=(MailboxResult("other", "jane@example.org", "complaint", "complaint",
                                "suppress", "x", entry["id"]),),
     )  # fmt: skip
 
@@ -527,5 +527,5 @@ async def test_openapi_names_the_new_fields(client: Client) -> None:
     assert "imap" in admin["properties"]
     account = doc["components"]["schemas"]["AccountSummary"]["properties"]
     assert {"inbound", "inbound_addresses"} <= set(account)
-    msg = doc["components"]["schemas"]["InboundMessage"]["properties"]
+    msg = doc["components"]["schemas"]["MailboxMessage"]["properties"]
     assert {"raw", "raw_truncated", "status", "report_type", "outcome"} <= set(msg)

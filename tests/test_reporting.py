@@ -29,6 +29,8 @@ from moxhooks.store import Store, parse_iso
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
+pytestmark = pytest.mark.openapi_responses
+
 Client = TestClient[web.Request, web.Application]
 TOKEN = "report-token-mox"
 OTHER_TOKEN = "report-token-other"

@@ -28,7 +28,7 @@ from moxhooks.kinds import Kind, MoxState, Source
 from moxhooks.store import (
     AutoHold,
     EventOutcome,
-    InboundMessage,
+    MailboxMessage,
     NewEntry,
     OutboxRow,
     Send,
@@ -39,7 +39,7 @@ from moxhooks.store import (
 )
 from moxhooks.store.db import MIGRATIONS as SQLITE_MIGRATIONS
 from moxhooks.store.intake import IntakeWriter
-from moxhooks.store.mailbox import InboundResult
+from moxhooks.store.mailbox import MailboxResult
 from moxhooks.store.outbox import SyncState
 from moxhooks.store.unsubscribe import Link, SigningKey
 
@@ -818,7 +818,7 @@ async def test_stats_per_day(store: Store, clock: Clock) -> None:
     (message,) = await store.inbound.due()
     await store.inbound.finish(
         message.id, "done", "arf", None, "1 complaint",
-        [InboundResult("acct", "r@example.org", "complaint", "complaint", "suppress", "")],
+        [MailboxResult("acct", "r@example.org", "complaint", "complaint", "suppress", "")],
     )  # fmt: skip
     first = date(2026, 12, 1)
     hard = ["mailbox_unknown", "domain_unknown"]
@@ -889,7 +889,7 @@ async def test_inbound_kept_retried_and_finished(store: Store, clock: Clock) -> 
     assert not await store.inbound.add("acct", "webhook", "w1")
     assert await store.inbound.add("acct", "imap", "1:2", raw=b"From: a\r\n\r\nhi")
     m1, m2 = await store.inbound.due()
-    assert m1 == InboundMessage(
+    assert m1 == MailboxMessage(
         m1.id, "acct", "webhook", "w1", "2026-12-01T12:00:00.123456Z", "bounces@example.org",
         "MAILER-DAEMON@example.net", "Undelivered", "<b1@x>", 5, '{"k": 1}', None, None,
         "pending", None, "", 0,
@@ -913,9 +913,9 @@ async def test_inbound_kept_retried_and_finished(store: Store, clock: Clock) -> 
     assert e is not None
     await store.inbound.finish(
         m2.id, "done", "arf", {"feedback": ["abuse"]}, "1 complaint",
-        [InboundResult("acct", "r@example.org", "complaint", "complaint", "suppress", "new",
+        [MailboxResult("acct", "r@example.org", "complaint", "complaint", "suppress", "new",
                        e.id),
-         InboundResult("acct", "s@example.org", None, "failed", "record", "")],
+         MailboxResult("acct", "s@example.org", None, "failed", "record", "")],
     )  # fmt: skip
     await store.inbound.finish(m1.id, "unparsed", None, None, "not a report")
     assert await store.inbound.next_retry() is None

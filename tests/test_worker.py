@@ -24,6 +24,8 @@ from moxhooks.runtime.web import WorkerState
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
+pytestmark = pytest.mark.openapi_responses
+
 TOKEN = "api-token-for-tests"
 
 

@@ -1,7 +1,7 @@
 """Reports of a bounce or a complaint about a message moxhooks saw sent: find it, act.
 
 A report names the sent message by its Message-ID: the report API (web/api.py) takes it
-from the sender's program, the bounce mailbox (inbound.py) from the returned message.
+from the sender's program, the bounce mailbox (jobs/mailbox/) from the returned message.
 find_sends looks it up among the events mox's outgoing webhook delivered (which carry
 the Message-ID, the QueueMsgID, the sender's Extra, and once resolved the recipient);
 choose_send picks the one send a report is about (mox queues a message to several

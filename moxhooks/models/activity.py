@@ -49,7 +49,7 @@ class Stats(Model):
     warnings: list[str]
 
 
-class InboundMessage(Model, omit_defaults=True):
+class MailboxMessage(Model, omit_defaults=True):
     """A message kept from the bounce and complaint mailbox."""
 
     id: int
@@ -78,13 +78,13 @@ class InboundMessage(Model, omit_defaults=True):
     raw_truncated: Annotated[bool | UnsetType, doc("detail only: raw is cut at 1 MiB")] = UNSET
 
 
-class InboundPage(Model):
-    messages: list[InboundMessage]
+class MailboxPage(Model):
+    messages: list[MailboxMessage]
     limit: int
     has_more: Annotated[bool, doc("older messages follow (use before)")]
 
 
-class InboundResult(Model):
+class MailboxResult(Model):
     """What one recipient of a report came to."""
 
     recipient: str
@@ -98,10 +98,10 @@ class InboundResult(Model):
     created: DateTime
 
 
-class InboundDetail(Model):
+class MailboxDetail(Model):
     """GET inbound/{id}."""
 
-    message: InboundMessage
+    message: MailboxMessage
     parsed: Annotated[
         dict[str, Any] | None,
         doc(
@@ -110,4 +110,4 @@ class InboundDetail(Model):
             " reporter, reason, problems"
         ),
     ]
-    results: list[InboundResult]
+    results: list[MailboxResult]

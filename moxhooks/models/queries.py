@@ -13,7 +13,7 @@ from moxhooks.models.base import Model, doc
 
 MAX_LIMIT = 500  # the most rows one page of a listing has
 MAX_ID = 2**63 - 1  # SQLite's largest row id
-InboundStatus = Literal["pending", "done", "unparsed", "failed"]
+MailboxStatus = Literal["pending", "done", "unparsed", "failed"]
 
 
 Page50 = Annotated[int, Meta(ge=1, le=MAX_LIMIT, description="rows per page, default 50")]
@@ -60,11 +60,11 @@ class StatsQuery(Model):
     days: Annotated[int, Meta(ge=1, le=366, description="days back from today, default 30")] = 30
 
 
-class InboundQuery(Model):
+class MailboxQuery(Model):
     """GET inbound."""
 
     status: Annotated[
-        Literal["", InboundStatus], doc("pending, done, unparsed or failed; empty for all")
+        Literal["", MailboxStatus], doc("pending, done, unparsed or failed; empty for all")
     ] = ""
     limit: Page50 = 50
     before: _BEFORE = 0

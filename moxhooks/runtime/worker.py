@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from moxhooks.config import Config
 from moxhooks.jobs.holds import AutoHolds, HoldSettings, settings_from
-from moxhooks.jobs.mailbox import InboundProcessor
+from moxhooks.jobs.mailbox import MailboxProcessor
 from moxhooks.jobs.mailbox.imap import ImapReader
 from moxhooks.jobs.processing import Processor
 from moxhooks.jobs.resolver import RecipientResolver
@@ -66,7 +66,7 @@ class WorkerRuntime:
     processor: Processor
     sync: SyncWorker
     holds: AutoHolds
-    mailbox: InboundProcessor
+    mailbox: MailboxProcessor
     imap: ImapReader
 
 
@@ -102,7 +102,7 @@ async def open_worker_runtime(
         )  # fmt: skip
         auto_holds = AutoHolds(store, admin, holds or settings_from(config.holds))
         processor.observers.append(auto_holds.observe)
-        mailbox = InboundProcessor(config, store, client, on_change=sync.wake)
+        mailbox = MailboxProcessor(config, store, client, on_change=sync.wake)
         imap = ImapReader(
             config.imap, store, on_kept=mailbox.wake,
             on_state=lambda i, state: report(messages.imap_state(i, state)),

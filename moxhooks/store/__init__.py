@@ -51,7 +51,7 @@ from moxhooks.store.contract import (
     Database,
     EventStore,
     ExportStore,
-    InboundStore,
+    MailboxStore,
     OutboxStore,
     SessionStore,
     StatsStore,
@@ -72,7 +72,7 @@ from moxhooks.store.errors import LeaseLost, ReadTimeout, StoreError, StoreUnava
 from moxhooks.store.events import Send, SqliteEventStore, StoredEvent
 from moxhooks.store.export import SqliteExportStore
 from moxhooks.store.holds import SqliteAutoHoldStore
-from moxhooks.store.mailbox import InboundMessage, InboundResult, SqliteInboundStore
+from moxhooks.store.mailbox import MailboxMessage, MailboxResult, SqliteMailboxStore
 from moxhooks.store.outbox import OutboxRow, SqliteOutboxStore, SyncState
 from moxhooks.store.sessions import Session, SqliteSessionStore
 from moxhooks.store.stats import SqliteStatsStore
@@ -88,9 +88,9 @@ __all__ = [
     "EventOutcome",
     "EventStore",
     "ExportStore",
-    "InboundMessage",
-    "InboundResult",
-    "InboundStore",
+    "MailboxMessage",
+    "MailboxResult",
+    "MailboxStore",
     "LeaseLost",
     "NewEntry",
     "OutboxRow",
@@ -127,7 +127,7 @@ class Store:
     holds: AutoHoldStore
     stats: StatsStore
     export: ExportStore
-    inbound: InboundStore
+    inbound: MailboxStore
     unsubscribe: UnsubscribeStore
 
     @classmethod
@@ -157,7 +157,7 @@ class Store:
             SqliteAutoHoldStore(db),
             SqliteStatsStore(db),
             SqliteExportStore(db),
-            SqliteInboundStore(db),
+            SqliteMailboxStore(db),
             SqliteUnsubscribeStore(db),
         )
 
@@ -183,7 +183,7 @@ class Store:
         from moxhooks.store.pg.events import PgEventStore
         from moxhooks.store.pg.export import PgExportStore
         from moxhooks.store.pg.holds import PgAutoHoldStore
-        from moxhooks.store.pg.mailbox import PgInboundStore
+        from moxhooks.store.pg.mailbox import PgMailboxStore
         from moxhooks.store.pg.outbox import PgOutboxStore
         from moxhooks.store.pg.sessions import PgSessionStore
         from moxhooks.store.pg.stats import PgStatsStore
@@ -203,7 +203,7 @@ class Store:
             PgAutoHoldStore(db),
             PgStatsStore(db),
             PgExportStore(db),
-            PgInboundStore(db),
+            PgMailboxStore(db),
             PgUnsubscribeStore(db),
         )
 

@@ -24,7 +24,7 @@ from moxhooks.models import AutoHold, Suppression
 from moxhooks.store.db import Clock
 from moxhooks.store.events import Send, StoredEvent
 from moxhooks.store.intake import Record
-from moxhooks.store.mailbox import InboundMessage, InboundResult
+from moxhooks.store.mailbox import MailboxMessage, MailboxResult
 from moxhooks.store.outbox import OutboxRow, SyncState
 from moxhooks.store.sessions import Session
 from moxhooks.store.suppressions import AddressHistory, EventOutcome, NewEntry
@@ -394,7 +394,7 @@ class ExportStore(Protocol):
         """Up to limit entries active and unexpired at now, with ids above after_id, by id."""
 
 
-class InboundStore(Protocol):
+class MailboxStore(Protocol):
     """The inbound and inbound_results tables."""
 
     async def add(
@@ -413,7 +413,7 @@ class InboundStore(Protocol):
     ) -> bool:
         """Keep a message durably; False if (account, source, external_id) is kept already."""
 
-    async def due(self, limit: int = 50) -> builtins.list[InboundMessage]:
+    async def due(self, limit: int = 50) -> builtins.list[MailboxMessage]:
         """Pending messages whose (re)try is due, oldest first."""
 
     async def next_retry(self) -> datetime | None:
@@ -432,11 +432,11 @@ class InboundStore(Protocol):
         report_type: str | None,
         parsed: dict[str, Any] | None,
         outcome: str,
-        results: Sequence[InboundResult] = (),
+        results: Sequence[MailboxResult] = (),
     ) -> None:
         """Record the parse and what it came to, with one row per recipient, at once."""
 
-    async def get(self, account: str | None, inbound_id: int) -> InboundMessage | None:
+    async def get(self, account: str | None, inbound_id: int) -> MailboxMessage | None:
         """One message (of account, unless account is None)."""
 
     async def results(self, inbound_id: int) -> builtins.list[dict[str, Any]]:
@@ -444,7 +444,7 @@ class InboundStore(Protocol):
 
     async def list(
         self, account: str | None, *, status: str = "", limit: int = 50, before: int = 0
-    ) -> builtins.list[InboundMessage]:
+    ) -> builtins.list[MailboxMessage]:
         """Messages newest first (without their raw bytes), filtered by account and status."""
 
     async def counts(self) -> dict[tuple[str, str], int]:

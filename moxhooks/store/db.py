@@ -293,7 +293,7 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX inbound_results_inbound ON inbound_results (inbound_id);
     CREATE INDEX inbound_results_account ON inbound_results (account, kind, created);
 """,
-    # 7: the reports behind an entry (InboundStore.for_entry, the entry page).
+    # 7: the reports behind an entry (MailboxStore.for_entry, the entry page).
     """
     CREATE INDEX inbound_results_entry ON inbound_results (entry_id) WHERE entry_id IS NOT NULL;
     """,

@@ -1,4 +1,4 @@
-"""Inbound reports: mail for the bounce and complaint addresses, kept before it is read.
+"""Bounce-mailbox reports: mail for the bounce and complaint addresses, kept before it is read.
 
 A message arrives through mox's incoming webhook (its JSON is stored before the 200;
 the raw message is fetched afterwards with webapi MessageRawGet) or from an IMAP
@@ -26,7 +26,7 @@ _INSERT_RESULT = (
 
 
 @dataclass(frozen=True)
-class InboundMessage:
+class MailboxMessage:
     """One message for a report address, as kept."""
 
     id: int
@@ -48,7 +48,7 @@ class InboundMessage:
     tries: int
 
     @classmethod
-    def from_row(cls, r: Row) -> InboundMessage:
+    def from_row(cls, r: Row) -> MailboxMessage:
         return cls(
             r["id"], r["account"], r["source"], r["external_id"], r["received"], r["rcpt_to"],
             r["mail_from"], r["subject"], r["message_id"], r["mox_msg_id"], r["meta"],
@@ -57,7 +57,7 @@ class InboundMessage:
 
 
 @dataclass(frozen=True)
-class InboundResult:
+class MailboxResult:
     """What one recipient of a report came to."""
 
     account: str  # the account whose entry it is (the receiving account)
@@ -69,7 +69,7 @@ class InboundResult:
     entry_id: int | None = None
 
 
-class SqliteInboundStore:
+class SqliteMailboxStore:
     """The inbound and inbound_results tables."""
 
     def __init__(self, db: SqliteDatabase) -> None:
@@ -101,14 +101,14 @@ class SqliteInboundStore:
         )  # fmt: skip
         return n == 1
 
-    async def due(self, limit: int = 50) -> builtins.list[InboundMessage]:
+    async def due(self, limit: int = 50) -> builtins.list[MailboxMessage]:
         """Pending messages whose (re)try is due, oldest first."""
         rows = await self.db.fetchall(
             "SELECT * FROM inbound WHERE status = 'pending'"
             " AND (next_try IS NULL OR next_try <= ?) ORDER BY id LIMIT ?",
             (self.db.now(), limit),
         )
-        return [InboundMessage.from_row(r) for r in rows]
+        return [MailboxMessage.from_row(r) for r in rows]
 
     async def next_retry(self) -> datetime | None:
         """When the earliest pending message waiting for a retry is due, or None."""
@@ -135,7 +135,7 @@ class SqliteInboundStore:
         report_type: str | None,
         parsed: dict[str, Any] | None,
         outcome: str,
-        results: Sequence[InboundResult] = (),
+        results: Sequence[MailboxResult] = (),
     ) -> None:
         """Record the parse and what it came to, with one row per recipient, at once."""
         now = self.db.now()
@@ -157,12 +157,12 @@ class SqliteInboundStore:
                     ),
                 )  # fmt: skip
 
-    async def get(self, account: str | None, inbound_id: int) -> InboundMessage | None:
+    async def get(self, account: str | None, inbound_id: int) -> MailboxMessage | None:
         """One message (of account, unless account is None)."""
         row = await self.db.fetchone("SELECT * FROM inbound WHERE id = ?", (inbound_id,))
         if row is None or (account is not None and row["account"] != account):
             return None
-        return InboundMessage.from_row(row)
+        return MailboxMessage.from_row(row)
 
     async def results(self, inbound_id: int) -> builtins.list[dict[str, Any]]:
         rows = await self.db.fetchall(
@@ -174,7 +174,7 @@ class SqliteInboundStore:
 
     async def list(
         self, account: str | None, *, status: str = "", limit: int = 50, before: int = 0
-    ) -> builtins.list[InboundMessage]:
+    ) -> builtins.list[MailboxMessage]:
         """Messages newest first (without their raw bytes), filtered by account and status."""
         where: builtins.list[str] = ["1 = 1"]
         params: builtins.list[Any] = []
@@ -194,7 +194,7 @@ class SqliteInboundStore:
             f" FROM inbound WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT ?",
             (*params, limit),
         )
-        return [InboundMessage.from_row(r) for r in rows]
+        return [MailboxMessage.from_row(r) for r in rows]
 
     async def counts(self) -> dict[tuple[str, str], int]:
         """(account, status) -> number of messages, for the admin page."""

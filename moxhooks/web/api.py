@@ -1,10 +1,8 @@
 """The JSON API, /api/v1/...: an account's suppression list, events, statistics and reports.
 
-Mounted by setup_api(app), which also mounts sign-in (auth.py), the admin endpoints
-(api_admin.py) and the OpenAPI document (api_spec.py).
-Answers and request bodies are models (moxhooks.models); the OpenAPI document, served at
-/api/openapi.json, is generated from them and api_spec.py's route table, and a test
-checks that every route is there.
+Sign-in is in auth.py, the admin endpoints in api_admin.py; the routes are registered
+from the route table (routes.py). Answers and request bodies are models (moxhooks.models);
+the OpenAPI document, served at /api/openapi.json, is generated from them and the table.
 """
 
 from __future__ import annotations
@@ -50,7 +48,7 @@ from moxhooks.mail.address import (
 )
 from moxhooks.mail.classify import classify_failure
 from moxhooks.store import NewEntry, Store
-from moxhooks.web import api_admin, api_spec, auth
+from moxhooks.web import auth
 from moxhooks.web.api_stats import account_stats
 from moxhooks.web.bodies import answer, read_body, read_query
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
@@ -73,7 +71,8 @@ MAX_ID = 2**63 - 1
 
 
 def setup_api(app: web.Application) -> None:
-    """Mount /api: sign-in, account and admin endpoints, the OpenAPI document."""
+    """Set up what the /api handlers share: sign-in settings and locks, the answers' headers.
+    (The routes are registered from routes.ROUTES.)"""
     cfg = app[CONFIG_KEY]
     app[auth.AUTH_SETTINGS_KEY] = auth.AuthSettings(
         idle=cfg.web.session_idle,
@@ -84,28 +83,6 @@ def setup_api(app: web.Application) -> None:
 
     app[auth.SIGNIN_LOCKS_KEY] = auth.SignInLocks()
     app.on_response_prepare.append(_api_headers)
-
-    r = app.router
-    v1 = "/api/v1"
-    r.add_get("/api/openapi.json", api_spec.openapi, allow_head=False)
-    r.add_post(f"{v1}/login", auth.login)
-    r.add_post(f"{v1}/admin/login", auth.admin_login)
-    r.add_post(f"{v1}/logout", auth.logout)
-    r.add_get(f"{v1}/session", auth.session, allow_head=False)
-    acc = f"{v1}/accounts/{{account}}"
-    r.add_get(f"{acc}/suppressions", list_suppressions, allow_head=False)
-    r.add_post(f"{acc}/suppressions", add_suppression)
-    r.add_get(f"{acc}/suppressions.csv", export_csv, allow_head=False)
-    r.add_post(f"{acc}/suppressions/import", import_csv)
-    r.add_get(f"{acc}/suppressions/{{id:\\d+}}", get_suppression, allow_head=False)
-    r.add_delete(f"{acc}/suppressions/{{id:\\d+}}", remove_suppression)
-    r.add_get(f"{acc}/blocks", blocks, allow_head=False)
-    r.add_get(f"{acc}/events", list_events, allow_head=False)
-    r.add_get(f"{acc}/stats", stats, allow_head=False)
-    r.add_get(f"{acc}/inbound", list_inbound, allow_head=False)
-    r.add_get(f"{acc}/inbound/{{id:\\d+}}", get_inbound, allow_head=False)
-    r.add_post(f"{v1}/reports", report)
-    api_admin.add_routes(app)
 
 
 async def _api_headers(request: web.Request, response: web.StreamResponse) -> None:
@@ -520,14 +497,14 @@ async def list_inbound(request: web.Request) -> web.StreamResponse:
     """GET inbound?status=&limit=&before=: kept report messages, newest first, without raw."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
-    q = read_query(request, models.InboundQuery)
+    q = read_query(request, models.MailboxQuery)
     status, limit, before = q.status, q.limit, q.before
     # One more than asked tells whether there is an older page.
     rows = await rt.store.inbound.list(acct.name, status=status, limit=limit + 1, before=before)
     return answer(
-        models.InboundPage(
+        models.MailboxPage(
             messages=msgspec.convert(
-                rows[:limit], list[models.InboundMessage], from_attributes=True
+                rows[:limit], list[models.MailboxMessage], from_attributes=True
             ),
             limit=limit,
             has_more=len(rows) > limit,
@@ -544,7 +521,7 @@ async def get_inbound(request: web.Request) -> web.StreamResponse:
     msg = await rt.store.inbound.get(acct.name, inbound_id) if inbound_id <= MAX_ID else None
     if msg is None:
         raise ApiError(ErrorCode.NOT_FOUND, "no such report message")
-    out = msgspec.convert(msg, models.InboundMessage, from_attributes=True)
+    out = msgspec.convert(msg, models.MailboxMessage, from_attributes=True)
     if msg.raw is None:
         out.raw_text, out.raw_truncated = None, False
     else:
@@ -552,10 +529,10 @@ async def get_inbound(request: web.Request) -> web.StreamResponse:
         out.raw_truncated = len(msg.raw) > MAX_RAW_SENT
     results = await rt.store.inbound.results(msg.id)
     return answer(
-        models.InboundDetail(
+        models.MailboxDetail(
             message=out,
             parsed=await rt.store.inbound.parsed(msg.id),
-            results=msgspec.convert(results, list[models.InboundResult]),
+            results=msgspec.convert(results, list[models.MailboxResult]),
         )
     )
 

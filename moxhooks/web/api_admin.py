@@ -28,18 +28,6 @@ from moxhooks.web.health import PROBE_KEY
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 
 
-def add_routes(app: web.Application) -> None:
-    """Mount the admin endpoints."""
-    r = app.router
-    a = "/api/v1/admin"
-    r.add_get(f"{a}/accounts", accounts, allow_head=False)
-    r.add_get(f"{a}/holdrules", hold_rules, allow_head=False)
-    r.add_post(f"{a}/holdrules", hold_rule_add)
-    r.add_delete(f"{a}/holdrules/{{id:\\d+}}", hold_rule_remove)
-    r.add_post(f"{a}/holdrules/{{id:\\d+}}/release", hold_rule_release)
-    r.add_get(f"{a}/audit", audit, allow_head=False)
-
-
 @contextlib.contextmanager
 def mox_errors() -> Iterator[None]:
     """Translate the mox client's errors into API errors."""
@@ -59,7 +47,7 @@ def _admin_api(request: web.Request) -> AdminAPI:
 
 
 # The statuses of kept report messages, each counted (0 too) per account.
-_INBOUND_STATUSES: tuple[str, ...] = typing.get_args(models.InboundStatus)
+_INBOUND_STATUSES: tuple[str, ...] = typing.get_args(models.MailboxStatus)
 
 
 async def accounts(request: web.Request) -> web.StreamResponse:

@@ -1,41 +1,36 @@
-"""The OpenAPI 3.1 document of the JSON API and the unsubscribe links, served at
-GET /api/openapi.json, generated from the models (moxhooks.models), ErrorCode and the
-route table below.
+"""The OpenAPI 3.1 document, generated from a route table (web/routes.py), the models
+(moxhooks.models) and ErrorCode; and the registration of the table's routes on the app.
 
-The table says, per route, what the models cannot: the summary, the parameters, which
-model the request and the answer are, which error codes it answers with, and who may
-call it. The schemas, their descriptions and the list of error codes all come from the
-models and the enum. A test checks that the table and the app's routes are the same.
+A Route says what the models cannot: the handler, the summary, the parameters, which
+model the request and the answer are, which error codes it answers with, and who may call
+it. The schemas, their descriptions and the list of error codes all come from the models
+and the enum.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import msgspec
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from moxhooks import models
 from moxhooks.errors import ErrorCode
 
 JSON = "application/json"
-Security = str  # "none", "session" (cookie + CSRF), "cookie" (or token), "any"
-
+# "none", "session" (cookie + CSRF), "cookie" (or token), "any", "webhook" (the secret)
+Security = str
 E = ErrorCode
-_AUTH = (E.NO_AUTH, E.BAD_AUTH)
-_ACCOUNT = (*_AUTH, E.FORBIDDEN, E.NOT_FOUND)
-_ADMIN = (*_AUTH, E.FORBIDDEN)
-_MOX = (E.ADMIN_DISABLED, E.MOX_REFUSED, E.MOX_ERROR, E.MOX_UNAVAILABLE)
-_SIGN_IN = (
-    E.BAD_REQUEST, E.UNSUPPORTED_MEDIA_TYPE, E.LOGIN_FAILED, E.THROTTLED,
-    E.MOX_REFUSED, E.MOX_ERROR, E.MOX_UNAVAILABLE,
-)  # fmt: skip
 
 
-def _param(
+def param(
     name: str, where: str, desc: str, schema: dict[str, Any] | None = None, required: bool = False
 ) -> dict[str, Any]:
+    """One parameter of an operation: where is path, query or header (a path parameter is
+    always required)."""
     return {
         "name": name,
         "in": where,
@@ -45,51 +40,19 @@ def _param(
     }
 
 
-_ACCOUNT_PARAM = _param("account", "path", "the mox account's name, as configured")
-_ID = _param("id", "path", "a whole number from 1 to 2^63-1", {"type": "integer", "minimum": 1})
-_TOKEN = _param("token", "path", "the link's token, from List-Unsubscribe")
-_REQUESTED_WITH = _param(
-    "X-Requested-With", "header", "any value; the page sends it, a form of another site cannot",
-    required=True,
-)  # fmt: skip
-
-# The send relay's body is mox's SendRequest, passed on as given: described, not modelled.
-_ADDRESSES = {
-    "type": "array",
-    "items": {
-        "type": "object",
-        "properties": {"Name": {"type": "string"}, "Address": {"type": "string"}},
-        "required": ["Address"],
-    },
-}
-_SEND_REQUEST = {
-    "type": "object",
-    "description": "a webapi SendRequest (shared/mox-api.md), e.g. {To, Subject, Text, Extra,"
-    " Headers, ...}, plus topic",
-    "properties": {
-        "topic": {
-            "type": "string",
-            "description": "one of accounts[].topics, or absent (also read from Extra's"
-            " reports.topic_key)",
-        },
-        "To": _ADDRESSES,
-        "CC": _ADDRESSES,
-        "BCC": _ADDRESSES,
-    },
-    "additionalProperties": True,
-}
-
-
 @dataclass(frozen=True)
 class Route:
-    """One operation: what the models do not say about it."""
+    """One operation: its handler, and what the models do not say about it."""
 
     method: str
-    path: str
+    path: str  # as the document writes it; {id} is registered as {id:\d+}
+    handler: Handler
     summary: str
     answer: type | dict[str, Any]  # the model of the success answer, or a schema
     errors: tuple[ErrorCode, ...]
     status: int = 200
+    also: tuple[int, ...] = ()  # other statuses answered with the same model
+    head: bool = False  # a GET answers HEAD as well
     answer_type: str = JSON
     body: type | dict[str, Any] | None = None  # the model of the request body, or a schema
     body_type: str = JSON
@@ -99,195 +62,13 @@ class Route:
     required_query: tuple[str, ...] = ()  # parameters with a default the handler refuses
     security: Security = "any"
 
-ROUTES: tuple[Route, ...] = (
-    Route("GET", "/api/openapi.json", "This document.", {"type": "object"}, (), security="none"),
-    Route(
-        "POST", "/api/v1/login",
-        "Sign in with a mox account's email address and password; sets the session cookie"
-        " moxhooks_session (HttpOnly, SameSite=Strict, Path=/api/, Secure over HTTPS).",
-        models.Session, (*_SIGN_IN, E.FORBIDDEN), body=models.LoginRequest, security="none",
-    ),
-    Route(
-        "POST", "/api/v1/admin/login",
-        "Sign in as the mox admin with mox's admin password; sets the session cookie.",
-        models.Session, _SIGN_IN, body=models.AdminLoginRequest, security="none",
-    ),
-    Route("POST", "/api/v1/logout", "End the session and clear the cookie.", models.Empty, _AUTH),
-    Route(
-        "GET", "/api/v1/session",
-        "Who is signed in, with the CSRF token; needs only the cookie (no X-CSRF-Token).",
-        models.Session, _AUTH, security="cookie",
-    ),
-    Route(
-        "GET", "/api/v1/accounts/{account}/suppressions", "The suppression list, newest first.",
-        models.SuppressionPage, (*_ACCOUNT, E.BAD_REQUEST),
-        params=(_ACCOUNT_PARAM,), query=models.SuppressionQuery,
-    ),
-    Route(
-        "POST", "/api/v1/accounts/{account}/suppressions",
-        "Add an entry (source manual, kind manual); mox gets account-wide entries within"
-        " seconds.",
-        models.Suppression,
-        (*_ACCOUNT, E.BAD_REQUEST, E.BAD_ADDRESS, E.BAD_EXPIRES, E.ALREADY_SUPPRESSED,
-         E.UNSUPPORTED_MEDIA_TYPE),
-        status=201, body=models.NewSuppression, params=(_ACCOUNT_PARAM,),
-    ),  # fmt: skip
-    Route(
-        "GET", "/api/v1/accounts/{account}/suppressions/{id}",
-        "One entry with its history, the events of its base address, the report messages"
-        " behind it, and what it blocks.",
-        models.EntryDetail, _ACCOUNT, params=(_ACCOUNT_PARAM, _ID),
-    ),
-    Route(
-        "DELETE", "/api/v1/accounts/{account}/suppressions/{id}",
-        "End an entry (history is kept); the body is optional, except that an active"
-        " complaint entry is ended only with a reason (audited as complaint_ended).",
-        models.Suppression,
-        (*_ACCOUNT, E.BAD_REQUEST, E.REASON_REQUIRED, E.UNSUPPORTED_MEDIA_TYPE),
-        body=models.EndSuppression, body_required=False, params=(_ACCOUNT_PARAM, _ID),
-    ),
-    Route(
-        "GET", "/api/v1/accounts/{account}/suppressions.csv",
-        "Active, unexpired entries as CSV, streamed (columns: address, base_address, scope,"
-        " kind, source, reason, created, expires, mox_state).",
-        {"type": "string"}, _ACCOUNT, answer_type="text/csv", params=(_ACCOUNT_PARAM,),
-    ),
-    Route(
-        "POST", "/api/v1/accounts/{account}/suppressions/import",
-        "Import CSV (header row with an address column; scope, kind, reason, expires"
-        " optional). Rows with problems are reported and skipped.",
-        models.ImportResult, (*_ACCOUNT, E.BAD_CSV, E.TOO_LARGE, E.UNSUPPORTED_MEDIA_TYPE),
-        body={"type": "string"}, body_type="text/csv", params=(_ACCOUNT_PARAM,),
-    ),
-    Route(
-        "GET", "/api/v1/accounts/{account}/blocks",
-        "What an entry for this address would block under mox's base-address rule, and the"
-        " active entries that block it already.",
-        models.Blocks, (*_ACCOUNT, E.BAD_ADDRESS),
-        params=(_ACCOUNT_PARAM,), query=models.BlocksQuery, required_query=("address",),
-    ),
-    Route(
-        "GET", "/api/v1/accounts/{account}/events", "Webhook events, newest first.",
-        models.EventList, (*_ACCOUNT, E.BAD_REQUEST, E.BAD_ADDRESS),
-        params=(_ACCOUNT_PARAM,), query=models.EventQuery,
-    ),
-    Route(
-        "GET", "/api/v1/accounts/{account}/stats",
-        "Per-day delivery statistics (UTC days, oldest first) with bounce and complaint"
-        " rates, the thresholds mailbox providers enforce, and warnings in words.",
-        models.Stats, (*_ACCOUNT, E.BAD_REQUEST),
-        params=(_ACCOUNT_PARAM,), query=models.StatsQuery,
-    ),
-    Route(
-        "GET", "/api/v1/accounts/{account}/inbound",
-        "Messages kept from the bounce and complaint mailbox, newest first (without the raw"
-        " message).",
-        models.InboundPage, (*_ACCOUNT, E.BAD_REQUEST),
-        params=(_ACCOUNT_PARAM,), query=models.InboundQuery,
-    ),
-    Route(
-        "GET", "/api/v1/accounts/{account}/inbound/{id}",
-        "One kept message: its raw text (the first 1 MiB), the report parsed from it (null"
-        " if none), and what each recipient came to. Another account's message is not"
-        " found.",
-        models.InboundDetail, _ACCOUNT, params=(_ACCOUNT_PARAM, _ID),
-    ),
-    Route(
-        "POST", "/api/v1/reports",
-        "Report a bounce or a complaint about a message the caller's account sent, named by"
-        " its Message-ID; does what the account's report_actions say for the message's mail"
-        " type (Extra key reports.mail_type_key). A Message-ID the account did not send is"
-        " not found, and nothing changes.",
-        models.ReportResult,
-        (*_AUTH, E.FORBIDDEN, E.BAD_REQUEST, E.BAD_ADDRESS, E.UNSUPPORTED_MEDIA_TYPE,
-         E.NOT_FOUND, E.RECIPIENT_UNKNOWN, E.AMBIGUOUS_RECIPIENT),
-        body=models.ReportRequest,
-    ),  # fmt: skip
-    Route(
-        "POST", "/api/v1/accounts/{account}/send",
-        "Send relay: mox's webapi Send request (passed on as given) plus topic. Recipients"
-        " (To, CC, BCC) with an active entry (account-wide, or for the topic) are refused;"
-        " every other recipient gets a message of its own (one mox Send each) with"
-        " List-Unsubscribe: <public_url/u/token> and List-Unsubscribe-Post:"
-        " List-Unsubscribe=One-Click, the topic in Extra.",
-        models.RelayResult,
-        (*_ACCOUNT, E.BAD_REQUEST, E.BAD_ADDRESS, E.UNKNOWN_TOPIC, E.UNSUPPORTED_MEDIA_TYPE,
-         E.SUPPRESSED, E.MOX_REFUSED, E.MOX_ERROR, E.MOX_UNAVAILABLE),
-        body=_SEND_REQUEST, params=(_ACCOUNT_PARAM,),
-    ),  # fmt: skip
-    Route(
-        "GET", "/api/v1/admin/accounts",
-        "Admin: every configured account at a glance (with its bounce mailbox), every IMAP"
-        " mailbox read, and whether mox answers.",
-        models.Overview, _ADMIN, security="session",
-    ),
-    Route(
-        "GET", "/api/v1/admin/holdrules",
-        "Admin: mox's queue hold rules, with moxhooks' automatic holds (recent 50).",
-        models.HoldRules, (*_ADMIN, *_MOX), security="session",
-    ),
-    Route(
-        "POST", "/api/v1/admin/holdrules",
-        "Admin: add a hold rule; empty fields match everything (all empty: hold all).",
-        models.HoldRule, (*_ADMIN, *_MOX, E.BAD_REQUEST, E.UNSUPPORTED_MEDIA_TYPE),
-        status=201, body=models.NewHoldRule, security="session",
-    ),
-    Route(
-        "DELETE", "/api/v1/admin/holdrules/{id}",
-        "Admin: remove a hold rule; messages it held stay held until released.",
-        models.Empty, (*_ADMIN, *_MOX, E.NOT_FOUND), params=(_ID,), security="session",
-    ),
-    Route(
-        "POST", "/api/v1/admin/holdrules/{id}/release",
-        "Admin: release the queued messages on hold that this rule matches (QueueHoldSet).",
-        models.Released, (*_ADMIN, *_MOX, E.NOT_FOUND), params=(_ID,), security="session",
-    ),
-    Route(
-        "GET", "/api/v1/admin/audit", "Admin: the audit log, newest first.",
-        models.AuditLog, (*_ADMIN, E.BAD_REQUEST),
-        query=models.AuditQuery, security="session",
-    ),
-    Route(
-        "GET", "/u/{token}",
-        "The recipient's preference page (HTML); changes nothing. A refused token: a 404"
-        " page.",
-        {"type": "string"}, (), answer_type="text/html", params=(_TOKEN,), security="none",
-    ),
-    Route(
-        "POST", "/u/{token}",
-        "One-click unsubscribe (RFC 8058): the form body List-Unsubscribe=One-Click"
-        " unsubscribes the link's recipient from the link's topic (or all mail) at once.",
-        {"type": "string", "enum": ["unsubscribed"]}, (E.BAD_REQUEST, E.BAD_TOKEN),
-        answer_type="text/plain", params=(_TOKEN,), security="none",
-        body={
-            "type": "object",
-            "properties": {"List-Unsubscribe": {"enum": ["One-Click"]}},
-            "required": ["List-Unsubscribe"],
-        },
-        body_type="application/x-www-form-urlencoded",
-    ),
-    Route(
-        "GET", "/u/{token}/prefs",
-        "The preference page's data: the masked address, the link's topic, each topic's"
-        " state.",
-        models.Prefs, (E.NOT_PAGE, E.BAD_TOKEN), params=(_TOKEN, _REQUESTED_WITH),
-        security="none",
-    ),
-    Route(
-        "POST", "/u/{token}/prefs",
-        "Unsubscribe, pause or resubscribe the link's recipient for a topic ('' for"
-        " everything); answers the new state.",
-        models.Prefs,
-        (E.BAD_REQUEST, E.UNKNOWN_TOPIC, E.NOT_PAGE, E.BAD_TOKEN, E.UNSUPPORTED_MEDIA_TYPE),
-        body=models.PrefsRequest, params=(_TOKEN, _REQUESTED_WITH), security="none",
-    ),
-)
 
 _SECURITY: dict[Security, list[dict[str, list[str]]]] = {
     "none": [],
     "session": [{"session": [], "csrf": []}],
     "cookie": [{"session": []}, {"token": []}],
     "any": [{"session": [], "csrf": []}, {"token": []}],
+    "webhook": [{"webhook": []}],
 }
 _REF = "#/components/schemas/{name}"
 
@@ -298,10 +79,11 @@ def _operation(route: Route, schema: dict[type, dict[str, Any]]) -> dict[str, An
 
     doc = route.answer.__doc__ if isinstance(route.answer, type) else None
     responses: dict[str, Any] = {
-        str(route.status): {
+        str(status): {
             "description": (doc or "done").strip().split("\n")[0],
             "content": {route.answer_type: {"schema": of(route.answer)}},
         }
+        for status in (route.status, *route.also)
     }
     by_status: dict[int, list[ErrorCode]] = {}
     for code in (*route.errors, E.SERVER):
@@ -311,6 +93,7 @@ def _operation(route: Route, schema: dict[type, dict[str, Any]]) -> dict[str, An
             "description": "\n".join(f"{c}: {c.description}" for c in codes),
             "content": {JSON: {"schema": schema[models.Error]}},
         }
+    responses = dict(sorted(responses.items()))
     op: dict[str, Any] = {"summary": route.summary, "responses": responses}
     params = [*route.params, *(_query_params(route) if route.query else [])]
     if params:
@@ -334,19 +117,19 @@ def _query_params(route: Route) -> list[dict[str, Any]]:
         prop = dict(prop)
         desc = prop.pop("description", "")
         required = name in schema.get("required", ()) or name in route.required_query
-        out.append(_param(name, "query", desc, prop, required=required))
+        out.append(param(name, "query", desc, prop, required=required))
     return out
 
 
-def document() -> dict[str, Any]:
-    """The OpenAPI document."""
+def document(routes: Sequence[Route]) -> dict[str, Any]:
+    """The OpenAPI document of routes."""
     types: list[type] = [models.Error]
-    for r in ROUTES:
+    for r in routes:
         types += [t for t in (r.answer, r.body) if isinstance(t, type) and t not in types]
     refs, components = msgspec.json.schema_components(types, ref_template=_REF)
     schema = dict(zip(types, refs, strict=True))
     paths: dict[str, dict[str, Any]] = {}
-    for r in ROUTES:
+    for r in routes:
         paths.setdefault(r.path, {})[r.method.lower()] = _operation(r, schema)
     return {
         "openapi": "3.1.0",
@@ -355,7 +138,8 @@ def document() -> dict[str, Any]:
             "version": "1",
             "description": (
                 "Suppression lists, delivery events and statistics of mox accounts, mox's"
-                " queue hold rules, and the recipients' unsubscribe links. Sign in (POST"
+                " queue hold rules, the recipients' unsubscribe links, the webhooks mox"
+                " calls (/hooks/), /healthz and /metrics. Sign in (POST"
                 " /api/v1/login or /api/v1/admin/login), then send the session cookie and"
                 " the X-CSRF-Token header on every call; programs send Authorization:"
                 ' Bearer <api token> instead. Errors are {"code", "message"}; the codes are'
@@ -373,12 +157,23 @@ def document() -> dict[str, Any]:
                     "scheme": "bearer",
                     "description": "accounts[].api_token from the configuration",
                 },
+                "webhook": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "accounts[].webhook_secret from the configuration: the"
+                    " Authorization mox's webhooks are configured to send",
+                },
             },
         },
         "x-error-codes": {c.value: {"status": c.status, "description": c.description} for c in E},
     }
 
 
-async def openapi(request: web.Request) -> web.StreamResponse:
-    """GET /api/openapi.json."""
-    return web.json_response(document())
+def add_routes(app: web.Application, routes: Sequence[Route]) -> None:
+    """Register routes on app."""
+    for r in routes:
+        path = r.path.replace("{id}", "{id:\\d+}")  # /x/abc is not found, not a bad id
+        if r.method == "GET":
+            app.router.add_get(path, r.handler, allow_head=r.head)
+        else:
+            app.router.add_route(r.method, path, r.handler)

@@ -13,7 +13,7 @@ from moxhooks.mox.client import MoxClient
 from moxhooks.runtime.supervisor import StartWorker, WorkerProcess
 from moxhooks.runtime.web import open_web_runtime
 from moxhooks.store import Clock, utcnow
-from moxhooks.web import api, health, intake, relay
+from moxhooks.web import api, health, routes
 from moxhooks.web.errors import error_middleware, quiet_client_http_errors
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 from moxhooks.web.limits import guard_middleware
@@ -53,12 +53,10 @@ def create_app(
             yield
 
     app.cleanup_ctx.append(runtime_ctx)
-    app.router.add_post("/hooks/outgoing/{account}", intake.outgoing)
-    app.router.add_post("/hooks/incoming/{account}", intake.incoming)
-    app.router.add_get("/healthz", health.healthz)
-    app.router.add_get("/metrics", health.metrics)
     api.setup_api(app)
-    relay.add_routes(app)
+    # Every route but the pages comes from the route table that the OpenAPI document is
+    # generated from: a route cannot exist without its description.
+    routes.add_routes(app)
     setup_pages(app)
     setup_unsubscribe(app)
     return app

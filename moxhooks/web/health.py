@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from moxhooks import models
 from moxhooks.mox.client import MoxUnavailable
 from moxhooks.runtime.web import WebRuntime
+from moxhooks.web.bodies import answer
 from moxhooks.web.keys import RUNTIME_KEY
 
 # A reachability probe is reused for this many seconds, so /healthz stays cheap.
@@ -44,42 +45,31 @@ PROBE_KEY = web.AppKey("mox_probe", MoxProbe)
 async def healthz(request: web.Request) -> web.Response:
     """The database, mox's reachability, the outbox backlog and unprocessed events."""
     rt = request.app[RUNTIME_KEY]
-    checks: dict[str, Any] = {}
-    healthy = True
     try:
         await rt.store.ping()
-        checks["database"] = {"ok": True, "schema_version": await rt.store.schema_version()}
+        database = models.DatabaseCheck(True, schema_version=await rt.store.schema_version())
     except Exception as e:  # any failure of the database is what this reports
-        checks["database"] = {"ok": False, "error": str(e)}
-        healthy = False
+        database = models.DatabaseCheck(False, error=str(e))
     mox_ok, mox_error = await request.app[PROBE_KEY].check(rt)
     if rt.worker_state.mox_ok is False and mox_ok:
         # mox answers HTTP but failed or refused the worker's last sync call: not healthy
         # either (the worker reports it, runtime/messages.py).
         mox_ok, mox_error = False, rt.worker_state.mox_error
-    checks["mox"] = {"ok": mox_ok, "url": rt.config.mox.url, "error": mox_error}
-    healthy = healthy and mox_ok
+    checks = models.HealthChecks(database, models.MoxCheck(mox_ok, rt.config.mox.url, mox_error))
+    healthy = database.ok and mox_ok
     if rt.worker is not None:
         # The process that processes events and syncs with mox (runtime/worker.py).
-        checks["worker"] = {
-            "ok": rt.worker.alive,
-            "pid": rt.worker.pid,
-            "restarts": rt.worker.restarts,
-        }
+        checks.worker = models.WorkerCheck(rt.worker.alive, rt.worker.pid, rt.worker.restarts)
         healthy = healthy and rt.worker.alive
-    if checks["database"]["ok"]:
+    if database.ok:
         backlog = await rt.store.outbox.backlog_by_account()
         counts = await rt.store.events.counts()
-        checks["outbox"] = {"backlog": sum(backlog.values()), "by_account": backlog}
-        checks["events"] = {
-            "pending": counts.get("pending", 0),
-            "unresolved": counts.get("unresolved", 0),
-            "abandoned": counts.get("abandoned", 0),
-        }
-    return web.json_response(
-        {"status": "ok" if healthy else "unhealthy", "checks": checks},
-        status=200 if healthy else 503,
-    )
+        checks.outbox = models.OutboxCheck(sum(backlog.values()), backlog)
+        checks.events = models.EventsCheck(
+            counts.get("pending", 0), counts.get("unresolved", 0), counts.get("abandoned", 0)
+        )
+    health = models.Health("ok" if healthy else "unhealthy", checks)
+    return answer(health, 200 if healthy else 503)
 
 
 async def metrics(request: web.Request) -> web.Response:

@@ -14,11 +14,6 @@ from moxhooks.web.errors import mox_status
 from moxhooks.web.keys import RUNTIME_KEY
 
 
-def add_routes(app: web.Application) -> None:
-    """Mount the send relay."""
-    app.router.add_post("/api/v1/accounts/{account}/send", send)
-
-
 async def send(request: web.Request) -> web.StreamResponse:
     """POST send: mox's Send request plus "topic"; refuses suppressed recipients, sends the
     others one message each with its own List-Unsubscribe link."""

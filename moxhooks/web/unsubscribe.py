@@ -74,13 +74,8 @@ BAD_TOKEN_PAGE = f"""<!doctype html>
 
 
 def setup_unsubscribe(app: web.Application) -> None:
-    """Mount /u/{token} and /u/{token}/prefs."""
+    """Set up the headers of /u/{token}'s answers (the routes are in routes.ROUTES)."""
     app.on_response_prepare.append(_headers)
-    r = app.router
-    r.add_get("/u/{token}", page)
-    r.add_post("/u/{token}", one_click)
-    r.add_get("/u/{token}/prefs", get_prefs, allow_head=False)
-    r.add_post("/u/{token}/prefs", set_prefs)
 
 
 async def _headers(request: web.Request, response: web.StreamResponse) -> None:

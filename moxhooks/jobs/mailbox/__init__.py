@@ -46,7 +46,7 @@ from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.mail.reports import ParsedRecipient, ParsedReport, parse_report
 from moxhooks.mox.client import MoxApiError, MoxClient, MoxError
 from moxhooks.store import LeaseLost, Store, StoreUnavailable, iso
-from moxhooks.store.mailbox import InboundMessage, InboundResult
+from moxhooks.store.mailbox import MailboxMessage, MailboxResult
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,7 @@ def takes_rcpt_to(wanted: Sequence[str], rcpt_to: str) -> bool:
     return False
 
 
-class InboundProcessor:
+class MailboxProcessor:
     """Turns kept report messages into entries; run() loops until cancelled."""
 
     def __init__(
@@ -132,7 +132,7 @@ class InboundProcessor:
             self.on_change()
         return len(due)
 
-    async def _handle(self, msg: InboundMessage) -> bool:
+    async def _handle(self, msg: MailboxMessage) -> bool:
         acct = self.config.account(msg.account)
         if acct is None:
             await self.store.inbound.finish(
@@ -161,7 +161,7 @@ class InboundProcessor:
         log.info("inbound account=%s id=%d type=%s: %s", msg.account, msg.id, report.type, outcome)
         return any(r.entry_id is not None for r in results)
 
-    async def _raw(self, msg: InboundMessage, acct: AccountConfig) -> tuple[bytes | None, str]:
+    async def _raw(self, msg: MailboxMessage, acct: AccountConfig) -> tuple[bytes | None, str]:
         """The message's bytes, fetched from mox once; (None, "") to try again later."""
         if msg.raw is not None:
             return msg.raw, ""
@@ -185,7 +185,7 @@ class InboundProcessor:
         await self.store.inbound.set_raw(msg.id, raw)
         return raw, note
 
-    async def _retry(self, msg: InboundMessage, why: str) -> None:
+    async def _retry(self, msg: MailboxMessage, why: str) -> None:
         if msg.tries + 1 >= MAX_TRIES:
             await self.store.inbound.finish(msg.id, "failed", None, None, f"{why}; gave up")
             return
@@ -195,11 +195,11 @@ class InboundProcessor:
         )
 
     async def _apply(
-        self, msg: InboundMessage, acct: AccountConfig, report: ParsedReport, r: ParsedRecipient
-    ) -> InboundResult:
-        def result(decision: str, detail: str, entry_id: int | None = None) -> InboundResult:
+        self, msg: MailboxMessage, acct: AccountConfig, report: ParsedReport, r: ParsedRecipient
+    ) -> MailboxResult:
+        def result(decision: str, detail: str, entry_id: int | None = None) -> MailboxResult:
             kind = str(r.kind) if r.kind is not None else None
-            return InboundResult(acct.name, r.address, kind, r.action, decision, detail, entry_id)
+            return MailboxResult(acct.name, r.address, kind, r.action, decision, detail, entry_id)
 
         if r.kind is None or r.action in ("delayed", "delivered", "relayed", "expanded"):
             return result("record", f"{r.action}: nothing to do")
@@ -281,7 +281,7 @@ def _parsed_json(report: ParsedReport) -> dict[str, Any]:
     return out
 
 
-def _summary(report: ParsedReport, results: Sequence[InboundResult]) -> str:
+def _summary(report: ParsedReport, results: Sequence[MailboxResult]) -> str:
     if not results:
         return f"{report.type}: no recipient found"
     parts = [f"{r.recipient}: {r.decision} ({r.detail})" if r.detail else

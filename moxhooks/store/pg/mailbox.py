@@ -1,4 +1,4 @@
-"""Inbound reports on PostgreSQL (store/mailbox.py's SQL): mail for the report addresses."""
+"""Bounce-mailbox reports on PostgreSQL (store/mailbox.py's SQL): mail for the report addresses."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from moxhooks.store.errors import LeaseLost
-from moxhooks.store.mailbox import InboundMessage, InboundResult
+from moxhooks.store.mailbox import MailboxMessage, MailboxResult
 from moxhooks.store.pg.database import OURS, PgDatabase, build, row_values, rowcount
 
 _INSERT_RESULT = (
@@ -23,7 +23,7 @@ _LISTED = (
 )
 
 
-class PgInboundStore:
+class PgMailboxStore:
     """The inbound and inbound_results tables."""
 
     def __init__(self, db: PgDatabase) -> None:
@@ -54,7 +54,7 @@ class PgInboundStore:
         )  # fmt: skip
         return n == 1
 
-    async def due(self, limit: int = 50) -> builtins.list[InboundMessage]:
+    async def due(self, limit: int = 50) -> builtins.list[MailboxMessage]:
         """Pending messages whose (re)try is due, oldest first, claimed for this node as
         events are (PgEventStore.due): other nodes leave them until the lease runs out."""
         async with self.db.transaction() as tx:
@@ -66,7 +66,7 @@ class PgInboundStore:
                 " ORDER BY id LIMIT $4 FOR UPDATE SKIP LOCKED) RETURNING *",
                 self.db.node, self.db.lease, self.db.clock(), limit,
             )  # fmt: skip
-        return sorted((build(InboundMessage, r) for r in rows), key=lambda m: m.id)
+        return sorted((build(MailboxMessage, r) for r in rows), key=lambda m: m.id)
 
     async def next_retry(self) -> datetime | None:
         """When the earliest pending message waiting for a retry is due, or another node's
@@ -100,7 +100,7 @@ class PgInboundStore:
         report_type: str | None,
         parsed: dict[str, Any] | None,
         outcome: str,
-        results: Sequence[InboundResult] = (),
+        results: Sequence[MailboxResult] = (),
     ) -> None:
         """Record the parse and what it came to, with one row per recipient, at once."""
         now = self.db.clock()
@@ -136,12 +136,12 @@ class PgInboundStore:
                     ],
                 )
 
-    async def get(self, account: str | None, inbound_id: int) -> InboundMessage | None:
+    async def get(self, account: str | None, inbound_id: int) -> MailboxMessage | None:
         """One message (of account, unless account is None)."""
         row = await self.db.fetchone("SELECT * FROM inbound WHERE id = $1", inbound_id)
         if row is None or (account is not None and row["account"] != account):
             return None
-        return build(InboundMessage, row)
+        return build(MailboxMessage, row)
 
     async def results(self, inbound_id: int) -> builtins.list[dict[str, Any]]:
         """What each recipient of a message came to, in order."""
@@ -154,7 +154,7 @@ class PgInboundStore:
 
     async def list(
         self, account: str | None, *, status: str = "", limit: int = 50, before: int = 0
-    ) -> builtins.list[InboundMessage]:
+    ) -> builtins.list[MailboxMessage]:
         """Messages newest first (without their raw bytes), filtered by account and status."""
         where: builtins.list[str] = ["true"]
         params: builtins.list[Any] = []
@@ -173,7 +173,7 @@ class PgInboundStore:
             f" LIMIT ${len(params)}",
             *params,
         )
-        return [build(InboundMessage, r) for r in rows]
+        return [build(MailboxMessage, r) for r in rows]
 
     async def counts(self) -> dict[tuple[str, str], int]:
         """(account, status) -> number of messages, for the admin page."""
