@@ -62,8 +62,8 @@ def webhook_url(config: Config, account: str, hook: str = "outgoing") -> str:
 
 async def mox_unreachable(config: Config) -> str | None:
     """None if mox answers HTTP at all, else why not."""
-    url = config.mox.url.rstrip("/") + "/webapi/v0/"
-    timeout = aiohttp.ClientTimeout(total=min(config.mox.timeout, 3.0))
+    url = config.default_mox.url.rstrip("/") + "/webapi/v0/"
+    timeout = aiohttp.ClientTimeout(total=min(config.default_mox.timeout, 3.0))
     try:
         async with aiohttp.ClientSession(timeout=timeout) as s, s.get(url) as resp:
             await resp.read()

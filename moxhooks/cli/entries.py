@@ -162,7 +162,7 @@ async def _push(config: Config, store: Store, entry: Suppression, what: str) -> 
     later = "it is queued and reaches mox on the next `moxhooks serve` or `moxhooks sync`"
     err = await mox_unreachable(config)
     if err is not None:
-        print(f"mox at {config.mox.url} is not reachable ({err}); {later}")
+        print(f"mox at {config.default_mox.url} is not reachable ({err}); {later}")
         return
     async with open_mox(config) as mox:
         sync = SyncWorker(config, store, mox)

@@ -39,10 +39,10 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     print(f"database: {os.path.abspath(config.database.path)}")
     err = asyncio.run(mox_unreachable(config))
     if err is None:
-        print(f"mox at {config.mox.url} is reachable")
+        print(f"mox at {config.default_mox.url} is reachable")
     else:
         print(
-            f"mox at {config.mox.url} is not reachable ({err}); "
+            f"mox at {config.default_mox.url} is not reachable ({err}); "
             "moxhooks runs anyway and catches up when mox appears"
         )
     sys.stdout.flush()

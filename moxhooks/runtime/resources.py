@@ -36,7 +36,7 @@ async def open_mox(config: Config, given: MoxClient | None = None) -> AsyncItera
     if given is not None:
         yield given
         return
-    client = MoxClient(config.mox.url, timeout=config.mox.timeout)
+    client = MoxClient(config.default_mox.url, timeout=config.default_mox.timeout)
     try:
         yield client
     finally:
@@ -45,7 +45,7 @@ async def open_mox(config: Config, given: MoxClient | None = None) -> AsyncItera
 
 def admin_api(config: Config, mox: MoxClient) -> AdminAPI | None:
     """mox's admin API, when the configuration has its password."""
-    return mox.admin(config.mox.admin_password) if config.mox.admin_password else None
+    return mox.admin(config.default_mox.admin_password) if config.default_mox.admin_password else None
 
 
 async def webhook_secrets(config: Config, store: Store) -> dict[str, str]:

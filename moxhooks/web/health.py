@@ -30,7 +30,7 @@ class MoxProbe:
             if time.monotonic() - self._at < PROBE_TTL:
                 return self._result
             try:
-                await rt.mox.ping(timeout=min(rt.config.mox.timeout, 3.0))
+                await rt.mox.ping(timeout=min(rt.config.default_mox.timeout, 3.0))
                 self._result = (True, "")
             except MoxUnavailable as e:
                 self._result = (False, str(e))
@@ -57,7 +57,7 @@ async def healthz(request: web.Request) -> web.Response:
         # mox answers HTTP but failed or refused the worker's last sync call: not healthy
         # either (the worker reports it, runtime/messages.py).
         mox_ok, mox_error = False, rt.worker_state.mox_error
-    checks["mox"] = {"ok": mox_ok, "url": rt.config.mox.url, "error": mox_error}
+    checks["mox"] = {"ok": mox_ok, "url": rt.config.default_mox.url, "error": mox_error}
     healthy = healthy and mox_ok
     if rt.worker is not None:
         # The process that processes events and syncs with mox (runtime/worker.py).
