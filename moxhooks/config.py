@@ -335,6 +335,12 @@ class Config(msgspec.Struct, frozen=True):
                 return m
         return None
 
+    def mox_key(self, name: str) -> str:
+        """The key the store keeps the mox server's records under (webhook secrets, events,
+        recipients): "" for the first server, so what one mox stored before there were
+        several stays its own; the server's name for every other."""
+        return "" if name == self.default_mox.name else name
+
     def account_moxes(self, account: AccountConfig) -> tuple[str, ...]:
         """The names of the mox servers that have the account, the first one if it names none."""
         return account.mox or (self.default_mox.name,)

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import argparse
+import itertools
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+from aiohttp.test_utils import TestServer
+from fakemox import FakeMox
+from moxsender import MoxSender, outgoing_event
 
+from moxhooks.cli.serve import setup
 from moxhooks.config import Config, MoxConfig, config_from_dict
 from moxhooks.errors import ConfigError
+from moxhooks.runtime.resources import open_store, webhook_secrets
+from moxhooks.store import Store
+from moxhooks.store.db import MIGRATIONS
+from moxhooks.web.app import create_app
+from moxhooks.web.keys import RUNTIME_KEY
+
+IDS = itertools.count(1)
 
 ACCOUNT = {"name": "shop", "login": "shop@example.org", "password": "pw"}
 
@@ -65,3 +81,140 @@ def test_wrong_mox_configuration_is_refused_by_name(data: dict[str, Any], messag
     with pytest.raises(ConfigError) as e:
         config_from_dict(data)
     assert str(e.value) == message
+
+
+# ---- webhooks name their mox server ----------------------------------------------------
+
+
+def _fakes_config(tmp_path: Path, a: FakeMox, b: FakeMox, **sections: Any) -> Config:
+    """Two mox servers "a" and "b": account "shop" on both, "solo" on b only."""
+    data: dict[str, Any] = {
+        "server": {"host": "127.0.0.1", "port": 8025},
+        "database": {"path": str(tmp_path / "moxhooks.db")},
+        "mox": [
+            {"name": "a", "url": a.url, "timeout": 2.0},
+            {"name": "b", "url": b.url, "timeout": 2.0},
+        ],
+        "sync": {"retry_min": 0.05, "retry_max": 0.2, "reconcile_interval": 3600.0},
+        "resolve": {"retry_min": 0.05, "retry_max": 0.2},
+        "accounts": [
+            {"name": "shop", "login": "mox@localhost", "password": "moxmoxmox",
+             "mox": ["a", "b"]},
+            {"name": "solo", "login": "solo@localhost", "password": "moxmoxmox", "mox": "b"},
+        ],
+    }  # fmt: skip
+    data.update(sections)
+    return config_from_dict(data)
+
+
+@pytest.fixture
+async def two_fakes() -> AsyncIterator[tuple[FakeMox, FakeMox]]:
+    async with FakeMox(ACCOUNTS) as a, FakeMox(ACCOUNTS) as b:
+        yield a, b
+
+
+# Both fakes have the accounts shop and solo.
+ACCOUNTS = {
+    "shop": {"logins": {"mox@localhost": "moxmoxmox"}},
+    "solo": {"logins": {"solo@localhost": "moxmoxmox"}},
+}
+
+
+async def test_secrets_are_kept_per_mox_server_and_account(tmp_path: Path) -> None:
+    store = await Store.open(str(tmp_path / "moxhooks.db"))
+    try:
+        s_a = await store.webhook_secret("shop", "")
+        s_b = await store.webhook_secret("shop", "", "b")
+        assert s_a != s_b
+        assert await store.webhook_secret("shop", "") == s_a
+        assert await store.webhook_secret("shop", "", "b") == s_b
+        assert await store.webhook_secret("shop", "given", "b") == "given"
+    finally:
+        await store.close()
+
+
+async def test_a_secret_made_before_several_mox_servers_stays_the_first_servers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    for n, script in enumerate(MIGRATIONS[:11], start=1):
+        con.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;")
+    con.execute(
+        "INSERT INTO accounts (name, webhook_secret, created) VALUES ('shop', 'old-secret', 'x')"
+    )
+    con.commit()
+    con.close()
+    store = await Store.open(str(path))
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+        assert await store.webhook_secret("shop", "") == "old-secret"
+        assert await store.webhook_secret("shop", "", "b") != "old-secret"
+    finally:
+        await store.close()
+
+
+async def test_webhooks_name_their_mox_and_carry_its_secret(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
+) -> None:
+    cfg = _fakes_config(tmp_path, *two_fakes)
+    app = create_app(cfg, worker=None)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        rt = app[RUNTIME_KEY]
+        assert set(rt.secrets) == {("a", "shop"), ("b", "shop"), ("b", "solo")}
+        assert rt.secrets["a", "shop"] != rt.secrets["b", "shop"]
+
+        async def post(path: str, secret_of: tuple[str, str]) -> int | None:
+            url = str(server.make_url(path))
+            async with MoxSender(url, authorization=f"Bearer {rt.secrets[secret_of]}") as s:
+                hook_id = next(IDS)
+                answer = await s.post(outgoing_event("failed"), hook_id=hook_id, attempt=1)
+                return answer.status
+
+        assert await post("/hooks/outgoing/a/shop", ("a", "shop")) == 200
+        assert await post("/hooks/outgoing/b/shop", ("b", "shop")) == 200
+        assert await post("/hooks/outgoing/b/solo", ("b", "solo")) == 200
+        # The path without a mox is the first server's.
+        assert await post("/hooks/outgoing/shop", ("a", "shop")) == 200
+        # One server's secret does not open another's URL.
+        assert await post("/hooks/outgoing/b/shop", ("a", "shop")) == 401
+        assert await post("/hooks/outgoing/shop", ("b", "shop")) == 401
+        # An account is only where the configuration puts it; an unknown server is 404.
+        assert await post("/hooks/outgoing/a/solo", ("b", "solo")) == 404
+        assert await post("/hooks/outgoing/c/shop", ("a", "shop")) == 404
+        assert await post("/hooks/incoming/c/shop", ("a", "shop")) == 404
+        assert await post("/hooks/incoming/b/shop", ("a", "shop")) == 401
+    finally:
+        await server.close()
+
+
+async def test_setup_registers_each_servers_own_url_and_secret(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox], capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = two_fakes
+    cfg = _fakes_config(tmp_path, a, b)
+    assert await setup(cfg, argparse.Namespace()) == 0
+    async with open_store(cfg) as store:
+        secrets = await webhook_secrets(cfg, store)
+    base = "http://127.0.0.1:8025/hooks/outgoing"
+    assert a.outgoing_webhooks == {
+        "shop": {"URL": f"{base}/a/shop", "Authorization": f"Bearer {secrets['a', 'shop']}",
+                 "Events": []},
+    }  # fmt: skip
+    assert b.outgoing_webhooks == {
+        "shop": {"URL": f"{base}/b/shop", "Authorization": f"Bearer {secrets['b', 'shop']}",
+                 "Events": []},
+        "solo": {"URL": f"{base}/b/solo", "Authorization": f"Bearer {secrets['b', 'solo']}",
+                 "Events": []},
+    }  # fmt: skip
+    out = capsys.readouterr().out
+    assert f"account shop on mox a: mox now posts all outgoing delivery events to {base}/a/shop" in out
+    assert f"account solo on mox b: mox now posts all outgoing delivery events to {base}/b/solo" in out
+    # A server that refuses the login fails setup for that server only.
+    a.accounts["shop"]["logins"]["mox@localhost"] = "changed"
+    assert await setup(cfg, argparse.Namespace()) == 1
+    out = capsys.readouterr().out
+    assert "account shop on mox a: mox refused the login mox@localhost" in out
+    assert "account shop on mox b: mox now posts" in out

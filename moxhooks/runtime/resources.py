@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from moxhooks.config import Config
+from moxhooks.config import Config, MoxConfig
 from moxhooks.mox.client import AdminAPI, MoxClient
 from moxhooks.store import Clock, Store, utcnow
 
@@ -31,12 +31,16 @@ async def open_store(config: Config, clock: Clock = utcnow) -> AsyncIterator[Sto
 
 
 @contextlib.asynccontextmanager
-async def open_mox(config: Config, given: MoxClient | None = None) -> AsyncIterator[MoxClient]:
-    """The given mox client, or one made from the configuration and closed at the end."""
+async def open_mox(
+    config: Config, given: MoxClient | None = None, server: MoxConfig | None = None
+) -> AsyncIterator[MoxClient]:
+    """The given mox client, or one made from the configuration (of server, else the
+    first mox server) and closed at the end."""
     if given is not None:
         yield given
         return
-    client = MoxClient(config.default_mox.url, timeout=config.default_mox.timeout)
+    server = server or config.default_mox
+    client = MoxClient(server.url, timeout=server.timeout)
     try:
         yield client
     finally:
@@ -48,6 +52,15 @@ def admin_api(config: Config, mox: MoxClient) -> AdminAPI | None:
     return mox.admin(config.default_mox.admin_password) if config.default_mox.admin_password else None
 
 
-async def webhook_secrets(config: Config, store: Store) -> dict[str, str]:
-    """Each account's webhook secret: the configured one, else the one made and kept."""
-    return {a.name: await store.webhook_secret(a.name, a.webhook_secret) for a in config.accounts}
+# A webhook secret's key: (the mox server's name, the account's name).
+SecretKey = tuple[str, str]
+
+
+async def webhook_secrets(config: Config, store: Store) -> dict[SecretKey, str]:
+    """Each account's webhook secret on each mox server it is on, by (mox name, account):
+    the configured one, else the one made and kept for that server."""
+    return {
+        (m, a.name): await store.webhook_secret(a.name, a.webhook_secret, config.mox_key(m))
+        for a in config.accounts
+        for m in config.account_moxes(a)
+    }

@@ -19,7 +19,13 @@ from moxhooks.jobs.mailbox.imap import ImapState
 from moxhooks.metrics import Metrics
 from moxhooks.mox.client import AdminAPI, MoxClient
 from moxhooks.runtime import messages
-from moxhooks.runtime.resources import admin_api, open_mox, open_store, webhook_secrets
+from moxhooks.runtime.resources import (
+    SecretKey,
+    admin_api,
+    open_mox,
+    open_store,
+    webhook_secrets,
+)
 from moxhooks.runtime.supervisor import StartWorker, WorkerHandle
 from moxhooks.store import Clock, Store, utcnow
 from moxhooks.store.intake import IntakeWriter
@@ -56,8 +62,8 @@ class WebRuntime:
     admin: AdminAPI | None
     metrics: Metrics
     intake: IntakeWriter
-    # Webhook secrets by account name.
-    secrets: dict[str, str]
+    # Webhook secrets by (mox server name, account name).
+    secrets: dict[SecretKey, str]
     # None when no worker runs beside this web process (a test of intake alone).
     worker: WorkerHandle | None
     worker_state: WorkerState

@@ -58,8 +58,9 @@ class Database(Protocol):
 class AccountStore(Protocol):
     """The accounts table: what moxhooks keeps per account."""
 
-    async def webhook_secret(self, account: str, configured: str) -> str:
-        """The configured secret, else one generated once and kept."""
+    async def webhook_secret(self, account: str, configured: str, mox: str = "") -> str:
+        """The configured secret, else one generated once and kept, per mox server
+        (Config.mox_key: "" is the first) and account."""
 
 
 class EventStore(Protocol):

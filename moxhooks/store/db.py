@@ -364,6 +364,23 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (account, metric, label)
     ) WITHOUT ROWID;
     """,
+    # 12: several mox servers (issue 18): a webhook secret per mox server and account.
+    # mox is the server's key (Config.mox_key): "" for the first, so the secrets made
+    # while there was one mox stay that server's. SQLite cannot change a primary key in
+    # place: the (small) table is made again.
+    """
+    CREATE TABLE accounts_new (
+        mox TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL,
+        webhook_secret TEXT NOT NULL,
+        created TEXT NOT NULL,
+        PRIMARY KEY (mox, name)
+    ) WITHOUT ROWID;
+    INSERT INTO accounts_new (mox, name, webhook_secret, created)
+        SELECT '', name, webhook_secret, created FROM accounts;
+    DROP TABLE accounts;
+    ALTER TABLE accounts_new RENAME TO accounts;
+    """,
 )
 
 

@@ -55,6 +55,8 @@ def create_app(
     app.cleanup_ctx.append(runtime_ctx)
     app.router.add_post("/hooks/outgoing/{account}", intake.outgoing)
     app.router.add_post("/hooks/incoming/{account}", intake.incoming)
+    app.router.add_post("/hooks/outgoing/{mox}/{account}", intake.outgoing)
+    app.router.add_post("/hooks/incoming/{mox}/{account}", intake.incoming)
     app.router.add_get("/healthz", health.healthz)
     app.router.add_get("/metrics", health.metrics)
     api.setup_api(app)

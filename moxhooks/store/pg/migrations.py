@@ -268,6 +268,13 @@ MIGRATIONS: tuple[str, ...] = (
         WHEN (new.status = 'done' AND old.status <> 'done')
         EXECUTE FUNCTION events_processed();
     """,
+    # 2: several mox servers (issue 18): a webhook secret per mox server and account, as
+    # SQLite's migration 12; "" is the first server (Config.mox_key).
+    """
+    ALTER TABLE accounts ADD COLUMN mox text NOT NULL DEFAULT '';
+    ALTER TABLE accounts DROP CONSTRAINT accounts_pkey;
+    ALTER TABLE accounts ADD PRIMARY KEY (mox, name);
+    """,
 )
 
 
