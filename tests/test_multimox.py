@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import os
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
+from conftest import wait_for
 from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
 
@@ -18,8 +20,11 @@ from moxhooks.cli.serve import setup
 from moxhooks.config import Config, MoxConfig, config_from_dict
 from moxhooks.errors import ConfigError
 from moxhooks.runtime.resources import open_store, webhook_secrets
+from moxhooks.runtime.supervisor import in_process
 from moxhooks.store import Store
 from moxhooks.store.db import MIGRATIONS
+from moxhooks.store.intake import Record, encode, read_records
+from moxhooks.store.suppressions import EventOutcome
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 
@@ -218,3 +223,119 @@ async def test_setup_registers_each_servers_own_url_and_secret(
     out = capsys.readouterr().out
     assert "account shop on mox a: mox refused the login mox@localhost" in out
     assert "account shop on mox b: mox now posts" in out
+
+
+# ---- keys from mox are scoped by the server ----------------------------------------------
+
+
+def _record(webhook_id: int, mox: str = "") -> Record:
+    return Record(
+        "shop", webhook_id, 1, "2026-12-06T10:00:00.000000Z", "failed", 70, "<m@x>", "{}", mox
+    )
+
+
+def test_intake_records_carry_the_mox_and_old_ones_read_as_the_first(tmp_path: Path) -> None:
+    path = tmp_path / "segment.log"
+    # A segment written before there were several servers (version 0), then new records.
+    path.write_bytes(
+        encode(_record(1, "b"), version=0) + encode(_record(2, "b")) + encode(_record(3))
+    )
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        records, end, torn = read_records(fd, 0, 100)
+    finally:
+        os.close(fd)
+    assert [(r.webhook_id, r.mox) for r in records] == [(1, ""), (2, "b"), (3, "")]
+    assert (end, torn) == (path.stat().st_size, False)
+    # A damaged version bit is a damaged record (the CRC covers the version), not another.
+    data = bytearray(encode(_record(4, "b")))
+    data[3] ^= 0x20  # the version (top bits of the little-endian length) 1 -> 0
+    path.write_bytes(encode(_record(5)) + bytes(data))
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        records, end, torn = read_records(fd, 0, 100)
+    finally:
+        os.close(fd)
+    assert [r.webhook_id for r in records] == [5] and torn
+
+
+async def test_migrating_events_and_recipients_keeps_them_as_the_first_servers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    con.execute("PRAGMA foreign_keys = ON")
+    for n, script in enumerate(MIGRATIONS[:12], start=1):
+        con.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;")
+    con.execute(
+        "INSERT INTO events (id, account, webhook_id, attempt, received, event, queue_msg_id,"
+        " message_id, payload, status) VALUES (5, 'shop', 7, 1, 'r', 'failed', 70, '<m@x>',"
+        " '{}', 'pending')"
+    )
+    con.execute(
+        "INSERT INTO suppressions (account, base_address, original_address, kind, source,"
+        " created, created_by, event_id, mox_state) VALUES ('shop', 'a@x', 'a@x',"
+        " 'mailbox_unknown', 'webhook', 'c', 'webhook 7', 5, 'pending')"
+    )
+    con.execute(
+        "INSERT INTO recipients (account, queue_msg_id, address, source, topic)"
+        " VALUES ('shop', 70, 'a@x', 'mox', 'news')"
+    )
+    con.commit()
+    con.close()
+    store = await Store.open(str(path))
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+        (ev,) = await store.events.due()
+        assert (ev.id, ev.mox, ev.webhook_id) == (5, "", 7)
+        assert await store.events.recipients_for([("shop", 70)]) == {("shop", 70): "a@x"}
+        row = await store.db.fetchone("SELECT topic FROM recipients WHERE queue_msg_id = 70")
+        assert row is not None and row[0] == "news"
+        # The entry still refers to its event, and the processed-events trigger is back.
+        row = await store.db.fetchone("SELECT e.id FROM suppressions s JOIN events e ON e.id = s.event_id")
+        assert row is not None and row[0] == 5
+        await store.suppressions.apply_event(
+            EventOutcome(5, "shop", None, None, None, "ignore", "", counts_soft=False)
+        )
+        assert await store.events.processed_counts() == [("shop", "failed", "", "ignore", 1)]
+    finally:
+        await store.close()
+
+
+async def test_the_same_ids_from_two_servers_resolve_through_each_servers_admin_api(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
+) -> None:
+    a, b = two_fakes
+    # Both servers number their messages alike: QueueMsgID 70 is a different message,
+    # and a different recipient, on each.
+    a.add_retired(id=70, account="shop", recipient="on-a@example.org")
+    b.add_retired(id=70, account="shop", recipient="on-b@example.org")
+    cfg = _fakes_config(tmp_path, a, b)
+    app = create_app(cfg, worker=in_process())
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        rt = app[RUNTIME_KEY]
+        for name in ("a", "b"):
+            url = str(server.make_url(f"/hooks/outgoing/{name}/shop"))
+            async with MoxSender(url, authorization=f"Bearer {rt.secrets[name, 'shop']}") as s:
+                answers = await s.deliver(outgoing_event("failed", queue_msg_id=70), hook_id=900)
+                assert [x.status for x in answers] == [200]
+
+        async def both_done() -> bool:
+            rows = await rt.store.db.fetchall(
+                "SELECT mox, recipient FROM events WHERE status = 'done' ORDER BY mox"
+            )
+            return [tuple(r) for r in rows] == [
+                ("", "on-a@example.org"), ("b", "on-b@example.org")
+            ]
+
+        await wait_for(both_done, 10.0, "both events resolved through their own server")
+        rows = await rt.store.db.fetchall(
+            "SELECT mox, address, source FROM recipients ORDER BY mox"
+        )
+        assert [tuple(r) for r in rows] == [
+            ("", "on-a@example.org", "mox"), ("b", "on-b@example.org", "mox")
+        ]
+    finally:
+        await server.close()

@@ -466,6 +466,38 @@ async def intake(store: Store, *records: tuple[str, int, str, int, str, str]) ->
     return moved
 
 
+async def test_events_and_recipients_are_keyed_by_mox_server(store: Store) -> None:
+    # mox's webhook ids and QueueMsgIDs are each server's own: the same numbers from two
+    # servers are two events, a repeat from one server is one.
+    writer = IntakeWriter.open(store.db.path, on_commit=lambda: None)
+    for mox in ("", "b", "b"):
+        await writer.add("acct", 7, 1, store.now(), "failed", 70, "<m@x>", "{}", mox)
+    await writer.close()
+    moved = 0
+    while n := await store.events.take_intake():
+        moved += n
+    assert moved == 3
+    due = await store.events.due()
+    assert sorted((e.mox, e.webhook_id, e.queue_msg_id) for e in due) == [("", 7, 70), ("b", 7, 70)]
+    await store.events.remember_recipients("acct", [(70, "first@example.org")], "mox")
+    await store.events.remember_recipients("acct", [(70, "second@example.org")], "mox", "b")
+    assert await store.events.recipients_for([("acct", 70)]) == {("acct", 70): "first@example.org"}
+    assert await store.events.recipients_for([("acct", 70)], "b") == {
+        ("acct", 70): "second@example.org"
+    }
+    assert await store.events.recipients_for([("acct", 70)], "c") == {}
+    # A later webhook of one server's message supersedes nothing of the other's.
+    first = next(e for e in due if e.mox == "")
+    await store.suppressions.apply_event(outcome(first.id, None, None, "ignore"))
+    writer = IntakeWriter.open(store.db.path, on_commit=lambda: None)
+    await writer.add("acct", 6, 1, store.now(), "delayed", 70, "<m@x>", "{}", "b")
+    await writer.close()
+    while await store.events.take_intake():
+        pass
+    older_b = [e for e in await store.events.due() if e.mox == "b"]
+    assert await store.events.superseded(older_b) == set()
+
+
 def outcome(
     event_id: int, recipient: str | None, kind: str | None, decision: str, **kw: object
 ) -> EventOutcome:

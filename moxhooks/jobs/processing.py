@@ -108,10 +108,10 @@ class Processor:
         superseded = await self.store.events.superseded([ev for ev, _ in parsed])
         # The latest webhook processed in this batch, per message: a later one of the
         # batch may come first (ids are arrival order, webhook ids mox's order).
-        latest: dict[tuple[str, int], int] = {}
+        latest: dict[tuple[str, str, int], int] = {}
         changed = False
         for ev, out in parsed:
-            key = (ev.account, ev.queue_msg_id)
+            key = (ev.mox, ev.account, ev.queue_msg_id)
             newer = ev.id in superseded or latest.get(key, -1) > ev.webhook_id
             latest[key] = max(latest.get(key, -1), ev.webhook_id)
             try:

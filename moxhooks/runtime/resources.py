@@ -47,9 +47,26 @@ async def open_mox(
         await client.close()
 
 
-def admin_api(config: Config, mox: MoxClient) -> AdminAPI | None:
-    """mox's admin API, when the configuration has its password."""
-    return mox.admin(config.default_mox.admin_password) if config.default_mox.admin_password else None
+@contextlib.asynccontextmanager
+async def open_moxes(
+    config: Config, given: MoxClient | None = None
+) -> AsyncIterator[dict[str, MoxClient]]:
+    """A client for every mox server, by its name: given (if any) for the first, the
+    others made from the configuration; those made are closed at the end."""
+    async with contextlib.AsyncExitStack() as stack:
+        clients = {}
+        for i, server in enumerate(config.mox):
+            clients[server.name] = await stack.enter_async_context(
+                open_mox(config, given if i == 0 else None, server)
+            )
+        yield clients
+
+
+def admin_api(config: Config, mox: MoxClient, server: MoxConfig | None = None) -> AdminAPI | None:
+    """The admin API of server (else the first mox server), when the configuration has its
+    password."""
+    server = server or config.default_mox
+    return mox.admin(server.admin_password) if server.admin_password else None
 
 
 # A webhook secret's key: (the mox server's name, the account's name).

@@ -115,8 +115,11 @@ class EventStore(Protocol):
     async def pending_count(self) -> int:
         """Events not yet processed (pending or unresolved, or still in intake)."""
 
-    async def recipients_for(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], str]:
-        """Known recipients of (account, QueueMsgID) pairs, in one query."""
+    async def recipients_for(
+        self, keys: Sequence[tuple[str, int]], mox: str = ""
+    ) -> dict[tuple[str, int], str]:
+        """Known recipients of (account, QueueMsgID) pairs of the mox server keyed mox
+        (Config.mox_key), in one query."""
 
     async def sends(
         self, message_ids: Sequence[str], account: str | None = None
@@ -127,9 +130,10 @@ class EventStore(Protocol):
         """The account's newest event for a recipient (base address) received since, or None."""
 
     async def remember_recipients(
-        self, account: str, pairs: builtins.list[tuple[int, str]], source: str
+        self, account: str, pairs: builtins.list[tuple[int, str]], source: str, mox: str = ""
     ) -> None:
-        """Record QueueMsgID -> address, from a send or a lookup in mox."""
+        """Record QueueMsgID -> address of the mox server keyed mox, from a send or a
+        lookup in mox."""
 
 
 class SuppressionStore(Protocol):

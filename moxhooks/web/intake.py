@@ -119,6 +119,7 @@ async def outgoing(request: web.Request) -> web.Response:
             ev.queue_msg_id,
             ev.message_id,
             body.decode("utf-8"),
+            rt.config.mox_key(mox),
         )
     except ApiError as e:
         status = e.status
