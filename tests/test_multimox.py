@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import os
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,8 +20,10 @@ from moxsender import MoxSender, outgoing_event
 from moxhooks.cli.serve import setup
 from moxhooks.config import Config, MoxConfig, config_from_dict
 from moxhooks.errors import ConfigError
-from moxhooks.runtime.resources import open_store, webhook_secrets
+from moxhooks.jobs.sync import SyncWorker
+from moxhooks.runtime.resources import open_moxes, open_store, webhook_secrets
 from moxhooks.runtime.supervisor import in_process
+from moxhooks.runtime.web import WebRuntime
 from moxhooks.store import Store
 from moxhooks.store.db import MIGRATIONS
 from moxhooks.store.intake import Record, encode, read_records
@@ -339,3 +342,131 @@ async def test_the_same_ids_from_two_servers_resolve_through_each_servers_admin_
         ]
     finally:
         await server.close()
+
+
+# ---- one list, pushed to every server the account is on -----------------------------------
+
+
+@contextlib.asynccontextmanager
+async def running(cfg: Config) -> AsyncIterator[tuple[TestServer, WebRuntime]]:
+    """moxhooks on a real port with its worker (in this process's event loop)."""
+    app = create_app(cfg, worker=in_process())
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        yield server, app[RUNTIME_KEY]
+    finally:
+        await server.close()
+
+
+async def bounce(server: TestServer, rt: WebRuntime, fake: FakeMox, name: str, rcpt: str) -> None:
+    """A hard bounce of a message to rcpt, sent through the mox server name (fake)."""
+    msg = fake.add_retired(account="shop", recipient=rcpt, code=550, secode="5.1.1")
+    url = str(server.make_url(f"/hooks/outgoing/{name}/shop"))
+    async with MoxSender(url, authorization=f"Bearer {rt.secrets[name, 'shop']}") as s:
+        event = outgoing_event("failed", queue_msg_id=msg["ID"], code=550, secode="5.1.1",
+                               suppressing=True)  # fmt: skip
+        answers = await s.deliver(event, hook_id=next(IDS))
+    assert [x.status for x in answers] == [200]
+
+
+def listed(fake: FakeMox, account: str = "shop") -> set[str]:
+    return {str(s["BaseAddress"]) for s in fake.suppressions(account)}
+
+
+async def until(check: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    async def ok() -> bool:
+        return check()
+
+    await wait_for(ok, timeout, what)
+
+
+async def test_a_hard_bounce_through_either_server_is_listed_in_both(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
+) -> None:
+    a, b = two_fakes
+    async with running(_fakes_config(tmp_path, a, b)) as (server, rt):
+        await bounce(server, rt, a, "a", "gone@example.org")
+        await until(lambda: listed(a) == listed(b) == {"gone@example.org"}, "listed in a and b")
+        # Through the further server too: its event, the entry here, and both lists.
+        await bounce(server, rt, b, "b", "left@example.org")
+        both = {"gone@example.org", "left@example.org"}
+        await until(lambda: listed(a) == listed(b) == both, "listed in a and b")
+        # solo is on b only: nothing of shop's reaches it, and a never lists solo's.
+        assert listed(b, "solo") == listed(a, "solo") == set()
+        cursor = await rt.store.outbox.cursor("b", "shop")
+        assert cursor.last_id == 2 and cursor.attempts == 0
+
+
+async def test_a_server_that_is_away_gets_the_changes_in_order_when_back(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
+) -> None:
+    a, b = two_fakes
+    async with running(_fakes_config(tmp_path, a, b)) as (server, rt):
+        await reconciled(rt)
+        await b.fail("refuse")
+        await bounce(server, rt, a, "a", "gone@example.org")
+        await until(lambda: listed(a) == {"gone@example.org"}, "listed in a")
+        # Removed again while b is away: b must see the add, then the remove, never
+        # the other way round.
+        (entry,) = await rt.store.suppressions.synced_active("shop")
+        await rt.store.suppressions.end("shop", entry.id, "test", "a mistake")
+        rt.wake_sync()
+        await until(lambda: listed(a) == set(), "removed from a")
+        await wait_for(
+            lambda: _cursor_failed(rt), 10.0, "b's failed attempt noted"
+        )
+        b.add_suppression("shop", "gone@example.org", manual=False, reason="550 by b itself")
+        await b.restore()
+        rt.wake_sync()
+        await until(lambda: listed(b) == set(), "the add and the remove reached b")
+        cursor = await rt.store.outbox.cursor("b", "shop")
+        assert (cursor.last_id, cursor.attempts, cursor.next_attempt) == (2, 0, None)
+        pushed = [(m, p) for _, m, p in b.calls if m in ("SuppressionAdd", "SuppressionRemove")]
+        assert [m for m, _ in pushed] == ["SuppressionAdd", "SuppressionRemove"]
+
+
+async def _cursor_failed(rt: WebRuntime) -> bool:
+    cursor = await rt.store.outbox.cursor("b", "shop")
+    return cursor.attempts > 0 and cursor.last_error != ""
+
+
+async def reconciled(rt: WebRuntime) -> None:
+    async def done() -> bool:
+        states = await rt.store.outbox.sync_states()
+        return all(n in states for n in ("shop", "solo"))
+
+    await wait_for(done, 10.0, "the first reconcile")
+
+
+async def test_reconcile_makes_the_lists_of_a_shared_account_one(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
+) -> None:
+    a, b = two_fakes
+    b.add_suppression("shop", "onlyb@example.org", manual=True, reason="by hand in b")
+    a.add_suppression("shop", "onlya@example.org", manual=True, reason="by hand in a")
+    cfg = _fakes_config(tmp_path, a, b)
+    async with open_store(cfg) as store, open_moxes(cfg) as clients:
+        sync = SyncWorker(cfg, store, clients["a"], clients)
+        reports = await sync.reconcile_all()
+        assert [(r.account, r.mox, r.adopted, r.errors) for r in reports] == [
+            ("shop", "", 1, []), ("shop", "b", 1, []), ("solo", "", 0, []),
+        ]  # fmt: skip
+        # What each server had alone is an entry here now, on its way to the other.
+        await sync.push_due()
+        await sync.push_further()
+        both = {"onlya@example.org", "onlyb@example.org"}
+        assert listed(a) == listed(b) == both
+        # An entry b lost (a person removed it there) is added to b again by reconcile:
+        # the list is the account's, kept here.
+        b.remove_suppression("shop", "onlya@example.org")
+        (report,) = [r for r in await sync.reconcile_all() if r.mox == "b"]
+        assert (report.added_there, report.adopted) == (1, 0)
+        assert listed(b) == both
+        # A person removing it from the first server ends it here, and so in b too.
+        a.remove_suppression("shop", "onlyb@example.org")
+        (report,) = [r for r in await sync.reconcile_all() if r.account == "shop" and not r.mox]
+        assert report.ended == 1
+        await sync.push_due()
+        await sync.push_further()
+        assert listed(a) == listed(b) == {"onlya@example.org"}

@@ -40,7 +40,7 @@ from moxhooks.store import (
 from moxhooks.store.db import MIGRATIONS as SQLITE_MIGRATIONS
 from moxhooks.store.intake import IntakeWriter
 from moxhooks.store.mailbox import InboundResult
-from moxhooks.store.outbox import SyncState
+from moxhooks.store.outbox import MoxCursor, SyncState
 from moxhooks.store.unsubscribe import Link, SigningKey
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -666,6 +666,35 @@ async def test_apply_event_makes_permanent_and_removes_mox_entries(
 
 
 # ---- outbox ------------------------------------------------------------------------------
+
+
+async def test_outbox_cursor_of_a_further_mox_server(store: Store, clock: Clock) -> None:
+    assert await store.outbox.cursor("b", "acct") == MoxCursor("b", "acct", 0, 0, None, "")
+    a = await store.suppressions.add(entry("a@example.org"))
+    await store.suppressions.add(entry("b@example.org", account="acct2"))
+    assert a
+    await store.suppressions.end("acct", a.id, "admin", "mistake")
+    rows = await store.outbox.after("acct", 0)
+    assert [(r.op, r.address) for r in rows] == [("add", "a@example.org"), ("remove", "a@example.org")]
+    # The first server's progress (the rows' state) is not the further server's.
+    await store.outbox.done(rows[0])
+    assert await store.outbox.after("acct", 0) == [
+        OutboxRow(rows[0].id, "acct", "add", "a@example.org", rows[0].reason, a.id, 1), rows[1]
+    ]
+    await store.outbox.retry_cursor("b", "acct", T0 + timedelta(minutes=5), "away")
+    await store.outbox.retry_cursor("b", "acct", T0 + timedelta(minutes=9), "still away")
+    assert await store.outbox.cursor("b", "acct") == MoxCursor(
+        "b", "acct", 0, 2, T0 + timedelta(minutes=9), "still away"
+    )
+    await store.outbox.advance("b", "acct", rows[0].id)
+    assert await store.outbox.cursor("b", "acct") == MoxCursor("b", "acct", rows[0].id, 0, None, "")
+    assert await store.outbox.after("acct", rows[0].id) == [rows[1]]
+    await store.outbox.advance("b", "acct", rows[1].id, "mox: absent")
+    assert await store.outbox.after("acct", rows[1].id) == []
+    assert (await store.outbox.cursor("b", "acct")).last_error == "mox: absent"
+    # Each server and account has its own.
+    assert (await store.outbox.cursor("c", "acct")).last_id == 0
+    assert (await store.outbox.cursor("b", "acct2")).last_id == 0
 
 
 async def test_outbox_order_retry_done_and_failed(store: Store, clock: Clock) -> None:

@@ -15,7 +15,7 @@ from moxhooks.cli.output import progress
 from moxhooks.config import AccountConfig, Config
 from moxhooks.jobs.sync import SyncWorker
 from moxhooks.mox.client import AccountAPI, MoxAuthError, MoxClient, MoxError
-from moxhooks.runtime.resources import open_mox, open_store, webhook_secrets
+from moxhooks.runtime.resources import open_mox, open_moxes, open_store, webhook_secrets
 from moxhooks.web.app import create_app, freeze_after_startup
 from moxhooks.web.limits import Limits, effective_max, serve_app
 
@@ -137,20 +137,24 @@ async def _keep_retired_messages(api: AccountAPI) -> bool:
 
 async def sync(config: Config, args: argparse.Namespace) -> int:
     """sync: push pending changes, reconcile every account with mox, expire entries."""
-    async with open_store(config) as store, open_mox(config) as mox:
-        worker = SyncWorker(config, store, mox)
+    async with open_store(config) as store, open_moxes(config) as clients:
+        worker = SyncWorker(config, store, clients[config.default_mox.name], clients)
         bar = progress(len(config.accounts) + 2, "sync", "step")
         try:
             pushed = await worker.push_due()
+            further = await worker.push_further()
             bar.update(1)
             # One account at a time (what reconcile_all does), so the bar moves.
             reports = []
             for a in config.accounts:
                 reports.append(await worker.reconcile(a))
+                for name in config.account_moxes(a)[1:]:
+                    reports.append(await worker.reconcile_further(a, name))
                 bar.update(1)
             expired = await store.suppressions.expire_due()
             if expired:
                 pushed += await worker.push_due()
+            further += await worker.push_further()
             bar.update(1)
         finally:
             bar.close()
@@ -158,7 +162,14 @@ async def sync(config: Config, args: argparse.Namespace) -> int:
     failed = 0
     for r in reports:
         waiting = backlog.get(r.account, 0)
-        if r.errors:
+        if r.mox:
+            failed += bool(r.errors)
+            print(
+                f"account {r.account} on mox {r.mox}: mox lists {r.in_mox}; added there"
+                f" {r.added_there}, adopted {r.adopted}"
+                + (f"; {'; '.join(r.errors)}" if r.errors else "")
+            )
+        elif r.errors:
             failed += 1
             print(f"account {r.account}: {'; '.join(r.errors)}; {waiting} changes wait for mox")
         else:
@@ -167,4 +178,6 @@ async def sync(config: Config, args: argparse.Namespace) -> int:
                 f" ended {r.ended} removed in mox; {waiting} changes wait for mox"
             )
     print(f"pushed {pushed} changes to mox; {expired} entries expired")
+    if further:
+        print(f"pushed {further} changes to the further mox servers of shared accounts")
     return 1 if failed else 0

@@ -94,7 +94,7 @@ async def open_worker_runtime(
             cache_ttl=config.dns.cache_ttl,
         )
         admin = admin_api(config, client)
-        sync = SyncWorker(config, store, client)
+        sync = SyncWorker(config, store, client, clients)
         sync.on_state = lambda ok, error: report(messages.mox_state(ok, error))
         # QueueMsgIDs are each server's own: an event's recipient is asked of its server.
         admins = {

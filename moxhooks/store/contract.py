@@ -24,7 +24,7 @@ from moxhooks.models import AutoHold, Suppression
 from moxhooks.store.db import Clock
 from moxhooks.store.events import Send, StoredEvent
 from moxhooks.store.mailbox import InboundMessage, InboundResult
-from moxhooks.store.outbox import OutboxRow, SyncState
+from moxhooks.store.outbox import MoxCursor, OutboxRow, SyncState
 from moxhooks.store.sessions import Session
 from moxhooks.store.suppressions import AddressHistory, EventOutcome, NewEntry
 from moxhooks.store.unsubscribe import Link, SigningKey
@@ -242,6 +242,20 @@ class OutboxStore(Protocol):
 
     async def pending_remove(self, account: str) -> set[str]:
         """Addresses with a remove still on its way to mox."""
+
+    async def cursor(self, mox: str, account: str) -> MoxCursor:
+        """How far the account's outbox has reached the (further) mox server named mox."""
+
+    async def after(self, account: str, after_id: int, limit: int = 500) -> list[OutboxRow]:
+        """The account's outbox rows after after_id, in order, whatever their state."""
+
+    async def advance(self, mox: str, account: str, last_id: int, note: str = "") -> None:
+        """Row last_id reached the mox server named mox (or was refused there for good)."""
+
+    async def retry_cursor(
+        self, mox: str, account: str, next_attempt: datetime, error: str
+    ) -> None:
+        """The mox server named mox could not be reached: try its next row at next_attempt."""
 
     async def record_reconcile(self, account: str, error: str) -> None:
         """Note a reconcile pass of an account: when it succeeded, or why it failed."""

@@ -449,6 +449,22 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE recipients;
     ALTER TABLE recipients_new RENAME TO recipients;
     """,
+    # 14: an account shared by several mox servers: its outbox goes to the first server
+    # as before (the rows' state), and to each further server in the same order, the
+    # server's progress kept here (the last outbox row pushed there, and the backoff
+    # while it is away). mox is the server's name.
+    """
+    CREATE TABLE outbox_cursors (
+        mox TEXT NOT NULL,
+        account TEXT NOT NULL,
+        last_id INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT,
+        last_error TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (mox, account)
+    ) WITHOUT ROWID;
+    CREATE INDEX outbox_account ON outbox (account, id);
+    """,
 )
 
 

@@ -275,6 +275,20 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE accounts DROP CONSTRAINT accounts_pkey;
     ALTER TABLE accounts ADD PRIMARY KEY (mox, name);
     """,
+    # 3: an account's outbox pushed to each further mox server it is on, as SQLite's
+    # migration 14.
+    """
+    CREATE TABLE outbox_cursors (
+        mox text NOT NULL,
+        account text NOT NULL,
+        last_id bigint NOT NULL DEFAULT 0,
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt timestamptz,
+        last_error text NOT NULL DEFAULT '',
+        PRIMARY KEY (mox, account)
+    );
+    CREATE INDEX outbox_account ON outbox (account, id);
+    """,
 )
 
 
