@@ -470,3 +470,25 @@ async def test_reconcile_makes_the_lists_of_a_shared_account_one(
         await sync.push_due()
         await sync.push_further()
         assert listed(a) == listed(b) == {"onlya@example.org"}
+
+
+async def test_what_one_server_listed_itself_reaches_the_other(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
+) -> None:
+    # mox lists a recipient itself on a bare 550 (Suppressing): moxhooks follows it, and
+    # for a shared account pushes it to the other server, which did not see the bounce.
+    a, b = two_fakes
+    async with running(_fakes_config(tmp_path, a, b)) as (server, rt):
+        await reconciled(rt)
+        msg = b.add_retired(account="shop", recipient="plain@example.org", code=550, secode="5.0.0")
+        b.add_suppression("shop", "plain@example.org", manual=False, reason="550 5.0.0")
+        url = str(server.make_url("/hooks/outgoing/b/shop"))
+        async with MoxSender(url, authorization=f"Bearer {rt.secrets['b', 'shop']}") as s:
+            event = outgoing_event("failed", queue_msg_id=msg["ID"], code=550, secode="5.0.0",
+                                   suppressing=True)  # fmt: skip
+            assert [x.status for x in await s.deliver(event, hook_id=77)] == [200]
+        await until(lambda: listed(a) == {"plain@example.org"}, "listed in a")
+        row = await rt.store.db.fetchone("SELECT decision FROM events WHERE webhook_id = 77")
+        assert row is not None and row[0] == "follow_mox"
+        (entry,) = await rt.store.suppressions.synced_active("shop")
+        assert (entry.source, entry.mox_state) == ("mox", "synced")
