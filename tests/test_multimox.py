@@ -5,17 +5,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import itertools
+import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
 from conftest import wait_for
 from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
+from reportmail import arf
+from test_inbound import incoming_json
 
 from moxhooks.cli.serve import setup
 from moxhooks.config import Config, MoxConfig, config_from_dict
@@ -434,7 +438,7 @@ async def _cursor_failed(rt: WebRuntime) -> bool:
 async def reconciled(rt: WebRuntime) -> None:
     async def done() -> bool:
         states = await rt.store.outbox.sync_states()
-        return all(n in states for n in ("shop", "solo"))
+        return all(a.name in states for a in rt.config.accounts)
 
     await wait_for(done, 10.0, "the first reconcile")
 
@@ -492,3 +496,44 @@ async def test_what_one_server_listed_itself_reaches_the_other(
         assert row is not None and row[0] == "follow_mox"
         (entry,) = await rt.store.suppressions.synced_active("shop")
         assert (entry.source, entry.mox_state) == ("mox", "synced")
+
+
+async def test_a_complaint_through_the_further_server_is_read_there_and_listed_in_both(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
+) -> None:
+    a, b = two_fakes
+    shop = {"name": "shop", "login": "mox@localhost", "password": "moxmoxmox",
+            "mox": ["a", "b"], "inbound_addresses": ["fbl@localhost"]}  # fmt: skip
+    cfg = _fakes_config(tmp_path, a, b, accounts=[shop])
+    async with running(cfg) as (server, rt):
+        await reconciled(rt)
+        # A message sent through b (mox b's numbering), then a complaint about it that mox
+        # b received: its bytes are in mox b only.
+        b.add_retired(5, "shop", "Angry.Reader@example.org", 0, "", success=True,
+                      message_id="<m5@localhost>")  # fmt: skip
+        a.add_retired(5, "shop", "someone.else@example.org", 0, "", success=True,
+                      message_id="<other@localhost>")  # fmt: skip
+        url = str(server.make_url("/hooks/outgoing/b/shop"))
+        async with MoxSender(url, authorization=f"Bearer {rt.secrets['b', 'shop']}") as s:
+            event = outgoing_event("delivered", queue_msg_id=5, message_id="<m5@localhost>")
+            assert [x.status for x in await s.deliver(event, hook_id=1)] == [200]
+
+        async def resolved() -> bool:
+            row = await rt.store.db.fetchone("SELECT recipient FROM events WHERE mox = 'b'")
+            return row is not None and row[0] == "Angry.Reader@example.org"
+
+        await wait_for(resolved, 10.0, "the send through b resolved through b")
+        msg_id = b.add_incoming("shop", arf("Angry.Reader@example.org", "<m5@localhost>"))
+        headers = {"Authorization": f"Bearer {rt.secrets['b', 'shop']}",
+                   "X-Mox-Webhook-ID": "1", "Content-Type": "application/json"}  # fmt: skip
+        async with aiohttp.ClientSession() as http:
+            resp = await http.post(
+                str(server.make_url("/hooks/incoming/b/shop")),
+                data=json.dumps(incoming_json(msg_id)), headers=headers,
+            )
+            assert resp.status == 200
+        await until(
+            lambda: listed(a) == listed(b) == {"angryreader@example.org"}, "listed in a and b"
+        )
+        row = await rt.store.db.fetchone("SELECT external_id, report_type FROM inbound")
+        assert row is not None and tuple(row) == ("b:1", "arf")

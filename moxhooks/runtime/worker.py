@@ -107,7 +107,10 @@ async def open_worker_runtime(
         )  # fmt: skip
         auto_holds = AutoHolds(store, admin, holds or settings_from(config.holds))
         processor.observers.append(auto_holds.observe)
-        mailbox = InboundProcessor(config, store, client, on_change=sync.wake)
+        mailbox = InboundProcessor(
+            config, store, client, on_change=sync.wake,
+            clients={config.mox_key(m.name): clients[m.name] for m in config.mox},
+        )  # fmt: skip
         imap = ImapReader(
             config.imap, store, on_kept=mailbox.wake,
             on_state=lambda i, state: report(messages.imap_state(i, state)),

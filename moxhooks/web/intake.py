@@ -19,7 +19,7 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from moxhooks.config import Config
 from moxhooks.errors import ApiError, ErrorCode
-from moxhooks.jobs.mailbox import takes_rcpt_to
+from moxhooks.jobs.mailbox import takes_rcpt_to, webhook_external_id
 from moxhooks.mox.payload import PayloadError, parse_incoming, parse_outgoing
 from moxhooks.runtime.resources import SecretKey
 from moxhooks.web.keys import RUNTIME_KEY
@@ -145,8 +145,10 @@ async def incoming(request: web.Request) -> web.Response:
     URL), when it is for a report address."""
     rt = request.app[RUNTIME_KEY]
     account = request.match_info["account"]
-    _authorize(request, rt.secrets, account, _mox_name(request, rt.config))
+    mox = _mox_name(request, rt.config)
+    _authorize(request, rt.secrets, account, mox)
     webhook_id = _header_int(request, "X-Mox-Webhook-ID", True)
+    assert webhook_id is not None
     if request.content_length is not None and request.content_length > MAX_INCOMING:
         raise ApiError(ErrorCode.TOO_LARGE, f"body larger than {MAX_INCOMING} bytes")
     body = await _read(request, MAX_INCOMING, rt.config.server.body_timeout)
@@ -164,7 +166,7 @@ async def incoming(request: web.Request) -> web.Response:
     await rt.store.inbound.add(
         account,
         "webhook",
-        str(webhook_id),
+        webhook_external_id(rt.config.mox_key(mox), webhook_id),
         rcpt_to=msg.rcpt_to,
         mail_from=msg.mail_from,
         subject=msg.subject[:500],
