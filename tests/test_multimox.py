@@ -537,3 +537,21 @@ async def test_a_complaint_through_the_further_server_is_read_there_and_listed_i
         )
         row = await rt.store.db.fetchone("SELECT external_id, report_type FROM inbound")
         assert row is not None and tuple(row) == ("b:1", "arf")
+
+
+async def test_an_account_signs_in_with_the_mox_server_it_is_on(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
+) -> None:
+    a, b = two_fakes
+    # solo is on b only; a has an account of that name with another password.
+    a.accounts["solo"]["logins"]["solo@localhost"] = "not-this-one"
+    async with running(_fakes_config(tmp_path, a, b)) as (server, rt):
+        async with aiohttp.ClientSession() as http:
+            resp = await http.post(
+                str(server.make_url("/api/v1/login")),
+                json={"email": "solo@localhost", "password": "moxmoxmox"},
+            )
+            assert resp.status == 200, await resp.text()
+            assert (await resp.json())["account"] == "solo"
+        assert rt.mox_for(rt.config.accounts[1]) is rt.clients["b"]
+        assert rt.mox_for(rt.config.accounts[0]) is rt.clients["a"] is rt.mox

@@ -14,7 +14,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from moxhooks.config import Config
+from moxhooks.config import AccountConfig, Config
 from moxhooks.jobs.mailbox.imap import ImapState
 from moxhooks.metrics import Metrics
 from moxhooks.mox.client import AdminAPI, MoxClient
@@ -22,7 +22,7 @@ from moxhooks.runtime import messages
 from moxhooks.runtime.resources import (
     SecretKey,
     admin_api,
-    open_mox,
+    open_moxes,
     open_store,
     webhook_secrets,
 )
@@ -67,6 +67,12 @@ class WebRuntime:
     # None when no worker runs beside this web process (a test of intake alone).
     worker: WorkerHandle | None
     worker_state: WorkerState
+    # Every mox server's client, by name (mox above is the first server's).
+    clients: dict[str, MoxClient] = field(default_factory=dict)
+
+    def mox_for(self, acct: AccountConfig) -> MoxClient:
+        """The client of the account's first mox server: where it signs in and sends."""
+        return self.clients.get(self.config.account_moxes(acct)[0], self.mox)
 
     def wake_sync(self) -> None:
         """Suppression changes were written to the outbox: the worker pushes them to mox."""
@@ -94,7 +100,8 @@ async def open_web_runtime(
     worker: how to start the worker (supervisor.WorkerProcess under `moxhooks serve`,
     supervisor.in_process() in tests); None for none.
     """
-    async with open_store(config, clock) as store, open_mox(config, mox) as client:
+    async with open_store(config, clock) as store, open_moxes(config, mox) as clients:
+        client = clients[config.default_mox.name]
         secrets = await webhook_secrets(config, store)
         state = WorkerState()
         handle = worker(config, state.message) if worker is not None else None
@@ -105,7 +112,7 @@ async def open_web_runtime(
         )
         rt = WebRuntime(
             config, store, client, admin_api(config, client), Metrics(), intake, secrets,
-            handle, state,
+            handle, state, clients,
         )  # fmt: skip
         try:
             if handle is not None:
