@@ -22,13 +22,14 @@ from reportmail import arf
 from test_inbound import incoming_json
 
 from moxhooks.cli.serve import setup
+from moxhooks.cli.serve import sync as sync_command
 from moxhooks.config import Config, MoxConfig, config_from_dict
 from moxhooks.errors import ConfigError
 from moxhooks.jobs.sync import SyncWorker
 from moxhooks.runtime.resources import open_moxes, open_store, webhook_secrets
 from moxhooks.runtime.supervisor import in_process
 from moxhooks.runtime.web import WebRuntime
-from moxhooks.store import Store
+from moxhooks.store import NewEntry, Store
 from moxhooks.store.db import MIGRATIONS
 from moxhooks.store.intake import Record, encode, read_records
 from moxhooks.store.suppressions import EventOutcome
@@ -555,3 +556,31 @@ async def test_an_account_signs_in_with_the_mox_server_it_is_on(
             assert (await resp.json())["account"] == "solo"
         assert rt.mox_for(rt.config.accounts[1]) is rt.clients["b"]
         assert rt.mox_for(rt.config.accounts[0]) is rt.clients["a"] is rt.mox
+
+
+async def test_moxhooks_sync_pushes_and_reconciles_every_server(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox], capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = two_fakes
+    b.add_suppression("shop", "onlyb@example.org", manual=True, reason="by hand in b")
+    cfg = _fakes_config(tmp_path, a, b)
+    async with open_store(cfg) as store:
+        await store.suppressions.add(
+            NewEntry("shop", "Kept@example.org", "kept@example.org", "manual", "manual", "", "t")
+        )
+    assert await sync_command(cfg, argparse.Namespace()) == 0
+    # The pending entry went to a and b before reconcile; b's own entry was adopted
+    # (and waits for a: the next run pushes it there).
+    assert capsys.readouterr().out.splitlines() == [
+        "account shop: mox lists 1; adopted 0, ended 0 removed in mox; 1 changes wait for mox",
+        "account shop on mox b: mox lists 2; added there 0, adopted 1",
+        "account solo: mox lists 0; adopted 0, ended 0 removed in mox; 0 changes wait for mox",
+        "pushed 1 changes to mox; 0 entries expired",
+        "pushed 2 changes to the further mox servers of shared accounts",
+    ]
+    # b's own entry is an entry here now, pushed on the next run to a (and to b, which
+    # has it already).
+    assert listed(a) == {"kept@example.org"}
+    assert listed(b) == {"kept@example.org", "onlyb@example.org"}
+    assert await sync_command(cfg, argparse.Namespace()) == 0
+    assert listed(a) == listed(b) == {"kept@example.org", "onlyb@example.org"}
