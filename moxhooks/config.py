@@ -102,8 +102,12 @@ class DatabaseConfig(msgspec.Struct, frozen=True):
 
 
 class MoxConfig(msgspec.Struct, frozen=True):
-    """How to reach mox."""
+    """How to reach one mox server ([[mox]] tables; a single [mox] table is the one
+    named "default")."""
 
+    # The server's name, in its webhook URLs (/hooks/outgoing/<mox>/<account>) and in
+    # accounts[].mox: 1-40 of a-z, 0-9, "_" and "-"; required in [[mox]] tables.
+    name: str = "default"
     # mox's base URL for its webapi, account and admin APIs.
     url: str = "http://localhost:1080"
     # The mox admin password, for recipient resolution and hold rules; "" disables both.
@@ -131,6 +135,8 @@ class ReportActions(msgspec.Struct, frozen=True):
 # A topic name: what the send relay's `topic`, the Extra key reports.topic_key and an entry's
 # scope hold; short, lower-case, safe in a URL and a header.
 TOPIC_NAME = re.compile(r"[a-z0-9_-]{1,40}")
+# A mox server's name: a path segment of its webhook URLs.
+MOX_NAME = TOPIC_NAME
 
 
 class TopicConfig(msgspec.Struct, frozen=True):
@@ -151,6 +157,10 @@ class AccountConfig(msgspec.Struct, frozen=True):
     login: str
     # The account's password in mox.
     password: str
+    # The mox servers ([[mox]] names) that have this account: one name, or a list when the
+    # account is on several servers, which then share one suppression list (an entry made
+    # through one is pushed to all of them); [] means the first [[mox]].
+    mox: tuple[str, ...] = ()
     # The webhook secret; "" means one is generated and kept in the database.
     webhook_secret: str = ""
     # Token for programs calling the JSON API as this account; "" disables it.
@@ -290,7 +300,9 @@ class Config(msgspec.Struct, frozen=True):
 
     server: ServerConfig = msgspec.field(default_factory=ServerConfig)
     database: DatabaseConfig = msgspec.field(default_factory=DatabaseConfig)
-    mox: MoxConfig = msgspec.field(default_factory=MoxConfig)
+    # The mox servers ([[mox]] tables, each with its name); a single [mox] table is one
+    # server named "default". By default localserve's.
+    mox: tuple[MoxConfig, ...] = (MoxConfig(),)
     # The mox accounts moxhooks looks after ([[accounts]] tables); by default localserve's.
     accounts: tuple[AccountConfig, ...] = (
         AccountConfig(name="mox", login="mox@localhost", password="moxmoxmox"),
@@ -314,6 +326,28 @@ class Config(msgspec.Struct, frozen=True):
             if a.name == name:
                 return a
         return None
+
+    @property
+    def default_mox(self) -> MoxConfig:
+        """The first mox server: the one of webhook URLs and accounts that name none."""
+        return self.mox[0]
+
+    def mox_named(self, name: str) -> MoxConfig | None:
+        """The mox server called name, or None."""
+        for m in self.mox:
+            if m.name == name:
+                return m
+        return None
+
+    def mox_key(self, name: str) -> str:
+        """The key the store keeps the mox server's records under (webhook secrets, events,
+        recipients): "" for the first server, so what one mox stored before there were
+        several stays its own; the server's name for every other."""
+        return "" if name == self.default_mox.name else name
+
+    def account_moxes(self, account: AccountConfig) -> tuple[str, ...]:
+        """The names of the mox servers that have the account, the first one if it names none."""
+        return account.mox or (self.default_mox.name,)
 
     @property
     def webhook_base(self) -> str:
@@ -348,7 +382,10 @@ def config_from_dict(data: dict[str, Any]) -> Config:
     global_policy = _build(PolicySettings, data.pop("policy", {}), "policy")
     accounts_raw = data.pop("accounts", None)
     imap_raw = data.pop("imap", [])
+    mox_raw = data.pop("mox", None)
     cfg: Config = _build(Config, data, "")
+    if mox_raw is not None:
+        cfg = msgspec.structs.replace(cfg, mox=_moxes(mox_raw))
     if not isinstance(imap_raw, list) or not all(isinstance(t, dict) for t in imap_raw):
         raise ConfigError("imap: must be a list of [[imap]] tables")
     cfg = msgspec.structs.replace(
@@ -366,6 +403,8 @@ def config_from_dict(data: dict[str, Any]) -> Config:
             raw = dict(raw)
             pol = raw.pop("policy", {})
             actions = raw.pop("report_actions", None)
+            if isinstance(raw.get("mox"), str):  # one server: a name, not a list of one
+                raw["mox"] = [raw["mox"]]
             acc = _build(AccountConfig, raw, where)
             policy = _override(global_policy, pol, f"{where}.policy")
             acc = msgspec.structs.replace(acc, policy=policy)
@@ -406,8 +445,7 @@ def _check(cfg: Config) -> None:
     for key in ("header_timeout", "keepalive_timeout", "body_timeout"):
         if not getattr(cfg.server, key) > 0:
             raise ConfigError(f"server.{key}: must be more than 0")
-    if not cfg.mox.url.startswith(("http://", "https://")):
-        raise ConfigError("mox.url: must start with http:// or https://")
+    mox_names = {m.name for m in cfg.mox}
     if cfg.log_level not in ("debug", "info", "warning", "error"):
         raise ConfigError('log_level: must be one of "debug", "info", "warning", "error"')
     if cfg.holds.threshold < 1:
@@ -427,9 +465,46 @@ def _check(cfg: Config) -> None:
                     f"accounts[{i}].inbound_addresses: {addr!r} is not an email address or *"
                 )
         _check_topics(a.topics, f"accounts[{i}].topics")
+        for name in a.mox:
+            if name not in mox_names:
+                raise ConfigError(
+                    f"accounts[{i}].mox: no mox server {name!r} is configured ([[mox]] names:"
+                    f" {', '.join(sorted(mox_names))})"
+                )
+        if len(set(a.mox)) != len(a.mox):
+            raise ConfigError(f"accounts[{i}].mox: a mox server is named twice")
         p = a.policy
         if p.soft_threshold < 1:
             raise ConfigError(f"accounts[{i}].policy.soft_threshold: must be at least 1")
+
+
+def _moxes(raw: Any) -> tuple[MoxConfig, ...]:
+    """[mox] (one server, "default" unless it has a name) or [[mox]] (each named)."""
+    if isinstance(raw, dict):
+        servers = (_build(MoxConfig, raw, "mox"),)
+        where = ["mox"]
+    elif isinstance(raw, list) and raw:
+        where = [f"mox[{i}]" for i in range(len(raw))]
+        for w, t in zip(where, raw, strict=True):
+            if not isinstance(t, dict):
+                raise ConfigError(f"{w}: must be a table")
+            if "name" not in t:
+                raise ConfigError(f"{w}.name: required key is missing (each [[mox]] is named)")
+        servers = tuple(_build(MoxConfig, t, w) for w, t in zip(where, raw, strict=True))
+    else:
+        raise ConfigError("mox: must be a [mox] table or a non-empty list of [[mox]] tables")
+    seen: set[str] = set()
+    for w, m in zip(where, servers, strict=True):
+        if not MOX_NAME.fullmatch(m.name):
+            raise ConfigError(
+                f'{w}.name: {m.name!r} is not a mox name: 1-40 characters of a-z, 0-9, "_" and "-"'
+            )
+        if m.name in seen:
+            raise ConfigError(f"{w}.name: mox server {m.name!r} is listed twice")
+        seen.add(m.name)
+        if not m.url.startswith(("http://", "https://")):
+            raise ConfigError(f"{w}.url: must start with http:// or https://")
+    return servers
 
 
 def _check_topics(topics: tuple[TopicConfig, ...], where: str) -> None:

@@ -120,7 +120,7 @@ class LiveMoxhooks:
                 **self.overrides,
             }
         )
-        client = MoxClient(config.mox.url, timeout=config.mox.timeout)
+        client = MoxClient(config.default_mox.url, timeout=config.default_mox.timeout)
         self._cleanup.append(client.close)
         checker = DomainChecker(nameservers=["127.0.0.1"], port=dns.port, timeout=0.5)
         app = create_app(config, mox=client, worker=in_process(dns=checker))

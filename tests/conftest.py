@@ -316,7 +316,7 @@ async def start_moxhooks(
 
     async def start(config: Config | None = None, **sections: Any) -> Moxhooks:
         cfg = config or make_config(**sections)
-        client = MoxClient(cfg.mox.url, timeout=cfg.mox.timeout)
+        client = MoxClient(cfg.default_mox.url, timeout=cfg.default_mox.timeout)
         dns = DomainChecker(
             nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=cfg.dns.timeout
         )

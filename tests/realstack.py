@@ -132,7 +132,7 @@ async def running_stack(
         cfg = real_config(mox, directory / "moxhooks.db", port, dns_server.port, **sections)
         if register:
             assert await setup(cfg, argparse.Namespace()) == 0
-        client = MoxClient(cfg.mox.url, timeout=cfg.mox.timeout)
+        client = MoxClient(cfg.default_mox.url, timeout=cfg.default_mox.timeout)
         # As `moxhooks serve` runs: the worker in a process of its own (it asks the fake
         # DNS server of the configuration), the web process answering webhooks and the API.
         app = create_app(cfg, mox=client)

@@ -64,7 +64,7 @@ async def fakemox() -> AsyncIterator[FakeMox]:
 @pytest.fixture
 async def client(make_config: Any, clock: Clock, aiohttp_client: Any) -> AsyncIterator[Client]:
     cfg = make_config(accounts=ACCOUNTS)
-    async with MoxClient(cfg.mox.url, timeout=2) as mc:
+    async with MoxClient(cfg.default_mox.url, timeout=2) as mc:
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
         c: Client = await aiohttp_client(create_app(cfg, mox=mc, clock=clock, worker=in_process(dns=dns, clock=clock)))
         yield c
@@ -234,9 +234,10 @@ async def test_openapi_describes_every_route(client: Client) -> None:
             and r.method != "HEAD"
         }
     )
-    assert len(routes) == 32
+    assert len(routes) == 34
     assert {("POST", "/u/{token}/prefs"), ("POST", "/hooks/outgoing/{account}"),
-            ("POST", "/hooks/incoming/{account}"), ("GET", "/healthz"),
+            ("POST", "/hooks/incoming/{account}"), ("POST", "/hooks/outgoing/{mox}/{account}"),
+            ("POST", "/hooks/incoming/{mox}/{account}"), ("GET", "/healthz"),
             ("GET", "/metrics")} <= set(routes)  # fmt: skip
     validate(doc)  # valid OpenAPI 3.1 (openapi-spec-validator)
     for method, path in routes:

@@ -45,7 +45,7 @@ async def make_app(make_config: Any, fakedns: Any, clock: Clock) -> AsyncIterato
         if mox_url is not None:
             sections["mox"] = {"url": mox_url}
         cfg = make_config(**sections)
-        mc = MoxClient(cfg.mox.url, timeout=2)
+        mc = MoxClient(cfg.default_mox.url, timeout=2)
         clients.append(mc)
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
         app = create_app(cfg, mox=mc, clock=clock, worker=in_process(dns=dns, clock=clock))

@@ -18,7 +18,7 @@ import msgspec
 import pytest
 
 from moxhooks.cli.parser import build_parser
-from moxhooks.config import Config, ImapConfig, TopicConfig, load_config
+from moxhooks.config import Config, ImapConfig, MoxConfig, TopicConfig, load_config
 from moxhooks.errors import ErrorCode
 from moxhooks.jobs.policy import Action
 from moxhooks.kinds import Kind, MoxState, Source
@@ -112,6 +112,7 @@ def test_every_config_key_is_documented(site: Path) -> None:
         *_all_keys(),
         *(f"imap[].{f.name}" for f in msgspec.structs.fields(ImapConfig)),
         *(f"accounts[].topics[].{f.name}" for f in msgspec.structs.fields(TopicConfig)),
+        *(f"mox[].{f.name}" for f in msgspec.structs.fields(MoxConfig)),
     ]
     assert len(keys) > 60
     shown = _code_spans(site, "reference/configuration.html")
@@ -125,7 +126,7 @@ def test_every_config_key_is_documented(site: Path) -> None:
 
 def test_example_config_is_complete_and_equals_the_defaults() -> None:
     text = EXAMPLE.read_text()
-    for key in _all_keys():
+    for key in [*_all_keys(), *(f"mox[].{f.name}" for f in msgspec.structs.fields(MoxConfig))]:
         leaf = key.rsplit(".", 1)[-1].rstrip("*")
         if leaf:
             assert re.search(rf"^{re.escape(leaf)} = ", text, re.M), key

@@ -55,7 +55,7 @@ async def client(
 ) -> AsyncIterator[Client]:
     # The worker in its own process reads [holds] (window and cool-down as in settings).
     cfg = make_config(holds={"enabled": settings.enabled, "threshold": settings.threshold})
-    async with MoxClient(cfg.mox.url, timeout=2) as mc:
+    async with MoxClient(cfg.default_mox.url, timeout=2) as mc:
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
         worker = worker_mode(request, dns, clock, holds=settings)
         app = create_app(cfg, mox=mc, clock=clock, worker=worker)

@@ -112,7 +112,7 @@ async def start_client(
 
     async def start(*, worker: bool = False, **sections: Any) -> Client:
         cfg = make_config(accounts=MOX_ACCOUNTS, **sections)
-        mc = MoxClient(cfg.mox.url, timeout=2)
+        mc = MoxClient(cfg.default_mox.url, timeout=2)
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
         start_worker = in_process(dns=dns, clock=clock) if worker else None
         c: Client = await aiohttp_client(create_app(cfg, mox=mc, clock=clock, worker=start_worker))

@@ -222,7 +222,7 @@ async def test_sign_in_on_one_node_holds_on_the_other(
     failures on A throttle sign-in on B."""
     cfg = make_config(database={"url": database_url})
     servers: list[TestServer] = []
-    mox = MoxClient(cfg.mox.url, timeout=2.0)
+    mox = MoxClient(cfg.default_mox.url, timeout=2.0)
     for _ in range(2):
         app = create_app(cfg, mox=mox, worker=None)
         app[AUTH_SETTINGS_KEY] = AuthSettings(max_failures=3, delay_step=0.01, delay_max=0.02)

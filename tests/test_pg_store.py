@@ -99,6 +99,29 @@ async def test_nodes_starting_together_migrate_once(fresh_url: str, tmp_path: ob
             await s.close()
 
 
+async def test_a_secret_made_before_several_mox_servers_stays_the_first_servers(
+    fresh_url: str, tmp_path: object
+) -> None:
+    # A database migrated by a moxhooks of one mox server (migration 1), with a secret.
+    conn = await asyncpg.connect(fresh_url)
+    try:
+        await conn.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+        await conn.execute("INSERT INTO schema_version (version) VALUES (1)")
+        await conn.execute(MIGRATIONS[0])
+        await conn.execute(
+            "INSERT INTO accounts (name, webhook_secret, created) VALUES ('shop', 'old', now())"
+        )
+    finally:
+        await conn.close()
+    store = await Store.open_postgresql(fresh_url, path=f"{tmp_path}/moxhooks.db")
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+        assert await store.webhook_secret("shop", "") == "old"
+        assert await store.webhook_secret("shop", "", "b") not in ("", "old")
+    finally:
+        await store.close()
+
+
 async def test_a_newer_schema_is_refused(fresh_url: str, tmp_path: object) -> None:
     store = await Store.open_postgresql(fresh_url, path=f"{tmp_path}/moxhooks.db")
     await store.close()

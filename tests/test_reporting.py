@@ -75,7 +75,7 @@ async def fakemox() -> AsyncIterator[FakeMox]:
 @pytest.fixture
 async def client(make_config: Any, clock: Clock, aiohttp_client: Any) -> AsyncIterator[Client]:
     cfg = make_config(accounts=ACCOUNTS)
-    async with MoxClient(cfg.mox.url, timeout=2) as mc:
+    async with MoxClient(cfg.default_mox.url, timeout=2) as mc:
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
         c: Client = await aiohttp_client(create_app(cfg, mox=mc, clock=clock, worker=in_process(dns=dns, clock=clock)))
         rt = c.app[RUNTIME_KEY]

@@ -40,7 +40,7 @@ from moxhooks.store import (
 from moxhooks.store.db import MIGRATIONS as SQLITE_MIGRATIONS
 from moxhooks.store.intake import IntakeWriter
 from moxhooks.store.mailbox import MailboxResult
-from moxhooks.store.outbox import SyncState
+from moxhooks.store.outbox import MoxCursor, SyncState
 from moxhooks.store.unsubscribe import Link, SigningKey
 
 T0 = datetime(2026, 12, 1, 12, 0, 0, 123456, tzinfo=UTC)
@@ -173,7 +173,7 @@ async def test_schema_version_and_ping(store: Store, opened: Opened) -> None:
     else:
         from moxhooks.store.pg.migrations import MIGRATIONS
 
-        assert await store.schema_version() == len(MIGRATIONS) == 3
+        assert await store.schema_version() == len(MIGRATIONS)
     assert store.now() == "2026-12-01T12:00:00.123456Z"
     await store.db.defer_checkpoints()
     await store.db.checkpoint()
@@ -466,6 +466,38 @@ async def intake(store: Store, *records: tuple[str, int, str, int, str, str]) ->
     return moved
 
 
+async def test_events_and_recipients_are_keyed_by_mox_server(store: Store) -> None:
+    # mox's webhook ids and QueueMsgIDs are each server's own: the same numbers from two
+    # servers are two events, a repeat from one server is one.
+    writer = IntakeWriter.open(store.db.path, on_commit=lambda: None)
+    for mox in ("", "b", "b"):
+        await writer.add("acct", 7, 1, store.now(), "failed", 70, "<m@x>", "{}", mox)
+    await writer.close()
+    moved = 0
+    while n := await store.events.take_intake():
+        moved += n
+    assert moved == 3
+    due = await store.events.due()
+    assert sorted((e.mox, e.webhook_id, e.queue_msg_id) for e in due) == [("", 7, 70), ("b", 7, 70)]
+    await store.events.remember_recipients("acct", [(70, "first@example.org")], "mox")
+    await store.events.remember_recipients("acct", [(70, "second@example.org")], "mox", "b")
+    assert await store.events.recipients_for([("acct", 70)]) == {("acct", 70): "first@example.org"}
+    assert await store.events.recipients_for([("acct", 70)], "b") == {
+        ("acct", 70): "second@example.org"
+    }
+    assert await store.events.recipients_for([("acct", 70)], "c") == {}
+    # A later webhook of one server's message supersedes nothing of the other's.
+    first = next(e for e in due if e.mox == "")
+    await store.suppressions.apply_event(outcome(first.id, None, None, "ignore"))
+    writer = IntakeWriter.open(store.db.path, on_commit=lambda: None)
+    await writer.add("acct", 6, 1, store.now(), "delayed", 70, "<m@x>", "{}", "b")
+    await writer.close()
+    while await store.events.take_intake():
+        pass
+    older_b = [e for e in await store.events.due() if e.mox == "b"]
+    assert await store.events.superseded(older_b) == set()
+
+
 def outcome(
     event_id: int, recipient: str | None, kind: str | None, decision: str, **kw: object
 ) -> EventOutcome:
@@ -634,6 +666,35 @@ async def test_apply_event_makes_permanent_and_removes_mox_entries(
 
 
 # ---- outbox ------------------------------------------------------------------------------
+
+
+async def test_outbox_cursor_of_a_further_mox_server(store: Store, clock: Clock) -> None:
+    assert await store.outbox.cursor("b", "acct") == MoxCursor("b", "acct", 0, 0, None, "")
+    a = await store.suppressions.add(entry("a@example.org"))
+    await store.suppressions.add(entry("b@example.org", account="acct2"))
+    assert a
+    await store.suppressions.end("acct", a.id, "admin", "mistake")
+    rows = await store.outbox.after("acct", 0)
+    assert [(r.op, r.address) for r in rows] == [("add", "a@example.org"), ("remove", "a@example.org")]
+    # The first server's progress (the rows' state) is not the further server's.
+    await store.outbox.done(rows[0])
+    assert await store.outbox.after("acct", 0) == [
+        OutboxRow(rows[0].id, "acct", "add", "a@example.org", rows[0].reason, a.id, 1), rows[1]
+    ]
+    await store.outbox.retry_cursor("b", "acct", T0 + timedelta(minutes=5), "away")
+    await store.outbox.retry_cursor("b", "acct", T0 + timedelta(minutes=9), "still away")
+    assert await store.outbox.cursor("b", "acct") == MoxCursor(
+        "b", "acct", 0, 2, T0 + timedelta(minutes=9), "still away"
+    )
+    await store.outbox.advance("b", "acct", rows[0].id)
+    assert await store.outbox.cursor("b", "acct") == MoxCursor("b", "acct", rows[0].id, 0, None, "")
+    assert await store.outbox.after("acct", rows[0].id) == [rows[1]]
+    await store.outbox.advance("b", "acct", rows[1].id, "mox: absent")
+    assert await store.outbox.after("acct", rows[1].id) == []
+    assert (await store.outbox.cursor("b", "acct")).last_error == "mox: absent"
+    # Each server and account has its own.
+    assert (await store.outbox.cursor("c", "acct")).last_id == 0
+    assert (await store.outbox.cursor("b", "acct2")).last_id == 0
 
 
 async def test_outbox_order_retry_done_and_failed(store: Store, clock: Clock) -> None:
@@ -1042,6 +1103,20 @@ async def test_webhook_secret_generated_once(store: Store, opened: Opened, clock
         store.accounts.webhook_secret("third", ""), second.accounts.webhook_secret("third", "")
     )
     assert both[0] == both[1]
+
+
+async def test_webhook_secrets_are_per_mox_server(store: Store, opened: Opened, clock: Clock) -> None:
+    first = await store.webhook_secret("acct", "")
+    on_b = await store.webhook_secret("acct", "", "b")
+    assert on_b not in ("", first)
+    assert await store.webhook_secret("acct", "", "b") == on_b
+    assert await store.webhook_secret("acct", "", "") == first
+    # Two processes asking at once for a server's secret keep one.
+    second = await opened.open(clock)
+    both = await asyncio.gather(
+        store.webhook_secret("acct", "", "c"), second.webhook_secret("acct", "", "c")
+    )
+    assert both[0] == both[1] != on_b
 
 
 # ---- configuration ----------------------------------------------------------------------

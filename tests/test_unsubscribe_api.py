@@ -52,7 +52,7 @@ XRW = {"X-Requested-With": "moxhooks"}
 @pytest.fixture
 async def client(make_config: Any, clock: Clock, aiohttp_client: Any) -> AsyncIterator[Client]:
     cfg = make_config(accounts=[ACCOUNT])
-    async with MoxClient(cfg.mox.url, timeout=2) as mc:
+    async with MoxClient(cfg.default_mox.url, timeout=2) as mc:
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
         c: Client = await aiohttp_client(create_app(cfg, mox=mc, clock=clock, worker=in_process(dns=dns, clock=clock)))
         yield c

@@ -54,16 +54,20 @@ def parse(address: str) -> Address:
         raise CliError(f"bad address {address!r}: {e}") from None
 
 
-def webhook_url(config: Config, account: str, hook: str = "outgoing") -> str:
-    """The URL mox posts the account's outgoing-delivery (or incoming) webhooks to."""
+def webhook_url(config: Config, account: str, hook: str = "outgoing", mox: str = "") -> str:
+    """The URL the mox server named mox ("": the first) posts the account's
+    outgoing-delivery (or incoming) webhooks to: with one server configured
+    <base>/<account>, with several <base>/<mox>/<account>, each server its own."""
     base = config.webhook_base.removesuffix("outgoing/") + f"{hook}/"
+    if len(config.mox) > 1:
+        base += quote(mox or config.default_mox.name, safe="") + "/"
     return base + quote(account, safe="")
 
 
 async def mox_unreachable(config: Config) -> str | None:
     """None if mox answers HTTP at all, else why not."""
-    url = config.mox.url.rstrip("/") + "/webapi/v0/"
-    timeout = aiohttp.ClientTimeout(total=min(config.mox.timeout, 3.0))
+    url = config.default_mox.url.rstrip("/") + "/webapi/v0/"
+    timeout = aiohttp.ClientTimeout(total=min(config.default_mox.timeout, 3.0))
     try:
         async with aiohttp.ClientSession(timeout=timeout) as s, s.get(url) as resp:
             await resp.read()

@@ -15,7 +15,7 @@ from moxhooks.jobs.reports import COMPLAINT_REASON_REQUIRED, reason_required
 from moxhooks.jobs.sync import SyncWorker
 from moxhooks.kinds import MoxState, Source
 from moxhooks.mail.address import base_address
-from moxhooks.runtime.resources import open_mox, open_store
+from moxhooks.runtime.resources import open_moxes, open_store
 from moxhooks.store import NewEntry, Store, Suppression, utcnow
 
 
@@ -162,15 +162,16 @@ async def _push(config: Config, store: Store, entry: Suppression, what: str) -> 
     later = "it is queued and reaches mox on the next `moxhooks serve` or `moxhooks sync`"
     err = await mox_unreachable(config)
     if err is not None:
-        print(f"mox at {config.mox.url} is not reachable ({err}); {later}")
+        print(f"mox at {config.default_mox.url} is not reachable ({err}); {later}")
         return
-    async with open_mox(config) as mox:
-        sync = SyncWorker(config, store, mox)
+    async with open_moxes(config) as clients:
+        sync = SyncWorker(config, store, clients[config.default_mox.name], clients)
         if not await sync.lock.held():
             # A running node pushes it (it holds the sync's lock, on PostgreSQL).
             print("a running moxhooks node pushes it to mox")
             return
         await sync.push_due()
+        await sync.push_further()
     now = await store.suppressions.get(entry.account, entry.id)
     state = now.mox_state if now else entry.mox_state
     if state in (MoxState.SYNCED, MoxState.REMOVED):

@@ -77,8 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
         "setup",
         blocking(serve.setup),
         "register moxhooks as every configured account's outgoing webhook in mox",
-        "Sets <webhook base><account> with Authorization: Bearer <the account's secret>,\n"
-        "for all events. Exit 1 if any account failed.",
+        "Sets <webhook base><account> (with several [[mox]] servers, in each server the\n"
+        "account is on: <webhook base><mox>/<account>) with Authorization: Bearer <the\n"
+        "account's secret for that server>, for all events. Exit 1 if any account failed.",
         account=False,
     )
     command(

@@ -12,10 +12,10 @@ import sys
 from moxhooks import __version__
 from moxhooks.cli.common import mox_unreachable, webhook_url
 from moxhooks.cli.output import progress
-from moxhooks.config import Config
+from moxhooks.config import AccountConfig, Config
 from moxhooks.jobs.sync import SyncWorker
-from moxhooks.mox.client import AccountAPI, MoxAuthError, MoxError
-from moxhooks.runtime.resources import open_mox, open_store, webhook_secrets
+from moxhooks.mox.client import AccountAPI, MoxAuthError, MoxClient, MoxError
+from moxhooks.runtime.resources import open_mox, open_moxes, open_store, webhook_secrets
 from moxhooks.web.app import create_app, freeze_after_startup
 from moxhooks.web.limits import Limits, effective_max, serve_app
 
@@ -35,14 +35,16 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     print(f"account page (sign in with a mox account's email address): http://{host}:{port}/")
     print(f"admin page (sign in with the mox admin password): http://{host}:{port}/admin")
     for a in config.accounts:
-        print(f"webhook URL for account {a.name}: {webhook_url(config, a.name)}")
+        for m in config.account_moxes(a):
+            on = f" on mox {m}" if len(config.mox) > 1 else ""
+            print(f"webhook URL for account {a.name}{on}: {webhook_url(config, a.name, mox=m)}")
     print(f"database: {os.path.abspath(config.database.path)}")
     err = asyncio.run(mox_unreachable(config))
     if err is None:
-        print(f"mox at {config.mox.url} is reachable")
+        print(f"mox at {config.default_mox.url} is reachable")
     else:
         print(
-            f"mox at {config.mox.url} is not reachable ({err}); "
+            f"mox at {config.default_mox.url} is not reachable ({err}); "
             "moxhooks runs anyway and catches up when mox appears"
         )
     sys.stdout.flush()
@@ -67,47 +69,60 @@ def serve(config: Config, args: argparse.Namespace) -> int:
 
 
 async def setup(config: Config, args: argparse.Namespace) -> int:
-    """setup: register the webhook of every configured account in mox."""
+    """setup: register the webhook of every configured account in each mox server it is on."""
     failed = 0
     async with open_store(config) as store:
         secrets = await webhook_secrets(config, store)
-    async with open_mox(config) as mox:
-        for a in config.accounts:
-            url = webhook_url(config, a.name)
-            api = mox.account_api(a.login, a.password)
-            try:
-                await api.outgoing_webhook_save(url, "Bearer " + secrets[a.name], [])
-                kept = await _keep_retired_messages(api)
-                if a.inbound_addresses:
-                    incoming = webhook_url(config, a.name, "incoming")
-                    await api.incoming_webhook_save(incoming, "Bearer " + secrets[a.name])
-            except MoxAuthError as e:
-                failed += 1
-                print(f"account {a.name}: mox refused the login {a.login}: {e.message}")
-                continue
-            except MoxError as e:
-                failed += 1
-                print(f"account {a.name}: failed: {e}")
-                continue
-            finally:
-                with contextlib.suppress(MoxError):
-                    await api.logout()
-            print(
-                f"account {a.name}: mox now posts all outgoing delivery events to {url}"
-                " with Authorization: Bearer <the account's webhook secret>"
-            )
-            if a.inbound_addresses:
-                print(
-                    f"account {a.name}: mox now posts the mail it receives to"
-                    f" {webhook_url(config, a.name, 'incoming')}; moxhooks reads what comes"
-                    f" to {', '.join(a.inbound_addresses)} as bounces and complaints"
-                )
-            if kept:
-                print(
-                    f"account {a.name}: mox now keeps retired messages for {KEEP_RETIRED_DAYS}"
-                    " days, so moxhooks can find the recipient of a failed delivery"
-                )
+    for server in config.mox:
+        accounts = [a for a in config.accounts if server.name in config.account_moxes(a)]
+        if not accounts:
+            continue
+        async with open_mox(config, server=server) as mox:
+            for a in accounts:
+                secret = secrets[server.name, a.name]
+                failed += not await _setup_account(config, mox, server.name, a, secret)
     return 1 if failed else 0
+
+
+async def _setup_account(
+    config: Config, mox: MoxClient, server: str, a: AccountConfig, secret: str
+) -> bool:
+    """Register the account's webhooks in the mox server named server; False if it failed."""
+    # With several servers, every line says which one it is about.
+    name = f"{a.name} on mox {server}" if len(config.mox) > 1 else a.name
+    url = webhook_url(config, a.name, mox=server)
+    incoming = webhook_url(config, a.name, "incoming", mox=server)
+    api = mox.account_api(a.login, a.password)
+    try:
+        await api.outgoing_webhook_save(url, "Bearer " + secret, [])
+        kept = await _keep_retired_messages(api)
+        if a.inbound_addresses:
+            await api.incoming_webhook_save(incoming, "Bearer " + secret)
+    except MoxAuthError as e:
+        print(f"account {name}: mox refused the login {a.login}: {e.message}")
+        return False
+    except MoxError as e:
+        print(f"account {name}: failed: {e}")
+        return False
+    finally:
+        with contextlib.suppress(MoxError):
+            await api.logout()
+    print(
+        f"account {name}: mox now posts all outgoing delivery events to {url}"
+        " with Authorization: Bearer <the account's webhook secret>"
+    )
+    if a.inbound_addresses:
+        print(
+            f"account {name}: mox now posts the mail it receives to {incoming};"
+            f" moxhooks reads what comes to {', '.join(a.inbound_addresses)} as bounces"
+            " and complaints"
+        )
+    if kept:
+        print(
+            f"account {name}: mox now keeps retired messages for {KEEP_RETIRED_DAYS}"
+            " days, so moxhooks can find the recipient of a failed delivery"
+        )
+    return True
 
 
 async def _keep_retired_messages(api: AccountAPI) -> bool:
@@ -122,8 +137,8 @@ async def _keep_retired_messages(api: AccountAPI) -> bool:
 
 async def sync(config: Config, args: argparse.Namespace) -> int:
     """sync: push pending changes, reconcile every account with mox, expire entries."""
-    async with open_store(config) as store, open_mox(config) as mox:
-        worker = SyncWorker(config, store, mox)
+    async with open_store(config) as store, open_moxes(config) as clients:
+        worker = SyncWorker(config, store, clients[config.default_mox.name], clients)
         if not await worker.lock.held():
             # A node of `moxhooks serve` on the same PostgreSQL syncs: two pushers would
             # break the order of an account's changes.
@@ -132,15 +147,19 @@ async def sync(config: Config, args: argparse.Namespace) -> int:
         bar = progress(len(config.accounts) + 2, "sync", "step")
         try:
             pushed = await worker.push_due()
+            further = await worker.push_further()
             bar.update(1)
             # One account at a time (what reconcile_all does), so the bar moves.
             reports = []
             for a in config.accounts:
                 reports.append(await worker.reconcile(a))
+                for name in config.account_moxes(a)[1:]:
+                    reports.append(await worker.reconcile_further(a, name))
                 bar.update(1)
             expired = await store.suppressions.expire_due()
             if expired:
                 pushed += await worker.push_due()
+            further += await worker.push_further()
             bar.update(1)
         finally:
             bar.close()
@@ -148,7 +167,14 @@ async def sync(config: Config, args: argparse.Namespace) -> int:
     failed = 0
     for r in reports:
         waiting = backlog.get(r.account, 0)
-        if r.errors:
+        if r.mox:
+            failed += bool(r.errors)
+            print(
+                f"account {r.account} on mox {r.mox}: mox lists {r.in_mox}; added there"
+                f" {r.added_there}, adopted {r.adopted}"
+                + (f"; {'; '.join(r.errors)}" if r.errors else "")
+            )
+        elif r.errors:
             failed += 1
             print(f"account {r.account}: {'; '.join(r.errors)}; {waiting} changes wait for mox")
         else:
@@ -157,4 +183,6 @@ async def sync(config: Config, args: argparse.Namespace) -> int:
                 f" ended {r.ended} removed in mox; {waiting} changes wait for mox"
             )
     print(f"pushed {pushed} changes to mox; {expired} entries expired")
+    if further:
+        print(f"pushed {further} changes to the further mox servers of shared accounts")
     return 1 if failed else 0

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from moxhooks.config import Config
+from moxhooks.config import AccountConfig, Config
 from moxhooks.jobs.policy import Action, Decision, EventFacts, History, decide
 from moxhooks.jobs.resolver import RecipientResolver, Resolved
 from moxhooks.jobs.wakeup import sleep_until_woken
@@ -122,10 +122,10 @@ class Processor:
         superseded = await self.store.events.superseded([ev for ev, _ in parsed])
         # The latest webhook processed in this batch, per message: a later one of the
         # batch may come first (ids are arrival order, webhook ids mox's order).
-        latest: dict[tuple[str, int], int] = {}
+        latest: dict[tuple[str, str, int], int] = {}
         changed = False
         for ev, out in parsed:
-            key = (ev.account, ev.queue_msg_id)
+            key = (ev.mox, ev.account, ev.queue_msg_id)
             newer = ev.id in superseded or latest.get(key, -1) > ev.webhook_id
             latest[key] = max(latest.get(key, -1), ev.webhook_id)
             try:
@@ -209,14 +209,19 @@ class Processor:
                 created_by=f"{'mox, ' if by_mox else ''}webhook {ev.webhook_id}",
                 expires=expires,
                 event_id=ev.id,
-                # mox said it added the address itself (Suppressing): nothing to push.
-                mox_state=MoxState.SYNCED if by_mox else None,
+                # mox said it added the address itself (Suppressing): nothing to push,
+                # unless the account's list is shared by other mox servers that lack it.
+                mox_state=MoxState.SYNCED if by_mox and not self._shared(acct) else None,
             )
         await self._record(ev, out, rcpt, entry, decision, str(addr), base, permanent)
         if out.event == "suppressed" and active is None:
             # mox refused to send because its list has the address; ours does not.
             self.on_mox_lists_unknown()
         return decision.action in (Action.SUPPRESS, Action.FOLLOW_MOX, Action.UNSUPPRESS_MOX)
+
+    def _shared(self, acct: AccountConfig | None) -> bool:
+        """Is the account on more than one mox server?"""
+        return acct is not None and len(self.config.account_moxes(acct)) > 1
 
     async def _check_domain(
         self, kind: Kind | None, out: Outgoing, domain: str

@@ -2,12 +2,15 @@
 
 In order: moxhooks' own record of QueueMsgID -> address (its sends, earlier
 lookups), mox's admin API (RetiredList, then QueueList, batched by IDs), and
-last a configurable key in the event's Extra.
+last a configurable key in the event's Extra. QueueMsgIDs are unique only per mox
+server: an event's recipient is looked up under its server's key (StoredEvent.mox) and
+asked of that server's admin API.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from moxhooks.mail.address import AddressError, parse_address
@@ -29,9 +32,18 @@ class Resolved:
 class RecipientResolver:
     """Resolves recipients of events, in batches."""
 
-    def __init__(self, events: EventStore, admin: AdminAPI | None, extra_key: str) -> None:
+    def __init__(
+        self,
+        events: EventStore,
+        admin: AdminAPI | None,
+        extra_key: str,
+        admins: Mapping[str, AdminAPI | None] | None = None,
+    ) -> None:
+        """admin: the first mox server's admin API; admins: every server's, by its key
+        (Config.mox_key), when there are several."""
         self.events = events
         self.admin = admin
+        self.admins: Mapping[str, AdminAPI | None] = admins if admins is not None else {"": admin}
         self.extra_key = extra_key
         # The last error talking to mox's admin API, for health reports.
         self.last_error = ""
@@ -39,22 +51,12 @@ class RecipientResolver:
     async def resolve(self, batch: list[tuple[StoredEvent, Outgoing]]) -> dict[int, Resolved]:
         """Recipients for as many events of the batch as can be found, by event id."""
         found: dict[int, Resolved] = {}
-        missing: list[tuple[StoredEvent, Outgoing]] = []
-        known = await self.events.recipients_for(
-            [(ev.account, out.queue_msg_id) for ev, out in batch]
-        )
+        by_mox: dict[str, list[tuple[StoredEvent, Outgoing]]] = {}
         for ev, out in batch:
-            addr = known.get((ev.account, out.queue_msg_id))
-            if addr is not None:
-                found[ev.id] = Resolved(addr, "moxhooks")
-            else:
-                missing.append((ev, out))
-        if missing and self.admin is not None:
-            from_mox = await self._from_mox(missing)
-            for ev, _ in missing:
-                if ev.id in from_mox:
-                    found[ev.id] = from_mox[ev.id]
-            missing = [(ev, out) for ev, out in missing if ev.id not in found]
+            by_mox.setdefault(ev.mox, []).append((ev, out))
+        missing: list[tuple[StoredEvent, Outgoing]] = []
+        for mox, part in by_mox.items():
+            missing += await self._resolve_known(mox, part, found)
         for ev, out in missing:
             value = out.extra.get(self.extra_key, "") if out.extra else ""
             if value:
@@ -69,15 +71,38 @@ class RecipientResolver:
                     )
         return found
 
-    async def _from_mox(self, batch: list[tuple[StoredEvent, Outgoing]]) -> dict[int, Resolved]:
-        assert self.admin is not None
+    async def _resolve_known(
+        self, mox: str, part: list[tuple[StoredEvent, Outgoing]], found: dict[int, Resolved]
+    ) -> list[tuple[StoredEvent, Outgoing]]:
+        """Recipients of one mox server's events from moxhooks' record, then from that
+        server's admin API, into found; the events still without one."""
+        known = await self.events.recipients_for(
+            [(ev.account, out.queue_msg_id) for ev, out in part], mox
+        )
+        missing: list[tuple[StoredEvent, Outgoing]] = []
+        for ev, out in part:
+            addr = known.get((ev.account, out.queue_msg_id))
+            if addr is not None:
+                found[ev.id] = Resolved(addr, "moxhooks")
+            else:
+                missing.append((ev, out))
+        admin = self.admins.get(mox)
+        if missing and admin is not None:
+            from_mox = await self._from_mox(admin, mox, missing)
+            found.update(from_mox)
+            missing = [(ev, out) for ev, out in missing if ev.id not in from_mox]
+        return missing
+
+    async def _from_mox(
+        self, admin: AdminAPI, mox: str, batch: list[tuple[StoredEvent, Outgoing]]
+    ) -> dict[int, Resolved]:
         ids = sorted({out.queue_msg_id for _, out in batch if out.queue_msg_id > 0})
         if not ids:
             return {}
         # msg id -> (sender account, recipient)
         known: dict[int, tuple[str, str]] = {}
         try:
-            for lister in (self.admin.retired_list, self.admin.queue_list):
+            for lister in (admin.retired_list, admin.queue_list):
                 todo = [i for i in ids if i not in known]
                 if not todo:
                     break
@@ -99,5 +124,5 @@ class RecipientResolver:
             out[ev.id] = Resolved(hit[1], "mox")
             remember.setdefault(ev.account, []).append((o.queue_msg_id, hit[1]))
         for account, pairs in remember.items():
-            await self.events.remember_recipients(account, pairs, "mox")
+            await self.events.remember_recipients(account, pairs, "mox", mox)
         return out

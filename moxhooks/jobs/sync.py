@@ -5,14 +5,22 @@ is away. "not unique" on add and "absent" on remove mean mox already agrees.
 Reconcile reads mox's list: entries only in mox are adopted (source mox);
 entries we had synced that mox no longer has were removed there by a person,
 so they end here too instead of being added again.
+
+An account on several mox servers (accounts[].mox) has one list. Its outbox rows, and
+the entries' mox state, are its first server's, as above; each further server gets the
+same rows in the same order, its progress kept as a cursor (the last row it took) with
+a backoff of its own, so a server that is away holds up no other. Reconcile reads each
+further server's list too: what that server lacks is added there, what only it has is
+added here as a new entry, and so pushed to every server.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -39,9 +47,13 @@ class ReconcileReport:
     """What one reconcile pass of one account found and did."""
 
     account: str
+    # The mox server (a further one of a shared account); "" for the account's first.
+    mox: str = ""
     in_mox: int = 0
     adopted: int = 0
     ended: int = 0
+    # Entries of this list a further mox server lacked, added there.
+    added_there: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -56,10 +68,19 @@ LISTED_UNKNOWN_GAP = 60.0
 class SyncWorker:
     """Pushes outbox rows into mox and reconciles; run() loops until cancelled."""
 
-    def __init__(self, config: Config, store: Store, mox: MoxClient) -> None:
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        mox: MoxClient,
+        clients: Mapping[str, MoxClient] | None = None,
+    ) -> None:
+        """mox: the first mox server's client; clients: every server's, by name (needed
+        when there are several)."""
         self.config = config
         self.store = store
         self.mox = mox
+        self.clients: Mapping[str, MoxClient] = clients or {config.default_mox.name: mox}
         self._wake = asyncio.Event()
         self._reconcile_now = asyncio.Event()
         # One node at a time pushes the outbox (in order, per account), reconciles and
@@ -117,6 +138,7 @@ class SyncWorker:
                     )
                 await self.store.suppressions.expire_due()
                 await self.push_due()
+                await self.push_further()
             except Exception:
                 log.exception("sync pass failed")
             try:
@@ -181,7 +203,7 @@ class SyncWorker:
             await self.store.outbox.failed(row, f"account {row.account!r} is not configured",
                                            refused=False)
             return 0
-        api = self.mox.webapi(acct.login, acct.password)
+        api = self._client(acct).webapi(acct.login, acct.password)
         try:
             if row.op == "add":
                 await api.suppression_add(row.address, manual=False, reason=row.reason[:200])
@@ -223,36 +245,131 @@ class SyncWorker:
     def _seen_ok(self) -> None:
         self._state(True, "")
 
-    async def reconcile_all(self) -> list[ReconcileReport]:
-        """Reconcile every configured account."""
-        return [await self.reconcile(a) for a in self.config.accounts]
+    def _client(self, acct: AccountConfig) -> MoxClient:
+        """The client of the account's first mox server (its outbox rows' own)."""
+        return self.clients[self.config.account_moxes(acct)[0]]
 
-    async def reconcile(self, acct: AccountConfig) -> ReconcileReport:
-        """Compare one account's list with mox's, adopt and end entries accordingly."""
-        report = ReconcileReport(acct.name)
+    async def push_further(self) -> int:
+        """Push every shared account's outbox into its further mox servers, each in order;
+        returns how many rows reached one."""
+        pushed = 0
+        for acct in self.config.accounts:
+            for name in self.config.account_moxes(acct)[1:]:
+                pushed += await self._push_further(acct, name)
+        return pushed
+
+    async def _push_further(self, acct: AccountConfig, name: str) -> int:
+        cursor = await self.store.outbox.cursor(name, acct.name)
+        if cursor.next_attempt is not None and cursor.next_attempt > self.store.clock():
+            return 0  # the server was away: its backoff is not over
+        api = self.clients[name].webapi(acct.login, acct.password)
+        last, pushed = cursor.last_id, 0
+        while rows := await self.store.outbox.after(acct.name, last):
+            for row in rows:
+                note = ""
+                try:
+                    if row.op == "add":
+                        await api.suppression_add(row.address, manual=False, reason=row.reason[:200])
+                    else:
+                        await api.suppression_remove(row.address)
+                except MoxApiError as e:
+                    if (row.op == "add" and ALREADY_PRESENT in e.message) or (
+                        row.op == "remove" and e.message == ALREADY_ABSENT
+                    ):
+                        note = f"mox: {e.message}"
+                    elif isinstance(e, MoxAuthError):
+                        await self._retry_further(acct, name, cursor.attempts, str(e))
+                        return pushed
+                    else:
+                        # Refused for good by this server: it does not hold up the rest.
+                        log.error("mox %s refused %s %s account=%s: %s",
+                                  name, row.op, row.address, acct.name, e)  # fmt: skip
+                        note = f"{e.code}: {e.message}"
+                except MoxUnavailable as e:
+                    await self._retry_further(acct, name, cursor.attempts, str(e))
+                    return pushed
+                await self.store.outbox.advance(name, acct.name, row.id, note)
+                last, pushed = row.id, pushed + 1
+                log.info("pushed to mox %s op=%s account=%s address=%s",
+                         name, row.op, acct.name, row.address)  # fmt: skip
+        return pushed
+
+    async def _retry_further(
+        self, acct: AccountConfig, name: str, attempts: int, error: str
+    ) -> None:
+        s = self.config.sync
+        wait = min(s.retry_min * 2 ** min(attempts, 30), s.retry_max)
+        log.warning("mox %s unavailable, retrying in %.0fs account=%s: %s",
+                    name, wait, acct.name, error)  # fmt: skip
+        await self.store.outbox.retry_cursor(
+            name, acct.name, self.store.clock() + timedelta(seconds=wait), error
+        )
+
+    async def reconcile_all(self) -> list[ReconcileReport]:
+        """Reconcile every configured account, with each mox server it is on."""
+        reports = []
+        for a in self.config.accounts:
+            reports.append(await self.reconcile(a))
+            for name in self.config.account_moxes(a)[1:]:
+                reports.append(await self.reconcile_further(a, name))
+        return reports
+
+    async def reconcile_further(self, acct: AccountConfig, name: str) -> ReconcileReport:
+        """Compare a shared account's list with one of its further mox servers: entries the
+        server lacks are added there, entries only it has are added here (and so pushed to
+        every server). Addresses with changes still on their way there are left alone."""
+        report = ReconcileReport(acct.name, name)
+        api = self.clients[name].webapi(acct.login, acct.password)
         try:
-            in_mox = await self.mox.webapi(acct.login, acct.password).suppression_list()
+            in_mox = await api.suppression_list()
         except MoxError as e:
-            self._state(False, str(e))
-            report.errors.append(str(e))
-            log.warning("reconcile account=%s: mox unavailable: %s", acct.name, e)
-            await self.store.outbox.record_reconcile(acct.name, str(e))
+            report.errors.append(f"mox {name}: {e}")
+            log.warning("reconcile account=%s mox=%s: mox unavailable: %s", acct.name, name, e)
             return report
-        self._seen_ok()
         report.in_mox = len(in_mox)
-        mox_by_base: dict[str, dict[str, object]] = {}
-        for s in in_mox:
-            mox_by_base[str(s.get("BaseAddress", ""))] = s
+        theirs = {str(s.get("BaseAddress", "")): s for s in in_mox}
+        cursor = await self.store.outbox.cursor(name, acct.name)
+        on_the_way: set[str] = set()
+        last = cursor.last_id
+        while rows := await self.store.outbox.after(acct.name, last):
+            for row in rows:
+                with contextlib.suppress(AddressError):
+                    on_the_way.add(base_address(row.address))
+            last = rows[-1].id
         ours = {e.base_address: e for e in await self.store.suppressions.synced_active(acct.name)}
-        removing = set()
-        for addr in await self.store.outbox.pending_remove(acct.name):
-            try:
-                removing.add(base_address(addr))
-            except AddressError:
+        for base, entry in ours.items():
+            if base in theirs or base in on_the_way:
                 continue
+            try:
+                await api.suppression_add(
+                    entry.original_address, manual=False, reason=entry.reason[:200]
+                )
+            except MoxError as e:
+                report.errors.append(f"mox {name}: adding {entry.original_address}: {e}")
+                continue
+            report.added_there += 1
+        adopt = self._found_only_in_mox(
+            acct, report, {b: s for b, s in theirs.items() if b not in on_the_way}, set(ours)
+        )
+        # Pending, not synced: the other servers of the account lack them.
+        report.adopted, _ = await self.store.suppressions.add_many(adopt)
+        log.info(
+            "reconciled account=%s mox=%s in_mox=%d added_there=%d adopted=%d",
+            acct.name, name, report.in_mox, report.added_there, report.adopted,
+        )  # fmt: skip
+        return report
+
+    def _found_only_in_mox(
+        self,
+        acct: AccountConfig,
+        report: ReconcileReport,
+        in_mox: dict[str, dict[str, object]],
+        skip: set[str],
+    ) -> list[NewEntry]:
+        """New entries for what mox lists and this list has not (nor skip)."""
         adopt: list[NewEntry] = []
-        for base, s in mox_by_base.items():
-            if base in ours or base in removing:
+        for base, s in in_mox.items():
+            if base in skip:
                 continue
             original = str(s.get("OriginalAddress") or base)
             try:
@@ -273,7 +390,37 @@ class SyncWorker:
                     created_by="reconcile",
                 )
             )
-        report.adopted = await self.store.suppressions.adopt(adopt)
+        return adopt
+
+    async def reconcile(self, acct: AccountConfig) -> ReconcileReport:
+        """Compare one account's list with mox's, adopt and end entries accordingly."""
+        report = ReconcileReport(acct.name)
+        try:
+            in_mox = await self._client(acct).webapi(acct.login, acct.password).suppression_list()
+        except MoxError as e:
+            self._state(False, str(e))
+            report.errors.append(str(e))
+            log.warning("reconcile account=%s: mox unavailable: %s", acct.name, e)
+            await self.store.outbox.record_reconcile(acct.name, str(e))
+            return report
+        self._seen_ok()
+        report.in_mox = len(in_mox)
+        mox_by_base: dict[str, dict[str, object]] = {}
+        for s in in_mox:
+            mox_by_base[str(s.get("BaseAddress", ""))] = s
+        ours = {e.base_address: e for e in await self.store.suppressions.synced_active(acct.name)}
+        removing = set()
+        for addr in await self.store.outbox.pending_remove(acct.name):
+            try:
+                removing.add(base_address(addr))
+            except AddressError:
+                continue
+        adopt = self._found_only_in_mox(acct, report, mox_by_base, set(ours) | removing)
+        if len(self.config.account_moxes(acct)) > 1:
+            # One list for several servers: what only this one had goes to the others.
+            report.adopted, _ = await self.store.suppressions.add_many(adopt)
+        else:
+            report.adopted = await self.store.suppressions.adopt(adopt)
         for base, entry in ours.items():
             if base not in mox_by_base and entry.mox_state == MoxState.SYNCED:
                 ended = await self.store.suppressions.end(
@@ -281,7 +428,8 @@ class SyncWorker:
                     entry.id,
                     "reconcile",
                     "removed from mox's suppression list by a person",
-                    sync_mox=False,
+                    # Shared by several servers: the others are told of the removal too.
+                    sync_mox=len(self.config.account_moxes(acct)) > 1,
                 )
                 if ended is not None:
                     report.ended += 1

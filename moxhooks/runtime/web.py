@@ -16,12 +16,18 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from moxhooks.config import Config
+from moxhooks.config import AccountConfig, Config
 from moxhooks.jobs.mailbox.imap import ImapState
 from moxhooks.metrics import Metrics
 from moxhooks.mox.client import AdminAPI, MoxClient
 from moxhooks.runtime import messages
-from moxhooks.runtime.resources import admin_api, open_mox, open_store, webhook_secrets
+from moxhooks.runtime.resources import (
+    SecretKey,
+    admin_api,
+    open_moxes,
+    open_store,
+    webhook_secrets,
+)
 from moxhooks.runtime.supervisor import StartWorker, WorkerHandle
 from moxhooks.store import Clock, Store, utcnow
 from moxhooks.store.intake import IntakeWriter, Record
@@ -61,8 +67,10 @@ class Intake(Protocol):
         queue_msg_id: int,
         message_id: str,
         payload: str,
+        mox: str = "",
     ) -> None:
-        """Keep one event, durably when this returns; StoreUnavailable when it could not."""
+        """Keep one event (of the mox server keyed mox, Config.mox_key), durably when this
+        returns; StoreUnavailable when it could not."""
 
     async def close(self) -> None:
         """Stop taking events."""
@@ -89,11 +97,13 @@ class DatabaseIntake:
         queue_msg_id: int,
         message_id: str,
         payload: str,
+        mox: str = "",
     ) -> None:
         """Commit one event (a repeat of a kept webhook changes nothing)."""
         record = Record(
-            account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload
-        )
+            account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload,
+            mox,
+        )  # fmt: skip
         if await self._receive(record):
             self._on_commit()
 
@@ -111,11 +121,17 @@ class WebRuntime:
     admin: AdminAPI | None
     metrics: Metrics
     intake: Intake
-    # Webhook secrets by account name.
-    secrets: dict[str, str]
+    # Webhook secrets by (mox server name, account name).
+    secrets: dict[SecretKey, str]
     # None when no worker runs beside this web process (a test of intake alone).
     worker: WorkerHandle | None
     worker_state: WorkerState
+    # Every mox server's client, by name (mox above is the first server's).
+    clients: dict[str, MoxClient] = field(default_factory=dict)
+
+    def mox_for(self, acct: AccountConfig) -> MoxClient:
+        """The client of the account's first mox server: where it signs in and sends."""
+        return self.clients.get(self.config.account_moxes(acct)[0], self.mox)
 
     def wake_sync(self) -> None:
         """Suppression changes were written to the outbox: the worker pushes them to mox."""
@@ -143,7 +159,8 @@ async def open_web_runtime(
     worker: how to start the worker (supervisor.WorkerProcess under `moxhooks serve`,
     supervisor.in_process() in tests); None for none.
     """
-    async with open_store(config, clock) as store, open_mox(config, mox) as client:
+    async with open_store(config, clock) as store, open_moxes(config, mox) as clients:
+        client = clients[config.default_mox.name]
         secrets = await webhook_secrets(config, store)
         state = WorkerState()
         handle = worker(config, state.message) if worker is not None else None
@@ -159,7 +176,7 @@ async def open_web_runtime(
             )
         rt = WebRuntime(
             config, store, client, admin_api(config, client), Metrics(), intake, secrets,
-            handle, state,
+            handle, state, clients,
         )  # fmt: skip
         try:
             if handle is not None:

@@ -43,7 +43,7 @@ from moxhooks.jobs.sync import SyncWorker
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
 from moxhooks.runtime import messages
-from moxhooks.runtime.resources import SHUTDOWN_WAIT, admin_api, open_mox, open_store
+from moxhooks.runtime.resources import SHUTDOWN_WAIT, admin_api, open_moxes, open_store
 from moxhooks.store import Clock, Store, utcnow
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,8 @@ async def open_worker_runtime(
     report: sends a message to the web process (mox's state, the IMAP mailboxes').
     mox, dns, clock, holds: made from the configuration unless given (tests give them).
     """
-    async with open_store(config, clock) as store, open_mox(config, mox) as client:
+    async with open_store(config, clock) as store, open_moxes(config, mox) as clients:
+        client = clients[config.default_mox.name]
         checker = dns or DomainChecker(
             nameservers=config.dns.nameservers,
             port=config.dns.port,
@@ -93,16 +94,23 @@ async def open_worker_runtime(
             cache_ttl=config.dns.cache_ttl,
         )
         admin = admin_api(config, client)
-        sync = SyncWorker(config, store, client)
+        sync = SyncWorker(config, store, client, clients)
         sync.on_state = lambda ok, error: report(messages.mox_state(ok, error))
-        resolver = RecipientResolver(store.events, admin, config.resolve.extra_key)
+        # QueueMsgIDs are each server's own: an event's recipient is asked of its server.
+        admins = {
+            config.mox_key(m.name): admin_api(config, clients[m.name], m) for m in config.mox
+        }
+        resolver = RecipientResolver(store.events, admin, config.resolve.extra_key, admins)
         processor = Processor(
             config, store, resolver, checker,
             on_change=sync.wake, on_mox_lists_unknown=sync.mox_lists_unknown,
         )  # fmt: skip
         auto_holds = AutoHolds(store, admin, holds or settings_from(config.holds))
         processor.observers.append(auto_holds.observe)
-        mailbox = MailboxProcessor(config, store, client, on_change=sync.wake)
+        mailbox = MailboxProcessor(
+            config, store, client, on_change=sync.wake,
+            clients={config.mox_key(m.name): clients[m.name] for m in config.mox},
+        )  # fmt: skip
         imap = ImapReader(
             config.imap, store, on_kept=mailbox.wake,
             on_state=lambda i, state: report(messages.imap_state(i, state)),

@@ -249,6 +249,7 @@ class Store:
         """The number of the last migration applied."""
         return await self.db.schema_version()
 
-    async def webhook_secret(self, account: str, configured: str) -> str:
-        """The account's webhook secret: the configured one, else one generated once and kept."""
-        return await self.accounts.webhook_secret(account, configured)
+    async def webhook_secret(self, account: str, configured: str, mox: str = "") -> str:
+        """The account's webhook secret on the mox server keyed mox (Config.mox_key): the
+        configured one, else one generated once and kept."""
+        return await self.accounts.webhook_secret(account, configured, mox)

@@ -25,7 +25,7 @@ from moxhooks.store.db import Clock
 from moxhooks.store.events import Send, StoredEvent
 from moxhooks.store.intake import Record
 from moxhooks.store.mailbox import MailboxMessage, MailboxResult
-from moxhooks.store.outbox import OutboxRow, SyncState
+from moxhooks.store.outbox import MoxCursor, OutboxRow, SyncState
 from moxhooks.store.sessions import Session
 from moxhooks.store.suppressions import AddressHistory, EventOutcome, NewEntry
 from moxhooks.store.unsubscribe import Link, SigningKey
@@ -82,8 +82,9 @@ class Database(Protocol):
 class AccountStore(Protocol):
     """The accounts table: what moxhooks keeps per account."""
 
-    async def webhook_secret(self, account: str, configured: str) -> str:
-        """The configured secret, else one generated once and kept."""
+    async def webhook_secret(self, account: str, configured: str, mox: str = "") -> str:
+        """The configured secret, else one generated once and kept, per mox server
+        (Config.mox_key: "" is the first) and account."""
 
 
 class EventStore(Protocol):
@@ -146,8 +147,11 @@ class EventStore(Protocol):
     async def pending_count(self) -> int:
         """Events not yet processed (pending or unresolved, or still in intake)."""
 
-    async def recipients_for(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], str]:
-        """Known recipients of (account, QueueMsgID) pairs, in one query."""
+    async def recipients_for(
+        self, keys: Sequence[tuple[str, int]], mox: str = ""
+    ) -> dict[tuple[str, int], str]:
+        """Known recipients of (account, QueueMsgID) pairs of the mox server keyed mox
+        (Config.mox_key), in one query."""
 
     async def sends(
         self, message_ids: Sequence[str], account: str | None = None
@@ -158,9 +162,10 @@ class EventStore(Protocol):
         """The account's newest event for a recipient (base address) received since, or None."""
 
     async def remember_recipients(
-        self, account: str, pairs: builtins.list[tuple[int, str]], source: str
+        self, account: str, pairs: builtins.list[tuple[int, str]], source: str, mox: str = ""
     ) -> None:
-        """Record QueueMsgID -> address, from a send or a lookup in mox."""
+        """Record QueueMsgID -> address of the mox server keyed mox, from a send or a
+        lookup in mox."""
 
 
 class SuppressionStore(Protocol):
@@ -269,6 +274,20 @@ class OutboxStore(Protocol):
 
     async def pending_remove(self, account: str) -> set[str]:
         """Addresses with a remove still on its way to mox."""
+
+    async def cursor(self, mox: str, account: str) -> MoxCursor:
+        """How far the account's outbox has reached the (further) mox server named mox."""
+
+    async def after(self, account: str, after_id: int, limit: int = 500) -> list[OutboxRow]:
+        """The account's outbox rows after after_id, in order, whatever their state."""
+
+    async def advance(self, mox: str, account: str, last_id: int, note: str = "") -> None:
+        """Row last_id reached the mox server named mox (or was refused there for good)."""
+
+    async def retry_cursor(
+        self, mox: str, account: str, next_attempt: datetime, error: str
+    ) -> None:
+        """The mox server named mox could not be reached: try its next row at next_attempt."""
 
     async def record_reconcile(self, account: str, error: str) -> None:
         """Note a reconcile pass of an account: when it succeeded, or why it failed."""

@@ -366,6 +366,107 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (account, metric, label)
     ) WITHOUT ROWID;
     """,
+    # 12: several mox servers (issue 18): a webhook secret per mox server and account.
+    # mox is the server's key (Config.mox_key): "" for the first, so the secrets made
+    # while there was one mox stay that server's. SQLite cannot change a primary key in
+    # place: the (small) table is made again.
+    """
+    CREATE TABLE accounts_new (
+        mox TEXT NOT NULL DEFAULT '',
+        name TEXT NOT NULL,
+        webhook_secret TEXT NOT NULL,
+        created TEXT NOT NULL,
+        PRIMARY KEY (mox, name)
+    ) WITHOUT ROWID;
+    INSERT INTO accounts_new (mox, name, webhook_secret, created)
+        SELECT '', name, webhook_secret, created FROM accounts;
+    DROP TABLE accounts;
+    ALTER TABLE accounts_new RENAME TO accounts;
+    """,
+    # 13: several mox servers (issue 18): the keys that come from mox (webhook ids,
+    # QueueMsgIDs) are unique only per mox server, so events and recipients carry the
+    # server's key (Config.mox_key; "" for the first, which all rows so far are) and their
+    # unique keys start with it, as on PostgreSQL. SQLite cannot change a unique key in
+    # place: both tables are made again (events with its indexes and trigger). Entries
+    # refer to events by id: the check is deferred to the commit, by when every event is
+    # back under its id (SQLite counts a reference as whole again when its row is
+    # inserted into the table named events, so the rows go through a copy).
+    """
+    PRAGMA defer_foreign_keys = ON;
+    CREATE TEMP TABLE events_copy AS SELECT * FROM events;
+    DROP TABLE events;
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        mox TEXT NOT NULL DEFAULT '',
+        account TEXT NOT NULL,
+        webhook_id INTEGER NOT NULL,
+        attempt INTEGER NOT NULL,
+        received TEXT NOT NULL,
+        event TEXT NOT NULL,
+        queue_msg_id INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        recipient TEXT,
+        recipient_base TEXT,
+        kind TEXT,
+        decision TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        counts_soft INTEGER NOT NULL DEFAULT 0,
+        tries INTEGER NOT NULL DEFAULT 0,
+        next_try TEXT,
+        processed TEXT,
+        UNIQUE (mox, account, webhook_id)
+    );
+    INSERT INTO events (id, account, webhook_id, attempt, received, event, queue_msg_id,
+        message_id, payload, status, recipient, recipient_base, kind, decision, detail,
+        counts_soft, tries, next_try, processed)
+        SELECT id, account, webhook_id, attempt, received, event, queue_msg_id, message_id,
+            payload, status, recipient, recipient_base, kind, decision, detail, counts_soft,
+            tries, next_try, processed FROM events_copy;
+    DROP TABLE events_copy;
+    CREATE INDEX events_status ON events (status, next_try) WHERE status != 'done';
+    CREATE INDEX events_account ON events (account, id);
+    CREATE INDEX events_message ON events (account, queue_msg_id, webhook_id);
+    CREATE INDEX events_recipient ON events (account, recipient_base, received);
+    CREATE INDEX events_received ON events (account, received);
+    CREATE INDEX events_message_id ON events (message_id, account);
+    CREATE TRIGGER events_processed AFTER UPDATE OF status ON events
+        WHEN new.status = 'done' AND old.status != 'done' BEGIN
+        INSERT INTO processed_counts (account, event, kind, decision, n)
+            VALUES (new.account, new.event, COALESCE(new.kind, ''), COALESCE(new.decision, ''), 1)
+            ON CONFLICT (account, event, kind, decision) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TABLE recipients_new (
+        mox TEXT NOT NULL DEFAULT '',
+        account TEXT NOT NULL,
+        queue_msg_id INTEGER NOT NULL,
+        address TEXT NOT NULL,
+        source TEXT NOT NULL,
+        topic TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (mox, account, queue_msg_id)
+    ) WITHOUT ROWID;
+    INSERT INTO recipients_new (account, queue_msg_id, address, source, topic)
+        SELECT account, queue_msg_id, address, source, topic FROM recipients;
+    DROP TABLE recipients;
+    ALTER TABLE recipients_new RENAME TO recipients;
+    """,
+    # 14: an account shared by several mox servers: its outbox goes to the first server
+    # as before (the rows' state), and to each further server in the same order, the
+    # server's progress kept here (the last outbox row pushed there, and the backoff
+    # while it is away). mox is the server's name.
+    """
+    CREATE TABLE outbox_cursors (
+        mox TEXT NOT NULL,
+        account TEXT NOT NULL,
+        last_id INTEGER NOT NULL DEFAULT 0,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT,
+        last_error TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (mox, account)
+    ) WITHOUT ROWID;
+    CREATE INDEX outbox_account ON outbox (account, id);
+    """,
 )
 
 

@@ -21,8 +21,8 @@ _MOVED = "SELECT json_group_object(name, records) FROM intake_segments"
 
 _INSERT = (
     "INSERT OR IGNORE INTO events"
-    " (account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    " (account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload, mox)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -45,6 +45,8 @@ class StoredEvent:
     decision: str | None
     detail: str
     tries: int
+    # The mox server's key (Config.mox_key): "" for the first server.
+    mox: str = ""
 
     @classmethod
     def from_row(cls, r: Row) -> StoredEvent:
@@ -64,6 +66,7 @@ class StoredEvent:
             decision=r["decision"],
             detail=r["detail"],
             tries=r["tries"],
+            mox=r["mox"],
         )
 
 
@@ -94,7 +97,7 @@ class SqliteEventStore:
 
         One transaction inserts them and advances the segment's cursor, so each is moved
         once, whatever process dies when; a webhook that mox repeated is kept once
-        (INSERT OR IGNORE on the unique account and webhook_id). Finished segments (no
+        (INSERT OR IGNORE on the unique mox, account and webhook_id). Finished segments (no
         writer, everything moved) are deleted.
         """
         cursors = {
@@ -162,7 +165,8 @@ class SqliteEventStore:
         marks = ", ".join("?" * len(events))
         rows = await self.db.fetchall(
             f"SELECT e.id FROM events e WHERE e.id IN ({marks}) AND EXISTS (SELECT 1 FROM"
-            " events n WHERE n.account = e.account AND n.queue_msg_id = e.queue_msg_id"
+            " events n WHERE n.mox = e.mox AND n.account = e.account"
+            " AND n.queue_msg_id = e.queue_msg_id"
             " AND n.webhook_id > e.webhook_id AND n.status = 'done')",
             [ev.id for ev in events],
         )
@@ -271,15 +275,18 @@ class SqliteEventStore:
         )
         return (int(row[1]) if row else 0) + await self._backlog(row)
 
-    async def recipients_for(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], str]:
-        """Known recipients of (account, QueueMsgID) pairs, in one query."""
+    async def recipients_for(
+        self, keys: Sequence[tuple[str, int]], mox: str = ""
+    ) -> dict[tuple[str, int], str]:
+        """Known recipients of (account, QueueMsgID) pairs of the mox server keyed mox, in
+        one query."""
         out: dict[tuple[str, int], str] = {}
         for i in range(0, len(keys), 400):
             chunk = keys[i : i + 400]
             rows = await self.db.fetchall(
-                "SELECT account, queue_msg_id, address FROM recipients WHERE"
+                "SELECT account, queue_msg_id, address FROM recipients WHERE mox = ? AND"
                 f" (account, queue_msg_id) IN (VALUES {', '.join(['(?, ?)'] * len(chunk))})",
-                [v for key in chunk for v in key],
+                [mox, *(v for key in chunk for v in key)],
             )
             out.update({(r[0], int(r[1])): str(r[2]) for r in rows})
         return out
@@ -295,7 +302,7 @@ class SqliteEventStore:
         sql = (
             "SELECT e.id, e.account, e.queue_msg_id, e.webhook_id, e.message_id, e.recipient,"
             " e.payload, r.address AS known FROM events e LEFT JOIN recipients r"
-            " ON r.account = e.account AND r.queue_msg_id = e.queue_msg_id"
+            " ON r.mox = e.mox AND r.account = e.account AND r.queue_msg_id = e.queue_msg_id"
             f" WHERE e.message_id IN ({', '.join('?' * len(message_ids))})"
         )
         params: builtins.list[object] = [*message_ids]
@@ -334,12 +341,13 @@ class SqliteEventStore:
         )  # fmt: skip
 
     async def remember_recipients(
-        self, account: str, pairs: builtins.list[tuple[int, str]], source: str
+        self, account: str, pairs: builtins.list[tuple[int, str]], source: str, mox: str = ""
     ) -> None:
-        """Record QueueMsgID -> address, from a send or a lookup in mox."""
+        """Record QueueMsgID -> address of the mox server keyed mox, from a send or a
+        lookup in mox."""
         async with self.db.transaction() as tx:
             await tx.executemany(
-                "INSERT OR REPLACE INTO recipients (account, queue_msg_id, address, source)"
-                " VALUES (?, ?, ?, ?)",
-                [(account, qid, addr, source) for qid, addr in pairs],
+                "INSERT OR REPLACE INTO recipients (mox, account, queue_msg_id, address, source)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(mox, account, qid, addr, source) for qid, addr in pairs],
             )

@@ -18,7 +18,10 @@ record is in the operating system's cache when the 200 goes out (it survives a c
 moxhooks, `kill -9` included, not a power cut); with "full" the 200 waits for the disk
 (fdatasync), and the webhooks that arrive meanwhile share the next one (group commit).
 
-A record is its length and CRC-32, then the fields. What a failed write may have left
+A record is its length and CRC-32, then the fields. The length's top bits are the
+record's version: 0, the first, has no mox server (it is the first server's, key "");
+1 adds the server's key (Config.mox_key). The version is in the CRC too, so a damaged
+version bit reads as a torn record, never as another record. What a failed write may have left
 is cut off again (a full disk: the webhook gets a 503, mox retries it); where that too
 fails, the writer goes on in a new segment, and the mover skips the torn end of the old
 one. A power cut can leave a torn record at the end of a segment, which the mover skips
@@ -28,7 +31,7 @@ Each web process appends to a segment of its own, opened at startup and replaced
 new one every SEGMENT_BYTES; it holds an exclusive `flock` on it, which is how the mover
 tells a segment that may still grow from one that is finished (its writer moved on,
 exited or died). A retried webhook (same account and X-Mox-Webhook-ID) may be appended
-twice; the move into `events`, whose (account, webhook_id) is unique, keeps one.
+twice; the move into `events`, whose (mox, account, webhook_id) is unique, keeps one.
 """
 
 from __future__ import annotations
@@ -58,10 +61,16 @@ MAX_RECORD = 256 * 1024 * 1024
 # Bytes the mover reads at a time.
 READ_CHUNK = 1024 * 1024
 
-# A record: its head (length of the body, CRC-32 of the body), then the body: the
-# integers, the lengths of the strings (UTF-8), the strings, and the payload as the rest.
+# A record: its head (length of the body with the version in its top bits, CRC-32 of
+# the version and the body), then the body: the integers, the lengths of the strings
+# (UTF-8), the strings, and the payload as the rest. Version 0 has four strings
+# (account, received, event, message_id), version 1 a fifth, the mox server's key.
 _HEAD = struct.Struct("<II")
 _FIELDS = struct.Struct("<qqqIIII")
+_FIELDS_V1 = struct.Struct("<qqqIIIII")
+_VERSION_SHIFT = 29
+_LENGTH_MASK = (1 << _VERSION_SHIFT) - 1
+VERSION = 1
 
 
 class IntakeError(StoreUnavailable):
@@ -81,8 +90,10 @@ class Record:
     queue_msg_id: int
     message_id: str
     payload: str
+    # The mox server's key (Config.mox_key): "" for the first server.
+    mox: str = ""
 
-    def row(self) -> tuple[str, int, int, str, str, int, str, str]:
+    def row(self) -> tuple[str, int, int, str, str, int, str, str, str]:
         return (
             self.account,
             self.webhook_id,
@@ -92,44 +103,61 @@ class Record:
             self.queue_msg_id,
             self.message_id,
             self.payload,
+            self.mox,
         )
 
 
-def encode(record: Record) -> bytes:
-    """The record as it is appended to a segment."""
+def encode(record: Record, version: int = VERSION) -> bytes:
+    """The record as it is appended to a segment (version 0 only for tests of reading
+    segments written before there were several mox servers; it drops the mox)."""
     a = record.account.encode()
     r = record.received.encode()
     e = record.event.encode()
     m = record.message_id.encode()
-    body = b"".join(
-        (
-            _FIELDS.pack(
-                record.webhook_id, record.attempt, record.queue_msg_id, len(a), len(r), len(e),
-                len(m),
-            ),  # fmt: skip
-            a,
-            r,
-            e,
-            m,
-            record.payload.encode(),
-        )
-    )
-    return _HEAD.pack(len(body), zlib.crc32(body)) + body
+    x = record.mox.encode()
+    ints = (record.webhook_id, record.attempt, record.queue_msg_id)
+    strings: tuple[bytes, ...]
+    if version == 0:
+        fields = _FIELDS.pack(*ints, len(a), len(r), len(e), len(m))
+        strings = (a, r, e, m)
+    else:
+        fields = _FIELDS_V1.pack(*ints, len(a), len(r), len(e), len(m), len(x))
+        strings = (a, r, e, m, x)
+    body = b"".join((fields, *strings, record.payload.encode()))
+    head = (version << _VERSION_SHIFT) | len(body)
+    return _HEAD.pack(head, _crc(version, body)) + body
 
 
-def _decode(body: bytes) -> Record:
-    webhook_id, attempt, queue_msg_id, la, lr, le, lm = _FIELDS.unpack_from(body)
-    i = _FIELDS.size
+def _crc(version: int, body: bytes) -> int:
+    # Version 0's CRC is the body's alone, as it was written before versions existed.
+    return zlib.crc32(body, zlib.crc32(bytes([version])) if version else 0)
+
+
+def _split_head(head: int) -> tuple[int, int]:
+    """(version, body length) of a record's first head field."""
+    return head >> _VERSION_SHIFT, head & _LENGTH_MASK
+
+
+def _decode(body: bytes, version: int) -> Record:
+    if version == 0:
+        webhook_id, attempt, queue_msg_id, *lengths = _FIELDS.unpack_from(body)
+        i = _FIELDS.size
+    elif version == 1:
+        webhook_id, attempt, queue_msg_id, *lengths = _FIELDS_V1.unpack_from(body)
+        i = _FIELDS_V1.size
+    else:
+        raise ValueError(f"record version {version} is unknown")
     parts = []
-    for n in (la, lr, le, lm):
+    for n in lengths:
         parts.append(body[i : i + n].decode())
         i += n
     if i > len(body):
         raise ValueError("string lengths past the end of the record")
-    account, received, event, message_id = parts
+    account, received, event, message_id = parts[:4]
+    mox = parts[4] if version else ""
     return Record(
         account, webhook_id, attempt, received, event, queue_msg_id, message_id,
-        body[i:].decode(),
+        body[i:].decode(), mox,
     )  # fmt: skip
 
 
@@ -237,13 +265,18 @@ class IntakeWriter:
         queue_msg_id: int,
         message_id: str,
         payload: str,
+        mox: str = "",
     ) -> None:
-        """Append one event; returns when it is as durable as configured, raises
-        IntakeError when it could not be appended (nothing of it is kept then)."""
+        """Append one event (of the mox server keyed mox, Config.mox_key); returns when it
+        is as durable as configured, raises IntakeError when it could not be appended
+        (nothing of it is kept then)."""
         if self._closed:
             raise RuntimeError("intake is closed")
         data = encode(
-            Record(account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload)
+            Record(
+                account, webhook_id, attempt, received, event, queue_msg_id, message_id,
+                payload, mox,
+            )  # fmt: skip
         )
         self._append(data)
         if self._full:
@@ -453,7 +486,8 @@ def read_records(fd: int, offset: int, limit: int) -> tuple[list[Record], int, b
             # Nothing more, or the start of a record: torn unless at the end.
             return records, pos, os.fstat(fd).st_size > pos
         buf, base = got
-        n, crc = _HEAD.unpack_from(buf, pos - base)
+        head, crc = _HEAD.unpack_from(buf, pos - base)
+        version, n = _split_head(head)
         if not _FIELDS.size <= n <= MAX_RECORD:
             return records, pos, True
         got = _bytes(fd, buf, base, pos, _HEAD.size + n)
@@ -461,10 +495,10 @@ def read_records(fd: int, offset: int, limit: int) -> tuple[list[Record], int, b
             return records, pos, True
         buf, base = got
         body = buf[pos - base + _HEAD.size : pos - base + _HEAD.size + n]
-        if zlib.crc32(body) != crc:
+        if _crc(version, body) != crc:
             return records, pos, True
         try:
-            records.append(_decode(body))
+            records.append(_decode(body, version))
         except (ValueError, struct.error):  # UnicodeDecodeError is a ValueError
             return records, pos, True
         pos += _HEAD.size + n
@@ -522,7 +556,7 @@ class Counter:
                 head = f.read(_HEAD.size)
                 if len(head) < _HEAD.size:
                     break
-                n, _ = _HEAD.unpack(head)
+                n = _split_head(_HEAD.unpack(head)[0])[1]
                 if not _FIELDS.size <= n <= MAX_RECORD or offset + _HEAD.size + n > size:
                     break
                 f.seek(n, os.SEEK_CUR)

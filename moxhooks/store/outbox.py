@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from moxhooks.kinds import MoxState
-from moxhooks.store.db import Row, SqliteDatabase, Tx, iso
+from moxhooks.store.db import Row, SqliteDatabase, Tx, iso, parse_iso
 
 
 @dataclass(frozen=True)
@@ -32,6 +32,19 @@ class OutboxRow:
             suppression_id=r["suppression_id"],
             attempts=r["attempts"],
         )
+
+
+@dataclass(frozen=True)
+class MoxCursor:
+    """How far an account's outbox has been pushed into one of its further mox servers
+    (a shared account's servers after its first)."""
+
+    mox: str
+    account: str
+    last_id: int  # the last outbox row pushed there (or refused there for good); 0: none
+    attempts: int  # failed attempts at the row after it
+    next_attempt: datetime | None  # when to try again; None: now
+    last_error: str
 
 
 @dataclass(frozen=True)
@@ -181,6 +194,50 @@ class SqliteOutboxStore:
             (account,),
         )
         return {r[0] for r in rows}
+
+    async def cursor(self, mox: str, account: str) -> MoxCursor:
+        """How far the account's outbox has reached the mox server named mox."""
+        row = await self.db.fetchone(
+            "SELECT last_id, attempts, next_attempt, last_error FROM outbox_cursors"
+            " WHERE mox = ? AND account = ?",
+            (mox, account),
+        )
+        if row is None:
+            return MoxCursor(mox, account, 0, 0, None, "")
+        due = parse_iso(row[2]) if row[2] else None
+        return MoxCursor(mox, account, int(row[0]), int(row[1]), due, str(row[3]))
+
+    async def after(self, account: str, after_id: int, limit: int = 500) -> list[OutboxRow]:
+        """The account's outbox rows after after_id, in order, whatever their state."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM outbox WHERE account = ? AND id > ? ORDER BY id LIMIT ?",
+            (account, after_id, limit),
+        )
+        return [OutboxRow.from_row(r) for r in rows]
+
+    async def advance(self, mox: str, account: str, last_id: int, note: str = "") -> None:
+        """Row last_id reached the mox server named mox (or was refused there for good)."""
+        await self.db.write(
+            "INSERT INTO outbox_cursors (mox, account, last_id, last_error) VALUES"
+            " (?, ?, ?, ?) ON CONFLICT (mox, account) DO UPDATE SET last_id ="
+            " excluded.last_id, attempts = 0, next_attempt = NULL, last_error ="
+            " excluded.last_error",
+            (mox, account, last_id, note),
+        )
+
+    async def retry_cursor(
+        self, mox: str, account: str, next_attempt: datetime, error: str
+    ) -> None:
+        """The mox server named mox could not be reached: try its next row at next_attempt."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO outbox_cursors (mox, account, attempts, next_attempt, last_error)"
+                " VALUES (?, ?, 1, ?, ?) ON CONFLICT (mox, account) DO UPDATE SET"
+                " attempts = attempts + 1, next_attempt = excluded.next_attempt,"
+                " last_error = excluded.last_error",
+                (mox, account, iso(next_attempt), error),
+            )
+            await _count(tx, account, "failures", "unavailable")
 
     async def record_reconcile(self, account: str, error: str) -> None:
         """Note a reconcile pass of an account: when it succeeded, or why it failed."""

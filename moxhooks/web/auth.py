@@ -356,8 +356,11 @@ async def login(request: web.Request) -> web.StreamResponse:
         throttled = await _throttled(request, username)
         if throttled is not None:
             return throttled
+        # An account's login is checked by the mox server it is on (the first, if several).
+        by_login = next((a for a in rt.config.accounts if _same_address(a.login, email)), None)
+        client = rt.mox_for(by_login) if by_login is not None else rt.mox
         try:
-            ok = await rt.mox.webapi(email, password).verify_login()
+            ok = await client.webapi(email, password).verify_login()
         except MoxError as e:
             raise _mox_trouble(e) from None
         if not ok:

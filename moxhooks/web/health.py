@@ -31,7 +31,7 @@ class MoxProbe:
             if time.monotonic() - self._at < PROBE_TTL:
                 return self._result
             try:
-                await rt.mox.ping(timeout=min(rt.config.mox.timeout, 3.0))
+                await rt.mox.ping(timeout=min(rt.config.default_mox.timeout, 3.0))
                 self._result = (True, "")
             except MoxUnavailable as e:
                 self._result = (False, str(e))
@@ -55,7 +55,7 @@ async def healthz(request: web.Request) -> web.Response:
         # mox answers HTTP but failed or refused the worker's last sync call: not healthy
         # either (the worker reports it, runtime/messages.py).
         mox_ok, mox_error = False, rt.worker_state.mox_error
-    checks = models.HealthChecks(database, models.MoxCheck(mox_ok, rt.config.mox.url, mox_error))
+    checks = models.HealthChecks(database, models.MoxCheck(mox_ok, rt.config.default_mox.url, mox_error))
     healthy = database.ok and mox_ok
     if rt.worker is not None:
         # The process that processes events and syncs with mox (runtime/worker.py).

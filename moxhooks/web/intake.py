@@ -1,5 +1,7 @@
-"""mox's webhooks: POST /hooks/outgoing/{account} (outgoing deliveries) and
-POST /hooks/incoming/{account} (mail received at a bounce or complaint address).
+"""mox's webhooks: POST /hooks/outgoing/{mox}/{account} (outgoing deliveries) and
+POST /hooks/incoming/{mox}/{account} (mail received at a bounce or complaint address),
+{mox} naming the [[mox]] server they come from; without it (/hooks/outgoing/{account}),
+the first server.
 
 What arrives is stored before the 200 goes out (an outgoing event appended to the
 intake log, store/intake.py, or on PostgreSQL committed in the database, as the store
@@ -18,9 +20,11 @@ import logging
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
+from moxhooks.config import Config
 from moxhooks.errors import ApiError, ErrorCode
-from moxhooks.jobs.mailbox import takes_rcpt_to
+from moxhooks.jobs.mailbox import takes_rcpt_to, webhook_external_id
 from moxhooks.mox.payload import PayloadError, parse_incoming, parse_outgoing
+from moxhooks.runtime.resources import SecretKey
 from moxhooks.web.keys import RUNTIME_KEY
 
 log = logging.getLogger(__name__)
@@ -65,11 +69,24 @@ async def _read(request: web.Request, limit: int, timeout: float) -> bytes:
     return b"".join(chunks)
 
 
-def _authorize(request: web.Request, secrets: dict[str, str], account: str) -> None:
-    """The URL names a configured account and the Authorization header carries its secret."""
-    secret = secrets.get(account)
+def _mox_name(request: web.Request, config: Config) -> str:
+    """The mox server the URL names ({mox}), else the first one."""
+    name = request.match_info.get("mox")
+    if name is None:
+        return config.default_mox.name
+    if config.mox_named(name) is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"no mox server {name!r} is configured")
+    return name
+
+
+def _authorize(
+    request: web.Request, secrets: dict[SecretKey, str], account: str, mox: str
+) -> None:
+    """The URL names a configured account of the mox server and the Authorization header
+    carries its secret for that server."""
+    secret = secrets.get((mox, account))
     if secret is None:
-        raise ApiError(ErrorCode.NOT_FOUND, f"no account {account!r} is configured")
+        raise ApiError(ErrorCode.NOT_FOUND, f"no account {account!r} is configured on mox {mox!r}")
     auths = request.headers.getall("Authorization", [])
     expected = f"Bearer {secret}".encode()
     if len(auths) != 1 or not hmac.compare_digest(auths[0].encode(), expected):
@@ -77,12 +94,14 @@ def _authorize(request: web.Request, secrets: dict[str, str], account: str) -> N
 
 
 async def outgoing(request: web.Request) -> web.Response:
-    """Store one Outgoing event for the account named in the URL."""
+    """Store one Outgoing event for the account (of the mox server) named in the URL."""
     rt = request.app[RUNTIME_KEY]
     account = request.match_info["account"]
     status = 200
+    mox = ""
     try:
-        _authorize(request, rt.secrets, account)
+        mox = _mox_name(request, rt.config)
+        _authorize(request, rt.secrets, account, mox)
         webhook_id = _header_int(request, "X-Mox-Webhook-ID", True)
         attempt = _header_int(request, "X-Mox-Webhook-Attempt", False) or 1
         assert webhook_id is not None
@@ -103,6 +122,7 @@ async def outgoing(request: web.Request) -> web.Response:
             ev.queue_msg_id,
             ev.message_id,
             body.decode("utf-8"),
+            rt.config.mox_key(mox),
         )
     except ApiError as e:
         status = e.status
@@ -114,7 +134,7 @@ async def outgoing(request: web.Request) -> web.Response:
         status = 503
         raise
     finally:
-        rt.metrics.webhook_answered(account if account in rt.secrets else "", status)
+        rt.metrics.webhook_answered(account if (mox, account) in rt.secrets else "", status)
     return web.json_response({})
 
 
@@ -124,11 +144,14 @@ MAX_INCOMING = 8 * 1024 * 1024
 
 
 async def incoming(request: web.Request) -> web.Response:
-    """Keep one message that mox received for the account, when it is for a report address."""
+    """Keep one message that mox received for the account (of the mox server named in the
+    URL), when it is for a report address."""
     rt = request.app[RUNTIME_KEY]
     account = request.match_info["account"]
-    _authorize(request, rt.secrets, account)
+    mox = _mox_name(request, rt.config)
+    _authorize(request, rt.secrets, account, mox)
     webhook_id = _header_int(request, "X-Mox-Webhook-ID", True)
+    assert webhook_id is not None
     if request.content_length is not None and request.content_length > MAX_INCOMING:
         raise ApiError(ErrorCode.TOO_LARGE, f"body larger than {MAX_INCOMING} bytes")
     body = await _read(request, MAX_INCOMING, rt.config.server.body_timeout)
@@ -146,7 +169,7 @@ async def incoming(request: web.Request) -> web.Response:
     await rt.store.inbound.add(
         account,
         "webhook",
-        str(webhook_id),
+        webhook_external_id(rt.config.mox_key(mox), webhook_id),
         rcpt_to=msg.rcpt_to,
         mail_from=msg.mail_from,
         subject=msg.subject[:500],

@@ -22,7 +22,7 @@ async def send(request: web.Request) -> web.StreamResponse:
     body = await read_json(request)
     try:
         result = await relay_send(
-            rt.store, rt.mox.webapi(acct.login, acct.password), rt.config, acct, body
+            rt.store, rt.mox_for(acct).webapi(acct.login, acct.password), rt.config, acct, body
         )
     except RelayRequestError as e:
         raise ApiError(e.code, e.message) from None

@@ -26,6 +26,7 @@ _SIGN_IN = (
 )  # fmt: skip
 
 _ACCOUNT_PARAM = param("account", "path", "the mox account's name, as configured")
+_MOX_PARAM = param("mox", "path", "the mox server's name, as configured in [[mox]]")
 _ID = param("id", "path", "a whole number from 1 to 2^63-1", {"type": "integer", "minimum": 1})
 _TOKEN = param("token", "path", "the link's token, from List-Unsubscribe")
 _WEBHOOK_ID = param(
@@ -89,6 +90,14 @@ ROUTES: tuple[Route, ...] = (
         params=(_ACCOUNT_PARAM, _WEBHOOK_ID, _WEBHOOK_ATTEMPT), security="webhook",
     ),  # fmt: skip
     Route(
+        "POST", "/hooks/outgoing/{mox}/{account}", intake.outgoing,
+        "The outgoing-delivery webhook of the mox server named mox (several mox servers:"
+        " [[mox]]); as /hooks/outgoing/{account}, which is the first server's. Each server's"
+        " account has its own secret.",
+        models.Empty, _WEBHOOK_ERRORS, body=models.OutgoingWebhook,
+        params=(_MOX_PARAM, _ACCOUNT_PARAM, _WEBHOOK_ID, _WEBHOOK_ATTEMPT), security="webhook",
+    ),  # fmt: skip
+    Route(
         "POST", "/hooks/incoming/{account}", intake.incoming,
         "mox's incoming-delivery webhook: a message the account received. Kept (for the"
         " worker to read its report) when Meta.RcptTo is one of the account's"
@@ -97,6 +106,13 @@ ROUTES: tuple[Route, ...] = (
         " <accounts[].webhook_secret>.",
         models.Empty, _WEBHOOK_ERRORS, body=models.IncomingWebhook,
         params=(_ACCOUNT_PARAM, _WEBHOOK_ID), security="webhook",
+    ),  # fmt: skip
+    Route(
+        "POST", "/hooks/incoming/{mox}/{account}", intake.incoming,
+        "The incoming-delivery webhook of the mox server named mox; as"
+        " /hooks/incoming/{account}, which is the first server's.",
+        models.Empty, _WEBHOOK_ERRORS, body=models.IncomingWebhook,
+        params=(_MOX_PARAM, _ACCOUNT_PARAM, _WEBHOOK_ID), security="webhook",
     ),  # fmt: skip
     Route(
         "GET", "/healthz", health.healthz,

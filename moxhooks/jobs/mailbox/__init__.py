@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Any
@@ -77,6 +77,21 @@ def takes_rcpt_to(wanted: Sequence[str], rcpt_to: str) -> bool:
     return False
 
 
+def webhook_external_id(mox: str, webhook_id: int) -> str:
+    """The external id a message from mox's incoming webhook is kept under: mox's webhook
+    id, which is unique only per mox server, so prefixed by the server's key
+    (Config.mox_key) for every server but the first ("b:17")."""
+    return f"{mox}:{webhook_id}" if mox else str(webhook_id)
+
+
+def webhook_mox(msg: MailboxMessage) -> str:
+    """The key of the mox server a message from the incoming webhook came from."""
+    if msg.source != "webhook":
+        return ""
+    mox, sep, _ = msg.external_id.rpartition(":")
+    return mox if sep else ""
+
+
 class MailboxProcessor:
     """Turns kept report messages into entries; run() loops until cancelled."""
 
@@ -86,10 +101,14 @@ class MailboxProcessor:
         store: Store,
         mox: MoxClient,
         on_change: Callable[[], None] = lambda: None,
+        clients: Mapping[str, MoxClient] | None = None,
     ) -> None:
+        """mox: the first mox server's client; clients: every server's by its key
+        (Config.mox_key), when there are several."""
         self.config = config
         self.store = store
         self.mox = mox
+        self.clients: Mapping[str, MoxClient] = clients or {"": mox}
         self.on_change = on_change
         self._wake = asyncio.Event()
 
@@ -168,7 +187,9 @@ class MailboxProcessor:
         if msg.mox_msg_id is None:
             return b"", "no message kept"
         try:
-            raw = await self.mox.webapi(acct.login, acct.password).message_raw_get(msg.mox_msg_id)
+            # The message is in the mox server whose webhook brought it.
+            client = self.clients.get(webhook_mox(msg), self.mox)
+            raw = await client.webapi(acct.login, acct.password).message_raw_get(msg.mox_msg_id)
         except MoxApiError as e:
             # Gone from mox (removed by a person): read what the webhook carried.
             text = _webhook_text(msg.meta)

@@ -21,8 +21,9 @@ _MOVED = "SELECT COALESCE(json_object_agg(name, records), '{}') FROM intake_segm
 
 _INSERT = (
     "INSERT INTO events"
-    " (account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload)"
-    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (mox, account, webhook_id) DO NOTHING"
+    " (account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload, mox)"
+    " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    " ON CONFLICT (mox, account, webhook_id) DO NOTHING"
 )
 
 
@@ -256,15 +257,18 @@ class PgEventStore:
         )
         return (int(row[1]) if row else 0) + await self._backlog(row[0] if row else "{}")
 
-    async def recipients_for(self, keys: Sequence[tuple[str, int]]) -> dict[tuple[str, int], str]:
-        """Known recipients of (account, QueueMsgID) pairs, in one query."""
+    async def recipients_for(
+        self, keys: Sequence[tuple[str, int]], mox: str = ""
+    ) -> dict[tuple[str, int], str]:
+        """Known recipients of (account, QueueMsgID) pairs of the mox server keyed mox, in
+        one query."""
         if not keys:
             return {}
         rows = await self.db.fetchall(
             "SELECT r.account, r.queue_msg_id, r.address FROM recipients r"
             " JOIN unnest($1::text[], $2::bigint[]) AS k (account, queue_msg_id)"
-            " ON r.mox = '' AND r.account = k.account AND r.queue_msg_id = k.queue_msg_id",
-            [k[0] for k in keys], [k[1] for k in keys],
+            " ON r.mox = $3 AND r.account = k.account AND r.queue_msg_id = k.queue_msg_id",
+            [k[0] for k in keys], [k[1] for k in keys], mox,
         )  # fmt: skip
         return {(r[0], int(r[1])): str(r[2]) for r in rows}
 
@@ -310,23 +314,24 @@ class PgEventStore:
         )  # fmt: skip
 
     async def remember_recipients(
-        self, account: str, pairs: builtins.list[tuple[int, str]], source: str
+        self, account: str, pairs: builtins.list[tuple[int, str]], source: str, mox: str = ""
     ) -> None:
-        """Record QueueMsgID -> address, from a send or a lookup in mox."""
+        """Record QueueMsgID -> address of the mox server keyed mox, from a send or a
+        lookup in mox."""
         async with self.db.transaction() as tx:
             # SQLite's INSERT OR REPLACE: a replaced row takes the default topic again.
             await tx.executemany(
-                "INSERT INTO recipients (account, queue_msg_id, address, source) VALUES"
-                " ($1, $2, $3, $4) ON CONFLICT (mox, account, queue_msg_id) DO UPDATE SET"
+                "INSERT INTO recipients (mox, account, queue_msg_id, address, source) VALUES"
+                " ($1, $2, $3, $4, $5) ON CONFLICT (mox, account, queue_msg_id) DO UPDATE SET"
                 " address = excluded.address, source = excluded.source, topic = ''",
-                [(account, qid, addr, source) for qid, addr in pairs],
+                [(mox, account, qid, addr, source) for qid, addr in pairs],
             )
 
 
-def _event_params(row: tuple[str, int, int, str, str, int, str, str]) -> tuple[Any, ...]:
+def _event_params(row: tuple[str, int, int, str, str, int, str, str, str]) -> tuple[Any, ...]:
     """An intake record's row for _INSERT, its received time as a timestamp."""
-    account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload = row
+    account, webhook_id, attempt, received, event, queue_msg_id, message_id, payload, mox = row
     return (
         account, webhook_id, attempt, parse_iso(received), event, queue_msg_id, message_id,
-        payload,
+        payload, mox,
     )  # fmt: skip

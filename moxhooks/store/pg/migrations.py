@@ -288,6 +288,27 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (account, domain, base_address)
     );
     """,
+    # 4: several mox servers (issue 18): a webhook secret per mox server and account, as
+    # SQLite's migration 12; "" is the first server (Config.mox_key).
+    """
+    ALTER TABLE accounts ADD COLUMN mox text NOT NULL DEFAULT '';
+    ALTER TABLE accounts DROP CONSTRAINT accounts_pkey;
+    ALTER TABLE accounts ADD PRIMARY KEY (mox, name);
+    """,
+    # 5: an account's outbox pushed to each further mox server it is on, as SQLite's
+    # migration 14.
+    """
+    CREATE TABLE outbox_cursors (
+        mox text NOT NULL,
+        account text NOT NULL,
+        last_id bigint NOT NULL DEFAULT 0,
+        attempts integer NOT NULL DEFAULT 0,
+        next_attempt timestamptz,
+        last_error text NOT NULL DEFAULT '',
+        PRIMARY KEY (mox, account)
+    );
+    CREATE INDEX outbox_account ON outbox (account, id);
+    """,
 )
 
 

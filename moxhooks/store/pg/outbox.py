@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from moxhooks.kinds import MoxState
-from moxhooks.store.outbox import OutboxRow, SyncState
+from moxhooks.store.outbox import MoxCursor, OutboxRow, SyncState
 from moxhooks.store.pg.database import PgDatabase, Tx, build, text
 from moxhooks.store.pg.names import OUTBOX_CHANNEL
 
@@ -151,6 +151,49 @@ class PgOutboxStore:
             account,
         )
         return {r[0] for r in rows}
+
+    async def cursor(self, mox: str, account: str) -> MoxCursor:
+        """How far the account's outbox has reached the mox server named mox."""
+        row = await self.db.fetchone(
+            "SELECT last_id, attempts, next_attempt, last_error FROM outbox_cursors"
+            " WHERE mox = $1 AND account = $2",
+            mox, account,
+        )  # fmt: skip
+        if row is None:
+            return MoxCursor(mox, account, 0, 0, None, "")
+        return MoxCursor(mox, account, int(row[0]), int(row[1]), row[2], str(row[3]))
+
+    async def after(self, account: str, after_id: int, limit: int = 500) -> list[OutboxRow]:
+        """The account's outbox rows after after_id, in order, whatever their state."""
+        rows = await self.db.fetchall(
+            "SELECT * FROM outbox WHERE account = $1 AND id > $2 ORDER BY id LIMIT $3",
+            account, after_id, limit,
+        )  # fmt: skip
+        return [build(OutboxRow, r) for r in rows]
+
+    async def advance(self, mox: str, account: str, last_id: int, note: str = "") -> None:
+        """Row last_id reached the mox server named mox (or was refused there for good)."""
+        await self.db.write(
+            "INSERT INTO outbox_cursors (mox, account, last_id, last_error) VALUES"
+            " ($1, $2, $3, $4) ON CONFLICT (mox, account) DO UPDATE SET last_id ="
+            " excluded.last_id, attempts = 0, next_attempt = NULL, last_error ="
+            " excluded.last_error",
+            mox, account, last_id, note,
+        )  # fmt: skip
+
+    async def retry_cursor(
+        self, mox: str, account: str, next_attempt: datetime, error: str
+    ) -> None:
+        """The mox server named mox could not be reached: try its next row at next_attempt."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "INSERT INTO outbox_cursors (mox, account, attempts, next_attempt, last_error)"
+                " VALUES ($1, $2, 1, $3, $4) ON CONFLICT (mox, account) DO UPDATE SET"
+                " attempts = outbox_cursors.attempts + 1, next_attempt = excluded.next_attempt,"
+                " last_error = excluded.last_error",
+                mox, account, next_attempt, error,
+            )  # fmt: skip
+            await _count(tx, account, "failures", "unavailable")
 
     async def record_reconcile(self, account: str, error: str) -> None:
         """Note a reconcile pass of an account: when it succeeded, or why it failed."""
