@@ -255,8 +255,9 @@ class SuppressionStore(Protocol):
 class OutboxStore(Protocol):
     """The outbox table, and the sync_state table beside it."""
 
-    async def due(self, limit: int = 500) -> list[OutboxRow]:
-        """Pending rows in order; per account, stops at the first row not yet due."""
+    async def due(self, limit: int = 500, skip: Sequence[str] = ()) -> list[OutboxRow]:
+        """Pending rows in order; per account, stops at the first row not yet due; none of
+        the accounts in skip."""
 
     async def next_due_time(self) -> str | None:
         """When the earliest pending row is due, or None when there is none."""
