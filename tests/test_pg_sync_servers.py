@@ -159,8 +159,10 @@ async def test_two_nodes_push_two_mox_servers_each_from_one_node_in_order(
 
             await wait_for(b_pushed_a, 15.0, what="B pushing server a's changes")
             takeover = time.monotonic() - gone
-            print(f"node B took server a over and pushed its changes {takeover:.2f}s after "
-                  "node A was gone")
+            print(
+                f"node B took server a over and pushed its changes {takeover:.2f}s after "
+                "node A was gone"
+            )
             assert pushes(mox_a) == [(a, "A") for a in shop] + [(a, "B") for a in later]
             assert node_b.holds() == {"a", "b"}
             # B reconciled server a when it took it over.
@@ -175,5 +177,3 @@ async def test_two_nodes_push_two_mox_servers_each_from_one_node_in_order(
 
 async def _true(value: bool) -> bool:
     return value
-
-
