@@ -81,6 +81,8 @@ from fakemox_go import (
 DEFAULT_ACCOUNTS: dict[str, dict[str, Any]] = {
     "mox": {"logins": {"mox@localhost": "moxmoxmox"}},
 }
+# A header a test's clients send to tell them apart in callers (not one of mox's).
+CALLER_HEADER = "X-Test-Caller"
 FAIL_MODES = ("refuse", "stall", "500")
 
 UNAUTHORIZED_TEXT = "401 - unauthorized - use http basic auth with email address as username"
@@ -175,6 +177,9 @@ class FakeMox:
         self.bad_auth_delay = bad_auth_delay
 
         self.calls: list[tuple[str, str, Any]] = []
+        # webapi calls with the client's CALLER_HEADER: which of several clients (moxhooks
+        # nodes) asked.
+        self.callers: list[tuple[str, Any, str]] = []
         self.sent: list[dict[str, Any]] = []
         self.queue: dict[int, dict[str, Any]] = {}
         self.retired: dict[int, dict[str, Any]] = {}
@@ -597,6 +602,7 @@ class FakeMox:
         except ValueError:
             parsed = reqstr
         self.calls.append(("webapi", method, parsed))
+        self.callers.append((method, parsed, request.headers.get(CALLER_HEADER, "")))
 
         typename, fn = handlers[method]
         try:

@@ -584,3 +584,40 @@ async def test_moxhooks_sync_pushes_and_reconciles_every_server(
     assert listed(b) == {"kept@example.org", "onlyb@example.org"}
     assert await sync_command(cfg, argparse.Namespace()) == 0
     assert listed(a) == listed(b) == {"kept@example.org", "onlyb@example.org"}
+
+
+async def test_healthz_reports_each_mox_server(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
+) -> None:
+    a, b = two_fakes
+    cfg = _fakes_config(tmp_path, a, b)
+
+    async def healthz() -> tuple[int, dict[str, Any]]:
+        app = create_app(cfg, worker=None)
+        server = TestServer(app, host="127.0.0.1")
+        await server.start_server()
+        try:
+            async with aiohttp.ClientSession() as http:
+                async with http.get(str(server.make_url("/healthz"))) as resp:
+                    return resp.status, await resp.json()
+        finally:
+            await server.close()
+
+    status, body = await healthz()
+    assert status == 200
+    assert body["checks"]["mox"] == {"ok": True, "url": a.url, "error": ""}
+    assert body["checks"]["mox_servers"] == {
+        "a": {"ok": True, "url": a.url, "error": ""},
+        "b": {"ok": True, "url": b.url, "error": ""},
+    }
+    # The further server is away: unhealthy, and it says which.
+    await b.fail("refuse")
+    status, body = await healthz()
+    assert status == 503
+    assert body["status"] == "unhealthy"
+    assert body["checks"]["mox"]["ok"] is True
+    servers = body["checks"]["mox_servers"]
+    assert servers["a"] == {"ok": True, "url": a.url, "error": ""}
+    assert servers["b"]["ok"] is False
+    assert b.url in servers["b"]["error"]
+    await b.restore()

@@ -153,7 +153,7 @@ async def test_the_sync_moves_to_another_node_when_its_lock_holder_is_lost(
         pid = await conn.fetchval(
             "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND classid = $1"
             " AND objid = $2 AND objsubid = 2 AND granted",
-            NAMESPACE & 0xFFFFFFFF, lock_key("sync") & 0xFFFFFFFF,
+            NAMESPACE & 0xFFFFFFFF, lock_key("sync:default") & 0xFFFFFFFF,
         )  # fmt: skip
         assert pid is not None
         lost = time.monotonic()
@@ -304,7 +304,7 @@ async def test_kill_9_of_a_node_mid_burst_its_events_are_taken_over(
                     "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a"
                     " USING (pid) WHERE l.locktype = 'advisory' AND l.classid = $1"
                     " AND l.objid = $2 AND l.objsubid = 2 AND l.granted",
-                    NAMESPACE & 0xFFFFFFFF, lock_key("sync") & 0xFFFFFFFF,
+                    NAMESPACE & 0xFFFFFFFF, lock_key("sync:default") & 0xFFFFFFFF,
                 )  # fmt: skip
             finally:
                 await conn.close()

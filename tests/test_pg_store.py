@@ -333,3 +333,43 @@ async def test_search_expression_matches_sqlites_like_on_random_text(pg_url: str
     postgresql_says = [bool(r[0]) for r in rows]
     assert sum(sqlite_says) > 1000  # terms do match often enough to tell
     assert postgresql_says == sqlite_says
+
+
+async def test_renew_extends_only_this_nodes_unfinished_claims(
+    fresh_url: str, tmp_path: object
+) -> None:
+    a = await Store.open_postgresql(fresh_url, path=f"{tmp_path}/a.db", lease=5.0)
+    b = await Store.open_postgresql(fresh_url, path=f"{tmp_path}/b.db", lease=5.0)
+    conn = await asyncpg.connect(fresh_url)
+    try:
+        for hook in (1, 2, 3, 4):
+            await a.events.receive(Record("acct", hook, 0, a.now(), "delivered", hook, "<m@x>", "{}"))
+        for n in (1, 2):
+            await a.inbound.add("acct", "imap", f"msg{n}", raw=b"x")
+        ids = [ev.id for ev in await a.events.due()]
+        inbound = [m.id for m in await a.inbound.due()]
+        assert len(ids) == 4 and len(inbound) == 2
+        before = dict(await conn.fetch("SELECT id, lease_until FROM events"))
+        # Finished (abandoned), waiting for a retry, taken over by node B after its lease
+        # ran out, still being worked on: only the last is renewed.
+        await a.events.mark_abandoned(ids[0], "test")
+        await a.events.mark_unresolved(ids[1], a.clock() + timedelta(hours=1), "test")
+        await conn.execute("UPDATE events SET lease_until = now() - interval '1 second'"
+                           " WHERE id = $1", ids[2])  # fmt: skip
+        assert [ev.id for ev in await b.events.due()] == [ids[2]]
+        await asyncio.sleep(0.05)
+        assert await a.events.renew(ids) == 1
+        after = dict(await conn.fetch("SELECT id, lease_until FROM events"))
+        assert after[ids[3]] > before[ids[3]]
+        assert after[ids[0]] is None and after[ids[1]] is None
+        # Node B renews only what it holds.
+        assert await b.events.renew(ids) == 1
+        # Report messages: one waits for a retry (its claim ended), one is renewed.
+        await a.inbound.retry_later(inbound[0], a.clock() + timedelta(hours=1), "test")
+        assert await a.inbound.renew(inbound) == 1
+        assert await b.inbound.renew(inbound) == 0
+        assert await a.events.renew([]) == 0
+    finally:
+        await conn.close()
+        await a.close()
+        await b.close()

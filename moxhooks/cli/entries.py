@@ -166,8 +166,8 @@ async def _push(config: Config, store: Store, entry: Suppression, what: str) -> 
         return
     async with open_moxes(config) as clients:
         sync = SyncWorker(config, store, clients[config.default_mox.name], clients)
-        if not await sync.lock.held():
-            # A running node pushes it (it holds the sync's lock, on PostgreSQL).
+        if not await sync.hold_all():
+            # A running node pushes it (it holds a mox server's sync lock, on PostgreSQL).
             print("a running moxhooks node pushes it to mox")
             return
         await sync.push_due()

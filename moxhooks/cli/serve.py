@@ -139,7 +139,7 @@ async def sync(config: Config, args: argparse.Namespace) -> int:
     """sync: push pending changes, reconcile every account with mox, expire entries."""
     async with open_store(config) as store, open_moxes(config) as clients:
         worker = SyncWorker(config, store, clients[config.default_mox.name], clients)
-        if not await worker.lock.held():
+        if not await worker.hold_all():
             # A node of `moxhooks serve` on the same PostgreSQL syncs: two pushers would
             # break the order of an account's changes.
             print("a running moxhooks node syncs with mox now; nothing done here")

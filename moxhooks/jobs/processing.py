@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from moxhooks.config import AccountConfig, Config
+from moxhooks.jobs.leases import renewed
 from moxhooks.jobs.policy import Action, Decision, EventFacts, History, decide
 from moxhooks.jobs.resolver import RecipientResolver, Resolved
 from moxhooks.jobs.wakeup import sleep_until_woken
@@ -110,34 +111,37 @@ class Processor:
         due = await self.store.events.due(BATCH)
         if not due:
             return moved
-        parsed: list[tuple[StoredEvent, Outgoing]] = []
-        for ev in due:
-            try:
-                parsed.append((ev, parse_outgoing(ev.payload.encode())))
-            except PayloadError as e:  # stored before a stricter parser; keep, don't loop
-                await self.store.events.mark_abandoned(ev.id, f"unreadable payload: {e}")
-        resolved = await self.resolver.resolve(
-            [(ev, out) for ev, out in parsed if _wants_recipient(out)]
-        )
-        superseded = await self.store.events.superseded([ev for ev, _ in parsed])
-        # The latest webhook processed in this batch, per message: a later one of the
-        # batch may come first (ids are arrival order, webhook ids mox's order).
-        latest: dict[tuple[str, str, int], int] = {}
-        changed = False
-        for ev, out in parsed:
-            key = (ev.mox, ev.account, ev.queue_msg_id)
-            newer = ev.id in superseded or latest.get(key, -1) > ev.webhook_id
-            latest[key] = max(latest.get(key, -1), ev.webhook_id)
-            try:
-                changed |= await self._process(ev, out, resolved.get(ev.id), newer)
-            except LeaseLost as e:
-                # Another node processes it (this one was too slow): its outcome stands.
-                log.warning("%s; its outcome is the other node's", e)
-            except Exception as e:
-                log.exception("processing event %d failed", ev.id)
-                await self._retry_later(ev, f"processing failed: {e}")
-        if changed:
-            self.on_change()
+        # Kept while the batch is worked on (jobs/leases.py): its lookups in mox and DNS may
+        # outlast one lease, and another node would then do the work again.
+        async with renewed(self.store.events.renew, self.store.events.lease, [e.id for e in due]):
+            parsed: list[tuple[StoredEvent, Outgoing]] = []
+            for ev in due:
+                try:
+                    parsed.append((ev, parse_outgoing(ev.payload.encode())))
+                except PayloadError as e:  # stored before a stricter parser; keep, don't loop
+                    await self.store.events.mark_abandoned(ev.id, f"unreadable payload: {e}")
+            resolved = await self.resolver.resolve(
+                [(ev, out) for ev, out in parsed if _wants_recipient(out)]
+            )
+            superseded = await self.store.events.superseded([ev for ev, _ in parsed])
+            # The latest webhook processed in this batch, per message: a later one of the
+            # batch may come first (ids are arrival order, webhook ids mox's order).
+            latest: dict[tuple[str, str, int], int] = {}
+            changed = False
+            for ev, out in parsed:
+                key = (ev.mox, ev.account, ev.queue_msg_id)
+                newer = ev.id in superseded or latest.get(key, -1) > ev.webhook_id
+                latest[key] = max(latest.get(key, -1), ev.webhook_id)
+                try:
+                    changed |= await self._process(ev, out, resolved.get(ev.id), newer)
+                except LeaseLost as e:
+                    # Another node processes it (this one was too slow): its outcome stands.
+                    log.warning("%s; its outcome is the other node's", e)
+                except Exception as e:
+                    log.exception("processing event %d failed", ev.id)
+                    await self._retry_later(ev, f"processing failed: {e}")
+            if changed:
+                self.on_change()
         return moved + len(due)
 
     async def _process(

@@ -12,6 +12,11 @@ same rows in the same order, its progress kept as a cursor (the last row it took
 a backoff of its own, so a server that is away holds up no other. Reconcile reads each
 further server's list too: what that server lacks is added there, what only it has is
 added here as a new entry, and so pushed to every server.
+
+Nodes on one PostgreSQL share the servers: each server's changes are pushed, and its list
+reconciled, by the one node holding the server's lock (job_lock "sync:<name>"); a server's
+accounts' outbox rows (those whose first server it is) and its cursors are its lock's.
+Two nodes push to two servers at once, each server still in order.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -31,6 +36,7 @@ from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.mail.classify import classify_failure
 from moxhooks.mox.client import MoxApiError, MoxAuthError, MoxClient, MoxError, MoxUnavailable
 from moxhooks.store import NewEntry, OutboxRow, Store, StoreUnavailable, parse_iso
+from moxhooks.store.contract import JobLock
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +63,13 @@ class ReconcileReport:
     errors: list[str] = field(default_factory=list)
 
 
-# Seconds between asking for the sync's lock while another node holds it (PostgreSQL):
+# Seconds between asking for a mox server's lock while another node holds it (PostgreSQL):
 # how soon this node takes over when the holder dies.
 LOCK_RETRY = 1.0
+# Looks at a free server's lock that a node already holding another server's lets pass
+# before it takes it: the first node to start would otherwise take every server and leave
+# the next none. A node holding none takes a free one at once.
+SPARE_LOOKS = 3
 
 # Seconds between reconciles asked for by "suppressed" events (mox_lists_unknown).
 LISTED_UNKNOWN_GAP = 60.0
@@ -83,9 +93,15 @@ class SyncWorker:
         self.clients: Mapping[str, MoxClient] = clients or {config.default_mox.name: mox}
         self._wake = asyncio.Event()
         self._reconcile_now = asyncio.Event()
-        # One node at a time pushes the outbox (in order, per account), reconciles and
-        # expires entries: the one holding this lock (always this one on SQLite).
-        self.lock = store.db.job_lock("sync")
+        # One node at a time pushes a mox server's changes (in order, per account) and
+        # reconciles its lists: the one holding the server's lock (always this one on SQLite).
+        self.locks: dict[str, JobLock] = {
+            m.name: store.db.job_lock(f"sync:{m.name}") for m in config.mox
+        }
+        # The first server's, under which entries also expire.
+        self.lock = self.locks[config.default_mox.name]
+        # Looks passed at each free lock since this node last asked for it (SPARE_LOOKS).
+        self._passed: dict[str, int] = {}
         # Reachability as last seen: (ok, error text, monotonic time).
         self.mox_ok: bool | None = None
         self.mox_error = ""
@@ -116,33 +132,76 @@ class SyncWorker:
             self._listed_unknown_at = now
             self.reconcile_soon()
 
+    async def held(self) -> set[str]:
+        """The mox servers this node syncs now: those whose lock it holds, after taking the
+        free ones it may (at once when it holds none, else after SPARE_LOOKS looks)."""
+        held: set[str] = set()
+        free: list[str] = []
+        for name, lock in self.locks.items():
+            if not lock.holding:
+                free.append(name)
+            elif await lock.held():
+                held.add(name)
+        for name in free:
+            passed = self._passed.get(name, 0)
+            if held and passed < SPARE_LOOKS:
+                self._passed[name] = passed + 1
+                continue
+            self._passed[name] = 0
+            if await self.locks[name].held():
+                held.add(name)
+        return held
+
+    async def hold_all(self) -> bool:
+        """Take every server's lock (the CLI's sync); False when a running node holds one."""
+        return all([await lock.held() for lock in self.locks.values()])
+
+    async def _holding(self) -> set[str]:
+        """The servers whose lock this node still holds (taking none)."""
+        return {n for n, lock in self.locks.items() if lock.holding and await lock.held()}
+
     async def run(self) -> None:
-        """Push, expire and reconcile, forever, while this node holds the sync's lock."""
+        """Push, expire and reconcile, forever, for the mox servers whose lock this node
+        holds."""
         interval = self.config.sync.reconcile_interval
-        next_reconcile = 0.0  # at start, and when this node takes the lock over
+        # Per server: at start, and when this node takes its lock over.
+        next_reconcile: dict[str, float] = {}
         while True:
-            if not await self.lock.held():
-                # Another node syncs; ask again soon: it may die, and then this one takes over.
+            held = await self.held()
+            for name in set(next_reconcile) - held:
+                del next_reconcile[name]
+            if not held:
+                # Other nodes sync; ask again soon: one may die, and then this one takes over.
                 await sleep_until_woken(self._wake, LOCK_RETRY, None, self.store.clock)
                 continue
             try:
-                if time.monotonic() >= next_reconcile or self._reconcile_now.is_set():
+                now = time.monotonic()
+                due = {n for n in held if now >= next_reconcile.get(n, 0.0)}
+                if self._reconcile_now.is_set():
                     self._reconcile_now.clear()
-                    reports = await self.reconcile_all()
+                    due = held
+                if due:
+                    reports = await self.reconcile_all(due)
                     # A pass mox did not answer is tried again soon, not at the next interval:
                     # the lists (and /healthz) catch up once mox is back.
                     failed = any(r.errors for r in reports)
-                    next_reconcile = time.monotonic() + (
-                        min(interval, RECONCILE_RETRY, self.config.sync.retry_max)
-                        if failed else interval
-                    )
-                await self.store.suppressions.expire_due()
+                    for name in due:
+                        next_reconcile[name] = time.monotonic() + (
+                            min(interval, RECONCILE_RETRY, self.config.sync.retry_max)
+                            if failed else interval
+                        )
+                if self.config.default_mox.name in held:
+                    await self.store.suppressions.expire_due()
                 await self.push_due()
                 await self.push_further()
             except Exception:
                 log.exception("sync pass failed")
             try:
-                await self._sleep(max(0.0, next_reconcile - time.monotonic()))
+                until = min(next_reconcile.values(), default=0.0) - time.monotonic()
+                if len(held) < len(self.locks):
+                    # Another node's server: ask for its lock again soon.
+                    until = min(until, LOCK_RETRY)
+                await self._sleep(max(0.0, until))
             except StoreUnavailable as e:
                 # The database is away (a PostgreSQL restart): raised here it would end the
                 # sync for good.
@@ -176,10 +235,16 @@ class SyncWorker:
         """Push every due outbox row; returns how many reached mox."""
         pushed = 0
         while True:
-            if not await self.lock.held():
-                # The lock was lost meanwhile (its connection): another node pushes now.
+            held = await self._holding()
+            if not held:
+                # The locks were lost meanwhile (their connections): other nodes push now.
                 return pushed
-            rows = await self.store.outbox.due()
+            # Accounts whose first server another node syncs are that node's to push.
+            skip = [
+                a.name for a in self.config.accounts
+                if self.config.account_moxes(a)[0] not in held
+            ]  # fmt: skip
+            rows = await self.store.outbox.due(skip=skip)
             if not rows:
                 return pushed
             stalled: set[str] = set()
@@ -200,6 +265,8 @@ class SyncWorker:
         """1 pushed, 0 refused for good, None: try again later."""
         acct = self.config.account(row.account)
         if acct is None:
+            if not self.lock.holding:
+                return None  # the first server's holder says so, once
             await self.store.outbox.failed(row, f"account {row.account!r} is not configured",
                                            refused=False)
             return 0
@@ -253,9 +320,11 @@ class SyncWorker:
         """Push every shared account's outbox into its further mox servers, each in order;
         returns how many rows reached one."""
         pushed = 0
+        held = await self._holding()
         for acct in self.config.accounts:
             for name in self.config.account_moxes(acct)[1:]:
-                pushed += await self._push_further(acct, name)
+                if name in held:
+                    pushed += await self._push_further(acct, name)
         return pushed
 
     async def _push_further(self, acct: AccountConfig, name: str) -> int:
@@ -305,13 +374,17 @@ class SyncWorker:
             name, acct.name, self.store.clock() + timedelta(seconds=wait), error
         )
 
-    async def reconcile_all(self) -> list[ReconcileReport]:
-        """Reconcile every configured account, with each mox server it is on."""
+    async def reconcile_all(self, servers: Collection[str] | None = None) -> list[ReconcileReport]:
+        """Reconcile every configured account, with each mox server it is on (of servers
+        only: those this node syncs; every one when None)."""
         reports = []
         for a in self.config.accounts:
-            reports.append(await self.reconcile(a))
-            for name in self.config.account_moxes(a)[1:]:
-                reports.append(await self.reconcile_further(a, name))
+            first, *further = self.config.account_moxes(a)
+            if servers is None or first in servers:
+                reports.append(await self.reconcile(a))
+            for name in further:
+                if servers is None or name in servers:
+                    reports.append(await self.reconcile_further(a, name))
         return reports
 
     async def reconcile_further(self, acct: AccountConfig, name: str) -> ReconcileReport:

@@ -53,7 +53,11 @@ class HealthChecks(Model, omit_defaults=True):
     runs beside the web process."""
 
     database: DatabaseCheck
-    mox: MoxCheck
+    mox: Annotated[MoxCheck, doc("the first mox server")]
+    mox_servers: Annotated[
+        dict[str, MoxCheck] | UnsetType,
+        doc("every mox server by name, the first included; only when several are configured"),
+    ] = UNSET
     worker: WorkerCheck | UnsetType = UNSET
     outbox: OutboxCheck | UnsetType = UNSET
     events: EventsCheck | UnsetType = UNSET

@@ -94,6 +94,9 @@ class EventStore(Protocol):
     # receive() (PostgreSQL: any node may take any webhook, and a node's disk may be
     # lost); False, appended to this process's intake log and moved in by take_intake.
     direct_intake: bool
+    # Seconds a claim by due() lasts unless renewed (renew()); None where nothing claims
+    # (SQLite: one worker per file).
+    lease: float | None
 
     async def receive(self, record: Record) -> bool:
         """Keep a webhook's event, committed when this returns; False if kept already."""
@@ -103,6 +106,10 @@ class EventStore(Protocol):
 
     async def due(self, limit: int = 200) -> builtins.list[StoredEvent]:
         """Events waiting to be processed: new ones, and unresolved ones whose retry is due."""
+
+    async def renew(self, ids: Sequence[int]) -> int:
+        """Extend this process's claim by a lease on those of ids (claimed by due()) it
+        still holds unfinished; how many. Nothing where lease is None."""
 
     async def next_retry(self) -> datetime | None:
         """When the earliest unresolved event is due again, or None."""
@@ -248,8 +255,9 @@ class SuppressionStore(Protocol):
 class OutboxStore(Protocol):
     """The outbox table, and the sync_state table beside it."""
 
-    async def due(self, limit: int = 500) -> list[OutboxRow]:
-        """Pending rows in order; per account, stops at the first row not yet due."""
+    async def due(self, limit: int = 500, skip: Sequence[str] = ()) -> list[OutboxRow]:
+        """Pending rows in order; per account, stops at the first row not yet due; none of
+        the accounts in skip."""
 
     async def next_due_time(self) -> str | None:
         """When the earliest pending row is due, or None when there is none."""
@@ -416,6 +424,9 @@ class ExportStore(Protocol):
 class MailboxStore(Protocol):
     """The inbound and inbound_results tables."""
 
+    # Seconds a claim by due() lasts unless renewed; None where nothing claims (SQLite).
+    lease: float | None
+
     async def add(
         self,
         account: str,
@@ -434,6 +445,10 @@ class MailboxStore(Protocol):
 
     async def due(self, limit: int = 50) -> builtins.list[MailboxMessage]:
         """Pending messages whose (re)try is due, oldest first."""
+
+    async def renew(self, ids: Sequence[int]) -> int:
+        """Extend this process's claim by a lease on those of ids (claimed by due()) it
+        still holds unfinished; how many. Nothing where lease is None."""
 
     async def next_retry(self) -> datetime | None:
         """When the earliest pending message waiting for a retry is due, or None."""

@@ -88,6 +88,8 @@ class SqliteEventStore:
         self.db = db
         # Webhooks go to this process's intake log (store/intake.py), not to receive().
         self.direct_intake = False
+        # due() claims nothing: one worker per file, so there is no lease to renew.
+        self.lease: float | None = None
         self._intake_dir = intake_dir(db.path)
         self._counter = Counter(self._intake_dir)
 
@@ -150,6 +152,10 @@ class SqliteEventStore:
             (self.db.now(), limit),
         )
         return [StoredEvent.from_row(r) for r in rows]
+
+    async def renew(self, ids: Sequence[int]) -> int:
+        """Nothing: no other process takes this one's events (lease is None)."""
+        return 0
 
     async def next_retry(self) -> datetime | None:
         """When the earliest unresolved event is due again, or None."""

@@ -74,6 +74,8 @@ class SqliteMailboxStore:
 
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
+        # due() claims nothing: one worker per file, so there is no lease to renew.
+        self.lease: float | None = None
 
     async def add(
         self,
@@ -109,6 +111,10 @@ class SqliteMailboxStore:
             (self.db.now(), limit),
         )
         return [MailboxMessage.from_row(r) for r in rows]
+
+    async def renew(self, ids: Sequence[int]) -> int:
+        """Nothing: no other process takes this one's messages (lease is None)."""
+        return 0
 
     async def next_retry(self) -> datetime | None:
         """When the earliest pending message waiting for a retry is due, or None."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -88,14 +90,17 @@ class SqliteOutboxStore:
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
 
-    async def due(self, limit: int = 500) -> list[OutboxRow]:
-        """Pending rows in order; per account, stops at the first row not yet due.
+    async def due(self, limit: int = 500, skip: Sequence[str] = ()) -> list[OutboxRow]:
+        """Pending rows in order; per account, stops at the first row not yet due; rows of
+        the accounts in skip (pushed by another node: their mox server's) left out.
 
         Rows of one account are pushed strictly in order, so an add and a later
         remove of the same address never swap.
         """
         rows = await self.db.fetchall(
-            "SELECT * FROM outbox WHERE state = 'pending' ORDER BY account, id LIMIT ?", (limit,)
+            "SELECT * FROM outbox WHERE state = 'pending' AND account NOT IN"
+            " (SELECT value FROM json_each(?)) ORDER BY account, id LIMIT ?",
+            (json.dumps(list(skip)), limit),
         )
         now = self.db.now()
         out: list[OutboxRow] = []

@@ -105,7 +105,8 @@ async def accounts(request: web.Request) -> web.StreamResponse:
                 kept=state.kept,
             )
         )
-    mox_ok, mox_error = await request.app[PROBE_KEY].check(rt)
+    # The first mox server's, as before there were several (/healthz shows each).
+    mox_ok, mox_error = (await request.app[PROBE_KEY].check(rt))[rt.config.default_mox.name]
     return answer(
         models.Overview(accounts=out, imap=imap, mox_reachable=mox_ok, mox_error=mox_error)
     )

@@ -19,24 +19,35 @@ PROBE_TTL = 10.0
 
 
 class MoxProbe:
-    """Is mox answering HTTP at all? Any HTTP response counts as reachable."""
+    """Is each mox server answering HTTP at all? Any HTTP response counts as reachable."""
 
     def __init__(self) -> None:
         self._at = 0.0
-        self._result: tuple[bool, str] = (False, "not checked yet")
+        self._results: dict[str, tuple[bool, str]] = {}
         self._lock = asyncio.Lock()
 
-    async def check(self, rt: WebRuntime) -> tuple[bool, str]:
+    async def check(self, rt: WebRuntime) -> dict[str, tuple[bool, str]]:
+        """(ok, error) by mox server name, every configured server probed at once."""
         async with self._lock:
             if time.monotonic() - self._at < PROBE_TTL:
-                return self._result
-            try:
-                await rt.mox.ping(timeout=min(rt.config.default_mox.timeout, 3.0))
-                self._result = (True, "")
-            except MoxUnavailable as e:
-                self._result = (False, str(e))
+                return self._results
+            names = [m.name for m in rt.config.mox]
+            found = await asyncio.gather(*(self._ping(rt, name) for name in names))
+            self._results = dict(zip(names, found, strict=True))
             self._at = time.monotonic()
-            return self._result
+            return self._results
+
+    @staticmethod
+    async def _ping(rt: WebRuntime, name: str) -> tuple[bool, str]:
+        m = rt.config.mox_named(name) or rt.config.default_mox
+        client = rt.clients.get(name) or (rt.mox if name == rt.config.default_mox.name else None)
+        if client is None:
+            return False, "no client for this mox server"
+        try:
+            await client.ping(timeout=min(m.timeout, 3.0))
+        except MoxUnavailable as e:
+            return False, str(e)
+        return True, ""
 
 
 PROBE_KEY = web.AppKey("mox_probe", MoxProbe)
@@ -50,13 +61,20 @@ async def healthz(request: web.Request) -> web.Response:
         database = models.DatabaseCheck(True, schema_version=await rt.store.schema_version())
     except Exception as e:  # any failure of the database is what this reports
         database = models.DatabaseCheck(False, error=str(e))
-    mox_ok, mox_error = await request.app[PROBE_KEY].check(rt)
-    if rt.worker_state.mox_ok is False and mox_ok:
-        # mox answers HTTP but failed or refused the worker's last sync call: not healthy
-        # either (the worker reports it, runtime/messages.py).
-        mox_ok, mox_error = False, rt.worker_state.mox_error
-    checks = models.HealthChecks(database, models.MoxCheck(mox_ok, rt.config.default_mox.url, mox_error))
-    healthy = database.ok and mox_ok
+    probed = await request.app[PROBE_KEY].check(rt)
+    servers: dict[str, models.MoxCheck] = {}
+    for m in rt.config.mox:
+        ok, error = probed[m.name]
+        if m.name == rt.config.default_mox.name and rt.worker_state.mox_ok is False and ok:
+            # mox answers HTTP but failed or refused the worker's last sync call: not
+            # healthy either (the worker reports it for the first server,
+            # runtime/messages.py).
+            ok, error = False, rt.worker_state.mox_error
+        servers[m.name] = models.MoxCheck(ok, m.url, error)
+    checks = models.HealthChecks(database, servers[rt.config.default_mox.name])
+    if len(servers) > 1:
+        checks.mox_servers = servers
+    healthy = database.ok and all(c.ok for c in servers.values())
     if rt.worker is not None:
         # The process that processes events and syncs with mox (runtime/worker.py).
         checks.worker = models.WorkerCheck(rt.worker.alive, rt.worker.pid, rt.worker.restarts)

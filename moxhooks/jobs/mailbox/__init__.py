@@ -30,6 +30,7 @@ from datetime import timedelta
 from typing import Any
 
 from moxhooks.config import AccountConfig, Config
+from moxhooks.jobs.leases import renewed
 from moxhooks.jobs.policy import NOT_RECIPIENTS_FAULT
 from moxhooks.jobs.reports import (
     OriginalSend,
@@ -138,15 +139,19 @@ class MailboxProcessor:
         """Handle the due messages; returns how many were looked at."""
         due = await self.store.inbound.due()
         changed = False
-        for msg in due:
-            try:
-                changed |= await self._handle(msg)
-            except LeaseLost as e:
-                # Another node took the message over (this one was too slow): its outcome stands.
-                log.warning("%s; its outcome is the other node's", e)
-            except Exception as e:
-                log.exception("inbound message %d failed", msg.id)
-                await self._retry(msg, f"failed: {e}")
+        # Kept while they are handled (jobs/leases.py): fetching and parsing reports may
+        # outlast one lease.
+        async with renewed(self.store.inbound.renew, self.store.inbound.lease, [m.id for m in due]):
+            for msg in due:
+                try:
+                    changed |= await self._handle(msg)
+                except LeaseLost as e:
+                    # Another node took the message over (this one was too slow): its
+                    # outcome stands.
+                    log.warning("%s; its outcome is the other node's", e)
+                except Exception as e:
+                    log.exception("inbound message %d failed", msg.id)
+                    await self._retry(msg, f"failed: {e}")
         if changed:
             self.on_change()
         return len(due)

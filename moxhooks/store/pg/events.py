@@ -26,8 +26,6 @@ _INSERT = (
     " ON CONFLICT (mox, account, webhook_id) DO NOTHING"
 )
 
-
-
 # The webhook's event, and the notification, in one statement: atomic without a
 # transaction of its own (one round trip), and the notification is sent at its commit
 # only when the event is new.
@@ -59,6 +57,8 @@ class PgEventStore:
         # may be lost, and any node may take any webhook. take_intake still moves what an
         # earlier version left in the intake log.
         self.direct_intake = True
+        # Seconds a claim by due() lasts unless renewed (renew()).
+        self.lease: float | None = db.lease
         self._intake_dir = intake_dir(db.path)
         self._counter = Counter(self._intake_dir)
 
@@ -130,6 +130,23 @@ class PgEventStore:
         async with self.db.transaction() as tx:
             rows = await tx.fetch(_CLAIM, self.db.node, self.db.lease, self.db.clock(), limit)
         return sorted((build(StoredEvent, r) for r in rows), key=lambda ev: ev.id)
+
+    async def renew(self, ids: Sequence[int]) -> int:
+        """Extend this node's claim, by a lease from now, on those of ids it still holds
+        and has not finished (an outcome clears lease_until); returns how many.
+
+        The processor calls it while it works on a batch (jobs/leases.py), so a batch
+        that outlasts one lease (slow lookups in mox, DNS) stays this node's; a node that
+        died renews nothing, and its claims run out one lease after its last renewal.
+        """
+        if not ids:
+            return 0
+        return await self.db.write(
+            "UPDATE events SET lease_until = now() + make_interval(secs => $2)"
+            " WHERE id = ANY($3::bigint[]) AND status <> 'done' AND lease_owner = $1"
+            " AND lease_until IS NOT NULL",
+            self.db.node, self.db.lease, builtins.list(ids),
+        )  # fmt: skip
 
     async def next_retry(self) -> datetime | None:
         """When the earliest unresolved event is due again, or another node's claim on an

@@ -28,6 +28,8 @@ class PgMailboxStore:
 
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
+        # Seconds a claim by due() lasts unless renewed (renew()).
+        self.lease: float | None = db.lease
 
     async def add(
         self,
@@ -67,6 +69,18 @@ class PgMailboxStore:
                 self.db.node, self.db.lease, self.db.clock(), limit,
             )  # fmt: skip
         return sorted((build(MailboxMessage, r) for r in rows), key=lambda m: m.id)
+
+    async def renew(self, ids: Sequence[int]) -> int:
+        """Extend this node's claim, by a lease from now, on those of ids it still holds
+        and has not finished; returns how many (PgEventStore.renew)."""
+        if not ids:
+            return 0
+        return await self.db.write(
+            "UPDATE inbound SET lease_until = now() + make_interval(secs => $2)"
+            " WHERE id = ANY($3::bigint[]) AND status = 'pending' AND lease_owner = $1"
+            " AND lease_until IS NOT NULL",
+            self.db.node, self.db.lease, builtins.list(ids),
+        )  # fmt: skip
 
     async def next_retry(self) -> datetime | None:
         """When the earliest pending message waiting for a retry is due, or another node's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from moxhooks.kinds import MoxState
@@ -44,17 +45,18 @@ class PgOutboxStore:
     def __init__(self, db: PgDatabase) -> None:
         self.db = db
 
-    async def due(self, limit: int = 500) -> list[OutboxRow]:
-        """Pending rows in order; per account, stops at the first row not yet due.
+    async def due(self, limit: int = 500, skip: Sequence[str] = ()) -> list[OutboxRow]:
+        """Pending rows in order; per account, stops at the first row not yet due; rows of
+        the accounts in skip (pushed by another node: their mox server's) left out.
 
         Rows of one account are pushed strictly in order, so an add and a later
         remove of the same address never swap.
         """
         rows = await self.db.fetchall(
-            "SELECT * FROM outbox WHERE state = 'pending' ORDER BY account COLLATE \"C\", id"
-            " LIMIT $1",
-            limit,
-        )
+            "SELECT * FROM outbox WHERE state = 'pending' AND account <> ALL($2::text[])"
+            ' ORDER BY account COLLATE "C", id LIMIT $1',
+            limit, list(skip),
+        )  # fmt: skip
         now = self.db.clock()
         out: list[OutboxRow] = []
         blocked: set[str] = set()
