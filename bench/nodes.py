@@ -31,11 +31,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(HERE))
-sys.path.insert(1, str(ROOT))
-sys.path.insert(2, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(2, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import aiohttp
 from data import COMMON_SEARCH, RARE_SEARCH, addresses, outgoing_body
@@ -49,6 +47,7 @@ from moxhooks.mail.address import base_address, parse_address
 from moxhooks.store import Store
 from moxhooks.store.intake import all_records
 
+HERE = Path(__file__).resolve().parent
 AUTH = "Bearer bench-secret"
 ACCOUNT = "mox"
 ID_BASE = 1_000_000
@@ -75,7 +74,8 @@ async def _load(urls: list[str], connections: int, duration: float, id_base: int
             t = time.perf_counter()
             try:
                 async with session.post(
-                    url, data=outgoing_body(hook_id),
+                    url,
+                    data=outgoing_body(hook_id),
                     headers={**headers, "X-Mox-Webhook-ID": str(hook_id)},
                 ) as resp:
                     await resp.read()
@@ -162,14 +162,21 @@ async def _pg_fetch(url: str, sql: str, *args: Any) -> list[Any]:
 def stored_ids(db: Path, db_url: str, lo: int, hi: int) -> set[int]:
     """The webhook ids in [lo, hi] the store has (SQLite: intake log or events)."""
     if db_url:
-        rows = asyncio.run(_pg_fetch(
-            db_url, "SELECT webhook_id FROM events WHERE webhook_id BETWEEN $1 AND $2", lo, hi))
+        rows = asyncio.run(
+            _pg_fetch(
+                db_url, "SELECT webhook_id FROM events WHERE webhook_id BETWEEN $1 AND $2", lo, hi
+            )
+        )
         return {int(r[0]) for r in rows}
     # A segment is deleted only after its records are in events: read it first.
     have = {r.webhook_id for r in all_records(str(db)) if lo <= r.webhook_id <= hi}
     with sqlite3.connect(db) as conn:
-        have |= {int(r[0]) for r in conn.execute(
-            "SELECT webhook_id FROM events WHERE webhook_id BETWEEN ? AND ?", (lo, hi))}
+        have |= {
+            int(r[0])
+            for r in conn.execute(
+                "SELECT webhook_id FROM events WHERE webhook_id BETWEEN ? AND ?", (lo, hi)
+            )
+        }
     return have
 
 
@@ -183,8 +190,16 @@ def done_count(db: Path, db_url: str) -> int:
     return int(n)
 
 
-def ingest_round(name: str, nodes_n: int, db_url: str, workdir: Path, mox_url: str,
-                 connections: int, duration: float, drain_timeout: float) -> dict[str, Any]:
+def ingest_round(
+    name: str,
+    nodes_n: int,
+    db_url: str,
+    workdir: Path,
+    mox_url: str,
+    connections: int,
+    duration: float,
+    drain_timeout: float,
+) -> dict[str, Any]:
     """Start nodes_n nodes, load them together, verify every 200, time the processing."""
     nodes = [Node(f"{name}-{i}", workdir, mox_url, db_url) for i in range(nodes_n)]
     try:
@@ -242,8 +257,12 @@ async def list_bench(db_url: str, workdir: Path, entries: int, samples: int) -> 
         assert lo_hi is not None
         rng = random.Random(7)
         picks = [rng.randint(lo_hi[0], lo_hi[1]) for _ in range(samples)]
-        present = [str(r[0]) for r in await conn.fetch(
-            "SELECT base_address FROM suppressions WHERE id = ANY($1::bigint[])", picks)]
+        present = [
+            str(r[0])
+            for r in await conn.fetch(
+                "SELECT base_address FROM suppressions WHERE id = ANY($1::bigint[])", picks
+            )
+        ]
         size = await conn.fetchval("SELECT pg_total_relation_size('suppressions')")
     finally:
         await conn.close()
@@ -251,6 +270,7 @@ async def list_bench(db_url: str, workdir: Path, entries: int, samples: int) -> 
                            "table_mb": int(size) / 1e6}  # fmt: skip
     store = await Store.configured(config.database)
     try:
+
         async def timed(name: str, make: Any, check: Any) -> None:
             times: list[float] = []
             found = 0
@@ -364,15 +384,27 @@ def main() -> int:
         workdir = Path(tmp)
         fake = FakeMoxProcess(0)
         try:
-            rounds = [("sqlite, 1 node", 1, ""), ("postgresql, 1 node", 1, "pg1"),
-                      ("postgresql, 2 nodes", 2, "pg2"), ("postgresql, 4 nodes", 4, "pg4")]
+            rounds = [
+                ("sqlite, 1 node", 1, ""),
+                ("postgresql, 1 node", 1, "pg1"),
+                ("postgresql, 2 nodes", 2, "pg2"),
+                ("postgresql, 4 nodes", 4, "pg4"),
+            ]
             for label, n, dbname in rounds:
                 db_url = ""
                 if dbname:
                     asyncio.run(_create_db(pg.url(), dbname))
                     db_url = pg.url(dbname)
-                r = ingest_round(label.replace(", ", "-").replace(" ", ""), n, db_url, workdir,
-                                 fake.url, a.connections, duration, drain_timeout=300)
+                r = ingest_round(
+                    label.replace(", ", "-").replace(" ", ""),
+                    n,
+                    db_url,
+                    workdir,
+                    fake.url,
+                    a.connections,
+                    duration,
+                    drain_timeout=300,
+                )
                 r["name"] = label
                 report["ingest"].append(r)
                 print(f"  {label}: {r['rps']:.0f}/s, processed {r['processed_s']}", flush=True)
