@@ -1,6 +1,7 @@
 """The server side of the ingest benchmark, run as its own process.
 
-    python bench/server_proc.py moxhooks --db X --mox-url URL [--no-workers]
+    python bench/server_proc.py moxhooks --db X [--db-url postgresql://...] --mox-url URL
+        [--no-workers]
     python bench/server_proc.py bare
 
 Listens on 127.0.0.1 (a free port), prints "READY <port>" and serves until SIGTERM.
@@ -58,7 +59,9 @@ def build_app(args: argparse.Namespace) -> web.Application:
 
     config = config_from_dict(
         {
-            "database": {"path": args.db, "synchronous": args.synchronous},
+            # With --db-url the store is PostgreSQL and --db only names this node's
+            # intake directory; without it, --db is the SQLite file.
+            "database": {"path": args.db, "url": args.db_url, "synchronous": args.synchronous},
             # Recipients come from the events' Extra; the admin API is not asked.
             "mox": {"url": args.mox_url, "admin_password": "", "timeout": 5.0},
             "dns": {"nameservers": ["127.0.0.1"], "port": 9, "timeout": 0.2},
@@ -109,6 +112,7 @@ def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("mode", choices=("moxhooks", "bare"))
     p.add_argument("--db", default="")
+    p.add_argument("--db-url", default="", help="postgresql:// URL: the store on PostgreSQL")
     p.add_argument("--mox-url", default="http://127.0.0.1:9")
     p.add_argument("--synchronous", default="normal", choices=("normal", "full"))
     p.add_argument("--no-workers", dest="workers", action="store_false")
