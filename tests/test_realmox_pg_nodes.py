@@ -290,11 +290,11 @@ async def test_a_hard_bounce_through_mox_a_is_listed_in_mox_b_within_seconds(
         assert event_at is not None and listed_at is not None, "not listed in b within 30 s"
         print(f"a->b: listed in mox b {listed_at - event_at:.2f} s after mox a's webhook")
         assert address in s.a.suppression_bases()
+        await settled(s, 1)
         rows = await event_rows(s.url)
         assert [(r["mox"], r["event"], r["recipient"]) for r in rows] == [
             ("", "failed", address)
         ]
-        await settled(s, 1)
         assert listed_at - event_at < 10.0
 
 
@@ -334,7 +334,7 @@ async def test_a_postgresql_restart_mid_burst_loses_nothing(
     two_moxes: tuple[RealMox, RealMox], cluster: PgCluster, tmp_path: Path  # noqa: F811
 ) -> None:
     """50 sends through both servers; PostgreSQL is stopped as in a crash once a few
-    events are kept, and started 1 s later. Nodes answer 503 meanwhile, mox retries,
+    events are kept, and started once mox has met it (1 s at least). Nodes answer 503 meanwhile, mox retries,
     and each event is processed once."""
     async with stack(two_moxes, cluster.url(), tmp_path) as s:
         per_mox = 25
@@ -345,11 +345,24 @@ async def test_a_postgresql_restart_mid_burst_loses_nothing(
 
         await wait_for(some_kept, 30.0, what="the burst's first events")
         await asyncio.to_thread(cluster.stop, "immediate")
-        await asyncio.sleep(1.0)
+        stopped = time.monotonic()
+
+        async def refused() -> bool:
+            # Down until mox has a webhook that got no 200 (at least 1 s, at most 20).
+            if time.monotonic() - stopped < 1.0:
+                return False
+            for m in (s.a, s.b):
+                queued, _ = await asyncio.to_thread(hooks, m)
+                if any(h["Attempts"] > 0 for h in queued):
+                    return True
+            return False
+
+        await wait_for(refused, 20.0, what="a webhook refused while PostgreSQL is down")
+        down = time.monotonic() - stopped
         await asyncio.to_thread(cluster.start)
         failing = await sending
         outcome = await settled(s, 2 * per_mox)
-        print(f"restart: {outcome.events} events, mox's answers {dict(outcome.answers)},"
+        print(f"restart: {outcome.events} events, PostgreSQL down {down:.1f} s, mox's answers {dict(outcome.answers)},"
               f" tries {dict(outcome.tries)}")
         assert outcome.answers[200] == 2 * per_mox
         assert set(outcome.answers) <= {200, 503, 0}, outcome.answers
