@@ -32,7 +32,7 @@ import pytest
 from conftest import wait_for
 from fakedns import Domain, FakeDNS
 from pgserver import PgCluster, pg_bindir
-from realmox import ADMIN_PASSWORD, LOGIN, PASSWORD, RealMox, account, admin
+from realmox import ADMIN_PASSWORD, LOGIN, PASSWORD, RealMox, Sherpa, account, admin
 from served import children, free_port, serve, wait_ready
 from test_realmox_multimox import two_moxes  # noqa: F401  (the fixture, shared)
 
@@ -155,9 +155,20 @@ async def stack(
         yield s
 
 
+# One admin session per server for the whole test: mox answers 429 to an address that
+# signs in too often, which polling with a fresh sign-in each time did.
+_admins: dict[str, Sherpa] = {}
+
+
+def admin_of(m: RealMox) -> Sherpa:
+    if m.url not in _admins:
+        _admins[m.url] = admin(m)
+    return _admins[m.url]
+
+
 def hooks(m: RealMox) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """mox's webhooks of the account: (still queued, retired), each with its attempts."""
-    api = admin(m)
+    api = admin_of(m)
     queued = api.call(
         "HookList",
         {"Max": 1000, "IDs": [], "Account": "", "Submitted": "", "NextAttempt": "", "Event": ""},
@@ -174,7 +185,7 @@ def hooks(m: RealMox) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 def retry_now(m: RealMox) -> int:
     """Ask mox to retry its queued webhooks now instead of after its backoff."""
-    return int(admin(m).call(
+    return int(admin_of(m).call(
         "HookNextAttemptSet",
         {"Max": 0, "IDs": [], "Account": "", "Submitted": "", "NextAttempt": "", "Event": ""},
         0,
@@ -237,6 +248,7 @@ async def settled(s: Stack, expected_events: int, timeout: float = 60.0) -> Outc
     view: dict[str, tuple[list[dict[str, Any]], list[dict[str, Any]]]] = {}
 
     async def quiet() -> bool:
+        await asyncio.sleep(0.3)  # mox's pace is about a webhook a second
         for key, m in (("", s.a), ("b", s.b)):
             view[key] = await asyncio.to_thread(hooks, m)
             if view[key][0]:
@@ -286,7 +298,7 @@ async def test_a_hard_bounce_through_mox_a_is_listed_in_mox_b_within_seconds(
                 s.b.suppression_bases
             ):
                 listed_at = time.monotonic()
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.05)
         assert event_at is not None and listed_at is not None, "not listed in b within 30 s"
         print(f"a->b: listed in mox b {listed_at - event_at:.2f} s after mox a's webhook")
         assert address in s.a.suppression_bases()
@@ -319,6 +331,7 @@ async def test_kill_9_of_node_n1_mid_burst_loses_nothing(
         killed_with = await count_events(s.url)
 
         async def refused() -> bool:
+            await asyncio.sleep(0.2)
             # Down until mox a has a webhook that got no 200 (3 s at least).
             if time.monotonic() - killed_at < 3.0:
                 return False
@@ -362,6 +375,7 @@ async def test_a_postgresql_restart_mid_burst_loses_nothing(
         stopped = time.monotonic()
 
         async def refused() -> bool:
+            await asyncio.sleep(0.2)
             # Down until mox has a webhook that got no 200 (at least 1 s, at most 20).
             if time.monotonic() - stopped < 1.0:
                 return False
