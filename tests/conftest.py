@@ -52,10 +52,12 @@ settings.load_profile("moxhooks")
 collect_ignore_glob: list[str] = []
 if mox_bin() is None:
     collect_ignore_glob.append("test_realmox_*.py")
+# The real mox servers on PostgreSQL (test_realmox_pg_*.py) need both, and a cluster of
+# their own to restart.
 if postgresql_source() is None:
-    collect_ignore_glob.append("test_pg_*.py")
+    collect_ignore_glob += ["test_pg_*.py", "test_realmox_pg_*.py"]
 elif pg_bindir() is None:
-    collect_ignore_glob.append("test_pg_cluster*.py")
+    collect_ignore_glob += ["test_pg_cluster*.py", "test_realmox_pg_*.py"]
 
 
 def _postgresql_left_out() -> str | None:
