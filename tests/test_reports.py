@@ -381,6 +381,9 @@ def test_sendmail_pipelined_reply_is_not_a_data_reply() -> None:
     unpipelined = text.replace("<<< 503 Need RCPT command.\n", "")
     assert stage_note(unpipelined, reply) == "(in reply to DATA command)"
     assert parse_report(SENDMAIL_PIPELINED).recipients[0].kind is not Kind.CONTENT_REJECTED
+    # Postfix answers DATA after failed pipelined recipients with "554 Error: no valid recipients".
+    postfix_data = text.replace("<<< 503 Need RCPT command.", "<<< 554 5.5.1 Error: no valid recipients")
+    assert stage_note(postfix_data, reply) == "(in reply to RCPT TO command)"
 
 
 # A bounce known by its structure: no bounce-like From or Subject, but the returned message

@@ -336,6 +336,9 @@ _NAMES_RECIPIENT_RE: Final = re.compile(
     r"\b(?:recipients?|destination|rcpt(?! ?to\b)|addressee|mailbox|user|account|forward-path)\b", re.I)
 
 
+# Words that make a pace request a block: the cause named is our reputation or our mail's.
+_REPUTATION: Final = frozenset({Signal.SENDER, Signal.CONTENT})
+
 # Signals that name a subject other than the recipient, even when only leaning.
 _SUBJECTS: Final = frozenset({Signal.SENDER, Signal.CONTENT, Signal.SIZE, Signal.STORAGE, Signal.RATE})
 
@@ -345,9 +348,26 @@ _PACING_BY_DEFAULT_RE: Final = re.compile(r"4\.2\.1|4\.7\.0")
 # "Try again later" and its kin, and RFC 5321's stock words around a deferral: no cause named.
 _LATER_RE: Final = re.compile(r"(?:try|retry|come back|send|resend)(?: (?:again|it|your message))?(?: at)? (?:a )?later"
                               r"|closing (?:the )?(?:transmission )?(?:channel|connection)|\bplease\b", re.I)
+# A stock phrase that a recipient is unknown, and the words around a reply that only say which
+# command it answered: what `_terse` takes away before looking for words of the reply's own.
+_RECIPIENT_PHRASE_RE: Final = re.compile(
+    r"user unknown|unknown user|no such user|not a known user|unknown recipient|recipient unknown"
+    r"|does not exist|\b(?:rcpt|to|user|recipient|mailbox|address)\b", re.I)
+_STAGE_WORDS_RE: Final = re.compile(r"\(?in reply to (?:end of )?\w+(?: \w+)? command\)?|after end of data"
+                                    r"|smtp error from remote (?:mail )?server|\bsaid\b", re.I)
 # A reply's own words: what is left without codes, addresses, host names, numbers, a command
 # named in brackets ("(EHLO)") and Gmail's server tag ("- gsmtp").
 _NOT_WORDS_RE: Final = re.compile(r"\(\w+\)|\bgsmtp\b|[245]\d\d[ -]|\(?#?[245]\.\d{1,3}\.\d{1,3}\)?|<[^>]*>|\S+@\S+|\[[^\]]*\]|\S*\d\S*")
+
+
+def _terse(ev: Evidence) -> bool:
+    """Whether the reply's words are a recipient phrase and nothing else ("550 : User unknown")."""
+    words = _NOT_WORDS_RE.sub(" ", _RELAY_HOST_RE.sub(" ", ev.reply))
+    left = read_signals(words)
+    if (left.strong | left.weak) - _RECIPIENT_SIGNALS:
+        return False
+    rest = _RECIPIENT_PHRASE_RE.sub(" ", _STAGE_WORDS_RE.sub(" ", words))
+    return not re.findall(r"[^\W\d_]{3,}", rest)
 
 
 def _says_more_than_later(ev: Evidence) -> bool:
@@ -375,6 +395,13 @@ def _address_syntax(ev: Evidence) -> bool:
 def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
     """Whether nothing in the reply points away from the recipient (the asymmetry)."""
     sig = ev.signals
+    if ev.stage is Stage.DATA and _detail_kind(ev.enhanced) not in RECIPIENT_HARD and _terse(ev):
+        # The recipient was accepted at RCPT TO: a bare "550 Unknown user x" in answer to the
+        # message is a filter's (Japanese carriers answer so for a recipient's reception
+        # settings), not a verdict on the address. A server that checks recipients after DATA
+        # on purpose says more ("This mailbox is disabled"); a code of the recipient's (5.1.1,
+        # 5.2.1) settles it too (LABELLING.md, F1).
+        return False
     plain = bool(sig.strong & _RECIPIENT_SIGNALS)  # the words themselves name the recipient's state
     other = _OTHER_SUBJECT - {Signal.PROTOCOL} if syntax else _OTHER_SUBJECT  # the address's syntax
     if any(s in sig.strong for s in other) or any(s in sig.weak for s in other - {Signal.SENDER}):
@@ -443,9 +470,11 @@ def decide(ev: Evidence) -> Kind:
         return Kind.MAILBOX_UNKNOWN  # Microsoft's documented meaning, see _DBEB_RE
     kind = _decide(ev)
     permanent = ev.code // 100 == 5 or (ev.code == 0 and ev.enhanced.startswith("5."))
-    if kind is Kind.RATE_LIMITED and permanent and Signal.SENDER in ev.signals.strong:
-        # A permanent refusal asks for nothing later: throttling words beside words that name
-        # our IP or reputation ("mail sent from your IP address has been blocked") are a block.
+    if kind is Kind.RATE_LIMITED and ev.signals.strong & _REPUTATION:
+        # Throttling for a cause on our side, its reputation or its mail's ("rate limited due
+        # to IP reputation", "unusual rate of unsolicited mail from your IP", "user
+        # complaints"): a block of the sender that lasts as long as the cause, not a pace to
+        # keep, even in a temporary reply (LABELLING.md, F2).
         return Kind.SENDER_BLOCKED
     if kind in RECIPIENT_HARD and not _recipient_is_clear(ev, temporary, _address_syntax(ev)):
         return _not_recipient(ev, temporary)

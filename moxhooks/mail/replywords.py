@@ -228,7 +228,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|no longer (?:active|in use|available|valid|accepts)|account (?:is )?not (?:active|activated)"
           r"|(?:receiving|inbound|incoming|delivery|mail) (?:is |has been )?disabled"
           r"|mailbox (?:is )?(?:currently )?(?:unavailable|not available) (?:or|and) (?:not local|disabled)|\bmailbox disabled|deactivated|suspended"),
-    # Throttling, even when it speaks of spam, volume, reputation or blocking: a pace request.
+    # Throttling: a pace request (classify.py makes it a block when the cause named is our
+    # reputation or our mail's).
     _rule(Signal.RATE, S, r"unusual rate of|temporarily (?:rate[- ]?limited|blocked|throttled)"
           r"|rate[- ]?limit|ratelimit|throttl|(?:deferred|delayed) (?:due to|because of) (?:excessive|unexpected|high|unusual)"
           r"|receiving (?:mail|messages|e-?mails?) (?:too quickly|too fast|at a rate)|too (?:fast|quickly|frequent)"
@@ -242,7 +243,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # Our sending infrastructure: block lists, reputation, the IP, the HELO name, reverse DNS.
     _rule(Signal.SENDER, S, r"spamhaus|spamcop|barracuda|\bsorbs\b|uceprotect|abuseat|\bcbl\b|psbl|mailspike|invaluement"
           r"|dnsbl|\brbl\b|\bdnsrbl|block ?list|black ?list|deny ?list|(?<!not )(?<!n't )\blisted\b"
-          r"|reputation|sender ?score|senderbase|\bbanned\b(?! recipient)|\bbad ip\b|traffic not accepted|permanently deferred"
+          r"|reputation|(?:user|spam|abuse) complaints?|complaint rate|sender ?score|senderbase|\bbanned\b(?! recipient)|\bbad ip\b|traffic not accepted|permanently deferred"
           r"|\((?:s3150|s3140)\)|\b(?:sc|ou|dy|rp|sp|ui)-00\d\b|\baup#|ipcheck|dynamic (?:ip|address|pool|range|host)"
           r"|dial-?up|residential|(?:not|n't) (?:allowed|permitted|authori[sz]ed) to (?:connect|send|relay mail from)"
           r"|(?:your|the|this|sending|client|remote) ?(?:ip|ip address|host|server|network|mail server|hostname|mta|domain|connection)"

@@ -756,7 +756,9 @@ def _bounce(ctx: _Context, rtype: ReportType) -> ParsedReport:
         kind = failure_kind(action, _smtp_code(reason), status, evidence)
         if kind in RECIPIENT_HARD and (ours := _ours_named(ctx, evidence, address)) != evidence:
             kind = failure_kind(action, _smtp_code(reason), status, ours)
-        if kind is Kind.UNDETERMINED:  # nothing about this address: what the whole text says
+        if kind is Kind.UNDETERMINED and not _smtp_code(reason):
+            # Nothing about this address (a reply to it is a verdict, even an open one): what
+            # the whole text says.
             head = vendors.report_head(ctx.text)
             kind = failure_kind(action, _smtp_code(head), _status(head), head)
         recipients.append(ParsedRecipient(address, kind, action, status, _one_line(reason)))

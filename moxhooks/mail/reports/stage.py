@@ -26,8 +26,10 @@ _STAGE_AFTER_RE: Final = re.compile(
 )
 _STAGE_BEFORE_RE: Final = re.compile(r">>> (data|rcpt to|mail from|\.)\b[^<>]{0,160}<<< ?$", re.I)
 # Sendmail sends a PIPELINING (RFC 2920) batch and shows only its last command: ">>> DATA",
-# then the RCPT TO reply, then DATA's own "503 need RCPT". The refused command was RCPT TO.
-_PIPELINED_RE: Final = re.compile(r"(?:(?!>>>).){0,300}?<<< ?50[34]\b", re.I)  # used with match()
+# then the RCPT TO reply, then DATA's own "503 need RCPT" (or Postfix's "554 Error: no valid
+# recipients"). The refused command was RCPT TO.
+_PIPELINED_RE: Final = re.compile(r"(?:(?!>>>).){0,300}?<<< ?(?:50[34]\b|554[^<]{0,40}no valid recipients)",
+                                  re.I)  # used with match()
 
 
 def stage_note(text: str, reply: str) -> str:

@@ -1,0 +1,236 @@
+"""Apply LABELLING.md's family decisions to every labelled bounce, in every round and part.
+
+    python tools/label_families.py           # report what would change (ids, except round 2's test part)
+    python tools/label_families.py --write   # change the labels, recording the old one
+
+Some families of replies carried opposite labels between sources (round 1, round 2, the corpus),
+because each source labels them its own way. LABELLING.md decides each family once; this script
+applies the decision by the family's *structure* (the SMTP stage, the DSN's Action and Status,
+the words), the same way to every item, and never runs moxhooks. A changed item keeps its old
+kind in `relabelled` ("F2: was rate_limited"). For round 2's test part only counts are printed:
+that part is reviewed once, by hand, after the rules are final.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email
+import email.policy
+import json
+import re
+import sys
+from collections import Counter
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+BOUNCES = ROOT / "tests" / "bounces"
+BOUNCES2 = ROOT / "tests" / "bounces2"
+CORPUS = ROOT / "tests" / "corpus"
+RECIPIENT_HARD = {"mailbox_unknown", "domain_unknown", "mailbox_disabled"}
+
+# F1: a verdict on the recipient answered to DATA. The recipient had been accepted at RCPT TO; a
+# refusal of the message worded "user unknown" is often a filter's (Japanese carriers answer so
+# for a recipient's reception settings): in doubt, not a verdict on the address.
+RECIPIENT_WORDS = re.compile(r"user unknown|unknown user|no such user|not a known user|unknown recipient"
+                             r"|recipient unknown|does not exist", re.I)
+SPECIFIC_RECIPIENT_CODE = re.compile(r"(?<![\d.])5\.(?:1\.(?:1|2|6|10)|2\.1)(?![\d])")
+DATA_AFTER = re.compile(r"^.{0,200}?\(in reply to (?:end of )?data command\)|^.{0,200}?after end of data", re.I)
+DATA_BEFORE = re.compile(r">>> (?:data|\.)\s*<<<\s*$", re.I)
+# Sendmail's transcript of a PIPELINING batch shows only its last command (">>> DATA"), then the
+# RCPT TO reply, then DATA's own "503 need RCPT" / "554 no valid recipients": the RCPT TO failed.
+PIPELINED = re.compile(r"(?:(?!>>>).){0,300}?<<< ?(?:50[34]\b|554[^<]{0,40}no valid recipients)", re.I)
+MFILTER_DATA = re.compile(r"\s*-+ ?smtp command ?-*\s*data\b", re.I)
+DATA_IN_TEXT = re.compile(r"in reply to (?:end of )?data command|after end of data", re.I)
+# What Sendmail writes in Status for a reply without an enhanced code (smtptodsn()): a
+# translation of the reply code, not the receiving server's own detail.
+TRANSLATED_STATUS = {550: "5.1.1", 551: "5.1.6", 552: "5.2.2", 553: "5.1.3", 554: "5.0.0"}
+# F2: throttling for the sender's reputation (named: reputation, complaints, unsolicited mail).
+REPUTATION = re.compile(r"reputation|user complaints|unsolicited mail", re.I)
+# F3: a delay notice says the message will still be tried; F4's relay gave up.
+STILL_TRYING = re.compile(r"will be retried|will (?:continue|keep) (?:to )?try|this is only a warning", re.I)
+GAVE_UP = re.compile(r"expired|gave up|giving up|retry time|too long|could not be delivered for", re.I)
+# F5: mail loops.
+LOOP = re.compile(r"mail loop|routing loop|loop detected|too many hops|hop count|loops back"
+                  r"|too many received|possible loop", re.I)
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _dsn_fields(msg: Message) -> list[dict[str, str]]:
+    """Per-recipient fields of every message/delivery-status part (lower-cased names)."""
+    out: list[dict[str, str]] = []
+    for part in msg.walk():
+        if part.get_content_type() not in ("message/delivery-status", "message/global-delivery-status"):
+            continue
+        payload = part.get_payload()
+        blocks: list[Any] = payload if isinstance(payload, list) else []
+        if not blocks:
+            raw = part.get_payload(decode=True) or b""
+            text = raw.decode("utf-8", "replace")
+            blocks = [email.message_from_string(b) for b in re.split(r"\n\s*\n", text) if b.strip()]
+        for block in blocks[1:]:
+            out.append({k.lower(): _flat(str(v)) for k, v in block.items()})
+    return out
+
+
+def _fields_for(fields: list[dict[str, str]], address: str) -> dict[str, str]:
+    for f in fields:
+        rcpt = (f.get("original-recipient", "") + " " + f.get("final-recipient", "")).lower()
+        if address.lower() in rcpt:
+            return f
+    return fields[0] if len(fields) == 1 else {}
+
+
+def _terse(text: str) -> bool:
+    """Whether a reply says nothing but a stock "user unknown": no words of its own besides the
+    code, the address, the stage note and the phrase ("550 Unknown user x@example.jp", "550 :
+    User unknown"). A server that checks recipients after DATA on purpose explains itself
+    ("This mailbox is disabled", "Local mailbox x is unavailable: user not found")."""
+    rest = DATA_IN_TEXT.sub(" ", RECIPIENT_WORDS.sub(" ", text))
+    rest = re.sub(r"<[^>]*>|\S+@\S+|\S*\d\S*|\((?:in reply to|command)\b[^)]*\)?|\b(?:rcpt|to|host|said|command)\b", " ",
+                  rest, flags=re.I)
+    return len(re.findall(r"[^\W\d_]{3,}", rest)) == 0
+
+
+def _data_stage(raw: str, reply: str) -> bool:
+    """Whether the report says `reply` answered DATA (Postfix's note after it, Sendmail's
+    transcript before it)."""
+    key = _flat(reply)[:60].lower()
+    if len(key) < 8:
+        return False
+    flat = _flat(raw)
+    low = flat.lower()
+    at = low.find(key)
+    while at >= 0:
+        if DATA_AFTER.match(flat[at + len(key):]):
+            return True
+        if DATA_BEFORE.search(flat[max(0, at - 120):at]) and not PIPELINED.match(flat, at + len(key)):
+            return True
+        at = low.find(key, at + 1)
+    return False
+
+
+def decide(kind: str | None, text: str, label: str, *, data_stage: bool, action: str = "",
+           status: str = "") -> tuple[str, str] | None:
+    """The family and new kind of one item, or None if no decision changes it."""
+    if kind is None:
+        return None
+    code = re.match(r"\s*([245]\d\d)", text)
+    if code and TRANSLATED_STATUS.get(int(code[1])) == status:
+        status = ""  # Sendmail's translation of the reply code, not the server's verdict
+    if (data_stage and RECIPIENT_WORDS.search(text) and _terse(text)
+            and not SPECIFIC_RECIPIENT_CODE.search(text + " " + status)
+            and (kind in RECIPIENT_HARD or (kind == "sender_blocked" and label.startswith("rejected ")))):
+        return "F1", "undetermined"
+    if kind == "rate_limited" and REPUTATION.search(text):
+        return "F2", "sender_blocked"
+    if kind == "expired" and (action == "delayed" or STILL_TRYING.search(text)) and not GAVE_UP.search(text):
+        return "F3", "transient"
+    if kind == "transient" and action == "failed" and status.startswith("4."):
+        return "F4", "expired"
+    if kind != "undetermined" and LOOP.search(text):
+        return "F5", "undetermined"
+    return None
+
+
+def reply_changes(folder: Path) -> list[tuple[Path, int, dict[str, Any], str, str]]:
+    out = []
+    for path in sorted((folder / "replies").glob("*.jsonl")):
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            text = str(row["text"])
+            got = decide(row["kind"], text, str(row.get("label", "")), data_stage=bool(DATA_IN_TEXT.search(text)))
+            if got:
+                out.append((path, n, row, *got))
+    return out
+
+
+def message_changes(folder: Path) -> list[tuple[str, int, dict[str, Any], str, str]]:
+    expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
+    out = []
+    for name, want in sorted(expected.items()):
+        raw_bytes = (folder / name).read_bytes()
+        msg = email.message_from_bytes(raw_bytes, policy=email.policy.compat32)
+        raw = raw_bytes.decode("utf-8", "replace")
+        fields = _dsn_fields(msg)
+        for i, rec in enumerate(want["recipients"]):
+            f = _fields_for(fields, rec["address"])
+            diag = re.sub(r"^\s*smtp\s*;\s*", "", f.get("diagnostic-code", ""), flags=re.I)
+            if diag:
+                text, data_stage = diag, _data_stage(raw, diag)
+            else:
+                # No DSN part: the reply line with recipient words nearest the address, and its
+                # stage as the report words it (Exim's "after end of data", m-FILTER's "SMTP
+                # command" section, Sendmail's transcript).
+                at = _flat(raw).lower().find(rec["address"].lower())
+                text, data_stage = (_flat(raw)[at:at + 400] if at >= 0 else ""), False
+                for m in re.finditer(r"[245]\d\d\b[^\n]{0,200}", raw):
+                    if RECIPIENT_WORDS.search(m[0]) and rec["address"].split("@")[0].lower() in raw.lower():
+                        text = m[0]
+                        after = raw[m.end():m.end() + 300]
+                        data_stage = (_data_stage(raw, text) or bool(DATA_IN_TEXT.search(raw[max(0, m.start() - 300):m.end()]))
+                                      or bool(MFILTER_DATA.match(after)))
+                        break
+            got = decide(rec["kind"], text, str(rec.get("label", "")), data_stage=data_stage,
+                         action=f.get("action", "").lower(), status=f.get("status", ""))
+            if got:
+                out.append((name, i, rec, *got))
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--write", action="store_true")
+    a = p.parse_args()
+    split1 = json.loads((BOUNCES / "split.json").read_text())
+    split2 = json.loads((BOUNCES2 / "split.json").read_text())
+    counts: Counter[tuple[str, str]] = Counter()
+
+    def show(where: str, part: str, ident: str, old: str, fam: str, new: str, text: str) -> None:
+        counts[(f"{where} {part}", fam)] += 1
+        if not (where.startswith("round 2") and part == "test"):
+            print(f"{fam} {where} {part}: {ident}: {old} -> {new}: {_flat(text)[:120]}")
+
+    for where, folder, split in (("round 1", BOUNCES, split1), ("round 2", BOUNCES2, split2)):
+        changes = reply_changes(folder)
+        by_file: dict[Path, dict[int, tuple[str, str]]] = {}
+        for path, n, row, fam, new in changes:
+            show(where, split["replies"].get(row["id"], "?"), row["id"], row["kind"], fam, new, row["text"])
+            by_file.setdefault(path, {})[n] = (fam, new)
+        if a.write:
+            for path, lines_changed in by_file.items():
+                lines = path.read_text(encoding="utf-8").splitlines()
+                for n, (fam, new) in lines_changed.items():
+                    row = json.loads(lines[n])
+                    row["relabelled"] = f"{fam}: was {row['kind']}"
+                    row["kind"] = new
+                    lines[n] = json.dumps(row, ensure_ascii=False)
+                path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    for where, folder, split in (("corpus", CORPUS, None), ("round 1", BOUNCES / "messages", split1),
+                                 ("round 2", BOUNCES2 / "messages", split2)):
+        changes2 = message_changes(folder)
+        for name, _i, rec, fam, new in changes2:
+            part = split["messages"].get(name, "?") if split else "-"
+            show(where + " messages", part, f"{name} {rec['address']}", rec["kind"], fam, new, "")
+        if a.write and changes2:
+            path = folder / "expected.json"
+            expected = json.loads(path.read_text(encoding="utf-8"))
+            for name, i, rec, fam, new in changes2:
+                target = expected[name]["recipients"][i]
+                target["relabelled"] = f"{fam}: was {target['kind']}"
+                target["kind"] = new
+            path.write_text(json.dumps(expected, indent=1, ensure_ascii=False, sort_keys=True) + "\n",
+                            encoding="utf-8")
+    for (where, fam), n in sorted(counts.items()):
+        print(f"  {where}: {fam} {n}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
