@@ -221,7 +221,7 @@ def main() -> int:
         if a.write and changes2:
             path = folder / "expected.json"
             expected = json.loads(path.read_text(encoding="utf-8"))
-            for name, i, rec, fam, new in changes2:
+            for name, i, _rec, fam, new in changes2:
                 target = expected[name]["recipients"][i]
                 target["relabelled"] = f"{fam}: was {target['kind']}"
                 target["kind"] = new

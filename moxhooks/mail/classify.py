@@ -469,7 +469,6 @@ def decide(ev: Evidence) -> Kind:
     if ev.enhanced == "5.4.1" and _DBEB_RE.search(ev.reply):
         return Kind.MAILBOX_UNKNOWN  # Microsoft's documented meaning, see _DBEB_RE
     kind = _decide(ev)
-    permanent = ev.code // 100 == 5 or (ev.code == 0 and ev.enhanced.startswith("5."))
     if kind is Kind.RATE_LIMITED and ev.signals.strong & _REPUTATION:
         # Throttling for a cause on our side, its reputation or its mail's ("rate limited due
         # to IP reputation", "unusual rate of unsolicited mail from your IP", "user
