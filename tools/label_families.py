@@ -46,6 +46,9 @@ DATA_IN_TEXT = re.compile(r"in reply to (?:end of )?data command|after end of da
 # What Sendmail writes in Status for a reply without an enhanced code (smtptodsn()): a
 # translation of the reply code, not the receiving server's own detail.
 TRANSLATED_STATUS = {550: "5.1.1", 551: "5.1.6", 552: "5.2.2", 553: "5.1.3", 554: "5.0.0"}
+# F6: RFC 5321's stock text for 550 ("mailbox not found, no access, or command rejected for
+# policy reasons"), said alone: it names no cause.
+STOCK = re.compile(r"(?:requested action not taken: )?mailbox (?:is )?unavailable", re.I)
 # F2: throttling for the sender's reputation (named: reputation, complaints, unsolicited mail).
 REPUTATION = re.compile(r"reputation|user complaints|unsolicited mail", re.I)
 # F3: a delay notice says the message will still be tried; F4's relay gave up.
@@ -96,6 +99,14 @@ def _terse(text: str) -> bool:
     return len(re.findall(r"[^\W\d_]{3,}", rest)) == 0
 
 
+def _only_stock(text: str) -> bool:
+    """Whether a reply says RFC 5321's stock 550 text and nothing of its own."""
+    rest = STOCK.sub(" ", DATA_IN_TEXT.sub(" ", text))
+    rest = re.sub(r"<[^>]*>|\S+@\S+|\S*\d\S*|\[[^\]]*\]|\([^)]*\)|\b(?:smtp|host|said|error|code)\b", " ", rest,
+                  flags=re.I)
+    return len(re.findall(r"[^\W\d_]{3,}", rest)) == 0
+
+
 def _data_stage(raw: str, reply: str) -> bool:
     """Whether the report says `reply` answered DATA (Postfix's note after it, Sendmail's
     transcript before it)."""
@@ -126,6 +137,8 @@ def decide(kind: str | None, text: str, label: str, *, data_stage: bool, action:
             and not SPECIFIC_RECIPIENT_CODE.search(text + " " + status)
             and (kind in RECIPIENT_HARD or (kind == "sender_blocked" and label.startswith("rejected ")))):
         return "F1", "undetermined"
+    if kind in RECIPIENT_HARD and STOCK.search(text) and _only_stock(text) and not SPECIFIC_RECIPIENT_CODE.search(text):
+        return "F6", "undetermined"
     if kind == "rate_limited" and REPUTATION.search(text):
         return "F2", "sender_blocked"
     if kind == "expired" and (action == "delayed" or STILL_TRYING.search(text)) and not GAVE_UP.search(text):

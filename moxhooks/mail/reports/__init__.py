@@ -26,9 +26,10 @@ Recipients and kinds:
   Status, and the Diagnostic-Code text (or the Status comment, or the vendor's sentence).
   A *failed* recipient whose evidence is temporary (kind ``transient``, or ``undetermined`` with
   a 4.x.x status) is ``expired``: a relay gave up after retrying, as `classify_event` does for
-  mox's own failures. A *delayed* recipient is ``transient``, whatever its last reply said: the
-  relay is still trying, so nothing about the address is decided yet; unless its Status is
-  X.4.7 ("delivery time expired"), which says the relay gave up: ``expired``. Delivered, relayed and
+  mox's own failures. A *delayed* recipient is never a recipient-side hard kind: the relay is
+  still trying, so nothing about the address is decided yet (``transient``); a cause its last
+  reply names on another side stays (a full mailbox, throttling, a block of the sender); a
+  Status of X.4.7 ("delivery time expired") says the relay gave up: ``expired``. Delivered, relayed and
   expanded recipients have kind None.
 - ARF: ``abuse``, ``fraud``, ``virus``, ``other`` and unknown types are ``complaint``;
   ``opt-out`` and ``unsubscribe`` are ``unsubscribed``; ``not-spam`` and ``auth-failure`` /
@@ -370,7 +371,10 @@ def failure_kind(action: str, code: int, status: str, text: str) -> Kind:
             # RFC 3463's X.4.7, "delivery time expired": the Status says the relay gave up,
             # whatever its Action field says (OpenSMTPD's "Envelope expired" is "delayed").
             return Kind.EXPIRED
-        return Kind.TRANSIENT  # still being tried: nothing is decided yet
+        # Still being tried: nothing about the recipient is decided yet, but a cause the
+        # notice names (a full mailbox, throttling, a block of the sender) is what it is
+        # (LABELLING.md, F3).
+        return Kind.TRANSIENT if kind in RECIPIENT_HARD or kind is Kind.UNDETERMINED else kind
     return kind
 
 
