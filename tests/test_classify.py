@@ -355,6 +355,12 @@ PRINCIPLES = [
                  id="temporary-pace-for-our-reputation-is-a-block"),
     pytest.param(421, "4.7.0", "421 4.7.0 Too many connections from your IP 203.0.113.5, try again later", RL,
                  id="temporary-pace-alone-with-our-ip-is-pace"),
+    pytest.param(550, "5.7.0", "550 5.7.0 <someone@example.org>: Recipient address rejected: Policy violation "
+                 "(in reply to RCPT TO command)", UN, id="content-words-at-rcpt-are-not-about-a-body"),
+    pytest.param(554, "5.7.1", "554 5.7.1 Rejected: message contains domain spam.example listed by multi.surbl.org", CR,
+                 id="uri-block-list-is-the-message"),
+    pytest.param(550, "", "550-REJECTED - Blacklisted URL in message. 550-H=mail.example.com [203.0.113.5] "
+                 "HELO=[mail.example.com]", CR, id="trace-fields-are-not-words-about-the-sender"),
     pytest.param(550, "", "550 Unknown user someone@example.jp (in reply to end of DATA command)", UN,
                  id="bare-user-unknown-after-data-is-not-a-verdict"),
     pytest.param(554, "", "554 delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) "

@@ -332,6 +332,24 @@ def test_delayed_with_expired_status_is_expired() -> None:
     (expired,) = parse_report(dsn(block.format(status="4.4.7"))).recipients
     (waiting,) = parse_report(dsn(block.format(status="4.4.1"))).recipients
     assert (expired.kind, waiting.kind) == (Kind.EXPIRED, Kind.TRANSIENT)
+    # X.4.7 in a delay notice whose words say only that it has been a while: still trying.
+    (a_while,) = parse_report(dsn(block.format(status="4.4.7 (unable to deliver this message after 1 day)")
+                                  .replace("Envelope expired", "unable to deliver this message after 1 day"))).recipients
+    assert a_while.kind is Kind.TRANSIENT
+
+
+def test_delay_notice_keeps_a_cause_of_another_side() -> None:
+    block = ("Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; ann@example.org\n"
+             "Action: delayed\nStatus: {status}\nDiagnostic-Code: smtp; {reply}\n")
+    cases = {
+        ("4.2.2", "452 4.2.2 <ann@example.org>... Mailbox full"): Kind.MAILBOX_FULL,
+        ("4.7.0", "421 4.7.0 Too many connections, slow down"): Kind.RATE_LIMITED,
+        # A recipient verdict in a notice that is still trying decides nothing yet.
+        ("4.1.1", "450 4.1.1 <ann@example.org>: Recipient address rejected: User unknown"): Kind.TRANSIENT,
+    }
+    for (status, reply), kind in cases.items():
+        (rec,) = parse_report(dsn(block.format(status=status, reply=reply))).recipients
+        assert (rec.action, rec.kind) == ("delayed", kind), reply
 
 
 def test_a_reply_about_our_envelope_sender_is_not_the_recipients() -> None:

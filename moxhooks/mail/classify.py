@@ -475,6 +475,11 @@ def decide(ev: Evidence) -> Kind:
         # complaints"): a block of the sender that lasts as long as the cause, not a pace to
         # keep, even in a temporary reply (LABELLING.md, F2).
         return Kind.SENDER_BLOCKED
+    if kind is Kind.CONTENT_REJECTED and ev.stage is Stage.RCPT and _detail_kind(ev.enhanced) is not kind:
+        # Refused at RCPT TO, before the message was sent: words of a content policy ("Policy
+        # violation") cannot be about a body the server has not seen: the rest decides.
+        sig = Signals(ev.signals.strong - {Signal.CONTENT}, ev.signals.weak - {Signal.CONTENT})
+        return decide(Evidence(ev.code, ev.enhanced, ev.reply, ev.has_reply, ev.stage, sig))
     if kind in RECIPIENT_HARD and not _recipient_is_clear(ev, temporary, _address_syntax(ev)):
         return _not_recipient(ev, temporary)
     return kind

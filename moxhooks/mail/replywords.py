@@ -155,6 +155,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\b(?:smtputf8|binarymime|requiretls|8bitmime)\b"),
     # Things about the message that mention a domain, an address, a header or "too many".
     _rule(Signal.CONTENT, S, r"(?:non-?latin|foreign|unsupported|unknown|invalid|bad) (?:character ?sets?|charsets?|encoding)"
+          # A URI block list lists what the message links to, not our IP: its "listed" and
+          # "blacklisted" are the message's (read before the sender's block-list words).
+          r"|(?:black ?listed|blocked|listed|banned) (?:urls?|links?|uris?)\b|(?:listed|found) (?:by|in|on|at) [\w.-]*(?:surbl|uribl|\bdbl)"
+          r"|(?:message|body) contains (?:a |the )?(?:black ?listed |listed |blocked )?(?:domain|url|link|uri)s?\b"
           r"|character ?sets?|charset|8-?bit|bare (?:lf|line-?feeds?|cr|newlines?|\\r|\\n)|smtp smuggling|surbl|uribl"
           r"|\burl\b|\buri\b|\blinks?\b|too many (?:equal |duplicate )?[\w-]*headers?"
           r"|(?:invalid|missing|malformed|bad|duplicate) (?:message )?(?:headers?(?: '?[\w-]+:?'?)?|from:? header|date|message-id)"
@@ -254,13 +258,13 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|use (?:the |your )?(?:smtp|mail) (?:server|relay) of your|smtp (?:server|relay) (?:of|at) your (?:isp|provider)"
           r"|(?:isp|provider)'?s? (?:smtp|mail) (?:server|relay)|host network not allowed|envelope blocked"
           r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse (?:dns|lookup|hostname|name)|\brdns\b"
-          r"|fcrdns|\b(?:helo|ehlo)\b(?!\))|invalid (?:helo|ehlo|domain name)|hostname (?:lookup|verification|does not|doesn't|not)"
+          r"|fcrdns|\b(?:helo|ehlo)\b(?![)=])|invalid (?:helo|ehlo|domain name)|hostname (?:lookup|verification|does not|doesn't|not)"
           r"|cannot find your (?:reverse )?hostname|unauthenticated|authentication (?:failed|failures?|errors?|check|information|results|unsuccessful)"
           r"|not authori[sz]ed to send|spoof|forged|forgery|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
           r"|not permitted from your|access denied, (?:banned send|sending)"
           r"|(?:ip|host|client|server|sender|domain|you)\b.{0,30}\bnot (?:in|on) (?:the |our |an? )?(?:white ?list|allow ?list|safe ?list)"),
     # The message: spam verdicts, malware, attachments, content policy.
-    _rule(Signal.CONTENT, S, r"spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)|virus|malware|infected|phish|trojan|worm\b"
+    _rule(Signal.CONTENT, S, r"spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)(?! senders?)|virus|malware|infected|phish|trojan|worm\b"
           r"|\bcontent\b|message (?:content|body)|dangerous|executable|prohibited (?:file|attachment)"
           r"|suspicious|security (?:issue|threat|risk)|\[ph\d\d\]"
           # Yahoo's documented meaning: the message looked like spam (postmaster-28, 5.7.9).
@@ -336,7 +340,8 @@ STAGE_RULES: Final[tuple[tuple[Stage, re.Pattern[str]], ...]] = (
     (Stage.DATA, re.compile(r"in reply to (?:end of )?data|after (?:end of )?data|after (?:the )?message|>>> \.(?:\s|$)"
                             r"|for text command"  # 1&1 (einsundeins) names DATA's text "TEXT"
                             r"|after end of data|while (?:sending|transmitting) (?:the )?(?:message|data)", re.I)),
-    (Stage.RCPT, re.compile(r"in reply to rcpt|after (?:pipelined )?rcpt|>>> rcpt to|rcpt to:\s*<", re.I)),
+    # DragonFly's "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 ..." too.
+    (Stage.RCPT, re.compile(r"in reply to rcpt|after (?:pipelined )?rcpt|>>> rcpt to|rcpt to:\s*<|\bour rcpt to\b", re.I)),
     (Stage.MAIL, re.compile(r"in reply to mail|after (?:pipelined )?mail from|>>> mail from|but sender was rejected", re.I)),
     (Stage.CONNECT, re.compile(r"in reply to (?:helo|ehlo|starttls|auth)|after (?:helo|ehlo|initial connection|starttls)"
                                r"|>>> (?:helo|ehlo)|greeting failed|but my name was rejected|"

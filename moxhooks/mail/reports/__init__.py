@@ -57,6 +57,7 @@ from typing import Final, Literal
 
 from moxhooks.kinds import Kind
 from moxhooks.mail.classify import RECIPIENT_HARD, classify_failure
+from moxhooks.mail.replywords import Signal, read_signals
 from moxhooks.mail.reports import vendors
 from moxhooks.mail.reports.ses import JsonReport, read_json_report
 from moxhooks.mail.reports.stage import stage_note
@@ -288,7 +289,7 @@ _TEMP_DNS_RE: Final = re.compile(r"host not found, try again|name service error.
 _GAVE_UP_RE: Final = re.compile(
     r"not (?:been )?delivered (?:with)?in \d+|failed \d+ attempts|in the queue too long"
     r"|cannot send (?:the )?message (?:for|in) \d+|could not be delivered for \d+|delivery time expired"
-    r"|retry time(?:out)? (?:exceeded|expired)|message expired|too long in (?:the )?queue", re.I,
+    r"|retry time(?:out)? (?:exceeded|expired)|message expired|envelope expired|too long in (?:the )?queue", re.I,
 )
 
 
@@ -367,14 +368,15 @@ def failure_kind(action: str, code: int, status: str, text: str) -> Kind:
         if kind is Kind.TRANSIENT or (kind is Kind.UNDETERMINED and temporary):
             return Kind.EXPIRED
     elif action == "delayed":
-        if status[1:] == ".4.7":
-            # RFC 3463's X.4.7, "delivery time expired": the Status says the relay gave up,
-            # whatever its Action field says (OpenSMTPD's "Envelope expired" is "delayed").
+        if status[1:] == ".4.7" and (_GAVE_UP_RE.search(text) or Signal.EXPIRED in read_signals(text).strong):
+            # RFC 3463's X.4.7, "delivery time expired", with words that say so: the relay gave
+            # up, whatever its Action field says (OpenSMTPD's "Envelope expired" is "delayed").
+            # Without them, X.4.7 in a delay notice only says it has been a while.
             return Kind.EXPIRED
         # Still being tried: nothing about the recipient is decided yet, but a cause the
         # notice names (a full mailbox, throttling, a block of the sender) is what it is
         # (LABELLING.md, F3).
-        return Kind.TRANSIENT if kind in RECIPIENT_HARD or kind is Kind.UNDETERMINED else kind
+        return Kind.TRANSIENT if kind in RECIPIENT_HARD | {Kind.UNDETERMINED, Kind.EXPIRED} else kind
     return kind
 
 
@@ -760,7 +762,7 @@ def _bounce(ctx: _Context, rtype: ReportType) -> ParsedReport:
         kind = failure_kind(action, _smtp_code(reason), status, evidence)
         if kind in RECIPIENT_HARD and (ours := _ours_named(ctx, evidence, address)) != evidence:
             kind = failure_kind(action, _smtp_code(reason), status, ours)
-        if kind is Kind.UNDETERMINED and not _smtp_code(reason):
+        if kind is Kind.UNDETERMINED and not re.search(r"(?<![\w.:])[45]\d\d(?:[ -]|$)", reason):
             # Nothing about this address (a reply to it is a verdict, even an open one): what
             # the whole text says.
             head = vendors.report_head(ctx.text)
