@@ -361,6 +361,13 @@ PRINCIPLES = [
                  id="uri-block-list-is-the-message"),
     pytest.param(550, "", "550-REJECTED - Blacklisted URL in message. 550-H=mail.example.com [203.0.113.5] "
                  "HELO=[mail.example.com]", CR, id="trace-fields-are-not-words-about-the-sender"),
+    pytest.param(550, "", "550 Recipient address rejected: Access denied. AS(201806281) "
+                 "[AM4PEPF0000A1B2.eurprd83.prod.outlook.com]", MU, id="exchange-online-dbeb-without-its-code"),
+    pytest.param(550, "", "550 5.7.1 Recipient address rejected: Access denied", UN,
+                 id="access-denied-elsewhere-is-not-dbeb"),
+    pytest.param(540, "5.7.1", "540 5.7.1 <someone@example.org>: recipient address rejected: Inactive", MD,
+                 id="postfix-recipient-verdict-inactive"),
+    pytest.param(422, "", "422 Benutzer hat zuviele Mails auf dem Server", MF, id="german-too-many-mails"),
     pytest.param(550, "", "550 Unknown user someone@example.jp (in reply to end of DATA command)", UN,
                  id="bare-user-unknown-after-data-is-not-a-verdict"),
     pytest.param(554, "", "554 delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) "

@@ -325,6 +325,9 @@ _ADDRESS_SYNTAX_RE: Final = re.compile(r"[45]\.1\.3|[45]\.5\.[24]")
 # Microsoft Exchange Online's Directory Based Edge Blocking: "550 5.4.1 Recipient address
 # rejected: Access denied" is documented as "the recipient does not exist in the organisation".
 _DBEB_RE: Final = re.compile(r"recipient address rejected: access denied", re.I)
+# Exchange Online's own trailer on a reply: its anti-spam tag "AS(123)" or a server name of its
+# (…prod.outlook.com, …protection.outlook.com): the same DBEB reply quoted without its 5.4.1.
+_MICROSOFT_RE: Final = re.compile(r"\bAS\(\d{3,}\)|\.prod(?:\.protection)?\.outlook\.com\b", re.I)
 # The enhanced code's subjects about the destination address and mailbox (not 5.1.7/5.1.8,
 # the sender's address).
 _RECIPIENT_SUBJECT_RE: Final = re.compile(r"5\.1\.(?:[0-6]|9|1\d)|5\.2\.[01]")
@@ -466,7 +469,7 @@ def _contradiction(code_kind: Kind, enhanced: str, sig: Signals) -> Kind | None:
 def decide(ev: Evidence) -> Kind:
     """The kind of failure the evidence shows, with the asymmetry applied last."""
     temporary = ev.code // 100 == 4 or (ev.code == 0 and ev.enhanced.startswith("4."))
-    if ev.enhanced == "5.4.1" and _DBEB_RE.search(ev.reply):
+    if (ev.enhanced == "5.4.1" or _MICROSOFT_RE.search(ev.reply)) and _DBEB_RE.search(ev.reply):
         return Kind.MAILBOX_UNKNOWN  # Microsoft's documented meaning, see _DBEB_RE
     kind = _decide(ev)
     if kind is Kind.RATE_LIMITED and ev.signals.strong & _REPUTATION:

@@ -213,7 +213,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           rf"|{_WHO} (?:cannot|could not|can not) be verified"),
     # The same verdicts from servers that answer in Spanish, Portuguese, French, German or
     # Italian: a full mailbox, an unknown recipient, a switched-off account.
-    _rule(Signal.STORAGE, S, r"(?:casilla|buz[oó]n|mailbox|caixa|bo[iî]te|postfach)\b.{0,20}?(?:llen[oa]|chei[oa]|pleine?|voll)\b"),
+    _rule(Signal.STORAGE, S, r"(?:casilla|buz[oó]n|mailbox|caixa|bo[iî]te|postfach)\b.{0,20}?(?:llen[oa]|chei[oa]|pleine?|voll)\b"
+          r"|zu ?viele? (?:e-?mails|mails|nachrichten)"),
+    # Postfix's "Recipient address rejected:" followed by the mailbox's state: the verdict is
+    # about the recipient, plainly.
+    _rule(Signal.DISABLED, S, r"recipient address rejected: (?:account |mailbox |user )?(?:is )?(?:inactive|disabled|suspended|locked|blocked)"),
     _rule(Signal.MAILBOX, S, r"(?:usuario|destinatario|utilisateur|destinataire|adresse|benutzer|empf[aä]nger|utente|usu[aá]rio)"
           r"\b.{0,20}?(?:desconocid[oa]|inexistente|no existe|inconnue?|n'existe pas|unbekannt|existiert nicht|sconosciut[oa]|non esiste|n[aã]o existe)"),
     _rule(Signal.DISABLED, S, r"(?:casilla|cuenta|buz[oó]n|conta|compte|konto|postfach|account)\b.{0,20}?"
