@@ -6,14 +6,16 @@
     python tools/score_bounces.py --misses train2   # ... and round 2's
     python tools/score_bounces.py --split           # draw round 1's split (once; refuses if it exists)
     python tools/score_bounces.py --split --round 2 # draw round 2's split (once)
+    python tools/score_bounces.py --round 3         # round 3, gathered after round 2's test part was reviewed
 
 The data, round 1: `tests/bounces/replies/*.jsonl` (SMTP reply lines), `tests/bounces/messages/`
 (bounce messages with `expected.json`), and `tests/corpus/` (the older corpus). Round 2, gathered
 after round 1 had been read too often to measure anything: `tests/bounces2/`, laid out the same
 way. Each round is split once at random into a training part and a test part (`split.json`
 beside the data, seed recorded there); rules are written from a training part only, a test part
-is scored. The disagreements of round 2's test part are not printed at all: that part stays
-unread until the coordinator's single hand review.
+is scored. The disagreements of round 2's test part are not printed: they were reviewed once, by
+hand, after the rules were final (tests/bounces2/REVIEW.md). Round 3 (tests/bounces3), gathered
+after that review, is the part nobody has read: its test part's disagreements are never printed.
 
 Figures per part: kind agreement, suppress-now agreement (both say "suppress at once" or both
 do not), wrong immediate suppressions (moxhooks suppresses at once, the label does not), and
@@ -47,8 +49,14 @@ BOUNCES2 = ROOT / "tests" / "bounces2"
 SPLIT2 = BOUNCES2 / "split.json"
 SEED2 = 20261206
 TEST_SHARE2 = 0.5
-TEST2_UNREAD = ("the test part of round 2 is not to be read: its disagreements are reviewed once, by "
-                "hand, after the rules are final; rules come from --misses train2 only")
+BOUNCES3 = ROOT / "tests" / "bounces3"
+SPLIT3 = BOUNCES3 / "split.json"
+SEED3 = 20261207
+TEST_SHARE3 = 0.5
+TEST3_UNREAD = ("the test part of round 3 is not to be read: it measures bounces no rule was written "
+                "from; rules come from --misses train, train2 and train3 only")
+TEST2_UNREAD = ("the test part of round 2 is not listed: its disagreements were reviewed once, by hand, "
+                "after the rules were final (tests/bounces2/REVIEW.md); rules come from training parts only")
 
 
 @dataclass(frozen=True)
@@ -178,29 +186,44 @@ def score_round2(misses: list[str]) -> None:
               message_items(BOUNCES2 / "messages", names), show)
 
 
+def score_round3(misses: list[str]) -> None:
+    split = json.loads(SPLIT3.read_text())
+    for part in ("train", "test"):
+        show = part == "train" and "train3" in misses
+        score(f"reply lines, round 3 {part}", reply_items(part, split, BOUNCES3), show)
+        names = sorted(m for m, p in split["messages"].items() if p == part)
+        score(f"message recipients, round 3 {part}", message_items(BOUNCES3 / "messages", names), show)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--split", action="store_true", help="draw the split of --round (once)")
-    ap.add_argument("--round", choices=["1", "2", "all"], default="all",
-                    help="which round of data to score (default: both)")
+    ap.add_argument("--round", choices=["1", "2", "3", "all"], default="all",
+                    help="which round of data to score (default: all)")
     ap.add_argument("--misses", action="append", default=[],
-                    choices=["train", "test", "corpus", "train2", "test2"],
-                    help="list the disagreements of this part (never test2)")
+                    choices=["train", "test", "corpus", "train2", "test2", "train3", "test3"],
+                    help="list the disagreements of this part (never test2 or test3)")
     args = ap.parse_args()
     if "test2" in args.misses:
         sys.exit(TEST2_UNREAD)
+    if "test3" in args.misses:
+        sys.exit(TEST3_UNREAD)
     if args.split:
-        if args.round == "2":
+        if args.round == "3":
+            draw_split(BOUNCES3, SPLIT3, SEED3, TEST_SHARE3)
+        elif args.round == "2":
             draw_split(BOUNCES2, SPLIT2, SEED2, TEST_SHARE2)
         elif args.round == "1":
             draw_split()
         else:
-            sys.exit("--split needs --round 1 or --round 2")
+            sys.exit("--split needs --round 1, 2 or 3")
         return
     if args.round in ("1", "all"):
         score_round1(args.misses)
     if args.round in ("2", "all"):
         score_round2(args.misses)
+    if args.round in ("3", "all") and SPLIT3.exists():
+        score_round3(args.misses)
 
 
 if __name__ == "__main__":
