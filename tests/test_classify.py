@@ -368,6 +368,21 @@ PRINCIPLES = [
     pytest.param(540, "5.7.1", "540 5.7.1 <someone@example.org>: recipient address rejected: Inactive", MD,
                  id="postfix-recipient-verdict-inactive"),
     pytest.param(422, "", "422 Benutzer hat zuviele Mails auf dem Server", MF, id="german-too-many-mails"),
+    pytest.param(0, "5.4.4", "I couldn't find a mail exchanger or IP address. (#5.4.4)", DU,
+                 id="qmail-no-mail-exchanger-is-the-domain"),
+    pytest.param(0, "", "all relevant MX records point to non-existent hosts; an MX or SRV record indicated no SMTP "
+                 "service", DU, id="exim-null-mx-is-the-domain"),
+    pytest.param(550, "5.7.1", "550 5.7.1 the sender account is disabled or not registered", SB,
+                 id="our-account-disabled-is-the-sender"),
+    pytest.param(452, "4.2.2", "452 4.2.2 Mailbox someone@example.org is full", MF, id="mailbox-named-is-full"),
+    pytest.param(552, "", "552 Too much mail data", TL, id="too-much-mail-data-is-size"),
+    pytest.param(421, "", "421 Too busy. Try again later.", RL, id="too-busy-is-pace"),
+    pytest.param(451, "5.1.1", "451 5.1.1 Internal error during delivery", TR,
+                 id="internal-error-beside-a-recipient-code-is-the-receivers"),
+    pytest.param(501, "", "501 Rcpt-To validation failed: example.jp is not configured to relay mail", UN,
+                 id="not-configured-to-relay-is-a-relay-denial"),
+    pytest.param(550, "5.4.4", "Name service error for name=example.org type=MX: Malformed or unexpected name "
+                 "server reply", UN, id="malformed-dns-answer-is-no-domain-verdict"),
     pytest.param(550, "", "550 Unknown user someone@example.jp (in reply to end of DATA command)", UN,
                  id="bare-user-unknown-after-data-is-not-a-verdict"),
     pytest.param(554, "", "554 delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) "

@@ -54,6 +54,10 @@ REPUTATION = re.compile(r"reputation|user complaints|unsolicited mail", re.I)
 # F3: a delay notice says the message will still be tried; F4's relay gave up.
 STILL_TRYING = re.compile(r"will be retried|will (?:continue|keep) (?:to )?try|this is only a warning", re.I)
 GAVE_UP = re.compile(r"expired|gave up|giving up|retry time|too long|could not be delivered for", re.I)
+# F7: a DNS lookup that failed (a malformed answer, SERVFAIL, a time-out), not an answer that the
+# domain does not exist.
+DNS_TROUBLE = re.compile(r"malformed (?:or unexpected )?name server reply|\bservfail\b|dns (?:lookup |query )?(?:timeout|timed out)"
+                         r"|name server (?:timeout|timed out|failure)", re.I)
 # F5: mail loops.
 LOOP = re.compile(r"mail loop|routing loop|loop detected|too many hops|hop count|loops back"
                   r"|too many received|possible loop", re.I)
@@ -145,6 +149,8 @@ def decide(kind: str | None, text: str, label: str, *, data_stage: bool, action:
         return "F3", "transient"
     if kind == "transient" and action == "failed" and status.startswith("4."):
         return "F4", "expired"
+    if kind in RECIPIENT_HARD and DNS_TROUBLE.search(text):
+        return "F7", "transient"
     if kind != "undetermined" and LOOP.search(text):
         return "F5", "undetermined"
     return None

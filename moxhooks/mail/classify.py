@@ -418,6 +418,8 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
             return False
     if sig.strong - _RECIPIENT_SIGNALS - {Signal.TEMPORARY}:
         return False  # a strong word about the message, the pace or the storage
+    if Signal.TEMPORARY in sig.strong and not plain:
+        return False  # the receiver's own failure ("Internal error during delivery") beside a code
     if sig.weak & {Signal.POLICY, Signal.SENDER} or temporary:
         # A policy refusal, a word leaning to the sender (an IP number, "blocked") or a
         # temporary reply: the recipient must be named plainly.

@@ -112,6 +112,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # the check was about. Postfix's "delivery temporarily suspended" note is about the
     # connection, not an account.
     _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again"
+          r"|malformed (?:or unexpected )?name server reply|internal (?:server |system )?error"
           r"|name service error.{0,80}try again|insufficient system (?:storage|resources)|insufficient disk space"
           r"|mail system full|system (?:storage|disk) (?:is )?full|queue file write error|(?:space|disk|resource) shortage"
           r"|local error in processing|temporar(?:y|ily) (?:\w+ ){0,2}(?:failure|problem|error|unavailable)"
@@ -134,7 +135,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.LOOP, S, r"too many hops|hop count|(?:mail|mailing|routing|forwarding) loop|loop detected"
           r"|loops back to myself|too many received"),
     # The sender's own sending limits (quota words that are not about storage).
-    _rule(Signal.RATE, S, r"(?:submission|transfer|sending|send|outbound|queue) ?quota|quota for (?:sending|send)|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
+    # RFC 5321's own words for a message too big for the server ("too much mail data").
+    _rule(Signal.SIZE, S, r"too much (?:mail )?data"),
+    _rule(Signal.RATE, S, r"too busy|(?:try again|send) slower|messages? exceeded (?:the )?(?:\w+ ){0,2}limit|relay limit (?:exceeded|reached)"
+          r"|(?:submission|transfer|sending|send|outbound|queue) ?quota|quota for (?:sending|send)|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
           r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
           r"|exceeded the limit|limit for the number of|(?<!size )(?<!space )(?<!line )\blimit (?:exceeded|reached)"),
     # The mailbox is full, said with words that elsewhere mean size or pace.
@@ -145,7 +149,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|over ?quota|quota|out of (?:storage|disk|space)|storage (?:space|limit|allocation|full)"
           r"|insufficient (?:storage|space|disk)|(?:not enough|(?:not|n't) have enough|no) (?:disk |storage |mail ?box )?space|space (?:is )?not enough"
           r"|no space left|space limit|mail ?folder is full|(?:mail ?box|inbox) full|recipient'?s? (?:mail ?box|inbox) is full"
-          r"|full (?:mail ?box|inbox)"),
+          r"|full (?:mail ?box|inbox)|(?:mail ?box|inbox|account) <?[^\s<>]+@[^\s<>]+>? (?:is )?(?:full|over quota)"),
     # How the message is written on the wire: its line lengths and line endings, 8-bit or UTF-8
     # data, a body or delivery extension it needs (BINARYMIME, SMTPUTF8, REQUIRETLS). The
     # message, like mox's own "does not implement ... extension, required by message", not the
@@ -168,6 +172,17 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail"
           r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?content polic(?:y|ies)"
           r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"),
+    # A sending MTA's own finding that the destination domain has no mail host (qmail's "I
+    # couldn't find a mail exchanger or IP address", Exim's "an MX or SRV record indicated no SMTP
+    # service"): the recipient's domain, read before "IP address" and "no SMTP service" lean to
+    # our side.
+    _rule(Signal.DOMAIN, S, r"(?:mx|srv) records? indicated no smtp service"
+          r"|(?:couldn't|could not|cannot|can't|unable to) find (?:a |any |the )?(?:mail exchanger|mx)(?: (?:record )?(?:of|for) (?:the )?domain)?"
+          r"(?: (?:or|nor) (?:a |an )?(?:ip address|a record))?|illegal host/domain name"),
+    # Our own account refused ("the sender account is disabled", "account outbounds disabled"):
+    # the sender, though the words are those of a disabled mailbox.
+    _rule(Signal.SENDER, S, r"\bsender(?:'s)? (?:e-?mail )?account\b.{0,30}?(?:disabled|suspended|not registered|locked|blocked|inactive)"
+          r"|outbounds? (?:mail |sending )?(?:is |are |has been )?disabled|invalid credentials?|password transition"),
     # Our side named as the subject of a refusal: the sender, our IP, host, server, domain or
     # connection, with any verdict ("Sender is not authorized", "Mail refused from your IP",
     # "Access denied for 203.0.113.5", "your sending domain is not properly configured").
@@ -290,7 +305,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|null ?mx|(?:domain|host) (?:\S+ )?(?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
           r"|no (?:valid )?(?:mx|mail exchanger)|domain (?:has )?no (?:mx|mail)"
           r"|domain (?:name )?(?:has )?expired|no such host|name or service not known|(?:couldn't|could not|cannot|can't) find (?:any )?host"
-          r"|name service error|bad destination system(?: address)?"),
+          r"|bad destination system(?: address)?"),
     # The recipient's mailbox.
     _rule(Signal.MAILBOX, S, r"no ?such ?(?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail)"
           rf"|{_WHO} (?:name )?{_NAMED}(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid|not local)"
@@ -305,6 +320,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|invalid (?:recipient )?address|not a valid (?:user|mailbox|address|recipient)|undeliverable address"),
     # Relay denied: this host does not serve the domain (a stale MX or a misrouted message).
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:temporarily )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
+          r"|not (?:configured|permitted|allowed|authori[sz]ed) to relay"
           r"|(?:not|n't) (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|no relay"
           r"|rcpthosts|relay not permitted|not a gateway|cannot relay|relaying|as a relay"),
     # Postfix's "Recipient address rejected:" is a prefix: what follows says why.

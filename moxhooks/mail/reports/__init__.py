@@ -285,7 +285,8 @@ _CODE_RE: Final = re.compile(
 # mail loops are nobody's fault ("Too many hops" is not pacing), Postfix's "Host not found,
 # try again" is a temporary DNS failure, and these phrases mean a relay gave up after retrying.
 _LOOP_RE: Final = re.compile(r"too many hops|hop count|mail(?:ing)? loop|routing loop|loop detected", re.I)
-_TEMP_DNS_RE: Final = re.compile(r"host not found, try again|name service error.{0,80}try again", re.I)
+_TEMP_DNS_RE: Final = re.compile(r"host not found, try again|name service error.{0,80}try again"
+                                  r"|malformed (?:or unexpected )?name server reply", re.I)
 _GAVE_UP_RE: Final = re.compile(
     r"not (?:been )?delivered (?:with)?in \d+|failed \d+ attempts|in the queue too long"
     r"|cannot send (?:the )?message (?:for|in) \d+|could not be delivered for \d+|delivery time expired"
@@ -365,7 +366,9 @@ def failure_kind(action: str, code: int, status: str, text: str) -> Kind:
         return Kind.EXPIRED
     if action == "failed":
         temporary = status.startswith("4.") or (not status and code // 100 == 4)
-        if kind is Kind.TRANSIENT or (kind is Kind.UNDETERMINED and temporary):
+        # A relay that gave up on temporary errors (its Status 4.x.x, or none): expired. A
+        # permanent Status says it failed at once, not that its queue ran out (LABELLING.md F4).
+        if (kind is Kind.TRANSIENT and not status.startswith("5.")) or (kind is Kind.UNDETERMINED and temporary):
             return Kind.EXPIRED
     elif action == "delayed":
         if status[1:] == ".4.7" and (_GAVE_UP_RE.search(text) or Signal.EXPIRED in read_signals(text).strong):
