@@ -345,6 +345,10 @@ class Config(msgspec.Struct, frozen=True):
         several stays its own; the server's name for every other."""
         return "" if name == self.default_mox.name else name
 
+    def mox_name(self, key: str) -> str:
+        """The name of the mox server the store keeps under key (mox_key's inverse)."""
+        return key or self.default_mox.name
+
     def account_moxes(self, account: AccountConfig) -> tuple[str, ...]:
         """The names of the mox servers that have the account, the first one if it names none."""
         return account.mox or (self.default_mox.name,)

@@ -122,6 +122,45 @@ async def test_a_secret_made_before_several_mox_servers_stays_the_first_servers(
         await store.close()
 
 
+async def test_holds_made_before_several_mox_servers_stay_the_first_servers(
+    fresh_url: str, tmp_path: object
+) -> None:
+    # A database of migration 5, with an active hold and failures counted towards another.
+    conn = await asyncpg.connect(fresh_url)
+    try:
+        await conn.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+        await conn.execute("INSERT INTO schema_version (version) VALUES (5)")
+        for script in MIGRATIONS[:5]:
+            await conn.execute(script)
+        await conn.execute(
+            "INSERT INTO auto_holds (account, recipient_domain, rule_id, reason, recipients,"
+            " created, lift_after) VALUES ('shop', 'held.example', 4, 'r', 3, now(),"
+            " now() + interval '1 hour')"
+        )
+        await conn.execute(
+            "INSERT INTO hold_failures (account, domain, base_address, at)"
+            " VALUES ('shop', 'slow.example', 'a@slow.example', now())"
+        )
+    finally:
+        await conn.close()
+    store = await Store.open_postgresql(fresh_url, path=f"{tmp_path}/moxhooks.db")
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+        hold = await store.holds.active("", "shop", "held.example")
+        assert hold is not None and (hold.mox, hold.rule_id) == ("", 4)
+        assert await store.holds.by_rule("", 4) == hold
+        assert await store.holds.active("b", "shop", "held.example") is None
+        now = store.clock()
+        since = now - timedelta(minutes=10)
+        # The failure counted before is the first server's.
+        assert await store.holds.note_failure("", "shop", "slow.example", "b@slow.example",
+                                              now, since) == 2  # fmt: skip
+        assert await store.holds.note_failure("b", "shop", "slow.example", "b@slow.example",
+                                              now, since) == 1  # fmt: skip
+    finally:
+        await store.close()
+
+
 async def test_a_newer_schema_is_refused(fresh_url: str, tmp_path: object) -> None:
     store = await Store.open_postgresql(fresh_url, path=f"{tmp_path}/moxhooks.db")
     await store.close()

@@ -258,6 +258,7 @@ function renderAutoHolds(holds) {
       ? table(
           [
             { label: "Recipient domain", cell: (h) => h.recipient_domain },
+            { label: "Mox server", cell: (h) => h.mox },
             { label: "Account", cell: (h) => any(h.account, "any") },
             { label: "Why", class: "detail", cell: (h) => h.reason || "" },
             { label: "Held since", cell: (h) => when(h.created) },

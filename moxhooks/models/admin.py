@@ -53,12 +53,14 @@ class Overview(Model):
 
 
 class AutoHold(Model):
-    """A hold rule moxhooks added by itself (the store's row type too)."""
+    """A hold rule moxhooks added by itself (the store's row type too, where mox is the
+    server's key, Config.mox_key: "" for the first)."""
 
     id: int
+    mox: Annotated[str, doc("the mox server ([[mox]] name) the hold rule is in")]
     account: str
     recipient_domain: str
-    rule_id: Annotated[int, doc("mox's hold rule")]
+    rule_id: Annotated[int, doc("mox's hold rule, in that server")]
     reason: str
     recipients: Annotated[int, doc("distinct recipients that failed within the window")]
     created: DateTime
@@ -73,6 +75,7 @@ class AutoHold(Model):
     def from_row(cls, r: Row) -> AutoHold:
         return cls(
             id=r["id"],
+            mox=r["mox"],
             account=r["account"],
             recipient_domain=r["recipient_domain"],
             rule_id=r["rule_id"],

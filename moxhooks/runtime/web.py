@@ -128,6 +128,9 @@ class WebRuntime:
     worker_state: WorkerState
     # Every mox server's client, by name (mox above is the first server's).
     clients: dict[str, MoxClient] = field(default_factory=dict)
+    # Every mox server's admin API by name, None without its admin password (admin above
+    # is the first server's); one each, so its sign-in is reused.
+    admins: dict[str, AdminAPI | None] = field(default_factory=dict)
 
     def mox_for(self, acct: AccountConfig) -> MoxClient:
         """The client of the account's first mox server: where it signs in and sends."""
@@ -174,9 +177,10 @@ async def open_web_runtime(
                 synchronous=config.database.synchronous,
                 on_commit=on_commit,
             )
+        admins = {m.name: admin_api(config, clients[m.name], m) for m in config.mox}
         rt = WebRuntime(
-            config, store, client, admin_api(config, client), Metrics(), intake, secrets,
-            handle, state, clients,
+            config, store, client, admins[config.default_mox.name], Metrics(), intake,
+            secrets, handle, state, clients, admins,
         )  # fmt: skip
         try:
             if handle is not None:

@@ -105,7 +105,8 @@ async def open_worker_runtime(
             config, store, resolver, checker,
             on_change=sync.wake, on_mox_lists_unknown=sync.mox_lists_unknown,
         )  # fmt: skip
-        auto_holds = AutoHolds(store, admin, holds or settings_from(config.holds))
+        # A hold rule is one server's: added where the failures came through.
+        auto_holds = AutoHolds(store, admins, holds or settings_from(config.holds))
         processor.observers.append(auto_holds.observe)
         mailbox = MailboxProcessor(
             config, store, client, on_change=sync.wake,
