@@ -754,3 +754,54 @@ async def test_failures_through_one_server_hold_the_domain_in_that_server_only(
         )
     finally:
         await server.close()
+
+
+@pytest.mark.openapi_responses
+async def test_healthz_and_the_overview_show_each_servers_state_as_the_worker_saw_it(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
+) -> None:
+    a, b = two_fakes
+    # b answers HTTP but refuses moxhooks' logins: only the worker's calls tell.
+    for account, login in (("shop", "mox@localhost"), ("solo", "solo@localhost")):
+        b.accounts[account]["logins"][login] = "changed-in-b"
+    async with running(_fakes_config(tmp_path, a, b)) as (server, rt):
+
+        async def b_refused() -> bool:
+            return rt.worker_state.mox.get("b", (None, ""))[0] is False
+
+        await wait_for(b_refused, 10.0, "the worker's report of b")
+        assert rt.worker_state.mox["a"] == (True, "")
+        # unsafe: keep the session cookie of an IP address (127.0.0.1).
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(str(server.make_url("/healthz"))) as resp:
+                assert resp.status == 503
+                checks = (await resp.json())["checks"]
+            assert checks["mox"] == {"ok": True, "url": a.url, "error": ""}
+            assert checks["mox_servers"]["a"] == {"ok": True, "url": a.url, "error": ""}
+            in_b = checks["mox_servers"]["b"]
+            assert in_b["ok"] is False and in_b["url"] == b.url
+            assert in_b["error"] == rt.worker_state.mox["b"][1] != ""
+
+            base = str(server.make_url("/api/v1/admin"))
+            login = await http.post(f"{base}/login", json={"password": "moxadmin"})
+            assert login.status == 200
+            h = {"X-CSRF-Token": (await login.json())["csrf"]}
+            async with http.get(f"{base}/accounts", headers=h) as resp:
+                body = await resp.json()
+            assert (body["mox_reachable"], body["mox_error"]) == (True, "")
+            assert body["mox_servers"] == [
+                {"name": "a", "url": a.url, "ok": True, "error": ""},
+                {"name": "b", "url": b.url, "ok": False, "error": in_b["error"]},
+            ]
+
+            # b takes the logins again: the next reconcile says so, and both are ok.
+            for account, login_name in (("shop", "mox@localhost"), ("solo", "solo@localhost")):
+                b.accounts[account]["logins"][login_name] = "moxmoxmox"
+
+            async def b_ok() -> bool:
+                return rt.worker_state.mox.get("b") == (True, "")
+
+            await wait_for(b_ok, 10.0, "b ok again in the worker's report")
+            async with http.get(str(server.make_url("/healthz"))) as resp:
+                assert resp.status == 200
+                assert (await resp.json())["checks"]["mox_servers"]["b"]["ok"] is True

@@ -43,13 +43,25 @@ class ImapMailbox(Model):
     kept: Annotated[int, doc("messages kept since moxhooks started")]
 
 
+class MoxServer(Model):
+    """One configured mox server: whether it answers and took the worker's last call."""
+
+    name: Annotated[str, doc("its [[mox]] name")]
+    url: Annotated[str, doc("its [[mox]] url")]
+    ok: bool
+    error: Annotated[str, doc("why not ok; empty when ok")]
+
+
 class Overview(Model):
     """GET admin/accounts."""
 
     accounts: list[AccountSummary]
     imap: Annotated[list[ImapMailbox], doc("each [[imap]] mailbox, in configuration order")]
-    mox_reachable: bool
-    mox_error: str
+    mox_reachable: Annotated[bool, doc("the first mox server is ok (mox_servers' first)")]
+    mox_error: Annotated[str, doc("why the first mox server is not ok; empty when it is")]
+    mox_servers: Annotated[
+        list[MoxServer], doc("every configured mox server, in configuration order")
+    ]
 
 
 class AutoHold(Model):

@@ -39,16 +39,17 @@ log = logging.getLogger(__name__)
 class WorkerState:
     """What the worker last reported."""
 
-    # mox's reachability as the sync worker last saw it; None: not known yet.
-    mox_ok: bool | None = None
-    mox_error: str = ""
+    # Each mox server as the sync worker last saw it, by name: (ok, error); ok None, or
+    # a server not here: not known yet.
+    mox: dict[str, tuple[bool | None, str]] = field(default_factory=dict)
     # How the last look at each [[imap]] mailbox went, by its index in the configuration.
     imap: dict[int, ImapState] = field(default_factory=dict)
 
     def message(self, msg: bytes) -> None:
         """Take in one message from the worker."""
         if msg.startswith(messages.MOX_STATE):
-            self.mox_ok, self.mox_error = messages.parse_mox_state(msg)
+            name, ok, error = messages.parse_mox_state(msg)
+            self.mox[name] = (ok, error)
         elif msg.startswith(messages.IMAP_STATE):
             i, state = messages.parse_imap_state(msg)
             self.imap[i] = state

@@ -95,7 +95,7 @@ async def open_worker_runtime(
         )
         admin = admin_api(config, client)
         sync = SyncWorker(config, store, client, clients)
-        sync.on_state = lambda ok, error: report(messages.mox_state(ok, error))
+        sync.on_state = lambda name, ok, error: report(messages.mox_state(name, ok, error))
         # QueueMsgIDs are each server's own: an event's recipient is asked of its server.
         admins = {
             config.mox_key(m.name): admin_api(config, clients[m.name], m) for m in config.mox

@@ -26,7 +26,7 @@ from moxhooks.web import auth
 from moxhooks.web.api_stats import account_stats
 from moxhooks.web.bodies import answer, read_body, read_query
 from moxhooks.web.errors import mox_api_error
-from moxhooks.web.health import PROBE_KEY
+from moxhooks.web.health import mox_checks
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 
 
@@ -123,11 +123,16 @@ async def accounts(request: web.Request) -> web.StreamResponse:
                 kept=state.kept,
             )
         )
-    # The first mox server's, as before there were several (/healthz shows each).
-    mox_ok, mox_error = (await request.app[PROBE_KEY].check(rt))[rt.config.default_mox.name]
+    checks = await mox_checks(request.app)
+    first = checks[rt.config.default_mox.name]
     return answer(
-        models.Overview(accounts=out, imap=imap, mox_reachable=mox_ok, mox_error=mox_error)
-    )
+        models.Overview(
+            accounts=out, imap=imap,
+            # The first server's, as before there were several.
+            mox_reachable=first.ok, mox_error=first.error,
+            mox_servers=[models.MoxServer(n, c.url, c.ok, c.error) for n, c in checks.items()],
+        )
+    )  # fmt: skip
 
 
 def _rule(rule: dict[str, Any], auto: models.AutoHold | None) -> models.HoldRule:
