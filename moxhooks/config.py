@@ -590,6 +590,19 @@ def _check_database_url(url: str) -> None:
         raise ConfigError("database.url: must name a host and a database (/moxhooks)")
 
 
+def without_password(url: str) -> str:
+    """A database URL fit to print or log: its password (in the user info, or a password
+    query parameter, which libpq takes too) removed."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    netloc = f"{userinfo.partition(':')[0]}{at}{hosts}"
+    query = urllib.parse.urlencode(
+        [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+         if k != "password"]
+    )  # fmt: skip
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
 def _check_imap(cfg: Config) -> None:
     names = {a.name for a in cfg.accounts}
     for i, m in enumerate(cfg.imap):
