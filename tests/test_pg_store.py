@@ -15,9 +15,11 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
+from test_cli import free_port, served_lines, write_config
 
 from moxhooks.errors import SchemaTooNew
 from moxhooks.store import NewEntry, ReadTimeout, Store, StoreUnavailable
@@ -159,6 +161,21 @@ async def test_holds_made_before_several_mox_servers_stay_the_first_servers(
                                               now, since) == 1  # fmt: skip
     finally:
         await store.close()
+
+
+async def test_serve_names_the_postgresql_server_without_its_password(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    cfg = write_config(tmp_path, port=port)
+    cfg.write_text(cfg.read_text().replace("[database]\n", f'[database]\nurl = "{fresh_url}"\n'))
+    password = urllib.parse.urlsplit(fresh_url).password
+    assert password
+    # moxhooks serve in a process of its own, until it answers (this loop waits meanwhile).
+    lines = served_lines(tmp_path, cfg, port)
+    (shown,) = [line for line in lines if line.startswith("database: ")]
+    assert shown == f"database: {fresh_url.replace(':' + password + '@', '@')}"
+    assert password not in "\n".join(lines)
 
 
 async def test_a_newer_schema_is_refused(fresh_url: str, tmp_path: object) -> None:
