@@ -181,7 +181,12 @@ class AutoHolds:
             )  # fmt: skip
 
     async def _add_hold(
-        self, mox: str, account: str, domain: str, recipients: int, kind: Kind | None,
+        self,
+        mox: str,
+        account: str,
+        domain: str,
+        recipients: int,
+        kind: Kind | None,
         admin: AdminAPI,
     ) -> AutoHold | None:
         """Add the rule in mox and record the hold, unless the domain is held there already."""
@@ -220,6 +225,14 @@ class AutoHolds:
         mox failed (or the server has no admin password now)."""
         admin = self.admins.get(hold.mox)
         if admin is None:
+            # The server is no longer configured (renamed, removed), or has no admin
+            # password now: the hold stays until that is fixed, and says why.
+            why = (
+                f"no admin API for mox {hold.mox or '(the first)'}:"
+                " is it configured, with mox.admin_password?"
+            )
+            if hold.last_error != why:
+                await self.store.lift_failed(hold, why)
             return False
         async with self._lock:
             rule = {
