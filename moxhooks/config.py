@@ -345,6 +345,10 @@ class Config(msgspec.Struct, frozen=True):
         several stays its own; the server's name for every other."""
         return "" if name == self.default_mox.name else name
 
+    def mox_name(self, key: str) -> str:
+        """The name of the mox server the store keeps under key (mox_key's inverse)."""
+        return key or self.default_mox.name
+
     def account_moxes(self, account: AccountConfig) -> tuple[str, ...]:
         """The names of the mox servers that have the account, the first one if it names none."""
         return account.mox or (self.default_mox.name,)
@@ -584,6 +588,19 @@ def _check_database_url(url: str) -> None:
         raise ConfigError("database.url: the port must be a number") from None
     if not parts.hostname or not parts.path.strip("/"):
         raise ConfigError("database.url: must name a host and a database (/moxhooks)")
+
+
+def without_password(url: str) -> str:
+    """A database URL fit to print or log: its password (in the user info, or a password
+    query parameter, which libpq takes too) removed."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, hosts = parts.netloc.rpartition("@")
+    netloc = f"{userinfo.partition(':')[0]}{at}{hosts}"
+    query = urllib.parse.urlencode(
+        [(k, v) for k, v in urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
+         if k != "password"]
+    )  # fmt: skip
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 def _check_imap(cfg: Config) -> None:

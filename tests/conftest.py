@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import sys
+import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -63,8 +65,9 @@ elif pg_bindir() is None:
 def _postgresql_left_out() -> str | None:
     """What of the PostgreSQL suite is not run and why, in one line; None when all runs."""
     if postgresql_source() is None:
-        return (f"PostgreSQL suite (test_pg_*.py, and test_store_backends.py's PostgreSQL"
-                f" half) not run: no PostgreSQL found (apt-get install postgresql,"
+        return (f"PostgreSQL suite (test_pg_*.py, and the PostgreSQL half of"
+                f" test_store_backends.py, test_holds.py and test_multimox.py's holds) not run:"
+                f" no PostgreSQL found (apt-get install postgresql,"
                 f" or set {PG_BIN_ENV} to its bin directory or {PG_URL_ENV} to a server)")
     if pg_bindir() is None:
         return (f"PostgreSQL cluster tests (test_pg_cluster*.py) not run: {PG_URL_ENV} names"
@@ -90,6 +93,34 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     left_out = _postgresql_left_out()
     if left_out is not None:
         terminalreporter.write_line(left_out)
+
+
+@pytest.fixture(params=["sqlite"] + (["postgresql"] if postgresql_source() is not None else []))
+def database(request: pytest.FixtureRequest) -> Iterator[dict[str, str]]:
+    """The test's [database] table, the test run once for each engine: {} (the SQLite file
+    of make_config, or the test's own), then a PostgreSQL database of the test's own
+    (where the tests have a PostgreSQL, as for test_store_backends.py)."""
+    if request.param == "sqlite":
+        yield {}
+        return
+    import asyncpg
+
+    pg_url: str = request.getfixturevalue("pg_url")
+    name = "mh_test_" + secrets.token_hex(4)
+
+    async def admin(sql: str) -> None:
+        conn = await asyncpg.connect(pg_url)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(admin(f'CREATE DATABASE "{name}"'))
+    try:
+        url = urllib.parse.urlsplit(pg_url)._replace(path="/" + name)
+        yield {"url": urllib.parse.urlunsplit(url)}
+    finally:
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session")

@@ -669,6 +669,9 @@ async def test_admin_accounts_overview(client: Client, fakemox: FakeMox) -> None
     admin = await sign_in_admin(client)
     body = await admin.get("/api/v1/admin/accounts")
     assert body["mox_reachable"] is True
+    assert body["mox_servers"] == [
+        {"name": "default", "url": fakemox.url, "ok": True, "error": ""}
+    ]
     names = [a["name"] for a in body["accounts"]]
     assert names == ["mox", "other"]
     mox = body["accounts"][0]
@@ -692,6 +695,8 @@ async def test_admin_overview_when_mox_is_down(client: Client, fakemox: FakeMox)
     body = await admin.get("/api/v1/admin/accounts")
     assert body["mox_reachable"] is False
     assert body["mox_error"]
+    ((name, ok, error),) = [(m["name"], m["ok"], m["error"]) for m in body["mox_servers"]]
+    assert (name, ok, error) == ("default", False, body["mox_error"])
 
 
 async def test_hold_rules(client: Client, fakemox: FakeMox) -> None:

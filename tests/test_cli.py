@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from typing import Any, TypeVar
 import pytest
 
 from moxhooks.cli.main import main
+from moxhooks.config import without_password
 from moxhooks.csvio import EXPORT_COLUMNS, ImportRow, export_entries, parse_import
 from moxhooks.kinds import Kind, MoxState, Source
 from moxhooks.store import Store
@@ -712,6 +714,37 @@ def test_subprocess_check_and_add(tmp_path: Path, cfg: Path) -> None:
 def test_subprocess_serve(tmp_path: Path) -> None:
     port = free_port()
     cfg = write_config(tmp_path, port=port)
+    lines = served_lines(tmp_path, cfg, port)
+    assert lines[0] == f"moxhooks 0.1.0 listening on http://127.0.0.1:{port}"
+    assert lines[1] == (
+        f"account page (sign in with a mox account's email address): http://127.0.0.1:{port}/"
+    )
+    assert lines[2] == (
+        f"admin page (sign in with the mox admin password): http://127.0.0.1:{port}/admin"
+    )
+    assert lines[3] == f"webhook URL for account mox: http://127.0.0.1:{port}/hooks/outgoing/mox"
+    assert lines[4] == f"database: {tmp_path / 'moxhooks.db'}"
+    assert lines[5].startswith("mox at http://127.0.0.1:")
+    assert lines[5].endswith("moxhooks runs anyway and catches up when mox appears")
+    assert "is not reachable (" in lines[5]
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://mh:s3cret@127.0.0.1:5432/moxhooks", "postgresql://mh@127.0.0.1:5432/moxhooks"),
+        ("postgresql://mh@[::1]/moxhooks", "postgresql://mh@[::1]/moxhooks"),
+        ("postgres://mh:p%40ss:w@db.example/mh?sslmode=require&password=x",
+         "postgres://mh@db.example/mh?sslmode=require"),
+        ("postgresql://127.0.0.1/moxhooks", "postgresql://127.0.0.1/moxhooks"),
+    ],
+)
+def test_a_database_url_is_shown_without_its_password(url: str, shown: str) -> None:
+    assert without_password(url) == shown
+
+
+def served_lines(tmp_path: Path, cfg: Path, port: int) -> list[str]:
+    """What `moxhooks serve` printed, once it answered /healthz and was interrupted."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "moxhooks", "--config", str(cfg), "serve"],
         stdout=subprocess.PIPE,
@@ -741,19 +774,7 @@ def test_subprocess_serve(tmp_path: Path) -> None:
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
-    lines = out.splitlines()
-    assert lines[0] == f"moxhooks 0.1.0 listening on http://127.0.0.1:{port}"
-    assert lines[1] == (
-        f"account page (sign in with a mox account's email address): http://127.0.0.1:{port}/"
-    )
-    assert lines[2] == (
-        f"admin page (sign in with the mox admin password): http://127.0.0.1:{port}/admin"
-    )
-    assert lines[3] == f"webhook URL for account mox: http://127.0.0.1:{port}/hooks/outgoing/mox"
-    assert lines[4] == f"database: {tmp_path / 'moxhooks.db'}"
-    assert lines[5].startswith("mox at http://127.0.0.1:")
-    assert lines[5].endswith("moxhooks runs anyway and catches up when mox appears")
-    assert "is not reachable (" in lines[5]
+    return out.splitlines()
 
 
 def test_a_database_that_cannot_be_opened_is_one_line(

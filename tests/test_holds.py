@@ -2,7 +2,9 @@
 cool-down (with a clock the test moves), shown and audited through the API.
 
 The worker (which holds) runs in a process of its own, as under `moxhooks serve`; tests
-that move the test clock run it in-process (one_process)."""
+that move the test clock run it in-process (one_process). Each test runs on SQLite and,
+where the tests have a PostgreSQL (as test_store_backends.py), on a PostgreSQL database
+of its own."""
 
 from __future__ import annotations
 
@@ -51,15 +53,19 @@ def settings() -> HoldSettings:
 @pytest.fixture
 async def client(
     make_config: Any, clock: Clock, aiohttp_client: Any, settings: HoldSettings,
-    request: pytest.FixtureRequest,
+    request: pytest.FixtureRequest, database: dict[str, str],
 ) -> AsyncIterator[Client]:
     # The worker in its own process reads [holds] (window and cool-down as in settings).
-    cfg = make_config(holds={"enabled": settings.enabled, "threshold": settings.threshold})
+    cfg = make_config(holds={"enabled": settings.enabled, "threshold": settings.threshold},
+                      database=database)  # fmt: skip
     async with MoxClient(cfg.default_mox.url, timeout=2) as mc:
         dns = DomainChecker(nameservers=cfg.dns.nameservers, port=cfg.dns.port, timeout=0.5)
         worker = worker_mode(request, dns, clock, holds=settings)
         app = create_app(cfg, mox=mc, clock=clock, worker=worker)
         c: Client = await aiohttp_client(app)
+        assert type(app[RUNTIME_KEY].store.db).__name__ == (
+            "PgDatabase" if database else "SqliteDatabase"
+        )
         yield c
         await c.close()
 
@@ -95,10 +101,8 @@ class Failures:
         rt = self.client.app[RUNTIME_KEY]
 
         async def processed() -> bool:
-            row = await rt.store.db.fetchone(
-                "SELECT status FROM events WHERE queue_msg_id = ?", (last,)
-            )
-            return row is not None and row[0] == "done"
+            done = await rt.store.events.list("mox", status="done", limit=10)
+            return any(e.queue_msg_id == last for e in done)
 
         await wait_for(processed, what="events processed")
 

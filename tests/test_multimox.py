@@ -9,22 +9,26 @@ import json
 import os
 import sqlite3
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import msgspec
 import pytest
 from aiohttp.test_utils import TestServer
-from conftest import wait_for
+from conftest import Clock, wait_for
 from fakemox import FakeMox
 from moxsender import MoxSender, outgoing_event
 from reportmail import arf
+from test_holds import BLOCKED
 from test_inbound import incoming_json
 
 from moxhooks.cli.serve import setup
 from moxhooks.cli.serve import sync as sync_command
 from moxhooks.config import Config, MoxConfig, config_from_dict
 from moxhooks.errors import ConfigError
+from moxhooks.jobs.holds import AutoHolds, HoldSettings
 from moxhooks.jobs.sync import SyncWorker
 from moxhooks.runtime.resources import open_moxes, open_store, webhook_secrets
 from moxhooks.runtime.supervisor import in_process
@@ -310,6 +314,32 @@ async def test_migrating_events_and_recipients_keeps_them_as_the_first_servers(
         await store.close()
 
 
+async def test_holds_made_before_several_mox_servers_stay_the_first_servers(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "old.db"
+    con = sqlite3.connect(path)
+    for n, script in enumerate(MIGRATIONS[:14], start=1):
+        con.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {n};\nCOMMIT;")
+    con.execute(
+        "INSERT INTO auto_holds (account, recipient_domain, rule_id, reason, recipients,"
+        " created, lift_after) VALUES ('shop', 'held.example', 4, 'r', 3,"
+        " '2026-12-01T12:00:00.000000Z', '2026-12-01T13:00:00.000000Z')"
+    )
+    con.commit()
+    con.close()
+    store = await Store.open(str(path))
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+        hold = await store.holds.active("", "shop", "held.example")
+        assert hold is not None and (hold.mox, hold.rule_id) == ("", 4)
+        assert await store.holds.by_rule("", 4) == hold
+        assert await store.holds.active("b", "shop", "held.example") is None
+        assert await store.holds.by_rule("b", 4) is None
+    finally:
+        await store.close()
+
+
 async def test_the_same_ids_from_two_servers_resolve_through_each_servers_admin_api(
     tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
 ) -> None:
@@ -495,8 +525,13 @@ async def test_what_one_server_listed_itself_reaches_the_other(
         await until(lambda: listed(a) == {"plain@example.org"}, "listed in a")
         row = await rt.store.db.fetchone("SELECT decision FROM events WHERE webhook_id = 77")
         assert row is not None and row[0] == "follow_mox"
-        (entry,) = await rt.store.suppressions.synced_active("shop")
-        assert (entry.source, entry.mox_state) == ("mox", "synced")
+
+        # The push is recorded after mox answered it: a busy machine looks in between.
+        async def synced() -> bool:
+            entries = await rt.store.suppressions.synced_active("shop")
+            return [(e.source, e.mox_state) for e in entries] == [("mox", "synced")]
+
+        await wait_for(synced, 10.0, "the entry synced")
 
 
 async def test_a_complaint_through_the_further_server_is_read_there_and_listed_in_both(
@@ -621,3 +656,182 @@ async def test_healthz_reports_each_mox_server(
     assert servers["b"]["ok"] is False
     assert b.url in servers["b"]["error"]
     await b.restore()
+
+
+# ---- automatic holds are each server's -----------------------------------------------------
+
+
+async def blocked(server: TestServer, rt: WebRuntime, fake: FakeMox, name: str,
+                  *recipients: str) -> None:  # fmt: skip
+    """Failures of messages to recipients that the receiver refused for the sending IP,
+    sent through the mox server name (fake), processed to the end."""
+    ids = []
+    url = str(server.make_url(f"/hooks/outgoing/{name}/shop"))
+    async with MoxSender(url, authorization=f"Bearer {rt.secrets[name, 'shop']}") as s:
+        for rcpt in recipients:
+            msg = fake.add_retired(account="shop", recipient=rcpt, code=554, secode="5.7.1",
+                                   error=BLOCKED)  # fmt: skip
+            ids.append(msg["ID"])
+            event = outgoing_event("failed", queue_msg_id=msg["ID"], code=554, secode="5.7.1",
+                                   error=BLOCKED)  # fmt: skip
+            answers = await s.deliver(event, hook_id=next(IDS))
+            assert [x.status for x in answers] == [200]
+        # Observers (the automatic holds) run after their event's commit and before the
+        # next event's: once one more event is processed, theirs have run.
+        last = fake.add_retired(account="shop", recipient="last@other.example", success=True,
+                                code=250, secode="")["ID"]  # fmt: skip
+        answers = await s.deliver(outgoing_event("delivered", queue_msg_id=last),
+                                  hook_id=next(IDS))  # fmt: skip
+        assert [x.status for x in answers] == [200]
+    key = rt.config.mox_key(name)
+
+    async def done() -> bool:
+        events = await rt.store.events.list("shop", status="done", limit=100)
+        return {*ids, last} <= {e.queue_msg_id for e in events if e.mox == key}
+
+    await wait_for(done, 10.0, f"the failures through {name} processed")
+
+
+@pytest.mark.openapi_responses
+async def test_failures_through_one_server_hold_the_domain_in_that_server_only(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox], clock: Clock, database: dict[str, str]
+) -> None:
+    """On each engine (database)."""
+    a, b = two_fakes
+    # The same rule id in both fakes: a's rule 1 is not b's hold.
+    a.hold_rules[1] = {"ID": 1, "Account": "", "SenderDomainStr": "",
+                       "RecipientDomainStr": "manual.example"}  # fmt: skip
+    cfg = _fakes_config(tmp_path, a, b)
+    cfg = msgspec.structs.replace(cfg, database=msgspec.structs.replace(cfg.database, **database))
+    settings = HoldSettings(threshold=2, check_interval=0.05)
+    app = create_app(cfg, clock=clock, worker=in_process(clock=clock, holds=settings))
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    try:
+        rt = app[RUNTIME_KEY]
+        assert type(rt.store.db).__name__ == ("PgDatabase" if database else "SqliteDatabase")
+        # One failure through each server: counted apart, neither reaches the threshold.
+        await blocked(server, rt, a, "a", "one@blocked.example")
+        await blocked(server, rt, b, "b", "two@blocked.example")
+        assert set(b.hold_rules) == set() and set(a.hold_rules) == {1}
+        # A second through b: the domain is held in b, where the failures came through.
+        await blocked(server, rt, b, "b", "three@blocked.example")
+        (rule,) = b.hold_rules.values()
+        assert rule["RecipientDomainStr"] == "blocked.example" and rule["ID"] == 1
+        assert set(a.hold_rules) == {1}
+        assert [c for c in a.calls if c[1] == "QueueHoldRuleAdd"] == []
+        (hold,) = await rt.store.holds.list(active_only=True)
+        assert (hold.mox, hold.rule_id, hold.recipients) == ("b", 1, 2)
+        # New mail to the domain waits in b; in a it goes on.
+        held_b = b.add_queued(account="shop", recipient="new@blocked.example")
+        free_a = a.add_queued(account="shop", recipient="new@blocked.example")
+        assert (b.queue[held_b["ID"]]["Hold"], a.queue[free_a["ID"]]["Hold"]) == (True, False)
+
+        # unsafe: keep the session cookie of an IP address (127.0.0.1).
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            base = str(server.make_url("/api/v1/admin"))
+            login = await http.post(f"{base}/login", json={"password": "moxadmin"})
+            assert login.status == 200
+            h = {"X-CSRF-Token": (await login.json())["csrf"]}
+            # The first server's rules: its own rule 1, not b's automatic hold.
+            async with http.get(f"{base}/holdrules", headers=h) as resp:
+                body = await resp.json()
+            assert [(r["id"], r["recipient_domain"], r["auto"]) for r in body["rules"]] == [
+                (1, "manual.example", None)
+            ]
+            assert [(x["mox"], x["rule_id"]) for x in body["auto_holds"]] == [("b", 1)]
+            async with http.get(f"{base}/holdrules?mox=b", headers=h) as resp:
+                body = await resp.json()
+            (shown,) = body["rules"]
+            assert (shown["recipient_domain"], shown["auto"]["mox"]) == ("blocked.example", "b")
+            async with http.get(f"{base}/holdrules?mox=c", headers=h) as resp:
+                assert resp.status == 404
+                assert (await resp.json())["message"] == "no mox server 'c' is configured"
+
+        # After the cool-down the hold is lifted in b, and what it held released there.
+        clock.advance(timedelta(hours=2))
+
+        async def lifted() -> bool:
+            # The rule removed and the message released in b, then the lift recorded.
+            return (not b.hold_rules and b.queue[held_b["ID"]]["Hold"] is False
+                    and await rt.store.holds.list(active_only=True) == [])  # fmt: skip
+
+        await wait_for(lifted, 10.0, "the hold lifted in b")
+        assert set(a.hold_rules) == {1}
+        assert [c for c in a.calls if c[1] in ("QueueHoldRuleRemove", "QueueHoldSet")] == []
+        (ended,) = await rt.store.holds.list()
+        assert (ended.mox, ended.released, ended.lifted_by) == ("b", 1, "holds")
+        log = await rt.store.suppressions.audit_log("shop")
+        assert log[0]["detail"] == (
+            "lifted hold on blocked.example (hold rule 1 of mox b), released 1 messages"
+        )
+    finally:
+        await server.close()
+
+
+@pytest.mark.openapi_responses
+async def test_healthz_and_the_overview_show_each_servers_state_as_the_worker_saw_it(
+    tmp_path: Path, two_fakes: tuple[FakeMox, FakeMox]
+) -> None:
+    a, b = two_fakes
+    # b answers HTTP but refuses moxhooks' logins: only the worker's calls tell.
+    for account, login in (("shop", "mox@localhost"), ("solo", "solo@localhost")):
+        b.accounts[account]["logins"][login] = "changed-in-b"
+    async with running(_fakes_config(tmp_path, a, b)) as (server, rt):
+
+        async def b_refused() -> bool:
+            return rt.worker_state.mox.get("b", (None, ""))[0] is False
+
+        await wait_for(b_refused, 10.0, "the worker's report of b")
+        assert rt.worker_state.mox["a"] == (True, "")
+        # unsafe: keep the session cookie of an IP address (127.0.0.1).
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+            async with http.get(str(server.make_url("/healthz"))) as resp:
+                assert resp.status == 503
+                checks = (await resp.json())["checks"]
+            assert checks["mox"] == {"ok": True, "url": a.url, "error": ""}
+            assert checks["mox_servers"]["a"] == {"ok": True, "url": a.url, "error": ""}
+            in_b = checks["mox_servers"]["b"]
+            assert in_b["ok"] is False and in_b["url"] == b.url
+            assert in_b["error"] == rt.worker_state.mox["b"][1] != ""
+
+            base = str(server.make_url("/api/v1/admin"))
+            login = await http.post(f"{base}/login", json={"password": "moxadmin"})
+            assert login.status == 200
+            h = {"X-CSRF-Token": (await login.json())["csrf"]}
+            async with http.get(f"{base}/accounts", headers=h) as resp:
+                body = await resp.json()
+            assert (body["mox_reachable"], body["mox_error"]) == (True, "")
+            assert body["mox_servers"] == [
+                {"name": "a", "url": a.url, "ok": True, "error": ""},
+                {"name": "b", "url": b.url, "ok": False, "error": in_b["error"]},
+            ]
+
+            # b takes the logins again: the next reconcile says so, and both are ok.
+            for account, login_name in (("shop", "mox@localhost"), ("solo", "solo@localhost")):
+                b.accounts[account]["logins"][login_name] = "moxmoxmox"
+
+            async def b_ok() -> bool:
+                return rt.worker_state.mox.get("b") == (True, "")
+
+            await wait_for(b_ok, 10.0, "b ok again in the worker's report")
+            async with http.get(str(server.make_url("/healthz"))) as resp:
+                assert resp.status == 200
+                assert (await resp.json())["checks"]["mox_servers"]["b"]["ok"] is True
+
+
+async def test_a_hold_of_a_server_no_longer_configured_stays_and_says_why(
+    tmp_path: Path,
+) -> None:
+    store = await Store.open(str(tmp_path / "moxhooks.db"))
+    try:
+        hold = await store.holds.add("gone", "shop", "held.example", 3, "r", 2, timedelta(0), "t")
+        holds = AutoHolds(store, {"": None}, HoldSettings())
+        assert await holds.lift_due() == 0
+        (kept,) = await store.holds.list(active_only=True)
+        assert kept.id == hold.id
+        assert kept.last_error == (
+            "no admin API for mox gone: is it configured, with mox.admin_password?"
+        )
+    finally:
+        await store.close()

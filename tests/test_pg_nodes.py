@@ -439,7 +439,7 @@ async def test_automatic_holds_count_the_failures_every_node_processed(
         for name in ("a", "b"):
             store = await Store.open_postgresql(database_url, path=str(tmp_path / name))
             opened.append(store)
-            nodes.append(AutoHolds(store, mox.admin("moxadmin"), settings))
+            nodes.append(AutoHolds(store, {"": mox.admin("moxadmin")}, settings))
         out = parse_outgoing(go_marshal(outgoing_event("failed", code=554,
                                                        secode="5.7.1")).encode())  # fmt: skip
 
@@ -452,9 +452,9 @@ async def test_automatic_holds_count_the_failures_every_node_processed(
         a, b = nodes
         await a.observe(blocked(1, "one@blocking.example"))
         await a.observe(blocked(2, "two@blocking.example"))
-        assert await opened[0].holds.active("mox", "blocking.example") is None
+        assert await opened[0].holds.active("", "mox", "blocking.example") is None
         await b.observe(blocked(3, "three@blocking.example"))
-        hold = await opened[0].holds.active("mox", "blocking.example")
+        hold = await opened[0].holds.active("", "mox", "blocking.example")
         assert hold is not None and hold.recipients == 3
         assert [r["RecipientDomainStr"] for r in fakemox.hold_rules.values()] == [
             "blocking.example"

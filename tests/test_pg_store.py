@@ -15,9 +15,11 @@ import time
 import urllib.parse
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import asyncpg
 import pytest
+from test_cli import free_port, served_lines, write_config
 
 from moxhooks.errors import SchemaTooNew
 from moxhooks.store import NewEntry, ReadTimeout, Store, StoreUnavailable
@@ -120,6 +122,60 @@ async def test_a_secret_made_before_several_mox_servers_stays_the_first_servers(
         assert await store.webhook_secret("shop", "", "b") not in ("", "old")
     finally:
         await store.close()
+
+
+async def test_holds_made_before_several_mox_servers_stay_the_first_servers(
+    fresh_url: str, tmp_path: object
+) -> None:
+    # A database of migration 5, with an active hold and failures counted towards another.
+    conn = await asyncpg.connect(fresh_url)
+    try:
+        await conn.execute("CREATE TABLE schema_version (version integer NOT NULL)")
+        await conn.execute("INSERT INTO schema_version (version) VALUES (5)")
+        for script in MIGRATIONS[:5]:
+            await conn.execute(script)
+        await conn.execute(
+            "INSERT INTO auto_holds (account, recipient_domain, rule_id, reason, recipients,"
+            " created, lift_after) VALUES ('shop', 'held.example', 4, 'r', 3, now(),"
+            " now() + interval '1 hour')"
+        )
+        await conn.execute(
+            "INSERT INTO hold_failures (account, domain, base_address, at)"
+            " VALUES ('shop', 'slow.example', 'a@slow.example', now())"
+        )
+    finally:
+        await conn.close()
+    store = await Store.open_postgresql(fresh_url, path=f"{tmp_path}/moxhooks.db")
+    try:
+        assert await store.schema_version() == len(MIGRATIONS)
+        hold = await store.holds.active("", "shop", "held.example")
+        assert hold is not None and (hold.mox, hold.rule_id) == ("", 4)
+        assert await store.holds.by_rule("", 4) == hold
+        assert await store.holds.active("b", "shop", "held.example") is None
+        now = store.clock()
+        since = now - timedelta(minutes=10)
+        # The failure counted before is the first server's.
+        assert await store.holds.note_failure("", "shop", "slow.example", "b@slow.example",
+                                              now, since) == 2  # fmt: skip
+        assert await store.holds.note_failure("b", "shop", "slow.example", "b@slow.example",
+                                              now, since) == 1  # fmt: skip
+    finally:
+        await store.close()
+
+
+async def test_serve_names_the_postgresql_server_without_its_password(
+    fresh_url: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    cfg = write_config(tmp_path, port=port)
+    cfg.write_text(cfg.read_text().replace("[database]\n", f'[database]\nurl = "{fresh_url}"\n'))
+    password = urllib.parse.urlsplit(fresh_url).password
+    assert password
+    # moxhooks serve in a process of its own, until it answers (this loop waits meanwhile).
+    lines = served_lines(tmp_path, cfg, port)
+    (shown,) = [line for line in lines if line.startswith("database: ")]
+    assert shown == f"database: {fresh_url.replace(':' + password + '@', '@')}"
+    assert password not in "\n".join(lines)
 
 
 async def test_a_newer_schema_is_refused(fresh_url: str, tmp_path: object) -> None:

@@ -117,7 +117,7 @@ async def test_authentication_bounces_are_undone_in_mox_and_hold_the_domain(
                if r["RecipientDomainStr"] == "blocked.example"]
     # The recipient domain only (mox would hold all of the account's mail otherwise).
     assert (rule["Account"], rule["SenderDomainStr"]) == ("", "")
-    hold = await stack.runtime.store.holds.active("mox", "blocked.example")
+    hold = await stack.runtime.store.holds.active("", "mox", "blocked.example")
     assert hold is not None and hold.rule_id == rule["ID"]
 
     # The next message to that domain waits in mox's queue.

@@ -810,28 +810,30 @@ async def test_failed_sign_ins_are_counted_per_client_and_user(store: Store, clo
 
 async def test_holds_from_added_to_lifted(store: Store, clock: Clock) -> None:
     hold = await store.holds.add(
-        "acct", "example.com", 7, "12 hard bounces in 10 minutes", 12, timedelta(hours=1),
+        "", "acct", "example.com", 7, "12 hard bounces in 10 minutes", 12, timedelta(hours=1),
         "policy",
     )  # fmt: skip
     assert hold == AutoHold(
-        id=hold.id, account="acct", recipient_domain="example.com", rule_id=7,
+        id=hold.id, mox="", account="acct", recipient_domain="example.com", rule_id=7,
         reason="12 hard bounces in 10 minutes", recipients=12,
         created="2026-12-01T12:00:00.123456Z", lift_after="2026-12-01T13:00:00.123456Z",
         active=True, lifted=None, lifted_by=None, released=None, last_error="",
     )  # fmt: skip
-    assert await store.holds.active("acct", "example.com") == hold
-    assert await store.holds.active("acct", "example.net") is None
-    assert await store.holds.by_rule(7) == hold
-    assert await store.holds.by_rule(8) is None
+    assert await store.holds.active("", "acct", "example.com") == hold
+    assert await store.holds.active("", "acct", "example.net") is None
+    assert await store.holds.active("b", "acct", "example.com") is None
+    assert await store.holds.by_rule("", 7) == hold
+    assert await store.holds.by_rule("", 8) is None
+    assert await store.holds.by_rule("b", 7) is None
     assert await store.holds.list() == [hold]
     assert await store.holds.due() == []
     clock.advance(hours=2)
     assert await store.holds.due() == [hold]
     await store.holds.lift_failed(hold, "mox unavailable")
-    failing = await store.holds.active("acct", "example.com")
+    failing = await store.holds.active("", "acct", "example.com")
     assert failing and failing.last_error == "mox unavailable"
     await store.holds.lifted(hold, "policy", 5, "released 5 messages")
-    assert await store.holds.active("acct", "example.com") is None
+    assert await store.holds.active("", "acct", "example.com") is None
     assert await store.holds.list(active_only=True) == []
     (lifted,) = await store.holds.list()
     assert (lifted.lifted, lifted.lifted_by, lifted.released, lifted.last_error) == (
@@ -843,9 +845,37 @@ async def test_holds_from_added_to_lifted(store: Store, clock: Clock) -> None:
         ("auto_hold", "held mail to example.com (mox hold rule 7) until"
                       " 2026-12-01T13:00:00.123456Z: 12 hard bounces in 10 minutes"),
     ]  # fmt: skip
-    again = await store.holds.add("acct", "example.com", 9, "again", 3, timedelta(hours=1), "p")
+    again = await store.holds.add(
+        "", "acct", "example.com", 9, "again", 3, timedelta(hours=1), "p"
+    )
     assert [h.id for h in await store.holds.list()] == [again.id, hold.id]
     assert [h.id for h in await store.holds.list(limit=1)] == [again.id]
+
+
+async def test_holds_are_each_mox_servers(store: Store, clock: Clock) -> None:
+    # The same domain held in two servers, with the same rule id (each server numbers its
+    # own rules): two holds, each found, lifted and audited as its server's.
+    first = await store.holds.add("", "acct", "example.com", 7, "r", 3, timedelta(hours=1), "p")
+    in_b = await store.holds.add("b", "acct", "example.com", 7, "r", 3, timedelta(hours=2), "p")
+    assert (first.mox, in_b.mox) == ("", "b")
+    assert await store.holds.active("", "acct", "example.com") == first
+    assert await store.holds.active("b", "acct", "example.com") == in_b
+    assert await store.holds.by_rule("b", 7) == in_b
+    assert await store.holds.by_rule("", 7) == first
+    # A second active hold of one server, account and domain is refused by the database.
+    with pytest.raises(Exception, match="(?i)unique"):
+        await store.holds.add("b", "acct", "example.com", 8, "r", 3, timedelta(hours=1), "p")
+    clock.advance(minutes=90)
+    assert await store.holds.due() == [first]
+    await store.holds.lifted(in_b, "holds", 2, "lifted in b")
+    assert await store.holds.active("b", "acct", "example.com") is None
+    assert await store.holds.active("", "acct", "example.com") == first
+    assert [h.mox for h in await store.holds.list(active_only=True)] == [""]
+    log = await store.suppressions.audit_log("acct")
+    assert [r["detail"] for r in log][1:] == [
+        "held mail to example.com (hold rule 7 of mox b) until 2026-12-01T14:00:00.123456Z: r",
+        "held mail to example.com (mox hold rule 7) until 2026-12-01T13:00:00.123456Z: r",
+    ]
 
 
 # ---- stats -------------------------------------------------------------------------------
@@ -1156,16 +1186,20 @@ async def test_hold_failures_are_counted_per_domain_within_the_window(store: Sto
     h = store.holds
     window = timedelta(minutes=10)
     s = timedelta(seconds=1)
-    assert await h.note_failure("acct", "example.org", "a@example.org", T0, T0 - window) == 1
+    assert await h.note_failure("", "acct", "example.org", "a@example.org", T0, T0 - window) == 1
     # The same recipient again counts once.
-    assert await h.note_failure("acct", "example.org", "a@example.org", T0 + s, T0 - window) == 1
-    assert await h.note_failure("acct", "example.org", "b@example.org", T0 + 2 * s, T0 - window) == 2
+    assert await h.note_failure("", "acct", "example.org", "a@example.org", T0 + s, T0 - window) == 1
+    assert await h.note_failure("", "acct", "example.org", "b@example.org", T0 + 2 * s, T0 - window) == 2
     # Another domain, another account: counted apart.
-    assert await h.note_failure("acct", "other.org", "c@other.org", T0, T0 - window) == 1
-    assert await h.note_failure("other", "example.org", "d@example.org", T0, T0 - window) == 1
+    assert await h.note_failure("", "acct", "other.org", "c@other.org", T0, T0 - window) == 1
+    assert await h.note_failure("", "other", "example.org", "d@example.org", T0, T0 - window) == 1
+    # And through another mox server.
+    assert await h.note_failure("b", "acct", "example.org", "a@example.org", T0, T0 - window) == 1
     # Later: a's last failure (T0 + 1 s) has left the window, b's has not.
     later = T0 + timedelta(minutes=5)
-    assert await h.note_failure("acct", "example.org", "e@example.org", later, T0 + s) == 2
-    await h.forget_failures("acct", "example.org")
-    assert await h.note_failure("acct", "example.org", "f@example.org", later, T0 - window) == 1
-    assert await h.note_failure("acct", "other.org", "g@other.org", later, T0 - window) == 2
+    assert await h.note_failure("", "acct", "example.org", "e@example.org", later, T0 + s) == 2
+    await h.forget_failures("", "acct", "example.org")
+    assert await h.note_failure("", "acct", "example.org", "f@example.org", later, T0 - window) == 1
+    assert await h.note_failure("", "acct", "other.org", "g@other.org", later, T0 - window) == 2
+    # Forgetting the first server's failures kept b's.
+    assert await h.note_failure("b", "acct", "example.org", "h@example.org", later, T0 - window) == 2

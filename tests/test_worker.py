@@ -30,16 +30,18 @@ TOKEN = "api-token-for-tests"
 
 
 def test_state_messages_say_what_they_were_given() -> None:
-    for ok, error in ((True, ""), (False, "mox: connection refused"), (None, "")):
-        assert messages.parse_mox_state(messages.mox_state(ok, error)) == (ok, error)
+    for name, ok, error in (("default", True, ""), ("b", False, "mox: connection refused 1 0"),
+                            ("mox-2", None, "")):  # fmt: skip
+        assert messages.parse_mox_state(messages.mox_state(name, ok, error)) == (name, ok, error)
     # One line each: an error's line breaks do not end the message.
-    assert messages.parse_mox_state(messages.mox_state(False, "a\nb")) == (False, "a b")
+    assert messages.parse_mox_state(messages.mox_state("a", False, "a\nb")) == ("a", False, "a b")
     state = ImapState("2026-12-06T09:00:00Z", "127.0.0.1:1143 Inbox: refused", 3)
     assert messages.parse_imap_state(messages.imap_state(2, state)) == (2, state)
     ws = WorkerState()
-    ws.message(messages.mox_state(False, "down"))
+    ws.message(messages.mox_state("a", False, "down"))
+    ws.message(messages.mox_state("b", True, ""))
     ws.message(messages.imap_state(0, state))
-    assert (ws.mox_ok, ws.mox_error, ws.imap) == (False, "down", {0: state})
+    assert (ws.mox, ws.imap) == ({"a": (False, "down"), "b": (True, "")}, {0: state})
 
 
 async def test_repeated_messages_count_once_where_they_came_last() -> None:
@@ -109,7 +111,7 @@ async def test_what_is_accepted_while_no_worker_runs_is_done_when_one_starts(
                 row = await rt.store.db.fetchone("SELECT status, report_type FROM inbound")
                 assert row is not None
                 return (mox_bases(fakemox) == {"gone@example.org", "asked@example.org"}
-                        and tuple(row) == ("done", "arf") and state.mox_ok is True)  # fmt: skip
+                        and tuple(row) == ("done", "arf") and state.mox.get(cfg.default_mox.name) == (True, ""))  # fmt: skip
 
             await wait_for(done, timeout=20, what="the worker catching up")
             assert handle.alive and handle.pid is not None and handle.restarts == 0

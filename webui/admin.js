@@ -71,13 +71,26 @@ async function loadAccounts() {
   try {
     const answer = await call("api/v1/admin/accounts");
     const reach = $("mox-reach");
-    reach.className = "banner " + (answer.mox_reachable ? "ok" : "error");
-    fill(
-      reach,
-      answer.mox_reachable
-        ? "mox is reachable."
-        : `mox is not reachable${answer.mox_error ? ": " + answer.mox_error : ""}. Changes wait in the outbox.`,
-    );
+    const servers = answer.mox_servers || [];
+    if (servers.length > 1) {
+      // Several mox servers: each one's state, those not ok first named.
+      const down = servers.filter((m) => !m.ok);
+      reach.className = "banner " + (down.length ? "error" : "ok");
+      fill(
+        reach,
+        down.length
+          ? down.map((m) => `mox ${m.name} is not reachable${m.error ? ": " + m.error : ""}.`).join(" ") + " Changes for it wait in the outbox."
+          : `All ${servers.length} mox servers are reachable.`,
+      );
+    } else {
+      reach.className = "banner " + (answer.mox_reachable ? "ok" : "error");
+      fill(
+        reach,
+        answer.mox_reachable
+          ? "mox is reachable."
+          : `mox is not reachable${answer.mox_error ? ": " + answer.mox_error : ""}. Changes wait in the outbox.`,
+      );
+    }
     const accounts = answer.accounts || [];
     fill(
       $("accounts-table"),
@@ -258,6 +271,7 @@ function renderAutoHolds(holds) {
       ? table(
           [
             { label: "Recipient domain", cell: (h) => h.recipient_domain },
+            { label: "Mox server", cell: (h) => h.mox },
             { label: "Account", cell: (h) => any(h.account, "any") },
             { label: "Why", class: "detail", cell: (h) => h.reason || "" },
             { label: "Held since", cell: (h) => when(h.created) },

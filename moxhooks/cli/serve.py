@@ -12,7 +12,7 @@ import sys
 from moxhooks import __version__
 from moxhooks.cli.common import mox_unreachable, webhook_url
 from moxhooks.cli.output import progress
-from moxhooks.config import AccountConfig, Config
+from moxhooks.config import AccountConfig, Config, without_password
 from moxhooks.jobs.sync import SyncWorker
 from moxhooks.mox.client import AccountAPI, MoxAuthError, MoxClient, MoxError
 from moxhooks.runtime.resources import open_mox, open_moxes, open_store, webhook_secrets
@@ -38,7 +38,9 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         for m in config.account_moxes(a):
             on = f" on mox {m}" if len(config.mox) > 1 else ""
             print(f"webhook URL for account {a.name}{on}: {webhook_url(config, a.name, mox=m)}")
-    print(f"database: {os.path.abspath(config.database.path)}")
+    db = config.database
+    # The PostgreSQL server when database.url names one (the SQLite file is not used then).
+    print(f"database: {without_password(db.url) if db.url else os.path.abspath(db.path)}")
     err = asyncio.run(mox_unreachable(config))
     if err is None:
         print(f"mox at {config.default_mox.url} is reachable")

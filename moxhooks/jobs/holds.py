@@ -1,20 +1,25 @@
 """Automatic queue holds: stop sending to a domain that is blocking or throttling us.
 
-When `sender_blocked` or `rate_limited` failures of one account reach `threshold`
-distinct recipients of one recipient domain within `window`, moxhooks adds a mox
-hold rule for that recipient domain: mox keeps new messages to the domain queued
-instead of hammering a receiver that refuses them, which would only deepen a
-blocklisting. The rule names the recipient domain only, so it holds every account's
-mail to that domain: mox matches a rule on any one of its fields, and a rule that also
-named the account would hold all of the account's mail. The hold is recorded (table auto_holds) and audited
-(`auto_hold`); after `cooldown` it is lifted: the rule is removed and the messages
-it held are released with QueueHoldSet (`auto_hold_lifted`). If the failures go on,
+When `sender_blocked` or `rate_limited` failures of one account through one mox server
+reach `threshold` distinct recipients of one recipient domain within `window`, moxhooks
+adds a hold rule for that recipient domain in that mox server: mox keeps new messages to
+the domain queued instead of hammering a receiver that refuses them, which would only
+deepen a blocklisting. The rule names the recipient domain only, so it holds every
+account's mail to that domain: mox matches a rule on any one of its fields, and a rule
+that also named the account would hold all of the account's mail. The hold is recorded
+(table auto_holds) and audited (`auto_hold`); after `cooldown` it is lifted: the rule is
+removed and the messages it held are released with QueueHoldSet (`auto_hold_lifted`). If the failures go on,
 the next ones hold the domain again.
+
+Everything here is per mox server (the events' key, Config.mox_key): the failures that
+came through server a count towards a hold in a, apart from b's; the receiver refused a's
+IP address, not necessarily b's, and a hold rule is one server's. The hold is added,
+lifted and its messages released through that server's admin API.
 
 Counting is the store's (note_failure): in memory on SQLite, where one worker runs (a
 window is minutes long, so a restart only delays a hold), in a table on PostgreSQL,
 where each node processes some of the events. A hold is added under a lock of its
-(account, domain), so two nodes crossing the threshold together add one rule.
+(server, account, domain), so two nodes crossing the threshold together add one rule.
 Suppressions those failures made in mox are undone by the policy, not here.
 
 Settings have defaults here (HoldSettings); the configuration keys are `[holds]`
@@ -25,7 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -36,6 +41,7 @@ from moxhooks.kinds import Kind
 from moxhooks.mail.address import AddressError, base_address, parse_address
 from moxhooks.mox.client import QUEUE_FILTER, QUEUE_SORT, AdminAPI, MoxApiError, MoxError
 from moxhooks.store import AutoHold, AutoHoldStore, Store, parse_iso
+from moxhooks.store.holds import rule_name
 
 log = logging.getLogger(__name__)
 
@@ -111,14 +117,19 @@ class AutoHolds:
     whose rule the admin removed (rule_removed), in the database.
     """
 
-    def __init__(self, store: Store, admin: AdminAPI | None, settings: HoldSettings) -> None:
-        self.admin = admin
+    def __init__(
+        self, store: Store, admins: Mapping[str, AdminAPI | None], settings: HoldSettings
+    ) -> None:
+        """admins: each mox server's admin API by its key (Config.mox_key), None for a
+        server without mox.admin_password."""
+        self.admins = admins
         self.settings = settings
         self.store = store.holds
         self.db = store.db
         self.clock = store.db.clock
         self._lock = asyncio.Lock()
-        self._warned_no_admin = False
+        # The servers (keys) already warned about lacking an admin password.
+        self._warned_no_admin: set[str] = set()
         # Holds are lifted by one node at a time: the one holding this lock (on SQLite,
         # the one worker).
         self.lock = store.db.job_lock("holds")
@@ -136,40 +147,50 @@ class AutoHolds:
         at = parse_iso(p.event.received)
         if at <= now - s.window:
             return  # An old event worked off late says nothing about now.
+        mox = p.event.mox
         failing = await self.store.note_failure(
-            p.event.account, addr.domain, base_address(addr), at, now - s.window
+            mox, p.event.account, addr.domain, base_address(addr), at, now - s.window
         )
         if failing >= s.threshold:
-            await self._hold(p.event.account, addr.domain, failing, p.kind)
+            await self._hold(mox, p.event.account, addr.domain, failing, p.kind)
 
-    async def _hold(self, account: str, domain: str, recipients: int, kind: Kind | None) -> None:
-        admin = self.admin
+    async def _hold(
+        self, mox: str, account: str, domain: str, recipients: int, kind: Kind | None
+    ) -> None:
+        admin = self.admins.get(mox)
         if admin is None:
-            if not self._warned_no_admin:
-                log.warning("automatic holds need mox.admin_password; %s not held", domain)
-                self._warned_no_admin = True
+            if mox not in self._warned_no_admin:
+                log.warning("automatic holds need mox.admin_password (mox %r); %s not held",
+                            mox, domain)  # fmt: skip
+                self._warned_no_admin.add(mox)
             return
         # Another node may be holding the domain right now: it adds the rule, this one finds
         # the hold made when it looks (or leaves it to that node while it works).
-        hold_lock = self.db.job_lock(f"hold {account} {domain}")
+        hold_lock = self.db.job_lock(f"hold {mox} {account} {domain}")
         async with self._lock:
             if not await hold_lock.held():
                 return
             try:
-                hold = await self._add_hold(account, domain, recipients, kind, admin)
+                hold = await self._add_hold(mox, account, domain, recipients, kind, admin)
             finally:
                 await hold_lock.release()
         if hold is not None:
             log.warning(
-                "automatic hold account=%s domain=%s rule=%d: %s",
-                account, domain, hold.rule_id, hold.reason,
+                "automatic hold mox=%r account=%s domain=%s rule=%d: %s",
+                mox, account, domain, hold.rule_id, hold.reason,
             )  # fmt: skip
 
     async def _add_hold(
-        self, account: str, domain: str, recipients: int, kind: Kind | None, admin: AdminAPI
+        self,
+        mox: str,
+        account: str,
+        domain: str,
+        recipients: int,
+        kind: Kind | None,
+        admin: AdminAPI,
     ) -> AutoHold | None:
-        """Add the mox rule and record the hold, unless the domain is held already."""
-        if await self.store.active(account, domain) is not None:
+        """Add the rule in mox and record the hold, unless the domain is held there already."""
+        if await self.store.active(mox, account, domain) is not None:
             return None
         s = self.settings
         reason = (
@@ -182,12 +203,13 @@ class AutoHolds:
             # the server's IP as a rule, so all accounts' mail to it waits.
             rule = await admin.hold_rule_add(recipient_domain=domain)
         except MoxError as e:
-            log.error("adding automatic hold for %s account=%s failed: %s", domain, account, e)
+            log.error("adding automatic hold for %s mox=%r account=%s failed: %s",
+                      domain, mox, account, e)  # fmt: skip
             return None
         hold = await self.store.add(
-            account, domain, int(rule["ID"]), reason, recipients, s.cooldown, ACTOR
+            mox, account, domain, int(rule["ID"]), reason, recipients, s.cooldown, ACTOR
         )
-        await self.store.forget_failures(account, domain)
+        await self.store.forget_failures(mox, account, domain)
         return hold
 
     async def lift_due(self) -> int:
@@ -199,9 +221,18 @@ class AutoHolds:
         return n
 
     async def lift(self, hold: AutoHold, by: str) -> bool:
-        """Remove the hold's mox rule and release what it held; False if mox failed."""
-        admin = self.admin
+        """Remove the hold's rule from its mox server and release what it held; False if
+        mox failed (or the server has no admin password now)."""
+        admin = self.admins.get(hold.mox)
         if admin is None:
+            # The server is no longer configured (renamed, removed), or has no admin
+            # password now: the hold stays until that is fixed, and says why.
+            why = (
+                f"no admin API for mox {hold.mox or '(the first)'}:"
+                " is it configured, with mox.admin_password?"
+            )
+            if hold.last_error != why:
+                await self.store.lift_failed(hold, why)
             return False
         async with self._lock:
             rule = {
@@ -227,15 +258,13 @@ class AutoHolds:
                 hold,
                 by,
                 released,
-                f"lifted hold on {hold.recipient_domain} (mox hold rule {hold.rule_id}),"
+                f"lifted hold on {hold.recipient_domain} ({rule_name(hold.mox, hold.rule_id)}),"
                 f" released {released} messages",
             )
         log.info(
-            "automatic hold lifted account=%s domain=%s released=%d",
-            hold.account,
-            hold.recipient_domain,
-            released,
-        )
+            "automatic hold lifted mox=%r account=%s domain=%s released=%d",
+            hold.mox, hold.account, hold.recipient_domain, released,
+        )  # fmt: skip
         return True
 
     async def run(self) -> None:
@@ -258,18 +287,19 @@ def settings_from(cfg: HoldsConfig) -> HoldSettings:
     )
 
 
-async def rule_removed(holds: AutoHoldStore, rule_id: int, by: str) -> None:
-    """A person removed a hold rule; if it was automatic, it has ended.
+async def rule_removed(holds: AutoHoldStore, mox: str, rule_id: int, by: str) -> None:
+    """A person removed a hold rule of mox (its key); if it was automatic, it has ended.
 
     Written straight to the database by the web process: the worker's AutoHolds keeps
     nothing about a hold in memory (it reads active holds from the table); should it lift
     the same hold meanwhile, the row keeps the first ending (lifted IS NULL).
     """
-    hold = await holds.by_rule(rule_id)
+    hold = await holds.by_rule(mox, rule_id)
     if hold is not None:
         await holds.lifted(
-            hold, by, 0, f"hold rule {rule_id} on {hold.recipient_domain} removed by {by}"
-        )
+            hold, by, 0,
+            f"{rule_name(mox, rule_id)} on {hold.recipient_domain} removed by {by}",
+        )  # fmt: skip
 
 
 def _span(d: timedelta) -> str:

@@ -17,6 +17,9 @@ Nodes on one PostgreSQL share the servers: each server's changes are pushed, and
 reconciled, by the one node holding the server's lock (job_lock "sync:<name>"); a server's
 accounts' outbox rows (those whose first server it is) and its cursors are its lock's.
 Two nodes push to two servers at once, each server still in order.
+
+What the worker last saw of each server (answering, or failing with an error) is kept per
+server (states) and reported to the web process for /healthz and the admin overview.
 """
 
 from __future__ import annotations
@@ -102,17 +105,30 @@ class SyncWorker:
         self.lock = self.locks[config.default_mox.name]
         # Looks passed at each free lock since this node last asked for it (SPARE_LOOKS).
         self._passed: dict[str, int] = {}
-        # Reachability as last seen: (ok, error text, monotonic time).
-        self.mox_ok: bool | None = None
-        self.mox_error = ""
+        # Each server as last seen, by name: (ok, error text); ok None: not known (yet, or
+        # again since it answered a probe).
+        self.states: dict[str, tuple[bool | None, str]] = {
+            m.name: (None, "") for m in config.mox
+        }
         self._listed_unknown_at = -LISTED_UNKNOWN_GAP
-        # Told of every change of mox_ok or mox_error (the worker reports them to the web).
-        self.on_state: Callable[[bool | None, str], None] = lambda ok, error: None
+        # Told of every change of a server's state (the worker reports them to the web):
+        # (server name, ok, error).
+        self.on_state: Callable[[str, bool | None, str], None] = lambda name, ok, error: None
 
-    def _state(self, ok: bool | None, error: str) -> None:
-        if (ok, error) != (self.mox_ok, self.mox_error):
-            self.mox_ok, self.mox_error = ok, error
-            self.on_state(ok, error)
+    @property
+    def mox_ok(self) -> bool | None:
+        """Whether the first mox server took the last call (None: not known)."""
+        return self.states[self.config.default_mox.name][0]
+
+    @property
+    def mox_error(self) -> str:
+        """Why the first mox server failed the last call; "" when it did not."""
+        return self.states[self.config.default_mox.name][1]
+
+    def _state(self, name: str, ok: bool | None, error: str) -> None:
+        if (ok, error) != self.states.get(name):
+            self.states[name] = (ok, error)
+            self.on_state(name, ok, error)
 
     def wake(self) -> None:
         """New outbox rows were written."""
@@ -209,23 +225,32 @@ class SyncWorker:
                 await sleep_until_woken(self._wake, 5.0, None, self.store.clock)
 
     async def _sleep(self, until_reconcile: float = PROBE_INTERVAL) -> None:
-        if self.mox_ok is False and await self.store.outbox.backlog():
-            # Changes wait in backoff; the moment mox answers again, push them.
-            try:
-                await self.mox.ping()
-            except MoxUnavailable:
-                pass
-            else:
+        # The servers whose own outbox rows (of the accounts they are first for) may wait
+        # in backoff; a further server's cursor has a backoff of its own, looked at each turn.
+        firsts = {self.config.account_moxes(a)[0] for a in self.config.accounts}
+        away = [n for n, (ok, _) in self.states.items() if ok is False and n in firsts]
+        if away and await self.store.outbox.backlog():
+            # Changes wait in backoff; the moment their server answers again, push them.
+            back = []
+            for name in away:
+                try:
+                    await self.clients[name].ping()
+                except MoxUnavailable:
+                    continue
+                back.append(name)
+                self._state(name, None, self.states[name][1])
+            if back:
                 log.info(
-                    "mox answers again; pushing %d waiting changes",
-                    await self.store.outbox.backlog(),
-                )
-                self._state(None, self.mox_error)
+                    "mox %s answers again; pushing %d waiting changes",
+                    ", ".join(back), await self.store.outbox.backlog(),
+                )  # fmt: skip
                 await self.store.outbox.retry_now()
                 return
         due = await self.store.outbox.next_due_time()
         await sleep_until_woken(
             self._wake,
+            # While the first server is away its rows wait out their backoff (due); the
+            # further servers' cursors are looked at on this loop's next turn.
             min(5.0 if self.mox_ok is not False else PROBE_INTERVAL, until_reconcile),
             parse_iso(due) if due is not None else None,
             self.store.clock,
@@ -281,22 +306,24 @@ class SyncWorker:
                 row.op == "remove" and e.message == ALREADY_ABSENT
             ):
                 await self.store.outbox.done(row, f"mox: {e.message}", pushed=False)
-                self._seen_ok()
+                self._seen_ok(acct)
                 return 1
             if isinstance(e, MoxAuthError):
-                return await self._retry(row, f"mox refused our login for {acct.login}: {e}")
+                return await self._retry(
+                    acct, row, f"mox refused our login for {acct.login}: {e}"
+                )
             log.error("mox refused %s %s account=%s: %s", row.op, row.address, row.account, e)
             await self.store.outbox.failed(row, f"{e.code}: {e.message}")
             return 0
         except MoxUnavailable as e:
-            return await self._retry(row, str(e))
+            return await self._retry(acct, row, str(e))
         await self.store.outbox.done(row)
-        self._seen_ok()
+        self._seen_ok(acct)
         log.info("pushed to mox op=%s account=%s address=%s", row.op, row.account, row.address)
         return 1
 
-    async def _retry(self, row: OutboxRow, error: str) -> int | None:
-        self._state(False, error)
+    async def _retry(self, acct: AccountConfig, row: OutboxRow, error: str) -> int | None:
+        self._state(self.config.account_moxes(acct)[0], False, error)
         s = self.config.sync
         wait = min(s.retry_min * 2 ** min(row.attempts, 30), s.retry_max)
         log.warning(
@@ -309,8 +336,9 @@ class SyncWorker:
         await self.store.outbox.retry(row, self.store.clock() + timedelta(seconds=wait), error)
         return None
 
-    def _seen_ok(self) -> None:
-        self._state(True, "")
+    def _seen_ok(self, acct: AccountConfig) -> None:
+        """The account's first server took a call."""
+        self._state(self.config.account_moxes(acct)[0], True, "")
 
     def _client(self, acct: AccountConfig) -> MoxClient:
         """The client of the account's first mox server (its outbox rows' own)."""
@@ -358,6 +386,7 @@ class SyncWorker:
                     await self._retry_further(acct, name, cursor.attempts, str(e))
                     return pushed
                 await self.store.outbox.advance(name, acct.name, row.id, note)
+                self._state(name, True, "")
                 last, pushed = row.id, pushed + 1
                 log.info("pushed to mox %s op=%s account=%s address=%s",
                          name, row.op, acct.name, row.address)  # fmt: skip
@@ -366,6 +395,7 @@ class SyncWorker:
     async def _retry_further(
         self, acct: AccountConfig, name: str, attempts: int, error: str
     ) -> None:
+        self._state(name, False, error)
         s = self.config.sync
         wait = min(s.retry_min * 2 ** min(attempts, 30), s.retry_max)
         log.warning("mox %s unavailable, retrying in %.0fs account=%s: %s",
@@ -396,9 +426,11 @@ class SyncWorker:
         try:
             in_mox = await api.suppression_list()
         except MoxError as e:
+            self._state(name, False, str(e))
             report.errors.append(f"mox {name}: {e}")
             log.warning("reconcile account=%s mox=%s: mox unavailable: %s", acct.name, name, e)
             return report
+        self._state(name, True, "")
         report.in_mox = len(in_mox)
         theirs = {str(s.get("BaseAddress", "")): s for s in in_mox}
         cursor = await self.store.outbox.cursor(name, acct.name)
@@ -471,12 +503,12 @@ class SyncWorker:
         try:
             in_mox = await self._client(acct).webapi(acct.login, acct.password).suppression_list()
         except MoxError as e:
-            self._state(False, str(e))
+            self._state(self.config.account_moxes(acct)[0], False, str(e))
             report.errors.append(str(e))
             log.warning("reconcile account=%s: mox unavailable: %s", acct.name, e)
             await self.store.outbox.record_reconcile(acct.name, str(e))
             return report
-        self._seen_ok()
+        self._seen_ok(acct)
         report.in_mox = len(in_mox)
         mox_by_base: dict[str, dict[str, object]] = {}
         for s in in_mox:

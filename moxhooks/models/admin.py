@@ -43,22 +43,36 @@ class ImapMailbox(Model):
     kept: Annotated[int, doc("messages kept since moxhooks started")]
 
 
+class MoxServer(Model):
+    """One configured mox server: whether it answers and took the worker's last call."""
+
+    name: Annotated[str, doc("its [[mox]] name")]
+    url: Annotated[str, doc("its [[mox]] url")]
+    ok: bool
+    error: Annotated[str, doc("why not ok; empty when ok")]
+
+
 class Overview(Model):
     """GET admin/accounts."""
 
     accounts: list[AccountSummary]
     imap: Annotated[list[ImapMailbox], doc("each [[imap]] mailbox, in configuration order")]
-    mox_reachable: bool
-    mox_error: str
+    mox_reachable: Annotated[bool, doc("the first mox server is ok (mox_servers' first)")]
+    mox_error: Annotated[str, doc("why the first mox server is not ok; empty when it is")]
+    mox_servers: Annotated[
+        list[MoxServer], doc("every configured mox server, in configuration order")
+    ]
 
 
 class AutoHold(Model):
-    """A hold rule moxhooks added by itself (the store's row type too)."""
+    """A hold rule moxhooks added by itself (the store's row type too, where mox is the
+    server's key, Config.mox_key: "" for the first)."""
 
     id: int
+    mox: Annotated[str, doc("the mox server ([[mox]] name) the hold rule is in")]
     account: str
     recipient_domain: str
-    rule_id: Annotated[int, doc("mox's hold rule")]
+    rule_id: Annotated[int, doc("mox's hold rule, in that server")]
     reason: str
     recipients: Annotated[int, doc("distinct recipients that failed within the window")]
     created: DateTime
@@ -73,6 +87,7 @@ class AutoHold(Model):
     def from_row(cls, r: Row) -> AutoHold:
         return cls(
             id=r["id"],
+            mox=r["mox"],
             account=r["account"],
             recipient_domain=r["recipient_domain"],
             rule_id=r["rule_id"],

@@ -70,6 +70,12 @@ class MailboxQuery(Model):
     before: _BEFORE = 0
 
 
+class HoldRulesQuery(Model):
+    """GET, POST admin/holdrules and its rule's DELETE and release: which mox server."""
+
+    mox: Annotated[str, doc("the mox server ([[mox]] name); empty: the first")] = ""
+
+
 class AuditQuery(Model):
     """GET admin/audit."""
 

@@ -3,9 +3,10 @@
 - web -> worker: E, webhook events were appended to intake; S, suppression changes wait
   to be pushed into mox (an entry added or removed on the page, in the API, by a
   report); B, a message was kept in the bounce mailbox (inbound table), parse it.
-- worker -> web: M1, mox answers; M0<error>, it does not; M, not known (the sync
-  worker's view, for /healthz); I<json>, how the last look at one IMAP mailbox went
-  (for the admin page).
+- worker -> web: M<name> 1, the mox server of that name answers; M<name> 0<error>, it
+  does not; M<name> , not known (the sync worker's view of each server, for /healthz and
+  the admin overview); I<json>, how the last look at one IMAP mailbox went (for the admin
+  page).
 
 Each web -> worker message only says "look now": what it is about is in the database
 before it is sent, and the worker looks there at its start and every few seconds by
@@ -78,19 +79,21 @@ def _line(text: str) -> bytes:
     return text.replace("\n", " ").encode("utf-8", "replace")[:MAX_ERROR]
 
 
-def mox_state(ok: bool | None, error: str) -> bytes:
-    """The M message: the sync worker's view of mox."""
-    return MOX_STATE + (b"" if ok is None else b"1" if ok else b"0" + _line(error))
+def mox_state(name: str, ok: bool | None, error: str) -> bytes:
+    """The M message: the sync worker's view of the mox server called name (mox names
+    have no spaces: the space ends the name)."""
+    state = b"" if ok is None else b"1" if ok else b"0" + _line(error)
+    return MOX_STATE + name.encode() + b" " + state
 
 
-def parse_mox_state(msg: bytes) -> tuple[bool | None, str]:
-    """What an M message says: (mox_ok, error)."""
-    rest = msg[len(MOX_STATE) :]
+def parse_mox_state(msg: bytes) -> tuple[str, bool | None, str]:
+    """What an M message says: (server name, ok, error)."""
+    name, _, rest = msg[len(MOX_STATE) :].partition(b" ")
     if not rest:
-        return None, ""
+        return name.decode(), None, ""
     if rest[:1] == b"1":
-        return True, ""
-    return False, rest[1:].decode("utf-8", "replace")
+        return name.decode(), True, ""
+    return name.decode(), False, rest[1:].decode("utf-8", "replace")
 
 
 def imap_state(i: int, state: ImapState) -> bytes:

@@ -39,16 +39,17 @@ log = logging.getLogger(__name__)
 class WorkerState:
     """What the worker last reported."""
 
-    # mox's reachability as the sync worker last saw it; None: not known yet.
-    mox_ok: bool | None = None
-    mox_error: str = ""
+    # Each mox server as the sync worker last saw it, by name: (ok, error); ok None, or
+    # a server not here: not known yet.
+    mox: dict[str, tuple[bool | None, str]] = field(default_factory=dict)
     # How the last look at each [[imap]] mailbox went, by its index in the configuration.
     imap: dict[int, ImapState] = field(default_factory=dict)
 
     def message(self, msg: bytes) -> None:
         """Take in one message from the worker."""
         if msg.startswith(messages.MOX_STATE):
-            self.mox_ok, self.mox_error = messages.parse_mox_state(msg)
+            name, ok, error = messages.parse_mox_state(msg)
+            self.mox[name] = (ok, error)
         elif msg.startswith(messages.IMAP_STATE):
             i, state = messages.parse_imap_state(msg)
             self.imap[i] = state
@@ -128,6 +129,9 @@ class WebRuntime:
     worker_state: WorkerState
     # Every mox server's client, by name (mox above is the first server's).
     clients: dict[str, MoxClient] = field(default_factory=dict)
+    # Every mox server's admin API by name, None without its admin password (admin above
+    # is the first server's); one each, so its sign-in is reused.
+    admins: dict[str, AdminAPI | None] = field(default_factory=dict)
 
     def mox_for(self, acct: AccountConfig) -> MoxClient:
         """The client of the account's first mox server: where it signs in and sends."""
@@ -174,9 +178,10 @@ async def open_web_runtime(
                 synchronous=config.database.synchronous,
                 on_commit=on_commit,
             )
+        admins = {m.name: admin_api(config, clients[m.name], m) for m in config.mox}
         rt = WebRuntime(
-            config, store, client, admin_api(config, client), Metrics(), intake, secrets,
-            handle, state, clients,
+            config, store, client, admins[config.default_mox.name], Metrics(), intake,
+            secrets, handle, state, clients, admins,
         )  # fmt: skip
         try:
             if handle is not None:

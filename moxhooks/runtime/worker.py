@@ -95,7 +95,7 @@ async def open_worker_runtime(
         )
         admin = admin_api(config, client)
         sync = SyncWorker(config, store, client, clients)
-        sync.on_state = lambda ok, error: report(messages.mox_state(ok, error))
+        sync.on_state = lambda name, ok, error: report(messages.mox_state(name, ok, error))
         # QueueMsgIDs are each server's own: an event's recipient is asked of its server.
         admins = {
             config.mox_key(m.name): admin_api(config, clients[m.name], m) for m in config.mox
@@ -105,7 +105,8 @@ async def open_worker_runtime(
             config, store, resolver, checker,
             on_change=sync.wake, on_mox_lists_unknown=sync.mox_lists_unknown,
         )  # fmt: skip
-        auto_holds = AutoHolds(store, admin, holds or settings_from(config.holds))
+        # A hold rule is one server's: added where the failures came through.
+        auto_holds = AutoHolds(store, admins, holds or settings_from(config.holds))
         processor.observers.append(auto_holds.observe)
         mailbox = MailboxProcessor(
             config, store, client, on_change=sync.wake,

@@ -345,22 +345,26 @@ class SessionStore(Protocol):
 
 
 class AutoHoldStore(Protocol):
-    """The auto_holds table; holds and lifts are written with their audit entry."""
+    """The auto_holds table; holds and lifts are written with their audit entry.
 
-    async def active(self, account: str, domain: str) -> AutoHold | None:
-        """The active hold of account for domain, or None."""
+    Holds and the failures counted towards them are each mox server's: mox is the server's
+    key (Config.mox_key, "" for the first), as in events."""
+
+    async def active(self, mox: str, account: str, domain: str) -> AutoHold | None:
+        """The active hold of account for domain in mox, or None."""
 
     async def list(self, *, active_only: bool = False, limit: int = 100) -> builtins.list[AutoHold]:
         """Holds, newest first."""
 
-    async def by_rule(self, rule_id: int) -> AutoHold | None:
-        """The active hold made with this mox rule, or None."""
+    async def by_rule(self, mox: str, rule_id: int) -> AutoHold | None:
+        """The active hold made with this rule of mox, or None."""
 
     async def due(self) -> builtins.list[AutoHold]:
         """Active holds whose cool-down has passed."""
 
     async def add(
         self,
+        mox: str,
         account: str,
         domain: str,
         rule_id: int,
@@ -369,7 +373,7 @@ class AutoHoldStore(Protocol):
         cooldown: timedelta,
         by: str,
     ) -> AutoHold:
-        """Record a new hold and audit it, in one transaction."""
+        """Record a new hold (its rule in mox) and audit it, in one transaction."""
 
     async def lifted(self, hold: AutoHold, by: str, released: int, detail: str) -> None:
         """Record that a hold ended, and audit it, in one transaction."""
@@ -378,13 +382,13 @@ class AutoHoldStore(Protocol):
         """Note why lifting failed; it is tried again at the next check."""
 
     async def note_failure(
-        self, account: str, domain: str, base: str, at: datetime, since: datetime
+        self, mox: str, account: str, domain: str, base: str, at: datetime, since: datetime
     ) -> int:
-        """Count a recipient (base address) of domain failing at `at` in a way that holds
-        count; how many distinct recipients of domain failed after since."""
+        """Count a recipient (base address) of domain failing through mox at `at` in a way
+        that holds count; how many distinct recipients of domain failed there after since."""
 
-    async def forget_failures(self, account: str, domain: str) -> None:
-        """Count the domain's failures afresh (it was just held)."""
+    async def forget_failures(self, mox: str, account: str, domain: str) -> None:
+        """Count the domain's failures through mox afresh (it was just held there)."""
 
 
 class StatsStore(Protocol):

@@ -467,6 +467,18 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX outbox_account ON outbox (account, id);
     """,
+    # 15: automatic holds per mox server: a hold rule is one server's, put there by the
+    # failures that came through it. mox is the server's key (Config.mox_key), as in
+    # events: "" for the first, which every hold so far was made in. One active hold per
+    # (server, account, recipient domain); mox's rule ids are each server's own.
+    """
+    ALTER TABLE auto_holds ADD COLUMN mox TEXT NOT NULL DEFAULT '';
+    DROP INDEX auto_holds_active;
+    CREATE UNIQUE INDEX auto_holds_active
+        ON auto_holds (mox, account, recipient_domain) WHERE lifted IS NULL;
+    DROP INDEX auto_holds_rule;
+    CREATE INDEX auto_holds_rule ON auto_holds (mox, rule_id);
+    """,
 )
 
 

@@ -1,6 +1,7 @@
 """Automatic holds: the hold rules moxhooks added in mox by itself, and their lifting.
 
-A hold and its lifting are each written together with their audit entry.
+A hold and its lifting are each written together with their audit entry. Each is one mox
+server's (mox: its key, Config.mox_key, "" for the first): the rule is in that server.
 """
 
 from __future__ import annotations
@@ -17,32 +18,32 @@ class SqliteAutoHoldStore:
 
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
-        # Recent failing recipients per (account, domain): base address -> when. In
+        # Recent failing recipients per (mox, account, domain): base address -> when. In
         # memory: one worker uses a SQLite file, and a window is minutes long, so a
         # restart only delays a hold.
-        self._failures: dict[tuple[str, str], dict[str, datetime]] = {}
+        self._failures: dict[tuple[str, str, str], dict[str, datetime]] = {}
 
     async def note_failure(
-        self, account: str, domain: str, base: str, at: datetime, since: datetime
+        self, mox: str, account: str, domain: str, base: str, at: datetime, since: datetime
     ) -> int:
-        """Count a recipient (base address) of domain failing at `at` in a way that holds
-        count; how many distinct recipients of domain failed after since."""
-        seen = self._failures.setdefault((account, domain), {})
+        """Count a recipient (base address) of domain failing through mox at `at` in a way
+        that holds count; how many distinct recipients of domain failed there after since."""
+        seen = self._failures.setdefault((mox, account, domain), {})
         seen[base] = max(at, seen.get(base, at))
         kept = {b: t for b, t in seen.items() if t > since}
-        self._failures[(account, domain)] = kept
+        self._failures[(mox, account, domain)] = kept
         return len(kept)
 
-    async def forget_failures(self, account: str, domain: str) -> None:
-        """Count the domain's failures afresh (it was just held)."""
-        self._failures.pop((account, domain), None)
+    async def forget_failures(self, mox: str, account: str, domain: str) -> None:
+        """Count the domain's failures through mox afresh (it was just held there)."""
+        self._failures.pop((mox, account, domain), None)
 
-    async def active(self, account: str, domain: str) -> AutoHold | None:
-        """The active hold of account for domain, or None."""
+    async def active(self, mox: str, account: str, domain: str) -> AutoHold | None:
+        """The active hold of account for domain in mox, or None."""
         row = await self.db.fetchone(
-            "SELECT * FROM auto_holds WHERE account = ? AND recipient_domain = ?"
+            "SELECT * FROM auto_holds WHERE mox = ? AND account = ? AND recipient_domain = ?"
             " AND lifted IS NULL",
-            (account, domain),
+            (mox, account, domain),
         )
         return AutoHold.from_row(row) if row else None
 
@@ -54,10 +55,11 @@ class SqliteAutoHoldStore:
         )
         return [AutoHold.from_row(r) for r in rows]
 
-    async def by_rule(self, rule_id: int) -> AutoHold | None:
-        """The active hold made with this mox rule, or None."""
+    async def by_rule(self, mox: str, rule_id: int) -> AutoHold | None:
+        """The active hold made with this rule of mox, or None."""
         row = await self.db.fetchone(
-            "SELECT * FROM auto_holds WHERE rule_id = ? AND lifted IS NULL", (rule_id,)
+            "SELECT * FROM auto_holds WHERE mox = ? AND rule_id = ? AND lifted IS NULL",
+            (mox, rule_id),
         )
         return AutoHold.from_row(row) if row else None
 
@@ -71,6 +73,7 @@ class SqliteAutoHoldStore:
 
     async def add(
         self,
+        mox: str,
         account: str,
         domain: str,
         rule_id: int,
@@ -79,13 +82,14 @@ class SqliteAutoHoldStore:
         cooldown: timedelta,
         by: str,
     ) -> AutoHold:
-        """Record a new hold and audit it, in one transaction."""
+        """Record a new hold (its rule in mox) and audit it, in one transaction."""
         now = self.db.clock()
         async with self.db.transaction() as tx:
             written = await tx.execute(
-                "INSERT INTO auto_holds (account, recipient_domain, rule_id, reason, recipients,"
-                " created, lift_after) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (account, domain, rule_id, reason, recipients, iso(now), iso(now + cooldown)),
+                "INSERT INTO auto_holds (mox, account, recipient_domain, rule_id, reason,"
+                " recipients, created, lift_after) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (mox, account, domain, rule_id, reason, recipients, iso(now),
+                 iso(now + cooldown)),  # fmt: skip
             )
             hold_id = written.lastrowid
             await _audit(
@@ -94,7 +98,7 @@ class SqliteAutoHoldStore:
                 account,
                 "auto_hold",
                 by,
-                f"held mail to {domain} (mox hold rule {rule_id}) until {iso(now + cooldown)}:"
+                f"held mail to {domain} ({rule_name(mox, rule_id)}) until {iso(now + cooldown)}:"
                 f" {reason}",
             )
         row = await self.db.fetchone("SELECT * FROM auto_holds WHERE id = ?", (hold_id,))
@@ -124,3 +128,8 @@ async def _audit(tx: Tx, now: str, account: str, action: str, actor: str, detail
         " VALUES (?, ?, NULL, ?, ?, ?)",
         (now, account, action, actor, detail),
     )
+
+
+def rule_name(mox: str, rule_id: int) -> str:
+    """How the audit log names a hold rule: with its server, but for the first (key "")."""
+    return f"hold rule {rule_id} of mox {mox}" if mox else f"mox hold rule {rule_id}"

@@ -1,7 +1,8 @@
 """The admin's part of the JSON API, /api/v1/admin/...: accounts, hold rules, audit log.
 
 Only the admin session may call these (403 user:forbidden otherwise). Hold rules live
-in mox: an unreachable mox answers 503 moxUnavailable, a request mox refuses (a bad
+in mox, each in one server (?mox=, the first when not given; 404 notFound for one not
+configured): an unreachable mox answers 503 moxUnavailable, a request mox refuses (a bad
 domain) 422 moxRefused and a failure on mox's side 502 moxError, both with mox's message.
 """
 
@@ -16,6 +17,7 @@ import msgspec
 from aiohttp import web
 
 from moxhooks import models
+from moxhooks.config import Config
 from moxhooks.errors import ApiError, ErrorCode
 from moxhooks.jobs.holds import release_held, rule_fields, rule_removed
 from moxhooks.jobs.mailbox.imap import ImapState
@@ -24,7 +26,7 @@ from moxhooks.web import auth
 from moxhooks.web.api_stats import account_stats
 from moxhooks.web.bodies import answer, read_body, read_query
 from moxhooks.web.errors import mox_api_error
-from moxhooks.web.health import PROBE_KEY
+from moxhooks.web.health import mox_checks
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 
 
@@ -37,13 +39,29 @@ def mox_errors() -> Iterator[None]:
         raise mox_api_error(e) from None
 
 
-def _admin_api(request: web.Request) -> AdminAPI:
-    admin = request.app[RUNTIME_KEY].admin
+def _admin_api(request: web.Request) -> tuple[str, AdminAPI]:
+    """The key (Config.mox_key) and admin API of the mox server the request names."""
+    rt = request.app[RUNTIME_KEY]
+    name = read_query(request, models.HoldRulesQuery).mox or rt.config.default_mox.name
+    if rt.config.mox_named(name) is None:
+        raise ApiError(ErrorCode.NOT_FOUND, f"no mox server {name!r} is configured")
+    admin = rt.admins.get(name, rt.admin if name == rt.config.default_mox.name else None)
     if admin is None:
         raise ApiError(
             ErrorCode.ADMIN_DISABLED, "hold rules need the mox admin password (mox.admin_password)"
         )
-    return admin
+    return rt.config.mox_key(name), admin
+
+
+def _of(key: str) -> str:
+    """Which server a rule is in, for the audit log: nothing for the first (key "")."""
+    return f" of mox {key}" if key else ""
+
+
+def _shown(config: Config, hold: models.AutoHold) -> models.AutoHold:
+    """An automatic hold as the API shows it: its mox server by name (the store keeps the
+    server's key)."""
+    return msgspec.structs.replace(hold, mox=config.mox_name(hold.mox))
 
 
 # The statuses of kept report messages, each counted (0 too) per account.
@@ -105,11 +123,16 @@ async def accounts(request: web.Request) -> web.StreamResponse:
                 kept=state.kept,
             )
         )
-    # The first mox server's, as before there were several (/healthz shows each).
-    mox_ok, mox_error = (await request.app[PROBE_KEY].check(rt))[rt.config.default_mox.name]
+    checks = await mox_checks(request.app)
+    first = checks[rt.config.default_mox.name]
     return answer(
-        models.Overview(accounts=out, imap=imap, mox_reachable=mox_ok, mox_error=mox_error)
-    )
+        models.Overview(
+            accounts=out, imap=imap,
+            # The first server's, as before there were several.
+            mox_reachable=first.ok, mox_error=first.error,
+            mox_servers=[models.MoxServer(n, c.url, c.ok, c.error) for n, c in checks.items()],
+        )
+    )  # fmt: skip
 
 
 def _rule(rule: dict[str, Any], auto: models.AutoHold | None) -> models.HoldRule:
@@ -124,18 +147,24 @@ def _rule(rule: dict[str, Any], auto: models.AutoHold | None) -> models.HoldRule
 
 
 async def hold_rules(request: web.Request) -> web.StreamResponse:
-    """GET holdrules: mox's hold rules, each with moxhooks' automatic-hold record if any."""
+    """GET holdrules: one mox server's hold rules, each with moxhooks' automatic-hold
+    record if any, and the recent automatic holds of every server."""
     await auth.require_admin(request)
-    admin = _admin_api(request)
-    holds = request.app[RUNTIME_KEY].store.holds
+    key, admin = _admin_api(request)
+    rt = request.app[RUNTIME_KEY]
+    holds = rt.store.holds
     with mox_errors():
         rules = await admin.hold_rule_list()
     recent = await holds.list(limit=50)
-    active = {h.rule_id: h for h in await holds.list(active_only=True)}
+    # Rule ids are each server's own: only this server's holds go with its rules.
+    active = {h.rule_id: h for h in await holds.list(active_only=True) if h.mox == key}
     return answer(
         models.HoldRules(
-            rules=[_rule(r, active.get(int(r.get("ID") or 0))) for r in rules],
-            auto_holds=recent,
+            rules=[
+                _rule(r, _shown(rt.config, h) if (h := active.get(int(r.get("ID") or 0))) else None)
+                for r in rules
+            ],
+            auto_holds=[_shown(rt.config, h) for h in recent],
         )
     )
 
@@ -143,7 +172,7 @@ async def hold_rules(request: web.Request) -> web.StreamResponse:
 async def hold_rule_add(request: web.Request) -> web.StreamResponse:
     """POST holdrules {"account","sender_domain","recipient_domain"}: all empty holds all."""
     p = await auth.require_admin(request)
-    admin = _admin_api(request)
+    key, admin = _admin_api(request)
     body = await read_body(request, models.NewHoldRule)
     account = body.account.strip()
     sender = body.sender_domain.strip()
@@ -163,7 +192,7 @@ async def hold_rule_add(request: web.Request) -> web.StreamResponse:
         account,
         "hold_rule_added",
         p.actor,
-        f"hold rule {out.id}: account {account or '*'},"
+        f"hold rule {out.id}{_of(key)}: account {account or '*'},"
         f" sender domain {out.sender_domain or '*'},"
         f" recipient domain {out.recipient_domain or '*'}",
     )
@@ -182,22 +211,23 @@ async def _find_rule(admin: AdminAPI, rule_id: int) -> dict[str, Any]:
 async def hold_rule_remove(request: web.Request) -> web.StreamResponse:
     """DELETE holdrules/{id}: remove a rule; messages it held stay held until released."""
     p = await auth.require_admin(request)
-    admin = _admin_api(request)
+    key, admin = _admin_api(request)
     rule_id = auth.path_id(request)
     rule = await _find_rule(admin, rule_id)
     with mox_errors():
         await admin.hold_rule_remove(rule_id)
-    await rule_removed(request.app[RUNTIME_KEY].store.holds, rule_id, p.actor)
+    await rule_removed(request.app[RUNTIME_KEY].store.holds, key, rule_id, p.actor)
     await request.app[RUNTIME_KEY].store.suppressions.audit(
-        str(rule.get("Account") or ""), "hold_rule_removed", p.actor, f"hold rule {rule_id}"
-    )
+        str(rule.get("Account") or ""), "hold_rule_removed", p.actor,
+        f"hold rule {rule_id}{_of(key)}",
+    )  # fmt: skip
     return answer(models.Empty())
 
 
 async def hold_rule_release(request: web.Request) -> web.StreamResponse:
     """POST holdrules/{id}/release: release the queued messages on hold that the rule matches."""
     p = await auth.require_admin(request)
-    admin = _admin_api(request)
+    key, admin = _admin_api(request)
     rule_id = auth.path_id(request)
     rule = await _find_rule(admin, rule_id)
     with mox_errors():
@@ -206,7 +236,7 @@ async def hold_rule_release(request: web.Request) -> web.StreamResponse:
         str(rule.get("Account") or ""),
         "hold_released",
         p.actor,
-        f"released {released} messages held by rule {rule_id}",
+        f"released {released} messages held by rule {rule_id}{_of(key)}",
     )
     return answer(models.Released(released=released))
 

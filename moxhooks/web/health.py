@@ -53,6 +53,23 @@ class MoxProbe:
 PROBE_KEY = web.AppKey("mox_probe", MoxProbe)
 
 
+async def mox_checks(app: web.Application) -> dict[str, models.MoxCheck]:
+    """Every configured mox server's check by name, in configuration order: answering HTTP
+    (the probe), and not failing the worker's last call to it."""
+    rt = app[RUNTIME_KEY]
+    probed = await app[PROBE_KEY].check(rt)
+    checks: dict[str, models.MoxCheck] = {}
+    for m in rt.config.mox:
+        ok, error = probed[m.name]
+        worker_ok, worker_error = rt.worker_state.mox.get(m.name, (None, ""))
+        if worker_ok is False and ok:
+            # The server answers HTTP but failed or refused the worker's last sync call
+            # (a login refused, say): not healthy either.
+            ok, error = False, worker_error
+        checks[m.name] = models.MoxCheck(ok, m.url, error)
+    return checks
+
+
 async def healthz(request: web.Request) -> web.Response:
     """The database, mox's reachability, the outbox backlog and unprocessed events."""
     rt = request.app[RUNTIME_KEY]
@@ -61,16 +78,7 @@ async def healthz(request: web.Request) -> web.Response:
         database = models.DatabaseCheck(True, schema_version=await rt.store.schema_version())
     except Exception as e:  # any failure of the database is what this reports
         database = models.DatabaseCheck(False, error=str(e))
-    probed = await request.app[PROBE_KEY].check(rt)
-    servers: dict[str, models.MoxCheck] = {}
-    for m in rt.config.mox:
-        ok, error = probed[m.name]
-        if m.name == rt.config.default_mox.name and rt.worker_state.mox_ok is False and ok:
-            # mox answers HTTP but failed or refused the worker's last sync call: not
-            # healthy either (the worker reports it for the first server,
-            # runtime/messages.py).
-            ok, error = False, rt.worker_state.mox_error
-        servers[m.name] = models.MoxCheck(ok, m.url, error)
+    servers = await mox_checks(request.app)
     checks = models.HealthChecks(database, servers[rt.config.default_mox.name])
     if len(servers) > 1:
         checks.mox_servers = servers

@@ -252,24 +252,31 @@ ROUTES: tuple[Route, ...] = (
     ),
     Route(
         "GET", "/api/v1/admin/holdrules", api_admin.hold_rules,
-        "Admin: mox's queue hold rules, with moxhooks' automatic holds (recent 50).",
-        models.HoldRules, (*_ADMIN, *_MOX), security="session",
+        "Admin: one mox server's queue hold rules (?mox=, the first by default), with"
+        " moxhooks' automatic holds there and everywhere (recent 50).",
+        models.HoldRules, (*_ADMIN, *_MOX, E.NOT_FOUND),
+        query=models.HoldRulesQuery, security="session",
     ),
     Route(
         "POST", "/api/v1/admin/holdrules", api_admin.hold_rule_add,
-        "Admin: add a hold rule; empty fields match everything (all empty: hold all).",
-        models.HoldRule, (*_ADMIN, *_MOX, E.BAD_REQUEST, E.UNSUPPORTED_MEDIA_TYPE),
-        status=201, body=models.NewHoldRule, security="session",
+        "Admin: add a hold rule in a mox server (?mox=, the first by default); empty fields"
+        " match everything (all empty: hold all).",
+        models.HoldRule, (*_ADMIN, *_MOX, E.BAD_REQUEST, E.NOT_FOUND, E.UNSUPPORTED_MEDIA_TYPE),
+        status=201, body=models.NewHoldRule, query=models.HoldRulesQuery, security="session",
     ),
     Route(
         "DELETE", "/api/v1/admin/holdrules/{id}", api_admin.hold_rule_remove,
-        "Admin: remove a hold rule; messages it held stay held until released.",
-        models.Empty, (*_ADMIN, *_MOX, E.NOT_FOUND), params=(_ID,), security="session",
+        "Admin: remove a hold rule of a mox server (?mox=, the first by default); messages"
+        " it held stay held until released.",
+        models.Empty, (*_ADMIN, *_MOX, E.NOT_FOUND), params=(_ID,),
+        query=models.HoldRulesQuery, security="session",
     ),
     Route(
         "POST", "/api/v1/admin/holdrules/{id}/release", api_admin.hold_rule_release,
-        "Admin: release the queued messages on hold that this rule matches (QueueHoldSet).",
-        models.Released, (*_ADMIN, *_MOX, E.NOT_FOUND), params=(_ID,), security="session",
+        "Admin: release the queued messages on hold that this rule of a mox server (?mox=,"
+        " the first by default) matches (QueueHoldSet).",
+        models.Released, (*_ADMIN, *_MOX, E.NOT_FOUND), params=(_ID,),
+        query=models.HoldRulesQuery, security="session",
     ),
     Route(
         "GET", "/api/v1/admin/audit", api_admin.audit, "Admin: the audit log, newest first.",

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from moxhooks.models import AutoHold
 from moxhooks.store.db import iso
+from moxhooks.store.holds import rule_name
 from moxhooks.store.pg.database import PgDatabase, build
 from moxhooks.store.pg.suppressions import _audit
 
@@ -18,44 +19,47 @@ class PgAutoHoldStore:
         self.db = db
 
     async def note_failure(
-        self, account: str, domain: str, base: str, at: datetime, since: datetime
+        self, mox: str, account: str, domain: str, base: str, at: datetime, since: datetime
     ) -> int:
-        """Count a recipient (base address) of domain failing at `at` in a way that holds
-        count; how many distinct recipients of domain failed after since.
+        """Count a recipient (base address) of domain failing through mox at `at` in a way
+        that holds count; how many distinct recipients of domain failed there after since.
 
         A table, not this process's memory: each node processes some of the events, and
         the count is of them all.
         """
         async with self.db.transaction() as tx:
             await tx.execute(
-                "DELETE FROM hold_failures WHERE account = $1 AND domain = $2 AND at <= $3",
-                account, domain, since,
+                "DELETE FROM hold_failures WHERE mox = $1 AND account = $2 AND domain = $3"
+                " AND at <= $4",
+                mox, account, domain, since,
             )  # fmt: skip
             await tx.execute(
-                "INSERT INTO hold_failures (account, domain, base_address, at)"
-                " VALUES ($1, $2, $3, $4) ON CONFLICT (account, domain, base_address)"
+                "INSERT INTO hold_failures (mox, account, domain, base_address, at)"
+                " VALUES ($1, $2, $3, $4, $5)"
+                " ON CONFLICT (mox, account, domain, base_address)"
                 " DO UPDATE SET at = GREATEST(hold_failures.at, excluded.at)",
-                account, domain, base, at,
+                mox, account, domain, base, at,
             )  # fmt: skip
             n = await tx.fetchval(
-                "SELECT COUNT(*) FROM hold_failures WHERE account = $1 AND domain = $2"
-                " AND at > $3",
-                account, domain, since,
+                "SELECT COUNT(*) FROM hold_failures WHERE mox = $1 AND account = $2"
+                " AND domain = $3 AND at > $4",
+                mox, account, domain, since,
             )  # fmt: skip
         return int(n)
 
-    async def forget_failures(self, account: str, domain: str) -> None:
-        """Count the domain's failures afresh (it was just held)."""
+    async def forget_failures(self, mox: str, account: str, domain: str) -> None:
+        """Count the domain's failures through mox afresh (it was just held there)."""
         await self.db.write(
-            "DELETE FROM hold_failures WHERE account = $1 AND domain = $2", account, domain
-        )
+            "DELETE FROM hold_failures WHERE mox = $1 AND account = $2 AND domain = $3",
+            mox, account, domain,
+        )  # fmt: skip
 
-    async def active(self, account: str, domain: str) -> AutoHold | None:
-        """The active hold of account for domain, or None."""
+    async def active(self, mox: str, account: str, domain: str) -> AutoHold | None:
+        """The active hold of account for domain in mox, or None."""
         row = await self.db.fetchone(
-            "SELECT * FROM auto_holds WHERE account = $1 AND recipient_domain = $2"
-            " AND lifted IS NULL",
-            account, domain,
+            "SELECT * FROM auto_holds WHERE mox = $1 AND account = $2"
+            " AND recipient_domain = $3 AND lifted IS NULL",
+            mox, account, domain,
         )  # fmt: skip
         return build(AutoHold, row) if row else None
 
@@ -67,11 +71,12 @@ class PgAutoHoldStore:
         )
         return [build(AutoHold, r) for r in rows]
 
-    async def by_rule(self, rule_id: int) -> AutoHold | None:
-        """The active hold made with this mox rule, or None."""
+    async def by_rule(self, mox: str, rule_id: int) -> AutoHold | None:
+        """The active hold made with this rule of mox, or None."""
         row = await self.db.fetchone(
-            "SELECT * FROM auto_holds WHERE rule_id = $1 AND lifted IS NULL", rule_id
-        )
+            "SELECT * FROM auto_holds WHERE mox = $1 AND rule_id = $2 AND lifted IS NULL",
+            mox, rule_id,
+        )  # fmt: skip
         return build(AutoHold, row) if row else None
 
     async def due(self) -> builtins.list[AutoHold]:
@@ -84,6 +89,7 @@ class PgAutoHoldStore:
 
     async def add(
         self,
+        mox: str,
         account: str,
         domain: str,
         rule_id: int,
@@ -92,17 +98,18 @@ class PgAutoHoldStore:
         cooldown: timedelta,
         by: str,
     ) -> AutoHold:
-        """Record a new hold and audit it, in one transaction."""
+        """Record a new hold (its rule in mox) and audit it, in one transaction."""
         now = self.db.clock()
         async with self.db.transaction() as tx:
             row = await tx.fetchrow(
-                "INSERT INTO auto_holds (account, recipient_domain, rule_id, reason, recipients,"
-                " created, lift_after) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING *",
-                account, domain, rule_id, reason, recipients, now, now + cooldown,
+                "INSERT INTO auto_holds (mox, account, recipient_domain, rule_id, reason,"
+                " recipients, created, lift_after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)"
+                " RETURNING *",
+                mox, account, domain, rule_id, reason, recipients, now, now + cooldown,
             )  # fmt: skip
             await _audit(
                 tx, now, account, None, "auto_hold", by,
-                f"held mail to {domain} (mox hold rule {rule_id}) until {iso(now + cooldown)}:"
+                f"held mail to {domain} ({rule_name(mox, rule_id)}) until {iso(now + cooldown)}:"
                 f" {reason}",
             )  # fmt: skip
         assert row is not None

@@ -309,6 +309,19 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX outbox_account ON outbox (account, id);
     """,
+    # 6: automatic holds, and the failures counted towards them, per mox server, as
+    # SQLite's migration 15; "" is the first server (Config.mox_key).
+    """
+    ALTER TABLE auto_holds ADD COLUMN mox text NOT NULL DEFAULT '';
+    DROP INDEX auto_holds_active;
+    CREATE UNIQUE INDEX auto_holds_active
+        ON auto_holds (mox, account, recipient_domain) WHERE lifted IS NULL;
+    DROP INDEX auto_holds_rule;
+    CREATE INDEX auto_holds_rule ON auto_holds (mox, rule_id);
+    ALTER TABLE hold_failures ADD COLUMN mox text NOT NULL DEFAULT '';
+    ALTER TABLE hold_failures DROP CONSTRAINT hold_failures_pkey;
+    ALTER TABLE hold_failures ADD PRIMARY KEY (mox, account, domain, base_address);
+    """,
 )
 
 
