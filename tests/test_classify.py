@@ -383,6 +383,12 @@ PRINCIPLES = [
                  id="not-configured-to-relay-is-a-relay-denial"),
     pytest.param(550, "5.4.4", "Name service error for name=example.org type=MX: Malformed or unexpected name "
                  "server reply", UN, id="malformed-dns-answer-is-no-domain-verdict"),
+    pytest.param(0, "5.3.2", "There was an error delivering your mail to <someone@example.org>. mx.example.org "
+                 "[192.0.2.25] did not like our RCPT TO: 521 5.3.2 <someone@example.org>: Recipient address "
+                 "rejected: System not accepting network messages", DU, id="rfc7504-521-whatever-its-detail"),
+    pytest.param(521, "5.7.0", "521 5.7.0 Error: I can break rules, too. Goodbye.", SB,
+                 id="521-with-a-policy-detail-is-not-the-domain"),
+    pytest.param(550, "", "550 host mail.example.org not found", DU, id="named-host-not-found-is-the-domain"),
     pytest.param(550, "", "550 Unknown user someone@example.jp (in reply to end of DATA command)", UN,
                  id="bare-user-unknown-after-data-is-not-a-verdict"),
     pytest.param(554, "", "554 delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) "

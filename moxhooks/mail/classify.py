@@ -80,7 +80,8 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # mox wraps the remote reply: "...status code: got 550, expected 2xx, permanent: 550 5.1.1 ...";
 # a Postfix-style DSN says "host mx.example.org[192.0.2.1] said: 550 5.1.1 ...". Only the part
 # after that is the remote server's own words.
-_REPLY_RE: Final = _rx(r"(?:permanent|transient|said): ([245]\d\d(?:[ -].*)?)$")
+# DragonFly's "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 ..." too.
+_REPLY_RE: Final = _rx(r"(?:permanent|transient|said|our (?:rcpt to|mail from|data|helo|ehlo)): ([245]\d\d(?:[ -].*)?)$")
 # A reply code at the start of a text that is itself a reply ("550-5.1.1 ...", "smtp; 550 ...").
 _LEADING_CODE_RE: Final = _rx(r"^\s*(?:smtp;\s*)?([245]\d\d)(?:[ -]|$)")
 # mox's suppression reason: 'delivery failure from queue with smtp code 550, enhanced code "1.1"'.
@@ -410,7 +411,7 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
     if any(s in sig.strong for s in other) or any(s in sig.weak for s in other - {Signal.SENDER}):
         return False  # the sender, a relay, a syntax error or a loop is named too
     prefix = _CHECKED_ADDRESS_RE.search(ev.reply)
-    if prefix and not syntax and _detail_kind(ev.enhanced) not in RECIPIENT_HARD:
+    if prefix and not syntax and _detail_kind(ev.enhanced) not in RECIPIENT_HARD and ev.code not in (521, 556):
         # Postfix's "Recipient address rejected:" only says which address was checked; the
         # words after it are the verdict ("Mailer error", "On hold", "Internal system error").
         after = read_signals(_RELAY_HOST_RE.sub(" ", prefix[1]))
@@ -529,6 +530,11 @@ def _decide(ev: Evidence) -> Kind:
             return Kind.CONTENT_REJECTED
         return Kind.TRANSIENT if temporary else Kind.UNDETERMINED
 
+    if (ev.code in (521, 556) and ev.stage is not Stage.DATA and not ev.enhanced.startswith("5.7.")
+            and not (sig.strong | sig.weak) - _RECIPIENT_SIGNALS):
+        # RFC 7504: this host (521) or domain (556) accepts no mail at all, whatever detail
+        # follows ("521 5.3.2 System not accepting network messages").
+        return Kind.DOMAIN_UNKNOWN
     code_kind = _detail_kind(ev.enhanced) if ev.enhanced else None
     if code_kind is Kind.RATE_LIMITED and _PACING_BY_DEFAULT_RE.fullmatch(ev.enhanced):
         # 4.2.1 and 4.7.0 are Gmail's and Yahoo's "come back later", but RFC 3463 gives them no

@@ -305,7 +305,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|null ?mx|(?:domain|host) (?:\S+ )?(?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
           r"|no (?:valid )?(?:mx|mail exchanger)|domain (?:has )?no (?:mx|mail)"
           r"|domain (?:name )?(?:has )?expired|no such host|name or service not known|(?:couldn't|could not|cannot|can't) find (?:any )?host"
-          r"|bad destination system(?: address)?"),
+          r"|bad destination system(?: address)?|\bhost (?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:not found|unknown)\b"),
     # The recipient's mailbox.
     _rule(Signal.MAILBOX, S, r"no ?such ?(?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail)"
           rf"|{_WHO} (?:name )?{_NAMED}(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid|not local)"
