@@ -389,6 +389,14 @@ PRINCIPLES = [
     pytest.param(521, "5.7.0", "521 5.7.0 Error: I can break rules, too. Goodbye.", SB,
                  id="521-with-a-policy-detail-is-not-the-domain"),
     pytest.param(550, "", "550 host mail.example.org not found", DU, id="named-host-not-found-is-the-domain"),
+    pytest.param(450, "4.2.1", "450 4.2.1 Peak SMTP relay limit exceeded for customer. This is a temporary error.", RL,
+                 id="a-temporary-refusal-keeps-its-named-cause"),
+    pytest.param(421, "", "421 Invalid Sender. SPF check failed, please verify the SPF/DNS configuration for your "
+                 "domain name.", SB, id="spf-check-failed-is-our-spf"),
+    pytest.param(451, "4.7.23", "451 4.7.23 SPF authentication failed with a temporary error", TR,
+                 id="a-check-that-could-not-complete-stays-transient"),
+    pytest.param(451, "", "451 Message doesn't conform to the EMIME standard.", CR, id="message-not-conforming-is-content"),
+    pytest.param(451, "", "451 hostname is not authorized", SB, id="our-hostname-not-authorized"),
     pytest.param(550, "", "550 Unknown user someone@example.jp (in reply to end of DATA command)", UN,
                  id="bare-user-unknown-after-data-is-not-a-verdict"),
     pytest.param(554, "", "554 delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) "

@@ -111,6 +111,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The receiver could not do its own work (a lookup, a check, a disk): temporary, whatever
     # the check was about. Postfix's "delivery temporarily suspended" note is about the
     # connection, not an account.
+    # "This is a temporary error" beside a cause says how long the refusal lasts, not that the
+    # receiver could not decide: the cause it names decides ("Peak SMTP relay limit exceeded").
+    _rule(Signal.TEMPORARY, W, r"this is (?:only )?a temporary (?:error|failure|problem|condition|rejection)"),
     _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again"
           r"|malformed (?:or unexpected )?name server reply|internal (?:server |system )?error"
           r"|name service error.{0,80}try again|insufficient system (?:storage|resources)|insufficient disk space"
@@ -121,7 +124,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|verification (?:problem|failed temporarily)|local problem|temporarily rejected|tls (?:handshake )?(?:failed|not available)|failed to establish"
           r"|(?<!ip name )lookup (?:failure|failed|timeout|timed out|error)|unverified address|(?:rdns|dns|spf|dkim|dmarc) (?:lookup )?(?:timeout|timed out)"
           r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"
-          r"|(?:scan|scanner|scanning|filter|check) (?:error|timeout|timed out|failed|failure)"
+          # "SPF check failed" is a verdict on our SPF, not a check that could not be made.
+          r"|(?:scan|scanner|scanning|filter) (?:error|timeout|timed out|failed|failure)|check (?:error|timeout|timed out)"
           # The receiver's own machinery failed ("internal DKIM error", "DKIM key retrieval
           # failed"): whatever it was checking, it did not decide.
           r"|internal (?:\w+ )?error|(?:key|record) retrieval failed|system i/o error|i/o error|write error|out of memory"),
@@ -169,6 +173,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\b(?:from|to|date|subject|message-id|sender|reply-to):? header|header (?:error|is|contains|line)"
           r"|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))|multiple from"
           r"|\brfc ?(?:2822|5322|822|2045)\b(?!;)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"
+          r"|(?:message|mail|e-?mail)\b.{0,20}(?:does not|doesn't|not) conform"
           r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail"
           r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?content polic(?:y|ies)"
           r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"),
@@ -278,7 +283,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:isp|provider)'?s? (?:smtp|mail) (?:server|relay)|host network not allowed|envelope blocked"
           r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse (?:dns|lookup|hostname|name)|\brdns\b"
           r"|fcrdns|\b(?:helo|ehlo)\b(?![)=])|invalid (?:helo|ehlo|domain name)|hostname (?:lookup|verification|does not|doesn't|not)"
-          r"|cannot find your (?:reverse )?hostname|unauthenticated|authentication (?:failed|failures?|errors?|check|information|results|unsuccessful)"
+          r"|cannot find your (?:reverse )?hostname|host ?name (?:is )?not (?:authori[sz]ed|allowed|permitted)|unauthenticated|authentication (?:failed|failures?|errors?|check|information|results|unsuccessful)"
           r"|not authori[sz]ed to send|spoof|forged|forgery|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
           r"|not permitted from your|access denied, (?:banned send|sending)"
           r"|(?:ip|host|client|server|sender|domain|you)\b.{0,30}\bnot (?:in|on) (?:the |our |an? )?(?:white ?list|allow ?list|safe ?list)"),
