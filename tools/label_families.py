@@ -27,6 +27,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BOUNCES = ROOT / "tests" / "bounces"
 BOUNCES2 = ROOT / "tests" / "bounces2"
+BOUNCES3 = ROOT / "tests" / "bounces3"
 CORPUS = ROOT / "tests" / "corpus"
 RECIPIENT_HARD = {"mailbox_unknown", "domain_unknown", "mailbox_disabled"}
 
@@ -58,6 +59,10 @@ GAVE_UP = re.compile(r"expired|gave up|giving up|retry time|too long|could not b
 # domain does not exist.
 DNS_TROUBLE = re.compile(r"malformed (?:or unexpected )?name server reply|\bservfail\b|dns (?:lookup |query )?(?:timeout|timed out)"
                          r"|name server (?:timeout|timed out|failure)", re.I)
+# F8: RFC 5321's own reply for a message over the size limit (section 4.5.3.1.10), "552 Too much
+# mail data": the message's size, unless words name the mailbox's storage.
+TOO_MUCH_DATA = re.compile(r"too much mail data", re.I)
+STORAGE_WORDS = re.compile(r"\b(?:quota|mailbox (?:is )?full|storage|disk space|over quota)\b", re.I)
 # F5: mail loops.
 LOOP = re.compile(r"mail loop|routing loop|loop detected|too many hops|hop count|loops back"
                   r"|too many received|possible loop", re.I)
@@ -149,6 +154,8 @@ def decide(kind: str | None, text: str, label: str, *, data_stage: bool, action:
         return "F3", "transient"
     if kind == "transient" and action == "failed" and status.startswith("4."):
         return "F4", "expired"
+    if kind == "mailbox_full" and TOO_MUCH_DATA.search(text) and not STORAGE_WORDS.search(TOO_MUCH_DATA.sub(" ", text)):
+        return "F8", "message_too_large"
     if kind in RECIPIENT_HARD and DNS_TROUBLE.search(text):
         return "F7", "transient"
     if kind != "undetermined" and LOOP.search(text):
@@ -213,10 +220,12 @@ def main() -> int:
 
     def show(where: str, part: str, ident: str, old: str, fam: str, new: str, text: str) -> None:
         counts[(f"{where} {part}", fam)] += 1
-        if not (where.startswith("round 2") and part == "test"):
+        if not (where.startswith(("round 2", "round 3")) and part == "test"):
             print(f"{fam} {where} {part}: {ident}: {old} -> {new}: {_flat(text)[:120]}")
 
-    for where, folder, split in (("round 1", BOUNCES, split1), ("round 2", BOUNCES2, split2)):
+    split3 = json.loads((BOUNCES3 / "split.json").read_text())
+    for where, folder, split in (("round 1", BOUNCES, split1), ("round 2", BOUNCES2, split2),
+                                 ("round 3", BOUNCES3, split3)):
         changes = reply_changes(folder)
         by_file: dict[Path, dict[int, tuple[str, str]]] = {}
         for path, n, row, fam, new in changes:
@@ -232,7 +241,8 @@ def main() -> int:
                     lines[n] = json.dumps(row, ensure_ascii=False)
                 path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     for where, folder, split in (("corpus", CORPUS, None), ("round 1", BOUNCES / "messages", split1),
-                                 ("round 2", BOUNCES2 / "messages", split2)):
+                                 ("round 2", BOUNCES2 / "messages", split2),
+                                 ("round 3", BOUNCES3 / "messages", split3)):
         changes2 = message_changes(folder)
         for name, _i, rec, fam, new in changes2:
             part = split["messages"].get(name, "?") if split else "-"

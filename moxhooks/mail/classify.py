@@ -564,7 +564,10 @@ def _decide(ev: Evidence) -> Kind:
         # trouble, not a request to slow down.
         return Kind.TRANSIENT
     for bare, kind in _BARE_CODES:
-        if ev.code == bare:
+        if ev.code == bare and not (bare == 552 and (sig.strong or sig.weak)):
+            # A bare 552 is RFC 5321's "exceeded storage allocation"; a 552 whose words say
+            # something else, though nothing decided ("bounce message does not have 1
+            # recipient"), is not a full mailbox.
             return kind
     if temporary:
         return Kind.TRANSIENT

@@ -108,13 +108,21 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The sender's From: address that could not be verified names its subject (the sender),
     # though it uses the words of a temporary check.
     _rule(Signal.SENDER, S, r"(?:verify|verification of) (?:the )?\"?from:?\"? (?:header )?address"),
-    # The receiver could not do its own work (a lookup, a check, a disk): temporary, whatever
-    # the check was about. Postfix's "delivery temporarily suspended" note is about the
-    # connection, not an account.
+    # RFC 5321's stock 421/554 "Service not available" beside a detail or a code: leaning to
+    # a refusal of our client, never more (the detail decides: 4.3.2 is the system's state).
+    _rule(Signal.SENDER, W, r"smtp service (?:is )?(?:not available|unavailable)"),
     # "This is a temporary error" beside a cause says how long the refusal lasts, not that the
     # receiver could not decide: the cause it names decides ("Peak SMTP relay limit exceeded").
     _rule(Signal.TEMPORARY, W, r"this is (?:only )?a temporary (?:error|failure|problem|condition|rejection)"),
+    # The receiver could not do its own work (a lookup, a check, a disk): temporary, whatever
+    # the check was about. Postfix's "delivery temporarily suspended" note is about the
+    # connection, not an account.
     _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again"
+          # A delivery agent's or queue's own failure (maildrop, qmail-queue's "qq ..."), even
+          # when it names the virus scanner it could not run.
+          r"|unable to (?:open|deliver to|write to|lock) (?:the )?mail ?box|cannot find system user|server is down"
+          r"|unable to (?:get privilege to )?run [\w ]{0,30}(?:scanner|filter|program)|\bqq (?:unable|temporary|read|write|trouble)\b"
+          r"|\bno response\b|validation error"
           r"|malformed (?:or unexpected )?name server reply|internal (?:server |system )?error"
           r"|name service error.{0,80}try again|insufficient system (?:storage|resources)|insufficient disk space"
           r"|mail system full|system (?:storage|disk) (?:is )?full|queue file write error|(?:space|disk|resource) shortage"
@@ -140,8 +148,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|loops back to myself|too many received"),
     # The sender's own sending limits (quota words that are not about storage).
     # RFC 5321's own words for a message too big for the server ("too much mail data").
-    _rule(Signal.SIZE, S, r"too much (?:mail )?data"),
-    _rule(Signal.RATE, S, r"too busy|(?:try again|send) slower|messages? exceeded (?:the )?(?:\w+ ){0,2}limit|relay limit (?:exceeded|reached)"
+    _rule(Signal.SIZE, S, r"too much (?:mail )?data|no more than \d+ ?[kmg]i?b\b"),
+    _rule(Signal.RATE, S, r"too busy|(?:limit of|more than|maximum of) \d+ (?:recipients|rcpts|messages|connections)|(?:try again|send) slower|messages? exceeded (?:the )?(?:\w+ ){0,2}limit|relay limit (?:exceeded|reached)"
           r"|(?:submission|transfer|sending|send|outbound|queue) ?quota|quota for (?:sending|send)|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
           r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
           r"|exceeded the limit|limit for the number of|(?<!size )(?<!space )(?<!line )\blimit (?:exceeded|reached)"),
@@ -186,6 +194,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"(?: (?:or|nor) (?:a |an )?(?:ip address|a record))?|illegal host/domain name"),
     # Our own account refused ("the sender account is disabled", "account outbounds disabled"):
     # the sender, though the words are those of a disabled mailbox.
+    _rule(Signal.SENDER, S, r"do not believe you are|\byou are not\b|\bkarma\b|(?:dkim )?signature (?:is )?invalid|invalid (?:dkim )?signature"
+          r"|body has been altered|only (?:on|over|via|with) (?:an? )?(?:tls|ssl|encrypted|secure)\b"),
     _rule(Signal.SENDER, S, r"\bsender(?:'s)? (?:e-?mail )?account\b.{0,30}?(?:disabled|suspended|not registered|locked|blocked|inactive)"
           r"|outbounds? (?:mail |sending )?(?:is |are |has been )?disabled|invalid credentials?|password transition"),
     # Our side named as the subject of a refusal: the sender, our IP, host, server, domain or
@@ -219,7 +229,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # "Needs to be logged in", "submitter failed to authenticate", "Auth aborted".
           r"|requires? (?:\w+ )?(?:encryption|tls|starttls|authentication)|(?:lack of|without) (?:security|encryption|tls|authentication)"
           r"|(?:needs?|has|have) to be logged in|failed to authenticate|auth(?:entication)? aborted"
-          r"|no smtp service|smtp service (?:is )?(?:not available|unavailable)"
+          r"|no smtp service"
           # Permission to post or send is the sender's right ("You do not have permission to
           # post a message to this mailbox"); a hedge ("may not have permission") was read above.
           r"|(?:do not|don't|does not|doesn't) have (?:the )?permission to (?:post|send|submit)"
@@ -288,7 +298,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|not permitted from your|access denied, (?:banned send|sending)"
           r"|(?:ip|host|client|server|sender|domain|you)\b.{0,30}\bnot (?:in|on) (?:the |our |an? )?(?:white ?list|allow ?list|safe ?list)"),
     # The message: spam verdicts, malware, attachments, content policy.
-    _rule(Signal.CONTENT, S, r"spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)(?! senders?)|virus|malware|infected|phish|trojan|worm\b"
+    _rule(Signal.CONTENT, S, r"(?:empty|missing|no|blank) subject|(?:password[- ]protected|encrypted) (?:zip|archive|attachment|file)s?|\bzip files?\b"
+          r"|spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)(?! senders?)|virus|malware|infected|phish|trojan|worm\b"
           r"|\bcontent\b|message (?:content|body)|dangerous|executable|prohibited (?:file|attachment)"
           r"|suspicious|security (?:issue|threat|risk)|\[ph\d\d\]"
           # Yahoo's documented meaning: the message looked like spam (postmaster-28, 5.7.9).
@@ -327,7 +338,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:temporarily )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
           r"|not (?:configured|permitted|allowed|authori[sz]ed) to relay"
           r"|(?:not|n't) (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|no relay"
-          r"|rcpthosts|relay not permitted|not a gateway|cannot relay|relaying|as a relay"),
+          r"|rcpthosts|relay not permitted|not a gateway|cannot relay|relaying|as a relay|(?:don't|do not|won't) relay"),
     # Postfix's "Recipient address rejected:" is a prefix: what follows says why.
     _rule(Signal.MAILBOX, W, r"(?:recipient|address|mailbox|user) (?:address(?:es)? )?rejected"),
     # "Try again later" names no cause: a temporary reply, not by itself a request to slow
@@ -353,7 +364,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           rf"|(?:\bip ?[=:]? ?|\bfrom |\bclient |(?<![\w.-])[\[(])\[?{_IP}"),
     # Refusals that name no subject: the receiver's policy said no, about whom it does not say
     # ("550 5.7.1 Command rejected", "Access denied", "rejected due to local policy").
-    _rule(Signal.POLICY, W, r"access[- ]denied|\bdenied\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
+    _rule(Signal.POLICY, W, r"access[- ]denied|\bdenied\b|\bdenies\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
           r"|prohibit|\bpolic(?:y|ies)\b|command rejected|no permit|restrict"),
     _rule(Signal.CONTENT, W, r"attachment|\bheader|\bfilter"),
     _rule(Signal.DISABLED, W, r"\binactive\b|\bdisabled\b"),
