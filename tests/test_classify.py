@@ -122,7 +122,7 @@ REPLIES = [
     pytest.param(450, "4.7.1", "450 4.7.1 Client host rejected: cannot find your hostname, [203.0.113.5]", SB, id="postfix-reverse-hostname"),
     pytest.param(554, "5.7.1", "554 5.7.1 <someone@example.org>: Relay access denied", UN, id="postfix-relay-access-denied"),
     pytest.param(450, "4.2.0", "450 4.2.0 <someone@example.org>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.org.html", TR, id="postgrey-greylisted"),
-    pytest.param(450, "4.1.2", "450 4.1.2 <someone@nonexistent.example>: Recipient address rejected: Domain not found", DU, id="postfix-4.1.2-domain-not-found"),
+    pytest.param(450, "4.1.2", "450 4.1.2 <someone@nonexistent.example>: Recipient address rejected: Domain not found", TR, id="postfix-4.1.2-domain-not-found"),
     pytest.param(553, "5.1.8", "553 5.1.8 <bounce@example.com>: Sender address rejected: Domain not found", SB, id="postfix-5.1.8-sender-domain"),
     pytest.param(451, "4.3.0", "451 4.3.0 <someone@example.org>: Temporary lookup failure", TR, id="postfix-temporary-lookup-failure"),
     pytest.param(504, "5.5.2", "504 5.5.2 <localhost>: Helo command rejected: need fully-qualified hostname", SB, id="postfix-helo-rejected"),
@@ -310,8 +310,11 @@ PRINCIPLES = [
     pytest.param(550, "", "550 The account or domain may not exist, they may be blacklisted", UN,
                  id="hedged-words-are-no-verdict"),
     pytest.param(450, "", "450 <jdoe@example.org>: not found", TR, id="temporary-leaning-word-does-not-suppress"),
-    pytest.param(450, "4.1.1", "450 4.1.1 <jdoe@example.org>: Recipient address rejected: User unknown", MU,
-                 id="temporary-with-plain-words"),
+    pytest.param(450, "4.1.1", "450 4.1.1 <jdoe@example.org>: Recipient address rejected: User unknown", TR,
+                 id="temporary-with-plain-words-asks-again"),
+    pytest.param(0, "", "450 4.1.1 <jdoe@example.org>: Recipient address rejected: undeliverable address: "
+                 "host mx.example.org[192.0.2.25] said: 550 5.1.1 <jdoe@example.org>: User unknown", MU,
+                 id="temporary-quoting-the-servers-permanent-reply"),
     pytest.param(550, "", '550-Rejected after DATA: could not verify "From:" header address 550 bad@x: Unrouteable address',
                  SB, id="after-data-the-from-header-address-is-the-sender"),
     # An address-syntax complaint is the recipient's only when the words name the recipient.

@@ -97,6 +97,16 @@ def _fields_for(fields: list[dict[str, str]], address: str) -> dict[str, str]:
     return fields[0] if len(fields) == 1 else {}
 
 
+def _reply_code(text: str) -> int:
+    """The code of the reply a text quotes: the last one a relay says it was given ("said: 550
+    ..."), else the one it starts with."""
+    said = re.findall(r"(?:said|permanent|transient):\s*([245]\d\d)\b", text, re.I)
+    if said:
+        return int(said[-1])
+    lead = re.match(r"\s*(?:smtp;\s*)?([245]\d\d)\b", text, re.I)
+    return int(lead[1]) if lead else 0
+
+
 def _terse(text: str) -> bool:
     """Whether a reply says nothing but a stock "user unknown": no words of its own besides the
     code, the address, the stage note and the phrase ("550 Unknown user x@example.jp", "550 :
@@ -154,6 +164,8 @@ def decide(kind: str | None, text: str, label: str, *, data_stage: bool, action:
         return "F3", "transient"
     if kind == "transient" and action == "failed" and status.startswith("4."):
         return "F4", "expired"
+    if kind in RECIPIENT_HARD and _reply_code(text) // 100 == 4:
+        return "F9", ("expired" if action == "failed" else "transient")
     if kind == "mailbox_full" and TOO_MUCH_DATA.search(text) and not STORAGE_WORDS.search(TOO_MUCH_DATA.sub(" ", text)):
         return "F8", "message_too_large"
     if kind in RECIPIENT_HARD and DNS_TROUBLE.search(text):

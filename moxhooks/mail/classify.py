@@ -486,6 +486,12 @@ def decide(ev: Evidence) -> Kind:
         # violation") cannot be about a body the server has not seen: the rest decides.
         sig = Signals(ev.signals.strong - {Signal.CONTENT}, ev.signals.weak - {Signal.CONTENT})
         return decide(Evidence(ev.code, ev.enhanced, ev.reply, ev.has_reply, ev.stage, sig))
+    if kind in RECIPIENT_HARD and ev.code // 100 == 4:
+        # A temporary reply asks to be asked again, even when it names the recipient's state
+        # ("451 4.2.1 Delivery to mailbox is disabled"): never a reason to suppress at once
+        # (LABELLING.md, F9); what else it says, else transient. mox's own give-up after such
+        # replies is counted as a soft failure (classify_event: expired).
+        return _not_recipient(ev, True)
     if kind in RECIPIENT_HARD and not _recipient_is_clear(ev, temporary, _address_syntax(ev)):
         return _not_recipient(ev, temporary)
     return kind
