@@ -37,7 +37,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(2, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import aiohttp
-from data import COMMON_SEARCH, RARE_SEARCH, addresses, outgoing_body
+from data import ABSENT_SEARCH, COMMON_SEARCH, RARE_SEARCH, addresses, outgoing_body
 from loadgen import HEADERS
 from pgserver import PgCluster, pg_bindir
 from procstat import pct, summary_ms
@@ -353,10 +353,16 @@ async def list_bench(db_url: str, workdir: Path, entries: int, samples: int) -> 
         await timed("page_newest", lambda k: sup.list(ACCOUNT, limit=50), lambda g: len(g) == 50)
         await timed("page_deep", lambda k: sup.list(ACCOUNT, limit=50, offset=10_000),
                     lambda g: len(g) == 50)  # fmt: skip
+        # Offset paging reads and drops every entry before the page: the last page is the
+        # worst an API client paging through the whole list meets.
+        await timed("page_last", lambda k: sup.list(ACCOUNT, limit=50, offset=entries - 50),
+                    lambda g: len(g) == 50, n=max(5, samples // 20))  # fmt: skip
         await timed("search_rare", lambda k: sup.list(ACCOUNT, limit=50, search=RARE_SEARCH),
                     lambda g: len(g) > 0)  # fmt: skip
         await timed("search_common", lambda k: sup.list(ACCOUNT, limit=50, search=COMMON_SEARCH),
                     lambda g: len(g) == 50)  # fmt: skip
+        await timed("search_absent", lambda k: sup.list(ACCOUNT, limit=50, search=ABSENT_SEARCH),
+                    lambda g: len(g) == 0)  # fmt: skip
         await timed("lookup_present", lambda k: sup.matching(ACCOUNT, present[k % len(present)]),
                     lambda g: len(g) == 1)  # fmt: skip
         await timed("lookup_absent",
@@ -393,6 +399,7 @@ async def _plans(db_url: str) -> dict[str, list[str]]:
         for name, sql, args in (
             ("search_rare", _SEARCH_SQL, (ACCOUNT, f"%{RARE_SEARCH}%")),
             ("search_common", _SEARCH_SQL, (ACCOUNT, f"%{COMMON_SEARCH}%")),
+            ("search_absent", _SEARCH_SQL, (ACCOUNT, f"%{ABSENT_SEARCH}%")),
             ("count_by_kind", _COUNT_SQL, ()),
         ):
             rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *args)
@@ -451,8 +458,10 @@ def table(report: dict[str, Any]) -> str:
     labels = {
         "page_newest": "page: newest 50",
         "page_deep": "page: 50 at offset 10,000",
+        "page_last": "page: the last 50 (offset)",
         "search_rare": f"search '{RARE_SEARCH}' (7 entries)",
         "search_common": f"search '{COMMON_SEARCH}' (first 50)",
+        "search_absent": f"search '{ABSENT_SEARCH}' (none)",
         "lookup_present": "point lookup, listed (matching)",
         "lookup_absent": "point lookup, not listed (matching)",
         "count_by_kind": "count by kind (metrics, accounts)",
