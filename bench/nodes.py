@@ -52,7 +52,6 @@ HERE = Path(__file__).resolve().parent
 AUTH = "Bearer bench-secret"
 ACCOUNT = "mox"
 ID_BASE = 1_000_000
-MAINTENANCE_WORK_MEM = "1GB"
 
 
 # ---- the load generator (its own process) -------------------------------------------------
@@ -263,7 +262,9 @@ def ingest_rounds(pg: PgCluster, workdir: Path, connections: int, duration: floa
 # ---- the list at scale on PostgreSQL ------------------------------------------------------------
 
 
-async def list_bench(db_url: str, workdir: Path, entries: int, samples: int) -> dict[str, Any]:
+async def list_bench(
+    db_url: str, workdir: Path, entries: int, samples: int, maintenance_work_mem: str
+) -> dict[str, Any]:
     import asyncpg
 
     config = config_from_dict({"database": {"url": db_url, "path": str(workdir / "list")}})
@@ -300,7 +301,9 @@ async def list_bench(db_url: str, workdir: Path, entries: int, samples: int) -> 
         print(f"  list: {entries:,} rows copied in {load_s:.0f} s", flush=True)
         # Sorts and the GIN build's entry accumulator spill to disk at the default 64MB;
         # this session only, the server's setting is untouched.
-        await conn.execute(f"SET maintenance_work_mem = '{MAINTENANCE_WORK_MEM}'")
+        await conn.execute(
+            "SELECT set_config('maintenance_work_mem', $1, false)", maintenance_work_mem
+        )
         index_s: dict[str, float] = {}
         for ix in indexes:
             t = time.perf_counter()
@@ -334,6 +337,7 @@ async def list_bench(db_url: str, workdir: Path, entries: int, samples: int) -> 
     finally:
         await conn.close()
     out: dict[str, Any] = {"entries": entries, "load_s": load_s, "index_s": index_s,
+                           "maintenance_work_mem": maintenance_work_mem,
                            "vacuum_s": vacuum_s, "table_mb": int(size) / 1e6}  # fmt: skip
     store = await Store.configured(config.database)
     try:
@@ -451,7 +455,8 @@ def table(report: dict[str, Any]) -> str:
         "",
         f"LIST on PostgreSQL: {lb['entries']:,} entries, through Store.suppressions;"
         f" COPY without the secondary indexes {lb['load_s']:.0f} s, index builds"
-        f" {sum(lb['index_s'].values()):.0f} s ({builds}), VACUUM ANALYZE"
+        f" {sum(lb['index_s'].values()):.0f} s ({builds}; maintenance_work_mem"
+        f" {lb['maintenance_work_mem']}), VACUUM ANALYZE"
         f" {lb['vacuum_s']:.0f} s, table+indexes {lb['table_mb']:.0f} MB",
         f"{'query':<36} {'n':>4} {'found':>6} {'p50 ms':>8} {'p99 ms':>8}",
     ]
@@ -491,6 +496,7 @@ def main() -> int:
     p.add_argument("--entries", type=int, default=0, help="list entries (default 1M, quick 100k)")
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--maintenance-work-mem", default="1GB", help="for the list's index builds")
     p.add_argument("--only", choices=("ingest", "list"), help="one part of the run (default both)")
     a = p.parse_args()
     duration = 5.0 if a.quick else 15.0
@@ -508,7 +514,9 @@ def main() -> int:
             report["ingest"] = ingest_rounds(pg, workdir, a.connections, duration)
         if a.only != "ingest":
             asyncio.run(_create_db(pg.url(), "list"))
-            report["list"] = asyncio.run(list_bench(pg.url("list"), workdir, entries, samples))
+            report["list"] = asyncio.run(
+                list_bench(pg.url("list"), workdir, entries, samples, a.maintenance_work_mem)
+            )
     print(table(report))
     for name, plan in report.get("list", {}).get("plans", {}).items():
         print(f"\nplan of {name}:\n  " + "\n  ".join(plan))
