@@ -4,6 +4,7 @@ the list at millions of entries on PostgreSQL. Prints a table.
     python bench/nodes.py            # the full run: 1,000,000 list entries (--entries to change)
     python bench/nodes.py --quick    # shorter ingest rounds, 100,000 entries
     python bench/nodes.py --json     # the figures as JSON as well
+    python bench/nodes.py --only list --entries 10000000   # the list part alone
 
 Everything runs on 127.0.0.1: a throwaway PostgreSQL (tests/pgserver.py, fsync on), the
 fake mox (bench/fakemox_proc.py) that answers the workers' mox calls, each node as
@@ -36,7 +37,7 @@ sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(2, str(Path(__file__).resolve().parent.parent / "tests"))
 
 import aiohttp
-from data import COMMON_SEARCH, RARE_SEARCH, addresses, outgoing_body
+from data import ABSENT_SEARCH, COMMON_SEARCH, RARE_SEARCH, addresses, outgoing_body
 from loadgen import HEADERS
 from pgserver import PgCluster, pg_bindir
 from procstat import pct, summary_ms
@@ -224,16 +225,51 @@ def ingest_round(
             "processed_s": processed_s if done >= len(ok_ids) else None}  # fmt: skip
 
 
+def ingest_rounds(pg: PgCluster, workdir: Path, connections: int, duration: float) -> list[Any]:
+    """SQLite with one node, then PostgreSQL with 1, 2 and 4, each on a fresh database."""
+    results: list[Any] = []
+    fake = FakeMoxProcess(0)
+    try:
+        rounds = [
+            ("sqlite, 1 node", 1, ""),
+            ("postgresql, 1 node", 1, "pg1"),
+            ("postgresql, 2 nodes", 2, "pg2"),
+            ("postgresql, 4 nodes", 4, "pg4"),
+        ]
+        for label, n, dbname in rounds:
+            db_url = ""
+            if dbname:
+                asyncio.run(_create_db(pg.url(), dbname))
+                db_url = pg.url(dbname)
+            r = ingest_round(
+                label.replace(", ", "-").replace(" ", ""),
+                n,
+                db_url,
+                workdir,
+                fake.url,
+                connections,
+                duration,
+                drain_timeout=300,
+            )
+            r["name"] = label
+            results.append(r)
+            print(f"  {label}: {r['rps']:.0f}/s, processed {r['processed_s']}", flush=True)
+    finally:
+        fake.close()
+    return results
+
+
 # ---- the list at scale on PostgreSQL ------------------------------------------------------------
 
 
-async def list_bench(db_url: str, workdir: Path, entries: int, samples: int) -> dict[str, Any]:
+async def list_bench(
+    db_url: str, workdir: Path, entries: int, samples: int, maintenance_work_mem: str
+) -> dict[str, Any]:
     import asyncpg
 
     config = config_from_dict({"database": {"url": db_url, "path": str(workdir / "list")}})
     store = await Store.configured(config.database)  # creates the schema (migrations)
     await store.close()
-    t0 = time.perf_counter()
     now = datetime.now(UTC)
     kinds = ("mailbox_unknown", "complaint", "manual", "domain_unknown", "unsubscribed")
 
@@ -245,14 +281,49 @@ async def list_bench(db_url: str, workdir: Path, entries: int, samples: int) -> 
 
     conn = await asyncpg.connect(db_url)
     try:
+        # Bulk-load practice: the secondary indexes go before COPY and come back after it,
+        # rebuilt from the definitions the migrations created, so the queries run against
+        # exactly the migrated schema. The primary key stays (audit references it).
+        indexes = await conn.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'suppressions'"
+            " AND indexname NOT IN (SELECT conname FROM pg_constraint"
+            " WHERE conrelid = 'suppressions'::regclass) ORDER BY indexname"
+        )
+        for ix in indexes:
+            await conn.execute(f'DROP INDEX "{ix["indexname"]}"')
+        t0 = time.perf_counter()
         await conn.copy_records_to_table(
             "suppressions", records=rows(),
             columns=["account", "base_address", "original_address", "scope", "kind", "source",
                      "reason", "created", "created_by", "mox_state"],
         )  # fmt: skip
         load_s = time.perf_counter() - t0
-        await conn.execute("ANALYZE suppressions")
-        analyze_s = time.perf_counter() - t0 - load_s
+        print(f"  list: {entries:,} rows copied in {load_s:.0f} s", flush=True)
+        # For the index builds of this session only; the server's setting is untouched.
+        # 1GB against the default 64MB: the builds took 22 s against 53 s at a million
+        # entries, about the same at 10 million (docs/performance/2026-12-06-nodes.md).
+        await conn.execute(
+            "SELECT set_config('maintenance_work_mem', $1, false)", maintenance_work_mem
+        )
+        index_s: dict[str, float] = {}
+        for ix in indexes:
+            t = time.perf_counter()
+            await conn.execute(ix["indexdef"])
+            index_s[ix["indexname"]] = time.perf_counter() - t
+            print(f"  list: {ix['indexname']} {index_s[ix['indexname']]:.0f} s", flush=True)
+        rebuilt = await conn.fetch(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'suppressions'"
+            " AND indexname = ANY($1::text[]) ORDER BY indexname",
+            [ix["indexname"] for ix in indexes],
+        )
+        assert [tuple(r) for r in rebuilt] == [tuple(r) for r in indexes], rebuilt
+        t = time.perf_counter()
+        # VACUUM as well as ANALYZE: it sets the visibility map and hint bits that
+        # autovacuum would set on a table of that age, rather than leaving it to run
+        # during the measurements.
+        await conn.execute("VACUUM (ANALYZE) suppressions")
+        vacuum_s = time.perf_counter() - t
+        print(f"  list: VACUUM (ANALYZE) in {vacuum_s:.0f} s", flush=True)
         lo_hi = await conn.fetchrow("SELECT min(id), max(id) FROM suppressions")
         assert lo_hi is not None
         rng = random.Random(7)
@@ -266,38 +337,81 @@ async def list_bench(db_url: str, workdir: Path, entries: int, samples: int) -> 
         size = await conn.fetchval("SELECT pg_total_relation_size('suppressions')")
     finally:
         await conn.close()
-    out: dict[str, Any] = {"entries": entries, "load_s": load_s, "analyze_s": analyze_s,
-                           "table_mb": int(size) / 1e6}  # fmt: skip
+    out: dict[str, Any] = {"entries": entries, "load_s": load_s, "index_s": index_s,
+                           "maintenance_work_mem": maintenance_work_mem,
+                           "vacuum_s": vacuum_s, "table_mb": int(size) / 1e6}  # fmt: skip
     store = await Store.configured(config.database)
     try:
 
-        async def timed(name: str, make: Any, check: Any) -> None:
+        async def timed(name: str, make: Any, check: Any, n: int = samples) -> None:
             times: list[float] = []
             found = 0
-            for k in range(samples):
+            for k in range(n):
                 t = time.perf_counter()
                 got = await make(k)
                 times.append(time.perf_counter() - t)
                 found = len(got)
                 assert check(got), (name, k, got)
-            out[name] = {"n": samples, "found": found, **summary_ms(times)}
+            out[name] = {"n": n, "found": found, **summary_ms(times)}
 
         sup = store.suppressions
         await timed("page_newest", lambda k: sup.list(ACCOUNT, limit=50), lambda g: len(g) == 50)
         await timed("page_deep", lambda k: sup.list(ACCOUNT, limit=50, offset=10_000),
                     lambda g: len(g) == 50)  # fmt: skip
+        # Offset paging reads and drops every entry before the page: the last page is the
+        # worst an API client paging through the whole list meets.
+        await timed("page_last", lambda k: sup.list(ACCOUNT, limit=50, offset=entries - 50),
+                    lambda g: len(g) == 50, n=max(5, samples // 20))  # fmt: skip
         await timed("search_rare", lambda k: sup.list(ACCOUNT, limit=50, search=RARE_SEARCH),
                     lambda g: len(g) > 0)  # fmt: skip
         await timed("search_common", lambda k: sup.list(ACCOUNT, limit=50, search=COMMON_SEARCH),
                     lambda g: len(g) == 50)  # fmt: skip
+        await timed("search_absent", lambda k: sup.list(ACCOUNT, limit=50, search=ABSENT_SEARCH),
+                    lambda g: len(g) == 0)  # fmt: skip
         await timed("lookup_present", lambda k: sup.matching(ACCOUNT, present[k % len(present)]),
                     lambda g: len(g) == 1)  # fmt: skip
         await timed("lookup_absent",
                     lambda k: sup.matching(ACCOUNT, f"nobody{k}@nowhere{k}.example"),
                     lambda g: len(g) == 0)  # fmt: skip
+        # What every /metrics scrape and the accounts page ask: it reads every active entry.
+        await timed("count_by_kind", lambda k: sup.count(), lambda g: len(g) == 5,
+                    n=max(5, samples // 20))  # fmt: skip
     finally:
         await store.close()
+    out["plans"] = await _plans(db_url)
     return out
+
+
+# The statements Store.suppressions runs for the searches and the count (pg/suppressions.py),
+# explained once each so that a latency can be read against its plan.
+_SEARCH_SQL = (
+    "SELECT * FROM suppressions WHERE account = $1 AND ended IS NULL"
+    ' AND (lower(original_address COLLATE "C") LIKE lower($2 COLLATE "C")'
+    ' OR lower(base_address COLLATE "C") LIKE lower($2 COLLATE "C"))'
+    " ORDER BY id DESC LIMIT 50 OFFSET 0"
+)
+_COUNT_SQL = (
+    "SELECT account, kind, COUNT(*) FROM suppressions WHERE ended IS NULL GROUP BY account, kind"
+)
+
+
+async def _plans(db_url: str) -> dict[str, list[str]]:
+    import asyncpg
+
+    conn = await asyncpg.connect(db_url)
+    try:
+        plans: dict[str, list[str]] = {}
+        for name, sql, args in (
+            ("search_rare", _SEARCH_SQL, (ACCOUNT, f"%{RARE_SEARCH}%")),
+            ("search_common", _SEARCH_SQL, (ACCOUNT, f"%{COMMON_SEARCH}%")),
+            ("search_absent", _SEARCH_SQL, (ACCOUNT, f"%{ABSENT_SEARCH}%")),
+            ("count_by_kind", _COUNT_SQL, ()),
+        ):
+            rows = await conn.fetch(f"EXPLAIN (ANALYZE, BUFFERS) {sql}", *args)
+            plans[name] = [str(r[0]) for r in rows]
+        return plans
+    finally:
+        await conn.close()
 
 
 # ---- the run ----------------------------------------------------------------------------
@@ -314,42 +428,55 @@ async def _create_db(admin_url: str, name: str) -> None:
 
 
 def table(report: dict[str, Any]) -> str:
-    lines = [
-        f"INGEST: {report['connections']} connections spread over the nodes' ports,"
-        f" {report['duration']:g} s closed loop; the same webhook ids (same payloads) for each;"
-        " 'processed' = seconds after the load until every acknowledged event was done.",
-        f"Machine: {os.cpu_count()} cores, shared by every process of the run (PostgreSQL,"
-        " nodes, workers, fake mox, load generator): several nodes here measure contention,"
-        " not scale.",
-        "",
-        f"{'configuration':<18} {'events/s':>9} {'200s':>7} {'non-200':>8} {'p50 ms':>7}"
-        f" {'p99 ms':>7} {'missing':>8} {'processed s':>12}",
-    ]
-    for r in report["ingest"]:
-        proc = f"{r['processed_s']:.1f}" if r["processed_s"] is not None else f"no ({r['done']})"
-        lines.append(
-            f"{r['name']:<18} {r['rps']:>9.0f} {r['ok']:>7} {r['non_200'] + r['errors']:>8}"
-            f" {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['missing']:>8} {proc:>12}"
-        )
+    lines: list[str] = []
+    if "ingest" in report:
+        lines += [
+            f"INGEST: {report['connections']} connections spread over the nodes' ports,"
+            f" {report['duration']:g} s closed loop; the same webhook ids (same payloads) for"
+            " each; 'processed' = seconds after the load until every acknowledged event was done.",
+            f"Machine: {os.cpu_count()} cores, shared by every process of the run (PostgreSQL,"
+            " nodes, workers, fake mox, load generator): several nodes here measure contention,"
+            " not scale.",
+            "",
+            f"{'configuration':<18} {'events/s':>9} {'200s':>7} {'non-200':>8} {'p50 ms':>7}"
+            f" {'p99 ms':>7} {'missing':>8} {'processed s':>12}",
+        ]
+        for r in report["ingest"]:
+            done = r["processed_s"] is not None
+            proc = f"{r['processed_s']:.1f}" if done else f"no ({r['done']})"
+            lines.append(
+                f"{r['name']:<18} {r['rps']:>9.0f} {r['ok']:>7} {r['non_200'] + r['errors']:>8}"
+                f" {r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['missing']:>8} {proc:>12}"
+            )
+    if "list" not in report:
+        return "\n".join(lines)
     lb = report["list"]
+    builds = ", ".join(f"{k} {v:.0f}" for k, v in lb["index_s"].items())
     lines += [
         "",
-        f"LIST on PostgreSQL: {lb['entries']:,} entries (COPY {lb['load_s']:.0f} s with the"
-        f" indexes, ANALYZE {lb['analyze_s']:.0f} s, table+indexes {lb['table_mb']:.0f} MB),"
-        " through Store.suppressions",
-        f"{'query':<36} {'found':>6} {'p50 ms':>8} {'p99 ms':>8}",
+        f"LIST on PostgreSQL: {lb['entries']:,} entries, through Store.suppressions;"
+        f" COPY without the secondary indexes {lb['load_s']:.0f} s, index builds"
+        f" {sum(lb['index_s'].values()):.0f} s ({builds}; maintenance_work_mem"
+        f" {lb['maintenance_work_mem']}), VACUUM ANALYZE"
+        f" {lb['vacuum_s']:.0f} s, table+indexes {lb['table_mb']:.0f} MB",
+        f"{'query':<36} {'n':>4} {'found':>6} {'p50 ms':>8} {'p99 ms':>8}",
     ]
     labels = {
         "page_newest": "page: newest 50",
         "page_deep": "page: 50 at offset 10,000",
+        "page_last": "page: the last 50 (offset)",
         "search_rare": f"search '{RARE_SEARCH}' (7 entries)",
         "search_common": f"search '{COMMON_SEARCH}' (first 50)",
+        "search_absent": f"search '{ABSENT_SEARCH}' (none)",
         "lookup_present": "point lookup, listed (matching)",
         "lookup_absent": "point lookup, not listed (matching)",
+        "count_by_kind": "count by kind (metrics, accounts)",
     }
     for key, label in labels.items():
         d = lb[key]
-        lines.append(f"{label:<36} {d['found']:>6} {d['p50_ms']:>8.2f} {d['p99_ms']:>8.2f}")
+        lines.append(
+            f"{label:<36} {d['n']:>4} {d['found']:>6} {d['p50_ms']:>8.2f} {d['p99_ms']:>8.2f}"
+        )
     return "\n".join(lines)
 
 
@@ -370,6 +497,8 @@ def main() -> int:
     p.add_argument("--entries", type=int, default=0, help="list entries (default 1M, quick 100k)")
     p.add_argument("--connections", type=int, default=32)
     p.add_argument("--json", action="store_true")
+    p.add_argument("--maintenance-work-mem", default="1GB", help="for the list's index builds")
+    p.add_argument("--only", choices=("ingest", "list"), help="one part of the run (default both)")
     a = p.parse_args()
     duration = 5.0 if a.quick else 15.0
     entries = a.entries or (100_000 if a.quick else 1_000_000)
@@ -378,44 +507,23 @@ def main() -> int:
     if bindir is None:
         print("no PostgreSQL: set MOXHOOKS_PG_BIN (see tests/pgserver.py)", file=sys.stderr)
         return 1
-    report: dict[str, Any] = {"connections": a.connections, "duration": duration, "ingest": []}
+    report: dict[str, Any] = {"connections": a.connections, "duration": duration}
     with tempfile.TemporaryDirectory(prefix="moxhooks-nodes-") as tmp, \
             PgCluster(bindir, durable=True) as pg:  # fmt: skip
         workdir = Path(tmp)
-        fake = FakeMoxProcess(0)
-        try:
-            rounds = [
-                ("sqlite, 1 node", 1, ""),
-                ("postgresql, 1 node", 1, "pg1"),
-                ("postgresql, 2 nodes", 2, "pg2"),
-                ("postgresql, 4 nodes", 4, "pg4"),
-            ]
-            for label, n, dbname in rounds:
-                db_url = ""
-                if dbname:
-                    asyncio.run(_create_db(pg.url(), dbname))
-                    db_url = pg.url(dbname)
-                r = ingest_round(
-                    label.replace(", ", "-").replace(" ", ""),
-                    n,
-                    db_url,
-                    workdir,
-                    fake.url,
-                    a.connections,
-                    duration,
-                    drain_timeout=300,
-                )
-                r["name"] = label
-                report["ingest"].append(r)
-                print(f"  {label}: {r['rps']:.0f}/s, processed {r['processed_s']}", flush=True)
-        finally:
-            fake.close()
-        asyncio.run(_create_db(pg.url(), "list"))
-        report["list"] = asyncio.run(list_bench(pg.url("list"), workdir, entries, samples))
+        if a.only != "list":
+            report["ingest"] = ingest_rounds(pg, workdir, a.connections, duration)
+        if a.only != "ingest":
+            asyncio.run(_create_db(pg.url(), "list"))
+            report["list"] = asyncio.run(
+                list_bench(pg.url("list"), workdir, entries, samples, a.maintenance_work_mem)
+            )
     print(table(report))
+    for name, plan in report.get("list", {}).get("plans", {}).items():
+        print(f"\nplan of {name}:\n  " + "\n  ".join(plan))
     if a.json:
         print(json.dumps(report, indent=1))
-    bad = [r["name"] for r in report["ingest"] if r["missing"] or r["processed_s"] is None]
+    bad = [r["name"] for r in report.get("ingest", []) if r["missing"] or r["processed_s"] is None]
     return 1 if bad else 0
 
 
