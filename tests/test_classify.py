@@ -417,6 +417,12 @@ PRINCIPLES = [
                  id="empty-subject-is-content"),
     pytest.param(451, "4.3.0", "451 qq unable to get privilege to run virus scanner (#4.3.0)", TR,
                  id="queue-could-not-run-its-scanner"),
+    pytest.param(550, "5.1.1", "550 5.1.1 not accepting email for domain (yNA_hS-0ZNhzV)", UN,
+                 id="mox-not-accepting-for-domain-is-a-relay-denial"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Domain published RFC 7505 Null MX", SB, id="our-domain-publishes-null-mx"),
+    pytest.param(550, "", "550 Mail server has been suspended", UN, id="a-suspended-server-is-no-mailbox"),
+    pytest.param(550, "5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address "
+                 "lookup", MU, id="exchange-recipient-not-found"),
     pytest.param(550, "", "550 Unknown user someone@example.jp (in reply to end of DATA command)", UN,
                  id="bare-user-unknown-after-data-is-not-a-verdict"),
     pytest.param(554, "", "554 delivery error: dd This user doesn't have a yahoo.com account (someone@yahoo.com) "

@@ -185,6 +185,12 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail"
           r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?content polic(?:y|ies)"
           r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"),
+    # A receiving server telling us that our domain publishes a null MX (RFC 7505 4.2: mail
+    # from such a domain is refused, 5.7.27): the sender's domain, not the recipient's.
+    _rule(Signal.SENDER, S, r"(?:published|publishes|has) (?:an? )?(?:rfc ?7505 )?null ?mx"),
+    # A whole server switched off ("Mail server has been suspended"): the receiving
+    # organisation's, not one mailbox; nobody's verdict on the address.
+    _rule(Signal.POLICY, W, r"(?:mail ?)?server (?:has been |is |was )?(?:suspended|disabled|deactivated)"),
     # A sending MTA's own finding that the destination domain has no mail host (qmail's "I
     # couldn't find a mail exchanger or IP address", Exim's "an MX or SRV record indicated no SMTP
     # service"): the recipient's domain, read before "IP address" and "no SMTP service" lean to
@@ -329,7 +335,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:is )?not an? (?:known|valid|registered|active|local) (?:user|recipient|mailbox|address|e-?mail)"
           r"|no (?:mail ?box|such mail ?box|account|user)(?: here| available| by that name| with that name| for)?"
           r"|rejected:? (?:user|recipient) (?:unknown|not)|(?:does not|doesn't) have an? [\w.-]{0,40} ?account|not our customer|addressee unknown"
-          r"|recip(?:ient)?notfound|resolver\.adr|(?:couldn't|could not|cannot|can't) be found"
+          r"|recip(?:ient)?notfound|resolver\.adr\.(?:ex)?recipnotfound|(?:couldn't|could not|cannot|can't) be found"
           r"|(?:does not|doesn't|not) exist|<[^>\s]+> (?:\.\.\. )?not found|not a registered gateway user"
           r"|no matches to nameserver query|unknown or illegal alias|no valid recipients?"
           r"|(?:has|have) moved|moved (?:permanently|away)|no longer (?:with|employed|works|here|at)"
@@ -338,7 +344,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:temporarily )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
           r"|not (?:configured|permitted|allowed|authori[sz]ed) to relay"
           r"|(?:not|n't) (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|no relay"
-          r"|rcpthosts|relay not permitted|not a gateway|cannot relay|relaying|as a relay|(?:don't|do not|won't) relay"),
+          r"|rcpthosts|relay not permitted|not a gateway|cannot relay|relaying|as a relay|(?:don't|do not|won't) relay"
+          # mox's own reply for a domain or IP it does not serve (smtpserver: "not accepting
+          # email for domain"), whatever code it gives.
+          r"|not accepting (?:e-?)?mail for (?:this )?(?:domain|ip)\b"),
     # Postfix's "Recipient address rejected:" is a prefix: what follows says why.
     _rule(Signal.MAILBOX, W, r"(?:recipient|address|mailbox|user) (?:address(?:es)? )?rejected"),
     # "Try again later" names no cause: a temporary reply, not by itself a request to slow
