@@ -373,7 +373,8 @@ async def list_bench(
         await timed("lookup_absent",
                     lambda k: sup.matching(ACCOUNT, f"nobody{k}@nowhere{k}.example"),
                     lambda g: len(g) == 0)  # fmt: skip
-        # What every /metrics scrape and the accounts page ask: it reads every active entry.
+        # What /metrics and the accounts page ask, at most every web.suppression_counts_max_age
+        # per process (web/health.py): it reads every active entry.
         await timed("count_by_kind", lambda k: sup.count(), lambda g: len(g) == 5,
                     n=max(5, samples // 20))  # fmt: skip
     finally:

@@ -55,7 +55,8 @@ class Metrics:
         r.register(self.webhooks)
         self.suppressions = Gauge(
             "moxhooks_suppressions",
-            "Active suppression entries, by account and kind.",
+            "Active suppression entries, by account and kind; counted at most every "
+            "web.suppression_counts_max_age (30s by default), so up to that old.",
             ["account", "kind"],
             registry=r,
         )

@@ -13,8 +13,10 @@ class AccountSummary(Model):
 
     name: str
     login: str
-    suppressions: int
-    suppressions_by_kind: dict[str, int]
+    suppressions: Annotated[
+        int, doc("active entries, counted at most web.suppression_counts_max_age ago")
+    ]
+    suppressions_by_kind: Annotated[dict[str, int], doc("the same by failure kind")]
     sent_30d: int
     bounce_rate: float
     complaint_rate: float

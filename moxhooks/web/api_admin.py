@@ -26,7 +26,7 @@ from moxhooks.web import auth
 from moxhooks.web.api_stats import account_stats
 from moxhooks.web.bodies import answer, read_body, read_query
 from moxhooks.web.errors import mox_api_error
-from moxhooks.web.health import mox_checks
+from moxhooks.web.health import COUNTS_KEY, mox_checks
 from moxhooks.web.keys import CONFIG_KEY, RUNTIME_KEY
 
 
@@ -74,7 +74,7 @@ async def accounts(request: web.Request) -> web.StreamResponse:
     await auth.require_admin(request)
     rt = request.app[RUNTIME_KEY]
     by_kind: dict[str, dict[str, int]] = {}
-    for account, kind, n in await rt.store.suppressions.count():
+    for account, kind, n in await request.app[COUNTS_KEY].get(rt):
         by_kind.setdefault(account, {})[kind] = n
     backlog = await rt.store.outbox.backlog_by_account()
     unprocessed = await rt.store.events.unfinished_by_account()

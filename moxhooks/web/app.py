@@ -46,6 +46,7 @@ def create_app(
     )
     app[CONFIG_KEY] = config
     app[health.PROBE_KEY] = health.MoxProbe()
+    app[health.COUNTS_KEY] = health.SuppressionCounts()
 
     async def runtime_ctx(app: web.Application) -> AsyncIterator[None]:
         async with open_web_runtime(config, mox=mox, clock=clock, worker=worker) as rt:

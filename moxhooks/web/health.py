@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import datetime, timedelta
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -53,6 +54,37 @@ class MoxProbe:
 PROBE_KEY = web.AppKey("mox_probe", MoxProbe)
 
 
+class SuppressionCounts:
+    """The active entries by account and kind, counted at most every
+    web.suppression_counts_max_age: the count reads every active entry (a second at 10
+    million on PostgreSQL, docs/performance/2026-12-06-nodes.md), too much for every
+    /metrics scrape and every view of the accounts page."""
+
+    def __init__(self) -> None:
+        self._at: datetime | None = None
+        self._counts: list[tuple[str, str, int]] = []
+        # One count at a time: a request that comes while one runs waits for its figure.
+        self._lock = asyncio.Lock()
+
+    async def get(self, rt: WebRuntime) -> list[tuple[str, str, int]]:
+        """(account, kind, count) of active entries, as counted at most
+        web.suppression_counts_max_age ago."""
+        async with self._lock:
+            now = rt.store.clock()
+            # A clock set back (age below 0) counts again rather than trusting the figure.
+            if self._at is not None and (
+                timedelta(0) <= now - self._at < rt.config.web.suppression_counts_max_age
+            ):
+                return self._counts
+            self._counts = await rt.store.suppressions.count()
+            # When the count started: the figure's age is never understated.
+            self._at = now
+            return self._counts
+
+
+COUNTS_KEY = web.AppKey("suppression_counts", SuppressionCounts)
+
+
 async def mox_checks(app: web.Application) -> dict[str, models.MoxCheck]:
     """Every configured mox server's check by name, in configuration order: answering HTTP
     (the probe), and not failing the worker's last call to it."""
@@ -99,11 +131,12 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    """Prometheus text format; gauges are read from the database at scrape time."""
+    """Prometheus text format; gauges are read from the database at scrape time, but for
+    the suppression entries (SuppressionCounts)."""
     rt = request.app[RUNTIME_KEY]
     m = rt.metrics
     m.suppressions.clear()
-    for account, kind, n in await rt.store.suppressions.count():
+    for account, kind, n in await request.app[COUNTS_KEY].get(rt):
         m.suppressions.labels(account, kind).set(n)
     m.outbox_backlog.set(await rt.store.outbox.backlog())
     m.events_unresolved.set(await rt.store.events.pending_count())
