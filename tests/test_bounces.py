@@ -35,8 +35,8 @@ SPLIT = json.loads((ROOT / "tests" / "bounces" / "split.json").read_text())
 # (kind agreement, suppress-now agreement, wrong immediate suppressions at most), measured
 # 2026-12-06: see docs/classification.md, "How a failure is classified".
 FLOORS = {
-    ("replies", "train"): (0.925, 0.975, 1),
-    ("replies", "test"): (0.865, 0.965, 4),
+    ("replies", "train"): (0.935, 0.98, 1),
+    ("replies", "test"): (0.88, 0.97, 1),
     ("messages", "train"): (0.94, 0.99, 0),
     ("messages", "test"): (0.94, 0.99, 0),
 }
@@ -76,12 +76,12 @@ ROUNDS = {
     3: (score_bounces.BOUNCES3, score_bounces.SPLIT3, score_bounces.SEED3, score_bounces.TEST_SHARE3),
 }
 FLOORS_BY_ROUND = {
-    (2, "replies", "train"): (0.88, 0.98, 4),
-    (2, "replies", "test"): (0.84, 0.975, 4),
+    (2, "replies", "train"): (0.88, 0.98, 3),
+    (2, "replies", "test"): (0.85, 0.98, 2),
     (2, "messages", "train"): (0.90, 0.97, 2),
     (2, "messages", "test"): (0.83, 0.95, 1),
-    (3, "replies", "train"): (0.82, 0.99, 0),
-    (3, "replies", "test"): (0.75, 0.95, 6),
+    (3, "replies", "train"): (0.91, 0.99, 0),
+    (3, "replies", "test"): (0.77, 0.95, 4),
     (3, "messages", "train"): (0.94, 0.97, 1),
     (3, "messages", "test"): (0.65, 0.95, 2),
 }
