@@ -335,6 +335,12 @@ async def list_bench(
             )
         ]
         size = await conn.fetchval("SELECT pg_total_relation_size('suppressions')")
+        # The before that gives the same last page by keyset: the 51st-oldest listed id.
+        last_before = await conn.fetchval(
+            "SELECT id FROM suppressions WHERE account = $1 AND ended IS NULL"
+            " ORDER BY id LIMIT 1 OFFSET 50",
+            ACCOUNT,
+        )
     finally:
         await conn.close()
     out: dict[str, Any] = {"entries": entries, "load_s": load_s, "index_s": index_s,
@@ -362,6 +368,9 @@ async def list_bench(
         # worst an API client paging through the whole list meets.
         await timed("page_last", lambda k: sup.list(ACCOUNT, limit=50, offset=entries - 50),
                     lambda g: len(g) == 50, n=max(5, samples // 20))  # fmt: skip
+        # The same page by keyset (GET suppressions?before=): the primary key from there.
+        await timed("page_last_before", lambda k: sup.list(ACCOUNT, limit=50, before_id=last_before),
+                    lambda g: len(g) == 50)  # fmt: skip
         await timed("search_rare", lambda k: sup.list(ACCOUNT, limit=50, search=RARE_SEARCH),
                     lambda g: len(g) > 0)  # fmt: skip
         await timed("search_common", lambda k: sup.list(ACCOUNT, limit=50, search=COMMON_SEARCH),
@@ -466,6 +475,7 @@ def table(report: dict[str, Any]) -> str:
         "page_newest": "page: newest 50",
         "page_deep": "page: 50 at offset 10,000",
         "page_last": "page: the last 50 (offset)",
+        "page_last_before": "page: the last 50 (before)",
         "search_rare": f"search '{RARE_SEARCH}' (7 entries)",
         "search_common": f"search '{COMMON_SEARCH}' (first 50)",
         "search_absent": f"search '{ABSENT_SEARCH}' (none)",

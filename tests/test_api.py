@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from moxhooks.errors import ErrorCode
 from moxhooks.mail.dnscheck import DomainChecker
 from moxhooks.mox.client import MoxClient
 from moxhooks.runtime.supervisor import in_process
+from moxhooks.store import NewEntry
 from moxhooks.web.app import create_app
 from moxhooks.web.keys import RUNTIME_KEY
 from moxhooks.web.pages import PAGES
@@ -473,6 +474,57 @@ async def test_list_filters_and_paging(client: Client) -> None:
         assert (status, body["code"]) == (400, "badRequest"), params
 
 
+async def test_list_pages_with_before(client: Client) -> None:
+    api = token(client)
+    base = "/api/v1/accounts/mox/suppressions"
+
+    def names(wanted: Iterable[int]) -> list[str]:
+        # "hit" (3 letters) is searched through SQLite's trigram index.
+        return [f"{'hit' if i % 3 == 0 else 'miss'}{i:03}@example.org" for i in wanted]
+
+    store = client.app[RUNTIME_KEY].store
+    added = await store.suppressions.add_many(
+        NewEntry("mox", a, a, "manual", "manual", "", "t", scope="news" if i % 4 == 0 else "")
+        for i, a in enumerate(names(range(250)))
+    )
+    assert added == (250, 0)
+
+    async def walk(**params: str) -> list[str]:
+        """Every page by before, checking has_more and next_before on each."""
+        seen: list[str] = []
+        late = None
+        page = await api.get(base, params={**params, "limit": "40"})
+        while True:
+            seen += [e["original_address"] for e in page["entries"]]
+            assert page["offset"] == 0
+            if not page["has_more"]:
+                assert page["next_before"] is None
+                break
+            assert page["next_before"] == page["entries"][-1]["id"]
+            if late is None:
+                # A new entry between pages, matching the filters, shifts nothing after it.
+                status, late = await api.call("POST", base, {"address": "hit999@example.org"})
+                assert status == 201
+            before = str(page["next_before"])
+            page = await api.get(base, params={**params, "limit": "40", "before": before})
+        assert late is not None
+        status, _ = await api.call("DELETE", f"{base}/{late['id']}")
+        assert status == 200
+        return seen
+
+    newest_first = range(249, -1, -1)
+    assert await walk() == names(newest_first)
+    assert await walk(search="hit") == names(i for i in newest_first if i % 3 == 0)
+    assert await walk(search="hit", scope="-") == names(
+        i for i in newest_first if i % 3 == 0 and i % 4 != 0
+    )
+    assert await walk(scope="news", active="all") == names(i for i in newest_first if i % 4 == 0)
+    # before=0 is no bound, like a missing before.
+    first = await api.get(base, params={"limit": "50", "before": "0"})
+    assert (first["has_more"], len(first["entries"])) == (True, 50)
+    assert first["entries"][0]["original_address"] == "hit249@example.org"
+
+
 async def test_blocks_explains_the_base_address_rule(client: Client) -> None:
     api = await sign_in(client)
     url = "/api/v1/accounts/mox/blocks"
@@ -823,6 +875,8 @@ async def test_the_check_refuses_what_the_document_does_not_allow(
         ("limit=0", "limit must be a whole number from 1 to 500"),
         ("limit=" + "9" * 5000, "limit must be a whole number from 1 to 500"),
         ("offset=-1", "offset must be a whole number from 0 to 1000000000"),
+        ("before=x", "before must be a whole number from 0 to 9223372036854775807"),
+        ("before=5&offset=5", "before and offset cannot be given together"),
         ("active=maybe", "active must be true, false or all"),
         ("expiring=yes", "expiring must be true or false"),
     ],

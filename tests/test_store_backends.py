@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import urllib.parse
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -310,6 +310,63 @@ async def test_list_filters_and_pages(store: Store, clock: Clock) -> None:
     assert await ids(limit=2, offset=2) == [2]
     assert await ids(search="c@ex") == [3]
     assert [e.id for e in await store.suppressions.list("other")] == []
+
+
+def paged_address(i: int) -> str:
+    """The i-th address of the keyset paging test: every third one has "match" in it."""
+    return f"{'match' if i % 3 == 0 else 'user'}{i:03}@example.org"
+
+
+@pytest.mark.parametrize(
+    ("filters", "wanted"),
+    [
+        ({}, lambda i: i % 7 != 0),
+        ({"active": None}, lambda i: True),
+        ({"active": False}, lambda i: i % 7 == 0),
+        ({"search": "match"}, lambda i: i % 3 == 0 and i % 7 != 0),  # the trigram index
+        ({"search": "5@"}, lambda i: i % 10 == 5 and i % 7 != 0),  # short: LIKE alone
+        ({"search": "match", "scope": ""}, lambda i: i % 3 == 0 and i % 4 != 0 and i % 7 != 0),
+        ({"scope": "news"}, lambda i: i % 4 == 0 and i % 7 != 0),
+        ({"kind": "complaint", "active": None}, lambda i: i % 5 == 0),
+    ],
+)
+async def test_list_pages_by_id_with_before(
+    store: Store, filters: dict[str, object], wanted: Callable[[int], bool]
+) -> None:
+    added = await store.suppressions.add_many(
+        entry(
+            paged_address(i),
+            scope="news" if i % 4 == 0 else "",
+            kind=Kind.COMPLAINT if i % 5 == 0 else Kind.MAILBOX_UNKNOWN,
+        )
+        for i in range(250)
+    )
+    assert added == (250, 0)
+    everything = await store.suppressions.list("acct", active=None, limit=1000)
+    id_of = {e.original_address: e.id for e in everything}
+    for i in range(0, 250, 7):
+        assert await store.suppressions.end("acct", id_of[paged_address(i)], "t", "ended")
+    expected = sorted((id_of[paged_address(i)] for i in range(250) if wanted(i)), reverse=True)
+    assert len(expected) > 20
+
+    async def page(before_id: int | None) -> list[int]:
+        listed = await store.suppressions.list(
+            "acct", limit=20, before_id=before_id, **filters  # type: ignore[arg-type]
+        )
+        return [e.id for e in listed]
+
+    seen = await page(None)
+    # An entry added between pages is newer than every entry listed: it shifts nothing.
+    late = await store.suppressions.add(entry("match999@example.org"))
+    assert late is not None and late.id > expected[0]
+    while len(seen) < len(expected) + 5:
+        more = await page(seen[-1])
+        if not more:
+            break
+        seen += more
+    assert seen == expected
+    # Nothing is older than the oldest entry.
+    assert await page(min(id_of.values())) == []
 
 
 # Addresses whose search answers differ between folding every letter (ILIKE) and SQLite's

@@ -67,7 +67,10 @@ class SuppressionPage(Model):
     entries: list[Suppression]
     limit: int
     offset: int
-    has_more: Annotated[bool, doc("more entries follow (use offset)")]
+    has_more: Annotated[bool, doc("more entries follow")]
+    next_before: Annotated[
+        int | None, doc("before for the next page (its cost stays that of the first); null: none")
+    ]
 
 
 class NewSuppression(Model):

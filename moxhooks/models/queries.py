@@ -34,7 +34,17 @@ class SuppressionQuery(Model):
     )
     expiring: Annotated[bool, doc("true: only entries with an expiry")] = False
     limit: Page50 = 50
-    offset: Annotated[int, Meta(ge=0, le=10**9)] = 0
+    offset: Annotated[
+        int, Meta(ge=0, le=10**9, description="rows to skip; not together with before")
+    ] = 0
+    before: Annotated[
+        int,
+        Meta(
+            ge=0,
+            le=MAX_ID,
+            description="only entries with a smaller id: a page's next_before; not with offset",
+        ),
+    ] = 0
 
 
 class BlocksQuery(Model):

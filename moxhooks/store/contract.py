@@ -201,6 +201,7 @@ class SuppressionStore(Protocol):
         *,
         limit: int = 50,
         offset: int = 0,
+        before_id: int | None = None,
         search: str = "",
         kind: str = "",
         source: str = "",
@@ -208,7 +209,10 @@ class SuppressionStore(Protocol):
         active: bool | None = True,
         expiring: bool = False,
     ) -> builtins.list[Suppression]:
-        """Entries of an account, newest first, filtered; search is a substring."""
+        """Entries of an account, newest first by id, filtered; search is a substring.
+
+        before_id: only entries with a smaller id (keyset paging, a page's last id).
+        """
 
     async def count(self, account: str | None = None) -> builtins.list[tuple[str, str, int]]:
         """(account, kind, count) of active entries, for metrics and overviews."""

@@ -178,6 +178,7 @@ class SqliteSuppressionStore:
         *,
         limit: int = 50,
         offset: int = 0,
+        before_id: int | None = None,
         search: str = "",
         kind: str = "",
         source: str = "",
@@ -185,7 +186,10 @@ class SqliteSuppressionStore:
         active: bool | None = True,
         expiring: bool = False,
     ) -> builtins.list[Suppression]:
-        """Entries of an account, newest first, filtered; search is a substring.
+        """Entries of an account, newest first (by id), filtered; search is a substring.
+
+        before_id keeps the entries with a smaller id: a page that starts below the last
+        id seen costs what the first page does, where an offset reads all it skips.
 
         A search of 3 or more characters goes through the trigram index (migration 3):
         the index finds the entries that have all of the term's trigrams, newest first,
@@ -214,6 +218,11 @@ class SqliteSuppressionStore:
             where.append("s.scope = ?")
             params.append(scope)
         trigrams = _trigram_query(search)
+        if before_id is not None:
+            # On the search path f.rowid is s.id: bounding the FTS table's rowid lets FTS5
+            # start its walk there instead of filtering after the join.
+            where.append(f"{'f.rowid' if trigrams else 's.id'} < ?")
+            params.append(before_id)
         if trigrams:
             sql = (
                 "SELECT s.* FROM suppressions_search f JOIN suppressions s ON s.id = f.rowid"

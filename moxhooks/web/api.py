@@ -132,15 +132,20 @@ def _clean_text(value: str, name: str, limit: int) -> str:
 
 
 async def list_suppressions(request: web.Request) -> web.StreamResponse:
-    """GET suppressions: newest first, filtered, paged with limit and offset."""
+    """GET suppressions: newest first (by id), filtered, paged with limit and before or
+    offset."""
     _, acct = await auth.account_access(request)
     rt = request.app[RUNTIME_KEY]
     q = read_query(request, models.SuppressionQuery)
     limit, offset, scope = q.limit, q.offset, q.scope
+    if q.before and offset:
+        # Either could be meant: refused rather than one silently ignored.
+        raise ApiError(ErrorCode.BAD_REQUEST, "before and offset cannot be given together")
     rows = await rt.store.suppressions.list(
         acct.name,
         limit=limit + 1,  # one more than asked tells whether there is a next page
         offset=offset,
+        before_id=q.before or None,
         search=q.search.strip(),
         kind=q.kind,
         source=q.source,
@@ -148,9 +153,14 @@ async def list_suppressions(request: web.Request) -> web.StreamResponse:
         active={"true": True, "false": False, "all": None}[q.active],
         expiring=q.expiring,
     )
+    more = len(rows) > limit
     return answer(
         models.SuppressionPage(
-            entries=rows[:limit], limit=limit, offset=offset, has_more=len(rows) > limit
+            entries=rows[:limit],
+            limit=limit,
+            offset=offset,
+            has_more=more,
+            next_before=rows[limit - 1].id if more else None,
         )
     )
 

@@ -136,6 +136,7 @@ class PgSuppressionStore:
         *,
         limit: int = 50,
         offset: int = 0,
+        before_id: int | None = None,
         search: str = "",
         kind: str = "",
         source: str = "",
@@ -143,7 +144,10 @@ class PgSuppressionStore:
         active: bool | None = True,
         expiring: bool = False,
     ) -> builtins.list[Suppression]:
-        """Entries of an account, newest first, filtered; search is a substring.
+        """Entries of an account, newest first (by id), filtered; search is a substring.
+
+        before_id keeps the entries with a smaller id: a page that starts below the last
+        id seen costs what the first page does, where an offset reads all it skips.
 
         The search is SQLite's LIKE: case-insensitive for ASCII letters only (a search
         for "É" does not find "é"), so both sides are lowered under the "C" collation
@@ -175,6 +179,8 @@ class PgSuppressionStore:
                 where.append(f"{col} = {param(val)}")
         if scope is not None:
             where.append(f"scope = {param(scope)}")
+        if before_id is not None:
+            where.append(f"id < {param(before_id)}")
         sql = (
             f"SELECT * FROM suppressions WHERE {' AND '.join(where)}"
             f" ORDER BY id DESC LIMIT {param(limit)} OFFSET {param(offset)}"
