@@ -175,24 +175,14 @@ def score_round1(misses: list[str]) -> None:
           "corpus" in misses)
 
 
-def score_round2(misses: list[str]) -> None:
-    split = json.loads(SPLIT2.read_text())
+def score_later_round(round_: int, folder: Path, split_path: Path, misses: list[str]) -> None:
+    """A later round's figures; only its training part's disagreements are ever listed."""
+    split = json.loads(split_path.read_text())
     for part in ("train", "test"):
-        # The test part's disagreements are never printed (main refuses to be asked for them).
-        show = part == "train" and "train2" in misses
-        score(f"reply lines, round 2 {part}", reply_items(part, split, BOUNCES2), show)
+        show = part == "train" and f"train{round_}" in misses
+        score(f"reply lines, round {round_} {part}", reply_items(part, split, folder), show)
         names = sorted(m for m, p in split["messages"].items() if p == part)
-        score(f"message recipients, round 2 {part}",
-              message_items(BOUNCES2 / "messages", names), show)
-
-
-def score_round3(misses: list[str]) -> None:
-    split = json.loads(SPLIT3.read_text())
-    for part in ("train", "test"):
-        show = part == "train" and "train3" in misses
-        score(f"reply lines, round 3 {part}", reply_items(part, split, BOUNCES3), show)
-        names = sorted(m for m, p in split["messages"].items() if p == part)
-        score(f"message recipients, round 3 {part}", message_items(BOUNCES3 / "messages", names), show)
+        score(f"message recipients, round {round_} {part}", message_items(folder / "messages", names), show)
 
 
 def main() -> None:
@@ -221,9 +211,9 @@ def main() -> None:
     if args.round in ("1", "all"):
         score_round1(args.misses)
     if args.round in ("2", "all"):
-        score_round2(args.misses)
+        score_later_round(2, BOUNCES2, SPLIT2, args.misses)
     if args.round in ("3", "all") and SPLIT3.exists():
-        score_round3(args.misses)
+        score_later_round(3, BOUNCES3, SPLIT3, args.misses)
 
 
 if __name__ == "__main__":
