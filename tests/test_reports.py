@@ -617,3 +617,20 @@ def test_corpus() -> None:
     assert n >= 150
     for key, floor in FLOORS.items():
         assert rates[key] >= floor, (key, rates[key], misses)
+
+
+def test_a_recipient_field_without_an_address_takes_the_one_the_report_names() -> None:
+    block = ("Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: {field}\n"
+             "Action: failed\nStatus: 5.2.2\nDiagnostic-Code: smtp; 552 mailbox is full\n")
+    # Exim's mailbox path, with X-Failed-Recipients naming the address.
+    exim = dsn(block.format(field="rfc822;/var/spool/mail/example.org/ann"),
+               extra="X-Failed-Recipients: ann@example.org\n")
+    assert [(r.address, r.kind) for r in parse_report(exim).recipients] == [("ann@example.org", Kind.MAILBOX_FULL)]
+    # Sendmail's "@mx.example.org", with the address only in the report's own words.
+    sendmail = dsn(block.format(field="RFC822; @mx.example.org"),
+                   text="The following addresses had permanent fatal errors:\n<ann@example.org>\n")
+    assert [r.address for r in parse_report(sendmail).recipients] == ["ann@example.org"]
+    # Two addresses named and no header: no guess.
+    unsure = dsn(block.format(field="RFC822; @mx.example.org"),
+                 text="Failed: <ann@example.org>, <bob@example.org>\n")
+    assert parse_report(unsure).recipients == ()

@@ -588,8 +588,29 @@ def _ds_text(part: Message) -> str:
     return text
 
 
+def _words_address(ctx: _Context) -> str:
+    """The one failed address a report names outside its DSN fields, or "": Exim's
+    X-Failed-Recipients, else the one address of the report's own words that is not ours."""
+    failed = vendors.addresses_in(_header(ctx.msg, "x-failed-recipients"))
+    if len(failed) == 1:
+        return failed[0]
+    if failed:
+        return ""
+    exclude = {a for h in ("from", "to", "cc", "reply-to", "sender", "return-path")
+               for a in vendors.addresses_in(_header(ctx.msg, h))}
+    headers, _ = _original(ctx)
+    exclude.update(vendors.addresses_in(headers.get("from", "")))
+    named = {a.lower(): a for a, _ in vendors.generic_addresses(ctx.text, exclude)}
+    return next(iter(named.values())) if len(named) == 1 else ""
+
+
 def _dsn_recipient(ctx: _Context, rec: dict[str, str]) -> ParsedRecipient | None:
     address = _address(rec.get("original-recipient", "")) or _address(rec.get("final-recipient", ""))
+    if not address.partition("@")[0]:
+        # A recipient field with no address in it (Exim's mailbox path
+        # "rfc822;/mail/spool/...", Sendmail's "@mx.example.org"): the address the report
+        # names elsewhere, when it names exactly one.
+        address = _words_address(ctx)
     if not address:
         value = rec.get("final-recipient") or rec.get("original-recipient") or ""
         ctx.problems.append(f"recipient without address: {_one_line(value, 80)}")
