@@ -421,6 +421,8 @@ PRINCIPLES = [
                  id="mox-not-accepting-for-domain-is-a-relay-denial"),
     pytest.param(550, "5.7.1", "550 5.7.1 Domain published RFC 7505 Null MX", SB, id="our-domain-publishes-null-mx"),
     pytest.param(550, "", "550 Mail server has been suspended", UN, id="a-suspended-server-is-no-mailbox"),
+    pytest.param(550, "5.1.1", "Amazon SES did not send the message to this address because it is on the "
+                 "suppression list for your account.", UN, id="a-relays-own-suppression-list-is-no-verdict"),
     pytest.param(550, "5.1.10", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address "
                  "lookup", MU, id="exchange-recipient-not-found"),
     pytest.param(550, "", "550 Unknown user someone@example.jp (in reply to end of DATA command)", UN,

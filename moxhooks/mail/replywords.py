@@ -347,7 +347,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|rcpthosts|relay not permitted|not a gateway|cannot relay|relaying|as a relay|(?:don't|do not|won't) relay"
           # mox's own reply for a domain or IP it does not serve (smtpserver: "not accepting
           # email for domain"), whatever code it gives.
-          r"|not accepting (?:e-?)?mail for (?:this )?(?:domain|ip)\b"),
+          r"|not accepting (?:e-?)?mail for (?:this )?(?:domain|ip)\b"
+          # A relay that would not pass the message on because of its own suppression list
+          # (Amazon SES, an ESP's "recipient address suppressed"): an earlier verdict of its
+          # own, whose cause it does not say; nobody's verdict now.
+          r"|on (?:the|its|your|an?) (?:account[- ]level |global )?suppression list|(?:recipient |e-?mail )?address (?:is |was )?suppressed"),
     # Postfix's "Recipient address rejected:" is a prefix: what follows says why.
     _rule(Signal.MAILBOX, W, r"(?:recipient|address|mailbox|user) (?:address(?:es)? )?rejected"),
     # "Try again later" names no cause: a temporary reply, not by itself a request to slow
