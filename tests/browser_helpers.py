@@ -73,14 +73,24 @@ def require_chromium() -> str:
 class LiveMoxhooks:
     """moxhooks and its fakes running on a background event loop."""
 
-    def __init__(self, tmp_path: Path, config: dict[str, Any] | None = None) -> None:
-        """config: top-level sections that replace the defaults below (e.g. accounts, imap)."""
+    def __init__(
+        self,
+        tmp_path: Path,
+        config: dict[str, Any] | None = None,
+        *,
+        mox_names: tuple[str, ...] = (),
+    ) -> None:
+        """config: top-level sections that replace the defaults below (e.g. accounts, imap);
+        mox_names: several mox servers ([[mox]] tables), a fake mox each, self.mox the
+        first's; by default one server (a [mox] table)."""
         self.tmp_path = tmp_path
         self.overrides = config or {}
+        self.mox_names = mox_names
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.thread.start()
         self.mox: FakeMox
+        self.moxes: dict[str, FakeMox] = {}
         self.runtime: WebRuntime
         self.url = ""
         self._cleanup: list[Callable[[], Coroutine[Any, Any, None]]] = []
@@ -98,14 +108,18 @@ class LiveMoxhooks:
             dns.close()
 
         self._cleanup.append(stop_dns)
-        self.mox = FakeMox()
-        await self.mox.start()
-        self._cleanup.append(self.mox.stop)
+        for name in self.mox_names or ("default",):
+            fake = FakeMox()
+            await fake.start()
+            self._cleanup.append(fake.stop)
+            self.moxes[name] = fake
+        self.mox = next(iter(self.moxes.values()))
+        servers = [{"name": n, "url": m.url, "timeout": 2.0} for n, m in self.moxes.items()]
         config = config_from_dict(
             {
                 "server": {"host": "127.0.0.1"},
                 "database": {"path": str(self.tmp_path / "moxhooks.db")},
-                "mox": {"url": self.mox.url, "timeout": 2.0},
+                "mox": servers if self.mox_names else {"url": self.mox.url, "timeout": 2.0},
                 "sync": {"retry_min": 0.05, "retry_max": 0.5, "reconcile_interval": 3600.0},
                 "resolve": {"retry_min": 0.05, "retry_max": 0.2},
                 "dns": {"nameservers": ["127.0.0.1"], "port": dns.port, "timeout": 0.5},

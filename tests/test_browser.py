@@ -22,6 +22,7 @@ from browser_helpers import ARTIFACTS, LiveMoxhooks
 from moxhooks.web.pages import CSP
 
 if TYPE_CHECKING:
+    from fakemox import FakeMox
     from playwright.sync_api import Browser, FilePayload, Page
 
 WEBUI = Path(__file__).resolve().parent.parent / "webui"
@@ -471,6 +472,9 @@ def test_admin_adds_releases_and_removes_a_hold_rule(tab: Tab, live: LiveMoxhook
     assert "mox" in p.inner_text("#accounts-list tbody")
     p.wait_for_selector("#mox-reach:text('mox is reachable')")
     p.wait_for_selector("#holdrules-empty")
+    # One mox server: no server to choose.
+    assert not p.locator("#hr-mox-field").is_visible()
+    assert p.locator("#hr-mox option").count() == 0
 
     # With every field empty the form warns, and adding asks first.
     assert p.locator("#hr-all-warning").is_visible()
@@ -511,6 +515,74 @@ def test_admin_adds_releases_and_removes_a_hold_rule(tab: Tab, live: LiveMoxhook
     p.wait_for_selector("#signin:not([hidden])")
     assert p.locator("#accounts-list").count() == 0
     tab.check_clean()
+
+
+def _sign_in_admin(p: Page) -> None:
+    p.goto("/admin")
+    p.wait_for_selector("#signin:not([hidden])")
+    p.fill("#signin-password", "moxadmin")
+    p.click("#signin-submit")
+    p.wait_for_selector("#accounts-list")
+
+
+# Mox server b's hold rules, when it has none.
+B_EMPTY = "#holdrules-empty:text-is('No hold rules: mox b sends everything.')"
+
+
+def _recipient_domains(fake: FakeMox) -> list[str]:
+    return [r["RecipientDomainStr"] for r in fake.hold_rules.values()]
+
+
+def test_admin_lists_adds_and_removes_hold_rules_of_the_chosen_mox_server(
+    browser: Browser, tmp_path: Path
+) -> None:
+    live = LiveMoxhooks(tmp_path, mox_names=("a", "b"))
+    try:
+        a, b = live.moxes["a"], live.moxes["b"]
+        # Rule 1 in a: the rule b's first rule will share its id with.
+        live.call(lambda: a.hold_rules.update({1: {"ID": 1, "Account": "", "SenderDomainStr": "",
+                                                   "RecipientDomainStr": "a-only.example"}}))  # fmt: skip
+        with open_tab(browser, live, viewport={"width": 1280, "height": 900}) as tab:
+            p = tab.page
+            _sign_in_admin(p)
+            p.wait_for_selector("#hr-mox-field:not([hidden])")
+            assert p.locator("#hr-mox option").all_inner_texts() == ["a", "b"]
+            assert p.input_value("#hr-mox") == "a"
+            # The first server's rules, as before there were several.
+            p.wait_for_selector("#holdrules-list td:text-is('a-only.example')")
+
+            p.select_option("#hr-mox", "b")
+            p.wait_for_selector(B_EMPTY)
+            p.fill("#hr-recipient", "example.com")
+            p.click("#hr-submit")
+            p.wait_for_selector(
+                "#holdrules-status:text-is('Added hold rule #1 (every account, to example.com on mox b).')"
+            )
+            p.wait_for_selector("#holdrules-list td:text-is('example.com')")
+            # The list is b's: its one rule, not a's rule of the same id.
+            assert p.locator("#holdrules-list tbody tr").count() == 1
+            assert "a-only.example" not in p.inner_text("#holdrules-table")
+            # The rule landed in b only.
+            assert live.call(lambda: _recipient_domains(b)) == ["example.com"]
+            assert live.call(lambda: _recipient_domains(a)) == ["a-only.example"]
+            p.wait_for_selector("#audit-list td:text('hold rule 1 of mox b')")
+            tab.screenshot("admin-two-mox.png")
+
+            # Back to a: a's rule; then b again, and its rule removed there only.
+            p.select_option("#hr-mox", "a")
+            p.wait_for_selector("#holdrules-list td:text-is('a-only.example')")
+            assert p.locator("#holdrules-list tbody tr").count() == 1
+            p.select_option("#hr-mox", "b")
+            p.wait_for_selector("#holdrules-list td:text-is('example.com')")
+            p.click("#holdrules-list button:text-is('Remove')")
+            assert "example.com on mox b" in p.inner_text("#confirm-dialog")
+            p.click("#confirm-ok")
+            p.wait_for_selector(B_EMPTY)
+            assert live.call(lambda: _recipient_domains(b)) == []
+            assert live.call(lambda: _recipient_domains(a)) == ["a-only.example"]
+            tab.check_clean()
+    finally:
+        live.close()
 
 
 def test_admin_page_refuses_the_account_password(tab: Tab) -> None:

@@ -729,6 +729,30 @@ def test_subprocess_serve(tmp_path: Path) -> None:
     assert "is not reachable (" in lines[5]
 
 
+def test_subprocess_serve_says_whether_each_mox_server_is_reachable(
+    tmp_path: Path, fake: MoxThread
+) -> None:
+    """Two [[mox]] servers, a up (the fake) and b down (a closed port): a line each."""
+    port = free_port()
+    down = f"http://127.0.0.1:{free_port()}"
+    cfg = tmp_path / "moxhooks.toml"
+    cfg.write_text(
+        f'[server]\nhost = "127.0.0.1"\nport = {port}\n'
+        f'[database]\npath = "{tmp_path / "moxhooks.db"}"\n'
+        f'[[mox]]\nname = "a"\nurl = "{fake.mox.url}"\ntimeout = 3\n'
+        f'[[mox]]\nname = "b"\nurl = "{down}"\ntimeout = 3\n'
+        '[[accounts]]\nname = "mox"\nlogin = "mox@localhost"\npassword = "moxmoxmox"\n'
+    )
+    lines = served_lines(tmp_path, cfg, port)
+    # After the database, a line for each server, in the configuration's order; no more.
+    database = next(i for i, line in enumerate(lines) if line.startswith("database: "))
+    a, b = lines[database + 1 : database + 3]
+    assert a == f"mox a at {fake.mox.url} is reachable"
+    assert b.startswith(f"mox b at {down} is not reachable (")
+    assert b.endswith("); moxhooks runs anyway and catches up when it appears")
+    assert lines[database + 3 :] == ["moxhooks stopped"], lines
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [

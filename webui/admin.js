@@ -17,9 +17,10 @@ const session = setupSession({
   onSignedOut() {
     $("who").textContent = "";
     $("nav").hidden = true;
-    for (const id of ["accounts-table", "mox-reach", "inbound-body", "holdrules-table", "autoholds-table", "audit-table", "hr-accounts"]) {
+    for (const id of ["accounts-table", "mox-reach", "inbound-body", "holdrules-table", "autoholds-table", "audit-table", "hr-accounts", "hr-mox"]) {
       fill($(id));
     }
+    $("hr-mox-field").hidden = true;
     $("holdrule-form").reset();
     ruleStatus(null);
   },
@@ -72,6 +73,7 @@ async function loadAccounts() {
     const answer = await call("api/v1/admin/accounts");
     const reach = $("mox-reach");
     const servers = answer.mox_servers || [];
+    renderMoxPicker(servers);
     if (servers.length > 1) {
       // Several mox servers: each one's state, those not ok first named.
       const down = servers.filter((m) => !m.ok);
@@ -203,7 +205,8 @@ function renderInbound(accounts, imap) {
 
 // ---- Hold rules ------------------------------------------------------------------
 
-function describeRule(r) {
+/** mox: the server the rule is in, named only when there are several (see chosenMox). */
+function describeRule(r, mox = "") {
   const parts = [r.account ? `account ${r.account}` : "every account"];
   if (r.sender_domain) {
     parts.push(`from ${r.sender_domain}`);
@@ -211,26 +214,69 @@ function describeRule(r) {
   if (r.recipient_domain) {
     parts.push(`to ${r.recipient_domain}`);
   }
-  return parts.join(", ");
+  return parts.join(", ") + (mox ? ` on mox ${mox}` : "");
 }
 
-async function loadHoldRules() {
-  $("holdrules-table").setAttribute("aria-busy", "true");
-  try {
-    const answer = await call("api/v1/admin/holdrules");
-    renderRules(answer.rules || []);
-    renderAutoHolds(answer.auto_holds || []);
-  } catch (err) {
-    fill($("holdrules-table"), el("p", { class: "muted" }, "The hold rules could not be loaded."));
-    banner(err);
-  } finally {
-    $("holdrules-table").removeAttribute("aria-busy");
+/**
+ * The picker of the mox server whose hold rules are shown, with the configured servers'
+ * names; shown only when there are several. The choice is kept across refreshes.
+ */
+function renderMoxPicker(servers) {
+  const picker = $("hr-mox");
+  const names = servers.length > 1 ? servers.map((m) => m.name) : [];
+  const chosen = names.includes(picker.value) ? picker.value : names[0] || "";
+  const before = picker.value;
+  fill(picker, names.map((name) => el("option", { value: name }, name)));
+  picker.value = chosen;
+  $("hr-mox-field").hidden = names.length === 0;
+  if (chosen !== before) {
+    // Newly shown: the rules listed so far are the first server's, under no name.
+    loadHoldRules();
   }
 }
 
-function renderRules(rules) {
+/** The server chosen in the picker; "" (the API's first server) when it is not shown. */
+function chosenMox() {
+  return $("hr-mox").value;
+}
+
+$("hr-mox").addEventListener("change", () => {
+  ruleStatus(null);
+  loadHoldRules();
+});
+
+// Each load of the hold rules is numbered: only the latest one is shown, so an answer
+// for the server chosen before does not replace the one chosen now.
+let holdRulesLoad = 0;
+
+async function loadHoldRules() {
+  const load = ++holdRulesLoad;
+  const mox = chosenMox();
+  $("holdrules-table").setAttribute("aria-busy", "true");
+  try {
+    const answer = await call("api/v1/admin/holdrules", { query: { mox } });
+    if (load !== holdRulesLoad) {
+      return;
+    }
+    renderRules(answer.rules || [], mox);
+    renderAutoHolds(answer.auto_holds || []);
+  } catch (err) {
+    if (load !== holdRulesLoad) {
+      return;
+    }
+    fill($("holdrules-table"), el("p", { class: "muted" }, "The hold rules could not be loaded."));
+    banner(err);
+  } finally {
+    if (load === holdRulesLoad) {
+      $("holdrules-table").removeAttribute("aria-busy");
+    }
+  }
+}
+
+/** The rules of mox server mox (as chosenMox gave it): their buttons act in that server. */
+function renderRules(rules, mox) {
   if (rules.length === 0) {
-    fill($("holdrules-table"), el("p", { class: "muted", id: "holdrules-empty" }, "No hold rules: mox sends everything."));
+    fill($("holdrules-table"), el("p", { class: "muted", id: "holdrules-empty" }, `No hold rules: mox${mox ? " " + mox : ""} sends everything.`));
     return;
   }
   fill(
@@ -252,9 +298,9 @@ function renderRules(rules) {
           label: "Actions",
           class: "actions",
           cell: (r) => [
-            el("button", { type: "button", class: "quiet", "aria-label": `Release the messages held by rule ${r.id}`, onclick: () => release(r) }, "Release held"),
+            el("button", { type: "button", class: "quiet", "aria-label": `Release the messages held by rule ${r.id}`, onclick: () => release(r, mox) }, "Release held"),
             " ",
-            el("button", { type: "button", class: "danger", "aria-label": `Remove rule ${r.id}`, onclick: () => removeRule(r) }, "Remove"),
+            el("button", { type: "button", class: "danger", "aria-label": `Remove rule ${r.id}`, onclick: () => removeRule(r, mox) }, "Remove"),
           ],
         },
       ],
@@ -291,28 +337,28 @@ function renderAutoHolds(holds) {
   );
 }
 
-async function release(rule) {
+async function release(rule, mox) {
   try {
-    const answer = await call(`api/v1/admin/holdrules/${rule.id}/release`, { method: "POST" });
-    ruleStatus(`Released ${count(answer.released)} message(s) held by rule #${rule.id} (${describeRule(rule)}).`);
+    const answer = await call(`api/v1/admin/holdrules/${rule.id}/release`, { method: "POST", query: { mox } });
+    ruleStatus(`Released ${count(answer.released)} message(s) held by rule #${rule.id} (${describeRule(rule, mox)}).`);
     loadAudit();
   } catch (err) {
     ruleStatus(null, err);
   }
 }
 
-async function removeRule(rule) {
+async function removeRule(rule, mox) {
   const ok = await confirmDialog(
     `Remove hold rule #${rule.id}?`,
-    `New messages for ${describeRule(rule)} are sent again. Messages already held stay held until released.`,
+    `New messages for ${describeRule(rule, mox)} are sent again. Messages already held stay held until released.`,
     "Remove rule",
   );
   if (!ok) {
     return;
   }
   try {
-    await call(`api/v1/admin/holdrules/${rule.id}`, { method: "DELETE" });
-    ruleStatus(`Removed hold rule #${rule.id} (${describeRule(rule)}).`);
+    await call(`api/v1/admin/holdrules/${rule.id}`, { method: "DELETE", query: { mox } });
+    ruleStatus(`Removed hold rule #${rule.id} (${describeRule(rule, mox)}).`);
     loadHoldRules();
     loadAudit();
   } catch (err) {
@@ -339,6 +385,8 @@ $("holdrule-form").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   showError($("hr-error"), null);
   ruleStatus(null);
+  // The server chosen when the button was pressed, not when the answer comes.
+  const mox = chosenMox();
   const rule = {
     account: $("hr-account").value.trim(),
     sender_domain: $("hr-sender").value.trim(),
@@ -347,7 +395,7 @@ $("holdrule-form").addEventListener("submit", async (ev) => {
   if (allEmpty()) {
     const ok = await confirmDialog(
       "Hold all outgoing mail?",
-      "A rule with no account and no domains holds every message of every account until it is removed and the messages are released.",
+      `A rule with no account and no domains holds every message of every account${mox ? ` on mox ${mox}` : ""} until it is removed and the messages are released.`,
       "Hold everything",
     );
     if (!ok) {
@@ -356,9 +404,9 @@ $("holdrule-form").addEventListener("submit", async (ev) => {
   }
   $("hr-submit").disabled = true;
   try {
-    const added = await call("api/v1/admin/holdrules", { method: "POST", json: rule });
+    const added = await call("api/v1/admin/holdrules", { method: "POST", json: rule, query: { mox } });
     $("holdrule-form").reset();
-    ruleStatus(`Added hold rule #${added.id} (${describeRule(added)}).`);
+    ruleStatus(`Added hold rule #${added.id} (${describeRule(added, mox)}).`);
     loadHoldRules();
     loadAudit();
   } catch (err) {

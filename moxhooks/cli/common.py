@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import aiohttp
 
-from moxhooks.config import Config
+from moxhooks.config import Config, MoxConfig
 from moxhooks.mail.address import Address, AddressError, parse_address
 
 Handler = Callable[[Config, argparse.Namespace], int]
@@ -64,10 +64,11 @@ def webhook_url(config: Config, account: str, hook: str = "outgoing", mox: str =
     return base + quote(account, safe="")
 
 
-async def mox_unreachable(config: Config) -> str | None:
-    """None if mox answers HTTP at all, else why not."""
-    url = config.default_mox.url.rstrip("/") + "/webapi/v0/"
-    timeout = aiohttp.ClientTimeout(total=min(config.default_mox.timeout, 3.0))
+async def mox_unreachable(config: Config, server: MoxConfig | None = None) -> str | None:
+    """None if the mox server (by default the first) answers HTTP at all, else why not."""
+    server = server or config.default_mox
+    url = server.url.rstrip("/") + "/webapi/v0/"
+    timeout = aiohttp.ClientTimeout(total=min(server.timeout, 3.0))
     try:
         async with aiohttp.ClientSession(timeout=timeout) as s, s.get(url) as resp:
             await resp.read()

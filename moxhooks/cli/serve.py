@@ -41,14 +41,8 @@ def serve(config: Config, args: argparse.Namespace) -> int:
     db = config.database
     # The PostgreSQL server when database.url names one (the SQLite file is not used then).
     print(f"database: {without_password(db.url) if db.url else os.path.abspath(db.path)}")
-    err = asyncio.run(mox_unreachable(config))
-    if err is None:
-        print(f"mox at {config.default_mox.url} is reachable")
-    else:
-        print(
-            f"mox at {config.default_mox.url} is not reachable ({err}); "
-            "moxhooks runs anyway and catches up when mox appears"
-        )
+    for line in asyncio.run(mox_reachability(config)):
+        print(line)
     sys.stdout.flush()
     try:
         app = create_app(config)
@@ -68,6 +62,25 @@ def serve(config: Config, args: argparse.Namespace) -> int:
         return 1
     print("moxhooks stopped")
     return 0
+
+
+async def mox_reachability(config: Config) -> list[str]:
+    """One line per mox server: reachable, or why not. The servers are asked at once, so
+    several that are down delay the start by one timeout, not one each."""
+    errors = await asyncio.gather(*(mox_unreachable(config, m) for m in config.mox))
+    several = len(config.mox) > 1
+    lines = []
+    for server, err in zip(config.mox, errors, strict=True):
+        # With one server the line reads as it did before there were several.
+        mox = f"mox {server.name}" if several else "mox"
+        if err is None:
+            lines.append(f"{mox} at {server.url} is reachable")
+        else:
+            lines.append(
+                f"{mox} at {server.url} is not reachable ({err}); moxhooks runs anyway"
+                f" and catches up when {'it' if several else 'mox'} appears"
+            )
+    return lines
 
 
 async def setup(config: Config, args: argparse.Namespace) -> int:
