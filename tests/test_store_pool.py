@@ -9,7 +9,6 @@ from __future__ import annotations
 import ast
 import asyncio
 import sqlite3
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -46,33 +45,28 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
     await s.close()
 
 
-async def timed(read: Awaitable[Any]) -> float:
-    t0 = time.perf_counter()
-    await read
-    return time.perf_counter() - t0
-
-
-async def fast_reads_during_slow_read(s: Store, deadline: float) -> tuple[list[float], float]:
-    """The latencies of point reads made one after another while a slow read runs, and
-    how long the slow read took until its deadline stopped it."""
-    t0 = time.perf_counter()
+async def reads_during_slow_read(s: Store, deadline: float) -> int:
+    """How many point reads, made one after another while a slow read runs, finished
+    before the slow read did (at most 20). The slow read counts to a billion, minutes of
+    work: that it ends in ReadTimeout at all shows the deadline stopped it."""
     slow = asyncio.create_task(s.db.fetchone(SLOW, timeout=deadline))  # type: ignore[attr-defined]
     await asyncio.sleep(0.05)  # it has started on its reader
-    latencies = []
-    while not slow.done() and len(latencies) < 20:
-        latencies.append(await timed(s.suppressions.get("mox", 500)))
+    done_meanwhile = 0
+    while done_meanwhile < 20:
+        await s.suppressions.get("mox", 500)
+        if slow.done():
+            break
+        done_meanwhile += 1
     with pytest.raises(ReadTimeout):
         await slow
-    return latencies, time.perf_counter() - t0
+    return done_meanwhile
 
 
 async def test_a_slow_read_stops_at_its_deadline_and_other_reads_go_on(store: Store) -> None:
     """A read past its deadline is stopped by SQLite and raises ReadTimeout (a
-    StoreUnavailable); meanwhile point reads run on the other readers at once."""
-    latencies, took = await fast_reads_during_slow_read(store, deadline=1.0)
-    assert 1.0 <= took < 2.0, f"the slow read was stopped after {took:.2f} s, not at 1 s"
-    assert len(latencies) == 20
-    assert max(latencies) < 0.25, f"point reads waited behind the slow read: {latencies}"
+    StoreUnavailable); meanwhile point reads run on the other readers: all 20 finish
+    while the slow read still runs."""
+    assert await reads_during_slow_read(store, deadline=1.0) == 20
     # Every reader is back in the pool and answers.
     got = await asyncio.gather(*(store.suppressions.get("mox", n) for n in range(1, 7)))
     assert [e.id for e in got if e] == [1, 2, 3, 4, 5, 6]
@@ -84,8 +78,7 @@ async def test_with_one_reader_a_slow_read_holds_up_the_rest(tmp_path: Path) -> 
     s = await Store.open(str(tmp_path / "one.db"), readers=1, read_timeout=5.0)
     try:
         await s.suppressions.add_many([entry(1)])
-        latencies, _ = await fast_reads_during_slow_read(s, deadline=1.0)
-        assert latencies[0] > 0.5, latencies
+        assert await reads_during_slow_read(s, deadline=1.0) == 0
     finally:
         await s.close()
 
@@ -95,10 +88,10 @@ async def test_waiting_for_a_free_reader_counts_toward_the_deadline(tmp_path: Pa
     try:
         slow = asyncio.create_task(s.db.fetchone(SLOW, timeout=1.5))  # type: ignore[attr-defined]
         await asyncio.sleep(0.05)
-        t0 = time.perf_counter()
         with pytest.raises(ReadTimeout, match="no database reader free"):
             await s.suppressions.get("mox", 1)
-        assert 0.25 < time.perf_counter() - t0 < 1.0
+        # It gave up at its own deadline, not when the reader came free.
+        assert not slow.done()
         with pytest.raises(ReadTimeout):
             await slow
         assert await s.suppressions.get("mox", 1) is None  # the reader is free again
@@ -112,22 +105,25 @@ async def test_a_freed_reader_goes_to_the_read_that_waited(tmp_path: Path) -> No
     medium = SLOW.replace("1000000000", "2000000")
     s = await Store.open(str(tmp_path / "one.db"), readers=1, read_timeout=30.0)
     try:
-        one = await timed(s.db.fetchone(medium))  # type: ignore[attr-defined]
+        finished: list[int] = []  # the loop's reads, as each one ends
         done = asyncio.Event()
 
-        async def loop() -> int:
-            n = 0
-            while not done.is_set() and n < 8:
+        async def loop() -> None:
+            while not done.is_set() and len(finished) < 8:
                 await s.db.fetchone(medium)  # type: ignore[attr-defined]
-                n += 1
-            return n
+                finished.append(len(finished) + 1)
 
         looping = asyncio.create_task(loop())
-        await asyncio.sleep(one / 4)
-        waited = await timed(s.suppressions.get("mox", 1))
+        while not finished:  # the loop is under way: its second read holds the reader
+            await asyncio.sleep(0.01)
+        before = len(finished)
+        await s.suppressions.get("mox", 1)
         done.set()
-        assert await looping < 8
-        assert waited < 2.5 * one, f"waited {waited:.2f} s; one read takes {one:.2f} s"
+        await looping
+        # The waiting read got the reader right after the loop's read in progress: at
+        # most that one read ended in between, not the rest of the loop.
+        assert len(finished) - before <= 2, (before, finished)
+        assert len(finished) < 8
     finally:
         await s.close()
 
@@ -155,7 +151,9 @@ async def test_a_read_whose_caller_went_away_is_stopped(tmp_path: Path) -> None:
         slow.cancel()
         with pytest.raises(asyncio.CancelledError):
             await slow
-        assert await timed(s.suppressions.get("mox", 1)) < 1.0
+        # Had the abandoned count (minutes of work) kept the one reader, this read would
+        # wait for it past its own deadline and raise ReadTimeout.
+        assert (await s.db.fetchone("SELECT 1", timeout=10.0))[0] == 1  # type: ignore[attr-defined]
     finally:
         await s.close()
 
@@ -210,14 +208,13 @@ def test_pool_settings_are_checked(key: str, value: float, message: str) -> None
         config_from_dict({"database": {key: value}})
 
 
-async def api_get(mh: Moxhooks, path: str) -> tuple[int, dict[str, Any], dict[str, str], float]:
-    t0 = time.perf_counter()
+async def api_get(mh: Moxhooks, path: str) -> tuple[int, dict[str, Any], dict[str, str]]:
     async with aiohttp.ClientSession() as s:
         async with s.get(
             mh.url + path.lstrip("/"), headers={"Authorization": f"Bearer {TOKEN}"}
         ) as resp:
             body = await resp.json()
-            return resp.status, body, dict(resp.headers), time.perf_counter() - t0
+            return resp.status, body, dict(resp.headers)
 
 
 async def test_over_http_a_slow_read_stalls_no_other_request(start_moxhooks: Start) -> None:
@@ -226,10 +223,9 @@ async def test_over_http_a_slow_read_stalls_no_other_request(start_moxhooks: Sta
     slow = asyncio.create_task(db.fetchone(SLOW, timeout=2.0))  # type: ignore[attr-defined]
     await asyncio.sleep(0.05)
     for _ in range(5):
-        status, body, _, took = await api_get(mh, "/api/v1/accounts/mox/suppressions")
+        status, body, _ = await api_get(mh, "/api/v1/accounts/mox/suppressions")
         assert status == 200, body
-        assert took < 0.5, f"the list waited behind the slow read: {took:.2f} s"
-    assert not slow.done()
+    assert not slow.done()  # all five answered while the slow read still ran
     with pytest.raises(ReadTimeout):
         await slow
 
@@ -243,16 +239,16 @@ async def test_over_http_store_unavailable_is_503_with_retry_after(
     db = mh.runtime.store.db
     slow = asyncio.create_task(db.fetchone(SLOW, timeout=2.0))  # type: ignore[attr-defined]
     await asyncio.sleep(0.05)
-    status, body, headers, took = await api_get(mh, "/api/v1/accounts/mox/suppressions")
+    status, body, headers = await api_get(mh, "/api/v1/accounts/mox/suppressions")
+    assert not slow.done()  # it gave up at its own deadline, not when the reader came free
     assert (status, body) == (
         503,
         {"code": "unavailable", "message": "database unavailable, try again later"},
     )
     assert headers["Retry-After"] == "5"
-    assert took < 1.5
     with pytest.raises(ReadTimeout):
         await slow
-    status, body, _, _ = await api_get(mh, "/api/v1/accounts/mox/suppressions")
+    status, body, _ = await api_get(mh, "/api/v1/accounts/mox/suppressions")
     assert status == 200, body
 
 
