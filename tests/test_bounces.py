@@ -71,10 +71,7 @@ def test_agreement_on_unseen_bounces(kind: str, part: str) -> None:
 # read. Floors as above, measured 2026-12-06 (docs/classification.md): round 2 after the rules
 # written from its training part and its test part's review; round 3 as first scored, before any
 # rule was written from it.
-ROUNDS = {
-    2: (score_bounces.BOUNCES2, score_bounces.SPLIT2, score_bounces.SEED2, score_bounces.TEST_SHARE2),
-    3: (score_bounces.BOUNCES3, score_bounces.SPLIT3, score_bounces.SEED3, score_bounces.TEST_SHARE3),
-}
+ROUNDS = {r: spec for r, spec in score_bounces.LATER_ROUNDS.items() if spec[1].exists()}
 FLOORS_BY_ROUND = {
     (2, "replies", "train"): (0.88, 0.98, 3),
     (2, "replies", "test"): (0.85, 0.98, 2),
@@ -191,16 +188,29 @@ def test_later_round_split_is_fixed_and_covers_exactly_the_items(round_: int) ->
     assert len(replies) >= min_replies and len(recipients) >= min_recipients
 
 
-def test_round2_test_part_disagreements_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Refused before anything is scored: the test part stays unread.
-    monkeypatch.setattr(sys, "argv", ["score_bounces.py", "--misses", "test2"])
+def test_an_unreviewed_test_part_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    # Refused before anything is scored: a test part stays unread until its one review list.
+    # A round of its own, so the test holds whichever real rounds have been reviewed.
+    rounds = dict(score_bounces.LATER_ROUNDS)
+    rounds[9] = (tmp_path, tmp_path / "split.json", 1, 0.5)
+    monkeypatch.setattr(score_bounces, "LATER_ROUNDS", rounds)
+    monkeypatch.setattr(sys, "argv", ["score_bounces.py", "--misses", "test9"])
     with pytest.raises(SystemExit) as refused:
         score_bounces.main()
-    assert refused.value.code == score_bounces.TEST2_UNREAD
+    assert refused.value.code == score_bounces.unread(9)
+    assert capsys.readouterr().out == ""
+    (tmp_path / score_bounces.REVIEW_LIST).write_text("# reviewed\n")
+    monkeypatch.setattr(sys, "argv", ["score_bounces.py", "--misses", "test9", "--round", "1"])
+    score_bounces.main()
+    assert "reply lines, train part" in capsys.readouterr().out
 
 
-def test_round3_test_part_disagreements_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sys, "argv", ["score_bounces.py", "--misses", "test3"])
+def test_a_review_list_is_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    listed = score_bounces.BOUNCES2 / score_bounces.REVIEW_LIST
+    before = listed.read_bytes()
+    monkeypatch.setattr(sys, "argv", ["score_bounces.py", "--review", "2"])
     with pytest.raises(SystemExit) as refused:
         score_bounces.main()
-    assert refused.value.code == score_bounces.TEST3_UNREAD
+    assert "listed once" in str(refused.value.code)
+    assert listed.read_bytes() == before

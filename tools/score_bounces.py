@@ -1,21 +1,21 @@
 """Score moxhooks' classifier and report parser against the labelled bounce data.
 
-    python tools/score_bounces.py                   # both rounds: figures and confusion tables
+    python tools/score_bounces.py                   # every round: figures and confusion tables
     python tools/score_bounces.py --round 1         # round 1 (and tests/corpus) only
     python tools/score_bounces.py --misses train    # also list round 1's training disagreements
-    python tools/score_bounces.py --misses train2   # ... and round 2's
-    python tools/score_bounces.py --split           # draw round 1's split (once; refuses if it exists)
-    python tools/score_bounces.py --split --round 2 # draw round 2's split (once)
-    python tools/score_bounces.py --round 3         # round 3, gathered after round 2's test part was reviewed
+    python tools/score_bounces.py --misses train3   # ... or round 3's
+    python tools/score_bounces.py --split --round 4 # draw round 4's split (once; refuses if it exists)
+    python tools/score_bounces.py --review 4        # list round 4's test disagreements, once, to a file
 
 The data, round 1: `tests/bounces/replies/*.jsonl` (SMTP reply lines), `tests/bounces/messages/`
-(bounce messages with `expected.json`), and `tests/corpus/` (the older corpus). Round 2, gathered
-after round 1 had been read too often to measure anything: `tests/bounces2/`, laid out the same
-way. Each round is split once at random into a training part and a test part (`split.json`
-beside the data, seed recorded there); rules are written from a training part only, a test part
-is scored. The disagreements of round 2's test part are not printed: they were reviewed once, by
-hand, after the rules were final (tests/bounces2/REVIEW.md). Round 3 (tests/bounces3), gathered
-after that review, is the part nobody has read: its test part's disagreements are never printed.
+(bounce messages with `expected.json`), and `tests/corpus/` (the older corpus). Each later round
+(`tests/bounces2`, `tests/bounces3`, `tests/bounces4`) was gathered from new sources after the
+round before had been read, laid out the same way. Each round is split once at random into a
+training part and a test part (`split.json` beside the data, seed recorded there); rules are
+written from a training part only, a test part is scored. A later round's test part is read
+once: `--review N` writes its disagreements to `test-disagreements.txt` beside the data (refused
+if that file exists), for the hand review (`REVIEW.md`). Until then, `--misses testN` is refused:
+a test part nobody has read is the only measure of bounces no rule was written from.
 
 Figures per part: kind agreement, suppress-now agreement (both say "suppress at once" or both
 do not), wrong immediate suppressions (moxhooks suppresses at once, the label does not), and
@@ -30,6 +30,7 @@ import random
 import sys
 from collections import Counter
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,10 +54,23 @@ BOUNCES3 = ROOT / "tests" / "bounces3"
 SPLIT3 = BOUNCES3 / "split.json"
 SEED3 = 20261207
 TEST_SHARE3 = 0.5
-TEST3_UNREAD = ("the test part of round 3 is not to be read: it measures bounces no rule was written "
-                "from; rules come from --misses train, train2 and train3 only")
-TEST2_UNREAD = ("the test part of round 2 is not listed: its disagreements were reviewed once, by hand, "
-                "after the rules were final (tests/bounces2/REVIEW.md); rules come from training parts only")
+BOUNCES4 = ROOT / "tests" / "bounces4"
+SPLIT4 = BOUNCES4 / "split.json"
+SEED4 = 20261208
+TEST_SHARE4 = 0.5
+# round -> (folder, split file, seed, test share)
+LATER_ROUNDS = {
+    2: (BOUNCES2, SPLIT2, SEED2, TEST_SHARE2),
+    3: (BOUNCES3, SPLIT3, SEED3, TEST_SHARE3),
+    4: (BOUNCES4, SPLIT4, SEED4, TEST_SHARE4),
+}
+REVIEW_LIST = "test-disagreements.txt"
+
+
+def unread(round_: int) -> str:
+    return (f"the test part of round {round_} has not been read: it measures bounces no rule was "
+            f"written from. Rules come from training parts; `--review {round_}` lists its "
+            f"disagreements once, for the hand review")
 
 
 @dataclass(frozen=True)
@@ -175,45 +189,67 @@ def score_round1(misses: list[str]) -> None:
           "corpus" in misses)
 
 
-def score_later_round(round_: int, folder: Path, split_path: Path, misses: list[str]) -> None:
-    """A later round's figures; only its training part's disagreements are ever listed."""
+def score_later_round(round_: int, misses: list[str]) -> None:
+    """A later round's figures; its test part's disagreements only once that part was reviewed."""
+    folder, split_path, _, _ = LATER_ROUNDS[round_]
     split = json.loads(split_path.read_text())
     for part in ("train", "test"):
-        show = part == "train" and f"train{round_}" in misses
+        show = f"{part}{round_}" in misses
         score(f"reply lines, round {round_} {part}", reply_items(part, split, folder), show)
         names = sorted(m for m, p in split["messages"].items() if p == part)
         score(f"message recipients, round {round_} {part}", message_items(folder / "messages", names), show)
 
 
+def write_review_list(round_: int) -> None:
+    """List a later round's test disagreements once, to the file its hand review starts from."""
+    folder, split_path, _, _ = LATER_ROUNDS[round_]
+    out = folder / REVIEW_LIST
+    if out.exists():
+        sys.exit(f"{out} exists: a test part's disagreements are listed once")
+    split = json.loads(split_path.read_text())
+    names = sorted(m for m, p in split["messages"].items() if p == "test")
+    lines = [f"# Round {round_} test part: every disagreement, listed once ({date.today().isoformat()})"]
+    for title, found in (("replies", reply_items("test", split, folder)),
+                         ("messages", message_items(folder / "messages", names))):
+        lines.append(f"# {title}")
+        lines += [f"- {i.id} | label {i.label} | moxhooks {i.got} | {' '.join(i.text.split())[:400]}"
+                  for i in found if i.label != i.got]
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"written: {out} ({len(lines) - 3} disagreements)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    rounds = ["1", *(str(r) for r in LATER_ROUNDS)]
     ap.add_argument("--split", action="store_true", help="draw the split of --round (once)")
-    ap.add_argument("--round", choices=["1", "2", "3", "all"], default="all",
+    ap.add_argument("--round", choices=[*rounds, "all"], default="all",
                     help="which round of data to score (default: all)")
     ap.add_argument("--misses", action="append", default=[],
-                    choices=["train", "test", "corpus", "train2", "test2", "train3", "test3"],
-                    help="list the disagreements of this part (never test2 or test3)")
+                    choices=["train", "test", "corpus", *(f"{p}{r}" for r in LATER_ROUNDS for p in ("train", "test"))],
+                    help="list the disagreements of this part (a later round's test part only once reviewed)")
+    ap.add_argument("--review", type=int, choices=sorted(LATER_ROUNDS),
+                    help="write this round's test disagreements to its test-disagreements.txt (once)")
     args = ap.parse_args()
-    if "test2" in args.misses:
-        sys.exit(TEST2_UNREAD)
-    if "test3" in args.misses:
-        sys.exit(TEST3_UNREAD)
+    for round_, (folder, _, _, _) in LATER_ROUNDS.items():
+        if f"test{round_}" in args.misses and not (folder / REVIEW_LIST).exists():
+            sys.exit(unread(round_))
+    if args.review:
+        write_review_list(args.review)
+        return
     if args.split:
-        if args.round == "3":
-            draw_split(BOUNCES3, SPLIT3, SEED3, TEST_SHARE3)
-        elif args.round == "2":
-            draw_split(BOUNCES2, SPLIT2, SEED2, TEST_SHARE2)
-        elif args.round == "1":
+        if args.round == "1":
             draw_split()
+        elif args.round in rounds:
+            folder, split_path, seed, share = LATER_ROUNDS[int(args.round)]
+            draw_split(folder, split_path, seed, share)
         else:
-            sys.exit("--split needs --round 1, 2 or 3")
+            sys.exit("--split needs --round " + ", ".join(rounds))
         return
     if args.round in ("1", "all"):
         score_round1(args.misses)
-    if args.round in ("2", "all"):
-        score_later_round(2, BOUNCES2, SPLIT2, args.misses)
-    if args.round in ("3", "all") and SPLIT3.exists():
-        score_later_round(3, BOUNCES3, SPLIT3, args.misses)
+    for round_, (_, split_path, _, _) in LATER_ROUNDS.items():
+        if args.round in (str(round_), "all") and split_path.exists():
+            score_later_round(round_, args.misses)
 
 
 if __name__ == "__main__":
