@@ -69,8 +69,8 @@ def test_agreement_on_unseen_bounces(kind: str, part: str) -> None:
 
 # Rounds 2 and 3 (tests/bounces2, tests/bounces3): each gathered after the one before had been
 # read. Floors as above, measured 2026-12-06 (docs/classification.md): round 2 after the rules
-# written from its training part and its test part's review; round 3 as first scored, before any
-# rule was written from it.
+# written from its training part and its test part's review; round 3 the same way (its first
+# scoring, before any rule came from it: replies 76.0%, messages 65.9%, docs/classification.md).
 ROUNDS = {r: spec for r, spec in score_bounces.LATER_ROUNDS.items() if spec[1].exists()}
 FLOORS_BY_ROUND = {
     (2, "replies", "train"): (0.88, 0.98, 3),
@@ -78,9 +78,9 @@ FLOORS_BY_ROUND = {
     (2, "messages", "train"): (0.90, 0.97, 2),
     (2, "messages", "test"): (0.83, 0.95, 1),
     (3, "replies", "train"): (0.91, 0.99, 0),
-    (3, "replies", "test"): (0.77, 0.95, 4),
+    (3, "replies", "test"): (0.87, 0.98, 0),
     (3, "messages", "train"): (0.94, 0.97, 1),
-    (3, "messages", "test"): (0.65, 0.95, 2),
+    (3, "messages", "test"): (0.93, 0.97, 1),
 }
 # The least each round holds, and the seed its split was drawn with (once).
 SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207)}

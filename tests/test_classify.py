@@ -494,6 +494,43 @@ PRINCIPLES = [
     pytest.param(0, "", "Esta casilla ha expirado por falta de uso.", MD, id="spanish-account-expired"),
     pytest.param(550, "", "550 Destinatario desconocido o mailbox lleno", MF,
                  id="spanish-unknown-or-full-takes-the-soft-reading"),
+    # The enhanced code's subject names what else failed: X.3 the mail system, X.6 the message's
+    # media. Words about an address beside it are not a verdict on the recipient.
+    pytest.param(554, "", "554 queue: key file does not exist (#5.3.5)", UN, id="x3-detail-with-does-not-exist"),
+    pytest.param(550, "5.6.0", "550 5.6.0 Recipient not found in media table", CR, id="x6-detail-with-recipient-words"),
+    pytest.param(501, "5.6.0", "501 5.6.0 data error", CR, id="501-with-a-media-detail-is-the-message"),
+    pytest.param(521, "5.3.2", "521 5.3.2 <x@example.org>: host does not accept mail", DU,
+                 id="rfc7504-521-stands-beside-an-x3-detail"),
+    # A temporary reply asks to be asked again, whatever class its enhanced code gives.
+    pytest.param(451, "", "451 unable to read from client (#5.5.2)", TR, id="451-with-a-5xx-protocol-detail"),
+    # What the sending host did or is: a spam trap it mailed, an IP caught, an early talker.
+    pytest.param(450, "", "450 Your address 192.0.2.25 has mailed to spamtraps here", SB, id="our-ip-mailed-a-spam-trap"),
+    pytest.param(554, "", "554 IP address caught by trap network", SB, id="our-ip-caught"),
+    pytest.param(550, "", "550 Client sent data before the SMTP greeting", SB, id="early-talker-is-the-client"),
+    pytest.param(550, "", "550 You cannot connect for 2 more days", SB, id="you-cannot-connect"),
+    pytest.param(552, "", "552 DomainKeys signature validation failed", SB, id="domainkeys-is-the-senders"),
+    # A filter that could not run found nothing: the receiver's trouble, for now.
+    pytest.param(452, "", "452 Unable to scan for viruses", TR, id="scanner-could-not-run"),
+    pytest.param(451, "4.7.1", "451 4.7.1 Problem running the spam filter", TR, id="spam-filter-could-not-run"),
+    pytest.param(0, "", "Unable to create a temporary file in the spool", TR, id="spool-file-could-not-be-made"),
+    pytest.param(0, "", "delivery agent: CPU quota exceeded", TR, id="a-process-quota-is-not-storage"),
+    # The recipient's domain named as publishing a null MX (the sender's stays the sender's).
+    pytest.param(556, "5.1.10", "556 5.1.10 Destination domain has null MX", DU, id="recipient-domain-null-mx"),
+    pytest.param(550, "5.7.27", "550 5.7.27 Sender domain publishes a null MX", SB, id="sender-domain-null-mx"),
+    # DATA's answer after every RCPT TO was refused names nobody (LABELLING.md, F10).
+    pytest.param(554, "5.5.1", "554 5.5.1 Error: no valid recipients", UN, id="no-valid-recipients-names-nobody"),
+    pytest.param(554, "", "554 qq Sorry, no valid recipients (#5.1.3)", UN, id="qmail-no-valid-recipients"),
+    pytest.param(550, "", "550 Error: No valid recipients for this MM", MU, id="no-valid-recipients-for-a-message"),
+    # A closed user group refuses senders it does not know; it is not a closed account.
+    pytest.param(553, "", "553 sorry, this MTA is a closed user group system (#5.7.1)", SB, id="closed-user-group"),
+    pytest.param(550, "5.2.1", "550 5.2.1 This address doesn't accept mails from remote domains", SB,
+                 id="refuses-mails-from-remote-domains"),
+    # The message: its format, its size below a minimum, its header fields by name.
+    pytest.param(553, "", "553 message format wrong (#5.7.1)", CR, id="message-format"),
+    pytest.param(552, "5.2.3", "552 5.2.3 messages shorter than 2 bytes are not accepted", CR, id="too-short-is-not-too-large"),
+    pytest.param(550, "5.7.0", "550 5.7.0 List address must be in To: or Cc:", CR, id="header-fields-named"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Message content rejected - BANNED: invoice.exe", CR, id="amavis-banned"),
+    pytest.param(554, "5.7.1", "554 5.7.1 Verification server loop", UN, id="a-verification-loop"),
 ]
 
 

@@ -404,6 +404,30 @@ def test_sendmail_pipelined_reply_is_not_a_data_reply() -> None:
     assert stage_note(postfix_data, reply) == "(in reply to RCPT TO command)"
 
 
+# The same Sendmail report quoted in a forward: each line has one "> " more, and its ">>> DATA"
+# reads ">>>> DATA". A bare "550 Unknown user" answered to DATA is not a verdict on the address
+# (LABELLING.md, F1), quoted or not.
+SENDMAIL_DATA_FORWARDED = (
+    b"From: postmaster@example.net\nTo: news@example.net\nSubject: Fwd: Returned mail\n\n"
+    b"> ----- The following addresses had permanent fatal errors -----\n> <kim@example.jp>\n"
+    b">     (reason: 550 Unknown user kim@example.jp)\n>\n"
+    b">    ----- Transcript of session follows -----\n> ... while talking to mx.example.jp.:\n"
+    b">>>> DATA\n> <<< 550 Unknown user kim@example.jp\n> 554 5.0.0 Service unavailable\n"
+)
+
+
+def test_a_forwarded_sendmail_data_reply_keeps_its_stage() -> None:
+    text = SENDMAIL_DATA_FORWARDED.decode()
+    assert stage_note(text, "<kim@example.jp> (reason: 550 Unknown user kim@example.jp)") == "(in reply to DATA command)"
+    (rcpt,) = parse_report(SENDMAIL_DATA_FORWARDED).recipients
+    assert rcpt.address == "kim@example.jp"
+    assert rcpt.diagnostic == "<kim@example.jp> (reason: 550 Unknown user kim@example.jp)"
+    assert rcpt.kind is Kind.UNDETERMINED
+    # Answered to RCPT TO instead, the same words are the recipient's.
+    at_rcpt = SENDMAIL_DATA_FORWARDED.replace(b">>>> DATA", b">>>> RCPT To:<kim@example.jp>")
+    assert parse_report(at_rcpt).recipients[0].kind is Kind.MAILBOX_UNKNOWN
+
+
 # A bounce known by its structure: no bounce-like From or Subject, but the returned message
 # beside words of its own that say the delivery failed (KDDI's format).
 RETURNED_ONLY = (

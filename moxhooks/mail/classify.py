@@ -323,6 +323,10 @@ _GENERIC_POLICY_RE: Final = re.compile(r"[45]\.7\.[01]")
 # for any address), X.5.2 / X.5.4 (syntax error, invalid command arguments), or reply 501
 # ("syntax error in parameters or arguments", RFC 5321).
 _ADDRESS_SYNTAX_RE: Final = re.compile(r"[45]\.1\.3|[45]\.5\.[24]")
+# A specific detail whose subject is not an address or a mailbox (RFC 3463): X.3 the receiving
+# mail system, X.5 the protocol, X.6 the message's media. Words about a recipient beside it
+# ("554 qq private key file does not exist (#5.3.5)") are about something else.
+_OTHER_SUBJECT_RE: Final = re.compile(r"[45]\.(?:3\.[1-9]|5\.[1-9]|6\.\d)\d*")
 # Microsoft Exchange Online's Directory Based Edge Blocking: "550 5.4.1 Recipient address
 # rejected: Access denied" is documented as "the recipient does not exist in the organisation".
 _DBEB_RE: Final = re.compile(r"recipient address rejected: access denied", re.I)
@@ -338,6 +342,12 @@ _CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected: ?(.*)", re
 # name ("501 Invalid RCPT TO") says which command was malformed, not whose address.
 _NAMES_RECIPIENT_RE: Final = re.compile(
     r"\b(?:recipients?|destination|rcpt(?! ?to\b)|addressee|mailbox|user|account|forward-path)\b", re.I)
+# DATA's answer when every RCPT TO was refused uses the word without naming anyone.
+_NO_VALID_RE: Final = re.compile(r"no valid recipients(?! for)", re.I)
+
+
+def _names_recipient(reply: str) -> bool:
+    return bool(_NAMES_RECIPIENT_RE.search(_NO_VALID_RE.sub(" ", reply)))
 
 
 # Words that make a pace request a block: the cause named is our reputation or our mail's.
@@ -358,7 +368,8 @@ _RECIPIENT_PHRASE_RE: Final = re.compile(
     r"user unknown|unknown user|no such user|not a known user|unknown recipient|recipient unknown"
     r"|does not exist|\b(?:rcpt|to|user|recipient|mailbox|address)\b", re.I)
 _STAGE_WORDS_RE: Final = re.compile(r"\(?in reply to (?:end of )?\w+(?: \w+)? command\)?|after end of data"
-                                    r"|smtp error from remote (?:mail )?server|\bsaid\b", re.I)
+                                    r"|smtp error from remote (?:mail )?server|\bsaid\b"
+                                    r"|\(reason:", re.I)  # Sendmail's wrapper of the reply in its list of addresses
 # A reply's own words: what is left without codes, addresses, host names, numbers, a command
 # named in brackets ("(EHLO)") and Gmail's server tag ("- gsmtp").
 _NOT_WORDS_RE: Final = re.compile(r"\(\w+\)|\bgsmtp\b|[245]\d\d[ -]|\(?#?[245]\.\d{1,3}\.\d{1,3}\)?|<[^>]*>|\S+@\S+|\[[^\]]*\]|\S*\d\S*")
@@ -393,6 +404,8 @@ def _address_syntax(ev: Evidence) -> bool:
     with 5.1.7 is a complaint about our MAIL FROM, not an open question."""
     if _detail_kind(ev.enhanced) is Kind.SENDER_BLOCKED and ev.enhanced[2:4] == "1.":
         return False
+    if _OTHER_SUBJECT_RE.fullmatch(ev.enhanced) and not ev.enhanced[2:4] == "5.":
+        return False  # "501 5.6.0 data error": the code says what the 501 was about
     return bool(_ADDRESS_SYNTAX_RE.fullmatch(ev.enhanced)) or ev.code == 501
 
 
@@ -406,6 +419,9 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
         # on purpose says more ("This mailbox is disabled"); a code of the recipient's (5.1.1,
         # 5.2.1) settles it too (LABELLING.md, F1).
         return False
+    if (_OTHER_SUBJECT_RE.fullmatch(ev.enhanced) and not _ADDRESS_SYNTAX_RE.fullmatch(ev.enhanced)
+            and ev.code not in (521, 556)):
+        return False  # the code's detail names the mail system, the protocol or the message
     plain = bool(sig.strong & _RECIPIENT_SIGNALS)  # the words themselves name the recipient's state
     other = _OTHER_SUBJECT - {Signal.PROTOCOL} if syntax else _OTHER_SUBJECT  # the address's syntax
     if any(s in sig.strong for s in other) or any(s in sig.weak for s in other - {Signal.SENDER}):
@@ -427,11 +443,11 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
         return plain
     # Otherwise plain words, or a code whose detail is the recipient's: a word that only
     # leans ("unknown", "invalid", "not found", "rejected") is not enough to suppress at once.
-    named = syntax and bool(_NAMES_RECIPIENT_RE.search(ev.reply))  # "Recipient address syntax error"
+    named = syntax and _names_recipient(ev.reply)  # "Recipient address syntax error"
     # A leaning word and a code of the same subject (RFC 3463 X.1.x address, X.2.x mailbox
     # status) agree: "550 #5.1.0 Address rejected".
     agreeing = bool(sig.weak & _RECIPIENT_SIGNALS) and bool(
-        _RECIPIENT_SUBJECT_RE.fullmatch(ev.enhanced) or _NAMES_RECIPIENT_RE.search(ev.reply))
+        _RECIPIENT_SUBJECT_RE.fullmatch(ev.enhanced) or _names_recipient(ev.reply))
     # RFC 7504's 521 and 556 say by themselves that the host or domain takes no mail.
     return (plain or named or agreeing or _detail_kind(ev.enhanced) in RECIPIENT_HARD
             or ev.code in (521, 556))
@@ -523,8 +539,9 @@ def _decide(ev: Evidence) -> Kind:
     if _address_syntax(ev):
         # A malformed address: ours (MAIL FROM) or the recipient's; only words can say which.
         if not sig.strong - _RECIPIENT_SIGNALS and not sig.has(Signal.SENDER):
-            if not _NAMES_RECIPIENT_RE.search(ev.reply):
-                return Kind.UNDETERMINED
+            if not _names_recipient(ev.reply):
+                # A temporary reply asks to be asked again, whatever its enhanced code says.
+                return Kind.TRANSIENT if temporary else Kind.UNDETERMINED
             said = _strongest(sig, permanent=permanent) or _detail_kind(ev.enhanced)
             return said if said in RECIPIENT_HARD else Kind.MAILBOX_UNKNOWN
 

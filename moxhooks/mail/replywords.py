@@ -80,7 +80,8 @@ _OURS = (r"\bsender\b(?! (?:has been |was )?notified)|\bsending (?:domain|server
 # A refusal or a bad verdict, whoever it is about.
 _VERDICT = (r"(?:rejected|refused|denied|blocked|banned|blacklisted|black ?listed|untrusted"
             r"|not (?:allowed|authori[sz]ed|permitted|trusted|accepted|welcome|properly configured)"
-            r"|(?:does not|doesn't|not) exist|not verified|verification failed|violat\w*|not owned|(?:un|not )acceptable)")
+            r"|(?:does not|doesn't|not) exist|not verified|verification failed|violat\w*|not owned|(?:un|not )acceptable"
+            r"|caught|trapped|flagged)")
 
 # An IPv4 address (digits or the "x.xx.xx.xx" of redacted examples), or an IPv6 address.
 _IP = r"(?:(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ipv6:)?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{1,4}\b)"
@@ -95,7 +96,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(None, S, r"(?:requested action not taken:? )?mail ?box (?:\S+ )?(?:is )?(?:currently )?(?:unavailable|not available)(?! (?:or|and) (?:not local|disabled))"
           r"|(?:requested action not taken:? )?mailbox name not allowed"
           # RFC 3463's own text for X.7.1, which adds nothing to the code.
-          r"|delivery not authori[sz]ed(?:,? message refused)?"),
+          r"|delivery not authori[sz]ed(?:,? message refused)?"
+          # DATA's answer when every RCPT TO was refused: the RCPT TO replies were the verdicts.
+          r"|no valid recipients(?! for)"),
     # --- Phrases that contain words of other subjects: read first, so their words are used up.
     # A relay's "gave up" report (the last reply it got may follow; the giving up is the news).
     _rule(Signal.EXPIRED, S, r"retry time ?out (?:exceeded|expired)|delivery time expired|message (?:has )?expired"
@@ -122,13 +125,17 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # when it names the virus scanner it could not run.
           r"|unable to (?:open|deliver to|write to|lock) (?:the )?mail ?box|cannot find system user|server is down"
           r"|unable to (?:get privilege to )?run [\w ]{0,30}(?:scanner|filter|program)|\bqq (?:unable|temporary|read|write|trouble)\b"
+          r"|(?:unable to|could not|couldn't|cannot|can't|failed to|problem (?:running|with)|error (?:running|starting)) (?:the )?"
+          r"(?:scan\b|scan for|run(?:ning)? (?:the )?(?:virus|spam|content)|(?:virus|anti-?virus|spam|content)[ -]?(?:scanner|filter|check))"
+          r"|(?:unable to|could not|cannot|can't|failed to) (?:create|write to|open|make) (?:a |the )?(?:temporary|temp|tmp|lock|dot-lock|spool|queue)"
+          r"|\b(?:time ?out|cpu|time|process) quota"
           r"|\bno response\b|validation error"
           r"|malformed (?:or unexpected )?name server reply|internal (?:server |system )?error"
           r"|name service error.{0,80}try again|insufficient system (?:storage|resources)|insufficient disk space"
           r"|mail system full|system (?:storage|disk) (?:is )?full|queue file write error|(?:space|disk|resource) shortage"
           r"|local error in processing|temporar(?:y|ily) (?:\w+ ){0,2}(?:failure|problem|error|unavailable)"
           r"|temporary rejection|upstream error|configuration error|temporary failure in name resolution"
-          r"|(?:could|did) not complete|(?:unable to|could not|cannot|can't) (?:verify|look ?up|resolve|connect)"
+          r"|(?:could|did) not complete|(?<!you )(?:unable to|could not|cannot|can't) (?:verify|look ?up|resolve|connect)"
           r"|verification (?:problem|failed temporarily)|local problem|temporarily rejected|tls (?:handshake )?(?:failed|not available)|failed to establish"
           r"|(?<!ip name )lookup (?:failure|failed|timeout|timed out|error)|unverified address|(?:rdns|dns|spf|dkim|dmarc) (?:lookup )?(?:timeout|timed out)"
           r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"
@@ -138,6 +145,12 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # failed"): whatever it was checking, it did not decide.
           r"|internal (?:\w+ )?error|(?:key|record) retrieval failed|system i/o error|i/o error|write error|out of memory"),
     _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
+    # A hit on a spam trap, an early talker, a client told it cannot connect: what the sending
+    # host did or is (read before "spam" counts for the message).
+    _rule(Signal.SENDER, S, r"(?:sent|mailed|sending|sends|hit|hits) (?:mail |e-?mail |messages? )?(?:to )?(?:an? |the |our )?(?:[\w.-]+ )?spam ?traps?"
+          r"|\bip (?:address )?(?:has been |is |was )?(?:caught|trapped|flagged)\b|(?:started|began) (?:transmitting|talking|sending) before|before (?:the )?(?:smtp )?greeting"
+          r"|pre-?greeting|early talker|\byou (?:cannot|can't|may not|can not|are not allowed to) (?:connect|send)\b"
+          r"|domain ?keys"),
     # A hedge is not a verdict: "the group may not exist, or you may not have permission",
     # "the account or domain may not exist, they may be blacklisted" say the server does not know.
     _rule(None, S, r"\b(?:may|might) (?:not|no longer) (?:exist|be (?:valid|active))\b"
@@ -145,7 +158,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\b(?:may|might) not have (?:the )?permission"),
     # Loops, before the words they use ("too many Received headers", "forwarded").
     _rule(Signal.LOOP, S, r"too many hops|hop count|(?:mail|mailing|routing|forwarding) loop|loop detected"
-          r"|loops back to myself|too many received"),
+          r"|loops back to myself|too many received|(?:server|verification|delivery|smtp|relay) loop"),
     # The sender's own sending limits (quota words that are not about storage).
     # RFC 5321's own words for a message too big for the server ("too much mail data").
     _rule(Signal.SIZE, S, r"too much (?:mail )?data|no more than \d+ ?[kmg]i?b\b"),
@@ -184,9 +197,13 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:message|mail|e-?mail)\b.{0,20}(?:does not|doesn't|not) conform"
           r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail"
           r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?content polic(?:y|ies)"
-          r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"),
+          r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"
+          r"|message (?:format|structure|encoding) (?:is )?(?:wrong|invalid|bad|error|not)|(?:wrong|invalid|bad|unknown) message format"
+          r"|messages? (?:\w+ ){0,2}(?:shorter|smaller) than|(?:message|body) (?:is )?too (?:short|small)|empty (?:message|body)"
+          r"|(?:without|missing|no|empty|in|the|invalid|bad) (?:to|cc|bcc|subject):|\b(?:to|cc):? or (?:to|cc|bcc)\b|\bbanned:"),
     # A receiving server telling us that our domain publishes a null MX (RFC 7505 4.2: mail
     # from such a domain is refused, 5.7.27): the sender's domain, not the recipient's.
+    _rule(Signal.DOMAIN, S, r"(?:recipient|destination)(?:'s)? (?:address |domain |e-?mail )*(?:has|publishes) (?:an? )?null ?mx"),
     _rule(Signal.SENDER, S, r"(?:published|publishes|has) (?:an? )?(?:rfc ?7505 )?null ?mx"),
     # A whole server switched off ("Mail server has been suspended"): the receiving
     # organisation's, not one mailbox; nobody's verdict on the address.
@@ -268,7 +285,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # A recipient's account that the provider switched off ("The recipient account is blocked").
     _rule(Signal.DISABLED, S, rf"{_WHO}(?:'s)?(?: account| status)? {_NAMED}(?:has been |is |was |is currently |currently )?(?:temporarily |permanently )?"
           r"(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked|terminated|discontinued|not active|not enabled|expired|on hold)"
-          r"|(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked) (?:user|recipient|mailbox|account|e-?mail address)"
+          r"|(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked) (?:user|recipient|mailbox|account|e-?mail address)(?! group)"
           r"|no longer (?:active|in use|available|valid|accepts)|account (?:is )?not (?:active|activated)"
           r"|(?:receiving|inbound|incoming|delivery|mail) (?:is |has been )?disabled"
           r"|mailbox (?:is )?(?:currently )?(?:unavailable|not available) (?:or|and) (?:not local|disabled)|\bmailbox disabled|deactivated|suspended"),
@@ -276,7 +293,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # reputation or our mail's).
     _rule(Signal.RATE, S, r"unusual rate of|temporarily (?:rate[- ]?limited|blocked|throttled)"
           r"|rate[- ]?limit|ratelimit|throttl|(?:deferred|delayed) (?:due to|because of) (?:excessive|unexpected|high|unusual)"
-          r"|receiving (?:mail|messages|e-?mails?) (?:too quickly|too fast|at a rate)|too (?:fast|quickly|frequent)"
+          r"|receiving (?:mail|messages|e-?mails?) (?:too quickly|too fast|at (?:a|too \w+ a) rate)|too (?:fast|quickly|frequent)"
           r"|\[tss?0[124]\]|sending (?:quota|limit|rate)|frequency (?:limit|restriction)|(?:ip|connection) frequency"
           r"|too many (?:\w+ ){0,2}(?:connections|concurrent|simultaneous|sessions|messages|mails|e-?mails|recipients|rcpts?|requests|invalid recipients|hosts)"
           r"|(?:connection|message|recipient|session|hourly|daily) (?:count |rate |sending )?(?:limit|rate|quota) (?:exceeded|reached)"
@@ -294,7 +311,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"(?: address)?(?: \S+)? (?:has been |is |was )?(?:blocked|banned|rejected|refused|not allowed|blacklisted|denied|listed)"
           r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection refused (?:by policy|due to|for|because)|connection (?:rejected|denied)\b"
           r"|(?:ip|host|client|connection|network) (?:address )?(?:is )?not (?:allowed|permitted|accepted|authori[sz]ed)"
-          r"|refused to talk|(?:do not|don't|does not) accept (?:e-?)?mail from|not accepting (?:e-?)?mail from"
+          r"|refused to talk|(?:do not|don't|does not|doesn't) accept (?:e-?)?mails? from|not accepting (?:e-?)?mails? from"
           r"|use (?:the |your )?(?:smtp|mail) (?:server|relay) of your|smtp (?:server|relay) (?:of|at) your (?:isp|provider)"
           r"|(?:isp|provider)'?s? (?:smtp|mail) (?:server|relay)|host network not allowed|envelope blocked"
           r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse (?:dns|lookup|hostname|name)|\brdns\b"
@@ -337,7 +354,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|rejected:? (?:user|recipient) (?:unknown|not)|(?:does not|doesn't) have an? [\w.-]{0,40} ?account|not our customer|addressee unknown"
           r"|recip(?:ient)?notfound|resolver\.adr\.(?:ex)?recipnotfound|(?:couldn't|could not|cannot|can't) be found"
           r"|(?:does not|doesn't|not) exist|<[^>\s]+> (?:\.\.\. )?not found|not a registered gateway user"
-          r"|no matches to nameserver query|unknown or illegal alias|no valid recipients?"
+          r"|no matches to nameserver query|unknown or illegal alias|no valid recipient(?:s for|\b)"
           r"|(?:has|have) moved|moved (?:permanently|away)|no longer (?:with|employed|works|here|at)"
           r"|invalid (?:recipient )?address|not a valid (?:user|mailbox|address|recipient)|undeliverable address"),
     # Relay denied: this host does not serve the domain (a stale MX or a misrouted message).
@@ -388,6 +405,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
 STAGE_RULES: Final[tuple[tuple[Stage, re.Pattern[str]], ...]] = (
     (Stage.DATA, re.compile(r"in reply to (?:end of )?data|after (?:end of )?data|after (?:the )?message|>>> \.(?:\s|$)"
                             r"|for text command"  # 1&1 (einsundeins) names DATA's text "TEXT"
+                            # Sendmail's transcript, also quoted in a forward ("> "): ">>> DATA" and
+                            # the reply to it, unless that is DATA's own answer to a pipelined batch
+                            # whose RCPT TO failed (reports/stage.py).
+                            r"|>>> data\b(?:[^<>]|(?<=\s)>(?=\s)){0,160}<<< ?(?!50[34]\b|554[^<]{0,40}no valid recipients)"
                             r"|after end of data|while (?:sending|transmitting) (?:the )?(?:message|data)", re.I)),
     # DragonFly's "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 ..." too.
     (Stage.RCPT, re.compile(r"in reply to rcpt|after (?:pipelined )?rcpt|>>> rcpt to|rcpt to:\s*<|\bour rcpt to\b", re.I)),

@@ -24,7 +24,8 @@ _STAGE_AFTER_RE: Final = re.compile(
     r"[^()<>]{0,160}?(\(in reply to [\w .]{1,30} command\))|\s*-+ ?smtp command -*\s*(data|rcpt to|mail from)\b",
     re.I,
 )
-_STAGE_BEFORE_RE: Final = re.compile(r">>> (data|rcpt to|mail from|\.)\b[^<>]{0,160}<<< ?$", re.I)
+# A report quoted in a forward keeps its "> " prefixes: ">>>> DATA > <<< 550 ...".
+_STAGE_BEFORE_RE: Final = re.compile(r">>> (data|rcpt to|mail from|\.)\b(?:[^<>]|(?<=\s)>(?=\s)){0,160}<<< ?$", re.I)
 # Sendmail sends a PIPELINING (RFC 2920) batch and shows only its last command: ">>> DATA",
 # then the RCPT TO reply, then DATA's own "503 need RCPT" (or Postfix's "554 Error: no valid
 # recipients"). The refused command was RCPT TO.
@@ -32,12 +33,27 @@ _PIPELINED_RE: Final = re.compile(r"(?:(?!>>>).){0,300}?<<< ?(?:50[34]\b|554[^<]
                                   re.I)  # used with match()
 
 
+# A forwarded report's quote mark: one ">" at the start of each line ("> <<< 550 ...", ">>>> DATA"
+# for Sendmail's own ">>> DATA"), not the ">>> " a transcript line starts with.
+_QUOTE_MARK_RE: Final = re.compile(r"^>(?=\s|>>>|$) ?", re.M)
+# The SMTP reply inside a report's words about a recipient ("<x> (reason: 550 Unknown user x)").
+_REPLY_IN_RE: Final = re.compile(r"(?<![\d.])[245]\d\d[ -][^()<>]{8,}")
+
+
 def stage_note(text: str, reply: str) -> str:
     """The report's note of the command that `reply` answered, as Postfix words it; "" if none."""
-    key = " ".join(reply.split())[:80].lower()
+    flat = " ".join(_QUOTE_MARK_RE.sub("", text[:_MAX_TEXT]).split())
+    inner = _REPLY_IN_RE.search(reply)
+    for candidate in (reply, inner[0] if inner else ""):
+        note = _note_for(flat, " ".join(candidate.split())[:80].lower())
+        if note:
+            return note
+    return ""
+
+
+def _note_for(flat: str, key: str) -> str:
     if len(key) < 8:
         return ""
-    flat = " ".join(text[:_MAX_TEXT].split())
     low = flat.lower()
     at = low.find(key)
     for _ in range(8):  # a summary may quote the reply before the transcript does

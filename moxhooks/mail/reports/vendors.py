@@ -234,6 +234,11 @@ _TRANSCRIPT_LINE_RE: Final = re.compile(
 def _window(text: str, at: int, address: str) -> str:
     line_start = text.rfind("\n", 0, at) + 1
     lines = text[line_start:line_start + 4000].split("\n")
+    # A bounce quoted in a forward: every line of its block starts with one "> " more (a
+    # Sendmail transcript's own ">>> " is not such a mark). Taken off, the block reads as sent.
+    quoted = lines[0].startswith(">") and not lines[0].startswith(">>>")
+    if quoted:
+        lines = [line[1:] if line.startswith(">") else line for line in lines]
     window = [lines[0].strip()]
     for line in lines[1:10]:
         stripped = line.strip()
