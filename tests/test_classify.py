@@ -531,6 +531,12 @@ PRINCIPLES = [
     pytest.param(550, "5.7.0", "550 5.7.0 List address must be in To: or Cc:", CR, id="header-fields-named"),
     pytest.param(550, "5.7.1", "550 5.7.1 Message content rejected - BANNED: invoice.exe", CR, id="amavis-banned"),
     pytest.param(554, "5.7.1", "554 5.7.1 Verification server loop", UN, id="a-verification-loop"),
+    # Replies about the dialogue (503 bad sequence, 530 authentication) are not the recipient's,
+    # whatever enhanced code stands beside them; plain words about the recipient still count at 503.
+    pytest.param(503, "5.1.1", "503 5.1.1 Failed to add user to recipients", UN, id="503-with-a-recipient-code"),
+    pytest.param(530, "5.7.1", "530 5.7.1 Invalid MX for domain example.org", UN, id="530-is-authentication"),
+    pytest.param(503, "5.1.1", "503 5.1.1 <x@example.org>: user unknown", MU, id="503-naming-an-unknown-user"),
+    pytest.param(503, "", "503 All recipients are invalid", UN, id="503-all-recipients-invalid"),
 ]
 
 

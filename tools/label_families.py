@@ -66,9 +66,9 @@ DNS_TROUBLE = re.compile(r"malformed (?:or unexpected )?name server reply|\bserv
 TOO_MUCH_DATA = re.compile(r"too much mail data", re.I)
 STORAGE_WORDS = re.compile(r"\b(?:quota|mailbox (?:is )?full|storage|disk space|over quota)\b", re.I)
 # F10: DATA's reply when every RCPT TO had been refused (Postfix's "554 5.5.1 Error: no valid
-# recipients"): it names no recipient and no cause. Not a vendor's "no valid recipients for this
+# recipients", "503 All recipients are invalid"): it names no recipient and no cause. Not a vendor's "no valid recipients for this
 # <message>", which is about the one recipient it names.
-NO_VALID = re.compile(r"no valid recipients(?! for)", re.I)
+NO_VALID = re.compile(r"no valid recipients(?! for)|all recipients (?:are |were )?(?:invalid|rejected|refused)", re.I)
 # F5: mail loops.
 LOOP = re.compile(r"mail loop|routing loop|loop detected|too many hops|hop count|loops back"
                   r"|too many received|possible loop", re.I)

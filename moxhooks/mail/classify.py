@@ -327,6 +327,12 @@ _ADDRESS_SYNTAX_RE: Final = re.compile(r"[45]\.1\.3|[45]\.5\.[24]")
 # mail system, X.5 the protocol, X.6 the message's media. Words about a recipient beside it
 # ("554 qq private key file does not exist (#5.3.5)") are about something else.
 _OTHER_SUBJECT_RE: Final = re.compile(r"[45]\.(?:3\.[1-9]|5\.[1-9]|6\.\d)\d*")
+# Reply codes about the dialogue itself (RFC 5321: 502 command not implemented, 503 bad sequence
+# of commands; RFC 4954: 530/535 authentication), whatever enhanced code a server puts beside
+# them ("503 5.1.1 Failed to add user to recipients"). 500, 501 and 504 are not among them:
+# servers give them for a recipient's malformed address ("504 5.5.2 <foo>: Recipient address
+# rejected: need fully-qualified address"), which the syntax rules read.
+_DIALOGUE_CODES: Final = frozenset({502, 503, 530, 535})
 # Microsoft Exchange Online's Directory Based Edge Blocking: "550 5.4.1 Recipient address
 # rejected: Access denied" is documented as "the recipient does not exist in the organisation".
 _DBEB_RE: Final = re.compile(r"recipient address rejected: access denied", re.I)
@@ -343,7 +349,7 @@ _CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected: ?(.*)", re
 _NAMES_RECIPIENT_RE: Final = re.compile(
     r"\b(?:recipients?|destination|rcpt(?! ?to\b)|addressee|mailbox|user|account|forward-path)\b", re.I)
 # DATA's answer when every RCPT TO was refused uses the word without naming anyone.
-_NO_VALID_RE: Final = re.compile(r"no valid recipients(?! for)", re.I)
+_NO_VALID_RE: Final = re.compile(r"no valid recipients(?! for)|all recipients (?:are |were )?(?:invalid|rejected|refused)", re.I)
 
 
 def _names_recipient(reply: str) -> bool:
@@ -423,6 +429,8 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
             and ev.code not in (521, 556)):
         return False  # the code's detail names the mail system, the protocol or the message
     plain = bool(sig.strong & _RECIPIENT_SIGNALS)  # the words themselves name the recipient's state
+    if ev.code in (530, 535) or (ev.code in _DIALOGUE_CODES and not plain):
+        return False  # authentication, or a command error whose words do not name the recipient
     other = _OTHER_SUBJECT - {Signal.PROTOCOL} if syntax else _OTHER_SUBJECT  # the address's syntax
     if any(s in sig.strong for s in other) or any(s in sig.weak for s in other - {Signal.SENDER}):
         return False  # the sender, a relay, a syntax error or a loop is named too

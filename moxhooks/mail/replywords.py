@@ -98,7 +98,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # RFC 3463's own text for X.7.1, which adds nothing to the code.
           r"|delivery not authori[sz]ed(?:,? message refused)?"
           # DATA's answer when every RCPT TO was refused: the RCPT TO replies were the verdicts.
-          r"|no valid recipients(?! for)"),
+          r"|no valid recipients(?! for)|all recipients (?:are |were )?(?:invalid|rejected|refused)"),
     # --- Phrases that contain words of other subjects: read first, so their words are used up.
     # A relay's "gave up" report (the last reply it got may follow; the giving up is the news).
     _rule(Signal.EXPIRED, S, r"retry time ?out (?:exceeded|expired)|delivery time expired|message (?:has )?expired"
