@@ -537,6 +537,12 @@ PRINCIPLES = [
     pytest.param(530, "5.7.1", "530 5.7.1 Invalid MX for domain example.org", UN, id="530-is-authentication"),
     pytest.param(503, "5.1.1", "503 5.1.1 <x@example.org>: user unknown", MU, id="503-naming-an-unknown-user"),
     pytest.param(503, "", "503 All recipients are invalid", UN, id="503-all-recipients-invalid"),
+    # The recipient's state in more of the words servers use, typographic apostrophes included.
+    pytest.param(554, "", "554 delivery error: This user doesn\u2019t have an account", MU, id="typographic-apostrophe"),
+    pytest.param(550, "", "550 Mailbox not present", MU, id="mailbox-not-present"),
+    pytest.param(550, "", "550 <x@example.org>... Recipient address no longer exists", MU, id="no-longer-exists"),
+    pytest.param(551, "", "551 not our user", MU, id="not-our-user"),
+    pytest.param(550, "", "550 This account is not authorized to receive email", MD, id="not-authorized-to-receive"),
 ]
 
 

@@ -287,6 +287,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked|terminated|discontinued|not active|not enabled|expired|on hold)"
           r"|(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked) (?:user|recipient|mailbox|account|e-?mail address)(?! group)"
           r"|no longer (?:active|in use|available|valid|accepts)|account (?:is )?not (?:active|activated)"
+          # The recipient's account may not receive: "This account is not authorized to receive email".
+          r"|not (?:authori[sz]ed|allowed|permitted|enabled) to receive"
           r"|(?:receiving|inbound|incoming|delivery|mail) (?:is |has been )?disabled"
           r"|mailbox (?:is )?(?:currently )?(?:unavailable|not available) (?:or|and) (?:not local|disabled)|\bmailbox disabled|deactivated|suspended"),
     # Throttling: a pace request (classify.py makes it a block when the cause named is our
@@ -353,7 +355,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|no (?:mail ?box|such mail ?box|account|user)(?: here| available| by that name| with that name| for)?"
           r"|rejected:? (?:user|recipient) (?:unknown|not)|(?:does not|doesn't) have an? [\w.-]{0,40} ?account|not our customer|addressee unknown"
           r"|recip(?:ient)?notfound|resolver\.adr\.(?:ex)?recipnotfound|(?:couldn't|could not|cannot|can't) be found"
-          r"|(?:does not|doesn't|not) exist|<[^>\s]+> (?:\.\.\. )?not found|not a registered gateway user"
+          r"|(?:does not|doesn't|doesnt|dosn't|not|no longer) exists?|<[^>\s]+> (?:\.\.\. )?not found|not a registered gateway user"
+          rf"|{_WHO} (?:is )?not present|not our (?:user|customer)"
           r"|no matches to nameserver query|unknown or illegal alias|no valid recipient(?:s for|\b)"
           r"|(?:has|have) moved|moved (?:permanently|away)|no longer (?:with|employed|works|here|at)"
           r"|invalid (?:recipient )?address|not a valid (?:user|mailbox|address|recipient)|undeliverable address"),
@@ -430,10 +433,15 @@ class Signals:
         return signal in self.strong or signal in self.weak
 
 
+# Typographic apostrophes and quotes, as some servers and documentation write them ("doesn’t").
+_TYPOGRAPHIC: Final = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def read_signals(text: str) -> Signals:
     """The signals in a reply's words, each phrase counted once (see the module docstring)."""
     strong: set[Signal] = set()
     weak: set[Signal] = set()
+    text = text.translate(_TYPOGRAPHIC)
     for rule in SIGNAL_RULES:
         text, n = rule.pattern.subn(" \x00 ", text)
         if n and rule.signal is not None:
