@@ -108,7 +108,7 @@ REPLIES = [
     pytest.param(550, "5.1.1", "550 5.1.1 <someone@icloud.com>: inactive email address", MD, id="icloud-5.1.1-inactive"),
     pytest.param(452, "4.2.2", "452 4.2.2 <someone@icloud.com>: user is overquota", MF, id="icloud-4.2.2-overquota"),
     pytest.param(421, "4.7.1", "421 4.7.1 Messages to someone@icloud.com deferred due to excessive volume. Try again later - https://support.apple.com/en-us/HT204137", RL, id="icloud-4.7.1-excessive-volume"),
-    pytest.param(550, "5.7.1", "550 5.7.1 [CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137", UN, id="icloud-CS01-local-policy"),
+    pytest.param(550, "5.7.1", "550 5.7.1 [CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137", CR, id="icloud-CS01-local-policy"),
     pytest.param(550, "5.7.1", "550 5.7.1 Your message was rejected due to example.com DMARC policy. Please visit https://support.apple.com/en-us/HT204137", SB, id="icloud-dmarc"),
     pytest.param(550, "5.7.1", "550 5.7.1 Your email was rejected due to having a domain present in the Spamhaus DBL -- see https://www.spamhaus.org/dbl/", SB, id="icloud-spamhaus-dbl"),
     pytest.param(451, "4.7.1", "451 4.7.1 Service unavailable - try again later", TR, id="icloud-4.7.1-try-again-later"),
@@ -165,7 +165,7 @@ REPLIES = [
     pytest.param(550, "", "550 Rejected by header based Anti-Spoofing policy: bounce@example.com - https://community.mimecast.com/docs/DOC-1369#550 [AbCdEfGh.uk41]", SB, id="mimecast-anti-spoofing"),
     pytest.param(550, "", "550 Envelope blocked - User Entry - https://community.mimecast.com/docs/DOC-1369#550 [XyZ123.eu12]", SB, id="mimecast-envelope-blocked"),
     pytest.param(451, "", "451 Internal resources are temporarily unavailable - https://community.mimecast.com/docs/DOC-1369#451 [AbC.us1]", TR, id="mimecast-451-greylist"),
-    pytest.param(554, "", "554 Email rejected due to security policies - https://community.mimecast.com/docs/DOC-1369#554 [AbC.us1]", UN, id="mimecast-security-policies"),
+    pytest.param(554, "", "554 Email rejected due to security policies - https://community.mimecast.com/docs/DOC-1369#554 [AbC.us1]", CR, id="mimecast-security-policies"),
     pytest.param(550, "5.1.1", "550 cuda_nsu 5.1.1 <someone@example.org>: Recipient address rejected: User unknown", MU, id="barracuda-cuda-nsu"),
     pytest.param(554, "", "554 Service unavailable; Client host [203.0.113.5] blocked using Barracuda Reputation; http://www.barracudanetworks.com/reputation/?pr=1&ip=203.0.113.5", SB, id="barracuda-reputation"),
     pytest.param(550, "", "550 permanent failure for one or more recipients (someone@example.org:blocked)", SB, id="barracuda-esg-blocked"),
@@ -543,6 +543,24 @@ PRINCIPLES = [
     pytest.param(550, "", "550 <x@example.org>... Recipient address no longer exists", MU, id="no-longer-exists"),
     pytest.param(551, "", "551 not our user", MU, id="not-our-user"),
     pytest.param(550, "", "550 This account is not authorized to receive email", MD, id="not-authorized-to-receive"),
+    pytest.param(550, "", "550 mail is not being accepted for this mailbox due to extended inactivity", MD,
+                 id="inactivity"),
+    pytest.param(550, "5.7.1", "550 5.7.1 <x@example.org>: Recipient address rejected: Blocked", MD,
+                 id="postfix-prefix-with-the-mailbox-state"),
+    # The message named as what was refused, a policy the only reason (LABELLING.md, F11): the
+    # message, whatever generic code stands beside it; in a 4xx, for now; naming the sender, his.
+    pytest.param(550, "5.7.1", "550 5.7.1 Message rejected due to local policy", CR, id="message-refused-for-policy"),
+    pytest.param(554, "", "554 Your email was rejected", CR, id="message-refused"),
+    pytest.param(450, "4.7.1", "450 4.7.1 Message rejected due to local policy", TR, id="message-refused-for-now"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Rejected due to local policy", UN, id="a-policy-naming-nothing"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Message rejected: sender IP listed at a block list", SB,
+                 id="message-refused-for-the-sender"),
+    pytest.param(550, "", "550 Your message was rejected by this user", SB, id="refused-by-the-recipient-himself"),
+    pytest.param(550, "", "550 #5.7.1 Your access to submit messages to this e-mail system has been rejected", SB,
+                 id="the-mail-system-refused-us"),
+    # The message's header fields (From:, Return-Path) are the message's, not the envelope's.
+    pytest.param(550, "", "550 Messages with multiple addresses in From: are not accepted", CR, id="from-header-field"),
+    pytest.param(550, "5.6.0", "550 5.6.0 message should not have Return-Path header", CR, id="return-path-header"),
 ]
 
 

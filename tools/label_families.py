@@ -69,6 +69,13 @@ STORAGE_WORDS = re.compile(r"\b(?:quota|mailbox (?:is )?full|storage|disk space|
 # recipients", "503 All recipients are invalid"): it names no recipient and no cause. Not a vendor's "no valid recipients for this
 # <message>", which is about the one recipient it names.
 NO_VALID = re.compile(r"no valid recipients(?! for)|all recipients (?:are |were )?(?:invalid|rejected|refused)", re.I)
+# F11: the message named as what was refused, a policy the only reason given ("Message rejected
+# due to local policy", "This message violates example.com email policy", "Email rejected due to
+# security policies"), with no word of another subject.
+MESSAGE_POLICY = re.compile(r"\b(?:message|e-?mail)\b(?: (?!system|server|address|account|domain|host)\S+)? "
+                            r"(?:was |is |has been )?(?:rejected|refused|not accepted|violates)\b.{0,60}?\bpolic(?:y|ies)\b", re.I)
+OTHER_SUBJECT = re.compile(r"\b(?:sender|ip|host|client|spam|virus|recipient|user|mailbox|domain is|reputation|"
+                           r"dkim|spf|dmarc|rate|too many|size|attachment)\b", re.I)
 # F5: mail loops.
 LOOP = re.compile(r"mail loop|routing loop|loop detected|too many hops|hop count|loops back"
                   r"|too many received|possible loop", re.I)
@@ -178,6 +185,9 @@ def decide(kind: str | None, text: str, label: str, *, data_stage: bool, action:
         return "F7", "transient"
     if kind in RECIPIENT_HARD and NO_VALID.search(text):
         return "F10", "undetermined"
+    if (kind == "undetermined" and _reply_code(text) // 100 != 4 and MESSAGE_POLICY.search(text)
+            and not OTHER_SUBJECT.search(MESSAGE_POLICY.sub(" ", text))):
+        return "F11", "content_rejected"
     if kind != "undetermined" and LOOP.search(text):
         return "F5", "undetermined"
     return None

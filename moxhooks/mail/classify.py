@@ -403,6 +403,12 @@ def _policy_only(sig: Signals) -> bool:
             and not sig.weak & _SUBJECTS)
 
 
+def _message_only(sig: Signals) -> bool:
+    """Whether the words refuse the message and name nothing else: no strong word, and no
+    leaning word but the message's and a policy's."""
+    return Signal.CONTENT in sig.weak and not sig.strong and not sig.weak - {Signal.CONTENT, Signal.POLICY}
+
+
 def _address_syntax(ev: Evidence) -> bool:
     """Whether the reply complains about an address's syntax (whose, the words must say).
 
@@ -437,9 +443,11 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
     prefix = _CHECKED_ADDRESS_RE.search(ev.reply)
     if prefix and not syntax and _detail_kind(ev.enhanced) not in RECIPIENT_HARD and ev.code not in (521, 556):
         # Postfix's "Recipient address rejected:" only says which address was checked; the
-        # words after it are the verdict ("Mailer error", "On hold", "Internal system error").
+        # words after it are the verdict ("Mailer error", "On hold", "Internal system error"),
+        # read with the prefix when they are a state of the address ("...: Blocked").
         after = read_signals(_RELAY_HOST_RE.sub(" ", prefix[1]))
-        if not (after.strong | after.weak) & _RECIPIENT_SIGNALS:
+        whole = read_signals(_RELAY_HOST_RE.sub(" ", prefix[0]))
+        if not ((after.strong | after.weak) & _RECIPIENT_SIGNALS or whole.strong & _RECIPIENT_SIGNALS):
             return False
     if sig.strong - _RECIPIENT_SIGNALS - {Signal.TEMPORARY}:
         return False  # a strong word about the message, the pace or the storage
@@ -553,8 +561,13 @@ def _decide(ev: Evidence) -> Kind:
             said = _strongest(sig, permanent=permanent) or _detail_kind(ev.enhanced)
             return said if said in RECIPIENT_HARD else Kind.MAILBOX_UNKNOWN
 
-    if _policy_only(sig) and (not ev.enhanced or _is_generic(ev.enhanced)
-                              or _GENERIC_POLICY_RE.fullmatch(ev.enhanced)):
+    generic = not ev.enhanced or _is_generic(ev.enhanced) or bool(_GENERIC_POLICY_RE.fullmatch(ev.enhanced))
+    if generic and _message_only(sig):
+        # The message named as what was refused, for a policy or nothing said ("Message rejected
+        # due to local policy", "This message violates example.com email policy"): the message,
+        # whatever generic code stands beside it (LABELLING.md, F11); in a 4xx, for now.
+        return Kind.TRANSIENT if temporary else Kind.CONTENT_REJECTED
+    if _policy_only(sig) and generic:
         # "Access denied", "rejected due to local policy": after DATA the message was refused
         # (the recipient had been accepted); before, nobody is named.
         if ev.stage is Stage.DATA and permanent:

@@ -201,6 +201,12 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|message (?:format|structure|encoding) (?:is )?(?:wrong|invalid|bad|error|not)|(?:wrong|invalid|bad|unknown) message format"
           r"|messages? (?:\w+ ){0,2}(?:shorter|smaller) than|(?:message|body) (?:is )?too (?:short|small)|empty (?:message|body)"
           r"|(?:without|missing|no|empty|in|the|invalid|bad) (?:to|cc|bcc|subject):|\b(?:to|cc):? or (?:to|cc|bcc)\b|\bbanned:"),
+    # The message's own header fields named as such ("Multiple From addresses", "Blank From:
+    # addresses are not allowed", "should not have Return-Path header"): the message, read before
+    # the envelope sender's words ("from address", "return-path") take them.
+    _rule(Signal.CONTENT, S, r"\bfrom: (?:address|header|field)|addresses in (?:the )?from:|as an? from:? address"
+          r"|(?:multiple|blank|empty|missing|several) (?:\w+ )?from:? (?:addresses|address|headers?|fields?)\b"
+          r"|return-path header|(?:have|has|contain|with) an? return-path"),
     # A receiving server telling us that our domain publishes a null MX (RFC 7505 4.2: mail
     # from such a domain is refused, 5.7.27): the sender's domain, not the recipient's.
     _rule(Signal.DOMAIN, S, r"(?:recipient|destination)(?:'s)? (?:address |domain |e-?mail )*(?:has|publishes) (?:an? )?null ?mx"),
@@ -231,7 +237,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.CONTENT, S, r"(?:banned|forbidden|prohibited|blocked|illegal|dangerous|disallowed) "
           r"(?:attachments?|files?|file types?|content|extensions?|words?|urls?|links?)"),
     # The sender as a spammer is the sender, not the message.
-    _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"),
+    _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"
+          # The recipient's own block of us: "Your message was rejected by this user".
+          r"|(?:rejected|refused|blocked) by (?:this|the) (?:user|recipient)\b(?!'s| domain| server| system| host| mail)"),
     # The envelope sender (MAIL FROM), its domain and our authentication: our side.
     _rule(Signal.SENDER, S, r"sender (?:address |domain |e-?mail )?(?:was |is )?(?:rejected|refused|denied|blocked|unknown|invalid|unacceptable|not (?:allowed|accepted|acceptable|permitted|verified|found|authenticated))"
           r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:\w+ )?(?:address|domain|e-?mail)|(?:unknown|invalid|unauthori[sz]ed|unauthenticated|unverified|forged|null) sender"
@@ -288,7 +296,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked) (?:user|recipient|mailbox|account|e-?mail address)(?! group)"
           r"|no longer (?:active|in use|available|valid|accepts)|account (?:is )?not (?:active|activated)"
           # The recipient's account may not receive: "This account is not authorized to receive email".
-          r"|not (?:authori[sz]ed|allowed|permitted|enabled) to receive"
+          r"|not (?:authori[sz]ed|allowed|permitted|enabled) to receive|(?:extended |long )?inactivity"
           r"|(?:receiving|inbound|incoming|delivery|mail) (?:is |has been )?disabled"
           r"|mailbox (?:is )?(?:currently )?(?:unavailable|not available) (?:or|and) (?:not local|disabled)|\bmailbox disabled|deactivated|suspended"),
     # Throttling: a pace request (classify.py makes it a block when the cause named is our
@@ -399,7 +407,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # ("550 5.7.1 Command rejected", "Access denied", "rejected due to local policy").
     _rule(Signal.POLICY, W, r"access[- ]denied|\bdenied\b|\bdenies\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
           r"|prohibit|\bpolic(?:y|ies)\b|command rejected|no permit|restrict"),
-    _rule(Signal.CONTENT, W, r"attachment|\bheader|\bfilter"),
+    _rule(Signal.CONTENT, W, r"attachment|\bheader|\bfilter"
+          # The message named as what was refused, and nothing else ("Message rejected due to local
+          # policy", "Email not accepted for policy reasons", "This message violates ... policy").
+          r"|\b(?:(?:your|this|the) )?(?:message|e-?mail|mail data)\b(?: (?!system|server|address|account|domain|host)\S+)?"
+          r" (?:was |is |has been )?(?:rejected|refused|not accepted|violates)"),
     _rule(Signal.DISABLED, W, r"\binactive\b|\bdisabled\b"),
     _rule(Signal.MAILBOX, W, r"\bnot found\b|\binvalid\b|\bunknown\b|\bundeliverable\b"),
 )
