@@ -107,7 +107,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|in the queue too long|too long in (?:the )?queue|queue\.expired|failed \d+ attempts"
           r"|retry time not reached for any host after a long failure period|(?:giving|gave) up(?! on)"
           r"|(?:have been|has been|were) failing for (?:a long time|\d+)"
-          r"|maximum (?:time|number of (?:delivery )?attempts)|timeout waiting for|expired after"),
+          r"|maximum (?:time|number of (?:delivery )?attempts)|timeout waiting for|expired after|past (?:the |its )?expiration"),
     # The sender's From: address that could not be verified names its subject (the sender),
     # though it uses the words of a temporary check.
     _rule(Signal.SENDER, S, r"(?:verify|verification of) (?:the )?\"?from:?\"? (?:header )?address"),
@@ -270,7 +270,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # Recipients in a directory or list: Domino's "not listed in Domino Directory", qmail's
     # badrcptto, an ambiguous address (RFC 3463's X.1.4).
     _rule(Signal.MAILBOX, S, r"not (?:listed|found) in (?:the )?(?:domino|public|names|address|global|local|ldap|recipient|directory|\S+ directory)"
-          r"|badrcptto|not a member of (?:this |the )?domain|unroute?able address"
+          r"|badrcptto|not a member of (?:this |the )?domain"
           rf"|{_WHO} (?:cannot|could not|can not) be verified"),
     # The same verdicts from servers that answer in Spanish, Portuguese, French, German or
     # Italian: a full mailbox, an unknown recipient, a switched-off account.
@@ -354,7 +354,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|null ?mx|(?:domain|host) (?:\S+ )?(?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
           r"|no (?:valid )?(?:mx|mail exchanger)|domain (?:has )?no (?:mx|mail)"
           r"|domain (?:name )?(?:has )?expired|no such host|name or service not known|(?:couldn't|could not|cannot|can't) find (?:any )?host"
-          r"|bad destination system(?: address)?|\bhost (?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:not found|unknown)\b"),
+          r"|bad destination system(?: address)?|\bhost (?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:not found|unknown)\b"
+          # Exim's "Unrouteable address": no router found a way to the address's domain (no MX,
+          # no such domain); a domain written as one label ("single label domains").
+          r"|unroute?able address|single[- ]label domains?"),
     # The recipient's mailbox.
     _rule(Signal.MAILBOX, S, r"no ?such ?(?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail)"
           rf"|{_WHO} (?:name )?{_NAMED}(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid|not local)"
