@@ -550,7 +550,8 @@ PRINCIPLES = [
     # The message named as what was refused, a policy the only reason (LABELLING.md, F11): the
     # message, whatever generic code stands beside it; in a 4xx, for now; naming the sender, his.
     pytest.param(550, "5.7.1", "550 5.7.1 Message rejected due to local policy", CR, id="message-refused-for-policy"),
-    pytest.param(554, "", "554 Your email was rejected", CR, id="message-refused"),
+    pytest.param(554, "", "554 Your email was rejected", UN, id="message-refused-names-no-cause"),
+    pytest.param(570, "5.7.7", "570 5.7.7 Email not accepted for policy reasons", CR, id="x77-message-integrity"),
     pytest.param(450, "4.7.1", "450 4.7.1 Message rejected due to local policy", TR, id="message-refused-for-now"),
     pytest.param(550, "5.7.1", "550 5.7.1 Rejected due to local policy", UN, id="a-policy-naming-nothing"),
     pytest.param(550, "5.7.1", "550 5.7.1 Message rejected: sender IP listed at a block list", SB,

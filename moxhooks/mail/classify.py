@@ -155,6 +155,7 @@ _DETAIL_CODES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
     # Microsoft 5.2.121/5.2.122: the sender's or the recipient's hourly message limit.
     (re.compile(r"5\.2\.12\d"), Kind.RATE_LIMITED),
     (re.compile(r"[45]\.6\.\d{1,3}"), Kind.CONTENT_REJECTED),  # media/content errors
+    (re.compile(r"[45]\.7\.7"), Kind.CONTENT_REJECTED),  # message integrity failure (RFC 3463)
     # 5.7.1 delivery not authorized (the sender, by host or recipient filtering); 5.7.8/5.7.9
     # authentication; 5.7.20-27 and 29: DKIM, SPF, DMARC, reverse DNS, null MX sender, ARC.
     (re.compile(r"5\.7\.1|[45]\.7\.(8|2[0-7]|29)"), Kind.SENDER_BLOCKED),
@@ -333,6 +334,10 @@ _OTHER_SUBJECT_RE: Final = re.compile(r"[45]\.(?:3\.[1-9]|5\.[1-9]|6\.\d)\d*")
 # servers give them for a recipient's malformed address ("504 5.5.2 <foo>: Recipient address
 # rejected: need fully-qualified address"), which the syntax rules read.
 _DIALOGUE_CODES: Final = frozenset({502, 503, 530, 535})
+# The message named as what was refused, a policy as the reason (LABELLING.md, F11).
+_MESSAGE_POLICY_RE: Final = re.compile(
+    r"\b(?:message|e-?mail|mail data)\b(?: (?!system|server|address|account|domain|host)\S+)? "
+    r"(?:was |is |has been )?(?:rejected|refused|not accepted|violates)\b.{0,60}?\bpolic(?:y|ies)\b", re.I)
 # Microsoft Exchange Online's Directory Based Edge Blocking: "550 5.4.1 Recipient address
 # rejected: Access denied" is documented as "the recipient does not exist in the organisation".
 _DBEB_RE: Final = re.compile(r"recipient address rejected: access denied", re.I)
@@ -401,12 +406,6 @@ def _policy_only(sig: Signals) -> bool:
     """Whether the words refuse by policy without naming whose or what's fault."""
     return (Signal.POLICY in sig.weak and not sig.strong - _NOT_A_VERDICT
             and not sig.weak & _SUBJECTS)
-
-
-def _message_only(sig: Signals) -> bool:
-    """Whether the words refuse the message and name nothing else: no strong word, and no
-    leaning word but the message's and a policy's."""
-    return Signal.CONTENT in sig.weak and not sig.strong and not sig.weak - {Signal.CONTENT, Signal.POLICY}
 
 
 def _address_syntax(ev: Evidence) -> bool:
@@ -562,12 +561,13 @@ def _decide(ev: Evidence) -> Kind:
             return said if said in RECIPIENT_HARD else Kind.MAILBOX_UNKNOWN
 
     generic = not ev.enhanced or _is_generic(ev.enhanced) or bool(_GENERIC_POLICY_RE.fullmatch(ev.enhanced))
-    if generic and _message_only(sig):
-        # The message named as what was refused, for a policy or nothing said ("Message rejected
-        # due to local policy", "This message violates example.com email policy"): the message,
-        # whatever generic code stands beside it (LABELLING.md, F11); in a 4xx, for now.
-        return Kind.TRANSIENT if temporary else Kind.CONTENT_REJECTED
     if _policy_only(sig) and generic:
+        if _MESSAGE_POLICY_RE.search(ev.reply) and not sig.weak - {Signal.POLICY}:
+            # The message named as what broke a policy, nothing else named ("Message rejected
+            # due to local policy", "This message violates example.com email policy"): the
+            # message, whatever generic code stands beside it (LABELLING.md, F11); in a 4xx,
+            # for now. "550 Message rejected" alone names no cause, like "Access denied".
+            return Kind.TRANSIENT if temporary else Kind.CONTENT_REJECTED
         # "Access denied", "rejected due to local policy": after DATA the message was refused
         # (the recipient had been accepted); before, nobody is named.
         if ev.stage is Stage.DATA and permanent:

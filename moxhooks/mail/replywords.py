@@ -195,7 +195,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))|multiple from"
           r"|\brfc ?(?:2822|5322|822|2045)\b(?!;)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"
           r"|(?:message|mail|e-?mail)\b.{0,20}(?:does not|doesn't|not) conform"
-          r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail"
+          r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail|duplicate message"
           r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?content polic(?:y|ies)"
           r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"
           r"|message (?:format|structure|encoding) (?:is )?(?:wrong|invalid|bad|error|not)|(?:wrong|invalid|bad|unknown) message format"
@@ -410,11 +410,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # ("550 5.7.1 Command rejected", "Access denied", "rejected due to local policy").
     _rule(Signal.POLICY, W, r"access[- ]denied|\bdenied\b|\bdenies\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
           r"|prohibit|\bpolic(?:y|ies)\b|command rejected|no permit|restrict"),
-    _rule(Signal.CONTENT, W, r"attachment|\bheader|\bfilter"
-          # The message named as what was refused, and nothing else ("Message rejected due to local
-          # policy", "Email not accepted for policy reasons", "This message violates ... policy").
-          r"|\b(?:(?:your|this|the) )?(?:message|e-?mail|mail data)\b(?: (?!system|server|address|account|domain|host)\S+)?"
-          r" (?:was |is |has been )?(?:rejected|refused|not accepted|violates)"),
+    _rule(Signal.CONTENT, W, r"attachment|\bheader|\bfilter"),
     _rule(Signal.DISABLED, W, r"\binactive\b|\bdisabled\b"),
     _rule(Signal.MAILBOX, W, r"\bnot found\b|\binvalid\b|\bunknown\b|\bundeliverable\b"),
 )
