@@ -552,6 +552,24 @@ PRINCIPLES = [
     pytest.param(550, "5.7.1", "550 5.7.1 Message rejected due to local policy", CR, id="message-refused-for-policy"),
     pytest.param(554, "", "554 Your email was rejected", UN, id="message-refused-names-no-cause"),
     pytest.param(570, "5.7.7", "570 5.7.7 Email not accepted for policy reasons", CR, id="x77-message-integrity"),
+    # A size limit the message exceeded is its size; a mailbox over its limit is full; RFC 5321's
+    # stock 552 text beside 5.3.4 says nothing beyond its code.
+    pytest.param(552, "5.3.4", "552 5.3.4 Message exceeded size limit", TL, id="exceeded-size-limit"),
+    pytest.param(552, "5.2.2", "552 5.2.2 <x@example.org> Mailbox has exceeded the limit", MF, id="mailbox-exceeded-limit"),
+    pytest.param(552, "5.3.4", "552 5.3.4 Requested mail action aborted: exceeded storage allocation", TL,
+                 id="stock-552-text-beside-5.3.4"),
+    pytest.param(552, "", "552 Requested mail action aborted: exceeded storage allocation", MF, id="stock-552-alone"),
+    pytest.param(530, "5.2.0", "530 5.2.0 Message is empty. Aborting.", CR, id="an-empty-message"),
+    # A temporary reply whose code's subject is the network (X.4.0-X.4.6): its trouble for now.
+    pytest.param(451, "4.4.2", "451 4.4.2 no HELO/EHLO response", TR, id="x44-network-trouble"),
+    pytest.param(554, "5.4.5", "554 5.4.5 Delivery not attempted (message expired)", EX, id="expired-beside-a-system-code"),
+    # Our side: a domain without DNS, a connection that must be secure, a block list in Portuguese,
+    # talking before the banner; a flood is a pace.
+    pytest.param(505, "", "505 Your domain has no DNS/MX entries", SB, id="our-domain-has-no-dns"),
+    pytest.param(451, "", "451 Secure connection required", SB, id="secure-connection-required"),
+    pytest.param(554, "5.7.1", "554 5.7.1 na lista negra do filtro", SB, id="portuguese-block-list"),
+    pytest.param(421, "", "421 service denied to those who send before the banner", SB, id="before-the-banner"),
+    pytest.param(451, "4.7.28", "451 4.7.28 flood policy violation", RL, id="a-flood-is-a-pace"),
     pytest.param(450, "4.7.1", "450 4.7.1 Message rejected due to local policy", TR, id="message-refused-for-now"),
     pytest.param(550, "5.7.1", "550 5.7.1 Rejected due to local policy", UN, id="a-policy-naming-nothing"),
     pytest.param(550, "5.7.1", "550 5.7.1 Message rejected: sender IP listed at a block list", SB,

@@ -338,6 +338,8 @@ _DIALOGUE_CODES: Final = frozenset({502, 503, 530, 535})
 _MESSAGE_POLICY_RE: Final = re.compile(
     r"\b(?:message|e-?mail|mail data)\b(?: (?!system|server|address|account|domain|host)\S+)? "
     r"(?:was |is |has been )?(?:rejected|refused|not accepted|violates)\b.{0,60}?\bpolic(?:y|ies)\b", re.I)
+# RFC 3463's network and routing details but X.4.7 (delivery time expired).
+_NETWORK_DETAIL_RE: Final = re.compile(r"4\.4\.[0-6]")
 # Microsoft Exchange Online's Directory Based Edge Blocking: "550 5.4.1 Recipient address
 # rejected: Access denied" is documented as "the recipient does not exist in the organisation".
 _DBEB_RE: Final = re.compile(r"recipient address rejected: access denied", re.I)
@@ -491,6 +493,8 @@ def _contradiction(code_kind: Kind, enhanced: str, sig: Signals) -> Kind | None:
         return None
     if any(_KIND_OF[s] is code_kind for s in sig.strong):
         return None  # the words say what the code says
+    if code_kind is Kind.TRANSIENT and Signal.EXPIRED in sig.strong:
+        return Kind.EXPIRED  # "5.4.5 Delivery not attempted (message expired)": the queue gave up
     for signal, kind in _SIGNAL_KINDS:
         if signal not in sig.strong or signal in _NOT_A_VERDICT:
             continue
@@ -550,6 +554,10 @@ def _decide(ev: Evidence) -> Kind:
         return Kind.UNDETERMINED  # the host does not serve the domain: nobody's verdict
     if temporary and (Signal.TEMPORARY in sig.strong or Signal.GREYLIST in sig.strong):
         return Kind.TRANSIENT  # the receiver could not check or decide now
+    if temporary and _NETWORK_DETAIL_RE.fullmatch(ev.enhanced) and not sig.strong & {Signal.RATE, Signal.STORAGE}:
+        # X.4.0-X.4.6 (RFC 3463: no answer, bad connection, routing, congestion): the
+        # network's trouble for now, whatever the words name ("no HELO/EHLO response").
+        return Kind.TRANSIENT
 
     if _address_syntax(ev):
         # A malformed address: ours (MAIL FROM) or the recipient's; only words can say which.

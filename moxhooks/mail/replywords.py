@@ -81,7 +81,7 @@ _OURS = (r"\bsender\b(?! (?:has been |was )?notified)|\bsending (?:domain|server
 _VERDICT = (r"(?:rejected|refused|denied|blocked|banned|blacklisted|black ?listed|untrusted"
             r"|not (?:allowed|authori[sz]ed|permitted|trusted|accepted|welcome|properly configured)"
             r"|(?:does not|doesn't|not) exist|not verified|verification failed|violat\w*|not owned|(?:un|not )acceptable"
-            r"|caught|trapped|flagged)")
+            r"|caught|trapped|flagged|has no|have no|does not have|doesn't have)")
 
 # An IPv4 address (digits or the "x.xx.xx.xx" of redacted examples), or an IPv6 address.
 _IP = r"(?:(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ipv6:)?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{1,4}\b)"
@@ -95,6 +95,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # that says only these has said nothing beyond its code.
     _rule(None, S, r"(?:requested action not taken:? )?mail ?box (?:\S+ )?(?:is )?(?:currently )?(?:unavailable|not available)(?! (?:or|and) (?:not local|disabled))"
           r"|(?:requested action not taken:? )?mailbox name not allowed"
+          r"|requested mail action aborted:? exceeded storage allocation(?!;? too much)"
           # RFC 3463's own text for X.7.1, which adds nothing to the code.
           r"|delivery not authori[sz]ed(?:,? message refused)?"
           # DATA's answer when every RCPT TO was refused: the RCPT TO replies were the verdicts.
@@ -148,7 +149,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # A hit on a spam trap, an early talker, a client told it cannot connect: what the sending
     # host did or is (read before "spam" counts for the message).
     _rule(Signal.SENDER, S, r"(?:sent|mailed|sending|sends|hit|hits) (?:mail |e-?mail |messages? )?(?:to )?(?:an? |the |our )?(?:[\w.-]+ )?spam ?traps?"
-          r"|\bip (?:address )?(?:has been |is |was )?(?:caught|trapped|flagged)\b|(?:started|began) (?:transmitting|talking|sending) before|before (?:the )?(?:smtp )?greeting"
+          r"|\bip (?:address )?(?:has been |is |was )?(?:caught|trapped|flagged)\b|(?:started|began) (?:transmitting|talking|sending) before|before (?:the )?(?:smtp )?(?:greeting|banner)"
           r"|pre-?greeting|early talker|\byou (?:cannot|can't|may not|can not|are not allowed to) (?:connect|send)\b"
           r"|domain ?keys"),
     # A hedge is not a verdict: "the group may not exist, or you may not have permission",
@@ -162,7 +163,12 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The sender's own sending limits (quota words that are not about storage).
     # RFC 5321's own words for a message too big for the server ("too much mail data").
     _rule(Signal.SIZE, S, r"too much (?:mail )?data|no more than \d+ ?[kmg]i?b\b"),
-    _rule(Signal.RATE, S, r"too busy|(?:limit of|more than|maximum of) \d+ (?:recipients|rcpts|messages|connections)|(?:try again|send) slower|messages? exceeded (?:the )?(?:\w+ ){0,2}limit|relay limit (?:exceeded|reached)"
+    # A size limit the message exceeded, and a mailbox over its limit: read before the pace words
+    # "exceeded the limit" take them.
+    _rule(Signal.STORAGE, S, r"(?:mail ?box|inbox|account|mail ?folder) (?:has |have )?(?:exceeded|exceeds|reached) (?:the |its |their )?(?:\w+ )?(?:limit|quota)"
+          r"|(?:mail ?box|inbox|account|mail ?folder) (?:size |storage )?(?:limit|quota)"),
+    _rule(Signal.SIZE, S, r"(?:exceeded|exceeds|over) (?:the |its |our |a )?(?:\w+ )?size limit|size limit (?:exceeded|reached)"),
+    _rule(Signal.RATE, S, r"\bflood(?:ing|ed)?(?: (?:policy|protection|control))?(?: violation)?\b|too busy|(?:limit of|more than|maximum of) \d+ (?:recipients|rcpts|messages|connections)|(?:try again|send) slower|messages? exceeded (?:the )?(?:\w+ ){0,2}limit|relay limit (?:exceeded|reached)"
           r"|(?:submission|transfer|sending|send|outbound|queue) ?quota|quota for (?:sending|send)|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
           r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
           r"|exceeded the limit|limit for the number of|(?<!size )(?<!space )(?<!line )\blimit (?:exceeded|reached)"),
@@ -199,7 +205,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?content polic(?:y|ies)"
           r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"
           r"|message (?:format|structure|encoding) (?:is )?(?:wrong|invalid|bad|error|not)|(?:wrong|invalid|bad|unknown) message format"
-          r"|messages? (?:\w+ ){0,2}(?:shorter|smaller) than|(?:message|body) (?:is )?too (?:short|small)|empty (?:message|body)"
+          r"|messages? (?:\w+ ){0,2}(?:shorter|smaller) than|(?:message|body) (?:is )?too (?:short|small)|empty (?:message|body)|(?:message|body) is empty"
           r"|(?:without|missing|no|empty|in|the|invalid|bad) (?:to|cc|bcc|subject):|\b(?:to|cc):? or (?:to|cc|bcc)\b|\bbanned:"),
     # The message's own header fields named as such ("Multiple From addresses", "Blank From:
     # addresses are not allowed", "should not have Return-Path header"): the message, read before
@@ -253,7 +259,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:not|isn't|is not) a (?:group )?member(?! of (?:this |the )?domain)|only members|restricted to members"
           r"|not (?:accepting|accept) (?:e-?)?mail from|from (?:your|this) (?:domain|address|sender) (?:is|are) (?:not|blocked|rejected)"
           r"|(?:identity|identities|e-?mail address) (?:is |are )?not verified|failed the check"
-          r"|(?:starttls|tls|encryption|authentication|auth) (?:is )?required|must (?:issue|use) (?:a |an )?(?:starttls|auth|tls)"
+          r"|(?:starttls|tls|encryption|authentication|auth|secure connection) (?:is )?(?:required|needed)|must (?:issue|use) (?:a |an )?(?:starttls|auth|tls)"
           r"|must (?:first )?authenticate|must be authenticated|authenticate first|certificate not verified"
           # A server that requires our client to encrypt or to log in refuses the client, not
           # an address: "this route requires encryption", "refused due to lack of security",
@@ -313,7 +319,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:ports?|servers?|system) (?:are |is )?(?:too )?busy"),
     # Our sending infrastructure: block lists, reputation, the IP, the HELO name, reverse DNS.
     _rule(Signal.SENDER, S, r"spamhaus|spamcop|barracuda|\bsorbs\b|uceprotect|abuseat|\bcbl\b|psbl|mailspike|invaluement"
-          r"|dnsbl|\brbl\b|\bdnsrbl|block ?list|black ?list|deny ?list|(?<!not )(?<!n't )\blisted\b"
+          r"|dnsbl|\brbl\b|\bdnsrbl|block ?list|black ?list|deny ?list|lista negra|liste noire|schwarze liste|(?<!not )(?<!n't )\blisted\b"
           r"|reputation|(?:user|spam|abuse) complaints?|complaint rate|sender ?score|senderbase|\bbanned\b(?! recipient)|\bbad ip\b|traffic not accepted|permanently deferred"
           r"|\((?:s3150|s3140)\)|\b(?:sc|ou|dy|rp|sp|ui)-00\d\b|\baup#|ipcheck|dynamic (?:ip|address|pool|range|host)"
           r"|dial-?up|residential|(?:not|n't) (?:allowed|permitted|authori[sz]ed) to (?:connect|send|relay mail from)"
