@@ -570,6 +570,8 @@ PRINCIPLES = [
     pytest.param(554, "5.7.1", "554 5.7.1 na lista negra do filtro", SB, id="portuguese-block-list"),
     pytest.param(421, "", "421 service denied to those who send before the banner", SB, id="before-the-banner"),
     pytest.param(451, "4.7.28", "451 4.7.28 flood policy violation", RL, id="a-flood-is-a-pace"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Unauthorized relay for example.net", UN, id="unauthorized-relay"),
+    pytest.param(550, "", "550 internal senders are not authorized to use example.com", SB, id="senders-plural"),
     pytest.param(450, "4.7.1", "450 4.7.1 Message rejected due to local policy", TR, id="message-refused-for-now"),
     pytest.param(550, "5.7.1", "550 5.7.1 Rejected due to local policy", UN, id="a-policy-naming-nothing"),
     pytest.param(550, "5.7.1", "550 5.7.1 Message rejected: sender IP listed at a block list", SB,

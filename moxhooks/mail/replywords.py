@@ -73,7 +73,7 @@ S, W = True, False
 _NAMED = r"(?:[<(\[] ?[^\s<>()\[\]]{1,100} ?[>)\]] |(?:that|which) you (?:tried|are trying|attempted) to (?:reach|contact) )?"
 
 # Words that name our side: the envelope sender, our IP, host, server, domain or connection.
-_OURS = (r"\bsender\b(?! (?:has been |was )?notified)|\bsending (?:domain|server|host|ip|address|mta|system)"
+_OURS = (r"\bsenders?\b(?! (?:has been |was )?notified)|\bsending (?:domain|server|host|ip|address|mta|system)"
          r"|\byour (?:ip|server|host|domain|mail ?server|network|e-?mail server|mta|system|address|(?:mail )?(?:software|client|mailer))\b"
          r"|\bclient (?:host|ip|address)\b|\bconnecting (?:host|ip|server|client)\b|\bconnections? from\b"
          r"|\b(?:for|from) \[?(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}\b")
@@ -381,7 +381,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:temporarily )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
           r"|not (?:configured|permitted|allowed|authori[sz]ed) to relay"
           r"|(?:not|n't) (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|no relay"
-          r"|rcpthosts|relay not permitted|not a gateway|cannot relay|relaying|as a relay|(?:don't|do not|won't) relay"
+          r"|rcpthosts|relay not permitted|unauthori[sz]ed relay|not a gateway|cannot relay|relaying|as a relay|(?:don't|do not|won't) relay"
           # mox's own reply for a domain or IP it does not serve (smtpserver: "not accepting
           # email for domain"), whatever code it gives.
           r"|not accepting (?:e-?)?mail for (?:this )?(?:domain|ip)\b"
