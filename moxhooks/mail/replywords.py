@@ -195,7 +195,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:black ?listed|blocked|listed|banned) (?:urls?|links?|uris?)\b|(?:listed|found) (?:by|in|on|at) [\w.-]*(?:surbl|uribl|\bdbl)"
           r"|(?:message|body) contains (?:a |the )?(?:black ?listed |listed |blocked )?(?:domain|url|link|uri)s?\b"
           r"|character ?sets?|charset|8-?bit|bare (?:lf|line-?feeds?|cr|newlines?|\\r|\\n)|smtp smuggling|surbl|uribl"
-          r"|\burl\b|\buri\b|\blinks?\b|too many (?:equal |duplicate )?[\w-]*headers?"
+          # (not a label of a host name: "maine.link.net")
+          r"|(?<![\w.-])(?:url|uri|links?)(?![\w.-])|too many (?:equal |duplicate )?[\w-]*headers?"
           r"|(?:invalid|missing|malformed|bad|duplicate) (?:message )?(?:headers?(?: '?[\w-]+:?'?)?|from:? header|date|message-id)"
           r"|\b(?:from|to|date|subject|message-id|sender|reply-to):? header|header (?:error|is|contains|line)"
           r"|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))|multiple from"
