@@ -572,6 +572,31 @@ PRINCIPLES = [
     pytest.param(451, "4.7.28", "451 4.7.28 flood policy violation", RL, id="a-flood-is-a-pace"),
     pytest.param(550, "5.7.1", "550 5.7.1 Unauthorized relay for example.net", UN, id="unauthorized-relay"),
     pytest.param(550, "", "550 internal senders are not authorized to use example.com", SB, id="senders-plural"),
+    # The message's parts named as what is wrong; a jab at a spammer names no cause.
+    pytest.param(550, "5.7.1", "550 5.7.1 That subject is not allowed", CR, id="the-subject"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Bad Body", CR, id="the-body"),
+    pytest.param(554, "", "554 No message text", CR, id="no-text"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Watch your language", CR, id="the-language"),
+    pytest.param(554, "5.7.7", "554 5.7.7 Header parse error in your message, are you a spammer?", CR,
+                 id="a-header-parse-error-with-a-jab"),
+    pytest.param(550, "", "550 Maximum line length is 998, got 2048", CR, id="line-length"),
+    # Our side named: a domain sending spam, a black IP, a MAIL FROM we may not use, no login.
+    pytest.param(550, "5.7.1", "550 5.7.1 example.com has been sending mostly spam", SB, id="our-domain-sends-spam"),
+    pytest.param(554, "5.7.1", "554 5.7.1 blocked: it is from a black IP address", SB, id="a-black-ip"),
+    pytest.param(550, "5.7.1", "550 5.7.1 SMTP user alice is not authorized to use MAIL FROM bob@example.com", SB,
+                 id="may-not-use-this-mail-from"),
+    pytest.param(504, "", "504 You did not authenticate properly", SB, id="did-not-authenticate"),
+    # The receiver's trouble: a scanner not ready, a filter misconfigured (its product's name is
+    # no verdict).
+    pytest.param(451, "4.7.1", "451 4.7.1 Please retry later (anti-virus not ready)", TR, id="scanner-not-ready"),
+    pytest.param(503, "5.3.5", "503 5.3.5 DSPAM agent misconfigured: aborting", UN, id="filter-misconfigured"),
+    # RFC 5321's forward-path is the recipient's address; "does not accept mail for that address"
+    # is a relay denial; a host name's labels are not words ("maine.link.net").
+    pytest.param(501, "", "501 Syntax error in forward path", MU, id="forward-path"),
+    pytest.param(553, "5.7.1", "553 5.7.1 This server does not accept mail for that address", UN,
+                 id="does-not-accept-mail-for-that-address"),
+    pytest.param(550, "", "550 <x@mail.link.example>... Host unknown (Name server: mail.link.example: host not found)",
+                 DU, id="a-host-name-label-is-no-word"),
     pytest.param(450, "4.7.1", "450 4.7.1 Message rejected due to local policy", TR, id="message-refused-for-now"),
     pytest.param(550, "5.7.1", "550 5.7.1 Rejected due to local policy", UN, id="a-policy-naming-nothing"),
     pytest.param(550, "5.7.1", "550 5.7.1 Message rejected: sender IP listed at a block list", SB,

@@ -511,6 +511,9 @@ def test_message_id_from_report_headers(headers: str, expected: str | None) -> N
         "Subject: Automatic reply: Spring news\n",
         "Subject: Re: Spring news\nX-Autoreply: yes\n",
         "Subject: Re: Spring news\nAuto-Submitted: auto-replied (vacation)\n",
+        # Lotus Notes words it after the name, with or without its "AUTO:".
+        "Subject: AUTO: Ann Example is out of the office (returning 03/01/2027)\nAuto-Submitted: auto-generated\n",
+        "Subject: Ann Example/MAIL/ORG is out of the office\nAuto-Submitted: auto-generated\n",
     ],
 )
 def test_autoreply(headers: str) -> None:

@@ -129,7 +129,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:unable to|could not|couldn't|cannot|can't|failed to|problem (?:running|with)|error (?:running|starting)) (?:the )?"
           r"(?:scan\b|scan for|run(?:ning)? (?:the )?(?:virus|spam|content)|(?:virus|anti-?virus|spam|content)[ -]?(?:scanner|filter|check))"
           r"|(?:unable to|could not|cannot|can't|failed to) (?:create|write to|open|make) (?:a |the )?(?:temporary|temp|tmp|lock|dot-lock|spool|queue)"
-          r"|\b(?:time ?out|cpu|time|process) quota"
+          r"|\b(?:time ?out|cpu|time|process) quota|\bnot ready\b|(?:agent|filter|server|scanner|system|service|daemon) (?:is )?mis-?configured"
           r"|\bno response\b|validation error"
           r"|malformed (?:or unexpected )?name server reply|internal (?:server |system )?error"
           r"|name service error.{0,80}try again|insufficient system (?:storage|resources)|insufficient disk space"
@@ -146,6 +146,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # failed"): whatever it was checking, it did not decide.
           r"|internal (?:\w+ )?error|(?:key|record) retrieval failed|system i/o error|i/o error|write error|out of memory"),
     _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
+    _rule(None, S, r"are you a spammer\??|\bdspam\b"),
     # A hit on a spam trap, an early talker, a client told it cannot connect: what the sending
     # host did or is (read before "spam" counts for the message).
     _rule(Signal.SENDER, S, r"(?:sent|mailed|sending|sends|hit|hits) (?:mail |e-?mail |messages? )?(?:to )?(?:an? |the |our )?(?:[\w.-]+ )?spam ?traps?"
@@ -203,6 +204,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\brfc ?(?:2822|5322|822|2045)\b(?!;)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"
           r"|(?:message|mail|e-?mail)\b.{0,20}(?:does not|doesn't|not) conform"
           r"|(?:failed to parse|malformed|unparsable|corrupt) (?:the )?message|quarantin|mass mail|duplicate message"
+          # The message's parts named as what is wrong: its Subject, body, text, language, a
+          # forward, its MIME boundaries or headers that could not be parsed, its line length.
+          r"|\bsubject\b (?:line )?(?:is |was )?(?:not allowed|forbidden|rejected|banned|blocked)|(?:that|this) subject\b"
+          r"|bad body|no (?:message )?text\b|(?:your|offensive|foul|bad) language|profanity|unedited forwards?"
+          r"|(?:boundary|mime|header) (?:parse |parsing )?error|(?:max(?:imum)? )?line length"
           r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?content polic(?:y|ies)"
           r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"
           r"|message (?:format|structure|encoding) (?:is )?(?:wrong|invalid|bad|error|not)|(?:wrong|invalid|bad|unknown) message format"
@@ -245,6 +251,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"(?:attachments?|files?|file types?|content|extensions?|words?|urls?|links?)"),
     # The sender as a spammer is the sender, not the message.
     _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"
+          r"|(?:has been|have been|is|are|was) sending (?:\w+ )?spam|black ?(?:ip|host)s?\b"
+          r"|not (?:authori[sz]ed|allowed|permitted) to use (?:the |this )?(?:mail from|envelope sender|sender address)"
+          r"|(?:did not|didn't|failed to) authenticate"
           # The recipient's own block of us: "Your message was rejected by this user".
           r"|(?:rejected|refused|blocked) by (?:this|the) (?:user|recipient)\b(?!'s| domain| server| system| host| mail)"),
     # The envelope sender (MAIL FROM), its domain and our authentication: our side.
@@ -385,7 +394,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|rcpthosts|relay not permitted|unauthori[sz]ed relay|not a gateway|cannot relay|relaying|as a relay|(?:don't|do not|won't) relay"
           # mox's own reply for a domain or IP it does not serve (smtpserver: "not accepting
           # email for domain"), whatever code it gives.
-          r"|not accepting (?:e-?)?mail for (?:this )?(?:domain|ip)\b"
+          r"|(?:not accepting|(?:does not|doesn't|do not|don't) accept) (?:e-?)?mail for (?:this |that )?(?:domain|ip|address)\b"
           # A relay that would not pass the message on because of its own suppression list
           # (Amazon SES, an ESP's "recipient address suppressed"): an earlier verdict of its
           # own, whose cause it does not say; nobody's verdict now.

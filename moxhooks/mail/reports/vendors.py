@@ -131,7 +131,9 @@ _BOUNCE_SUBJECT_RE: Final = re.compile(
 _AUTOREPLY_SUBJECT_RE: Final = re.compile(
     r"^\s*(?:re:\s*)?(?:auto(?:matic|matische)?[ -]?(?:reply|response|respons|antwort|answer)"
     r"|autoreply|out of (?:the )?office|vacation|abwesenheit|absence|away from|i am away"
-    r"|on vacation|r[ée]ponse automatique|respuesta autom[aá]tica)", re.I,
+    r"|on vacation|r[ée]ponse automatique|respuesta autom[aá]tica)"
+    # Lotus Notes: "AUTO: Jane Doe is out of the office (returning ...)", also without "AUTO:".
+    r"|\bis out of (?:the )?office\b", re.I,
 )
 
 
