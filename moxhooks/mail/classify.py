@@ -338,6 +338,7 @@ _DIALOGUE_CODES: Final = frozenset({502, 503, 530, 535})
 _MESSAGE_POLICY_RE: Final = re.compile(
     r"\b(?:message|e-?mail|mail data)\b(?: (?!system|server|address|account|domain|host)\S+)? "
     r"(?:was |is |has been )?(?:rejected|refused|not accepted|violates)\b.{0,60}?\bpolic(?:y|ies)\b", re.I)
+_STOCK_552_RE: Final = re.compile(r"requested mail action aborted:? exceeded storage allocation", re.I)
 # RFC 3463's network and routing details but X.4.7 (delivery time expired).
 _NETWORK_DETAIL_RE: Final = re.compile(r"4\.4\.[0-6]")
 # Microsoft Exchange Online's Directory Based Edge Blocking: "550 5.4.1 Recipient address
@@ -597,6 +598,10 @@ def _decide(ev: Evidence) -> Kind:
         if _says_more_than_later(ev) and not sig.has(Signal.RATE):
             said = _strongest(sig, permanent=permanent)
             return said if said not in (None, Kind.UNDETERMINED) else Kind.TRANSIENT
+    if code_kind is Kind.MESSAGE_TOO_LARGE and sig.strong <= {Signal.STORAGE} and _STOCK_552_RE.search(ev.reply):
+        # RFC 5321's stock text for 552 ("exceeded storage allocation") beside a code that says
+        # the message is too big (x.3.4, x.2.3): the stock words say nothing beyond a 552.
+        return code_kind
     if code_kind is not None:
         return _contradiction(code_kind, ev.enhanced, sig) or code_kind
 

@@ -95,7 +95,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # that says only these has said nothing beyond its code.
     _rule(None, S, r"(?:requested action not taken:? )?mail ?box (?:\S+ )?(?:is )?(?:currently )?(?:unavailable|not available)(?! (?:or|and) (?:not local|disabled))"
           r"|(?:requested action not taken:? )?mailbox name not allowed"
-          r"|requested mail action aborted:? exceeded storage allocation(?!;? too much)"
+
           # RFC 3463's own text for X.7.1, which adds nothing to the code.
           r"|delivery not authori[sz]ed(?:,? message refused)?"
           # DATA's answer when every RCPT TO was refused: the RCPT TO replies were the verdicts.
@@ -193,7 +193,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.CONTENT, S, r"(?:non-?latin|foreign|unsupported|unknown|invalid|bad) (?:character ?sets?|charsets?|encoding)"
           # A URI block list lists what the message links to, not our IP: its "listed" and
           # "blacklisted" are the message's (read before the sender's block-list words).
-          r"|(?:black ?listed|blocked|listed|banned) (?:urls?|links?|uris?)\b|(?:listed|found) (?:by|in|on|at) [\w.-]*(?:surbl|uribl|\bdbl)"
+          r"|(?:black ?listed|blocked|listed|banned) (?:urls?|links?|uris?)\b|(?:black ?listed|listed|found) (?:[\w.-]+ )?(?:by|in|on|at) [\w.-]*(?:surbl|uribl|\bdbl)"
           r"|(?:message|body) contains (?:a |the )?(?:black ?listed |listed |blocked )?(?:domain|url|link|uri)s?\b"
           r"|character ?sets?|charset|8-?bit|bare (?:lf|line-?feeds?|cr|newlines?|\\r|\\n)|smtp smuggling|surbl|uribl"
           # (not a label of a host name: "maine.link.net")
