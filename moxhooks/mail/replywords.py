@@ -330,7 +330,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # Our sending infrastructure: block lists, reputation, the IP, the HELO name, reverse DNS.
     _rule(Signal.SENDER, S, r"spamhaus|spamcop|barracuda|\bsorbs\b|uceprotect|abuseat|\bcbl\b|psbl|mailspike|invaluement"
           r"|dnsbl|\brbl\b|\bdnsrbl|block ?list|black ?list|deny ?list|lista negra|liste noire|schwarze liste|(?<!not )(?<!n't )\blisted\b"
-          r"|reputation|(?:user|spam|abuse) complaints?|complaint rate|sender ?score|senderbase|\bbanned\b(?! recipient)|\bbad ip\b|traffic not accepted|permanently deferred"
+          r"|reputation|(?:user|spam|abuse) complaints?|complaint rate|(?:high |excessive )?bounce rate|sender ?score|senderbase|\bbanned\b(?! recipient)|\bbad ip\b|traffic not accepted|permanently deferred"
           r"|\((?:s3150|s3140)\)|\b(?:sc|ou|dy|rp|sp|ui)-00\d\b|\baup#|ipcheck|dynamic (?:ip|address|pool|range|host)"
           r"|dial-?up|residential|(?:not|n't) (?:allowed|permitted|authori[sz]ed) to (?:connect|send|relay mail from)"
           r"|(?:your|the|this|sending|client|remote) ?(?:ip|ip address|host|server|network|mail server|hostname|mta|domain|connection)"
