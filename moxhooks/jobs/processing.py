@@ -39,6 +39,8 @@ BATCH = 200
 # After a wake-up, wait this long (seconds) for more events, so that events arriving
 # one at a time are processed in batches.
 GATHER = 0.05
+# How long the processor sleeps when nothing woke it (a missed wake-up costs at most this).
+IDLE_LOOK = 5.0
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ class Processor:
                 # raised here it would end the processor for good.
                 log.warning("event processing: %s", e)
                 next_try = None
-            await sleep_until_woken(self._wake, 5.0, next_try, self.store.clock)
+            await sleep_until_woken(self._wake, IDLE_LOOK, next_try, self.store.clock)
             await asyncio.sleep(GATHER)
 
     async def process_due(self) -> int:

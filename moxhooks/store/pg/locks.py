@@ -11,6 +11,7 @@ connection is lost, the server releases it and the next node that asks takes it.
 from __future__ import annotations
 
 import logging
+import time
 import zlib
 
 import asyncpg
@@ -22,6 +23,11 @@ log = logging.getLogger(__name__)
 # The first half of every job lock's two-part key (PostgreSQL keeps two-integer keys
 # apart from the one-bigint key of the migration lock): "mh" and 18, the issue.
 NAMESPACE = 0x6D680012
+# How long a node whose lock connection ended waits before it asks for the lock again. The
+# server released the lock; another node, asking every second (jobs/sync.py's LOCK_RETRY),
+# takes it first. Without the pause, a node that merely lost its connection would race the
+# others for it and, asking at once, mostly win: the job would not move off a node in trouble.
+LOST_PAUSE = 3.0
 
 
 def lock_key(name: str) -> int:
@@ -41,6 +47,7 @@ class PgJobLock:
         self._key = lock_key(name)
         self._conn: asyncpg.Connection | None = None
         self._held = False
+        self._lost_at: float | None = None
 
     @property
     def holding(self) -> bool:
@@ -51,7 +58,17 @@ class PgJobLock:
         """Whether this process holds the lock now: kept if it had it and its connection
         answers, taken if it is free; False when another node has it or the server cannot
         be reached."""
+        if self._lost_at is not None:
+            if time.monotonic() - self._lost_at < LOST_PAUSE:
+                return False
+            self._lost_at = None
         try:
+            if self._held and (self._conn is None or self._conn.is_closed()):
+                # The lock's connection ended (the server released the lock): let another
+                # node take it first.
+                log.warning("lost the lock of %s: its connection ended", self.name)
+                await self._lose()
+                return False
             if self._conn is None or self._conn.is_closed():
                 self._held = False
                 self._conn = await asyncpg.connect(
@@ -74,8 +91,14 @@ class PgJobLock:
         except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, TimeoutError) as e:
             if self._held:
                 log.warning("lost the lock of %s: %s", self.name, e)
-            await self._drop()
+                await self._lose()
+            else:
+                await self._drop()
         return self._held
+
+    async def _lose(self) -> None:
+        await self._drop()
+        self._lost_at = time.monotonic()
 
     async def _drop(self) -> None:
         self._held = False
