@@ -89,7 +89,7 @@ FLOORS_BY_ROUND = {
     (4, "messages", "test"): (0.93, 0.93, 0),
 }
 # The least each round holds, and the seed its split was drawn with (once).
-SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208)}
+SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209)}
 KINDS = {k.value for k in Kind}
 
 

@@ -9,7 +9,7 @@
 
 The data, round 1: `tests/bounces/replies/*.jsonl` (SMTP reply lines), `tests/bounces/messages/`
 (bounce messages with `expected.json`), and `tests/corpus/` (the older corpus). Each later round
-(`tests/bounces2`, `tests/bounces3`, `tests/bounces4`) was gathered from new sources after the
+(`tests/bounces2` to `tests/bounces5`) was gathered from new sources after the
 round before had been read, laid out the same way. Each round is split once at random into a
 training part and a test part (`split.json` beside the data, seed recorded there); rules are
 written from a training part only, a test part is scored. A later round's test part is read
@@ -58,11 +58,16 @@ BOUNCES4 = ROOT / "tests" / "bounces4"
 SPLIT4 = BOUNCES4 / "split.json"
 SEED4 = 20261208
 TEST_SHARE4 = 0.5
+BOUNCES5 = ROOT / "tests" / "bounces5"
+SPLIT5 = BOUNCES5 / "split.json"
+SEED5 = 20261209
+TEST_SHARE5 = 0.5
 # round -> (folder, split file, seed, test share)
 LATER_ROUNDS = {
     2: (BOUNCES2, SPLIT2, SEED2, TEST_SHARE2),
     3: (BOUNCES3, SPLIT3, SEED3, TEST_SHARE3),
     4: (BOUNCES4, SPLIT4, SEED4, TEST_SHARE4),
+    5: (BOUNCES5, SPLIT5, SEED5, TEST_SHARE5),
 }
 REVIEW_LIST = "test-disagreements.txt"
 
