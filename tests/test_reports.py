@@ -428,6 +428,30 @@ def test_a_forwarded_sendmail_data_reply_keeps_its_stage() -> None:
     assert parse_report(at_rcpt).recipients[0].kind is Kind.MAILBOX_UNKNOWN
 
 
+# Sendmail keeps only a multi-line reply's first line in its list and its Diagnostic-Code; the
+# transcript has the rest ("<<< 550-5.7.1 ..." up to "<<< 550 5.7.1 ...").
+SENDMAIL_MULTILINE = (
+    b"From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\nTo: news@example.net\n"
+    b"Subject: Returned mail: see transcript for details\nMIME-Version: 1.0\n"
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=b1\n\n--b1\n\n"
+    b"   ----- Transcript of session follows -----\n... while talking to mx.example.com.:\n>>> DATA\n"
+    b"<<< 550-5.7.1 [192.0.2.25      7] Our system has detected that this message is\n"
+    b"<<< 550-5.7.1 likely unsolicited mail. To reduce the amount of spam sent to us,\n"
+    b"<<< 550 5.7.1 this message has been blocked.\n"
+    b"--b1\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.example.org\n\n"
+    b"Final-Recipient: RFC822; ann@example.com\nAction: failed\nStatus: 5.7.1\n"
+    b"Diagnostic-Code: SMTP; 550-5.7.1 [192.0.2.25      7] Our system has detected that this message is\n"
+    b"--b1--\n"
+)
+
+
+def test_a_multi_line_reply_is_completed_from_the_transcript() -> None:
+    (rcpt,) = parse_report(SENDMAIL_MULTILINE).recipients
+    assert rcpt.diagnostic == ("550-5.7.1 [192.0.2.25 7] Our system has detected that this message is likely "
+                               "unsolicited mail. To reduce the amount of spam sent to us, this message has been blocked.")
+    assert rcpt.kind is Kind.CONTENT_REJECTED
+
+
 # A bounce known by its structure: no bounce-like From or Subject, but the returned message
 # beside words of its own that say the delivery failed (KDDI's format).
 RETURNED_ONLY = (

@@ -261,8 +261,13 @@ def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
     if not enhanced or _is_generic(enhanced):
         enhanced = _enhanced_from_text(reply) or enhanced
     words = _RELAY_HOST_RE.sub(" ", _CONTINUATION_RE.sub("", reply))
-    return Evidence(code, enhanced, reply, reply_match is not None, read_stage(text),
-                    read_signals(words))
+    signals = read_signals(words)
+    if reply_match and _SENDER_CHECK_RE.search(text[:reply_match.start(1)]):
+        # The relay quotes what it was told while checking our sender address ("Sender address
+        # rejected: undeliverable address: host ... said: 550 User unknown"): the quoted reply is
+        # about our MAIL FROM, whatever it says of a "user".
+        signals = Signals(signals.strong | {Signal.SENDER}, signals.weak)
+    return Evidence(code, enhanced, reply, reply_match is not None, read_stage(text), signals)
 
 
 def _strongest(signals: Signals, *, permanent: bool) -> Kind | None:
@@ -339,6 +344,8 @@ _MESSAGE_POLICY_RE: Final = re.compile(
     r"\b(?:message|e-?mail|mail data)\b(?: (?!system|server|address|account|domain|host)\S+)? "
     r"(?:was |is |has been )?(?:rejected|refused|not accepted|violates)\b.{0,60}?\bpolic(?:y|ies)\b", re.I)
 _STOCK_552_RE: Final = re.compile(r"requested mail action aborted:? exceeded storage allocation", re.I)
+# A relay's words, before the reply it quotes, that it was checking our sender address.
+_SENDER_CHECK_RE: Final = re.compile(r"sender address rejected|sender verif\w*|verification failed for|callout verification", re.I)
 # RFC 3463's network and routing details but X.4.7 (delivery time expired).
 _NETWORK_DETAIL_RE: Final = re.compile(r"4\.4\.[0-6]")
 # Microsoft Exchange Online's Directory Based Edge Blocking: "550 5.4.1 Recipient address
@@ -418,8 +425,8 @@ def _address_syntax(ev: Evidence) -> bool:
     with 5.1.7 is a complaint about our MAIL FROM, not an open question."""
     if _detail_kind(ev.enhanced) is Kind.SENDER_BLOCKED and ev.enhanced[2:4] == "1.":
         return False
-    if _OTHER_SUBJECT_RE.fullmatch(ev.enhanced) and not ev.enhanced[2:4] == "5.":
-        return False  # "501 5.6.0 data error": the code says what the 501 was about
+    if ev.enhanced and not _is_generic(ev.enhanced) and ev.enhanced[2] not in "15":
+        return False  # "501 5.6.0 data error", "501 5.7.1 ...": the code says what the 501 was about
     return bool(_ADDRESS_SYNTAX_RE.fullmatch(ev.enhanced)) or ev.code == 501
 
 

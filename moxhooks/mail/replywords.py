@@ -84,7 +84,9 @@ _VERDICT = (r"(?:rejected|refused|denied|blocked|banned|blacklisted|black ?liste
             r"|caught|trapped|flagged|has no|have no|does not have|doesn't have)")
 
 # An IPv4 address (digits or the "x.xx.xx.xx" of redacted examples), or an IPv6 address.
-_IP = r"(?:(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ipv6:)?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{1,4}\b)"
+# A loopback address (127.0.0.0/8) is a hop inside the receiver (amavis's "MTA([127.0.0.1]:10025)"),
+# never the address our client connected from.
+_IP = r"(?:(?!127\.)(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ipv6:)?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{1,4}\b)"
 
 # Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
 _WHO = r"(?:user|recipient|mailbox|mail ?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
@@ -129,14 +131,15 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:unable to|could not|couldn't|cannot|can't|failed to|problem (?:running|with)|error (?:running|starting)) (?:the )?"
           r"(?:scan\b|scan for|run(?:ning)? (?:the )?(?:virus|spam|content)|(?:virus|anti-?virus|spam|content)[ -]?(?:scanner|filter|check))"
           r"|(?:unable to|could not|cannot|can't|failed to) (?:create|write to|open|make) (?:a |the )?(?:temporary|temp|tmp|lock|dot-lock|spool|queue)"
-          r"|\b(?:time ?out|cpu|time|process) quota|\bnot ready\b|(?:agent|filter|server|scanner|system|service|daemon) (?:is )?mis-?configured"
+          r"|\b(?:time ?out|cpu|time|process) quota|\bcrash(?:ed|es)?\b|\bnot ready\b|(?:agent|filter|server|scanner|system|service|daemon) (?:is )?mis-?configured"
           r"|\bno response\b|validation error"
           r"|malformed (?:or unexpected )?name server reply|internal (?:server |system )?error"
           r"|name service error.{0,80}try again|insufficient system (?:storage|resources)|insufficient disk space"
           r"|mail system full|system (?:storage|disk) (?:is )?full|queue file write error|(?:space|disk|resource) shortage"
           r"|local error in processing|temporar(?:y|ily) (?:\w+ ){0,2}(?:failure|problem|error|unavailable)"
           r"|temporary rejection|upstream error|configuration error|temporary failure in name resolution"
-          r"|(?:could|did) not complete|(?<!you )(?:unable to|could not|cannot|can't) (?:verify|look ?up|resolve|connect)"
+          r"|(?:could|did) not complete|(?<!you )(?:unable to|could not|cannot|can't) (?:verify|validate|look ?up|resolve|connect)"
+          r"|(?:network|connection) (?:failure|problem)"
           r"|verification (?:problem|failed temporarily)|local problem|temporarily rejected|tls (?:handshake )?(?:failed|not available)|failed to establish"
           r"|(?<!ip name )lookup (?:failure|failed|timeout|timed out|error)|unverified address|(?:rdns|dns|spf|dkim|dmarc) (?:lookup )?(?:timeout|timed out)"
           r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"
@@ -147,11 +150,24 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|internal (?:\w+ )?error|(?:key|record) retrieval failed|system i/o error|i/o error|write error|out of memory"),
     _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
     _rule(None, S, r"are you a spammer\??|\bdspam\b"),
+    # A DNS query that failed (also one to a block list's zone) is the receiver's trouble.
+    _rule(Signal.TEMPORARY, S, r"\bdns (?:error|failure|timeout|lookup failure) (?:on|for|while|when|querying|asking)\b(?: [\w.-]+)?"),
+    # An attachment, its file or its extension named as what is black-listed or banned; a
+    # header of the message (BCC, its From address); a bounce with several recipients: the
+    # message, read before the sender's block-list words and "from address".
+    _rule(Signal.CONTENT, S, r"(?:attach\w*|files?|file ?names?|extensions?)\b(?: \w+){0,4} (?:is |are |was )?(?:black ?listed|banned|blocked|forbidden|not allowed)"
+          r"|\bbcc\b|\"?from\"? (?:address|header) in the message|bounce messages? (?:with|should|must|that)"),
+    # A relay denial, whatever it asks for relaying: the host does not serve the domain.
+    _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:\w+ ){0,4}requires? authentication"),
+    # A pace said as a count per period: "only allowed to send 100 messages in a 24-hour period",
+    # "not more than once per 5 minutes".
+    _rule(Signal.RATE, S, r"allowed to send \d+ (?:messages|mails|e-?mails)|(?:once|\d+ times?) (?:per|every|in) \d* ?(?:seconds?|minutes?|hours?)"
+          r"|\d+ (?:messages|mails|requests) (?:per|in|every) (?:a |an )?(?:[\w-]+ )?(?:second|minute|hour|day|period)"),
     # A hit on a spam trap, an early talker, a client told it cannot connect: what the sending
     # host did or is (read before "spam" counts for the message).
     _rule(Signal.SENDER, S, r"(?:sent|mailed|sending|sends|hit|hits) (?:mail |e-?mail |messages? )?(?:to )?(?:an? |the |our )?(?:[\w.-]+ )?spam ?traps?"
           r"|\bip (?:address )?(?:has been |is |was )?(?:caught|trapped|flagged)\b|(?:started|began) (?:transmitting|talking|sending) before|before (?:the )?(?:smtp )?(?:greeting|banner)"
-          r"|pre-?greeting|early talker|\byou (?:cannot|can't|may not|can not|are not allowed to) (?:connect|send)\b"
+          r"|pre-?greeting|early talker|(?:must|should) wait for (?:my|the) (?:reply|greeting|banner)|\byou (?:cannot|can't|may not|can not|are not allowed to) (?:connect|send)\b"
           r"|domain ?keys"),
     # A hedge is not a verdict: "the group may not exist, or you may not have permission",
     # "the account or domain may not exist, they may be blacklisted" say the server does not know.
@@ -170,7 +186,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:mail ?box|inbox|account|mail ?folder) (?:size |storage )?(?:limit|quota)"),
     _rule(Signal.SIZE, S, r"(?:exceeded|exceeds|over) (?:the |its |our |a )?(?:\w+ )?size limit|size limit (?:exceeded|reached)"),
     _rule(Signal.RATE, S, r"\bflood(?:ing|ed)?(?: (?:policy|protection|control))?(?: violation)?\b|too busy|(?:limit of|more than|maximum of) \d+ (?:recipients|rcpts|messages|connections)|(?:try again|send) slower|messages? exceeded (?:the )?(?:\w+ ){0,2}limit|relay limit (?:exceeded|reached)"
-          r"|(?:submission|transfer|sending|send|outbound|queue) ?quota|quota for (?:sending|send)|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
+          r"|(?:submission|transfer|sending|send|outbound|queue) ?(?:mail |message )?quota|limit of \d+ (?:\w+ )?(?:exceeded|reached)|quota for (?:sending|send)|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
           r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
           r"|exceeded the limit|limit for the number of|(?<!size )(?<!space )(?<!line )\blimit (?:exceeded|reached)"),
     # The mailbox is full, said with words that elsewhere mean size or pace.
@@ -247,13 +263,17 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|open proxy|botnet|\bzombie\b"),
     # A part of the message with a refusal's adjective: the message, though the adjective is a
     # word that elsewhere names a blocked sender ("a banned attachment", "blocked content").
-    _rule(Signal.CONTENT, S, r"(?:banned|forbidden|prohibited|blocked|illegal|dangerous|disallowed) "
-          r"(?:attachments?|files?|file types?|content|extensions?|words?|urls?|links?)"),
+    _rule(Signal.CONTENT, S, r"(?:banned|forbidden|prohibited|blocked|black ?listed|illegal|dangerous|disallowed) "
+          r"(?:attachments?|files?|file types?|file extensions?|content|extensions?|words?|key ?words?|key ?phrases?|phrases?|urls?|links?)"
+          r"|multi-?recipient bounce"),
     # The sender as a spammer is the sender, not the message.
     _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"
           r"|(?:has been|have been|is|are|was) sending (?:\w+ )?spam|black ?(?:ip|host)s?\b"
           r"|not (?:authori[sz]ed|allowed|permitted) to use (?:the |this )?(?:mail from|envelope sender|sender address)"
           r"|(?:did not|didn't|failed to) authenticate"
+          r"|(?:rejected|refused|denied) (?:the )?(?:mail ?from|envelope sender)|return mx"
+          r"|(?:mail from|sender|reverse[- ]path)(?: address)? syntax|syntax error in (?:the )?(?:mail from|sender|reverse[- ]path)"
+          r"|\bblock(?:ed)? for (?:spam|abuse)"
           # The recipient's own block of us: "Your message was rejected by this user".
           r"|(?:rejected|refused|blocked) by (?:this|the) (?:user|recipient)\b(?!'s| domain| server| system| host| mail)"),
     # The envelope sender (MAIL FROM), its domain and our authentication: our side.
@@ -274,7 +294,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # A server that requires our client to encrypt or to log in refuses the client, not
           # an address: "this route requires encryption", "refused due to lack of security",
           # "Needs to be logged in", "submitter failed to authenticate", "Auth aborted".
-          r"|requires? (?:\w+ )?(?:encryption|tls|starttls|authentication)|(?:lack of|without) (?:security|encryption|tls|authentication)"
+          r"|requires? (?:\w+ )?(?:encrypt\w*|tls|starttls|authentication)|(?:lack of|without) (?:security|encryption|tls|authentication)"
           r"|(?:needs?|has|have) to be logged in|failed to authenticate|auth(?:entication)? aborted"
           r"|no smtp service"
           # Permission to post or send is the sender's right ("You do not have permission to
@@ -413,7 +433,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.PROTOCOL, W, r"syntax error|command (?:not )?(?:recogni[sz]ed|unrecogni[sz]ed|not implemented|unknown)"
           r"|bad sequence of commands|unrecogni[sz]ed command|invalid command|line too long|protocol (?:error|violation)"
           r"|pipelin|not implemented|too many (?:errors|bad commands|unrecogni[sz]ed commands)"
-          r"|unknown (?:error|reason)|\bsyntax\b"),
+          r"|\bsyntax\b"),
+    # An error the receiver cannot name: nobody's verdict, and in a 4xx a passing one.
+    _rule(Signal.TEMPORARY, W, r"unknown (?:error|reason)"),
     # --- Words that lean one way without naming their subject.
     _rule(Signal.RATE, W, r"\bbusy\b|too many"),
     # Our client's authentication, our IP named, or "blocked" with no other subject: what mail

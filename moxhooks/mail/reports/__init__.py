@@ -60,7 +60,7 @@ from moxhooks.mail.classify import RECIPIENT_HARD, classify_failure
 from moxhooks.mail.replywords import Signal, read_signals
 from moxhooks.mail.reports import vendors
 from moxhooks.mail.reports.ses import JsonReport, read_json_report
-from moxhooks.mail.reports.stage import stage_note
+from moxhooks.mail.reports.stage import continued_reply, stage_note
 
 __all__ = ["ParsedRecipient", "ParsedReport", "ReportType", "parse_report", "stage_note"]
 
@@ -617,7 +617,7 @@ def _dsn_recipient(ctx: _Context, rec: dict[str, str]) -> ParsedRecipient | None
         return None
     status_field = rec.get("status", "")
     status = _status(status_field)
-    diagnostic = _strip_type(rec.get("diagnostic-code", ""))
+    diagnostic = continued_reply(ctx.text, _strip_type(rec.get("diagnostic-code", "")))
     if not diagnostic:  # "5.0.0 (recipient reached disk quota)": the comment is the reason
         comment = re.search(r"\((.*)\)", status_field)
         diagnostic = comment[1].strip() if comment else ""

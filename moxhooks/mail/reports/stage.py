@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["stage_note"]
+__all__ = ["continued_reply", "stage_note"]
 
 _MAX_TEXT: Final = 256 * 1024  # as much of a report as reports.MAX_PART reads
 
@@ -70,3 +70,32 @@ def _note_for(flat: str, key: str) -> str:
             return f"(in reply to {command} command)"
         at = low.find(key, at + len(key))
     return ""
+
+
+# A multi-line SMTP reply's lines as a transcript shows them: "<<< 550-5.7.1 words" (Sendmail),
+# the code and a hyphen on every line but the last.
+_TRANSCRIPT_LINE_RE: Final = re.compile(r"^(?:<<<\s*)?(\d{3})([- ])(.*)$")
+
+
+def continued_reply(text: str, reply: str) -> str:
+    """A multi-line reply of which a report kept only the first line ("550-5.7.1 ... this
+    message is"), completed from the report's transcript; the reply itself otherwise."""
+    first = _TRANSCRIPT_LINE_RE.match(reply.strip())
+    if first is None or first[2] != "-":
+        return reply
+    key = " ".join(reply.split())
+    lines = text[:_MAX_TEXT].splitlines()
+    for i, line in enumerate(lines):
+        m = _TRANSCRIPT_LINE_RE.match(line.strip())
+        if m is None or " ".join(line.strip().removeprefix("<<<").split()) != key:
+            continue
+        words = [key]
+        for follow in lines[i + 1:i + 40]:
+            n = _TRANSCRIPT_LINE_RE.match(follow.strip())
+            if n is None or n[1] != first[1]:
+                break
+            words.append(re.sub(r"^[245]\.\d{1,3}\.\d{1,3}\s+", "", n[3].strip()))  # its code again
+            if n[2] == " ":
+                break
+        return " ".join(words)
+    return reply
