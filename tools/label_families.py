@@ -27,10 +27,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BOUNCES = ROOT / "tests" / "bounces"
-BOUNCES2 = ROOT / "tests" / "bounces2"
-BOUNCES3 = ROOT / "tests" / "bounces3"
-BOUNCES4 = ROOT / "tests" / "bounces4"
-BOUNCES5 = ROOT / "tests" / "bounces5"
+# Later rounds: tests/bounces2, tests/bounces3, ... (those with a split drawn are read).
+LATER = [ROOT / "tests" / f"bounces{n}" for n in range(2, 10)]
 CORPUS = ROOT / "tests" / "corpus"
 RECIPIENT_HARD = {"mailbox_unknown", "domain_unknown", "mailbox_disabled"}
 
@@ -246,7 +244,7 @@ def main() -> int:
     p.add_argument("--write", action="store_true")
     a = p.parse_args()
     rounds = [(f"round {n}", folder, json.loads((folder / "split.json").read_text()))
-              for n, folder in enumerate((BOUNCES, BOUNCES2, BOUNCES3, BOUNCES4, BOUNCES5), 1)
+              for n, folder in enumerate((BOUNCES, *LATER), 1)
               if (folder / "split.json").exists()]
     # A later round's test part is unread until its one review list (tools/score_bounces.py
     # --review): for it only the counts are printed.

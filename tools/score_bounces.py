@@ -32,6 +32,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -46,29 +47,14 @@ SPLIT = BOUNCES / "split.json"
 IMMEDIATE = {Kind.MAILBOX_UNKNOWN.value, Kind.DOMAIN_UNKNOWN.value, Kind.MAILBOX_DISABLED.value}
 SEED = 20261204
 TEST_SHARE = 0.4
-BOUNCES2 = ROOT / "tests" / "bounces2"
-SPLIT2 = BOUNCES2 / "split.json"
-SEED2 = 20261206
-TEST_SHARE2 = 0.5
-BOUNCES3 = ROOT / "tests" / "bounces3"
-SPLIT3 = BOUNCES3 / "split.json"
-SEED3 = 20261207
-TEST_SHARE3 = 0.5
-BOUNCES4 = ROOT / "tests" / "bounces4"
-SPLIT4 = BOUNCES4 / "split.json"
-SEED4 = 20261208
-TEST_SHARE4 = 0.5
-BOUNCES5 = ROOT / "tests" / "bounces5"
-SPLIT5 = BOUNCES5 / "split.json"
-SEED5 = 20261209
-TEST_SHARE5 = 0.5
+# Each later round N lives in tests/bounces<N>, split once (half for testing) with its seed.
+LATER_SEEDS = {2: 20261206, 3: 20261207, 4: 20261208, 5: 20261209, 6: 20261210}
 # round -> (folder, split file, seed, test share)
 LATER_ROUNDS = {
-    2: (BOUNCES2, SPLIT2, SEED2, TEST_SHARE2),
-    3: (BOUNCES3, SPLIT3, SEED3, TEST_SHARE3),
-    4: (BOUNCES4, SPLIT4, SEED4, TEST_SHARE4),
-    5: (BOUNCES5, SPLIT5, SEED5, TEST_SHARE5),
+    n: (ROOT / "tests" / f"bounces{n}", ROOT / "tests" / f"bounces{n}" / "split.json", seed, 0.5)
+    for n, seed in LATER_SEEDS.items()
 }
+BOUNCES2 = LATER_ROUNDS[2][0]
 REVIEW_LIST = "test-disagreements.txt"
 
 
@@ -97,7 +83,7 @@ def load_replies(folder: Path = BOUNCES) -> list[dict[str, object]]:
     return rows
 
 
-def load_messages(folder: Path) -> dict[str, dict[str, object]]:
+def load_messages(folder: Path) -> dict[str, dict[str, Any]]:
     path = folder / "expected.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
 
@@ -141,7 +127,7 @@ def message_items(folder: Path, names: list[str]) -> list[Item]:
         want = expected[name]
         got = parse_report((folder / name).read_bytes())
         by_address = {x.address.lower(): x for x in got.recipients}
-        for rec in want["recipients"]:  # type: ignore[union-attr]
+        for rec in want["recipients"]:
             parsed = by_address.get(rec["address"].lower())
             if parsed is None:
                 kind = "(recipient not found)"
