@@ -94,7 +94,7 @@ FLOORS_BY_ROUND = {
     (5, "messages", "test"): (0.96, 0.96, 0),
 }
 # The least each round holds, and the seed its split was drawn with (once).
-SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209)}
+SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209), 6: (100, 0, 20261210)}
 KINDS = {k.value for k in Kind}
 
 
@@ -142,7 +142,8 @@ def test_later_round_items_have_a_known_kind_and_a_listed_source(round_: int) ->
         assert str(r["id"]).startswith(f"{r['source']}:"), r["id"]
         assert (folder / "replies" / f"{r['source']}.jsonl").exists(), r["id"]
     messages = score_bounces.load_messages(folder / "messages")
-    assert messages
+    # Round 6 found no message from a new source (its SOURCES-messages.md says where it looked).
+    assert messages or SIZES[round_][1] == 0
     for name, want in messages.items():
         prefix = name.split("-", 1)[0]
         assert f"`{prefix}-" in sources, f"{name}: source {prefix} is not in SOURCES"
