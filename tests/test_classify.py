@@ -635,6 +635,24 @@ PRINCIPLES = [
     pytest.param(451, "", "451 Unknown error", TR, id="unknown-error-for-now"),
     pytest.param(554, "", "554 Comcast block for spam", SB, id="block-for-spam"),
     pytest.param(550, "5.5.0", "550 5.5.0 you must wait for my reply", SB, id="wait-for-my-reply"),
+    # Round 6's readings: a policy server's quota of messages or traffic is a pace, not a mailbox;
+    # "Policy violation" alone names no side, and beside a named reason the reason decides; HTML
+    # mail, a black-listed URL in the body and a score are the message's; "you are blocked" and an
+    # invalid HELO host name are ours.
+    pytest.param(0, "", "Policy rejection; Message count quota exceeded", RL, id="message-count-quota"),
+    pytest.param(0, "", "Policy rejection; Cumulative message size quota exceeded", RL, id="cumulative-size-quota"),
+    pytest.param(0, "", "smtp traffic quota has been exceeded", RL, id="traffic-quota"),
+    pytest.param(0, "", "you exceeded your monthly limit", RL, id="monthly-limit"),
+    pytest.param(0, "", "Policy violation. Please contact your support", UN, id="policy-violation-alone"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Security policy violation! - reason: Too many recipients!", RL,
+                 id="policy-violation-with-a-reason"),
+    pytest.param(554, "5.7.1", "554 5.7.1 HTML mail not accepted", CR, id="html-mail"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Rejecting due to security policy - Blacklisted body URL", CR, id="body-url-listed"),
+    pytest.param(0, "", "Forwarded email rejected (score: 120)", CR, id="a-score"),
+    pytest.param(0, "", "You are blocked due to our spamming detection system!", SB, id="you-are-blocked"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Rejecting due to security policy - Invalid hostname 'mail'", SB,
+                 id="invalid-helo-host-name"),
+    pytest.param(553, "5.1.2", "553 5.1.2 <x@example..com>... Invalid host name", DU, id="the-recipients-host-name"),
     pytest.param(450, "4.7.1", "450 4.7.1 Message rejected due to local policy", TR, id="message-refused-for-now"),
     pytest.param(550, "5.7.1", "550 5.7.1 Rejected due to local policy", UN, id="a-policy-naming-nothing"),
     pytest.param(550, "5.7.1", "550 5.7.1 Message rejected: sender IP listed at a block list", SB,

@@ -156,12 +156,14 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # header of the message (BCC, its From address); a bounce with several recipients: the
     # message, read before the sender's block-list words and "from address".
     _rule(Signal.CONTENT, S, r"(?:attach\w*|files?|file ?names?|extensions?)\b(?: \w+){0,4} (?:is |are |was )?(?:black ?listed|banned|blocked|forbidden|not allowed)"
-          r"|\bbcc\b|\"?from\"? (?:address|header) in the message|bounce messages? (?:with|should|must|that)"),
+          r"|\bbcc\b|html (?:mail|messages?|e-?mails?|content)|(?:black ?listed|blocked|listed|banned) (?:body|message) (?:urls?|links?|uris?|hosts?|domains?)"
+          r"|\(score:? ?-?\d|heuristic|\"?from\"? (?:address|header) in the message|bounce messages? (?:with|should|must|that)"),
     # A relay denial, whatever it asks for relaying: the host does not serve the domain.
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:\w+ ){0,4}requires? authentication"),
     # A pace said as a count per period: "only allowed to send 100 messages in a 24-hour period",
     # "not more than once per 5 minutes".
-    _rule(Signal.RATE, S, r"allowed to send \d+ (?:messages|mails|e-?mails)|(?:once|\d+ times?) (?:per|every|in) \d* ?(?:seconds?|minutes?|hours?)"
+    _rule(Signal.RATE, S, r"(?:message|mail|recipient) count (?:quota )?(?:exceeded|reached)|(?:smtp )?traffic quota"
+          r"|cumulative message size(?: quota)?|(?:monthly|weekly|daily|hourly) limit|allowed to send \d+ (?:messages|mails|e-?mails)|(?:once|\d+ times?) (?:per|every|in) \d* ?(?:seconds?|minutes?|hours?)"
           r"|\d+ (?:messages|mails|requests) (?:per|in|every) (?:a |an )?(?:[\w-]+ )?(?:second|minute|hour|day|period)"),
     # A hit on a spam trap, an early talker, a client told it cannot connect: what the sending
     # host did or is (read before "spam" counts for the message).
@@ -226,7 +228,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|bad body|no (?:message )?text\b|(?:your|offensive|foul|bad) language|profanity|unedited forwards?"
           r"|(?:boundary|mime|header) (?:parse |parsing )?error|(?:max(?:imum)? )?line length"
           r"|message (?:was |is |has been )?(?:rejected|refused|not accepted|blocked|not allowed) (?:\w+ )?(?:due to|because of|for|by|per|under) (?:a |the )?content polic(?:y|ies)"
-          r"|polic(?:y|ies) violation|violat\w* (?:our |the )?(?:content )?polic"
+          r"|content polic(?:y|ies) violation|violat\w* (?:our |the )?content polic"
           r"|message (?:format|structure|encoding) (?:is )?(?:wrong|invalid|bad|error|not)|(?:wrong|invalid|bad|unknown) message format"
           r"|messages? (?:\w+ ){0,2}(?:shorter|smaller) than|(?:message|body) (?:is )?too (?:short|small)|empty (?:message|body)|(?:message|body) is empty"
           r"|(?:without|missing|no|empty|in|the|invalid|bad) (?:to|cc|bcc|subject):|\b(?:to|cc):? or (?:to|cc|bcc)\b|\bbanned:"),
@@ -270,7 +272,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"
           r"|(?:has been|have been|is|are|was) sending (?:\w+ )?spam|black ?(?:ip|host)s?\b"
           r"|not (?:authori[sz]ed|allowed|permitted) to use (?:the |this )?(?:mail from|envelope sender|sender address)"
-          r"|(?:did not|didn't|failed to) authenticate"
+          r"|(?:did not|didn't|failed to) authenticate|\byou (?:are|have been|were) (?:blocked|banned|black ?listed|listed)\b"
+          r"|invalid (?:source |sending |client |helo |ehlo )host ?name|invalid host ?name ['\"]"
           r"|(?:rejected|refused|denied) (?:the )?(?:mail ?from|envelope sender)|return mx"
           r"|(?:mail from|sender|reverse[- ]path)(?: address)? syntax|syntax error in (?:the )?(?:mail from|sender|reverse[- ]path)"
           r"|\bblock(?:ed)? for (?:spam|abuse)"
