@@ -614,6 +614,7 @@ PRINCIPLES = [
     pytest.param(550, "", "550 sorry, I don't accept bounce messages with more than one recipient", CR,
                  id="bounce-with-several-recipients"),
     pytest.param(550, "", "550 BCC not allowed", CR, id="bcc"),
+    pytest.param(550, "", "550 <x@mail.bcc.example>... Host unknown", DU, id="bcc-as-a-host-name-label"),
     pytest.param(550, "", "550 Unable to locate the \"from\" address in the message", CR, id="from-address-in-the-message"),
     pytest.param(451, "", "451 This account is only allowed to send 100 messages in a 24-hour period", RL,
                  id="messages-per-period"),

@@ -156,7 +156,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # header of the message (BCC, its From address); a bounce with several recipients: the
     # message, read before the sender's block-list words and "from address".
     _rule(Signal.CONTENT, S, r"(?:attach\w*|files?|file ?names?|extensions?)\b(?: \w+){0,4} (?:is |are |was )?(?:black ?listed|banned|blocked|forbidden|not allowed)"
-          r"|\bbcc\b|html (?:mail|messages?|e-?mails?|content)|(?:black ?listed|blocked|listed|banned) (?:body|message) (?:urls?|links?|uris?|hosts?|domains?)"
+          r"|(?<![\w.-])bcc(?![\w.-])|html (?:mail|messages?|e-?mails?|content)|(?:black ?listed|blocked|listed|banned) (?:body|message) (?:urls?|links?|uris?|hosts?|domains?)"
           r"|\(score:? ?-?\d|heuristic|\"?from\"? (?:address|header) in the message|bounce messages? (?:with|should|must|that)"),
     # A relay denial, whatever it asks for relaying: the host does not serve the domain.
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:\w+ ){0,4}requires? authentication"),
