@@ -63,7 +63,14 @@ from dataclasses import dataclass
 from typing import Final
 
 from moxhooks.kinds import Kind
-from moxhooks.mail.replywords import Signal, Signals, Stage, read_signals, read_stage
+from moxhooks.mail.replywords import (
+    NO_VALID_RECIPIENTS,
+    Signal,
+    Signals,
+    Stage,
+    read_signals,
+    read_stage,
+)
 
 __all__ = ["Evidence", "classify_event", "classify_failure", "read_evidence"]
 
@@ -364,7 +371,7 @@ _CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected: ?(.*)", re
 _NAMES_RECIPIENT_RE: Final = re.compile(
     r"\b(?:recipients?|destination|rcpt(?! ?to\b)|addressee|mailbox|user|account|forward[- ]path)\b", re.I)
 # DATA's answer when every RCPT TO was refused uses the word without naming anyone.
-_NO_VALID_RE: Final = re.compile(r"no valid recipients(?! for)|all recipients (?:are |were )?(?:invalid|rejected|refused)", re.I)
+_NO_VALID_RE: Final = re.compile(NO_VALID_RECIPIENTS, re.I)
 
 
 def _names_recipient(reply: str) -> bool:

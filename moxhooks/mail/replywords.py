@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
-__all__ = ["SIGNAL_RULES", "STAGE_RULES", "Signal", "SignalRule", "Stage", "read_signals"]
+__all__ = ["NO_VALID_RECIPIENTS", "SIGNAL_RULES", "STAGE_RULES", "Signal", "SignalRule", "Stage", "read_signals"]
 
 
 class Signal(Enum):
@@ -88,6 +88,11 @@ _VERDICT = (r"(?:rejected|refused|denied|blocked|banned|blacklisted|black ?liste
 # never the address our client connected from.
 _IP = r"(?:(?!127\.)(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ipv6:)?(?:[0-9a-f]{0,4}:){2,7}[0-9a-f]{1,4}\b)"
 
+# DATA's answer when every RCPT TO was refused (Postfix's "554 5.5.1 Error: no valid recipients",
+# "503 All recipients are invalid"): it names nobody; the RCPT TO replies were the verdicts
+# (LABELLING.md, F10). A vendor's "No valid recipients for this MM" is about its one recipient.
+NO_VALID_RECIPIENTS: Final = r"no valid recipients(?! for)|all recipients (?:are |were )?(?:invalid|rejected|refused)"
+
 # Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
 _WHO = r"(?:user|recipient|mailbox|mail ?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
 
@@ -101,7 +106,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # RFC 3463's own text for X.7.1, which adds nothing to the code.
           r"|delivery not authori[sz]ed(?:,? message refused)?"
           # DATA's answer when every RCPT TO was refused: the RCPT TO replies were the verdicts.
-          r"|no valid recipients(?! for)|all recipients (?:are |were )?(?:invalid|rejected|refused)"),
+          rf"|{NO_VALID_RECIPIENTS}"),
     # --- Phrases that contain words of other subjects: read first, so their words are used up.
     # A relay's "gave up" report (the last reply it got may follow; the giving up is the news).
     _rule(Signal.EXPIRED, S, r"retry time ?out (?:exceeded|expired)|delivery time expired|message (?:has )?expired"
@@ -460,10 +465,6 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
 STAGE_RULES: Final[tuple[tuple[Stage, re.Pattern[str]], ...]] = (
     (Stage.DATA, re.compile(r"in reply to (?:end of )?data|after (?:end of )?data|after (?:the )?message|>>> \.(?:\s|$)"
                             r"|for text command"  # 1&1 (einsundeins) names DATA's text "TEXT"
-                            # Sendmail's transcript, also quoted in a forward ("> "): ">>> DATA" and
-                            # the reply to it, unless that is DATA's own answer to a pipelined batch
-                            # whose RCPT TO failed (reports/stage.py).
-                            r"|>>> data\b(?:[^<>]|(?<=\s)>(?=\s)){0,160}<<< ?(?!50[34]\b|554[^<]{0,40}no valid recipients)"
                             r"|after end of data|while (?:sending|transmitting) (?:the )?(?:message|data)", re.I)),
     # DragonFly's "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 ..." too.
     (Stage.RCPT, re.compile(r"in reply to rcpt|after (?:pipelined )?rcpt|>>> rcpt to|rcpt to:\s*<|\bour rcpt to\b", re.I)),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-__all__ = ["continued_reply", "stage_note"]
+__all__ = ["continued_reply", "stage_note", "unquoted"]
 
 _MAX_TEXT: Final = 256 * 1024  # as much of a report as reports.MAX_PART reads
 
@@ -40,9 +40,14 @@ _QUOTE_MARK_RE: Final = re.compile(r"^>(?=\s|>>>|$) ?", re.M)
 _REPLY_IN_RE: Final = re.compile(r"(?<![\d.])[245]\d\d[ -][^()<>]{8,}")
 
 
+def unquoted(text: str) -> str:
+    """A report quoted in a forward as it was sent: one quote mark off each line."""
+    return _QUOTE_MARK_RE.sub("", text)
+
+
 def stage_note(text: str, reply: str) -> str:
     """The report's note of the command that `reply` answered, as Postfix words it; "" if none."""
-    flat = " ".join(_QUOTE_MARK_RE.sub("", text[:_MAX_TEXT]).split())
+    flat = " ".join(unquoted(text[:_MAX_TEXT]).split())
     inner = _REPLY_IN_RE.search(reply)
     for candidate in (reply, inner[0] if inner else ""):
         note = _note_for(flat, " ".join(candidate.split())[:80].lower())
@@ -74,24 +79,24 @@ def _note_for(flat: str, key: str) -> str:
 
 # A multi-line SMTP reply's lines as a transcript shows them: "<<< 550-5.7.1 words" (Sendmail),
 # the code and a hyphen on every line but the last.
-_TRANSCRIPT_LINE_RE: Final = re.compile(r"^(?:<<<\s*)?(\d{3})([- ])(.*)$")
+_REPLY_LINE_RE: Final = re.compile(r"^(?:<<<\s*)?(\d{3})([- ])(.*)$")
 
 
 def continued_reply(text: str, reply: str) -> str:
     """A multi-line reply of which a report kept only the first line ("550-5.7.1 ... this
     message is"), completed from the report's transcript; the reply itself otherwise."""
-    first = _TRANSCRIPT_LINE_RE.match(reply.strip())
+    first = _REPLY_LINE_RE.match(reply.strip())
     if first is None or first[2] != "-":
         return reply
     key = " ".join(reply.split())
     lines = text[:_MAX_TEXT].splitlines()
     for i, line in enumerate(lines):
-        m = _TRANSCRIPT_LINE_RE.match(line.strip())
+        m = _REPLY_LINE_RE.match(line.strip())
         if m is None or " ".join(line.strip().removeprefix("<<<").split()) != key:
             continue
         words = [key]
         for follow in lines[i + 1:i + 40]:
-            n = _TRANSCRIPT_LINE_RE.match(follow.strip())
+            n = _REPLY_LINE_RE.match(follow.strip())
             if n is None or n[1] != first[1]:
                 break
             words.append(re.sub(r"^[245]\.\d{1,3}\.\d{1,3}\s+", "", n[3].strip()))  # its code again

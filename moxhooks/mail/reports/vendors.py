@@ -23,6 +23,8 @@ from typing import Final
 
 from flufl.bounce import all_failures
 
+from moxhooks.mail.reports.stage import unquoted
+
 __all__ = [
     "addresses_in", "bounce_addresses", "decode_transfer", "find_address", "generic_addresses",
     "is_autoreply",
@@ -238,9 +240,8 @@ def _window(text: str, at: int, address: str) -> str:
     lines = text[line_start:line_start + 4000].split("\n")
     # A bounce quoted in a forward: every line of its block starts with one "> " more (a
     # Sendmail transcript's own ">>> " is not such a mark). Taken off, the block reads as sent.
-    quoted = lines[0].startswith(">") and not lines[0].startswith(">>>")
-    if quoted:
-        lines = [line[1:] if line.startswith(">") else line for line in lines]
+    if lines[0].startswith(">") and not lines[0].startswith(">>> "):
+        lines = [unquoted(line) for line in lines]
     window = [lines[0].strip()]
     for line in lines[1:10]:
         stripped = line.strip()
