@@ -9,6 +9,8 @@ being handled ("busy") or not ("idle": connected, between requests, or sending h
 - An idle connection is closed after `server.header_timeout` seconds without a request
   (a fresh connection, or one that started sending a request), or after
   `server.keepalive_timeout` seconds of silence between requests.
+- A connection whose request head has come in whole (its blank line) is not idle: it waits
+  for the handler, which a stalled client never reaches.
 - A new connection from an address that has `server.max_connections_per_peer` open
   already closes that address's oldest idle connection, and at `server.max_connections`
   in all (kept below the process's file limit) the oldest idle connection of any address:
@@ -73,8 +75,8 @@ def effective_max(configured: int) -> int:
 class _Conn(asyncio.Protocol):
     """One admitted connection: aiohttp's protocol, watched by the guard."""
 
-    __slots__ = ("closing", "data_since_idle", "guard", "idle_since", "inner", "peer", "served",
-                 "transport")
+    __slots__ = ("closing", "data_since_idle", "guard", "head_tail", "idle_since", "inner", "peer",
+                 "served", "transport")
 
     def __init__(self, guard: ConnectionGuard, inner: asyncio.Protocol, peer: str) -> None:
         self.guard = guard
@@ -85,6 +87,9 @@ class _Conn(asyncio.Protocol):
         self.closing = False
         self.idle_since = time.monotonic()
         self.data_since_idle = False
+        # The last bytes of the request head so far, to see its end across reads; None once
+        # the head is whole.
+        self.head_tail: bytes | None = b""
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
@@ -98,6 +103,16 @@ class _Conn(asyncio.Protocol):
         if not self.data_since_idle:
             self.data_since_idle = True
             self.idle_since = time.monotonic()  # the header timeout runs from the first byte
+        if self.head_tail is not None:
+            seen = self.head_tail + data
+            if b"\r\n\r\n" in seen:
+                # The whole head is here: the request goes to its handler now. Under a flood of
+                # stalled connections from the same address (mox's host), an honest request is
+                # not closed as "the oldest idle" in the moment before its handler starts.
+                self.head_tail = None
+                self.guard.head_done(self)
+            else:
+                self.head_tail = seen[-3:]
         self.inner.data_received(data)
 
     def eof_received(self) -> bool | None:
@@ -182,11 +197,17 @@ class ConnectionGuard:
         self._idle.pop(conn, None)
         self._busy.discard(conn)
 
+    def head_done(self, conn: _Conn) -> None:
+        """The connection's request head is whole: it waits for its handler, not for the client."""
+        if conn in self._idle:
+            del self._idle[conn]
+            self._busy.add(conn)
+
     def busy(self, transport: asyncio.BaseTransport | None) -> None:
         """A request on this connection is being handled: it is not closed for idleness."""
         conn = self._by_transport.get(transport) if transport is not None else None
-        if conn is not None and conn in self._idle:
-            del self._idle[conn]
+        if conn is not None:
+            self._idle.pop(conn, None)
             conn.served = True
             self._busy.add(conn)
 
@@ -197,6 +218,7 @@ class ConnectionGuard:
             self._busy.discard(conn)
             conn.idle_since = time.monotonic()
             conn.data_since_idle = False
+            conn.head_tail = b""
             self._idle[conn] = None
 
     def _note(self, reason: str) -> None:
