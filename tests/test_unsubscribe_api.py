@@ -339,8 +339,10 @@ async def test_pause_a_topic_then_it_ends_by_itself(client: Client, clock: Clock
     clock.advance(timedelta(hours=2))
     # Unexpired entries only: the page and the relay see the pause gone at once ...
     assert state(await prefs(client, token), "offers") == "subscribed"
-    # ... and the expiry ends it for good.
-    assert await runtime(client).store.suppressions.expire_due() == 1
+    # ... and the expiry ends it for good: here, or first by the worker's sync, which runs the
+    # same expiry whenever it is woken (a race the CI dry run met once).
+    assert await runtime(client).store.suppressions.expire_due() in (0, 1)
+    assert await active(client) == []
     ended = await runtime(client).store.suppressions.get("mox", entry.id)
     assert ended is not None and ended.ended_by == "expiry"
 
