@@ -398,6 +398,16 @@ PRINCIPLES = [
                  "domain name.", SB, id="spf-check-failed-is-our-spf"),
     pytest.param(451, "4.7.23", "451 4.7.23 SPF authentication failed with a temporary error", TR,
                  id="a-check-that-could-not-complete-stays-transient"),
+    # The words in the other order still name our IP as what was blocked.
+    pytest.param(550, "", "550 Blocked IP address due to spam complaints", SB, id="blocked-ip-address-is-the-sender"),
+    pytest.param(554, "", "554 Blocked sending host, see https://blocklist.example.org", SB,
+                 id="blocked-sending-host-is-the-sender"),
+    # A delivery agent that could not do its own work: the receiver's trouble, for now.
+    pytest.param(0, "", "Unable to run procmail.", TR, id="agent-unable-to-run-its-program"),
+    pytest.param(0, "", "Lock failure on mailbox spool file", TR, id="agent-lock-failure"),
+    pytest.param(0, "", "cannot open new mail file (errno=13)", TR, id="agent-cannot-open-its-file"),
+    pytest.param(0, "", "The connection to mx.example.org was reset during the transfer", TR,
+                 id="connection-reset-is-passing"),
     pytest.param(451, "", "451 Message doesn't conform to the EMIME standard.", CR, id="message-not-conforming-is-content"),
     pytest.param(451, "", "451 hostname is not authorized", SB, id="our-hostname-not-authorized"),
     pytest.param(550, "5.7.1", "550 we don't relay (#5.7.1)", UN, id="qmail-we-dont-relay-is-a-relay-denial"),

@@ -685,3 +685,32 @@ def test_a_recipient_field_without_an_address_takes_the_one_the_report_names() -
     unsure = dsn(block.format(field="RFC822; @mx.example.org"),
                  text="Failed: <ann@example.org>, <bob@example.org>\n")
     assert parse_report(unsure).recipients == ()
+
+
+def test_a_folded_received_line_of_the_returned_message_is_not_the_reason() -> None:
+    # The failed address is named only in the returned message's Received header, folded onto a
+    # line of its own ("for a@b; <date>"): that line is a header, not the server's words.
+    raw = (
+        b"From: Mail Delivery System <Mailer-Daemon@mx.example.org>\n"
+        b"To: sender@example.net\nSubject: Mail delivery failed: returning message to sender\n"
+        b"X-Failed-Recipients: someone@example.com\n\n"
+        b"A message that you sent could not be delivered to one or more of its\n"
+        b"recipients. This is a permanent error. The following address(es) failed:\n\n"
+        b"  someone@example.com\n"
+        b"    SMTP error from remote mail server after end of data:\n"
+        b"    host mx.example.com [192.0.2.20]: 554 5.7.0 Header error\n\n"
+        b"------ This is a copy of the message, including all the headers. ------\n\n"
+        b"Return-path: <sender@example.net>\n"
+        b"Received: from localhost ([127.0.0.1])\n\tby mx.example.org with smtp (Exim 4.96)\n"
+        b"\tfor someone@example.org; Fri, 01 Oct 2010 19:28:55 +0900\n"
+        b"From: sender@example.net\nTo: someone@example.org\nSubject: hello\n\nhello\n"
+    )
+    (rec,) = parse_report(raw).recipients
+    assert rec.address == "someone@example.com"
+    assert "554 5.7.0 Header error" in rec.diagnostic
+    assert rec.kind is Kind.CONTENT_REJECTED
+    # The header names the address the bounce's words do not (a rewritten address).
+    tricky = raw.replace(b"  someone@example.com\n", b"  other@example.com\n").replace(
+        b"for someone@example.org;", b"for someone@example.com;")
+    (rec,) = parse_report(tricky).recipients
+    assert "Oct 2010" not in rec.diagnostic

@@ -144,7 +144,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|local error in processing|temporar(?:y|ily) (?:\w+ ){0,2}(?:failure|problem|error|unavailable)"
           r"|temporary rejection|upstream error|configuration error|temporary failure in name resolution"
           r"|(?:could|did) not complete|(?<!you )(?:unable to|could not|cannot|can't) (?:verify|validate|look ?up|resolve|connect)"
-          r"|(?:network|connection) (?:failure|problem)"
+          r"|(?:network|connection) (?:failure|problem)|connection (?:\S+ ){0,2}(?:was |is |has been )?(?:dropped|broken|lost|reset)\b"
+          # A delivery agent that could not do its own work: a lock, a file, a directory, a
+          # program it runs, a back end ("Unable to run qmail-local", "Lock failure on ...").
+          r"|lock failure|error (?:while )?writing to|(?:can ?not|unable to|could not) (?:open|create) (?:a )?(?:new )?(?:e-?mail |mail |message )?file"
+          r"|unable to (?:change to|chdir to) (?:the )?(?:home )?dir|unable to run [\w.-]+|backend (?:is )?not running|transaction time ?out"
           r"|verification (?:problem|failed temporarily)|local problem|temporarily rejected|tls (?:handshake )?(?:failed|not available)|failed to establish"
           r"|(?<!ip name )lookup (?:failure|failed|timeout|timed out|error)|unverified address|(?:rdns|dns|spf|dkim|dmarc) (?:lookup )?(?:timeout|timed out)"
           r"|(?:connect|connection) (?:timeout|timed out)|error connecting to|temporarily disabled"
@@ -363,6 +367,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|dial-?up|residential|(?:not|n't) (?:allowed|permitted|authori[sz]ed) to (?:connect|send|relay mail from)"
           r"|(?:your|the|this|sending|client|remote) ?(?:ip|ip address|host|server|network|mail server|hostname|mta|domain|connection)"
           r"(?: address)?(?: \S+)? (?:has been |is |was )?(?:blocked|banned|rejected|refused|not allowed|blacklisted|denied|listed)"
+          # The words in the other order: "Blocked IP address for spam reasons".
+          r"|blocked (?:ip address|sending ip|(?:sending |client )?(?:host|client|mail server|network))\b"
           r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection refused (?:by policy|due to|for|because)|connection (?:rejected|denied)\b"
           r"|(?:ip|host|client|connection|network) (?:address )?(?:is )?not (?:allowed|permitted|accepted|authori[sz]ed)"
           r"|refused to talk|(?:do not|don't|does not|doesn't) accept (?:e-?)?mails? from|not accepting (?:e-?)?mails? from"

@@ -215,7 +215,9 @@ _SEPARATOR_RE: Final = re.compile(r"^\s*(?:[-=_*|]{3,}|[-=_*]+ ?[A-Z])")
 # Lines of quoted headers ("Received: ... for <a@b>"), not the bounce's words about an address.
 _HEADERISH_RE: Final = re.compile(
     r"^\s*(?:(?:received|to|cc|from|return-path|delivered-to|x-[\w-]+|message-id|references"
-    r"|in-reply-to|reply-to|sender|envelope-to|x-original-to):|for <|by \S+ with|\(envelope-from)",
+    r"|in-reply-to|reply-to|sender|envelope-to|x-original-to):|for <|by \S+ with|\(envelope-from"
+    # A Received header's folded line: "for a@b; Fri, 01 Oct 2010 ...".
+    r"|for \S+@\S+;)",
     re.I,
 )
 # A report's quotation of our own envelope ("Message details: ... RCPT TO: a@b"): it names the
