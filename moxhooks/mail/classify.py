@@ -89,6 +89,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # after that is the remote server's own words.
 # DragonFly's "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 ..." too.
 _REPLY_RE: Final = _rx(r"(?:permanent|transient|said|our (?:rcpt to|mail from|data|helo|ehlo)): ([245]\d\d(?:[ -].*)?)$")
+# Exim's own wording around the reply it quotes, in a bounce or its log: "SMTP error from remote
+# mail server after RCPT TO:<a@b>: [host mx.example.org [192.0.2.1]:] 450 4.7.1 ...".
+_EXIM_REPLY_RE: Final = _rx(r"smtp error from remote (?:mail )?server (?:after|for) [^:<]*?(?::?<[^>]*>[^:]*?)?:\s*"
+                            r"(?:host \S+ \[[^\]]*\]:\s*)?([245]\d\d(?:[ -].*)?)$")
 # A reply code at the start of a text that is itself a reply ("550-5.1.1 ...", "smtp; 550 ...").
 _LEADING_CODE_RE: Final = _rx(r"^\s*(?:smtp;\s*)?([245]\d\d)(?:[ -]|$)")
 # mox's suppression reason: 'delivery failure from queue with smtp code 550, enhanced code "1.1"'.
@@ -115,7 +119,10 @@ _RELAY_HOST_RE: Final = _rx(r"\b(?:host|connect to) [\w.-]+ ?\[[0-9a-f.:]+\](?::
                             # 1&1's "host: smtp-in.example.org (192.0.2.1)", and any address with a
                             # port ("example.org. [192.0.2.1]:25"): a server we connected to.
                             r"|\bhost:? [\w.-]+ ?\([0-9a-f.:]+\)"
-                            r"|(?<![\w.-])[\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]:\d+")
+                            r"|(?<![\w.-])[\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]:\d+"
+                            # A greeting that echoes our client ("Hello [192.0.2.25], ..."): trace,
+                            # not a word about our IP.
+                            r"|\bhello (?:[\w.-]+ )?\[[0-9a-f.:]+\],")
 
 # mox's own errors (smtpclient/gather.go, smtpclient/client.go): no remote reply, code 0.
 _MOX_RULES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
@@ -252,7 +259,7 @@ def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
     enhanced_code = (enhanced_code or "")[:32]
     if not isinstance(code, int) or not 200 <= code <= 599:
         code = 0
-    reply_match = _REPLY_RE.search(text)
+    reply_match = _REPLY_RE.search(text) or _EXIM_REPLY_RE.search(text)
     reply = reply_match[1] if reply_match else text
     if code == 0:
         # No code in the field: take it from the text (mox's wrapper, a reply, a mox reason).
@@ -336,6 +343,13 @@ _GENERIC_POLICY_RE: Final = re.compile(r"[45]\.7\.[01]")
 # for any address), X.5.2 / X.5.4 (syntax error, invalid command arguments), or reply 501
 # ("syntax error in parameters or arguments", RFC 5321).
 _ADDRESS_SYNTAX_RE: Final = re.compile(r"[45]\.1\.3|[45]\.5\.[24]")
+# Words that say an address is malformed, whatever code stands beside them: servers give the
+# same X.1.x code for our MAIL FROM as for the recipient ("554 5.1.2 Address is missing a domain
+# name"), so only words can say whose.
+_SYNTAX_WORDS_RE: Final = re.compile(
+    r"missing (?:a |the )?domain|(?:not|n't) (?:contain |have |include )?(?:a )?fully[- ]qualified"
+    r"|(?:illegal|invalid|bad) address syntax|\baddress syntax\b|must (?:include|specify|contain) (?:a )?(?:host ?name|domain)"
+    r"|address (?:has|with) no domain\b", re.I)
 # A specific detail whose subject is not an address or a mailbox (RFC 3463): X.3 the receiving
 # mail system, X.5 the protocol, X.6 the message's media. Words about a recipient beside it
 # ("554 qq private key file does not exist (#5.3.5)") are about something else.
@@ -353,6 +367,11 @@ _MESSAGE_POLICY_RE: Final = re.compile(
 _STOCK_552_RE: Final = re.compile(r"requested mail action aborted:? exceeded storage allocation", re.I)
 # A relay's words, before the reply it quotes, that it was checking our sender address.
 _SENDER_CHECK_RE: Final = re.compile(r"sender address rejected|sender verif\w*|verification failed for|callout verification", re.I)
+# A reply without codes that says by itself it is temporary and asks to be tried again.
+_SAYS_TEMPORARY_RE: Final = re.compile(r"\btemporar(?:y|ily)\b.*\b(?:try|retry)(?: it)?(?: again)? later"
+                                       r"|\b(?:try|retry)(?: it)? again later\b.*\btemporar(?:y|ily)\b", re.I)
+# Words that name a mailbox or its owner's quota, beside a code of the mail system's storage.
+_MAILBOX_WORDS_RE: Final = re.compile(r"mail ?box|inbox|quota|\buser|account|recipient", re.I)
 # RFC 3463's network and routing details but X.4.7 (delivery time expired).
 _NETWORK_DETAIL_RE: Final = re.compile(r"4\.4\.[0-6]")
 # Microsoft Exchange Online's Directory Based Edge Blocking: "550 5.4.1 Recipient address
@@ -378,6 +397,9 @@ def _names_recipient(reply: str) -> bool:
     return bool(_NAMES_RECIPIENT_RE.search(_NO_VALID_RE.sub(" ", reply)))
 
 
+# Postfix's prefix that says which address it checked ("Sender address rejected: You are sending
+# too many emails"): it names the address, not a cause of the refusal.
+_CHECKED_PREFIX_RE: Final = re.compile(r"\b(?:sender|recipient) address rejected:", re.I)
 # Words that make a pace request a block: the cause named is our reputation or our mail's.
 _REPUTATION: Final = frozenset({Signal.SENDER, Signal.CONTENT})
 
@@ -434,7 +456,7 @@ def _address_syntax(ev: Evidence) -> bool:
         return False
     if ev.enhanced and not _is_generic(ev.enhanced) and ev.enhanced[2] not in "15":
         return False  # "501 5.6.0 data error", "501 5.7.1 ...": the code says what the 501 was about
-    return bool(_ADDRESS_SYNTAX_RE.fullmatch(ev.enhanced)) or ev.code == 501
+    return bool(_ADDRESS_SYNTAX_RE.fullmatch(ev.enhanced) or _SYNTAX_WORDS_RE.search(ev.reply)) or ev.code == 501
 
 
 def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
@@ -519,9 +541,19 @@ def _contradiction(code_kind: Kind, enhanced: str, sig: Signals) -> Kind | None:
     return None
 
 
+def _is_temporary(ev: Evidence) -> bool:
+    """Whether the reply is temporary: its code, else its enhanced code, else (with neither) its
+    own words ("Temporary DNS error while checking SPF record. Try again later.")."""
+    if ev.code:
+        return ev.code // 100 == 4
+    if ev.enhanced:
+        return ev.enhanced.startswith("4.")
+    return bool(_SAYS_TEMPORARY_RE.search(ev.reply))
+
+
 def decide(ev: Evidence) -> Kind:
     """The kind of failure the evidence shows, with the asymmetry applied last."""
-    temporary = ev.code // 100 == 4 or (ev.code == 0 and ev.enhanced.startswith("4."))
+    temporary = _is_temporary(ev)
     if (ev.enhanced == "5.4.1" or _MICROSOFT_RE.search(ev.reply)) and _DBEB_RE.search(ev.reply):
         return Kind.MAILBOX_UNKNOWN  # Microsoft's documented meaning, see _DBEB_RE
     kind = _decide(ev)
@@ -531,6 +563,13 @@ def decide(ev: Evidence) -> Kind:
         # complaints"): a block of the sender that lasts as long as the cause, not a pace to
         # keep, even in a temporary reply (LABELLING.md, F2).
         return Kind.SENDER_BLOCKED
+    if kind is Kind.SENDER_BLOCKED and Signal.RATE in ev.signals.strong and _CHECKED_PREFIX_RE.search(ev.reply):
+        # Postfix's "Sender address rejected:" names the address it checked; the words after it
+        # give the cause, here a pace ("You are sending too many emails"), unless it is our
+        # reputation (F2).
+        cause = read_signals(_CHECKED_PREFIX_RE.sub(" ", ev.reply))
+        if Signal.RATE in cause.strong and not cause.strong & _REPUTATION:
+            return Kind.RATE_LIMITED
     if kind is Kind.CONTENT_REJECTED and ev.stage is Stage.RCPT and _detail_kind(ev.enhanced) is not kind:
         # Refused at RCPT TO, before the message was sent: words of a content policy ("Policy
         # violation") cannot be about a body the server has not seen: the rest decides.
@@ -559,7 +598,7 @@ def _decide(ev: Evidence) -> Kind:
         if _NETWORK_RE.search(ev.reply) and not sig.strong - {Signal.TEMPORARY, Signal.DOMAIN}:
             return Kind.TRANSIENT
 
-    temporary = ev.code // 100 == 4 or (ev.code == 0 and ev.enhanced.startswith("4."))
+    temporary = _is_temporary(ev)
     permanent = ev.code // 100 == 5 or ev.enhanced.startswith("5.")
     if Signal.LOOP in sig.strong:
         return Kind.UNDETERMINED  # a mail loop is nobody's verdict on the address
@@ -574,6 +613,13 @@ def _decide(ev: Evidence) -> Kind:
         # network's trouble for now, whatever the words name ("no HELO/EHLO response").
         return Kind.TRANSIENT
 
+    if (temporary and (ev.enhanced == "4.3.1" or (ev.enhanced == "4.3.0" and sig.has(Signal.STORAGE)))
+            and not sig.strong & {Signal.SIZE, Signal.RATE} and not _MAILBOX_WORDS_RE.search(ev.reply)):
+        # RFC 3463's X.3.1 "mail system full", or X.3.0 with words of storage: the receiving
+        # system's own ("No space left on device", "insufficient storage"), not the recipient's
+        # mailbox, unless words name it.
+        return Kind.TRANSIENT
+
     if _address_syntax(ev):
         # A malformed address: ours (MAIL FROM) or the recipient's; only words can say which.
         if not sig.strong - _RECIPIENT_SIGNALS and not sig.has(Signal.SENDER):
@@ -584,6 +630,8 @@ def _decide(ev: Evidence) -> Kind:
             return said if said in RECIPIENT_HARD else Kind.MAILBOX_UNKNOWN
 
     generic = not ev.enhanced or _is_generic(ev.enhanced) or bool(_GENERIC_POLICY_RE.fullmatch(ev.enhanced))
+    if ev.code == 530 and not sig.strong - _NOT_A_VERDICT:
+        return Kind.SENDER_BLOCKED  # RFC 4954: authentication required, whatever "denied" says
     if _policy_only(sig) and generic:
         if _MESSAGE_POLICY_RE.search(ev.reply) and not sig.weak - {Signal.POLICY}:
             # The message named as what broke a policy, nothing else named ("Message rejected
@@ -620,6 +668,10 @@ def _decide(ev: Evidence) -> Kind:
         return _contradiction(code_kind, ev.enhanced, sig) or code_kind
 
     said = _strongest(sig, permanent=permanent)
+    if said is Kind.UNDETERMINED and temporary and not sig.has(Signal.PROTOCOL):
+        # Words that name nobody, in a reply that asks to be asked again; a client's protocol
+        # errors ("421 Too many errors") are its own, not a passing trouble of the receiver.
+        return Kind.TRANSIENT
     if said is not None:
         if ev.stage is Stage.DATA and said in RECIPIENT_HARD and not sig.strong & _RECIPIENT_SIGNALS:
             return Kind.CONTENT_REJECTED
@@ -627,7 +679,8 @@ def _decide(ev: Evidence) -> Kind:
     if ev.stage is Stage.DATA and permanent:
         return Kind.CONTENT_REJECTED  # the recipient was accepted; the message was not
 
-    if permanent and ev.enhanced.startswith("5.7."):
+    if permanent and ev.enhanced.startswith("5.7.") and Signal.TEMPORARY not in sig.strong:
+        # Unless the words tell the receiver's own trouble ("550 5.7.1 Scanner failed").
         return Kind.SENDER_BLOCKED  # security or policy status (RFC 3463 X.7.x), no words
     if temporary and ev.enhanced[1:4] in (".3.", ".4."):
         # The enhanced code's subject says more than the bare reply code: X.3 is the receiving

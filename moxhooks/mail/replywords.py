@@ -78,8 +78,9 @@ _OURS = (r"\bsenders?\b(?! (?:has been |was )?notified)|\bsending (?:domain|serv
          r"|\bclient (?:host|ip|address)\b|\bconnecting (?:host|ip|server|client)\b|\bconnections? from\b"
          r"|\b(?:for|from) \[?(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}\b")
 # A refusal or a bad verdict, whoever it is about.
-_VERDICT = (r"(?:rejected|refused|denied|blocked|banned|blacklisted|black ?listed|untrusted"
-            r"|not (?:allowed|authori[sz]ed|permitted|trusted|accepted|welcome|properly configured)"
+_VERDICT = (r"(?:rejected|refused|denied|blocked|banned|blacklisted|black ?listed|untrusted|disallowed|forbidden"
+            # "not allowed to relay" is a relay denial, whoever it names (RELAY reads it).
+            r"|not (?:allowed|authori[sz]ed|permitted|trusted|accepted|welcome|properly configured)(?! to relay)"
             r"|(?:does not|doesn't|not) exist|not verified|verification failed|violat\w*|not owned|(?:un|not )acceptable"
             r"|caught|trapped|flagged|has no|have no|does not have|doesn't have)")
 
@@ -91,7 +92,8 @@ _IP = r"(?:(?!127\.)(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ip
 # DATA's answer when every RCPT TO was refused (Postfix's "554 5.5.1 Error: no valid recipients",
 # "503 All recipients are invalid"): it names nobody; the RCPT TO replies were the verdicts
 # (LABELLING.md, F10). A vendor's "No valid recipients for this MM" is about its one recipient.
-NO_VALID_RECIPIENTS: Final = r"no valid recipients(?! for)|all recipients (?:are |were )?(?:invalid|rejected|refused)"
+NO_VALID_RECIPIENTS: Final = (r"no valid recipients(?! for)(?: (?:at|in|among) (?:the )?(?:rcpt|recipient) addresses)?"
+                               r"|no (?:rcpt|recipient) addresses(?: at all)?|all recipients (?:are |were )?(?:invalid|rejected|refused)")
 
 # Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
 _WHO = r"(?:user|recipient|mailbox|mail ?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
@@ -141,13 +143,15 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|malformed (?:or unexpected )?name server reply|internal (?:server |system )?error"
           r"|name service error.{0,80}try again|insufficient system (?:storage|resources)|insufficient disk space"
           r"|mail system full|system (?:storage|disk) (?:is )?full|queue file write error|(?:space|disk|resource) shortage"
-          r"|local error in processing|temporar(?:y|ily) (?:\w+ ){0,2}(?:failure|problem|error|unavailable)"
+          r"|local error in processing|\blocal error\b|(?:cannot|can't|unable to|failed to) (?:start|create|spawn|fork) (?:a )?(?:new )?(?:thread|process|child)|temporar(?:y|ily) (?:\w+ ){0,2}(?:failure|problem|error|unavailable)"
           r"|temporary rejection|upstream error|configuration error|temporary failure in name resolution"
           r"|(?:could|did) not complete|(?<!you )(?:unable to|could not|cannot|can't) (?:verify|validate|look ?up|resolve|connect)"
           r"|(?:network|connection) (?:failure|problem)|connection (?:\S+ ){0,2}(?:was |is |has been )?(?:dropped|broken|lost|reset)\b"
           # A delivery agent that could not do its own work: a lock, a file, a directory, a
           # program it runs, a back end ("Unable to run qmail-local", "Lock failure on ...").
           r"|lock failure|error (?:while )?writing to|(?:can ?not|unable to|could not) (?:open|create) (?:a )?(?:new )?(?:e-?mail |mail |message )?file"
+          r"|(?:unable to|could not|cannot|failed to) (?:save|store) (?:the )?(?:\w+ )?(?:message|mail)"
+          r"|(?:unable to|could not|cannot|failed to) (?:[\w-]+ )?scan (?:the )?(?:message|mail|e-?mail)"
           r"|unable to (?:change to|chdir to) (?:the )?(?:home )?dir|unable to run [\w.-]+|backend (?:is )?not running|transaction time ?out"
           r"|verification (?:problem|failed temporarily)|local problem|temporarily rejected|tls (?:handshake )?(?:failed|not available)|failed to establish"
           r"|(?<!ip name )lookup (?:failure|failed|timeout|timed out|error)|unverified address|(?:rdns|dns|spf|dkim|dmarc) (?:lookup )?(?:timeout|timed out)"
@@ -157,10 +161,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # The receiver's own machinery failed ("internal DKIM error", "DKIM key retrieval
           # failed"): whatever it was checking, it did not decide.
           r"|internal (?:\w+ )?error|(?:key|record) retrieval failed|system i/o error|i/o error|write error|out of memory"),
-    _rule(Signal.GREYLIST, S, r"gr[ae]y ?list"),
+    _rule(Signal.GREYLIST, S, r"gr[ae]y ?list|(?:set|triplet|tuple|combination) not seen before"),
     _rule(None, S, r"are you a spammer\??|\bdspam\b"),
     # A DNS query that failed (also one to a block list's zone) is the receiver's trouble.
-    _rule(Signal.TEMPORARY, S, r"\bdns (?:error|failure|timeout|lookup failure) (?:on|for|while|when|querying|asking)\b(?: [\w.-]+)?"),
+    _rule(Signal.TEMPORARY, S, r"\bdns (?:error|failure|timeout|lookup failure) (?:on|for|while|when|querying|asking|doing)\b(?: [\w.-]+)?"),
     # An attachment, its file or its extension named as what is black-listed or banned; a
     # header of the message (BCC, its From address); a bounce with several recipients: the
     # message, read before the sender's block-list words and "from address".
@@ -173,13 +177,16 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # "not more than once per 5 minutes".
     _rule(Signal.RATE, S, r"(?:message|mail|recipient) count (?:quota )?(?:exceeded|reached)|(?:smtp )?traffic quota"
           r"|cumulative message size(?: quota)?|(?:monthly|weekly|daily|hourly) limit|allowed to send \d+ (?:messages|mails|e-?mails)|(?:once|\d+ times?) (?:per|every|in) \d* ?(?:seconds?|minutes?|hours?)"
-          r"|\d+ (?:messages|mails|requests) (?:per|in|every) (?:a |an )?(?:[\w-]+ )?(?:second|minute|hour|day|period)"),
+          r"|\d+ (?:messages|mails|requests) (?:per|in|every) (?:a |an |\d+ ?)?(?:[\w-]+ )?(?:second|minute|hour|day|period|[smhd]\b)"
+          r"|(?:system|server|cpu) load (?:is )?(?:too )?high|\bhigh load\b|load (?:is )?too high"
+          r"|reached (?:the )?max(?:imum)? (?:number of )?(?:messages|connections|recipients|rcpts|mails)\b"),
     # A hit on a spam trap, an early talker, a client told it cannot connect: what the sending
     # host did or is (read before "spam" counts for the message).
     _rule(Signal.SENDER, S, r"(?:sent|mailed|sending|sends|hit|hits) (?:mail |e-?mail |messages? )?(?:to )?(?:an? |the |our )?(?:[\w.-]+ )?spam ?traps?"
           r"|\bip (?:address )?(?:has been |is |was )?(?:caught|trapped|flagged)\b|(?:started|began) (?:transmitting|talking|sending) before|before (?:the )?(?:smtp )?(?:greeting|banner)"
           r"|pre-?greeting|early talker|(?:must|should) wait for (?:my|the) (?:reply|greeting|banner)|\byou (?:cannot|can't|may not|can not|are not allowed to) (?:connect|send)\b"
-          r"|domain ?keys"),
+          r"|domain ?keys|(?:will not|won't) talk to you|wait for (?:the |my |our )?(?:mta |smtp |server )?(?:greeting|banner)"
+          r"|(?:does not|doesn't|did not|didn't) identify itself|spamming (?:mail )?(?:server|host|ip|network)|known spammer"),
     # A hedge is not a verdict: "the group may not exist, or you may not have permission",
     # "the account or domain may not exist, they may be blacklisted" say the server does not know.
     _rule(None, S, r"\b(?:may|might) (?:not|no longer) (?:exist|be (?:valid|active))\b"
@@ -366,18 +373,19 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\((?:s3150|s3140)\)|\b(?:sc|ou|dy|rp|sp|ui)-00\d\b|\baup#|ipcheck|dynamic (?:ip|address|pool|range|host)"
           r"|dial-?up|residential|(?:not|n't) (?:allowed|permitted|authori[sz]ed) to (?:connect|send|relay mail from)"
           r"|(?:your|the|this|sending|client|remote) ?(?:ip|ip address|host|server|network|mail server|hostname|mta|domain|connection)"
-          r"(?: address)?(?: \S+)? (?:has been |is |was )?(?:blocked|banned|rejected|refused|not allowed|blacklisted|denied|listed)"
+          r"(?: address)?(?: \S+)? (?:has been |is |was )?(?:blocked|banned|rejected|refused|not allowed(?! to relay)|blacklisted|denied|listed)"
           # The words in the other order: "Blocked IP address for spam reasons".
           r"|blocked (?:ip address|sending ip|(?:sending |client )?(?:host|client|mail server|network))\b"
           r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection refused (?:by policy|due to|for|because)|connection (?:rejected|denied)\b"
-          r"|(?:ip|host|client|connection|network) (?:address )?(?:is )?not (?:allowed|permitted|accepted|authori[sz]ed)"
+          r"|(?:ip|host|client|connections?|network) (?:address )?(?:is |are )?not (?:allowed|permitted|accepted|authori[sz]ed)(?! to relay)"
           r"|refused to talk|(?:do not|don't|does not|doesn't) accept (?:e-?)?mails? from|not accepting (?:e-?)?mails? from"
           r"|use (?:the |your )?(?:smtp|mail) (?:server|relay) of your|smtp (?:server|relay) (?:of|at) your (?:isp|provider)"
           r"|(?:isp|provider)'?s? (?:smtp|mail) (?:server|relay)|host network not allowed|envelope blocked"
           r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse (?:dns|lookup|hostname|name)|\brdns\b"
           r"|fcrdns|\b(?:helo|ehlo)\b(?![)=])|invalid (?:helo|ehlo|domain name)|hostname (?:lookup|verification|does not|doesn't|not)"
           r"|cannot find your (?:reverse )?hostname|host ?name (?:is )?not (?:authori[sz]ed|allowed|permitted)|unauthenticated|authentication (?:failed|failures?|errors?|check|information|results|unsuccessful)"
-          r"|not authori[sz]ed to send|spoof|forged|forgery|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
+          r"|(?:not |un)authori[sz]ed to send|spoof|forged|forgery|(?:server|host|sender|you)\b.{0,30}\bimpersonat|\byou(?: are|'re) (?:violating|in violation|breaking|abusing)"
+          r"|accept (?:that|this|the|your) sender\b|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
           r"|not permitted from your|access denied, (?:banned send|sending)"
           r"|(?:ip|host|client|server|sender|domain|you)\b.{0,30}\bnot (?:in|on) (?:the |our |an? )?(?:white ?list|allow ?list|safe ?list)"),
     # The message: spam verdicts, malware, attachments, content policy.
@@ -402,7 +410,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|domain (?:name )?(?:\S+ )?(?:not found|does not exist|doesn't exist|unknown|is not (?:valid|configured|hosted|known))"
           r"|no such domain|host (?:or domain name )?(?:not found|unknown)|unknown host|no mx (?:record|host|for)|invalid mx"
           r"|null ?mx|(?:domain|host) (?:\S+ )?(?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
-          r"|no (?:valid )?(?:mx|mail exchanger)|domain (?:has )?no (?:mx|mail)"
+          r"|no (?:valid )?(?:mx|mail exchanger)|(?:can't|cannot|could not|couldn't|unable to) find (?:a |any )?(?:valid )?mx\b|domain (?:has )?no (?:mx|mail)"
           r"|domain (?:name )?(?:has )?expired|no such host|name or service not known|(?:couldn't|could not|cannot|can't) find (?:any )?host"
           r"|bad destination system(?: address)?|\bhost (?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:not found|unknown)\b"
           # Exim's "Unrouteable address": no router found a way to the address's domain (no MX,
@@ -425,7 +433,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:temporarily )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
           r"|not (?:configured|permitted|allowed|authori[sz]ed) to relay"
           r"|(?:not|n't) (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|no relay"
-          r"|rcpthosts|relay not permitted|unauthori[sz]ed relay|not a gateway|cannot relay|relaying|as a relay|(?:don't|do not|won't) relay"
+          r"|forwarding to remote hosts? (?:is )?disabled|rcpthosts|relay not permitted|unauthori[sz]ed relay|not a gateway|cannot relay|relaying|as a relay|(?:don't|do not|won't) relay"
           # mox's own reply for a domain or IP it does not serve (smtpserver: "not accepting
           # email for domain"), whatever code it gives.
           r"|(?:not accepting|(?:does not|doesn't|do not|don't) accept) (?:e-?)?mail for (?:this |that )?(?:domain|ip|address)\b"
