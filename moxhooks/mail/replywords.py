@@ -130,6 +130,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The receiver could not do its own work (a lookup, a check, a disk): temporary, whatever
     # the check was about. Postfix's "delivery temporarily suspended" note is about the
     # connection, not an account.
+    # A check that failed to run: what it was checking is not its verdict ("Internal server error
+    # while checking return path", "DNS error while checking SPF record").
+    _rule(Signal.TEMPORARY, S, r"\b(?:[\w-]+ ){0,2}(?:error|failure|problem|timeout|timed out)\b[^.;]{0,30}? (?:while|when|during) "
+          r"(?:checking|verifying|validating|looking up|resolving|querying)\b[^.;]{0,40}"),
     _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again"
           # A delivery agent's or queue's own failure (maildrop, qmail-queue's "qq ..."), even
           # when it names the virus scanner it could not run.
@@ -143,6 +147,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|malformed (?:or unexpected )?name server reply|internal (?:server |system )?error"
           r"|name service error.{0,80}try again|insufficient system (?:storage|resources)|insufficient disk space"
           r"|mail system full|system (?:storage|disk) (?:is )?full|queue file write error|(?:space|disk|resource) shortage"
+          # The receiver's own disk or spool, not a mailbox: "No space left on device", "out of
+          # disk space", "spool full".
+          r"|no space left on device|out of (?:free )?(?:disk|spool) space|(?:spool|file ?system|queue) (?:disk )?(?:is )?full"
           r"|local error in processing|\blocal error\b|(?:cannot|can't|unable to|failed to) (?:start|create|spawn|fork) (?:a )?(?:new )?(?:thread|process|child)|temporar(?:y|ily) (?:\w+ ){0,2}(?:failure|problem|error|unavailable)"
           r"|temporary rejection|upstream error|configuration error|temporary failure in name resolution"
           r"|(?:could|did) not complete|(?<!you )(?:unable to|could not|cannot|can't) (?:verify|validate|look ?up|resolve|connect)"
