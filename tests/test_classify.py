@@ -464,6 +464,11 @@ PRINCIPLES = [
                  id="a-check-that-failed-is-no-verdict-on-what-it-checked"),
     pytest.param(451, "", "451 Lookup failure while checking the sender's SPF record", TR,
                  id="a-check-that-failed-for-now"),
+    # A recipient on the receiver's own deny list: dead addresses and traps alike (F12).
+    pytest.param(553, "5.1.1", "553 5.1.1 <someone@example.org>: address is in my badrcptto list", UN,
+                 id="badrcptto-is-no-verdict-on-the-mailbox"),
+    pytest.param(550, "", "550 Recipient is blocklisted here", UN, id="blocklisted-recipient-is-not-our-block"),
+    pytest.param(553, "", "553 badrcptto: mail-box not found", MU, id="deny-list-that-says-the-mailbox-is-gone"),
     pytest.param(451, "", "451 Message doesn't conform to the EMIME standard.", CR, id="message-not-conforming-is-content"),
     pytest.param(451, "", "451 hostname is not authorized", SB, id="our-hostname-not-authorized"),
     pytest.param(550, "5.7.1", "550 we don't relay (#5.7.1)", UN, id="qmail-we-dont-relay-is-a-relay-denial"),

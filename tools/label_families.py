@@ -75,6 +75,13 @@ MESSAGE_POLICY = re.compile(r"\b(?:message|e-?mail)\b(?: (?!system|server|addres
                             r"(?:was |is |has been )?(?:rejected|refused|not accepted|violates)\b.{0,60}?\bpolic(?:y|ies)\b", re.I)
 OTHER_SUBJECT = re.compile(r"\b(?:sender|ip|host|client|spam|virus|recipient|user|mailbox|domain is|reputation|"
                            r"dkim|spf|dmarc|rate|too many|size|attachment)\b", re.I)
+# F12: a recipient on the receiver's own list of refused recipients (qmail's badrcptto,
+# "blacklisted recipient", "Recipient has been blacklisted", "RCPT x is in the blacklist"): such a list holds dead addresses and traps alike, so it proves neither; unless the
+# words also say the mailbox does not exist ("badrcptto(user mail-box not found)").
+DENY_LISTED_RECIPIENT = re.compile(
+    r"badrcptto|(?:black ?listed|block ?listed) recipient|recipient (?:has been |is |was )?(?:black ?listed|block ?listed)"
+    r"|rcpt \S+ is (?:in|on) the (?:black|block|deny) ?list", re.I)
+MAILBOX_GONE = re.compile(r"not found|does not exist|doesn't exist|unknown|no such", re.I)
 # F5: mail loops.
 LOOP = re.compile(r"mail loop|routing loop|loop detected|too many hops|hop count|loops back"
                   r"|too many received|possible loop", re.I)
@@ -187,6 +194,8 @@ def decide(kind: str | None, text: str, label: str, *, data_stage: bool, action:
     if (kind == "undetermined" and _reply_code(text) // 100 != 4 and MESSAGE_POLICY.search(text)
             and not OTHER_SUBJECT.search(MESSAGE_POLICY.sub(" ", text))):
         return "F11", "content_rejected"
+    if kind in RECIPIENT_HARD and DENY_LISTED_RECIPIENT.search(text) and not MAILBOX_GONE.search(text):
+        return "F12", "undetermined"
     if kind != "undetermined" and LOOP.search(text):
         return "F5", "undetermined"
     return None
@@ -207,6 +216,8 @@ def reply_changes(folder: Path) -> list[tuple[Path, int, dict[str, Any], str, st
 
 
 def message_changes(folder: Path) -> list[tuple[str, int, dict[str, Any], str, str]]:
+    if not (folder / "expected.json").exists():
+        return []  # a round without messages (round 6)
     expected = json.loads((folder / "expected.json").read_text(encoding="utf-8"))
     out = []
     for name, want in sorted(expected.items()):

@@ -96,7 +96,7 @@ NO_VALID_RECIPIENTS: Final = (r"no valid recipients(?! for)(?: (?:at|in|among) (
                                r"|no (?:rcpt|recipient) addresses(?: at all)?|all recipients (?:are |were )?(?:invalid|rejected|refused)")
 
 # Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
-_WHO = r"(?:user|recipient|mailbox|mail ?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
+_WHO = r"(?:user|recipient|mailbox|mail[- ]?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
 
 SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # RFC 5321's own texts for 550 and 553 ("mailbox unavailable (e.g., mailbox not found, no
@@ -109,6 +109,12 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|delivery not authori[sz]ed(?:,? message refused)?"
           # DATA's answer when every RCPT TO was refused: the RCPT TO replies were the verdicts.
           rf"|{NO_VALID_RECIPIENTS}"),
+    # A recipient on the receiver's own list of refused recipients (qmail's badrcptto, "blacklisted
+    # recipient"): such a list holds dead addresses and traps alike, a policy that names neither
+    # a dead mailbox nor our block (LABELLING.md, F12); read before the block-list words.
+    _rule(Signal.POLICY, W, r"badrcptto|(?:black ?listed|block ?listed) recipient"
+          r"|recipient (?:has been |is |was )?(?:black ?listed|block ?listed)"
+          r"|rcpt \S+ is (?:in|on) the (?:black|block|deny) ?list"),
     # --- Phrases that contain words of other subjects: read first, so their words are used up.
     # A relay's "gave up" report (the last reply it got may follow; the giving up is the news).
     _rule(Signal.EXPIRED, S, r"retry time ?out (?:exceeded|expired)|delivery time expired|message (?:has )?expired"
