@@ -102,7 +102,7 @@ FLOORS_BY_ROUND = {
 }
 # The least each round holds, and the seed its split was drawn with (once).
 SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209), 6: (100, 0, 20261210),
-         7: (225, 17, 20261211)}
+         7: (225, 17, 20261211), 8: (112, 0, 20261212)}
 KINDS = {k.value for k in Kind}
 
 
