@@ -312,6 +312,8 @@ def _before_recipient(ev: Evidence) -> Kind:
     if ev.code // 100 == 4 or ev.enhanced.startswith("4."):
         if sig.has(Signal.SENDER) or ev.enhanced.startswith("4.7."):
             return Kind.SENDER_BLOCKED
+        if ev.enhanced[1:4] in (".3.", ".4.") and not sig.has(Signal.RATE):
+            return Kind.TRANSIENT  # X.3/X.4: the receiving system or the network, for now
         return Kind.RATE_LIMITED if ev.code == 421 or sig.has(Signal.RATE) else Kind.TRANSIENT
     if Signal.PROTOCOL in sig.weak and not sig.has(Signal.SENDER):
         return Kind.UNDETERMINED

@@ -140,7 +140,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # while checking return path", "DNS error while checking SPF record").
     _rule(Signal.TEMPORARY, S, r"\b(?:[\w-]+ ){0,2}(?:error|failure|problem|timeout|timed out)\b[^.;]{0,30}? (?:while|when|during) "
           r"(?:checking|verifying|validating|looking up|resolving|querying)\b[^.;]{0,40}"),
-    _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again"
+    _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again|retry time not (?:yet )?reached"
           # A delivery agent's or queue's own failure (maildrop, qmail-queue's "qq ..."), even
           # when it names the virus scanner it could not run.
           r"|unable to (?:open|deliver to|write to|lock) (?:the )?mail ?box|cannot find system user|server is down"
@@ -183,22 +183,27 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # message, read before the sender's block-list words and "from address".
     _rule(Signal.CONTENT, S, r"(?:attach\w*|files?|file ?names?|extensions?)\b(?: \w+){0,4} (?:is |are |was )?(?:black ?listed|banned|blocked|forbidden|not allowed)"
           r"|(?<![\w.-])bcc(?![\w.-])|html (?:mail|messages?|e-?mails?|content)|(?:black ?listed|blocked|listed|banned) (?:body|message) (?:urls?|links?|uris?|hosts?|domains?)"
-          r"|\(score:? ?-?\d|heuristic|\"?from\"? (?:address|header) in the message|bounce messages? (?:with|should|must|that)"),
+          r"|\(score:? ?-?\d|heuristic|\"?from\"? (?:address|header) in the message|bounce messages? (?:with|should|must|that)"
+          r"|bounces? (?:\w+ ){0,4}(?:more than one|several|multiple) recipients?"
+          r"|(?:message|mail|e-?mail) (?:matches|contains|matched) (?:a |an )?(?:black ?listed|banned|forbidden|blocked|prohibited)"
+          r"|(?:black ?listed|blocked|listed|banned) (?:urls?|uris?|links?|domains?) in (?:the |your )?(?:message|body|mail|e-?mail)"),
     # A relay denial, whatever it asks for relaying: the host does not serve the domain.
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:\w+ ){0,4}requires? authentication"),
     # A pace said as a count per period: "only allowed to send 100 messages in a 24-hour period",
     # "not more than once per 5 minutes".
     _rule(Signal.RATE, S, r"(?:message|mail|recipient) count (?:quota )?(?:exceeded|reached)|(?:smtp )?traffic quota"
           r"|cumulative message size(?: quota)?|(?:monthly|weekly|daily|hourly) limit|allowed to send \d+ (?:messages|mails|e-?mails)|(?:once|\d+ times?) (?:per|every|in) \d* ?(?:seconds?|minutes?|hours?)"
-          r"|\d+ (?:messages|mails|requests) (?:per|in|every) (?:a |an |\d+ ?)?(?:[\w-]+ )?(?:second|minute|hour|day|period|[smhd]\b)"
+          r"|\d+ (?:messages|msgs|mails|e-?mails|requests) (?:per|in|every) (?:a |an |\d+ ?)?(?:[\w-]+ )?(?:second|minute|hour|day|period|[smhd]\b)"
           r"|(?:system|server|cpu) load (?:is )?(?:too )?high|\bhigh load\b|load (?:is )?too high"
-          r"|reached (?:the )?max(?:imum)? (?:number of )?(?:messages|connections|recipients|rcpts|mails)\b"),
+          r"|reached (?:the )?max(?:imum)? (?:number of )?(?:messages|connections|recipients|rcpts|mails)\b"
+          r"|sending too (?:much|many) (?:e-?mails?|mails?|messages)"
+          r"|number of (?:\w+ ){0,2}(?:recipients|rcpts|messages|e-?mails|mails|connections) (?:has |have )?(?:been )?exceeded"),
     # A hit on a spam trap, an early talker, a client told it cannot connect: what the sending
     # host did or is (read before "spam" counts for the message).
     _rule(Signal.SENDER, S, r"(?:sent|mailed|sending|sends|hit|hits) (?:mail |e-?mail |messages? )?(?:to )?(?:an? |the |our )?(?:[\w.-]+ )?spam ?traps?"
           r"|\bip (?:address )?(?:has been |is |was )?(?:caught|trapped|flagged)\b|(?:started|began) (?:transmitting|talking|sending) before|before (?:the )?(?:smtp )?(?:greeting|banner)"
           r"|pre-?greeting|early talker|(?:must|should) wait for (?:my|the) (?:reply|greeting|banner)|\byou (?:cannot|can't|may not|can not|are not allowed to) (?:connect|send)\b"
-          r"|domain ?keys|(?:will not|won't) talk to you|wait for (?:the |my |our )?(?:mta |smtp |server )?(?:greeting|banner)"
+          r"|domain ?keys|dictionary attack|directory harvest|(?:will not|won't) talk to you|wait for (?:the |my |our )?(?:mta |smtp |server )?(?:greeting|banner)"
           r"|(?:does not|doesn't|did not|didn't) identify itself|spamming (?:mail )?(?:server|host|ip|network)|known spammer"),
     # A hedge is not a verdict: "the group may not exist, or you may not have permission",
     # "the account or domain may not exist, they may be blacklisted" say the server does not know.
