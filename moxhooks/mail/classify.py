@@ -572,6 +572,10 @@ def decide(ev: Evidence) -> Kind:
         cause = read_signals(_CHECKED_PREFIX_RE.sub(" ", ev.reply))
         if Signal.RATE in cause.strong and not cause.strong & _REPUTATION:
             return Kind.RATE_LIMITED
+    if kind is Kind.EXPIRED and Signal.STORAGE in ev.signals.strong:
+        # A relay that gave up, quoting the last reply it got: the cause that reply names (the
+        # recipient's inbox out of storage) keeps its kind (LABELLING.md, F4).
+        return Kind.MAILBOX_FULL
     if kind is Kind.CONTENT_REJECTED and ev.stage is Stage.RCPT and _detail_kind(ev.enhanced) is not kind:
         # Refused at RCPT TO, before the message was sent: words of a content policy ("Policy
         # violation") cannot be about a body the server has not seen: the rest decides.

@@ -114,7 +114,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # a dead mailbox nor our block (LABELLING.md, F12); read before the block-list words.
     _rule(Signal.POLICY, W, r"badrcptto|(?:black ?listed|block ?listed) recipient"
           r"|recipient (?:has been |is |was )?(?:black ?listed|block ?listed)"
-          r"|rcpt \S+ is (?:in|on) the (?:black|block|deny) ?list"),
+          r"|rcpt \S+ is (?:in|on) the (?:black|block|deny) ?list"
+          r"|(?:is (?:a |an )?)?spam ?trap (?:e-?mail )?address[^.;]*"),
     # --- Phrases that contain words of other subjects: read first, so their words are used up.
     # A relay's "gave up" report (the last reply it got may follow; the giving up is the news).
     _rule(Signal.EXPIRED, S, r"retry time ?out (?:exceeded|expired)|delivery time expired|message (?:has )?expired"
@@ -203,7 +204,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.SENDER, S, r"(?:sent|mailed|sending|sends|hit|hits) (?:mail |e-?mail |messages? )?(?:to )?(?:an? |the |our )?(?:[\w.-]+ )?spam ?traps?"
           r"|\bip (?:address )?(?:has been |is |was )?(?:caught|trapped|flagged)\b|(?:started|began) (?:transmitting|talking|sending) before|before (?:the )?(?:smtp )?(?:greeting|banner)"
           r"|pre-?greeting|early talker|(?:must|should) wait for (?:my|the) (?:reply|greeting|banner)|\byou (?:cannot|can't|may not|can not|are not allowed to) (?:connect|send)\b"
-          r"|domain ?keys|dictionary attack|directory harvest|(?:will not|won't) talk to you|wait for (?:the |my |our )?(?:mta |smtp |server )?(?:greeting|banner)"
+          r"|domain ?keys|(?:your|the) (?:client|ip|host|server|sending)(?: address| host| server)? (?:is |looks |seems )?suspicious"
+          r"|sending (?:mail |e-?mail )?from (?:a )?suspicious|without (?:a )?(?:correct|valid|proper) (?:dns|ptr|reverse dns|rdns)"
+          rf"|dns (?:records?|entries) (?:for|of) \[?{_IP}|dictionary attack|directory harvest|(?:will not|won't) talk to you|wait for (?:the |my |our )?(?:mta |smtp |server )?(?:greeting|banner)"
           r"|(?:does not|doesn't|did not|didn't) identify itself|spamming (?:mail )?(?:server|host|ip|network)|known spammer"),
     # A hedge is not a verdict: "the group may not exist, or you may not have permission",
     # "the account or domain may not exist, they may be blacklisted" say the server does not know.
@@ -458,7 +461,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # A relay that would not pass the message on because of its own suppression list
           # (Amazon SES, an ESP's "recipient address suppressed"): an earlier verdict of its
           # own, whose cause it does not say; nobody's verdict now.
-          r"|on (?:the|its|your|an?) (?:account[- ]level |global )?suppression list|(?:recipient |e-?mail )?address (?:is |was )?suppressed"),
+          r"|on (?:the|its|your|an?) (?:account[- ]level |global )?suppression list|(?:recipient |e-?mail )?address (?:is |was )?suppressed"
+          r"|(?:has |have )?suppressed (?:sending|delivery|mail) to (?:this|the|that) (?:e-?mail )?address[^.;]*"),
     # Postfix's "Recipient address rejected:" is a prefix: what follows says why.
     _rule(Signal.MAILBOX, W, r"(?:recipient|address|mailbox|user) (?:address(?:es)? )?rejected"),
     # "Try again later" names no cause: a temporary reply, not by itself a request to slow
