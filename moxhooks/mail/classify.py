@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Final
 
 from moxhooks.kinds import Kind
@@ -252,6 +253,22 @@ class Evidence:
     stage: Stage  # which command was refused, when the text says
     signals: Signals  # what the words are about
 
+    @cached_property
+    def temporary(self) -> bool:
+        """Whether the reply is temporary: its code, else its enhanced code, else (with neither)
+        its own words ("Temporary DNS error while checking SPF record. Try again later.")."""
+        if self.code:
+            return self.code // 100 == 4
+        if self.enhanced:
+            return self.enhanced.startswith("4.")
+        return bool(_SAYS_TEMPORARY_RE.search(self.reply))
+
+
+def _receiver_or_network(enhanced: str) -> bool:
+    """Whether the enhanced code's subject is RFC 3463's X.3 (the receiving mail system) or X.4
+    (the network and routing): their trouble, not a verdict."""
+    return enhanced[1:4] in (".3.", ".4.")
+
 
 def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
     """The evidence in an event's fields: code, enhanced code and mox's (or a DSN's) text."""
@@ -312,7 +329,7 @@ def _before_recipient(ev: Evidence) -> Kind:
     if ev.code // 100 == 4 or ev.enhanced.startswith("4."):
         if sig.has(Signal.SENDER) or ev.enhanced.startswith("4.7."):
             return Kind.SENDER_BLOCKED
-        if ev.enhanced[1:4] in (".3.", ".4.") and not sig.has(Signal.RATE):
+        if _receiver_or_network(ev.enhanced) and not sig.has(Signal.RATE):
             return Kind.TRANSIENT  # X.3/X.4: the receiving system or the network, for now
         return Kind.RATE_LIMITED if ev.code == 421 or sig.has(Signal.RATE) else Kind.TRANSIENT
     if Signal.PROTOCOL in sig.weak and not sig.has(Signal.SENDER):
@@ -543,19 +560,9 @@ def _contradiction(code_kind: Kind, enhanced: str, sig: Signals) -> Kind | None:
     return None
 
 
-def _is_temporary(ev: Evidence) -> bool:
-    """Whether the reply is temporary: its code, else its enhanced code, else (with neither) its
-    own words ("Temporary DNS error while checking SPF record. Try again later.")."""
-    if ev.code:
-        return ev.code // 100 == 4
-    if ev.enhanced:
-        return ev.enhanced.startswith("4.")
-    return bool(_SAYS_TEMPORARY_RE.search(ev.reply))
-
-
 def decide(ev: Evidence) -> Kind:
     """The kind of failure the evidence shows, with the asymmetry applied last."""
-    temporary = _is_temporary(ev)
+    temporary = ev.temporary
     if (ev.enhanced == "5.4.1" or _MICROSOFT_RE.search(ev.reply)) and _DBEB_RE.search(ev.reply):
         return Kind.MAILBOX_UNKNOWN  # Microsoft's documented meaning, see _DBEB_RE
     kind = _decide(ev)
@@ -604,7 +611,7 @@ def _decide(ev: Evidence) -> Kind:
         if _NETWORK_RE.search(ev.reply) and not sig.strong - {Signal.TEMPORARY, Signal.DOMAIN}:
             return Kind.TRANSIENT
 
-    temporary = _is_temporary(ev)
+    temporary = ev.temporary
     permanent = ev.code // 100 == 5 or ev.enhanced.startswith("5.")
     if Signal.LOOP in sig.strong:
         return Kind.UNDETERMINED  # a mail loop is nobody's verdict on the address
@@ -688,7 +695,7 @@ def _decide(ev: Evidence) -> Kind:
     if permanent and ev.enhanced.startswith("5.7.") and Signal.TEMPORARY not in sig.strong:
         # Unless the words tell the receiver's own trouble ("550 5.7.1 Scanner failed").
         return Kind.SENDER_BLOCKED  # security or policy status (RFC 3463 X.7.x), no words
-    if temporary and ev.enhanced[1:4] in (".3.", ".4."):
+    if temporary and _receiver_or_network(ev.enhanced):
         # The enhanced code's subject says more than the bare reply code: X.3 is the receiving
         # mail system's status, X.4 the network's; "421 4.3.0 Mail system failure" is their
         # trouble, not a request to slow down.
