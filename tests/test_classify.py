@@ -755,6 +755,24 @@ PRINCIPLES = [
     # The message's header fields (From:, Return-Path) are the message's, not the envelope's.
     pytest.param(550, "", "550 Messages with multiple addresses in From: are not accepted", CR, id="from-header-field"),
     pytest.param(550, "5.6.0", "550 5.6.0 message should not have Return-Path header", CR, id="return-path-header"),
+    # Spamhaus's page for a domain is its domain list's: a link to it names neither side; the
+    # words beside it decide. Its page for an IP address is about our host.
+    pytest.param(554, "5.7.1", "554 5.7.1 Message contains a listed domain, see https://www.spamhaus.org/query/domain/bad.example",
+                 CR, id="domain-list-link-beside-the-message"),
+    pytest.param(554, "5.7.1", "554 5.7.1 <a@b.example>: Sender address rejected: blocked, see "
+                 "https://www.spamhaus.org/query/domain/b.example", SB, id="domain-list-link-beside-the-sender"),
+    pytest.param(550, "", "550 Rejected: see https://www.spamhaus.org/query/domain/b.example", UN,
+                 id="domain-list-link-alone"),
+    pytest.param(550, "", "550 Rejected: see https://www.spamhaus.org/query/ip/192.0.2.9", SB, id="ip-list-link-alone"),
+    # Postfix's restriction names for our client's reverse name are about our host.
+    pytest.param(554, "5.7.1", "554 5.7.1 reverse_client_hostname rejected by policy", SB, id="postfix-reverse-client-name"),
+    # A 503 (bad sequence) that quotes the reply which broke the sequence: that reply decides,
+    # at the command it answered; a bare 503 names nothing.
+    pytest.param(503, "5.5.1", "503 5.5.1 Error: need MAIL command - MAIL FROM error: 452 4.3.1 Insufficient system storage",
+                 TR, id="bad-sequence-quotes-a-full-spool"),
+    pytest.param(503, "5.5.1", "503 5.5.1 Error: need MAIL command - MAIL FROM error: 550 5.7.1 Client host rejected: "
+                 "cannot find your reverse hostname", SB, id="bad-sequence-quotes-a-refused-client"),
+    pytest.param(503, "5.5.1", "503 5.5.1 Error: need MAIL command", UN, id="bad-sequence-alone"),
 ]
 
 

@@ -94,6 +94,10 @@ _REPLY_RE: Final = _rx(r"(?:permanent|transient|said|our (?:rcpt to|mail from|da
 # mail server after RCPT TO:<a@b>: [host mx.example.org [192.0.2.1]:] 450 4.7.1 ...".
 _EXIM_REPLY_RE: Final = _rx(r"smtp error from remote (?:mail )?server (?:after|for) [^:<]*?(?::?<[^>]*>[^:]*?)?:\s*"
                             r"(?:host \S+ \[[^\]]*\]:\s*)?([245]\d\d(?:[ -].*)?)$")
+# RFC 5321's 503 (bad sequence of commands) that quotes the reply which broke the sequence
+# ("503 5.5.1 Error: need MAIL command - MAIL FROM error: 451 4.7.1 Service unavailable"): the
+# quoted reply is the cause, the 503 only its consequence.
+_SEQUENCE_CAUSE_RE: Final = _rx(r"^503\b.*?\b(mail from|helo|ehlo|auth)\b[^:]{0,20}:\s*([45]\d\d(?:[ -].*)?)$")
 # A reply code at the start of a text that is itself a reply ("550-5.1.1 ...", "smtp; 550 ...").
 _LEADING_CODE_RE: Final = _rx(r"^\s*(?:smtp;\s*)?([245]\d\d)(?:[ -]|$)")
 # mox's suppression reason: 'delivery failure from queue with smtp code 550, enhanced code "1.1"'.
@@ -278,6 +282,12 @@ def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
         code = 0
     reply_match = _REPLY_RE.search(text) or _EXIM_REPLY_RE.search(text)
     reply = reply_match[1] if reply_match else text
+    stage = read_stage(text)
+    cause = _SEQUENCE_CAUSE_RE.search(reply)
+    if cause and code in (0, 503):
+        # The command the quoted reply answered is the stage, not the one the 503 answered.
+        reply, code, enhanced_code = cause[2], 0, ""
+        stage = Stage.MAIL if cause[1].lower() == "mail from" else Stage.CONNECT
     if code == 0:
         # No code in the field: take it from the text (mox's wrapper, a reply, a mox reason).
         leading = _LEADING_CODE_RE.match(reply)
@@ -298,7 +308,7 @@ def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
         # rejected: undeliverable address: host ... said: 550 User unknown"): the quoted reply is
         # about our MAIL FROM, whatever it says of a "user".
         signals = Signals(signals.strong | {Signal.SENDER}, signals.weak)
-    return Evidence(code, enhanced, reply, reply_match is not None, read_stage(text), signals)
+    return Evidence(code, enhanced, reply, reply_match is not None, stage, signals)
 
 
 def _strongest(signals: Signals, *, permanent: bool) -> Kind | None:

@@ -388,6 +388,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|slow down|excessive (?:volume|traffic|load|mail)|(?:high|unusual|unexpected) (?:volume|traffic)|too much (?:mail|traffic)"
           r"|(?:ports?|servers?|system) (?:are |is )?(?:too )?busy"),
     # Our sending infrastructure: block lists, reputation, the IP, the HELO name, reverse DNS.
+    # Spamhaus's page for a domain ("See https://www.spamhaus.org/query/domain/x") is its domain
+    # list's: the domain may be a link in the message as well as ours, so the link alone names
+    # neither (read before "spamhaus" counts for our side and "spam" for the message).
+    _rule(None, S, r"\bspamhaus\.org/query/domain/\S*"),
     _rule(Signal.SENDER, S, r"spamhaus|spamcop|barracuda|\bsorbs\b|uceprotect|abuseat|\bcbl\b|psbl|mailspike|invaluement"
           r"|dnsbl|\brbl\b|\bdnsrbl|block ?list|black ?list|deny ?list|lista negra|liste noire|schwarze liste|(?<!not )(?<!n't )\blisted\b"
           r"|reputation|(?:user|spam|abuse) complaints?|complaint rate|(?:high |excessive )?bounce rate|sender ?score|senderbase|\bbanned\b(?! recipient)|\bbad ip\b|traffic not accepted|permanently deferred"
@@ -402,7 +406,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|refused to talk|(?:do not|don't|does not|doesn't) accept (?:e-?)?mails? from|not accepting (?:e-?)?mails? from"
           r"|use (?:the |your )?(?:smtp|mail) (?:server|relay) of your|smtp (?:server|relay) (?:of|at) your (?:isp|provider)"
           r"|(?:isp|provider)'?s? (?:smtp|mail) (?:server|relay)|host network not allowed|envelope blocked"
-          r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse (?:dns|lookup|hostname|name)|\brdns\b"
+          r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse[ _](?:client[ _])?(?:dns|lookup|hostname|host ?name|name)|\brdns\b"
           r"|fcrdns|\b(?:helo|ehlo)\b(?![)=])|invalid (?:helo|ehlo|domain name)|hostname (?:lookup|verification|does not|doesn't|not)"
           r"|cannot find your (?:reverse )?hostname|host ?name (?:is )?not (?:authori[sz]ed|allowed|permitted)|unauthenticated|authentication (?:failed|failures?|errors?|check|information|results|unsuccessful)"
           r"|(?:not |un)authori[sz]ed to send|spoof|forged|forgery|(?:server|host|sender|you)\b.{0,30}\bimpersonat|\byou(?: are|'re) (?:violating|in violation|breaking|abusing)"
