@@ -1,0 +1,76 @@
+"""How often two labellers agree, and how moxhooks compares with each.
+
+    python tools/labeller_agreement.py
+
+`tests/bounces/second-labelling.jsonl` holds a second, blind labelling of 200 reply lines drawn
+at random (seed 20261206) from the test parts of rounds 2-9. The second labeller saw only each
+line's source name, code, enhanced code and text, and `LABELLING.md`: not the first labels, not
+moxhooks' classifier nor its output. The figures say how far the labels themselves can be
+trusted: a classifier cannot be measured more finely than two careful readers agree.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from moxhooks.mail.classify import classify_failure  # noqa: E402
+
+SECOND = ROOT / "tests" / "bounces" / "second-labelling.jsonl"
+IMMEDIATE = {"mailbox_unknown", "domain_unknown", "mailbox_disabled"}
+
+
+def first_labels(round_: int) -> dict[str, dict[str, object]]:
+    folder = ROOT / "tests" / ("bounces" if round_ == 1 else f"bounces{round_}") / "replies"
+    rows: dict[str, dict[str, object]] = {}
+    for path in sorted(folder.glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                rows[str(row["id"])] = row
+    return rows
+
+
+def share(n: int, of: int) -> str:
+    return f"{n}/{of} ({100 * n / of:.1f}%)" if of else "0/0"
+
+
+def main() -> None:
+    second = [json.loads(line) for line in SECOND.read_text(encoding="utf-8").splitlines() if line.strip()]
+    by_round: dict[int, dict[str, dict[str, object]]] = {}
+    rows = []
+    for s in second:
+        first = by_round.setdefault(int(s["round"]), first_labels(int(s["round"])))[s["id"]]
+        code = first.get("code") or 0
+        got = classify_failure(code if isinstance(code, int) else 0, str(first.get("enhanced") or ""),
+                               str(first["text"])).value
+        rows.append((s, first, got))
+    n = len(rows)
+    print(f"{n} reply lines labelled twice")
+    for title, part in (("all", rows), ("first label by the source", [r for r in rows if r[1].get("label_by") == "source"]),
+                        ("first label by hand", [r for r in rows if r[1].get("label_by") == "hand"]),
+                        ("second labeller sure", [r for r in rows if r[0]["sure"]])):
+        m = len(part)
+        both = sum(s["kind"] == f["kind"] for s, f, _ in part)
+        now = sum((s["kind"] in IMMEDIATE) == (f["kind"] in IMMEDIATE) for s, f, _ in part)
+        first_mox = sum(g == f["kind"] for _, f, g in part)
+        second_mox = sum(g == s["kind"] for s, _, g in part)
+        print(f"  {title}: {m} lines; the two labellers agree on the kind {share(both, m)}, on "
+              f"suppress-now {share(now, m)}; moxhooks agrees with the first {share(first_mox, m)}, "
+              f"with the second {share(second_mox, m)}")
+    split = Counter("moxhooks = first" if g == f["kind"] else "moxhooks = second" if g == s["kind"] else "moxhooks = neither"
+                    for s, f, g in rows if s["kind"] != f["kind"])
+    print(f"  where the labellers disagree ({sum(split.values())}): " + ", ".join(f"{k} {v}" for k, v in sorted(split.items())))
+    for s, f, g in rows:
+        if s["kind"] != f["kind"]:
+            print(f"    {s['id']}: first {f['kind']}, second {s['kind']}{'' if s['sure'] else ' (not sure)'}, "
+                  f"moxhooks {g}: {str(f['text'])[:100]}")
+
+
+if __name__ == "__main__":
+    main()
