@@ -773,6 +773,13 @@ PRINCIPLES = [
     pytest.param(503, "5.5.1", "503 5.5.1 Error: need MAIL command - MAIL FROM error: 550 5.7.1 Client host rejected: "
                  "cannot find your reverse hostname", SB, id="bad-sequence-quotes-a-refused-client"),
     pytest.param(503, "5.5.1", "503 5.5.1 Error: need MAIL command", UN, id="bad-sequence-alone"),
+    # A temporary reply that relays a server's own permanent verdict (Postfix's address probe):
+    # the verdict is the reply (LABELLING.md, F9); a relayed temporary one stays temporary.
+    pytest.param(450, "4.1.1", "mox: transient: 450 4.1.1 <old@example.net>: Recipient address rejected: undeliverable "
+                 "address: host mx.example.net[192.0.2.7] said: 550 5.1.1 <old@example.net>: no such user here", MU,
+                 id="temporary-reply-relaying-a-permanent-verdict"),
+    pytest.param(450, "4.1.1", "450 4.1.1 <old@example.net>: Recipient address rejected: unverified address: host "
+                 "mx.example.net[192.0.2.7] said: 451 4.3.0 please try again", TR, id="temporary-reply-relaying-a-temporary-one"),
 ]
 
 

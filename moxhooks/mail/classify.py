@@ -98,6 +98,10 @@ _EXIM_REPLY_RE: Final = _rx(r"smtp error from remote (?:mail )?server (?:after|f
 # ("503 5.5.1 Error: need MAIL command - MAIL FROM error: 451 4.7.1 Service unavailable"): the
 # quoted reply is the cause, the 503 only its consequence.
 _SEQUENCE_CAUSE_RE: Final = _rx(r"^503\b.*?\b(mail from|helo|ehlo|auth)\b[^:]{0,20}:\s*([45]\d\d(?:[ -].*)?)$")
+# A server's own permanent reply quoted inside a temporary one: Postfix's reject_unverified_recipient
+# answers 450 by default, quoting what its probe was told ("450 4.1.1 <a@b>: Recipient address
+# rejected: undeliverable address: host mx[192.0.2.1] said: 550 5.1.1 ... User unknown").
+_PERMANENT_QUOTE_RE: Final = _rx(r"\bsaid: (5\d\d(?:[ -].*)?)$")
 # A reply code at the start of a text that is itself a reply ("550-5.1.1 ...", "smtp; 550 ...").
 _LEADING_CODE_RE: Final = _rx(r"^\s*(?:smtp;\s*)?([245]\d\d)(?:[ -]|$)")
 # mox's suppression reason: 'delivery failure from queue with smtp code 550, enhanced code "1.1"'.
@@ -283,6 +287,11 @@ def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
     reply_match = _REPLY_RE.search(text) or _EXIM_REPLY_RE.search(text)
     reply = reply_match[1] if reply_match else text
     stage = read_stage(text)
+    leading = _LEADING_CODE_RE.match(reply)
+    quoted = _PERMANENT_QUOTE_RE.search(text)
+    if quoted and (code or (int(leading[1]) if leading else 0)) // 100 == 4:
+        # The temporary reply only relays that verdict; the verdict is the reply (LABELLING.md, F9).
+        reply, code, enhanced_code = quoted[1], 0, ""
     cause = _SEQUENCE_CAUSE_RE.search(reply)
     if cause and code in (0, 503):
         # The command the quoted reply answered is the stage, not the one the 503 answered.
