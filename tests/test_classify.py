@@ -780,6 +780,12 @@ PRINCIPLES = [
                  id="temporary-reply-relaying-a-permanent-verdict"),
     pytest.param(450, "4.1.1", "450 4.1.1 <old@example.net>: Recipient address rejected: unverified address: host "
                  "mx.example.net[192.0.2.7] said: 451 4.3.0 please try again", TR, id="temporary-reply-relaying-a-temporary-one"),
+    # The address itself as the subject of its state; a domain reserved for examples; a
+    # recipient's user id called invalid.
+    pytest.param(550, "", "550 <old.name> has been deactivated", MD, id="the-address-is-deactivated"),
+    pytest.param(450, "", "450 <old.name> has been deactivated, try again later", TR, id="the-address-is-deactivated-for-now"),
+    pytest.param(550, "", "550 The destination domain is a special-use domain", DU, id="special-use-domain"),
+    pytest.param(0, "", "Delivery failed: invalid user id old.name", MU, id="invalid-user-id"),
 ]
 
 

@@ -365,7 +365,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.DISABLED, S, r"archived (?:recipient|mailbox|account|user)|(?:recipient|mailbox|account|user|destinataire)\b.{0,20}?archiv[ée]e?s?\b"
           r"|(?:recipient|user|account) suspends?\b"),
     # A domain that is gone, said with words that elsewhere mean a switched-off account.
-    _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)"),
+    _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)"
+          # A domain reserved for examples and tests (RFC 2606, RFC 6761) never receives mail.
+          r"|reserved by rfc ?(?:2606|6761)|(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain)"),
+    # The address itself as the subject of a state: "550 <jdoe> is now disabled".
+    _rule(Signal.DISABLED, S, r"<[^>\s]+> (?:is |has been )(?:now )?(?:disabled|deactivated|suspended|closed)\b"),
     # A recipient's account that the provider switched off ("The recipient account is blocked").
     _rule(Signal.DISABLED, S, rf"{_WHO}(?:'s)?(?: account| status)? {_NAMED}(?:has been |is |was |is currently |currently )?(?:temporarily |permanently )?"
           r"(?:disabled|suspended|deactivated|inactive|closed|locked|frozen|blocked|terminated|discontinued|not active|not enabled|expired|on hold)"
@@ -453,7 +457,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           rf"|{_WHO} (?:is )?not present|not our (?:user|customer)"
           r"|no matches to nameserver query|unknown or illegal alias|no valid recipient(?:s for|\b)"
           r"|(?:has|have) moved|moved (?:permanently|away)|no longer (?:with|employed|works|here|at)"
-          r"|invalid (?:recipient )?address|not a valid (?:user|mailbox|address|recipient)|undeliverable address"),
+          r"|invalid (?:recipient )?address|not a valid (?:user|mailbox|address|recipient)|undeliverable address"
+          # IMail's "Invalid final delivery userid": the recipient's user id.
+          r"|invalid (?:final )?(?:delivery )?user ?id\b"),
     # Relay denied: this host does not serve the domain (a stale MX or a misrouted message).
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:temporarily )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
           r"|not (?:configured|permitted|allowed|authori[sz]ed) to relay"
