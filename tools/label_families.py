@@ -28,7 +28,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 BOUNCES = ROOT / "tests" / "bounces"
 # Later rounds: tests/bounces2, tests/bounces3, ... (those with a split drawn are read).
-LATER = [ROOT / "tests" / f"bounces{n}" for n in range(2, 10)]
+LATER = [ROOT / "tests" / f"bounces{n}" for n in range(2, 100) if (ROOT / "tests" / f"bounces{n}").is_dir()]
 CORPUS = ROOT / "tests" / "corpus"
 RECIPIENT_HARD = {"mailbox_unknown", "domain_unknown", "mailbox_disabled"}
 
