@@ -786,6 +786,32 @@ PRINCIPLES = [
     pytest.param(450, "", "450 <old.name> has been deactivated, try again later", TR, id="the-address-is-deactivated-for-now"),
     pytest.param(550, "", "550 The destination domain is a special-use domain", DU, id="special-use-domain"),
     pytest.param(0, "", "Delivery failed: invalid user id old.name", MU, id="invalid-user-id"),
+    # RFC 7504's 521/556 and RFC 5321's 421 mean what they say when the words say it or add
+    # nothing; servers that answer them to every refusal use them as a general "no": the words
+    # decide, and words nobody reads are no verdict (round 10's review).
+    pytest.param(521, "", "521 mail.example.net does not accept mail", DU, id="521-in-its-own-words"),
+    pytest.param(521, "", "521 mail.example.net", DU, id="521-with-a-host-name-only"),
+    pytest.param(556, "", "556 SMTP protocol returned a permanent error", DU, id="556-with-words-that-add-nothing"),
+    pytest.param(521, "", "521 Go away and never come back", UN, id="521-as-a-general-no"),
+    pytest.param(521, "", "521 Your e-mail address is not on our allow list", SB, id="521-naming-our-sender"),
+    pytest.param(521, "", "521 You did not introduce yourself properly", SB, id="521-about-our-greeting"),
+    pytest.param(521, "", "521 No such user old.name here", MU, id="521-naming-the-recipient"),
+    pytest.param(421, "", "421 mx.example.net", RL, id="421-with-a-host-name-only"),
+    pytest.param(421, "", "421 Checking your configuration failed", TR, id="421-with-other-words-is-for-now"),
+    # Words for things read elsewhere, in other wordings.
+    pytest.param(552, "", "552 Too big messages are refused here", TL, id="too-big-messages"),
+    pytest.param(452, "", "452 We accept messages of up to 1000 bytes", TL, id="messages-up-to-a-size"),
+    pytest.param(0, "", "5.0.0 (failed to deliver your message after 3 days)", EX, id="failed-to-deliver-after-days"),
+    pytest.param(501, "", "501 MAIL FROM needs a valid address", SB, id="mail-from-named-in-a-syntax-complaint"),
+    pytest.param(550, "", "550 Your ratware is not welcome", SB, id="ratware"),
+    pytest.param(451, "", "451 Only one recipient per transaction, please send the others later", RL, id="one-recipient-per-transaction"),
+    pytest.param(421, "4.7.0", "421 4.7.0 Connection rate exceeded for this client", RL, id="connection-rate-exceeded"),
+    pytest.param(421, "", "421 Trop de connexions depuis votre adresse", RL, id="too-many-connections-french"),
+    pytest.param(550, "", "550 Bogus bounce: you are responding to a forged address", CR, id="backscatter-refused"),
+    pytest.param(550, "", "550 That address never sends mail, so it gets no bounces", CR, id="backscatter-to-a-no-send-address"),
+    pytest.param(0, "", "Cannot access the file: it is being used by another process", TR, id="a-file-in-use"),
+    pytest.param(0, "", "Receiver unknown: old.name", MU, id="receiver-unknown"),
+    pytest.param(0, "", "These recipient addresses were unknown: old.name@example.net", MU, id="addresses-were-unknown"),
 ]
 
 

@@ -463,6 +463,28 @@ _STAGE_WORDS_RE: Final = re.compile(r"\(?in reply to (?:end of )?\w+(?: \w+)? co
 _NOT_WORDS_RE: Final = re.compile(r"\(\w+\)|\bgsmtp\b|[245]\d\d[ -]|\(?#?[245]\.\d{1,3}\.\d{1,3}\)?|<[^>]*>|\S+@\S+|\[[^\]]*\]|\S*\d\S*")
 
 
+# RFC 5321's and RFC 7504's own texts for the bare codes 421, 521 and 556, and a farewell: said
+# alone, they add nothing to the code.
+_CODE_STOCK_RE: Final = _rx(r"service (?:is )?(?:not available|unavailable)|closing (?:the )?(?:transmission )?(?:channel|connection)"
+                            r"|(?:please )?try (?:again )?later|(?:smtp )?(?:protocol )?(?:returned )?(?:an? )?(?:permanent|fatal) (?:error|failure)"
+                            r"|(?:(?:this |the )?(?:system|server|host|domain|service) )?(?:does not accept|(?:is )?not accepting|accepts no)"
+                            r" (?:network )?(?:e-?mails?|mail|messages)|no mail service|good ?bye|\bbye\b|\bsmtp\b|\besmtp\b|\berror\b"
+                            # mox localserve's own test replies ("421 4.0.0 failure with code 421
+                            # due to special localpart"): the code and nothing more.
+                            r"|failure with code|due to special localpart|\b(?:transient|permanent):")
+# RFC 7504's meaning in words: the host or domain accepts no mail at all.
+_ACCEPTS_NO_MAIL_RE: Final = _rx(r"(?:does not accept|(?:is )?not accepting|accepts no) (?:network )?(?:e-?mails?|mail|messages)|null mx")
+# A host name or a domain among the words ("mx.example.org", "example.org.").
+_DOTTED_RE: Final = re.compile(r"\S+\.\S+")
+
+
+def _adds_nothing(ev: Evidence) -> bool:
+    """Whether the reply's words say nothing beyond its code: none, or only host names, numbers
+    and the code's stock text ("421 mx.example.org Service not available, closing channel")."""
+    words = _DOTTED_RE.sub(" ", _CODE_STOCK_RE.sub(" ", _NOT_WORDS_RE.sub(" ", _RELAY_HOST_RE.sub(" ", ev.reply))))
+    return not re.findall(r"[^\W\d_]{3,}", words)
+
+
 def _terse(ev: Evidence) -> bool:
     """Whether the reply's words are a recipient phrase and nothing else ("550 : User unknown")."""
     words = _NOT_WORDS_RE.sub(" ", _RELAY_HOST_RE.sub(" ", ev.reply))
@@ -678,9 +700,12 @@ def _decide(ev: Evidence) -> Kind:
         return Kind.TRANSIENT if temporary else Kind.UNDETERMINED
 
     if (ev.code in (521, 556) and ev.stage is not Stage.DATA and not ev.enhanced.startswith("5.7.")
-            and not (sig.strong | sig.weak) - _RECIPIENT_SIGNALS):
+            and not (sig.strong | sig.weak) - _RECIPIENT_SIGNALS
+            and (_adds_nothing(ev) or Signal.DOMAIN in sig.strong or _ACCEPTS_NO_MAIL_RE.search(ev.reply))):
         # RFC 7504: this host (521) or domain (556) accepts no mail at all, whatever detail
-        # follows ("521 5.3.2 System not accepting network messages").
+        # code follows ("521 5.3.2 System not accepting network messages"), when the words say
+        # so or nothing else. Servers that answer 521 to every refusal ("521 I'm sorry, but your
+        # email address is not in whitelist") use it as a general "no": their words decide.
         return Kind.DOMAIN_UNKNOWN
     code_kind = _detail_kind(ev.enhanced) if ev.enhanced else None
     if code_kind is Kind.RATE_LIMITED and _PACING_BY_DEFAULT_RE.fullmatch(ev.enhanced):
@@ -724,6 +749,10 @@ def _decide(ev: Evidence) -> Kind:
             # A bare 552 is RFC 5321's "exceeded storage allocation"; a 552 whose words say
             # something else, though nothing decided ("bounce message does not have 1
             # recipient"), is not a full mailbox.
+            if bare in (421, 521, 556) and not _adds_nothing(ev):
+                # Words the code's meaning does not cover ("421 Broadcast address", "521 Stop
+                # sending me this"): the code is a general refusal, for now or for good.
+                break
             return kind
     if temporary:
         return Kind.TRANSIENT

@@ -96,6 +96,10 @@ NO_VALID_RECIPIENTS: Final = (r"no valid recipients(?! for)(?: (?:at|in|among) (
                                r"|no (?:rcpt|recipient) addresses(?: at all)?|all recipients (?:are |were )?(?:invalid|rejected|refused)")
 
 # Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
+# "unable to deliver this message after 18 hours": a time spent trying, which in a failure
+# report is a relay that gave up, and in a delay notice only that it has been a while.
+UNDELIVERED_FOR = r"(?:unable|not able|failed) to deliver (?:this |the |your )?(?:message |mail )?(?:to \S+ )?(?:for|within|in|after) \d+ (?:days?|hours?)"
+
 _WHO = r"(?:user|recipient|mailbox|mail[- ]?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
 
 SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
@@ -122,6 +126,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:could not|couldn't|was not|has not been|not been|cannot) (?:be )?(?:delivered|sent|send (?:the )?message)"
           r"(?: to [^ ]+)? (?:for|within|in|after) (?:the last )?\d+ (?:days?|hours?)"
           r"|in the queue too long|too long in (?:the )?queue|queue\.expired|failed \d+ attempts"
+          rf"|{UNDELIVERED_FOR}"
           r"|retry time not reached for any host after a long failure period|(?:giving|gave) up(?! on)"
           r"|(?:have been|has been|were) failing for (?:a long time|\d+)"
           r"|maximum (?:time|number of (?:delivery )?attempts)|timeout waiting for|expired after|past (?:the |its )?expiration"),
@@ -157,6 +162,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # The receiver's own disk or spool, not a mailbox: "No space left on device", "out of
           # disk space", "spool full".
           r"|no space left on device|out of (?:free )?(?:disk|spool) space|(?:spool|file ?system|queue) (?:disk )?(?:is )?full"
+          # A file the receiver could not use ("The process cannot access the file because it is
+          # being used by another process", "Error writing spool").
+          r"|(?:cannot|can't|could not|unable to) access (?:the )?file|(?:file )?(?:is )?being used by another process"
+          r"|error (?:writing|reading) (?:the )?(?:spool|queue|file)"
           r"|local error in processing|\blocal error\b|(?:cannot|can't|unable to|failed to) (?:start|create|spawn|fork) (?:a )?(?:new )?(?:thread|process|child)|temporar(?:y|ily) (?:\w+ ){0,2}(?:failure|problem|error|unavailable)"
           r"|temporary rejection|upstream error|configuration error|temporary failure in name resolution"
           r"|(?:could|did) not complete|(?<!you )(?:unable to|could not|cannot|can't) (?:verify|validate|look ?up|resolve|connect)"
@@ -291,8 +300,18 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"(?: (?:or|nor) (?:a |an )?(?:ip address|a record))?|illegal host/domain name"),
     # Our own account refused ("the sender account is disabled", "account outbounds disabled"):
     # the sender, though the words are those of a disabled mailbox.
+    # A bounce refused as backscatter: the message answers mail the recipient never sent ("You
+    # are responding to a forged sender address", "does not match a valid, signed return path",
+    # "This address never sends outgoing mail"): the message (rounds 3, 4 and 10 read BATV and
+    # SRS refusals so), read before "forged" counts for our side.
+    _rule(Signal.CONTENT, S, r"respond(?:ing)? to (?:a )?forged(?: sender)?(?: (?:e-?mail )?address| e-?mail| mail| message)?|(?:valid,? )?signed return[ -]path|bogus bounce|backscatter"
+          r"|never sends? (?:outgoing |any )?(?:e-?mail|mail)"),
     _rule(Signal.SENDER, S, r"do not believe you are|\byou are not\b|\bkarma\b|(?:dkim )?signature (?:is )?invalid|invalid (?:dkim )?signature"
-          r"|body has been altered|only (?:on|over|via|with) (?:an? )?(?:tls|ssl|encrypted|secure)\b"),
+          r"|body has been altered|only (?:on|over|via|with) (?:an? )?(?:tls|ssl|encrypted|secure)\b"
+          # Bulk-mail software on the sending host; how our client greets (HELO), in plain words;
+          # MAIL FROM named in a syntax complaint.
+          r"|\bratware\b|(?:the way|how) you introduce yourself|introduce yourself properly"
+          r"|\bmail from:? (?:requires|needs|must (?:have|be|contain)|expects)\b"),
     _rule(Signal.SENDER, S, r"\bsender(?:'s)? (?:e-?mail )?account\b.{0,30}?(?:disabled|suspended|not registered|locked|blocked|inactive)"
           r"|outbounds? (?:mail |sending )?(?:is |are |has been )?disabled|invalid credentials?|password transition"),
     # Our side named as the subject of a refusal: the sender, our IP, host, server, domain or
@@ -352,6 +371,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # Italian: a full mailbox, an unknown recipient, a switched-off account.
     _rule(Signal.STORAGE, S, r"(?:casilla|buz[oó]n|mailbox|caixa|bo[iî]te|postfach)\b.{0,20}?(?:llen[oa]|chei[oa]|pleine?|voll)\b"
           r"|zu ?viele? (?:e-?mails|mails|nachrichten)"),
+    # Too many connections, in the same languages: a pace.
+    _rule(Signal.RATE, S, r"(?:submission|sending|message|connection) rate\b.{0,40}\bexceed"
+          r"|(?:(?:accept|take|allow)s? )?(?:only )?one recipient (?:at a time|per (?:message|transaction|session|connection))"
+          r"|trop de connexions|demasiadas conexiones|zu viele verbindungen|muitas conex(?:õ|o)es|troppe connessioni"),
     # Postfix's "Recipient address rejected:" followed by the mailbox's state: the verdict is
     # about the recipient, plainly.
     _rule(Signal.DISABLED, S, r"recipient address rejected: (?:account |mailbox |user )?(?:is )?(?:inactive|disabled|suspended|locked|blocked)"),
@@ -387,7 +410,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\[tss?0[124]\]|sending (?:quota|limit|rate)|frequency (?:limit|restriction)|(?:ip|connection) frequency"
           r"|too many (?:\w+ ){0,2}(?:connections|concurrent|simultaneous|sessions|messages|mails|e-?mails|recipients|rcpts?|requests|invalid recipients|hosts)"
           r"|(?:connection|message|recipient|session|hourly|daily) (?:count |rate |sending )?(?:limit|rate|quota) (?:exceeded|reached)"
-          r"|max(?:imum)? (?:number of )?(?:[\w/-]+ )?(?:messages|connections|recipients|rcpts|mails)\b.{0,40}?(?:per|reached|exceeded|allowed)"
+          r"|max(?:imum)? (?:number of )?(?:[\w/-]+ )?(?:messages?(?! size)|connections|recipients|rcpts|mails)\b.{0,40}?(?:per|reached|exceeded|allowed)"
           r"|exceeded (?:the )?(?:max(?:imum)? )?(?:number of )?(?:connections|messages|recipients|mails)"
           r"|slow down|excessive (?:volume|traffic|load|mail)|(?:high|unusual|unexpected) (?:volume|traffic)|too much (?:mail|traffic)"
           r"|(?:ports?|servers?|system) (?:are |is )?(?:too )?busy"),
@@ -416,7 +439,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:not |un)authori[sz]ed to send|spoof|forged|forgery|(?:server|host|sender|you)\b.{0,30}\bimpersonat|\byou(?: are|'re) (?:violating|in violation|breaking|abusing)"
           r"|accept (?:that|this|the|your) sender\b|(?:ip|host) name lookup failed|sending ip|\bsending host\b"
           r"|not permitted from your|access denied, (?:banned send|sending)"
-          r"|(?:ip|host|client|server|sender|domain|you)\b.{0,30}\bnot (?:in|on) (?:the |our |an? )?(?:white ?list|allow ?list|safe ?list)"),
+          r"|(?:ip|host|client|server|sender|domain|you|your (?:e-?mail )?address)\b.{0,30}\bnot (?:in|on) (?:the |our |an? )?(?:white ?list|allow ?list|safe ?list)"),
     # The message: spam verdicts, malware, attachments, content policy.
     _rule(Signal.CONTENT, S, r"(?:empty|missing|no|blank) subject|(?:password[- ]protected|encrypted) (?:zip|archive|attachment|file)s?|\bzip files?\b"
           r"|spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)(?! senders?)|virus|malware|infected|phish|trojan|worm\b"
@@ -429,6 +452,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.SIZE, S, r"(?:message|mail|e-?mail|data) (?:size|length) (?:\S+ ){0,2}(?:exceeds?|too|limit|is (?:larger|greater|over))"
           r"|headers? size (?:is )?(?:too|exceeds?)"
           r"|(?:message|mail|e-?mail|data|it) (?:is |was )?too (?:big|large|long)|too (?:big|large) (?:for|message)"
+          r"|too (?:big|large|long) (?:e-?mails?|messages|mails)\b"
+          r"|(?:accepts?|allows?|takes?) (?:only )?(?:messages?|e-?mails?|mails?) (?:of )?(?:up to|at most|no (?:larger|bigger) than) \d"
           r"|size (?:limit|exceeds|exceeded|too)|exceeds? (?:the )?(?:max(?:imum)?|fixed|permitted|allowed|size) (?:message )?(?:size|limit|permitted)?"
           r"|maximum (?:message )?size|bytes max|message size|databytes|message (?:is )?(?:larger|bigger) than"),
     _rule(Signal.SIZE, W, r"\bsize\b|too (?:big|large)"),
@@ -459,7 +484,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:has|have) moved|moved (?:permanently|away)|no longer (?:with|employed|works|here|at)"
           r"|invalid (?:recipient )?address|not a valid (?:user|mailbox|address|recipient)|undeliverable address"
           # IMail's "Invalid final delivery userid": the recipient's user id.
-          r"|invalid (?:final )?(?:delivery )?user ?id\b"),
+          r"|invalid (?:final )?(?:delivery )?user ?id\b"
+          # "Receiver not found: user1"; "The following destination addresses were unknown".
+          r"|\breceiver (?:not found|unknown|does not exist)|(?:destination|recipient) addresses (?:were|are) (?:unknown|invalid)"),
     # Relay denied: this host does not serve the domain (a stale MX or a misrouted message).
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:temporarily )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
           r"|not (?:configured|permitted|allowed|authori[sz]ed) to relay"

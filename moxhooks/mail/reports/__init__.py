@@ -57,7 +57,7 @@ from typing import Final, Literal
 
 from moxhooks.kinds import Kind
 from moxhooks.mail.classify import RECIPIENT_HARD, classify_failure
-from moxhooks.mail.replywords import Signal, read_signals
+from moxhooks.mail.replywords import UNDELIVERED_FOR, Signal, read_signals
 from moxhooks.mail.reports import vendors
 from moxhooks.mail.reports.ses import JsonReport, read_json_report
 from moxhooks.mail.reports.stage import continued_reply, stage_note
@@ -287,6 +287,7 @@ _CODE_RE: Final = re.compile(
 _LOOP_RE: Final = re.compile(r"too many hops|hop count|mail(?:ing)? loop|routing loop|loop detected", re.I)
 _TEMP_DNS_RE: Final = re.compile(r"host not found, try again|name service error.{0,80}try again"
                                   r"|malformed (?:or unexpected )?name server reply", re.I)
+_UNDELIVERED_FOR_RE: Final = re.compile(UNDELIVERED_FOR, re.I)
 _GAVE_UP_RE: Final = re.compile(
     r"not (?:been )?delivered (?:with)?in \d+|failed \d+ attempts|in the queue too long"
     r"|cannot send (?:the )?message (?:for|in) \d+|could not be delivered for \d+|delivery time expired"
@@ -371,7 +372,8 @@ def failure_kind(action: str, code: int, status: str, text: str) -> Kind:
         if (kind is Kind.TRANSIENT and not status.startswith("5.")) or (kind is Kind.UNDETERMINED and temporary):
             return Kind.EXPIRED
     elif action == "delayed":
-        if status[1:] == ".4.7" and (_GAVE_UP_RE.search(text) or Signal.EXPIRED in read_signals(text).strong):
+        if status[1:] == ".4.7" and (_GAVE_UP_RE.search(text)
+                                     or Signal.EXPIRED in read_signals(_UNDELIVERED_FOR_RE.sub(" ", text)).strong):
             # RFC 3463's X.4.7, "delivery time expired", with words that say so: the relay gave
             # up, whatever its Action field says (OpenSMTPD's "Envelope expired" is "delayed").
             # Without them, X.4.7 in a delay notice only says it has been a while.
