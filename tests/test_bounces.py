@@ -243,15 +243,17 @@ def test_a_review_list_is_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert listed.read_bytes() == before
 
 
-def test_second_labelling_names_test_part_lines_with_known_kinds() -> None:
-    # tests/bounces/second-labelling.jsonl (tools/labeller_agreement.py): a blind second
-    # labelling of lines drawn from the later rounds' test parts, each line once.
-    rows = [json.loads(line) for line in (score_bounces.BOUNCES / "second-labelling.jsonl").read_text().splitlines()
-            if line.strip()]
-    assert len(rows) == 200
+@pytest.mark.parametrize(("folder", "count", "parts"), [("bounces", 200, {"test"}), ("bounces10", 131, {"test", "train"})])
+def test_second_labelling_names_labelled_lines_with_known_kinds(folder: str, count: int, parts: set[str]) -> None:
+    # tests/bounces*/second-labelling.jsonl (tools/labeller_agreement.py): a blind second
+    # labelling, each line once: of lines drawn from the later rounds' test parts, and of every
+    # line of round 10.
+    path = ROOT / "tests" / folder / "second-labelling.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    assert len(rows) == count
     assert len({r["id"] for r in rows}) == len(rows)
     for r in rows:
-        folder, split_path, _, _ = ROUNDS[r["round"]]
-        assert json.loads(split_path.read_text())["replies"][r["id"]] == "test", r["id"]
+        _, split_path, _, _ = ROUNDS[r["round"]]
+        assert json.loads(split_path.read_text())["replies"][r["id"]] in parts, r["id"]
         assert r["kind"] in KINDS, r["id"]
         assert isinstance(r["sure"], bool) and r["note"], r["id"]

@@ -2,11 +2,13 @@
 
     python tools/labeller_agreement.py
 
-`tests/bounces/second-labelling.jsonl` holds a second, blind labelling of 200 reply lines drawn
-at random (seed 20261206) from the test parts of rounds 2-9. The second labeller saw only each
-line's source name, code, enhanced code and text, and `LABELLING.md`: not the first labels, not
-moxhooks' classifier nor its output. The figures say how far the labels themselves can be
-trusted: a classifier cannot be measured more finely than two careful readers agree.
+Each `tests/bounces*/second-labelling.jsonl` holds a second, blind labelling of reply lines:
+`tests/bounces/` 200 lines drawn at random (seed 20261206) from the test parts of rounds 2-9,
+`tests/bounces10/` every line of round 10, labelled before its first scoring was seen. The second
+labeller saw only each line's source name, code, enhanced code and text, and `LABELLING.md`: not
+the first labels, not moxhooks' classifier nor its output. The figures say how far the labels
+themselves can be trusted: a classifier cannot be measured more finely than two careful readers
+agree.
 """
 
 from __future__ import annotations
@@ -15,13 +17,13 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from moxhooks.mail.classify import classify_failure  # noqa: E402
 
-SECOND = ROOT / "tests" / "bounces" / "second-labelling.jsonl"
 IMMEDIATE = {"mailbox_unknown", "domain_unknown", "mailbox_disabled"}
 
 
@@ -41,7 +43,12 @@ def share(n: int, of: int) -> str:
 
 
 def main() -> None:
-    second = [json.loads(line) for line in SECOND.read_text(encoding="utf-8").splitlines() if line.strip()]
+    for path in sorted((ROOT / "tests").glob("bounces*/second-labelling.jsonl")):
+        print(f"## {path.relative_to(ROOT)}")
+        report([json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()])
+
+
+def report(second: list[dict[str, Any]]) -> None:
     by_round: dict[int, dict[str, dict[str, object]]] = {}
     rows = []
     for s in second:
