@@ -463,17 +463,18 @@ _STAGE_WORDS_RE: Final = re.compile(r"\(?in reply to (?:end of )?\w+(?: \w+)? co
 _NOT_WORDS_RE: Final = re.compile(r"\(\w+\)|\bgsmtp\b|[245]\d\d[ -]|\(?#?[245]\.\d{1,3}\.\d{1,3}\)?|<[^>]*>|\S+@\S+|\[[^\]]*\]|\S*\d\S*")
 
 
+# RFC 7504's meaning in words: the host or domain accepts no mail at all.
+_ACCEPTS_NO_MAIL = r"(?:does not accept|(?:is )?not accepting|accepts no) (?:network )?(?:e-?mails?|mail|messages)"
+_ACCEPTS_NO_MAIL_RE: Final = _rx(_ACCEPTS_NO_MAIL + r"|null mx")
 # RFC 5321's and RFC 7504's own texts for the bare codes 421, 521 and 556, and a farewell: said
 # alone, they add nothing to the code.
 _CODE_STOCK_RE: Final = _rx(r"service (?:is )?(?:not available|unavailable)|closing (?:the )?(?:transmission )?(?:channel|connection)"
                             r"|(?:please )?try (?:again )?later|(?:smtp )?(?:protocol )?(?:returned )?(?:an? )?(?:permanent|fatal) (?:error|failure)"
-                            r"|(?:(?:this |the )?(?:system|server|host|domain|service) )?(?:does not accept|(?:is )?not accepting|accepts no)"
-                            r" (?:network )?(?:e-?mails?|mail|messages)|no mail service|good ?bye|\bbye\b|\bsmtp\b|\besmtp\b|\berror\b"
+                            r"|(?:(?:this |the )?(?:system|server|host|domain|service) )?" + _ACCEPTS_NO_MAIL +
+                            r"|no mail service|good ?bye|\bbye\b|\bsmtp\b|\besmtp\b|\berror\b"
                             # mox localserve's own test replies ("421 4.0.0 failure with code 421
                             # due to special localpart"): the code and nothing more.
                             r"|failure with code|due to special localpart|\b(?:transient|permanent):")
-# RFC 7504's meaning in words: the host or domain accepts no mail at all.
-_ACCEPTS_NO_MAIL_RE: Final = _rx(r"(?:does not accept|(?:is )?not accepting|accepts no) (?:network )?(?:e-?mails?|mail|messages)|null mx")
 # A host name or a domain among the words ("mx.example.org", "example.org.").
 _DOTTED_RE: Final = re.compile(r"\S+\.\S+")
 
