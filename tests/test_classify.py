@@ -812,6 +812,17 @@ PRINCIPLES = [
     pytest.param(0, "", "Cannot access the file: it is being used by another process", TR, id="a-file-in-use"),
     pytest.param(0, "", "Receiver unknown: old.name", MU, id="receiver-unknown"),
     pytest.param(0, "", "These recipient addresses were unknown: old.name@example.net", MU, id="addresses-were-unknown"),
+    # Verdicts in Russian, Chinese and Japanese; NetEase's documented codes; a size said in one word.
+    pytest.param(550, "", "550 Ошибка: пользователь не существует", MU, id="russian-no-such-user"),
+    pytest.param(552, "", "552 Почтовый ящик переполнен", MF, id="russian-mailbox-full"),
+    pytest.param(550, "", "550 Ящик заблокирован", MD, id="russian-mailbox-blocked"),
+    pytest.param(550, "", "550 收件人不存在", MU, id="chinese-no-such-recipient"),
+    pytest.param(552, "", "552 邮箱空间不足", MF, id="chinese-mailbox-full"),
+    pytest.param(550, "", "550 账号已停用", MD, id="chinese-account-disabled"),
+    pytest.param(550, "", "550 宛先が見つかりません", MU, id="japanese-recipient-not-found"),
+    pytest.param(554, "", "554 DT:SPM mx.example.net, please try again later", CR, id="netease-dt-spm"),
+    pytest.param(554, "", "554 DT:RBL mx.example.net 203.0.113.5", SB, id="netease-dt-rbl"),
+    pytest.param(552, "", "552 Message refused: exceeded mailsize limit", TL, id="mailsize-in-one-word"),
 ]
 
 

@@ -48,9 +48,10 @@ Judgement calls, documented where they are made:
   Null MX said in words ("null MX", mox's "single dot for mx record") is `domain_unknown`.
   Microsoft's "550 5.4.1 Recipient address rejected: Access denied" is its documented
   Directory Based Edge Blocking reply for a recipient that does not exist: `mailbox_unknown`.
-- Throttling replies that mention spam (Gmail 4.7.28 "unusual rate of unsolicited
-  mail", Yahoo [TSS04], Microsoft 4.7.650 "temporarily rate limited due to IP
-  reputation") are `rate_limited`: the receiver asks us to slow down, for now.
+- Throttling replies that give our reputation or our mail as the cause (Gmail 4.7.28
+  "unusual rate of unsolicited mail", Yahoo [TSS04] "... or user complaints", Microsoft
+  4.7.650 "temporarily rate limited due to IP reputation") are `sender_blocked`: the block
+  lasts as long as its cause, it is no pace to keep (LABELLING.md, F2).
 - "try again later" alone names no cause: `transient`; with "busy", "too many" or a pacing
   code (4.7.0, 4.2.1 in a 4xx) it is `rate_limited`. Greylisting and "temporary local
   problem/failure" are `transient`.

@@ -371,6 +371,17 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # Italian: a full mailbox, an unknown recipient, a switched-off account.
     _rule(Signal.STORAGE, S, r"(?:casilla|buz[oó]n|mailbox|caixa|bo[iî]te|postfach)\b.{0,20}?(?:llen[oa]|chei[oa]|pleine?|voll)\b"
           r"|zu ?viele? (?:e-?mails|mails|nachrichten)"),
+    # The same verdicts in Russian, Chinese and Japanese: an unknown recipient, a full mailbox,
+    # a frozen account.
+    _rule(Signal.MAILBOX, S, r"пользовател[ья] не (?:найден|существует)|нет такого (?:пользователя|ящика|адреса)"
+          r"|(?:почтов(?:ый|ого) )?ящик(?:а)? не (?:найден|существует)|адрес(?:ат)? не (?:найден|существует)"
+          r"|用户不存在|收件人不存在|邮箱不存在|收件人地址不存在|該用戶不存在|用戶不存在|宛先(?:が)?(?:不明|見つかりません)|存在しないアドレス"),
+    _rule(Signal.STORAGE, S, r"ящик (?:переполнен|заполнен)|превышен(?:а)? квота|邮箱(?:已满|空间不足)|信箱已满|メールボックスが(?:いっぱい|満杯)"),
+    _rule(Signal.DISABLED, S, r"(?:ящик|аккаунт|учетная запись|пользователь) (?:заблокирован|отключен)|(?:用户|帐号|账号|账户)已(?:冻结|停用|禁用)"),
+    # NetEase's documented reply codes: DT:SPM, the message judged spam; DT:RBL, our IP on a
+    # block list.
+    _rule(Signal.CONTENT, S, r"\bdt:spm\b"),
+    _rule(Signal.SENDER, S, r"\bdt:rbl\b"),
     # Too many connections, in the same languages: a pace.
     _rule(Signal.RATE, S, r"(?:submission|sending|message|connection) rate\b.{0,40}\bexceed"
           r"|(?:(?:accept|take|allow)s? )?(?:only )?one recipient (?:at a time|per (?:message|transaction|session|connection))"
@@ -411,7 +422,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|too many (?:\w+ ){0,2}(?:connections|concurrent|simultaneous|sessions|messages|mails|e-?mails|recipients|rcpts?|requests|invalid recipients|hosts)"
           r"|(?:connection|message|recipient|session|hourly|daily) (?:count |rate |sending )?(?:limit|rate|quota) (?:exceeded|reached)"
           r"|max(?:imum)? (?:number of )?(?:[\w/-]+ )?(?:messages?(?! size)|connections|recipients|rcpts|mails)\b.{0,40}?(?:per|reached|exceeded|allowed)"
-          r"|exceeded (?:the )?(?:max(?:imum)? )?(?:number of )?(?:connections|messages|recipients|mails)"
+          r"|exceeded (?:the )?(?:max(?:imum)? )?(?:number of )?(?:connections|messages|recipients|mails)\b"
           r"|slow down|excessive (?:volume|traffic|load|mail)|(?:high|unusual|unexpected) (?:volume|traffic)|too much (?:mail|traffic)"
           r"|(?:ports?|servers?|system) (?:are |is )?(?:too )?busy"),
     # Our sending infrastructure: block lists, reputation, the IP, the HELO name, reverse DNS.
@@ -449,7 +460,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|message not accepted for policy reasons"
           r"|\bmime\b|(?:contains|includes) (?:a |an )?(?:forbidden|banned|blocked|prohibited|illegal)"),
     # The message's size (after the mailbox's storage, which used its "size" and "exceeds").
-    _rule(Signal.SIZE, S, r"(?:message|mail|e-?mail|data) (?:size|length) (?:\S+ ){0,2}(?:exceeds?|too|limit|is (?:larger|greater|over))"
+    _rule(Signal.SIZE, S, r"(?:message|mail|e-?mail|data) ?(?:size|length) (?:\S+ ){0,2}(?:exceeds?|too|limit|is (?:larger|greater|over))"
+          r"|exceeded (?:the )?(?:message|mail|e-?mail) ?size"
           r"|headers? size (?:is )?(?:too|exceeds?)"
           r"|(?:message|mail|e-?mail|data|it) (?:is |was )?too (?:big|large|long)|too (?:big|large) (?:for|message)"
           r"|too (?:big|large|long) (?:e-?mails?|messages|mails)\b"
