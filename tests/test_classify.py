@@ -823,6 +823,41 @@ PRINCIPLES = [
     pytest.param(554, "", "554 DT:SPM mx.example.net, please try again later", CR, id="netease-dt-spm"),
     pytest.param(554, "", "554 DT:RBL mx.example.net 203.0.113.5", SB, id="netease-dt-rbl"),
     pytest.param(552, "", "552 Message refused: exceeded mailsize limit", TL, id="mailsize-in-one-word"),
+    # Round 11's review. Commands in the wrong order name no cause, whatever command they name.
+    pytest.param(503, "", "503 Please send EHLO first", UN, id="ehlo-first"),
+    pytest.param(503, "", "503 5.5.1 EHLO already given", UN, id="ehlo-twice"),
+    pytest.param(503, "", "503 AUTH is not allowed during a mail transaction", UN, id="auth-inside-a-transaction"),
+    pytest.param(501, "", "501 RCPT requires an address argument", UN, id="rcpt-without-its-address"),
+    pytest.param(501, "", "501 MAIL needs an address argument", SB, id="mail-without-its-address"),
+    # DATA's "no valid recipients" repeats earlier refusals, whatever code it carries (F10).
+    pytest.param(554, "5.1.1", "554 5.1.1 Error: no valid recipients", UN, id="no-valid-recipients-beside-5.1.1"),
+    # A 552 whose words name a mailbox but no storage is no full mailbox; one that says full is.
+    pytest.param(552, "", "552 Mailbox 'news' takes commands only", UN, id="552-with-other-words"),
+    pytest.param(552, "", "552 Mailbox 'news' is now full", MF, id="mailbox-named-then-full"),
+    # The message's parts and header fields; amavisd-new's content categories.
+    pytest.param(550, "", "550 Content-Type application/zip is banned here", CR, id="content-type-banned"),
+    pytest.param(550, "", "550 Messages of type multipart/report are refused", CR, id="messages-of-a-type"),
+    pytest.param(550, "", "550 This list needs a text/plain part", CR, id="a-plain-text-part"),
+    pytest.param(550, "", "550 We do not allow attachments named 'invoice.js'", CR, id="attachment-named"),
+    pytest.param(554, "5.7.0", "554 5.7.0 Reject, id=1234-05 - BANNED: invoice.js", CR, id="amavisd-banned"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Message refused: illegal header line", CR, id="illegal-header"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Bulk mail must carry a List-Unsubscribe header", CR, id="list-unsubscribe-header"),
+    pytest.param(550, "", "550 Your message has no Subject line", CR, id="a-subject-line"),
+    pytest.param(550, "", "550 Null sender mail to multiple recipients is refused", CR, id="null-sender-to-several"),
+    # Checks that could not run; a filter daemon's name is not a spam verdict.
+    pytest.param(451, "", "451 DKIM: example.com: time-out on DNS lookup of the key", TR, id="dkim-lookup-timed-out"),
+    pytest.param(451, "", "451 Error when scanning the message, try later", TR, id="scan-error"),
+    pytest.param(451, "4.3.0", "451 4.3.0 No answer from spamd", TR, id="filter-daemon-named"),
+    # Our side in other words: posting reserved to subscribers, our site, a sender named prohibited.
+    pytest.param(550, "", "550 Only subscribers may post here; non-subscribers are not allowed", SB, id="non-subscribers"),
+    pytest.param(550, "", "550 This list only accepts messages from members", SB, id="only-from-members"),
+    pytest.param(550, "", "550 Use of this relay is restricted to customers", SB, id="relay-restricted-to"),
+    pytest.param(550, "", "550 Your site is not registered here", SB, id="your-site"),
+    pytest.param(550, "", "550 Forbidden sender: bulk@example.com", SB, id="forbidden-sender"),
+    pytest.param(550, "", "550 You don't have permission to write here", SB, id="no-permission"),
+    # The recipient: moved, with an address to try; a host that is unknown.
+    pytest.param(551, "", "551 User moved; please try <new.name@example.net>", MU, id="moved-try"),
+    pytest.param(0, "", "Address x@example.net: host is unknown", DU, id="host-is-unknown"),
 ]
 
 

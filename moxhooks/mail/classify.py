@@ -475,7 +475,8 @@ _CODE_STOCK_RE: Final = _rx(r"service (?:is )?(?:not available|unavailable)|clos
                             r"|no mail service|good ?bye|\bbye\b|\bsmtp\b|\besmtp\b|\berror\b"
                             # mox localserve's own test replies ("421 4.0.0 failure with code 421
                             # due to special localpart"): the code and nothing more.
-                            r"|failure with code|due to special localpart|\b(?:transient|permanent):")
+                            r"|failure with code|due to special localpart|\b(?:transient|permanent):"
+                            r"|(?:requested )?(?:mail )?action (?:not taken|aborted):?|exceeded storage allocation")
 # A host name or a domain among the words ("mx.example.org", "example.org.").
 _DOTTED_RE: Final = re.compile(r"\S+\.\S+")
 
@@ -631,6 +632,10 @@ def decide(ev: Evidence) -> Kind:
         # violation") cannot be about a body the server has not seen: the rest decides.
         sig = Signals(ev.signals.strong - {Signal.CONTENT}, ev.signals.weak - {Signal.CONTENT})
         return decide(Evidence(ev.code, ev.enhanced, ev.reply, ev.has_reply, ev.stage, sig))
+    if kind in RECIPIENT_HARD and _NO_VALID_RE.search(ev.reply) and not ev.signals.strong & _RECIPIENT_SIGNALS:
+        # DATA's answer when every RCPT TO was refused ("554 5.1.1 Error (DATA): no valid
+        # recipients") names no recipient, whatever code it repeats (LABELLING.md, F10).
+        return Kind.TRANSIENT if temporary else Kind.UNDETERMINED
     if kind in RECIPIENT_HARD and ev.code // 100 == 4:
         # A temporary reply asks to be asked again, even when it names the recipient's state
         # ("451 4.2.1 Delivery to mailbox is disabled"): never a reason to suppress at once
@@ -751,9 +756,10 @@ def _decide(ev: Evidence) -> Kind:
             # A bare 552 is RFC 5321's "exceeded storage allocation"; a 552 whose words say
             # something else, though nothing decided ("bounce message does not have 1
             # recipient"), is not a full mailbox.
-            if bare in (421, 521, 556) and not _adds_nothing(ev):
+            if bare in (421, 521, 552, 556) and not _adds_nothing(ev):
                 # Words the code's meaning does not cover ("421 Broadcast address", "521 Stop
-                # sending me this"): the code is a general refusal, for now or for good.
+                # sending me this", "552 Mailbox 'news' only accepts commands"): the code is a
+                # general refusal, for now or for good.
                 break
             return kind
     if temporary:

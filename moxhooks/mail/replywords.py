@@ -130,6 +130,17 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|retry time not reached for any host after a long failure period|(?:giving|gave) up(?! on)"
           r"|(?:have been|has been|were) failing for (?:a long time|\d+)"
           r"|maximum (?:time|number of (?:delivery )?attempts)|timeout waiting for|expired after|past (?:the |its )?expiration"),
+    # Commands in the wrong order (RFC 5321's 503): the client's slip, which names no cause; the
+    # command's name (HELO, AUTH) is not a refusal of our host ("503 Start by saying HELO",
+    # "Duplicate HELO/EHLO", "Authentication not allowed in transaction state").
+    _rule(Signal.PROTOCOL, S, r"(?:send |say |issue |use )?(?:helo|ehlo)(?:/(?:helo|ehlo))? first|(?:start|begin) (?:by|with) (?:saying |sending |issuing )?(?:helo|ehlo)"
+          r"|duplicate (?:helo|ehlo)(?:/(?:helo|ehlo))?|(?:helo|ehlo) (?:already (?:given|sent|received)|twice)"
+          r"|(?<!mail )(?<!from )(?:must have|requires?|needs?) an? (?:address )?(?:operand|argument|parameter)\b"
+          r"|(?:authentication|auth) (?:is )?not allowed (?:in|during) (?:the |a )?(?:mail )?transaction(?: state)?|polite people say (?:helo|ehlo)"),
+    # A check that could not be made because a lookup failed ("SPF: example.com: 'SERVFAIL' error
+    # on DNS 'TXT' lookup", "Time-out on DNS lookup"): the check's subject is not its verdict.
+    _rule(Signal.TEMPORARY, S, r"(?:\b(?:spf|dkim|dmarc)\b[^.;]{0,60}?)?(?:'?servfail'? (?:error )?|(?:error|time-?out|timeout) )on dns\b[^.;]{0,60}"
+          r"|\bservfail\b"),
     # The sender's From: address that could not be verified names its subject (the sender),
     # though it uses the words of a temporary check.
     _rule(Signal.SENDER, S, r"(?:verify|verification of) (?:the )?\"?from:?\"? (?:header )?address"),
@@ -145,7 +156,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # A check that failed to run: what it was checking is not its verdict ("Internal server error
     # while checking return path", "DNS error while checking SPF record").
     _rule(Signal.TEMPORARY, S, r"\b(?:[\w-]+ ){0,2}(?:error|failure|problem|timeout|timed out)\b[^.;]{0,30}? (?:while|when|during) "
-          r"(?:checking|verifying|validating|looking up|resolving|querying)\b[^.;]{0,40}"),
+          r"(?:checking|verifying|validating|looking up|resolving|querying|scanning)\b[^.;]{0,40}"),
+    # A filter daemon's own name is not a verdict ("Calling rspamd timed out"); "Blocked by
+    # SpamAssassin" names the content filter that refused, and stays the message's.
+    _rule(None, S, r"\b(?:r?spamd|spamc|clamd|amavisd)\b"),
     _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again|retry time not (?:yet )?reached"
           # A delivery agent's or queue's own failure (maildrop, qmail-queue's "qq ..."), even
           # when it names the virus scanner it could not run.
@@ -194,7 +208,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.CONTENT, S, r"(?:attach\w*|files?|file ?names?|extensions?)\b(?: \w+){0,4} (?:is |are |was )?(?:black ?listed|banned|blocked|forbidden|not allowed)"
           r"|(?<![\w.-])bcc(?![\w.-])|html (?:mail|messages?|e-?mails?|content)|(?:black ?listed|blocked|listed|banned) (?:body|message) (?:urls?|links?|uris?|hosts?|domains?)"
           r"|\(score:? ?-?\d|heuristic|\"?from\"? (?:address|header) in the message|bounce messages? (?:with|should|must|that)"
-          r"|bounces? (?:\w+ ){0,4}(?:more than one|several|multiple) recipients?"
+          r"|(?:bounces?|dsns?|/dev/null|null sender|sender <>)(?: \w+){0,4} (?:more than one|several|multiple) recipients?"
           r"|(?:message|mail|e-?mail) (?:matches|contains|matched) (?:a |an )?(?:black ?listed|banned|forbidden|blocked|prohibited)"
           r"|(?:black ?listed|blocked|listed|banned) (?:urls?|uris?|links?|domains?) in (?:the |your )?(?:message|body|mail|e-?mail)"),
     # A relay denial, whatever it asks for relaying: the host does not serve the domain.
@@ -262,7 +276,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|character ?sets?|charset|8-?bit|bare (?:lf|line-?feeds?|cr|newlines?|\\r|\\n)|smtp smuggling|surbl|uribl"
           # (not a label of a host name: "maine.link.net")
           r"|(?<![\w.-])(?:url|uri|links?)(?![\w.-])|too many (?:equal |duplicate )?[\w-]*headers?"
-          r"|(?:invalid|missing|malformed|bad|duplicate) (?:message )?(?:headers?(?: '?[\w-]+:?'?)?|from:? header|date|message-id)"
+          r"|(?:invalid|missing|malformed|bad|duplicate|illegal) (?:message )?(?:headers?(?: '?[\w-]+:?'?)?|from:? header|date|message-id)"
+          # Header fields named as such: a List-Id header, a "To line", List-Unsubscribe-Post.
+          r"|\blist-(?:id|unsubscribe(?:-post)?|post|help|owner|archive)\b|(?:a|an|the|no) (?:to|from|cc|subject) line\b"
           r"|\b(?:from|to|date|subject|message-id|sender|reply-to):? header|header (?:error|is|contains|line)"
           r"|\bheaders?\b.{0,20}(?:rfc|invalid|missing|malformed|not (?:allowed|valid))|multiple from"
           r"|\brfc ?(?:2822|5322|822|2045)\b(?!;)|not (?:rfc|standards?)[- ]?compliant|non[- ]?compliant"
@@ -300,6 +316,15 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"(?: (?:or|nor) (?:a |an )?(?:ip address|a record))?|illegal host/domain name"),
     # Our own account refused ("the sender account is disabled", "account outbounds disabled"):
     # the sender, though the words are those of a disabled mailbox.
+    # The message's parts named as what is refused: a content type ("Content-Type text/html is
+    # blacklisted", "messages of type message/partial", "one text/plain part is required"), an
+    # attachment ("attachments called 'setup.exe'"), a part; amavisd-new's content categories
+    # ("Reject, id=12345-01 - BANNED"). Read before "blacklisted" counts for our side.
+    _rule(Signal.CONTENT, S, r"content-type:? [\w/.+-]+ (?:is |are )?(?:black ?listed|blocked|banned|not allowed|forbidden|rejected|refused)"
+          r"|messages? of (?:the )?type|\b(?:text|multipart|message|application)/[\w.+-]+ parts?\b|\bmessage/partial\b"
+          r"|(?:accept|allow|permit)s? (?:no )?attachments?|attachments? (?:called|named|of (?:the )?type|with (?:the )?(?:name|extension))"
+          r"|(?:prohibited|forbidden|banned|disallowed) (?:message )?parts?\b|message parts? detected"
+          r"|\bid=[\w-]+ - (?:unchecked|banned|bad-header|spam(?:my)?|infected|virus)\b"),
     # A bounce refused as backscatter: the message answers mail the recipient never sent ("You
     # are responding to a forged sender address", "does not match a valid, signed return path",
     # "This address never sends outgoing mail"): the message (rounds 3, 4 and 10 read BATV and
@@ -311,7 +336,12 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # Bulk-mail software on the sending host; how our client greets (HELO), in plain words;
           # MAIL FROM named in a syntax complaint.
           r"|\bratware\b|(?:the way|how) you introduce yourself|introduce yourself properly"
-          r"|\bmail from:? (?:requires|needs|must (?:have|be|contain)|expects)\b"),
+          r"|\bmail(?: from)?:? (?:requires|needs|must (?:have|be|contain)|expects)\b"
+          # Posting reserved to members, subscribers or registered users: our sender is not one.
+          r"|non-?(?:subscribers?|members?) (?:are |is )?not (?:allowed|permitted)|(?:users|senders) without an account"
+          r"|(?:use|usage) of this (?:gateway|server|service|relay|system) is restricted to"
+          r"|your (?:site|node)\b|only accepts? (?:messages|mail|e-?mails?) from (?:its )?(?:subscribers|members)"
+          r"|\bmay not send (?:e-?mails?|mail|messages)\b|(?:prohibited|forbidden|banned) sender|you (?:do not|don't) have (?:the )?permission to\b"),
     _rule(Signal.SENDER, S, r"\bsender(?:'s)? (?:e-?mail )?account\b.{0,30}?(?:disabled|suspended|not registered|locked|blocked|inactive)"
           r"|outbounds? (?:mail |sending )?(?:is |are |has been )?disabled|invalid credentials?|password transition"),
     # Our side named as the subject of a refusal: the sender, our IP, host, server, domain or
@@ -382,6 +412,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # block list.
     _rule(Signal.CONTENT, S, r"\bdt:spm\b"),
     _rule(Signal.SENDER, S, r"\bdt:rbl\b"),
+    # A mailbox named between its word and its state ("Mailbox 'alice' is full").
+    _rule(Signal.STORAGE, S, r"(?:mail ?box|inbox)\b.{0,40}?\b(?:is|are) (?:now |currently )?(?:full|over (?:its |their )?quota)\b"),
     # Too many connections, in the same languages: a pace.
     _rule(Signal.RATE, S, r"(?:submission|sending|message|connection) rate\b.{0,40}\bexceed"
           r"|(?:(?:accept|take|allow)s? )?(?:only )?one recipient (?:at a time|per (?:message|transaction|session|connection))"
@@ -454,7 +486,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The message: spam verdicts, malware, attachments, content policy.
     _rule(Signal.CONTENT, S, r"(?:empty|missing|no|blank) subject|(?:password[- ]protected|encrypted) (?:zip|archive|attachment|file)s?|\bzip files?\b"
           r"|spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)(?! senders?)|virus|malware|infected|phish|trojan|worm\b"
-          r"|\bcontent\b|message (?:content|body)|dangerous|executable|prohibited (?:file|attachment)"
+          r"|\bcontent\b|(?:message|mail|e-?mail) (?:content|body)|body of the (?:message|mail)|dangerous|executable|prohibited (?:file|attachment)"
           r"|suspicious|security (?:issue|threat|risk)|\[ph\d\d\]"
           # Yahoo's documented meaning: the message looked like spam (postmaster-28, 5.7.9).
           r"|message not accepted for policy reasons"
@@ -474,7 +506,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.DOMAIN, S, r"(?<![@\w.-])(?:[a-z0-9-]+\.)+[a-z]{2,}\.? (?:does not|doesn't) exist"
           r"|(?:non-?existent|unknown|invalid|unresolvable|unroutable|unrouteable|bad|nonexisting) (?:recipient |destination |mail )?domain"
           r"|domain (?:name )?(?:\S+ )?(?:not found|does not exist|doesn't exist|unknown|is not (?:valid|configured|hosted|known))"
-          r"|no such domain|host (?:or domain name )?(?:not found|unknown)|unknown host|no mx (?:record|host|for)|invalid mx"
+          r"|no such domain|host (?:or domain name )?(?:is )?(?:not found|unknown)|unknown host|no mx (?:record|host|for)|invalid mx"
           r"|null ?mx|(?:domain|host) (?:\S+ )?(?:does not|doesn't) accept (?:e-?)?mail|domain is not reachable|\bnxdomain\b"
           r"|no (?:valid )?(?:mx|mail exchanger)|(?:can't|cannot|could not|couldn't|unable to) find (?:a |any )?(?:valid )?mx\b|domain (?:has )?no (?:mx|mail)"
           r"|domain (?:name )?(?:has )?expired|no such host|name or service not known|(?:couldn't|could not|cannot|can't) find (?:any )?host"
@@ -498,7 +530,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # IMail's "Invalid final delivery userid": the recipient's user id.
           r"|invalid (?:final )?(?:delivery )?user ?id\b"
           # "Receiver not found: user1"; "The following destination addresses were unknown".
-          r"|\breceiver (?:not found|unknown|does not exist)|(?:destination|recipient) addresses (?:were|are) (?:unknown|invalid)"),
+          r"|\bmoved[;,:]? (?:please )?try <|\breceiver (?:not found|unknown|does not exist)|(?:destination|recipient) addresses (?:were|are) (?:unknown|invalid)"),
     # Relay denied: this host does not serve the domain (a stale MX or a misrouted message).
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:temporarily )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
           r"|not (?:configured|permitted|allowed|authori[sz]ed) to relay"
