@@ -107,6 +107,8 @@ FLOORS_BY_ROUND = {
     (10, "replies", "test"): (0.80, 0.92, 3),
     (11, "replies", "train"): (0.88, 0.97, 2),
     (11, "replies", "test"): (0.92, 0.98, 1),
+    (12, "replies", "train"): (0.85, 0.93, 2),
+    (12, "replies", "test"): (0.90, 0.96, 0),
 }
 # The least each round holds, and the seed its split was drawn with (once).
 SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209), 6: (100, 0, 20261210),

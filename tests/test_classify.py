@@ -858,6 +858,24 @@ PRINCIPLES = [
     # The recipient: moved, with an address to try; a host that is unknown.
     pytest.param(551, "", "551 User moved; please try <new.name@example.net>", MU, id="moved-try"),
     pytest.param(0, "", "Address x@example.net: host is unknown", DU, id="host-is-unknown"),
+    # Round 12's review: recipient words read too eagerly. RFC 5321's 551 without a new address
+    # and a server that takes no incoming mail say this host does not serve the address; with
+    # the new address, the user moved.
+    pytest.param(551, "5.1.1", "551 5.1.1 Recipient not local", UN, id="551-not-local"),
+    pytest.param(551, "", "551 User not local; please try <new.name@example.net>", MU, id="551-not-local-with-new-address"),
+    pytest.param(550, "5.1.1", "550 5.1.1 Sorry, this host is not configured to receive mail", UN,
+                 id="host-not-configured-for-mail"),
+    # An address's part too long, or its domain missing, names neither address; the recipient
+    # address too long is the recipient's, and no message size.
+    pytest.param(500, "5.5.4", "500 5.5.4 Local part too long", UN, id="local-part-too-long"),
+    pytest.param(501, "5.5.4", "501 5.5.4 User name too long", UN, id="user-name-too-long"),
+    pytest.param(550, "", "550 Recipient address too long", MU, id="recipient-address-too-long"),
+    # A service's own record is no mailbox; a Subject badly formed is the message's.
+    pytest.param(550, "", "550 No such email record for this reply", UN, id="no-such-email-record"),
+    pytest.param(550, "", "550 Malformed subject", CR, id="malformed-subject"),
+    # A relay naming the server that refused: its address is not ours.
+    pytest.param(550, "5.0.0", "550 5.0.0 Remote host 198.51.100.4 rejected: 550 5.1.1 No such user", MU,
+                 id="remote-host-named"),
 ]
 
 

@@ -130,6 +130,9 @@ _RELAY_HOST_RE: Final = _rx(r"\b(?:host|connect to) [\w.-]+ ?\[[0-9a-f.:]+\](?::
                             # port ("example.org. [192.0.2.1]:25"): a server we connected to.
                             r"|\bhost:? [\w.-]+ ?\([0-9a-f.:]+\)"
                             r"|(?<![\w.-])[\w-]+(?:\.[\w-]+)+\.? ?\[(?:ipv6:)?[0-9a-f.:]+\]:\d+"
+                            # A relay naming the server that refused ("Remote server 10.60.5.4
+                            # rejected: 550 ..."): the server's address, not ours.
+                            r"|\bremote (?:server|host|mta) \S+(?= (?:rejected|said|replied|responded)\b)"
                             # A greeting that echoes our client ("Hello [192.0.2.25], ..."): trace,
                             # not a word about our IP.
                             r"|\bhello (?:[\w.-]+ )?\[[0-9a-f.:]+\],")
@@ -388,7 +391,8 @@ _ADDRESS_SYNTAX_RE: Final = re.compile(r"[45]\.1\.3|[45]\.5\.[24]")
 _SYNTAX_WORDS_RE: Final = re.compile(
     r"missing (?:a |the )?domain|(?:not|n't) (?:contain |have |include )?(?:a )?fully[- ]qualified"
     r"|(?:illegal|invalid|bad) address syntax|\baddress syntax\b|must (?:include|specify|contain) (?:a )?(?:host ?name|domain)"
-    r"|address (?:has|with) no domain\b", re.I)
+    r"|address (?:has|with) no domain\b|domain name required for address"
+    r"|(?:user ?name|local[- ]?part|address|mailbox name) (?:is )?too long", re.I)
 # A specific detail whose subject is not an address or a mailbox (RFC 3463): X.3 the receiving
 # mail system, X.5 the protocol, X.6 the message's media. Words about a recipient beside it
 # ("554 qq private key file does not exist (#5.3.5)") are about something else.
@@ -428,6 +432,8 @@ _CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected: ?(.*)", re
 # name ("501 Invalid RCPT TO") says which command was malformed, not whose address.
 _NAMES_RECIPIENT_RE: Final = re.compile(
     r"\b(?:recipients?|destination|rcpt(?! ?to\b)|addressee|mailbox|user|account|forward[- ]path)\b", re.I)
+# "User name" and a quoted local part ("for address \"user\"") name an address's part, not whose.
+_USER_NAME_RE: Final = re.compile(r"\buser ?name\b|\"[^\"]*\"", re.I)
 # DATA's answer when every RCPT TO was refused uses the word without naming anyone.
 _NO_VALID_RE: Final = re.compile(NO_VALID_RECIPIENTS, re.I)
 
@@ -560,7 +566,9 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
         return plain
     # Otherwise plain words, or a code whose detail is the recipient's: a word that only
     # leans ("unknown", "invalid", "not found", "rejected") is not enough to suppress at once.
-    named = syntax and _names_recipient(ev.reply)  # "Recipient address syntax error"
+    # "Recipient address syntax error"; a "user name too long" names an address's part, which
+    # MAIL FROM and RCPT TO both have.
+    named = syntax and _names_recipient(_USER_NAME_RE.sub(" ", ev.reply))
     # A leaning word and a code of the same subject (RFC 3463 X.1.x address, X.2.x mailbox
     # status) agree: "550 #5.1.0 Address rejected".
     agreeing = bool(sig.weak & _RECIPIENT_SIGNALS) and bool(

@@ -486,11 +486,15 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The message: spam verdicts, malware, attachments, content policy.
     _rule(Signal.CONTENT, S, r"(?:empty|missing|no|blank) subject|(?:password[- ]protected|encrypted) (?:zip|archive|attachment|file)s?|\bzip files?\b"
           r"|spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)(?! senders?)|virus|malware|infected|phish|trojan|worm\b"
+          r"|(?:wrongly formatted|malformed|improper|invalid|bad) subject\b"
           r"|\bcontent\b|(?:message|mail|e-?mail) (?:content|body)|body of the (?:message|mail)|dangerous|executable|prohibited (?:file|attachment)"
           r"|suspicious|security (?:issue|threat|risk)|\[ph\d\d\]"
           # Yahoo's documented meaning: the message looked like spam (postmaster-28, 5.7.9).
           r"|message not accepted for policy reasons"
           r"|\bmime\b|(?:contains|includes) (?:a |an )?(?:forbidden|banned|blocked|prohibited|illegal)"),
+    # The recipient address too long (RFC 5321's limits), read before the message's size takes
+    # "length exceeds maximum".
+    _rule(Signal.MAILBOX, S, r"(?:recipient|destination) address(?: length)? (?:is )?(?:too long|exceeds)"),
     # The message's size (after the mailbox's storage, which used its "size" and "exceeds").
     _rule(Signal.SIZE, S, r"(?:message|mail|e-?mail|data) ?(?:size|length) (?:\S+ ){0,2}(?:exceeds?|too|limit|is (?:larger|greater|over))"
           r"|exceeded (?:the )?(?:message|mail|e-?mail) ?size"
@@ -515,8 +519,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # no such domain); a domain written as one label ("single label domains").
           r"|unroute?able address|single[- ]label domains?"),
     # The recipient's mailbox.
-    _rule(Signal.MAILBOX, S, r"no ?such ?(?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail)"
-          rf"|{_WHO} (?:name )?{_NAMED}(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid|not local)"
+    _rule(Signal.MAILBOX, S, r"no ?such ?(?:user|mailbox|recipient|address|account|person|local user|alias|e-?mail(?! (?:log|record|thread|message|id)\b))"
+          rf"|{_WHO} (?:name )?{_NAMED}(?:is )?(?:unknown|not known|not found|not exist|does not exist|doesn't exist|non-?existent|not recogni[sz]ed|not valid|invalid)"
           rf"|unknown {_WHO}|(?:invalid|bad|non-?existent|nonexisting|illegal|unrecogni[sz]ed)[ _-](?:recipient|mailbox|mail ?box|address|user|addressee|e-?mail|destination)"
           r"|(?:is )?not an? (?:known|valid|registered|active|local) (?:user|recipient|mailbox|address|e-?mail)"
           r"|no (?:mail ?box|such mail ?box|account|user)(?: here| available| by that name| with that name| for)?"
@@ -532,6 +536,12 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # "Receiver not found: user1"; "The following destination addresses were unknown".
           r"|\bmoved[;,:]? (?:please )?try <|\breceiver (?:not found|unknown|does not exist)|(?:destination|recipient) addresses (?:were|are) (?:unknown|invalid)"),
     # Relay denied: this host does not serve the domain (a stale MX or a misrouted message).
+    # RFC 5321's 551 "User not local" without a new address, and a server that takes no incoming mail at all ("This
+    # server is not configured for incoming email"): this host does not serve the address, as a
+    # relay denial says; nothing about a mailbox elsewhere.
+    _rule(Signal.MAILBOX, S, r"not local;? (?:please )?try <"),  # 551 with the user's new address: moved
+    _rule(Signal.RELAY, S, r"(?:user|recipient|address|mailbox|account) (?:is )?not local\b"
+          r"|(?:server|host|system|domain) (?:is )?not configured (?:for|to (?:accept|receive)) (?:incoming |inbound )?(?:e-?mails?|mail)"),
     _rule(Signal.RELAY, S, r"relay(?:ing)? (?:access )?(?:temporarily )?(?:denied|not permitted|prohibited|disallowed|not allowed|rejected|refused)"
           r"|not (?:configured|permitted|allowed|authori[sz]ed) to relay"
           r"|(?:not|n't) (?:permitted|allowed|authori[sz]ed) to relay|unable to relay|we do not relay|no relay"
