@@ -109,6 +109,8 @@ FLOORS_BY_ROUND = {
     (11, "replies", "test"): (0.92, 0.98, 1),
     (12, "replies", "train"): (0.85, 0.93, 2),
     (12, "replies", "test"): (0.90, 0.96, 0),
+    (13, "replies", "train"): (0.82, 0.91, 5),
+    (13, "replies", "test"): (0.92, 0.93, 2),
 }
 # The least each round holds, and the seed its split was drawn with (once).
 SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209), 6: (100, 0, 20261210),

@@ -876,6 +876,20 @@ PRINCIPLES = [
     # A relay naming the server that refused: its address is not ours.
     pytest.param(550, "5.0.0", "550 5.0.0 Remote host 198.51.100.4 rejected: 550 5.1.1 No such user", MU,
                  id="remote-host-named"),
+    # Round 13's review: a forwarding loop said as recursion; an inactive list; our IP or domain
+    # "spamming"; MAIL FROM and RCPT TO named as where the address stood; a relay denial that
+    # says why; a busy mailbox; a message's nesting or data.
+    pytest.param(550, "", "550 Recursive forwarding detected", UN, id="recursive-forwarding"),
+    pytest.param(550, "", "550 This mailing list is inactive", MD, id="list-inactive"),
+    pytest.param(451, "", "451 Your server is spamming, come back tomorrow", SB, id="our-server-spamming"),
+    pytest.param(550, "", "550 Spamming is not allowed here", CR, id="spamming-alone-is-the-message"),
+    pytest.param(501, "5.1.0", "501 5.1.0 Bad address in MAIL FROM", SB, id="address-in-mail-from"),
+    pytest.param(501, "5.1.3", "501 5.1.3 Bad address in RCPT TO", MU, id="address-in-rcpt-to"),
+    pytest.param(550, "", "550 Unknown user, unauthenticated relaying not allowed", UN, id="unauthenticated-relaying"),
+    pytest.param(550, "5.1.2", "550 5.1.2 Domain not served here", UN, id="domain-not-served-here"),
+    pytest.param(450, "4.2.1", "450 4.2.1 Mailbox locked, try later", TR, id="mailbox-locked"),
+    pytest.param(554, "", "554 MIME parts too deeply nested", CR, id="mime-nested"),
+    pytest.param(554, "", "554 The message data is corrupt", CR, id="data-corrupt"),
 ]
 
 

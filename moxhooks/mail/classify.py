@@ -431,7 +431,8 @@ _CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected: ?(.*)", re
 # Words that say the refused address is the recipient's, not our MAIL FROM's. The command's
 # name ("501 Invalid RCPT TO") says which command was malformed, not whose address.
 _NAMES_RECIPIENT_RE: Final = re.compile(
-    r"\b(?:recipients?|destination|rcpt(?! ?to\b)|addressee|mailbox|user|account|forward[- ]path)\b", re.I)
+    r"\b(?:recipients?|destination|rcpt(?! ?to\b)|addressee|mailbox|user|account|forward[- ]path)\b"
+    r"|\baddress(?:es)? in rcpt to\b", re.I)
 # "User name" and a quoted local part ("for address \"user\"") name an address's part, not whose.
 _USER_NAME_RE: Final = re.compile(r"\buser ?name\b|\"[^\"]*\"", re.I)
 # DATA's answer when every RCPT TO was refused uses the word without naming anyone.

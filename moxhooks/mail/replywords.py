@@ -130,6 +130,15 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|retry time not reached for any host after a long failure period|(?:giving|gave) up(?! on)"
           r"|(?:have been|has been|were) failing for (?:a long time|\d+)"
           r"|maximum (?:time|number of (?:delivery )?attempts)|timeout waiting for|expired after|past (?:the |its )?expiration"),
+    # A relay denial worded with why relaying is refused ("unauthenticated relaying denied"), and
+    # a host that serves other domains only ("Domain not served here", "this SMTP server only
+    # accepts emails for example.com"): this host does not serve the address; "unauthenticated"
+    # is not a block of our host.
+    _rule(Signal.RELAY, S, r"unauthenti[ck]ated relay(?:ing)? (?:is )?(?:denied|not (?:allowed|permitted)|prohibited|refused)"
+          r"|(?:domain|address|recipient) (?:is )?not served here|only accepts? (?:e-?mails?|mail|messages) for\b"),
+    # A busy or locked mailbox is the mailbox's passing state, not a pace ("450 4.2.1 mailbox
+    # busy"), read before "busy" leans to a pace.
+    _rule(Signal.TEMPORARY, S, r"mail ?box (?:is )?(?:currently )?(?:busy|in use|locked)"),
     # Commands in the wrong order (RFC 5321's 503): the client's slip, which names no cause; the
     # command's name (HELO, AUTH) is not a refusal of our host ("503 Start by saying HELO",
     # "Duplicate HELO/EHLO", "Authentication not allowed in transaction state").
@@ -238,6 +247,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\b(?:may|might) not have (?:the )?permission"),
     # Loops, before the words they use ("too many Received headers", "forwarded").
     _rule(Signal.LOOP, S, r"too many hops|hop count|(?:mail|mailing|routing|forwarding) loop|loop detected"
+          r"|(?:too many )?recursive forward(?:s|ing)?"
           r"|loops back to myself|too many received|(?:server|verification|delivery|smtp|relay) loop"),
     # The sender's own sending limits (quota words that are not about storage).
     # RFC 5321's own words for a message too big for the server ("too much mail data").
@@ -341,6 +351,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|non-?(?:subscribers?|members?) (?:are |is )?not (?:allowed|permitted)|(?:users|senders) without an account"
           r"|(?:use|usage) of this (?:gateway|server|service|relay|system) is restricted to"
           r"|your (?:site|node)\b|only accepts? (?:messages|mail|e-?mails?) from (?:its )?(?:subscribers|members)"
+          r"|\b(?:ip|domain|server|host|you)\b[^.;]{0,20}\b(?:is |are )?spamming\b|(?:address(?:es)?|argument|value) in mail from\b"
           r"|\bmay not send (?:e-?mails?|mail|messages)\b|(?:prohibited|forbidden|banned) sender|you (?:do not|don't) have (?:the )?permission to\b"),
     _rule(Signal.SENDER, S, r"\bsender(?:'s)? (?:e-?mail )?account\b.{0,30}?(?:disabled|suspended|not registered|locked|blocked|inactive)"
           r"|outbounds? (?:mail |sending )?(?:is |are |has been )?disabled|invalid credentials?|password transition"),
@@ -414,6 +425,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.SENDER, S, r"\bdt:rbl\b"),
     # A mailbox named between its word and its state ("Mailbox 'alice' is full").
     _rule(Signal.STORAGE, S, r"(?:mail ?box|inbox)\b.{0,40}?\b(?:is|are) (?:now |currently )?(?:full|over (?:its |their )?quota)\b"),
+    # A recipient list switched off ("Distribution list is not active").
+    _rule(Signal.DISABLED, S, r"(?:distribution |mailing )?list (?:is )?(?:not active|inactive|disabled)\b"),
     # Too many connections, in the same languages: a pace.
     _rule(Signal.RATE, S, r"(?:submission|sending|message|connection) rate\b.{0,40}\bexceed"
           r"|(?:(?:accept|take|allow)s? )?(?:only )?one recipient (?:at a time|per (?:message|transaction|session|connection))"
@@ -486,7 +499,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The message: spam verdicts, malware, attachments, content policy.
     _rule(Signal.CONTENT, S, r"(?:empty|missing|no|blank) subject|(?:password[- ]protected|encrypted) (?:zip|archive|attachment|file)s?|\bzip files?\b"
           r"|spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)(?! senders?)|virus|malware|infected|phish|trojan|worm\b"
-          r"|(?:wrongly formatted|malformed|improper|invalid|bad) subject\b"
+          r"|(?:wrongly formatted|malformed|improper|invalid|bad) subject\b|nested too deep|too deeply nested"
+          r"|\b(?:your |the )?(?:message |mail )?data (?:is |was )?corrupt(?:ed)?\b"
           r"|\bcontent\b|(?:message|mail|e-?mail) (?:content|body)|body of the (?:message|mail)|dangerous|executable|prohibited (?:file|attachment)"
           r"|suspicious|security (?:issue|threat|risk)|\[ph\d\d\]"
           # Yahoo's documented meaning: the message looked like spam (postmaster-28, 5.7.9).
