@@ -890,6 +890,13 @@ PRINCIPLES = [
     pytest.param(450, "4.2.1", "450 4.2.1 Mailbox locked, try later", TR, id="mailbox-locked"),
     pytest.param(554, "", "554 MIME parts too deeply nested", CR, id="mime-nested"),
     pytest.param(554, "", "554 The message data is corrupt", CR, id="data-corrupt"),
+    # Round 14's review: header names in quotes, a mail's format, a length limit, a login.
+    pytest.param(550, "", '550 The "from" address is not allowed to send here', SB, id="quoted-from-address"),
+    pytest.param(550, "", '550 Sorry, a "subject" line is required', CR, id="quoted-subject-required"),
+    pytest.param(554, "", "554 Mail refused: invalid format", CR, id="mail-invalid-format"),
+    pytest.param(554, "", "554 Message body must be smaller than 1000 bytes", TL, id="must-be-smaller-than"),
+    pytest.param(535, "", "535 Wrong login or password", SB, id="login-or-password"),
+    pytest.param(550, "", "550 That domain cannot receive mail", DU, id="domain-cannot-receive-mail"),
 ]
 
 

@@ -326,6 +326,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"(?: (?:or|nor) (?:a |an )?(?:ip address|a record))?|illegal host/domain name"),
     # Our own account refused ("the sender account is disabled", "account outbounds disabled"):
     # the sender, though the words are those of a disabled mailbox.
+    # A limit on the message's length ("email content must be less than 6000"), read before
+    # "content" counts for the message's content.
+    _rule(Signal.SIZE, S, r"(?:content|message|body|e-?mail|mail)\b[^.;]{0,20}\bmust be (?:less|smaller|shorter) than \d"),
     # The message's parts named as what is refused: a content type ("Content-Type text/html is
     # blacklisted", "messages of type message/partial", "one text/plain part is required"), an
     # attachment ("attachments called 'setup.exe'"), a part; amavisd-new's content categories
@@ -351,6 +354,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|non-?(?:subscribers?|members?) (?:are |is )?not (?:allowed|permitted)|(?:users|senders) without an account"
           r"|(?:use|usage) of this (?:gateway|server|service|relay|system) is restricted to"
           r"|your (?:site|node)\b|only accepts? (?:messages|mail|e-?mails?) from (?:its )?(?:subscribers|members)"
+          r"|(?:user ?name|login) (?:and|or) password"
           r"|\b(?:ip|domain|server|host|you)\b[^.;]{0,20}\b(?:is |are )?spamming\b|(?:address(?:es)?|argument|value) in mail from\b"
           r"|\bmay not send (?:e-?mails?|mail|messages)\b|(?:prohibited|forbidden|banned) sender|you (?:do not|don't) have (?:the )?permission to\b"),
     _rule(Signal.SENDER, S, r"\bsender(?:'s)? (?:e-?mail )?account\b.{0,30}?(?:disabled|suspended|not registered|locked|blocked|inactive)"
@@ -381,7 +385,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:\w+ )?(?:address|domain|e-?mail)|(?:unknown|invalid|unauthori[sz]ed|unauthenticated|unverified|forged|null) sender"
           r"|sender (?:verify|verification|check)|sender (?:is )?(?:on|in) (?:the |a |your )?(?:block|black|deny)"
           r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted|owned)|mismatch)"
-          r"|envelope (?:sender|from)|return[ -]path|bounce address|reverse[ -]path|\bfrom[: ]+(?:address|domain)|sending address"
+          r"|envelope (?:sender|from)|return[ -]path|bounce address|reverse[ -]path|\bfrom\"?[: ]+(?:address|domain)|sending address"
           r"|(?:verify|verification of) (?:the )?\"?from:?\"? (?:header )?address"
           r"|unverifiable sender|sender (?:domain )?(?:must|does not|doesn't|not) (?:exist|resolve|have)"
           r"|(?:from|sender|ehlo|helo) domain|purported responsible address|blocked senders?|senders? (?:list|policy)|recipient preferences"
@@ -444,7 +448,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.DISABLED, S, r"archived (?:recipient|mailbox|account|user)|(?:recipient|mailbox|account|user|destinataire)\b.{0,20}?archiv[ée]e?s?\b"
           r"|(?:recipient|user|account) suspends?\b"),
     # A domain that is gone, said with words that elsewhere mean a switched-off account.
-    _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)"
+    _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)|domain (?:\S+ )?cannot receive (?:e-?)?mail"
           # A domain reserved for examples and tests (RFC 2606, RFC 6761) never receives mail.
           r"|reserved by rfc ?(?:2606|6761)|(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain)"),
     # The address itself as the subject of a state: "550 <jdoe> is now disabled".
@@ -500,6 +504,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.CONTENT, S, r"(?:empty|missing|no|blank) subject|(?:password[- ]protected|encrypted) (?:zip|archive|attachment|file)s?|\bzip files?\b"
           r"|spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)(?! senders?)|virus|malware|infected|phish|trojan|worm\b"
           r"|(?:wrongly formatted|malformed|improper|invalid|bad) subject\b|nested too deep|too deeply nested"
+          r"|\"?subject\"? (?:line )?is required|requires? a \"?subject\"?|(?:mail|message|e-?mail)\b[^.;]{0,20}\binvalid format\b"
           r"|\b(?:your |the )?(?:message |mail )?data (?:is |was )?corrupt(?:ed)?\b"
           r"|\bcontent\b|(?:message|mail|e-?mail) (?:content|body)|body of the (?:message|mail)|dangerous|executable|prohibited (?:file|attachment)"
           r"|suspicious|security (?:issue|threat|risk)|\[ph\d\d\]"
@@ -515,6 +520,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|headers? size (?:is )?(?:too|exceeds?)"
           r"|(?:message|mail|e-?mail|data|it) (?:is |was )?too (?:big|large|long)|too (?:big|large) (?:for|message)"
           r"|too (?:big|large|long) (?:e-?mails?|messages|mails)\b"
+
           r"|(?:accepts?|allows?|takes?) (?:only )?(?:messages?|e-?mails?|mails?) (?:of )?(?:up to|at most|no (?:larger|bigger) than) \d"
           r"|size (?:limit|exceeds|exceeded|too)|exceeds? (?:the )?(?:max(?:imum)?|fixed|permitted|allowed|size) (?:message )?(?:size|limit|permitted)?"
           r"|maximum (?:message )?size|bytes max|message size|databytes|message (?:is )?(?:larger|bigger) than"),
