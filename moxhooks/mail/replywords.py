@@ -95,11 +95,11 @@ _IP = r"(?:(?!127\.)(?:\d{1,3}|x{1,3})(?:\.(?:\d{1,3}|x{1,3})){3}(?![\w.])|(?:ip
 NO_VALID_RECIPIENTS: Final = (r"no valid recipients(?! for)(?: (?:at|in|among) (?:the )?(?:rcpt|recipient) addresses)?"
                                r"|no (?:rcpt|recipient) addresses(?: at all)?|all recipients (?:are |were )?(?:invalid|rejected|refused)")
 
-# Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
 # "unable to deliver this message after 18 hours": a time spent trying, which in a failure
 # report is a relay that gave up, and in a delay notice only that it has been a while.
 UNDELIVERED_FOR = r"(?:unable|not able|failed) to deliver (?:this |the |your )?(?:message |mail )?(?:to \S+ )?(?:for|within|in|after) \d+ (?:days?|hours?)"
 
+# Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
 _WHO = r"(?:user|recipient|mailbox|mail[- ]?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
 
 SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
@@ -324,8 +324,6 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.DOMAIN, S, r"(?:mx|srv) records? indicated no smtp service"
           r"|(?:couldn't|could not|cannot|can't|unable to) find (?:a |any |the )?(?:mail exchanger|mx)(?: (?:record )?(?:of|for) (?:the )?domain)?"
           r"(?: (?:or|nor) (?:a |an )?(?:ip address|a record))?|illegal host/domain name"),
-    # Our own account refused ("the sender account is disabled", "account outbounds disabled"):
-    # the sender, though the words are those of a disabled mailbox.
     # A limit on the message's length ("email content must be less than 6000"), read before
     # "content" counts for the message's content.
     _rule(Signal.SIZE, S, r"(?:content|message|body|e-?mail|mail)\b[^.;]{0,20}\bmust be (?:less|smaller|shorter) than \d"),
@@ -357,6 +355,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:user ?name|login) (?:and|or) password"
           r"|\b(?:ip|domain|server|host|you)\b[^.;]{0,20}\b(?:is |are )?spamming\b|(?:address(?:es)?|argument|value) in mail from\b"
           r"|\bmay not send (?:e-?mails?|mail|messages)\b|(?:prohibited|forbidden|banned) sender|you (?:do not|don't) have (?:the )?permission to\b"),
+    # Our own account refused ("the sender account is disabled", "account outbounds disabled"):
+    # the sender, though the words are those of a disabled mailbox.
     _rule(Signal.SENDER, S, r"\bsender(?:'s)? (?:e-?mail )?account\b.{0,30}?(?:disabled|suspended|not registered|locked|blocked|inactive)"
           r"|outbounds? (?:mail |sending )?(?:is |are |has been )?disabled|invalid credentials?|password transition"),
     # Our side named as the subject of a refusal: the sender, our IP, host, server, domain or
@@ -431,7 +431,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.STORAGE, S, r"(?:mail ?box|inbox)\b.{0,40}?\b(?:is|are) (?:now |currently )?(?:full|over (?:its |their )?quota)\b"),
     # A recipient list switched off ("Distribution list is not active").
     _rule(Signal.DISABLED, S, r"(?:distribution |mailing )?list (?:is )?(?:not active|inactive|disabled)\b"),
-    # Too many connections, in the same languages: a pace.
+    # A pace: a sending rate exceeded, one recipient per transaction, too many connections (in
+    # French and its neighbours).
     _rule(Signal.RATE, S, r"(?:submission|sending|message|connection) rate\b.{0,40}\bexceed"
           r"|(?:(?:accept|take|allow)s? )?(?:only )?one recipient (?:at a time|per (?:message|transaction|session|connection))"
           r"|trop de connexions|demasiadas conexiones|zu viele verbindungen|muitas conex(?:õ|o)es|troppe connessioni"),
@@ -501,9 +502,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|not permitted from your|access denied, (?:banned send|sending)"
           r"|(?:ip|host|client|server|sender|domain|you|your (?:e-?mail )?address)\b.{0,30}\bnot (?:in|on) (?:the |our |an? )?(?:white ?list|allow ?list|safe ?list)"),
     # The message: spam verdicts, malware, attachments, content policy.
-    _rule(Signal.CONTENT, S, r"(?:empty|missing|no|blank) subject|(?:password[- ]protected|encrypted) (?:zip|archive|attachment|file)s?|\bzip files?\b"
+    _rule(Signal.CONTENT, S, r"(?:empty|missing|no|blank|wrongly formatted|malformed|improper|invalid|bad) subject\b|(?:password[- ]protected|encrypted) (?:zip|archive|attachment|file)s?|\bzip files?\b"
           r"|spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)(?! senders?)|virus|malware|infected|phish|trojan|worm\b"
-          r"|(?:wrongly formatted|malformed|improper|invalid|bad) subject\b|nested too deep|too deeply nested"
+          r"|nested too deep|too deeply nested"
           r"|\"?subject\"? (?:line )?is required|requires? a \"?subject\"?|(?:mail|message|e-?mail)\b[^.;]{0,20}\binvalid format\b"
           r"|\b(?:your |the )?(?:message |mail )?data (?:is |was )?corrupt(?:ed)?\b"
           r"|\bcontent\b|(?:message|mail|e-?mail) (?:content|body)|body of the (?:message|mail)|dangerous|executable|prohibited (?:file|attachment)"
