@@ -21,21 +21,16 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+from score_bounces import IMMEDIATE, load_replies  # noqa: E402
 
 from moxhooks.mail.classify import classify_failure  # noqa: E402
 
-IMMEDIATE = {"mailbox_unknown", "domain_unknown", "mailbox_disabled"}
-
 
 def first_labels(round_: int) -> dict[str, dict[str, object]]:
-    folder = ROOT / "tests" / ("bounces" if round_ == 1 else f"bounces{round_}") / "replies"
-    rows: dict[str, dict[str, object]] = {}
-    for path in sorted(folder.glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                rows[str(row["id"])] = row
-    return rows
+    folder = ROOT / "tests" / ("bounces" if round_ == 1 else f"bounces{round_}")
+    return {str(row["id"]): row for row in load_replies(folder)}
 
 
 def share(n: int, of: int) -> str:
