@@ -469,6 +469,18 @@ PRINCIPLES = [
                  id="badrcptto-is-no-verdict-on-the-mailbox"),
     pytest.param(550, "", "550 Recipient is blocklisted here", UN, id="blocklisted-recipient-is-not-our-block"),
     pytest.param(553, "", "553 badrcptto: mail-box not found", MU, id="deny-list-that-says-the-mailbox-is-gone"),
+    # A recipient left off the receiver's own allow list may take mail from elsewhere (F13); an
+    # allow list of senders is our side.
+    pytest.param(550, "5.1.1", "550 5.1.1 This address is not authorised to receive mail from outside", UN,
+                 id="recipient-allowed-only-internal-mail"),
+    pytest.param(550, "5.7.1", "550 5.7.1 Recipient <a@example.org> not on the accept list of this gateway", UN,
+                 id="recipient-not-on-the-gateways-accept-list"),
+    pytest.param(554, "", "554 This relay only accepts email for registered recipients", UN,
+                 id="relay-for-registered-recipients-only"),
+    pytest.param(550, "", "550 Sorry, your address is not in the allowlist of this host", SB,
+                 id="sender-not-on-an-allow-list-is-ours"),
+    pytest.param(550, "", "550 Internal server error, contact the postmaster", UN,
+                 id="receivers-own-error-with-a-permanent-code"),
     pytest.param(550, "", "550 A bounce is never addressed to several recipients", CR, id="bounce-to-several-recipients"),
     pytest.param(550, "", "550 Your mail matches a banned phrase", CR, id="mail-matches-a-banned-pattern"),
     pytest.param(550, "", "550 Listed domain in the message body: example.com", CR, id="listed-domain-in-the-body"),

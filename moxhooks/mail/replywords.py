@@ -115,11 +115,18 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           rf"|{NO_VALID_RECIPIENTS}"),
     # A recipient on the receiver's own list of refused recipients (qmail's badrcptto, "blacklisted
     # recipient"): such a list holds dead addresses and traps alike, a policy that names neither
-    # a dead mailbox nor our block (LABELLING.md, F12); read before the block-list words.
+    # a dead mailbox nor our block (LABELLING.md, F12); read before the block-list words. So is
+    # a recipient left off the receiver's own allow list ("recipient not in whitelist", "User
+    # unauthorized to receive external mail"): it may take mail from elsewhere (F13).
     _rule(Signal.POLICY, W, r"badrcptto|(?:black ?listed|block ?listed) recipient"
           r"|recipient (?:has been |is |was )?(?:black ?listed|block ?listed)"
           r"|rcpt \S+ is (?:in|on) the (?:black|block|deny) ?list"
-          r"|(?:is (?:a |an )?)?spam ?trap (?:e-?mail )?address[^.;]*"),
+          r"|(?:is (?:a |an )?)?spam ?trap (?:e-?mail )?address[^.;]*"
+          r"|(?:recipient|rcpt|addressee)(?:'s)? (?:e-?mail )?(?:address )?(?:\S+ )?(?:is )?not (?:in|on) (?:the |my |our |this )?"
+          r"(?:white|allow|accept|permit(?:ted)?) ?list"
+          r"|(?:user|recipient|rcpt|address|mailbox) (?:is )?(?:not authori[sz]ed|unauthori[sz]ed|not allowed|not permitted) to receive"
+          r"|unauthori[sz]ed (?:to|rcpt|recipient) domain"
+          r"|only accepts? (?:e-?)?mails? (?:for|to) (?:its |the )?(?:listed|registered|known|allowed|authori[sz]ed|permitted) (?:recipients|addresses|users)"),
     # --- Phrases that contain words of other subjects: read first, so their words are used up.
     # A relay's "gave up" report (the last reply it got may follow; the giving up is the news).
     _rule(Signal.EXPIRED, S, r"retry time ?out (?:exceeded|expired)|delivery time expired|message (?:has )?expired"
