@@ -481,6 +481,8 @@ PRINCIPLES = [
                  id="sender-not-on-an-allow-list-is-ours"),
     pytest.param(550, "", "550 Internal server error, contact the postmaster", UN,
                  id="receivers-own-error-with-a-permanent-code"),
+    pytest.param(0, "", "The list you wrote to may not exist, or you may not have permission to post messages to it",
+                 UN, id="a-list-that-may-not-exist-or-refuse-us-names-nobody"),
     pytest.param(550, "", "550 A bounce is never addressed to several recipients", CR, id="bounce-to-several-recipients"),
     pytest.param(550, "", "550 Your mail matches a banned phrase", CR, id="mail-matches-a-banned-pattern"),
     pytest.param(550, "", "550 Listed domain in the message body: example.com", CR, id="listed-domain-in-the-body"),

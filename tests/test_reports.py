@@ -487,6 +487,20 @@ def test_a_bounce_that_names_no_address_fails_the_returned_messages_to() -> None
     assert parse_report(two).recipients == ()
 
 
+def test_a_notice_that_the_list_may_not_exist_or_we_may_not_post_names_nobody() -> None:
+    # A list server's hedged notice (Google Groups' shape, LABELLING.md F15): the list may be
+    # gone, or we may not be allowed to post; it says neither is the case.
+    raw = (b"From: Mail Delivery Subsystem <mailer-daemon@example.org>\nTo: news@example.net\n"
+           b"Subject: Delivery Status Notification (Failure)\nAuto-Submitted: auto-replied\n"
+           b"X-Failed-Recipients: garden-club@lists.example.org\n\nHello news@example.net,\n\n"
+           b"The list you wrote to (garden-club) may not exist, or you may not have permission to post"
+           b" messages to the list. Perhaps the list name was misspelled, the owner removed the list,"
+           b" or you need to join before you may post.\n\n----- Original message -----\n"
+           b"From: News <news@example.net>\nTo: garden-club@lists.example.org\nSubject: Spring news\n\nhi\n")
+    r = parse_report(raw)
+    assert [(x.address, x.kind) for x in r.recipients] == [("garden-club@lists.example.org", Kind.UNDETERMINED)]
+
+
 def test_a_bounce_known_by_its_returned_message() -> None:
     r = parse_report(RETURNED_ONLY)
     assert r.type == "bounce"

@@ -82,6 +82,10 @@ DENY_LISTED_RECIPIENT = re.compile(
     r"badrcptto|(?:black ?listed|block ?listed) recipient|recipient (?:has been |is |was )?(?:black ?listed|block ?listed)"
     r"|rcpt \S+ is (?:in|on) the (?:black|block|deny) ?list", re.I)
 MAILBOX_GONE = re.compile(r"not found|does not exist|doesn't exist|unknown|no such", re.I)
+# F15: Google Groups' notice that the group "may not exist, or you may not have permission to
+# post" (in the sender's language, with the group's help link and no DSN part): it offers two
+# subjects and says neither is the case, so it names nobody.
+GROUP_NOTICE = re.compile(r"https?://groups\.google\.com/support", re.I)
 # F5: mail loops.
 LOOP = re.compile(r"mail loop|routing loop|loop detected|too many hops|hop count|loops back"
                   r"|too many received|possible loop", re.I)
@@ -164,10 +168,12 @@ def _data_stage(raw: str, reply: str) -> bool:
 
 
 def decide(kind: str | None, text: str, label: str, *, data_stage: bool, action: str = "",
-           status: str = "") -> tuple[str, str] | None:
+           status: str = "", group_notice: bool = False) -> tuple[str, str] | None:
     """The family and new kind of one item, or None if no decision changes it."""
     if kind is None:
         return None
+    if group_notice and kind != "undetermined":
+        return "F15", "undetermined"
     code = re.match(r"\s*([245]\d\d)", text)
     if code and TRANSLATED_STATUS.get(int(code[1])) == status:
         status = ""  # Sendmail's translation of the reply code, not the server's verdict
@@ -244,7 +250,8 @@ def message_changes(folder: Path) -> list[tuple[str, int, dict[str, Any], str, s
                                       or bool(MFILTER_DATA.match(after)))
                         break
             got = decide(rec["kind"], text, str(rec.get("label", "")), data_stage=data_stage,
-                         action=f.get("action", "").lower(), status=f.get("status", ""))
+                         action=f.get("action", "").lower(), status=f.get("status", ""),
+                         group_notice=not diag and bool(GROUP_NOTICE.search(raw)))
             if got:
                 out.append((name, i, rec, *got))
     return out
