@@ -198,7 +198,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|error (?:writing|reading) (?:the )?(?:spool|queue|file)"
           r"|local error in processing|\blocal error\b|(?:cannot|can't|unable to|failed to) (?:start|create|spawn|fork) (?:a )?(?:new )?(?:thread|process|child)|temporar(?:y|ily) (?:\w+ ){0,2}(?:failure|problem|error|unavailable)"
           r"|temporary rejection|upstream error|configuration error|temporary failure in name resolution"
-          r"|(?:could|did) not complete|(?<!you )(?:unable to|could not|cannot|can't) (?:verify|validate|look ?up|resolve|connect)"
+          r"|(?:could|did) not complete|(?<!you )(?:unable to|could not|cannot|can't) (?:verify|validate|look ?up|resolve(?! your)|connect)"
           r"|(?:network|connection) (?:failure|problem)|connection (?:\S+ ){0,2}(?:was |is |has been )?(?:dropped|broken|lost|reset)\b"
           # A delivery agent that could not do its own work: a lock, a file, a directory, a
           # program it runs, a back end ("Unable to run qmail-local", "Lock failure on ...").
@@ -223,7 +223,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # message, read before the sender's block-list words and "from address".
     _rule(Signal.CONTENT, S, r"(?:attach\w*|files?|file ?names?|extensions?)\b(?: \w+){0,4} (?:is |are |was )?(?:black ?listed|banned|blocked|forbidden|not allowed)"
           r"|(?<![\w.-])bcc(?![\w.-])|html (?:mail|messages?|e-?mails?|content)|(?:black ?listed|blocked|listed|banned) (?:body|message) (?:urls?|links?|uris?|hosts?|domains?)"
-          r"|\(score:? ?-?\d|heuristic|\"?from\"? (?:address|header) in the message|bounce messages? (?:with|should|must|that)"
+          r"|\(score:? ?-?\d|(?:mail|message|spam) score\b[^;]{0,20}?\b(?:over|above|exceeds?|too high)|recurrent pattern detection|heuristic|\"?from\"? (?:address|header) in the message|bounce messages? (?:with|should|must|that)"
           r"|(?:bounces?|dsns?|/dev/null|null sender|sender <>)(?: \w+){0,4} (?:more than one|several|multiple) recipients?"
           r"|(?:message|mail|e-?mail) (?:matches|contains|matched) (?:a |an )?(?:black ?listed|banned|forbidden|blocked|prohibited)"
           r"|(?:black ?listed|blocked|listed|banned) (?:urls?|uris?|links?|domains?) in (?:the |your )?(?:message|body|mail|e-?mail)"),
@@ -262,12 +262,22 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # A size limit the message exceeded, and a mailbox over its limit: read before the pace words
     # "exceeded the limit" take them.
     _rule(Signal.STORAGE, S, r"(?:mail ?box|inbox|account|mail ?folder) (?:has |have )?(?:exceeded|exceeds|reached) (?:the |its |their )?(?:\w+ )?(?:limit|quota)"
-          r"|(?:mail ?box|inbox|account|mail ?folder) (?:size |storage )?(?:limit|quota)"),
-    _rule(Signal.SIZE, S, r"(?:exceeded|exceeds|over) (?:the |its |our |a )?(?:\w+ )?size limit|size limit (?:exceeded|reached)"),
+          r"|(?:mail ?box|inbox|account|mail ?folder) (?:size |storage )?(?:limit|quota)"
+          # A delivery that would take the mailbox over its storage ("mailbox would exceed maximum
+          # allowed storage"); Postfix local(8)'s mailbox file over mailbox_size_limit ("mail file
+          # size exceeds the maximum size allowed for mail delivery"); the user's space used up;
+          # an account over what it may receive ("disabled temporarily for exceeding receiving
+          # limits"): the recipient's allowance, not the message's size or our pace.
+          r"|(?:mail ?box|inbox|account) (?:would|will) (?:exceed|go over) (?:the |its )?(?:\w+ ){0,2}(?:storage|quota|size|limit)"
+          r"|mail ?file size exceeds|(?:user|mailbox|account|recipient)'?s? (?:storage |disk )?space (?:has been |is )?(?:used up|exhausted|run out)"
+          r"|exceed\w* (?:the |its |their )?(?:receiving|incoming|reception) (?:limits?|quotas?)"),
+    _rule(Signal.SIZE, S, r"(?:exceeded|exceeds|over) (?:the |its |our |a )?(?:\w+ )?size limit|size limit (?:exceeded|reached)"
+          # French: "Taille limite du message atteinte", "message trop volumineux".
+          r"|taille (?:limite |maximale )?(?:du|de|des) messages?|messages? trop (?:gros|volumineux|grand)"),
     _rule(Signal.RATE, S, r"\bflood(?:ing|ed)?(?: (?:policy|protection|control))?(?: violation)?\b|too busy|(?:limit of|more than|maximum of) \d+ (?:recipients|rcpts|messages|connections)|(?:try again|send) slower|messages? exceeded (?:the )?(?:\w+ ){0,2}limit|relay limit (?:exceeded|reached)"
           r"|(?:submission|transfer|sending|send|outbound|queue) ?(?:mail |message )?quota|limit of \d+ (?:\w+ )?(?:exceeded|reached)|quota for (?:sending|send)|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
           r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
-          r"|exceeded the limit|limit for the number of|(?<!size )(?<!space )(?<!line )\blimit (?:exceeded|reached)"),
+          r"|exceeded the limit|limit for the number of|exceeded the max(?:imum)? (?:number of )?(?:e-?mails|messages|mails) (?:per|an?) (?:hour|minute|day)|(?<!size )(?<!space )(?<!line )\blimit (?:exceeded|reached)"),
     # The mailbox is full, said with words that elsewhere mean size or pace.
     _rule(Signal.STORAGE, S, r"too many messages (?:in|on) (?:the|this|his|her|their|user'?s?) (?:mail ?box|account|folder|server)"
           r"|(?:mail ?box|mail ?folder|inbox|account|mail ?store)(?:'s)? (?:size |storage |space )?(?:has )?exceed(?:s|ed)?"
@@ -378,7 +388,14 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|multi-?recipient bounce"),
     # The sender as a spammer is the sender, not the message.
     _rule(Signal.SENDER, S, r"spammers?\b|spam ?(?:list|sender|source|host|ip)\b|(?:suspected|known) spam (?:sender|source)"
-          r"|(?:has been|have been|is|are|was) sending (?:\w+ )?spam|black ?(?:ip|host)s?\b"
+          r"|(?:has been|have been|is|are|was)(?: currently| still)? sending (?:\w+ )?spam|black ?(?:ip|host)s?\b"
+          # Spam counted against where it came from ("Too many spams from your IP", "spam IPs
+          # blocked"), or unwanted mail sent from our IP: our reputation, not this message.
+          r"|spams? (?:\w+ )?from (?:your|this|the) (?:ip|server|host|network|mail server|domain)|spam ips\b"
+          r"|unwanted (?:messages|mails?|e-?mails) (?:have |has )?(?:been )?sent from"
+          # A sender that must be known in advance, or whose envelope is bogus; French "émetteur".
+          r"|sender (?:is )?not (?:pre-?approved|approved)|bogus (?:mail from|sender|envelope)"
+          r"|(?:[ée]metteur|exp[ée]diteur) (?:invalide|inconnu|refus[ée]|non autoris[ée])"
           r"|not (?:authori[sz]ed|allowed|permitted) to use (?:the |this )?(?:mail from|envelope sender|sender address)"
           r"|(?:did not|didn't|failed to) authenticate|\byou (?:are|have been|were) (?:blocked|banned|black ?listed|listed)\b"
           r"|invalid (?:source |sending |client |helo |ehlo )host ?name|invalid host ?name ['\"]"
@@ -447,7 +464,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # about the recipient, plainly.
     _rule(Signal.DISABLED, S, r"recipient address rejected: (?:account |mailbox |user )?(?:is )?(?:inactive|disabled|suspended|locked|blocked)"),
     _rule(Signal.MAILBOX, S, r"(?:usuario|destinatario|utilisateur|destinataire|adresse|benutzer|empf[aä]nger|utente|usu[aá]rio)"
-          r"\b.{0,20}?(?:desconocid[oa]|inexistente|no existe|inconnue?|n'existe pas|unbekannt|existiert nicht|sconosciut[oa]|non esiste|n[aã]o existe)"),
+          r"\b.{0,20}?(?:desconocid[oa]|inexistente|no existe|inconnue?|n'existe pas|unbekannt|existiert nicht|sconosciut[oa]|non esiste|n[aã]o existe)"
+          # The same said verb first ("No existe ese usuario", "Nessun utente simile").
+          r"|no existe (?:ese |dicho |dicha |el |la |tal )?(?:usuario|persona|destinatario|buz[oó]n|cuenta)|nessun (?:utente|destinatario)"
+          r"|(?:utente|destinatario) inesistente"),
     _rule(Signal.DISABLED, S, r"(?:casilla|cuenta|buz[oó]n|conta|compte|konto|postfach|account)\b.{0,20}?"
           r"(?:ha expirado|expirad[oa]|desactivad[oa]|suspendid[oa]|bloquead[oa]|desativad[oa]|d[ée]sactiv[ée]e?|suspendue?|gesperrt|deaktiviert|disattivat[oa])"),
     # A mailbox its provider archived, or whose service it suspended, is closed (La Poste's
@@ -457,6 +477,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:recipient|user|account) suspends?\b"),
     # A domain that is gone, said with words that elsewhere mean a switched-off account.
     _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)|domain (?:\S+ )?cannot receive (?:e-?)?mail"
+          r"|(?:recipient|destination)(?:'s)? (?:address )?domain (?:name )?must exist"
           # A domain reserved for examples and tests (RFC 2606, RFC 6761) never receives mail.
           r"|reserved by rfc ?(?:2606|6761)|(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain)"),
     # The address itself as the subject of a state: "550 <jdoe> is now disabled".
@@ -498,7 +519,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|blocked (?:ip address|sending ip|(?:sending |client )?(?:host|client|mail server|network))\b"
           r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection refused (?:by policy|due to|for|because)|connection (?:rejected|denied)\b"
           r"|(?:ip|host|client|connections?|network) (?:address )?(?:is |are )?not (?:allowed|permitted|accepted|authori[sz]ed)(?! to relay)"
-          r"|refused to talk|(?:do not|don't|does not|doesn't) accept (?:e-?)?mails? from|not accepting (?:e-?)?mails? from"
+          r"|refused to talk|(?:do not|don't|does not|doesn't) accept (?:e-?)?mails? from|not (?:currently )?accepting (?:e-?)?mails? from"
+          # Our host named as where access or sending comes from, or as unresolvable (PTR).
+          r"|no access from (?:your |the )?(?:mail )?(?:server|host|ip)|invalid ip for sending"
+          r"|cannot resolve your (?:address|ip|host)|unresolvable (?:relay |client )?host ?name"
           r"|use (?:the |your )?(?:smtp|mail) (?:server|relay) of your|smtp (?:server|relay) (?:of|at) your (?:isp|provider)"
           r"|(?:isp|provider)'?s? (?:smtp|mail) (?:server|relay)|host network not allowed|envelope blocked"
           r"|\bspf\b|sender policy framework|\bdkim\b|\bdmarc\b|\bptr\b|reverse[ _](?:client[ _])?(?:dns|lookup|hostname|host ?name|name)|\brdns\b"
@@ -562,7 +586,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # IMail's "Invalid final delivery userid": the recipient's user id.
           r"|invalid (?:final )?(?:delivery )?user ?id\b"
           # "Receiver not found: user1"; "The following destination addresses were unknown".
-          r"|\bmoved[;,:]? (?:please )?try <|\breceiver (?:not found|unknown|does not exist)|(?:destination|recipient) addresses (?:were|are) (?:unknown|invalid)"),
+          r"|\bmoved[;,:]? (?:please )?try <|\breceiver (?:not found|unknown|does not exist)|(?:destination|recipient) addresses (?:were|are) (?:unknown|invalid)"
+          # "There is no one at this address"; Postfix's token "userunknown" written as one word.
+          r"|there is no(?: ?one|body) (?:at|by) (?:this|that) (?:address|name)|\buserunknown\b"),
     # Relay denied: this host does not serve the domain (a stale MX or a misrouted message).
     # RFC 5321's 551 "User not local" without a new address, and a server that takes no incoming mail at all ("This
     # server is not configured for incoming email"): this host does not serve the address, as a
