@@ -513,6 +513,16 @@ PRINCIPLES = [
     pytest.param(554, "", "554 Message score 9.1 exceeds the limit", CR, id="message-score-over-the-limit"),
     pytest.param(554, "", "554 Blocked by recurrent pattern detection", CR, id="recurrent-pattern-detection"),
     pytest.param(450, "", "450 You exceeded the maximum messages per hour", RL, id="messages-per-hour-exceeded"),
+    pytest.param(550, "", "550 Le compte de ce destinataire est bloque", MD, id="french-recipient-account-blocked"),
+    pytest.param(550, "", "550 Votre compte est suspendu", SB, id="french-your-account-is-ours"),
+    pytest.param(550, "", "550 Your mail account has been locked", SB, id="your-account-is-ours"),
+    pytest.param(550, "", "550 Tu cuenta esta desactivada", SB, id="spanish-your-account-is-ours"),
+    pytest.param(550, "", "550 Adresse IP source refusee", SB, id="french-source-ip-refused"),
+    pytest.param(550, "", "550 The sending IP has been permanently blocked", SB, id="ip-permanently-blocked"),
+    # The address left out of its slot ("550 : User unknown"): au/KDDI's answer for a recipient's
+    # reception filter; with the address in the slot, an unknown address.
+    pytest.param(550, "", "550 : user unknown", UN, id="empty-address-slot-is-a-filter"),
+    pytest.param(550, "", "550 <jdoe@example.jp>: user unknown", MU, id="filled-address-slot-is-the-address"),
     pytest.param(550, "", "550 A bounce is never addressed to several recipients", CR, id="bounce-to-several-recipients"),
     pytest.param(550, "", "550 Your mail matches a banned phrase", CR, id="mail-matches-a-banned-pattern"),
     pytest.param(550, "", "550 Listed domain in the message body: example.com", CR, id="listed-domain-in-the-body"),

@@ -529,6 +529,10 @@ def _address_syntax(ev: Evidence) -> bool:
     return bool(_ADDRESS_SYNTAX_RE.fullmatch(ev.enhanced) or _SYNTAX_WORDS_RE.search(ev.reply)) or ev.code == 501
 
 
+# A reply whose slot for the address is empty: the code, then ": " straight away.
+_EMPTY_ADDRESS_SLOT_RE: Final = re.compile(r"(?:^|\b)[45]\d\d:? +: *user unknown\b", re.I)
+
+
 def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
     """Whether nothing in the reply points away from the recipient (the asymmetry)."""
     sig = ev.signals
@@ -538,6 +542,11 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
         # settings), not a verdict on the address. A server that checks recipients after DATA
         # on purpose says more ("This mailbox is disabled"); a code of the recipient's (5.1.1,
         # 5.2.1) settles it too (LABELLING.md, F1).
+        return False
+    if _EMPTY_ADDRESS_SLOT_RE.search(ev.reply) and _detail_kind(ev.enhanced) not in RECIPIENT_HARD:
+        # "550 : User unknown", the address left out where the server puts it ("550 <x>: User
+        # unknown"): au/KDDI's (ezweb.ne.jp) answer for a recipient's reception filter, which
+        # refuses us, not a verdict on the address; for an unknown address it names it.
         return False
     if (_OTHER_SUBJECT_RE.fullmatch(ev.enhanced) and not _ADDRESS_SYNTAX_RE.fullmatch(ev.enhanced)
             and ev.code not in (521, 556)):

@@ -372,9 +372,12 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:user ?name|login) (?:and|or) password"
           r"|\b(?:ip|domain|server|host|you)\b[^.;]{0,20}\b(?:is |are )?spamming\b|(?:address(?:es)?|argument|value) in mail from\b"
           r"|\bmay not send (?:e-?mails?|mail|messages)\b|(?:prohibited|forbidden|banned) sender|you (?:do not|don't) have (?:the )?permission to\b"),
-    # Our own account refused ("the sender account is disabled", "account outbounds disabled"):
-    # the sender, though the words are those of a disabled mailbox.
+    # Our own account refused ("the sender account is disabled", "account outbounds disabled",
+    # "Your account is suspended", "Votre compte est bloqué": "your" is the client, us): the
+    # sender, though the words are those of a disabled mailbox.
     _rule(Signal.SENDER, S, r"\bsender(?:'s)? (?:e-?mail )?account\b.{0,30}?(?:disabled|suspended|not registered|locked|blocked|inactive)"
+          r"|\b(?:your|votre|su|tu|sua|ihr|dein) (?:e-?mail |mail )?(?:account|compte|cuenta|conta|konto)\b.{0,30}?"
+          r"(?:disabled|suspended|locked|blocked|deactivated|bloqu|suspendu|d[ée]sactiv|desativad|suspendid|gesperrt|deaktiviert)"
           r"|outbounds? (?:mail |sending )?(?:is |are |has been )?disabled|invalid credentials?|password transition"),
     # Our side named as the subject of a refusal: the sender, our IP, host, server, domain or
     # connection, with any verdict ("Sender is not authorized", "Mail refused from your IP",
@@ -468,8 +471,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # The same said verb first ("No existe ese usuario", "Nessun utente simile").
           r"|no existe (?:ese |dicho |dicha |el |la |tal )?(?:usuario|persona|destinatario|buz[oó]n|cuenta)|nessun (?:utente|destinatario)"
           r"|(?:utente|destinatario) inesistente"),
-    _rule(Signal.DISABLED, S, r"(?:casilla|cuenta|buz[oó]n|conta|compte|konto|postfach|account)\b.{0,20}?"
-          r"(?:ha expirado|expirad[oa]|desactivad[oa]|suspendid[oa]|bloquead[oa]|desativad[oa]|d[ée]sactiv[ée]e?|suspendue?|gesperrt|deaktiviert|disattivat[oa])"),
+    # (Not "votre compte", "su cuenta": our own account, read with the sender's words.)
+    _rule(Signal.DISABLED, S, r"(?<!votre )(?<!your )(?<!su )(?<!tu )(?<!sua )(?<!ihr )(?<!dein )"
+          r"(?:casilla|cuenta|buz[oó]n|conta|compte|konto|postfach|account)\b.{0,30}?"
+          r"(?:ha expirado|expirad[oa]|desactivad[oa]|suspendid[oa]|bloquead[oa]|desativad[oa]|d[ée]sactiv[ée]e?|suspendue?|bloqu[ée]e?|gesperrt|deaktiviert|disattivat[oa])"),
     # A mailbox its provider archived, or whose service it suspended, is closed (La Poste's
     # "Archived recipient", Orange's "Boite du destinataire archivee", "Recipient suspend the
     # service"): the account exists and takes no mail.
@@ -514,7 +519,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|\((?:s3150|s3140)\)|\b(?:sc|ou|dy|rp|sp|ui)-00\d\b|\baup#|ipcheck|dynamic (?:ip|address|pool|range|host)"
           r"|dial-?up|residential|(?:not|n't) (?:allowed|permitted|authori[sz]ed) to (?:connect|send|relay mail from)"
           r"|(?:your|the|this|sending|client|remote) ?(?:ip|ip address|host|server|network|mail server|hostname|mta|domain|connection)"
-          r"(?: address)?(?: \S+)? (?:has been |is |was )?(?:blocked|banned|rejected|refused|not allowed(?! to relay)|blacklisted|denied|listed)"
+          r"(?: address)?(?: \S+)? (?:has been |is |was )?(?:temporarily |permanently )?(?:blocked|banned|rejected|refused|not allowed(?! to relay)|blacklisted|denied|listed)"
+          # French: "Adresse IP source bloquée".
+          r"|adresse ip (?:source |d'envoi )?(?:bloqu[ée]e|refus[ée]e|blacklist[ée]e)"
           # The words in the other order: "Blocked IP address for spam reasons".
           r"|blocked (?:ip address|sending ip|(?:sending |client )?(?:host|client|mail server|network))\b"
           r"|client host (?:\S+ )?(?:rejected|blocked|refused)|connection refused (?:by policy|due to|for|because)|connection (?:rejected|denied)\b"
