@@ -245,6 +245,8 @@ def test_real_world_replies(code: int, enhanced: str, text: str, kind: Kind) -> 
         pytest.param(550, "5.1.6", "", MU, id="5.1.6"),
         pytest.param(550, "5.1.10", "", MU, id="5.1.10"),
         pytest.param(550, "5.1.2", "", DU, id="5.1.2"),
+        pytest.param(550, "5.7.18", "", MU, id="5.7.18-rrvs-domain-owner-changed"),
+        pytest.param(550, "5.7.19", "", UN, id="5.7.19-rrvs-test-not-completed"),
         pytest.param(550, "5.2.1", "", MD, id="5.2.1"),
         pytest.param(452, "4.2.2", "", MF, id="4.2.2"),
         pytest.param(552, "5.2.2", "", MF, id="5.2.2"),

@@ -164,10 +164,14 @@ _NETWORK_RE: Final = _rx(
 # Details that say on their own what failed (RFC 3463, RFC 5248's registry, RFC 7372, and
 # Microsoft's 3-digit details), full-matched against "c.s.d".
 _DETAIL_CODES: Final[tuple[tuple[re.Pattern[str], Kind], ...]] = (
-    # X.1.1 bad mailbox, X.1.6 moved with no forwarding, 5.7.17 mailbox owner changed; 5.1.10
-    # is Microsoft's RecipientNotFound far more often than null MX. X.1.3 (bad syntax) and
-    # X.1.4 (ambiguous) are left to the words: they are often the sending side's mistake.
-    (re.compile(r"5\.1\.(1|6|10)|5\.7\.17"), Kind.MAILBOX_UNKNOWN),
+    # X.1.1 bad mailbox, X.1.6 moved with no forwarding, 5.7.17 and 5.7.18 the mailbox's or its
+    # domain's owner changed since the date we gave (RFC 7293: the address is no longer our
+    # recipient's); 5.1.10 is Microsoft's RecipientNotFound far more often than null MX. X.1.3
+    # (bad syntax) and X.1.4 (ambiguous) are left to the words: they are often the sending
+    # side's mistake.
+    (re.compile(r"5\.1\.(1|6|10)|5\.7\.1[78]"), Kind.MAILBOX_UNKNOWN),
+    # RFC 7293's X.7.19: the receiver could not tell whether the owner changed: no verdict.
+    (re.compile(r"5\.7\.19"), Kind.UNDETERMINED),
     (re.compile(r"5\.1\.2"), Kind.DOMAIN_UNKNOWN),  # bad destination system (domain)
     (re.compile(r"[45]\.1\.[78]"), Kind.SENDER_BLOCKED),  # our sender address is refused
     (re.compile(r"5\.2\.1|5\.7\.13"), Kind.MAILBOX_DISABLED),  # mailbox / user account disabled
