@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from moxhooks.kinds import Kind
+from moxhooks.mail import replywords
 from moxhooks.mail.classify import classify_event, classify_failure
 
 MU = Kind.MAILBOX_UNKNOWN
@@ -1062,3 +1063,11 @@ def localserve_error(code: int) -> str:
 )
 def test_real_mox_localserve_failures(event: str, code: int, kind: Kind) -> None:
     assert classify_event(event, code, f"{code // 100}.0.0", localserve_error(code)) == kind
+
+
+def test_signal_rules_are_written_for_lowered_text() -> None:
+    # read_signals lowers the reply once; a rule with a capital letter would never match.
+    with pytest.raises(ValueError, match="lower case"):
+        replywords._rule(None, True, r"User unknown\b")
+    assert replywords._rule(None, True, r"user unknown\b").pattern.search("user unknown here")
+    assert classify_failure(550, "", "550 USER UNKNOWN") == classify_failure(550, "", "550 user unknown")

@@ -62,7 +62,12 @@ class SignalRule:
 
 
 def _rule(signal: Signal | None, strong: bool, pattern: str) -> SignalRule:
-    return SignalRule(signal, strong, re.compile(pattern, re.IGNORECASE))
+    # Written in lower case and matched against the lowered text (read_signals): the same
+    # matches as re.IGNORECASE at half the cost, since most of a reply's time goes here.
+    letters = re.sub(r"\\.", "", pattern)  # \S, \W, \B are classes, not letters
+    if letters != letters.lower():
+        raise ValueError(f"signal rules match lowered text, so write this one in lower case: {pattern[:60]!r}")
+    return SignalRule(signal, strong, re.compile(pattern))
 
 
 S, W = True, False
@@ -682,7 +687,7 @@ def read_signals(text: str) -> Signals:
     """The signals in a reply's words, each phrase counted once (see the module docstring)."""
     strong: set[Signal] = set()
     weak: set[Signal] = set()
-    text = text.translate(_TYPOGRAPHIC)
+    text = text.translate(_TYPOGRAPHIC).lower()
     for rule in SIGNAL_RULES:
         text, n = rule.pattern.subn(" \x00 ", text)
         if n and rule.signal is not None:
