@@ -82,13 +82,6 @@ DENY_LISTED_RECIPIENT = re.compile(
     r"badrcptto|(?:black ?listed|block ?listed) recipient|recipient (?:has been |is |was )?(?:black ?listed|block ?listed)"
     r"|rcpt \S+ is (?:in|on) the (?:black|block|deny) ?list", re.I)
 MAILBOX_GONE = re.compile(r"not found|does not exist|doesn't exist|unknown|no such", re.I)
-# F14: the receiver's own error said with a permanent code ("554 5.3.0 Internal error", "550
-# Error writing Spool", "554 Transaction failed - backend not running"): it names no cause and
-# asks not to retry, an unknown error (undetermined), not a passing trouble; a failed DNS lookup
-# is F7's.
-OWN_ERROR = re.compile(r"internal (?:server |mailer )?error|\bserver error|system error|local error|\bbackend\b|\bdatabase\b"
-                       r"|\bspool\b|mailer error|error (?:writing|reading|receiving)|transaction (?:timeout|timed out)", re.I)
-LOOKUP = re.compile(r"\bdns\b|lookup|name server|resolv", re.I)
 # F15: Google Groups' notice that the group "may not exist, or you may not have permission to
 # post" (in the sender's language, with the group's help link and no DSN part): it offers two
 # subjects and says neither is the case, so it names nobody.
@@ -209,8 +202,6 @@ def decide(kind: str | None, text: str, label: str, *, data_stage: bool, action:
         return "F11", "content_rejected"
     if kind in RECIPIENT_HARD and DENY_LISTED_RECIPIENT.search(text) and not MAILBOX_GONE.search(text):
         return "F12", "undetermined"
-    if kind == "transient" and _reply_code(text) // 100 == 5 and OWN_ERROR.search(text) and not LOOKUP.search(text):
-        return "F14", "undetermined"
     if kind != "undetermined" and LOOP.search(text):
         return "F5", "undetermined"
     return None
