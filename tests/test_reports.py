@@ -728,3 +728,18 @@ def test_a_folded_received_line_of_the_returned_message_is_not_the_reason() -> N
         b"for someone@example.org;", b"for someone@example.com;")
     (rec,) = parse_report(tricky).recipients
     assert "Oct 2010" not in rec.diagnostic
+
+
+def test_an_ip_address_in_the_reply_is_not_its_enhanced_code() -> None:
+    # Exim's report names the host with its address; "[4.79.181.168]" is no status 4.79.181,
+    # which would have made a permanent refusal of a disabled account a temporary one.
+    raw = (b"From: Mail Delivery System <Mailer-Daemon@mx.example.net>\nTo: news@example.net\n"
+           b"Subject: Mail delivery failed: returning message to sender\nX-Failed-Recipients: ann@example.org\n\n"
+           b"This message was created automatically by mail delivery software.\n\n"
+           b"A message that you sent could not be delivered to one or more of its recipients.\n\n"
+           b"  ann@example.org\n    SMTP error from remote mail server after RCPT TO:<ann@example.org>:\n"
+           b"    host mx.example.org [4.79.181.168]: 554 delivery error: This account has been disabled\n")
+    (rcpt,) = parse_report(raw).recipients
+    assert rcpt.address == "ann@example.org"
+    assert not rcpt.status.startswith("4.")
+    assert rcpt.kind == Kind.MAILBOX_DISABLED

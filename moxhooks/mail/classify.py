@@ -437,6 +437,9 @@ _CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected: ?(.*)", re
 _NAMES_RECIPIENT_RE: Final = re.compile(
     r"\b(?:recipients?|destination|rcpt(?! ?to\b)|addressee|mailbox|user|account|forward[- ]path)\b"
     r"|\baddress(?:es)? in rcpt to\b", re.I)
+# Words that name the recipient itself (not "user" or "account", which may be ours).
+_RECIPIENT_NAMED_RE: Final = re.compile(r"\b(?:recipients?|rcpt|addressee)\b", re.I)
+_ATTACHMENT_RE: Final = re.compile(r"\battach", re.I)
 # "User name" and a quoted local part ("for address \"user\"") name an address's part, not whose.
 _USER_NAME_RE: Final = re.compile(r"\buser ?name\b|\"[^\"]*\"", re.I)
 # DATA's answer when every RCPT TO was refused uses the word without naming anyone.
@@ -664,6 +667,11 @@ def decide(ev: Evidence) -> Kind:
         # (LABELLING.md, F9); what else it says, else transient. mox's own give-up after such
         # replies is counted as a soft failure (classify_event: expired).
         return _not_recipient(ev, True)
+    if kind in RECIPIENT_HARD and ev.code // 100 == 5 and ev.enhanced.startswith("4."):
+        # A permanent reply with a temporary enhanced code ("550 4.2.1 Account Disabled")
+        # contradicts itself about how long the refusal lasts: in that doubt, not a reason to
+        # suppress at once (rule 4); the temporary reading, as for F9.
+        return _not_recipient(ev, True)
     if kind in RECIPIENT_HARD and not _recipient_is_clear(ev, temporary, _address_syntax(ev)):
         return _not_recipient(ev, temporary)
     return kind
@@ -750,6 +758,16 @@ def _decide(ev: Evidence) -> Kind:
         # RFC 5321's stock text for 552 ("exceeded storage allocation") beside a code that says
         # the message is too big (x.3.4, x.2.3): the stock words say nothing beyond a 552.
         return code_kind
+    if (code_kind is Kind.SENDER_BLOCKED and _GENERIC_POLICY_RE.fullmatch(ev.enhanced)
+            and not sig.strong and not sig.has(Signal.SENDER)):
+        # X.7.1 is "per-host or per-recipient filtering" (RFC 3463): an attachment named ("554
+        # 5.7.1 foo attachment") makes it the message's; words about a recipient
+        # that say nothing of our side ("Recipient does not have a public key") make it the
+        # receiver's choice of recipients, not our block (LABELLING.md, F13).
+        if _ATTACHMENT_RE.search(ev.reply):
+            return Kind.CONTENT_REJECTED
+        if _RECIPIENT_NAMED_RE.search(_STAGE_WORDS_RE.sub(" ", ev.reply)):
+            return Kind.UNDETERMINED
     if code_kind is not None:
         return _contradiction(code_kind, ev.enhanced, sig) or code_kind
 

@@ -141,13 +141,16 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           rf"|{UNDELIVERED_FOR}"
           r"|retry time not reached for any host after a long failure period|(?:giving|gave) up(?! on)"
           r"|(?:have been|has been|were) failing for (?:a long time|\d+)"
-          r"|maximum (?:time|number of (?:delivery )?attempts)|timeout waiting for|expired after|past (?:the |its )?expiration"),
+          r"|maximum (?:time|number of (?:delivery )?attempts)|expired after|past (?:the |its )?expiration"),
     # A relay denial worded with why relaying is refused ("unauthenticated relaying denied"), and
     # a host that serves other domains only ("Domain not served here", "this SMTP server only
     # accepts emails for example.com"): this host does not serve the address; "unauthenticated"
     # is not a block of our host.
     _rule(Signal.RELAY, S, r"unauthenti[ck]ated relay(?:ing)? (?:is )?(?:denied|not (?:allowed|permitted)|prohibited|refused)"
-          r"|(?:domain|address|recipient) (?:is )?not served here|only accepts? (?:e-?mails?|mail|messages) for\b"),
+          r"|(?:domain|address|recipient) (?:is )?not served here|only accepts? (?:e-?mails?|mail|messages) for\b"
+          # Sendmail's "553 Local configuration error, hostname not recognized as local": the
+          # recipient's host name is not one this server takes mail for.
+          r"|(?:host ?name|domain|host) (?:is )?not recogni[sz]ed as (?:a )?local"),
     # A busy or locked mailbox is the mailbox's passing state, not a pace ("450 4.2.1 mailbox
     # busy"), read before "busy" leans to a pace.
     _rule(Signal.TEMPORARY, S, r"mail ?box (?:is )?(?:currently )?(?:busy|in use|locked)"),
@@ -374,7 +377,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|non-?(?:subscribers?|members?) (?:are |is )?not (?:allowed|permitted)|(?:users|senders) without an account"
           r"|(?:use|usage) of this (?:gateway|server|service|relay|system) is restricted to"
           r"|your (?:site|node)\b|only accepts? (?:messages|mail|e-?mails?) from (?:its )?(?:subscribers|members)"
-          r"|(?:user ?name|login) (?:and|or) password"
+          r"|(?:user ?name|login) (?:and|or) password|(?:user ?name|login|account) (?:used )?for (?:smtp )?auth(?:entication)?\b"
           r"|\b(?:ip|domain|server|host|you)\b[^.;]{0,20}\b(?:is |are )?spamming\b|(?:address(?:es)?|argument|value) in mail from\b"
           r"|\bmay not send (?:e-?mails?|mail|messages)\b|(?:prohibited|forbidden|banned) sender|you (?:do not|don't) have (?:the )?permission to\b"),
     # Our own account refused ("the sender account is disabled", "account outbounds disabled",
@@ -545,7 +548,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|not permitted from your|access denied, (?:banned send|sending)"
           r"|(?:ip|host|client|server|sender|domain|you|your (?:e-?mail )?address)\b.{0,30}\bnot (?:in|on) (?:the |our |an? )?(?:white ?list|allow ?list|safe ?list)"),
     # The message: spam verdicts, malware, attachments, content policy.
-    _rule(Signal.CONTENT, S, r"(?:empty|missing|no|blank|wrongly formatted|malformed|improper|invalid|bad) subject\b|(?:password[- ]protected|encrypted) (?:zip|archive|attachment|file)s?|\bzip files?\b"
+    _rule(Signal.CONTENT, S, r"(?:message|mime|body|attachment|content|data) (?:decod|pars)(?:e|ing) (?:failed|failure|error)"
+          r"|(?:failed|unable|could not|couldn't|cannot|can't) (?:to )?(?:decode|parse) (?:the |your )?(?:message|mime|body|attachment|content)"
+          r"|(?:empty|missing|no|blank|wrongly formatted|malformed|improper|invalid|bad) subject\b|(?:password[- ]protected|encrypted) (?:zip|archive|attachment|file)s?|\bzip files?\b"
           r"|spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)(?! senders?)|virus|malware|infected|phish|trojan|worm\b"
           r"|nested too deep|too deeply nested"
           r"|\"?subject\"? (?:line )?is required|requires? a \"?subject\"?|(?:mail|message|e-?mail)\b[^.;]{0,20}\binvalid format\b"
@@ -648,7 +653,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # Refusals that name no subject: the receiver's policy said no, about whom it does not say
     # ("550 5.7.1 Command rejected", "Access denied", "rejected due to local policy").
     _rule(Signal.POLICY, W, r"access[- ]denied|\bdenied\b|\bdenies\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
-          r"|prohibit|\bpolic(?:y|ies)\b|command rejected|no permit|restrict"),
+          r"|prohibit|\bpolic(?:y|ies)\b|command rejected|rejecting (?:the )?command|no permit|restrict"),
     _rule(Signal.CONTENT, W, r"attachment|\bheader|\bfilter"),
     _rule(Signal.DISABLED, W, r"\binactive\b|\bdisabled\b"),
     _rule(Signal.MAILBOX, W, r"\bnot found\b|\binvalid\b|\bunknown\b|\bundeliverable\b"),

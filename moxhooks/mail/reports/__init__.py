@@ -277,7 +277,8 @@ def _header(msg: Message, name: str) -> str:
 
 _FIELD_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9-]{0,60})[ \t]*:[ \t]*(.*)")
 _TYPE_PREFIX_RE: Final = re.compile(r"^\s*[A-Za-z0-9.+-]{1,30}\s*;\s*")
-_STATUS_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?![\d])")
+# Not the first three numbers of an IP address ("[4.79.181.168]").
+_STATUS_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)")
 _CODE_RE: Final = re.compile(
     r"^\s*#?([245]\d\d)(?=[\s-]|$)|(?:said:|<<<|\[|error[ _]code\s*:?)\s*([245]\d\d)(?!\d)", re.I
 )
