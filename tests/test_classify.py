@@ -484,6 +484,9 @@ PRINCIPLES = [
                  id="sender-not-on-an-allow-list-is-ours"),
     pytest.param(550, "", "550 Internal server error, contact the postmaster", UN,
                  id="receivers-own-error-with-a-permanent-code"),
+    pytest.param(554, "", "554 Failed to write the queue file", TR, id="receivers-named-trouble-with-a-permanent-code"),
+    pytest.param(550, "", "550 Our database is down", TR, id="receivers-database-down"),
+    pytest.param(550, "", "550 No such user in our database", MU, id="a-database-that-answers-is-no-trouble"),
     pytest.param(0, "", "The list you wrote to may not exist, or you may not have permission to post messages to it",
                  UN, id="a-list-that-may-not-exist-or-refuse-us-names-nobody"),
     # Wordings of known meanings that the rules had not met, found by reading another bounce

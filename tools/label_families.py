@@ -82,6 +82,17 @@ DENY_LISTED_RECIPIENT = re.compile(
     r"badrcptto|(?:black ?listed|block ?listed) recipient|recipient (?:has been |is |was )?(?:black ?listed|block ?listed)"
     r"|rcpt \S+ is (?:in|on) the (?:black|block|deny) ?list", re.I)
 MAILBOX_GONE = re.compile(r"not found|does not exist|doesn't exist|unknown|no such", re.I)
+# F14: the receiver's own error in a permanent reply: a trouble of its own that it names (its
+# spool, disk, database, back end, a time-out: "550 Error writing Spool") is a system problem,
+# transient; an error it does not name ("554 Server error", "unknown mailer error") is an unknown
+# error, undetermined. A failed DNS lookup is F7's.
+OWN_TROUBLE = re.compile(
+    r"(?:error|failure|failed|cannot|can't|unable to)\b[^.;]{0,30}\b(?:spool|disk|database|back ?end|queue file)"
+    r"|\b(?:spool|disk|database|back ?end|queue file)\b[^.;]{0,30}\b(?:error|failure|failed|not running|down|gone|unavailable|full)"
+    r"|error (?:writing|reading|receiving) (?:the )?(?:spool|data|file)|transaction time ?out", re.I)
+UNNAMED_ERROR = re.compile(r"internal (?:server |mailer )?error|\bserver error\b|unknown (?:mailer |server |internal )?error"
+                           r"|\bmailer error\b", re.I)
+LOOKUP = re.compile(r"\bdns\b|lookup|name server|resolv", re.I)
 # F15: Google Groups' notice that the group "may not exist, or you may not have permission to
 # post" (in the sender's language, with the group's help link and no DSN part): it offers two
 # subjects and says neither is the case, so it names nobody.
@@ -202,6 +213,11 @@ def decide(kind: str | None, text: str, label: str, *, data_stage: bool, action:
         return "F11", "content_rejected"
     if kind in RECIPIENT_HARD and DENY_LISTED_RECIPIENT.search(text) and not MAILBOX_GONE.search(text):
         return "F12", "undetermined"
+    if _reply_code(text) // 100 == 5 and not LOOKUP.search(text):
+        if kind == "undetermined" and OWN_TROUBLE.search(text):
+            return "F14", "transient"
+        if kind == "transient" and UNNAMED_ERROR.search(text) and not OWN_TROUBLE.search(text):
+            return "F14", "undetermined"
     if kind != "undetermined" and LOOP.search(text):
         return "F5", "undetermined"
     return None

@@ -437,6 +437,13 @@ _CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected: ?(.*)", re
 _NAMES_RECIPIENT_RE: Final = re.compile(
     r"\b(?:recipients?|destination|rcpt(?! ?to\b)|addressee|mailbox|user|account|forward[- ]path)\b"
     r"|\baddress(?:es)? in rcpt to\b", re.I)
+# A trouble of the receiver's own that it names: its spool, disk, database or back end failing,
+# a read or write that failed, a transaction that timed out (LABELLING.md, F14).
+_OWN_TROUBLE_RE: Final = re.compile(
+    r"(?:error|failure|failed|cannot|can't|unable to)\b[^.;]{0,30}\b(?:spool|disk|database|back ?end|queue file)"
+    r"|\b(?:spool|disk|database|back ?end|queue file)\b[^.;]{0,30}\b(?:error|failure|failed|not running|down|gone|unavailable|full)"
+    r"|error (?:writing|reading|receiving) (?:the )?(?:spool|data|file)|transaction time ?out", re.I)
+_DNS_RE: Final = re.compile(r"\bdns\b|lookup|name server|resolv", re.I)
 # Words that name the recipient itself (not "user" or "account", which may be ours).
 _RECIPIENT_NAMED_RE: Final = re.compile(r"\b(?:recipients?|rcpt|addressee)\b", re.I)
 _ATTACHMENT_RE: Final = re.compile(r"\battach", re.I)
@@ -667,6 +674,13 @@ def decide(ev: Evidence) -> Kind:
         # (LABELLING.md, F9); what else it says, else transient. mox's own give-up after such
         # replies is counted as a soft failure (classify_event: expired).
         return _not_recipient(ev, True)
+    if (kind is Kind.UNDETERMINED and not temporary and _OWN_TROUBLE_RE.search(ev.reply)
+            and not _DNS_RE.search(ev.reply) and not (ev.signals.strong | ev.signals.weak) & _SUBJECTS):
+        # The receiver names a trouble of its own in a permanent reply ("550 Error writing
+        # Spool", "554 Transaction failed - backend not running"): its system problem, given
+        # up on, not a verdict on anyone (LABELLING.md, F14); an error it does not name stays
+        # undetermined.
+        return Kind.TRANSIENT
     if kind in RECIPIENT_HARD and ev.code // 100 == 5 and ev.enhanced.startswith("4."):
         # A permanent reply with a temporary enhanced code ("550 4.2.1 Account Disabled")
         # contradicts itself about how long the refusal lasts: in that doubt, not a reason to
