@@ -115,6 +115,8 @@ FLOORS_BY_ROUND = {
     (14, "replies", "test"): (0.90, 0.98, 0),
     (15, "replies", "train"): (0.91, 0.98, 0),
     (15, "replies", "test"): (0.83, 0.95, 0),
+    (16, "replies", "train"): (0.85, 0.95, 0),
+    (16, "replies", "test"): (0.90, 0.95, 0),
 }
 # The least each round holds, and the seed its split was drawn with (once).
 SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209), 6: (100, 0, 20261210),

@@ -206,7 +206,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|error (?:writing|reading) (?:the )?(?:spool|queue|file)"
           r"|local error in processing|\blocal error\b|(?:cannot|can't|unable to|failed to) (?:start|create|spawn|fork) (?:a )?(?:new )?(?:thread|process|child)|temporar(?:y|ily) (?:\w+ ){0,2}(?:failure|problem|error|unavailable)"
           r"|temporary rejection|upstream error|configuration error|temporary failure in name resolution"
-          r"|(?:could|did) not complete|(?<!you )(?:unable to|could not|cannot|can't) (?:verify|validate|look ?up|resolve(?! your)|connect)"
+          r"|(?:could|did) not complete|(?<!you )(?:unable to|could not|cannot|can't) (?:verify|validate|look ?up|resolve(?! your| (?:the )?ptr\b| (?:the )?reverse)|connect)"
           r"|(?:network|connection) (?:failure|problem)|connection (?:\S+ ){0,2}(?:was |is |has been )?(?:dropped|broken|lost|reset)\b"
           # A delivery agent that could not do its own work: a lock, a file, a directory, a
           # program it runs, a back end ("Unable to run qmail-local", "Lock failure on ...").
@@ -426,6 +426,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:from|sender|ehlo|helo) domain|purported responsible address|blocked senders?|senders? (?:list|policy)|recipient preferences"
           r"|(?:you|your (?:e-?mail |mail )?(?:address|domain)) (?:are|is) not (?:allowed|authori[sz]ed|permitted|a member)"
           r"|(?:not|isn't|is not) a (?:group )?member(?! of (?:this |the )?domain)|only members|restricted to members"
+          r"|must be (?:a |an )?(?:list |group )?(?:member|subscriber)s? (?:of \S+ )?to (?:send|post|write|mail)"
+          # Our sending identity (the sender address or domain a sending service was told of)
+          # unknown to the service: "identity not found".
+          r"|\b(?:sending |sender )?identity (?:\S+ )?(?:not found|not verified|unknown|is not verified|does not exist)"
           r"|not (?:accepting|accept) (?:e-?)?mail from|from (?:your|this) (?:domain|address|sender) (?:is|are) (?:not|blocked|rejected)"
           r"|(?:identity|identities|e-?mail address) (?:is |are )?not verified|failed the check"
           r"|(?:starttls|tls|encryption|authentication|auth|secure connection) (?:is )?(?:required|needed)|must (?:issue|use) (?:a |an )?(?:starttls|auth|tls)"
