@@ -775,9 +775,9 @@ def _decide(ev: Evidence) -> Kind:
     if (code_kind is Kind.SENDER_BLOCKED and _GENERIC_POLICY_RE.fullmatch(ev.enhanced)
             and not sig.strong and not sig.has(Signal.SENDER)):
         # X.7.1 is "per-host or per-recipient filtering" (RFC 3463): an attachment named ("554
-        # 5.7.1 foo attachment") makes it the message's; words about a recipient
-        # that say nothing of our side ("Recipient does not have a public key") make it the
-        # receiver's choice of recipients, not our block (LABELLING.md, F13).
+        # 5.7.1 foo attachment") makes it the message's; words about a recipient that say
+        # nothing of our side ("Recipient does not have a public key") make it the receiver's
+        # choice of recipients, not our block (LABELLING.md, F13).
         if _ATTACHMENT_RE.search(ev.reply):
             return Kind.CONTENT_REJECTED
         if _RECIPIENT_NAMED_RE.search(_STAGE_WORDS_RE.sub(" ", ev.reply)):

@@ -608,7 +608,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|invalid (?:final )?(?:delivery )?user ?id\b"
           # "Receiver not found: user1"; "The following destination addresses were unknown".
           r"|\bmoved[;,:]? (?:please )?try <|\breceiver (?:not found|unknown|does not exist)|(?:destination|recipient) addresses (?:were|are) (?:unknown|invalid)"
-          # "There is no one at this address"; Postfix's token "userunknown" written as one word.
+          # "There is no one at this address"; "userunknown" written as one word ("Recipient address
+          # rejected: userunknown").
           r"|there is no(?: ?one|body) (?:at|by) (?:this|that) (?:address|name)|\buserunknown\b"),
     # Relay denied: this host does not serve the domain (a stale MX or a misrouted message).
     # RFC 5321's 551 "User not local" without a new address, and a server that takes no incoming mail at all ("This
