@@ -544,6 +544,9 @@ PRINCIPLES = [
                  id="generic-5.7.1-about-the-recipients-setup"),
     pytest.param(550, "5.7.1", "550 5.7.1 Not from you, thank you (in reply to RCPT TO command)", SB,
                  id="generic-5.7.1-rcpt-stage-words-are-not-the-recipient"),
+    # Exchange's RESOLVER.ADR.BadPrimary: the receiving organisation's directory entry is broken.
+    pytest.param(550, "5.2.0", "550 5.2.0 RESOLVER.ADR.BadPrimary; the primary SMTP address is invalid", UN,
+                 id="exchange-bad-primary-is-the-receivers-setup"),
     # Round 16's review and training part, in our own words.
     pytest.param(550, "", "550 Only list subscribers may post; you must be a subscriber to post here", SB,
                  id="must-be-a-subscriber-to-post"),

@@ -117,7 +117,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           # RFC 3463's own text for X.7.1, which adds nothing to the code.
           r"|delivery not authori[sz]ed(?:,? message refused)?"
           # DATA's answer when every RCPT TO was refused: the RCPT TO replies were the verdicts.
-          rf"|{NO_VALID_RECIPIENTS}"),
+          rf"|{NO_VALID_RECIPIENTS}"
+          # Exchange's RESOLVER.ADR.BadPrimary: the recipient's directory entry lacks a valid
+          # primary address, a fault of the receiving organisation's set-up for its admin to
+          # mend, not a verdict that the address does not exist.
+          r"|resolver\.adr\.badprimary|primary smtp address (?:is )?(?:missing|invalid)(?: or (?:missing|invalid))?"),
     # A recipient on the receiver's own list of refused recipients (qmail's badrcptto, "blacklisted
     # recipient"): such a list holds dead addresses and traps alike, a policy that names neither
     # a dead mailbox nor our block (LABELLING.md, F12); read before the block-list words. So is
