@@ -440,7 +440,8 @@ _NAMES_RECIPIENT_RE: Final = re.compile(
 # A trouble of the receiver's own that it names: its spool, disk, database or back end failing,
 # a read or write that failed, a transaction that timed out (LABELLING.md, F14).
 _OWN_TROUBLE_RE: Final = re.compile(
-    r"(?:error|failure|failed|cannot|can't|unable to)\b[^.;]{0,30}\b(?:spool|disk|database|back ?end|queue file)"
+    r"(?:error|failure|failed|cannot|can't|could not|couldn't|unable to)\b[^.;]{0,30}\b(?:spool|disk|database|back ?end|queue file|ldap|directory server)"
+    r"|\bldap (?:query |lookup |search |bind )?(?:failed|error|failure)|(?:anti-?virus|virus ?scanner|scanner) (?:is )?(?:unavailable|down|not running)"
     r"|\b(?:spool|disk|database|back ?end|queue file)\b[^.;]{0,30}\b(?:error|failure|failed|not running|down|gone|unavailable|full)"
     r"|error (?:writing|reading|receiving) (?:the )?(?:spool|data|file)|transaction time ?out", re.I)
 _DNS_RE: Final = re.compile(r"\bdns\b|lookup|name server|resolv", re.I)
@@ -556,6 +557,13 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
         # settings), not a verdict on the address. A server that checks recipients after DATA
         # on purpose says more ("This mailbox is disabled"); a code of the recipient's (5.1.1,
         # 5.2.1) settles it too (LABELLING.md, F1).
+        return False
+    if (_GENERIC_POLICY_RE.fullmatch(ev.enhanced) and Signal.DOMAIN in sig.strong
+            and ev.code != 551 and ev.stage is not Stage.RCPT
+            and not _RECIPIENT_NAMED_RE.search(_STAGE_WORDS_RE.sub(" ", ev.reply))):
+        # "550 5.7.1 Non-existent domain": a domain's verdict beside a policy code, without
+        # saying whose domain; sender-domain checks answer so as often as recipient ones. A
+        # 551 (RFC 5321: "user not local") or a reply to RCPT TO answers for the recipient.
         return False
     if _EMPTY_ADDRESS_SLOT_RE.search(ev.reply) and _detail_kind(ev.enhanced) not in RECIPIENT_HARD:
         # "550 : User unknown", the address left out where the server puts it ("550 <x>: User

@@ -129,6 +129,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # unauthorized to receive external mail"): it may take mail from elsewhere (F13).
     _rule(Signal.POLICY, W, r"badrcptto|(?:black ?listed|block ?listed) recipient"
           r"|recipient (?:has been |is |was )?(?:black ?listed|block ?listed)"
+          # A recipient blocked by the receiver's policy ("Recipient blocked by destination",
+          # "recipient <x> black listed"), not its account switched off ("The recipient account
+          # is blocked", read with the disabled accounts below).
+          r"|(?:recipient|rcpt)(?: address)? (?:<[^>\s]*> |[^\s@<>]+@[^\s@<>]+ )?(?:has been |is |was )?"
+          r"(?:blocked|black ?listed|block ?listed|deny ?listed)\b"
           r"|rcpt \S+ is (?:in|on) the (?:black|block|deny) ?list"
           r"|(?:is (?:a |an )?)?spam ?trap (?:e-?mail )?address[^.;]*"
           r"|(?:recipient|rcpt|addressee)(?:'s)? (?:e-?mail )?(?:address )?(?:\S+ )?(?:is )?not (?:in|on) (?:the |my |our |this )?"
@@ -181,14 +186,22 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The receiver could not do its own work (a lookup, a check, a disk): temporary, whatever
     # the check was about. Postfix's "delivery temporarily suspended" note is about the
     # connection, not an account.
+    # A permanent error in our SPF record ("Permanent DNS error while checking SPF record", SPF's
+    # permerror) is our broken record, not a check that could not run for now.
+    _rule(Signal.SENDER, S, r"perm(?:anent)?(?:ent)? (?:dns )?error\b[^.;]{0,40}\bspf\b|\bspf\b[^.;]{0,30}\bperm ?error\b"),
     # A check that failed to run: what it was checking is not its verdict ("Internal server error
     # while checking return path", "DNS error while checking SPF record").
     _rule(Signal.TEMPORARY, S, r"\b(?:[\w-]+ ){0,2}(?:error|failure|problem|timeout|timed out)\b[^.;]{0,30}? (?:while|when|during) "
           r"(?:checking|verifying|validating|looking up|resolving|querying|scanning)\b[^.;]{0,40}"),
     # A filter daemon's own name is not a verdict ("Calling rspamd timed out"); "Blocked by
     # SpamAssassin" names the content filter that refused, and stays the message's.
+    _rule(Signal.CONTENT, S, r"(?:message|mail|e-?mail)\b[^.;]{0,20}?(?:rejected|refused|blocked) by (?:r?spamd|spamassassin|spamc|amavisd?|clamd|clamav)\b"),
+    # The receiver's scanner or filter that could not run ("anti-virus unavailable"): its own
+    # trouble, no verdict on the message (LABELLING.md, F14's named trouble).
+    _rule(Signal.TEMPORARY, S, r"(?:anti-?virus|virus ?scanner|spam ?filter|content ?filter|scanner)(?: service)? (?:is )?(?:unavailable|not available|down|not running|failed)"),
     _rule(None, S, r"\b(?:r?spamd|spamc|clamd|amavisd)\b"),
     _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again|retry time not (?:yet )?reached"
+          r"|(?:administratively )?set to defer\b"
           # A delivery agent's or queue's own failure (maildrop, qmail-queue's "qq ..."), even
           # when it names the virus scanner it could not run.
           r"|unable to (?:open|deliver to|write to|lock) (?:the )?mail ?box|cannot find system user|server is down"
@@ -289,6 +302,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.RATE, S, r"\bflood(?:ing|ed)?(?: (?:policy|protection|control))?(?: violation)?\b|too busy|(?:limit of|more than|maximum of) \d+ (?:recipients|rcpts|messages|connections)|(?:try again|send) slower|messages? exceeded (?:the )?(?:\w+ ){0,2}limit|relay limit (?:exceeded|reached)"
           r"|(?:submission|transfer|sending|send|outbound|queue) ?(?:mail |message )?quota|limit of \d+ (?:\w+ )?(?:exceeded|reached)|quota for (?:sending|send)|(?:hourly|daily|weekly|per (?:hour|day|minute)) (?:\w+ ){0,2}quota|sender thread limit"
           r"|(?:thread|receive|hourly|daily|per hour|per day|connection|session) (?:\w+ )?limit"
+          # A count over a time: "360 recipients per 1h", "11 exceed 10/60s".
+          r"|\b\d+ (?:recipients|rcpts|messages|mails|e-?mails|connections) (?:per|an?|each) (?:\d+ ?)?(?:h|hours?|m|min|minutes?|s|seconds?|day)\b"
+          r"|exceeds? \d+ ?/ ?\d+ ?(?:s|m|h|sec|min)\b"
           r"|exceeded the limit|limit for the number of|exceeded the max(?:imum)? (?:number of )?(?:e-?mails|messages|mails) (?:per|an?) (?:hour|minute|day)|(?<!size )(?<!space )(?<!line )\blimit (?:exceeded|reached)"),
     # The mailbox is full, said with words that elsewhere mean size or pace.
     _rule(Signal.STORAGE, S, r"too many messages (?:in|on) (?:the|this|his|her|their|user'?s?) (?:mail ?box|account|folder|server)"
@@ -370,7 +386,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # "This address never sends outgoing mail"): the message (rounds 3, 4 and 10 read BATV and
     # SRS refusals so), read before "forged" counts for our side.
     _rule(Signal.CONTENT, S, r"respond(?:ing)? to (?:a )?forged(?: sender)?(?: (?:e-?mail )?address| e-?mail| mail| message)?|(?:valid,? )?signed return[ -]path|bogus bounce|backscatter"
-          r"|never sends? (?:outgoing |any )?(?:e-?mail|mail)"),
+          r"|never sends? (?:outgoing |any )?(?:e-?mail|mail)"
+          # A delivery or read receipt refused for answering mail the receiver did not send.
+          r"|(?:dsn|mdn|bounce|receipt)s?(?: or (?:dsn|mdn))? (?:in response to|for) (?:an? )?(?:old |unknown )?message"),
     _rule(Signal.SENDER, S, r"do not believe you are|\byou are not\b|\bkarma\b|(?:dkim )?signature (?:is )?invalid|invalid (?:dkim )?signature"
           r"|body has been altered|only (?:on|over|via|with) (?:an? )?(?:tls|ssl|encrypted|secure)\b"
           # Bulk-mail software on the sending host; how our client greets (HELO), in plain words;
@@ -423,7 +441,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.SENDER, S, r"sender (?:address |domain |e-?mail )?(?:was |is )?(?:rejected|refused|denied|blocked|unknown|invalid|unacceptable|not (?:allowed|accepted|acceptable|permitted|verified|found|authenticated))"
           r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:\w+ )?(?:address|domain|e-?mail)|(?:unknown|invalid|unauthori[sz]ed|unauthenticated|unverified|forged|null) sender"
           r"|sender (?:verify|verification|check)|sender (?:is )?(?:on|in) (?:the |a |your )?(?:block|black|deny)"
-          r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted|owned)|mismatch)"
+          r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted|owned)|mismatch)|mail from (?:failure|failed)"
+          # Where our mail must come from: "Must be sent from an @example.org address", "sent
+          # from X using non-X domain", our From not matching our login.
+          r"|must be sent from\b|(?:sent|sending) (?:from (?:\S+ ){1,3})?using (?:a |an )?(?:non-\S+|unauthori[sz]ed|foreign|external) domain"
+          r"|\bfrom\b[^.;]{0,20}?(?:does not|doesn't|do not) match (?:the |your )?(?:auth(?:enticated)?|login|sasl)\b"
           r"|envelope (?:sender|from)|return[ -]path|bounce address|reverse[ -]path|\bfrom\"?[: ]+(?:address|domain)|sending address"
           r"|(?:verify|verification of) (?:the )?\"?from:?\"? (?:header )?address"
           r"|unverifiable sender|sender (?:domain )?(?:must|does not|doesn't|not) (?:exist|resolve|have)"
@@ -499,8 +521,15 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # A domain that is gone, said with words that elsewhere mean a switched-off account.
     _rule(Signal.DOMAIN, S, r"domain (?:\S+ )?no longer (?:available|exists|active|valid)|domain (?:\S+ )?cannot receive (?:e-?)?mail"
           r"|(?:recipient|destination)(?:'s)? (?:address )?domain (?:name )?must exist"
-          # A domain reserved for examples and tests (RFC 2606, RFC 6761) never receives mail.
-          r"|reserved by rfc ?(?:2606|6761)|(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain)"),
+          # A domain reserved for examples and tests (RFC 2606, RFC 6761) never receives mail:
+          # the recipient's, when the words name the recipient.
+          r"|(?:recipient|destination|rcpt)\b[^;]{0,60}?(?:reserved by rfc ?(?:2606|6761)|(?:rfc ?(?:2606|6761) )?(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain))"),
+    # The same words about our host or sender ("host mail.example.com [192.0.2.25] from RFC2606
+    # reserved domain") are ours; said of nobody named ("x@example.com has a reserved domain"),
+    # they do not say whose domain: no verdict (rule 4).
+    _rule(Signal.SENDER, S, r"(?:\bhost|\bclient|\bsender|\bhelo|\behlo|mail from)\b[^;]{0,60}?"
+          r"(?:reserved by rfc ?(?:2606|6761)|(?:rfc ?(?:2606|6761) )?(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain))"),
+    _rule(None, S, r"reserved by rfc ?(?:2606|6761)|(?:rfc ?(?:2606|6761) )?(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain)"),
     # The address itself as the subject of a state: "550 <jdoe> is now disabled".
     _rule(Signal.DISABLED, S, r"<[^>\s]+> (?:is |has been )(?:now )?(?:disabled|deactivated|suspended|closed)\b"),
     # A recipient's account that the provider switched off ("The recipient account is blocked").
@@ -558,6 +587,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The message: spam verdicts, malware, attachments, content policy.
     _rule(Signal.CONTENT, S, r"(?:message|mime|body|attachment|content|data) (?:decod|pars)(?:e|ing) (?:failed|failure|error)"
           r"|(?:failed|unable|could not|couldn't|cannot|can't) (?:to )?(?:decode|parse) (?:the |your )?(?:message|mime|body|attachment|content)"
+          r"|subject(?: line| header)? (?:contains|has|with) (?:\w+ )?(?:invalid|illegal|forbidden|bad|unsupported|non-ascii|8-?bit)"
           r"|(?:empty|missing|no|blank|wrongly formatted|malformed|improper|invalid|bad) subject\b|(?:password[- ]protected|encrypted) (?:zip|archive|attachment|file)s?|\bzip files?\b"
           r"|spam|\bjunk\b|unsolicited|bulk (?:mail|e-?mail)(?! senders?)|virus|malware|infected|phish|trojan|worm\b"
           r"|nested too deep|too deeply nested"
@@ -662,7 +692,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # Refusals that name no subject: the receiver's policy said no, about whom it does not say
     # ("550 5.7.1 Command rejected", "Access denied", "rejected due to local policy").
     _rule(Signal.POLICY, W, r"access[- ]denied|\bdenied\b|\bdenies\b|\brefused\b|not (?:allowed|permitted|authori[sz]ed)"
-          r"|prohibit|\bpolic(?:y|ies)\b|command rejected|rejecting (?:the )?command|no permit|restrict"),
+          r"|prohibit|\bpolic(?:y|ies)\b|command rejected|rejecting (?:the )?command"
+          # "message 1a2b3c4d rejected" and nothing more: no cause named (F11).
+          r"|\bmessage(?: [0-9a-f][0-9a-f.-]{5,}| <[^>\s]*>)? (?:was |has been )?rejected(?=\s*(?:#|$))|no permit|restrict"),
     _rule(Signal.CONTENT, W, r"attachment|\bheader|\bfilter"),
     _rule(Signal.DISABLED, W, r"\binactive\b|\bdisabled\b"),
     _rule(Signal.MAILBOX, W, r"\bnot found\b|\binvalid\b|\bunknown\b|\bundeliverable\b"),
