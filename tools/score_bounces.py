@@ -48,7 +48,7 @@ IMMEDIATE = {Kind.MAILBOX_UNKNOWN.value, Kind.DOMAIN_UNKNOWN.value, Kind.MAILBOX
 SEED = 20261204
 TEST_SHARE = 0.4
 # Each later round N lives in tests/bounces<N>, split once (half for testing) with its seed.
-LATER_SEEDS = {2: 20261206, 3: 20261207, 4: 20261208, 5: 20261209, 6: 20261210, 7: 20261211, 8: 20261212, 9: 20261213, 10: 20261214, 11: 20261215, 12: 20261216, 13: 20261217, 14: 20261218, 15: 20261219, 16: 20261220, 17: 20261221}
+LATER_SEEDS = {2: 20261206, 3: 20261207, 4: 20261208, 5: 20261209, 6: 20261210, 7: 20261211, 8: 20261212, 9: 20261213, 10: 20261214, 11: 20261215, 12: 20261216, 13: 20261217, 14: 20261218, 15: 20261219, 16: 20261220, 17: 20261221, 18: 20261222}
 # round -> (folder, split file, seed, test share)
 LATER_ROUNDS = {
     n: (ROOT / "tests" / f"bounces{n}", ROOT / "tests" / f"bounces{n}" / "split.json", seed, 0.5)
