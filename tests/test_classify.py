@@ -547,6 +547,10 @@ PRINCIPLES = [
     # Exchange's RESOLVER.ADR.BadPrimary: the receiving organisation's directory entry is broken.
     pytest.param(550, "5.2.0", "550 5.2.0 RESOLVER.ADR.BadPrimary; the primary SMTP address is invalid", UN,
                  id="exchange-bad-primary-is-the-receivers-setup"),
+    # Round 18's review and training part, in our own words.
+    pytest.param(451, "4.7.1", "451 4.7.1 You exceeded the sending rate, slow down", RL, id="exceeded-the-sending-rate"),
+    pytest.param(550, "", "550 Your account looks compromised; reset your password", SB, id="our-account-compromised"),
+    pytest.param(0, "", "There was a problem reading our user database", TR, id="a-problem-with-the-receivers-database"),
     # Round 17's review and training part, in our own words.
     pytest.param(550, "5.7.1", "550 5.7.1 client relay.example.net [192.0.2.9] is in an RFC 6761 special-use domain", SB,
                  id="our-host-in-a-reserved-domain"),

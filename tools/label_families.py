@@ -87,7 +87,7 @@ MAILBOX_GONE = re.compile(r"not found|does not exist|doesn't exist|unknown|no su
 # transient; an error it does not name ("554 Server error", "unknown mailer error") is an unknown
 # error, undetermined. A failed DNS lookup is F7's.
 OWN_TROUBLE = re.compile(
-    r"(?:error|failure|failed|cannot|can't|unable to)\b[^.;]{0,30}\b(?:spool|disk|database|back ?end|queue file)"
+    r"(?:error|failure|failed|problem|cannot|can't|could not|couldn't|unable to)\b[^.;]{0,30}\b(?:spool|disk|database|back ?end|queue file|ldap|directory server)"
     r"|\b(?:spool|disk|database|back ?end|queue file)\b[^.;]{0,30}\b(?:error|failure|failed|not running|down|gone|unavailable|full)"
     r"|error (?:writing|reading|receiving) (?:the )?(?:spool|data|file)|transaction time ?out", re.I)
 UNNAMED_ERROR = re.compile(r"internal (?:server |mailer )?error|\bserver error\b|unknown (?:mailer |server |internal )?error"

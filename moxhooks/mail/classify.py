@@ -440,7 +440,7 @@ _NAMES_RECIPIENT_RE: Final = re.compile(
 # A trouble of the receiver's own that it names: its spool, disk, database or back end failing,
 # a read or write that failed, a transaction that timed out (LABELLING.md, F14).
 _OWN_TROUBLE_RE: Final = re.compile(
-    r"(?:error|failure|failed|cannot|can't|could not|couldn't|unable to)\b[^.;]{0,30}\b(?:spool|disk|database|back ?end|queue file|ldap|directory server)"
+    r"(?:error|failure|failed|problem|cannot|can't|could not|couldn't|unable to)\b[^.;]{0,30}\b(?:spool|disk|database|back ?end|queue file|ldap|directory server)"
     r"|\bldap (?:query |lookup |search |bind )?(?:failed|error|failure)|(?:anti-?virus|virus ?scanner|scanner) (?:is )?(?:unavailable|down|not running)"
     r"|\b(?:spool|disk|database|back ?end|queue file)\b[^.;]{0,30}\b(?:error|failure|failed|not running|down|gone|unavailable|full)"
     r"|error (?:writing|reading|receiving) (?:the )?(?:spool|data|file)|transaction time ?out", re.I)

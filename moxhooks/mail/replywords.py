@@ -407,7 +407,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # sender, though the words are those of a disabled mailbox.
     _rule(Signal.SENDER, S, r"\bsender(?:'s)? (?:e-?mail )?account\b.{0,30}?(?:disabled|suspended|not registered|locked|blocked|inactive)"
           r"|\b(?:your|votre|su|tu|sua|ihr|dein) (?:e-?mail |mail )?(?:account|compte|cuenta|conta|konto)\b.{0,30}?"
-          r"(?:disabled|suspended|locked|blocked|deactivated|bloqu|suspendu|d[ée]sactiv|desativad|suspendid|gesperrt|deaktiviert)"
+          r"(?:disabled|suspended|locked|blocked|deactivated|compromised|hacked|bloqu|suspendu|d[ée]sactiv|desativad|suspendid|gesperrt|deaktiviert)"
           r"|outbounds? (?:mail |sending )?(?:is |are |has been )?disabled|invalid credentials?|password transition"),
     # Our side named as the subject of a refusal: the sender, our IP, host, server, domain or
     # connection, with any verdict ("Sender is not authorized", "Mail refused from your IP",
@@ -499,6 +499,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # A pace: a sending rate exceeded, one recipient per transaction, too many connections (in
     # French and its neighbours).
     _rule(Signal.RATE, S, r"(?:submission|sending|message|connection) rate\b.{0,40}\bexceed"
+          r"|exceed(?:ed|s)? (?:the |your |its )?(?:submission|sending|message|connection|recipient) rate\b"
           r"|(?:(?:accept|take|allow)s? )?(?:only )?one recipient (?:at a time|per (?:message|transaction|session|connection))"
           r"|trop de connexions|demasiadas conexiones|zu viele verbindungen|muitas conex(?:õ|o)es|troppe connessioni"),
     # Postfix's "Recipient address rejected:" followed by the mailbox's state: the verdict is
