@@ -104,6 +104,9 @@ NO_VALID_RECIPIENTS: Final = (r"no valid recipients(?! for)(?: (?:at|in|among) (
 # report is a relay that gave up, and in a delay notice only that it has been a while.
 UNDELIVERED_FOR = r"(?:unable|not able|failed) to deliver (?:this |the |your )?(?:message |mail )?(?:to \S+ )?(?:for|within|in|after) \d+ (?:days?|hours?)"
 
+# A domain reserved for examples and tests (RFC 2606, RFC 6761), which never receives mail.
+_RESERVED = r"(?:reserved by rfc ?(?:2606|6761)|(?:rfc ?(?:2606|6761) )?(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain))"
+
 # Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
 _WHO = r"(?:user|recipient|mailbox|mail[- ]?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
 
@@ -188,7 +191,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # connection, not an account.
     # A permanent error in our SPF record ("Permanent DNS error while checking SPF record", SPF's
     # permerror) is our broken record, not a check that could not run for now.
-    _rule(Signal.SENDER, S, r"perm(?:anent)?(?:ent)? (?:dns )?error\b[^.;]{0,40}\bspf\b|\bspf\b[^.;]{0,30}\bperm ?error\b"),
+    _rule(Signal.SENDER, S, r"perm(?:anent)? (?:dns )?error\b[^.;]{0,40}\bspf\b|\bspf\b[^.;]{0,30}\bperm ?error\b"),
     # A check that failed to run: what it was checking is not its verdict ("Internal server error
     # while checking return path", "DNS error while checking SPF record").
     _rule(Signal.TEMPORARY, S, r"\b(?:[\w-]+ ){0,2}(?:error|failure|problem|timeout|timed out)\b[^.;]{0,30}? (?:while|when|during) "
@@ -524,13 +527,12 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:recipient|destination)(?:'s)? (?:address )?domain (?:name )?must exist"
           # A domain reserved for examples and tests (RFC 2606, RFC 6761) never receives mail:
           # the recipient's, when the words name the recipient.
-          r"|(?:recipient|destination|rcpt)\b[^;]{0,60}?(?:reserved by rfc ?(?:2606|6761)|(?:rfc ?(?:2606|6761) )?(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain))"),
+          rf"|(?:recipient|destination|rcpt)\b[^;]{{0,60}}?{_RESERVED}"),
     # The same words about our host or sender ("host mail.example.com [192.0.2.25] from RFC2606
     # reserved domain") are ours; said of nobody named ("x@example.com has a reserved domain"),
     # they do not say whose domain: no verdict (rule 4).
-    _rule(Signal.SENDER, S, r"(?:\bhost|\bclient|\bsender|\bhelo|\behlo|mail from)\b[^;]{0,60}?"
-          r"(?:reserved by rfc ?(?:2606|6761)|(?:rfc ?(?:2606|6761) )?(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain))"),
-    _rule(None, S, r"reserved by rfc ?(?:2606|6761)|(?:rfc ?(?:2606|6761) )?(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain)"),
+    _rule(Signal.SENDER, S, rf"(?:\bhost|\bclient|\bsender|\bhelo|\behlo|mail from)\b[^;]{{0,60}}?{_RESERVED}"),
+    _rule(None, S, _RESERVED),
     # The address itself as the subject of a state: "550 <jdoe> is now disabled".
     _rule(Signal.DISABLED, S, r"<[^>\s]+> (?:is |has been )(?:now )?(?:disabled|deactivated|suspended|closed)\b"),
     # A recipient's account that the provider switched off ("The recipient account is blocked").
