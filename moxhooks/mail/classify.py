@@ -67,6 +67,7 @@ from typing import Final
 from moxhooks.kinds import Kind
 from moxhooks.mail.replywords import (
     NO_VALID_RECIPIENTS,
+    SCANNER_DOWN,
     Signal,
     Signals,
     Stage,
@@ -441,7 +442,7 @@ _NAMES_RECIPIENT_RE: Final = re.compile(
 # a read or write that failed, a transaction that timed out (LABELLING.md, F14).
 _OWN_TROUBLE_RE: Final = re.compile(
     r"(?:error|failure|failed|problem|cannot|can't|could not|couldn't|unable to)\b[^.;]{0,30}\b(?:spool|disk|database|back ?end|queue file|ldap|directory server)"
-    r"|\bldap (?:query |lookup |search |bind )?(?:failed|error|failure)|(?:anti-?virus|virus ?scanner|scanner) (?:is )?(?:unavailable|down|not running)"
+    rf"|\bldap (?:query |lookup |search |bind )?(?:failed|error|failure)|{SCANNER_DOWN}"
     r"|\b(?:spool|disk|database|back ?end|queue file)\b[^.;]{0,30}\b(?:error|failure|failed|not running|down|gone|unavailable|full)"
     r"|error (?:writing|reading|receiving) (?:the )?(?:spool|data|file)|transaction time ?out", re.I)
 _DNS_RE: Final = re.compile(r"\bdns\b|lookup|name server|resolv", re.I)
@@ -548,6 +549,11 @@ def _address_syntax(ev: Evidence) -> bool:
 _EMPTY_ADDRESS_SLOT_RE: Final = re.compile(r"(?:^|\b)[45]\d\d:? +: *user unknown\b", re.I)
 
 
+def _names_recipient_itself(reply: str) -> bool:
+    """Whether the words name the recipient, not counting the stage's "in reply to RCPT TO"."""
+    return bool(_RECIPIENT_NAMED_RE.search(_STAGE_WORDS_RE.sub(" ", reply)))
+
+
 def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
     """Whether nothing in the reply points away from the recipient (the asymmetry)."""
     sig = ev.signals
@@ -560,7 +566,7 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
         return False
     if (_GENERIC_POLICY_RE.fullmatch(ev.enhanced) and Signal.DOMAIN in sig.strong
             and ev.code != 551 and ev.stage is not Stage.RCPT
-            and not _RECIPIENT_NAMED_RE.search(_STAGE_WORDS_RE.sub(" ", ev.reply))):
+            and not _names_recipient_itself(ev.reply)):
         # "550 5.7.1 Non-existent domain": a domain's verdict beside a policy code, without
         # saying whose domain; sender-domain checks answer so as often as recipient ones. A
         # 551 (RFC 5321: "user not local") or a reply to RCPT TO answers for the recipient.
@@ -788,7 +794,7 @@ def _decide(ev: Evidence) -> Kind:
         # choice of recipients, not our block (LABELLING.md, F13).
         if _ATTACHMENT_RE.search(ev.reply):
             return Kind.CONTENT_REJECTED
-        if _RECIPIENT_NAMED_RE.search(_STAGE_WORDS_RE.sub(" ", ev.reply)):
+        if _names_recipient_itself(ev.reply):
             return Kind.UNDETERMINED
     if code_kind is not None:
         return _contradiction(code_kind, ev.enhanced, sig) or code_kind

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
-__all__ = ["NO_VALID_RECIPIENTS", "SIGNAL_RULES", "STAGE_RULES", "Signal", "SignalRule", "Stage", "read_signals"]
+__all__ = ["NO_VALID_RECIPIENTS", "SCANNER_DOWN", "SIGNAL_RULES", "STAGE_RULES", "Signal", "SignalRule", "Stage", "read_signals"]
 
 
 class Signal(Enum):
@@ -106,6 +106,15 @@ UNDELIVERED_FOR = r"(?:unable|not able|failed) to deliver (?:this |the |your )?(
 
 # A domain reserved for examples and tests (RFC 2606, RFC 6761), which never receives mail.
 _RESERVED = r"(?:reserved by rfc ?(?:2606|6761)|(?:rfc ?(?:2606|6761) )?(?:reserved|special[- ]use) (?:domain|tld|top[- ]level domain))"
+
+# The receiver's scanner or filter that could not run ("anti-virus unavailable"): its own trouble,
+# no verdict on the message (LABELLING.md, F14's named trouble; classify reads it so in a
+# permanent reply too).
+SCANNER_DOWN: Final = (r"(?:anti-?virus|virus ?scanner|spam ?filter|content ?filter|scanner)(?: service)? (?:is )?"
+                        r"(?:unavailable|not available|down|not running|failed)")
+
+# "Your", in the languages whose words for an account the rules read: the SMTP client, us.
+_YOURS = ("your", "votre", "su", "tu", "sua", "ihr", "dein")
 
 # Who or what a recipient-related phrase names: the words mail servers use for "the recipient".
 _WHO = r"(?:user|recipient|mailbox|mail[- ]?box|address|addressee|account|e-?mail(?: address)?|local[- ]?part|alias|destination)"
@@ -201,7 +210,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.CONTENT, S, r"(?:message|mail|e-?mail)\b[^.;]{0,20}?(?:rejected|refused|blocked) by (?:r?spamd|spamassassin|spamc|amavisd?|clamd|clamav)\b"),
     # The receiver's scanner or filter that could not run ("anti-virus unavailable"): its own
     # trouble, no verdict on the message (LABELLING.md, F14's named trouble).
-    _rule(Signal.TEMPORARY, S, r"(?:anti-?virus|virus ?scanner|spam ?filter|content ?filter|scanner)(?: service)? (?:is )?(?:unavailable|not available|down|not running|failed)"),
+    _rule(Signal.TEMPORARY, S, SCANNER_DOWN),
     _rule(None, S, r"\b(?:r?spamd|spamc|clamd|amavisd)\b"),
     _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again|retry time not (?:yet )?reached"
           r"|(?:administratively )?set to defer\b"
@@ -409,7 +418,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # "Your account is suspended", "Votre compte est bloqué": "your" is the client, us): the
     # sender, though the words are those of a disabled mailbox.
     _rule(Signal.SENDER, S, r"\bsender(?:'s)? (?:e-?mail )?account\b.{0,30}?(?:disabled|suspended|not registered|locked|blocked|inactive)"
-          r"|\b(?:your|votre|su|tu|sua|ihr|dein) (?:e-?mail |mail )?(?:account|compte|cuenta|conta|konto)\b.{0,30}?"
+          rf"|\b(?:{'|'.join(_YOURS)}) (?:e-?mail |mail )?(?:account|compte|cuenta|conta|konto)\b.{{0,30}}?"
           r"(?:disabled|suspended|locked|blocked|deactivated|compromised|hacked|bloqu|suspendu|d[ée]sactiv|desativad|suspendid|gesperrt|deaktiviert)"
           r"|outbounds? (?:mail |sending )?(?:is |are |has been )?disabled|invalid credentials?|password transition"),
     # Our side named as the subject of a refusal: the sender, our IP, host, server, domain or
@@ -514,7 +523,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|no existe (?:ese |dicho |dicha |el |la |tal )?(?:usuario|persona|destinatario|buz[oó]n|cuenta)|nessun (?:utente|destinatario)"
           r"|(?:utente|destinatario) inesistente"),
     # (Not "votre compte", "su cuenta": our own account, read with the sender's words.)
-    _rule(Signal.DISABLED, S, r"(?<!votre )(?<!your )(?<!su )(?<!tu )(?<!sua )(?<!ihr )(?<!dein )"
+    _rule(Signal.DISABLED, S, "".join(f"(?<!{w} )" for w in _YOURS) +
           r"(?:casilla|cuenta|buz[oó]n|conta|compte|konto|postfach|account)\b.{0,30}?"
           r"(?:ha expirado|expirad[oa]|desactivad[oa]|suspendid[oa]|bloquead[oa]|desativad[oa]|d[ée]sactiv[ée]e?|suspendue?|bloqu[ée]e?|gesperrt|deaktiviert|disattivat[oa])"),
     # A mailbox its provider archived, or whose service it suspended, is closed (La Poste's
