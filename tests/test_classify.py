@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -1011,6 +1013,14 @@ PRINCIPLES = [
     pytest.param(554, "", "554 Message body must be smaller than 1000 bytes", TL, id="must-be-smaller-than"),
     pytest.param(535, "", "535 Wrong login or password", SB, id="login-or-password"),
     pytest.param(550, "", "550 That domain cannot receive mail", DU, id="domain-cannot-receive-mail"),
+    # Mail from an address, refused: our sender, whatever the address's own letters say.
+    pytest.param(550, "", '550 From: "billing@shop.example" is not permitted here', SB, id="from-address-not-permitted"),
+    pytest.param(553, "5.7.1", "553 5.7.1 Message from <news@shop.example> not accepted", SB, id="message-from-address-not-accepted"),
+    pytest.param(550, "", "550 Mail to <jo@shop.example> not allowed", UN, id="mail-to-address-not-allowed"),
+    # A multi-line reply of a server without enhanced codes: the code repeated on each line.
+    pytest.param(550, "", "550-No such\r\n550 user here", MU, id="multi-line-repeated-code"),
+    pytest.param(0, "", "550-Sorry, no such\r\n550-user\r\n550 here", MU, id="multi-line-code-in-text"),
+    pytest.param(452, "", "452-Sending 250-300 messages an hour is over this server's rate\r\n452 limit", RL, id="multi-line-range-is-no-line"),
 ]
 
 
@@ -1091,6 +1101,51 @@ def test_long_text_is_fast(text: str, fragment: str) -> None:
     # Within hypothesis's deadline: no regex may backtrack catastrophically on long input.
     long = (text + " 550-5.1.1 " + fragment) * 200
     assert isinstance(classify_failure(550, "", long), Kind)
+
+
+_ONE_LINE_RE = re.compile(r"([245]\d\d) (?:([245]\.\d{1,3}\.\d{1,3}) )?(\S+(?: \S+){3,})")
+
+
+def _one_line_replies() -> list[object]:
+    """Every table entry that is one reply line with its code ("550 5.1.1 words ..."), its
+    code said nowhere else in it: the same reply a server could send over several lines."""
+    picked = []
+    for param in REPLIES + PRINCIPLES:
+        code, enhanced, text, _ = param.values
+        m = _ONE_LINE_RE.fullmatch(text)
+        # Postfix's "(in reply to RCPT TO command)" is the relay's note after the reply, not a line of it.
+        if m and int(m[1]) == code and not re.search(r"\b[245]\d\d[- ]|\(in reply to ", m[3]):
+            picked.append(pytest.param(code, enhanced, text, id=param.id))
+    return picked
+
+
+def as_lines(text: str, cuts: int) -> str:
+    """The reply as a server sends it over cuts + 1 lines (RFC 5321, 4.2.1: "550-" on every line
+    but the last), each line with the code, and the enhanced code when the reply has one
+    (RFC 2034), as a DSN's Diagnostic-Code or a log line joins them."""
+    m = _ONE_LINE_RE.fullmatch(text)
+    assert m
+    enhanced = f" {m[2]}" if m[2] else ""
+    words = m[3].split(" ")
+    step = max(1, len(words) // (cuts + 1))
+    lines = [" ".join(words[i:i + step]) for i in range(0, step * cuts, step)] + [" ".join(words[step * cuts:])]
+    return "".join(f"{m[1]}-{enhanced[1:]}{' ' if enhanced else ''}{line}\r\n" for line in lines[:-1]) + f"{m[1]}{enhanced} {lines[-1]}"
+
+
+@pytest.mark.parametrize(("code", "enhanced", "text"), _one_line_replies())
+@pytest.mark.parametrize("cuts", [1, 2])
+def test_a_reply_reads_the_same_over_several_lines(code: int, enhanced: str, text: str, cuts: int) -> None:
+    # A server without ENHANCEDSTATUSCODES repeats only the code on each line ("550-Account
+    # is" then "550 not active"); the repeated codes are the lines' prefixes, not words.
+    lines = as_lines(text, cuts)
+    assert classify_failure(code, enhanced, lines) == classify_failure(code, enhanced, text), lines
+    assert classify_failure(0, "", lines) == classify_failure(0, "", text), lines
+
+
+def test_the_multi_line_tables_are_not_empty() -> None:
+    assert len(_one_line_replies()) > 100
+    assert as_lines("550 5.1.1 no such user here", 1) == "550-5.1.1 no such\r\n550 5.1.1 user here"
+    assert as_lines("550 account is not active", 1) == "550-account is\r\n550 not active"
 
 
 def localserve_error(code: int) -> str:

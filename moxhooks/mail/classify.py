@@ -117,6 +117,10 @@ _ENHANCED_SHORT_RE: Final = re.compile(r"\s*(\d{1,3})\.(\d{1,3})\s*")  # mox's S
 _CONTINUATION_RE: Final = re.compile(
     r"\s[245]\d\d[- ][245]\.\d{1,3}\.\d{1,3}(?=\s)|\s[245]\d\d-(?=\S)"
 )
+# The first line of a multi-line reply ("550-Account is", then "550 not active."): a server that
+# does not send enhanced codes repeats only its reply code on each line (RFC 5321, 4.2.1), and
+# the last line's "550 " is a prefix too. "250-300 messages" is a range, not a reply line.
+_MULTILINE_CODE_RE: Final = re.compile(r"(?:^|\s)(?:smtp;\s*)?([245]\d\d)-(?!\d+\s)")
 
 # A relay naming the server it talked to ("host mx.example.org[192.0.2.1] said:", Exim's "host
 # mx.example.org [192.0.2.1]: 550 ...", "connect to mx.example.org[192.0.2.1]:25:"): not the
@@ -287,6 +291,16 @@ def _receiver_or_network(enhanced: str) -> bool:
     return enhanced[1:4] in (".3.", ".4.")
 
 
+def _join_reply_lines(reply: str) -> str:
+    """A multi-line reply as one line: its first line's code, then its lines' words without the
+    code (and enhanced code) that starts each of them."""
+    first = _MULTILINE_CODE_RE.search(reply)
+    if not first:
+        return reply
+    rest = re.sub(rf"(?:^|\s){first[1]}[- ](?:[245]\.\d{{1,3}}\.\d{{1,3}}(?=\s))?", " ", reply[first.end():])
+    return " ".join(f"{reply[:first.end() - 1]} {rest}".split())
+
+
 def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
     """The evidence in an event's fields: code, enhanced code and mox's (or a DSN's) text."""
     text = " ".join((text or "")[:_MAX_TEXT].split())
@@ -294,7 +308,7 @@ def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
     if not isinstance(code, int) or not 200 <= code <= 599:
         code = 0
     reply_match = _REPLY_RE.search(text) or _EXIM_REPLY_RE.search(text)
-    reply = reply_match[1] if reply_match else text
+    reply = _join_reply_lines(reply_match[1] if reply_match else text)
     stage = read_stage(text)
     leading = _LEADING_CODE_RE.match(reply)
     quoted = _PERMANENT_QUOTE_RE.search(text)

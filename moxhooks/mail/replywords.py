@@ -453,7 +453,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.SENDER, S, r"sender (?:address |domain |e-?mail )?(?:was |is )?(?:rejected|refused|denied|blocked|unknown|invalid|unacceptable|not (?:allowed|accepted|acceptable|permitted|verified|found|authenticated))"
           r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:\w+ )?(?:address|domain|e-?mail)|(?:unknown|invalid|unauthori[sz]ed|unauthenticated|unverified|forged|null) sender"
           r"|sender (?:verify|verification|check)|sender (?:is )?(?:on|in) (?:the |a |your )?(?:block|black|deny)"
-          r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted|owned)|mismatch)|mail from (?:failure|failed)"
+          r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted|owned|permitted)|mismatch)|mail from (?:failure|failed)"
+          # Mail "from" an address that is refused names our envelope or header sender, whatever
+          # the address's local part says ("Message from <a@b> not permitted", 'FROM "a@b" not allowed').
+          r"|\bfrom:? [<\"']?[^\s<>\"'@]+@[^\s<>\"']+[>\"']? (?:is |are )?not (?:allowed|permitted|accepted)\b"
           # Where our mail must come from: "Must be sent from an @example.org address", "sent
           # from X using non-X domain", our From not matching our login.
           r"|must be sent from\b|(?:sent|sending) (?:from (?:\S+ ){1,3})?using (?:a |an )?(?:non-\S+|unauthori[sz]ed|foreign|external) domain"
