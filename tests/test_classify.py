@@ -1017,6 +1017,9 @@ PRINCIPLES = [
     pytest.param(550, "", '550 From: "billing@shop.example" is not permitted here', SB, id="from-address-not-permitted"),
     pytest.param(553, "5.7.1", "553 5.7.1 Message from <news@shop.example> not accepted", SB, id="message-from-address-not-accepted"),
     pytest.param(550, "", "550 Mail to <jo@shop.example> not allowed", UN, id="mail-to-address-not-allowed"),
+    # Content words at RCPT TO whose kind the words' other evidence gives (an attachment named).
+    pytest.param(554, "", "SMTP error after RCPT TO:<a@example.org>: 554 5.7.1 Attachment type is not welcome here", CR,
+                 id="attachment-at-rcpt"),
     # A multi-line reply of a server without enhanced codes: the code repeated on each line.
     pytest.param(550, "", "550-No such\r\n550 user here", MU, id="multi-line-repeated-code"),
     pytest.param(0, "", "550-Sorry, no such\r\n550-user\r\n550 here", MU, id="multi-line-code-in-text"),

@@ -137,6 +137,20 @@ def test_global_dsn_and_mox_status_comment() -> None:
     assert (rcpt.address, rcpt.status, rcpt.kind) == ("jöran@exämple.org", "5.0.0", Kind.MAILBOX_FULL)
 
 
+def test_an_eight_bit_diagnostic_is_read_as_utf8() -> None:
+    # Servers put UTF-8 in a DSN's fields (RFC 6533 allows it in a global DSN, and MTAs copy a
+    # remote reply as it came); compat32 leaves such a field, folded as MTAs fold long lines, as
+    # a Header object, whose str() turns every byte into a replacement character.
+    raw = dsn(
+        "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; ana@example.com\n"
+        "Action: failed\nStatus: 5.0.0\n"
+        "Diagnostic-Code: smtp; 550 Sorry, that mailbox doesn\u2019t exist here\n \u2013 Empf\u00e4nger unbekannt\n"
+    )
+    (rcpt,) = parse_report(raw).recipients
+    assert rcpt.diagnostic == "550 Sorry, that mailbox doesn\u2019t exist here \u2013 Empf\u00e4nger unbekannt"
+    assert rcpt.kind == Kind.MAILBOX_UNKNOWN
+
+
 def test_mox_dsn_from_corpus() -> None:
     r = parse_report((CORPUS / "mox-dsn-550.eml").read_bytes())
     assert (r.type, r.reporter, r.original_message_id) == (
@@ -450,6 +464,38 @@ def test_a_multi_line_reply_is_completed_from_the_transcript() -> None:
     assert rcpt.diagnostic == ("550-5.7.1 [192.0.2.25 7] Our system has detected that this message is likely "
                                "unsolicited mail. To reduce the amount of spam sent to us, this message has been blocked.")
     assert rcpt.kind is Kind.CONTENT_REJECTED
+
+
+def exim_bounce(reply: str, failed: str = "ana@example.com") -> bytes:
+    """Exim 4's bounce: the failed address, then the host, its command and the reply, indented."""
+    return (
+        "From: Mail Delivery System <Mailer-Daemon@mx.example.org>\nTo: news@example.net\n"
+        f"Subject: Mail delivery failed: returning message to sender\nX-Failed-Recipients: {failed}\n"
+        "Auto-Submitted: auto-replied\n\nThis message was created automatically by mail delivery software.\n\n"
+        "A message that you sent could not be delivered to one or more of its\nrecipients. This is a "
+        f"permanent error. The following address(es) failed:\n\n  {failed}\n    host mx.example.com [192.0.2.7]\n"
+        f"    SMTP error from remote mail server after RCPT TO:<{failed}>:\n    {reply}\n\n"
+        "------ This is a copy of the message, including all the headers. ------\n\n"
+        f"From: news@example.net\nTo: {failed}\nSubject: hi\n\nhello\n"
+    ).encode()
+
+
+@pytest.mark.parametrize("named", ["ana.forward@example.org", "ANA@EXAMPLE.COM", "ana@example.com"])
+def test_the_reply_to_our_rcpt_to_is_the_addresses_whoever_it_names(named: str) -> None:
+    # A forward's target or an address the server rewrote, named in the reply that follows our
+    # "after RCPT TO:<ana@example.com>:", is no recipient of ours and no reason to read the
+    # reply as someone else's.
+    reply = f"550 5.1.1 <{named}>: Recipient address rejected: no such user here"
+    (rcpt,) = parse_report(exim_bounce(reply)).recipients
+    assert (rcpt.address, rcpt.kind) == ("ana@example.com", Kind.MAILBOX_UNKNOWN)
+    assert rcpt.diagnostic.endswith(reply)
+
+
+def test_a_servers_bracketed_reference_is_not_the_reply_code() -> None:
+    # "[416]" after a permanent reply is the server's own error number; Exim's "after RCPT TO:
+    # <...>:" is where the code is.
+    (rcpt,) = parse_report(exim_bounce("550 5.1.1 Unknown addressee, see our error list [416]")).recipients
+    assert rcpt.kind is Kind.MAILBOX_UNKNOWN
 
 
 # A bounce known by its structure: no bounce-like From or Subject, but the returned message

@@ -691,7 +691,8 @@ def decide(ev: Evidence) -> Kind:
         # Refused at RCPT TO, before the message was sent: words of a content policy ("Policy
         # violation") cannot be about a body the server has not seen: the rest decides.
         sig = Signals(ev.signals.strong - {Signal.CONTENT}, ev.signals.weak - {Signal.CONTENT})
-        return decide(Evidence(ev.code, ev.enhanced, ev.reply, ev.has_reply, ev.stage, sig))
+        if sig != ev.signals:  # else the message's own structure said it ("attachment ... not allowed")
+            return decide(Evidence(ev.code, ev.enhanced, ev.reply, ev.has_reply, ev.stage, sig))
     if kind in RECIPIENT_HARD and _NO_VALID_RE.search(ev.reply) and not ev.signals.strong & _RECIPIENT_SIGNALS:
         # DATA's answer when every RCPT TO was refused ("554 5.1.1 Error (DATA): no valid
         # recipients") names no recipient, whatever code it repeats (LABELLING.md, F10).

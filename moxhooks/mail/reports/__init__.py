@@ -209,7 +209,8 @@ def _text(part: Message) -> str:
 
 
 def _headers_text(block: Message) -> str:
-    lines = [f"{k}: {v}" for k, v in block.items()]
+    # A DSN's fields are not RFC 2047 text: only a value compat32 left as a Header is decoded.
+    lines = [f"{k}: {v if isinstance(v, str) else _header_value(v)}" for k, v in block.items()]
     body = block.get_payload(decode=True)  # bytes as they came: 8-bit text stays UTF-8
     if isinstance(body, bytes) and body.strip():
         lines.append(_decode(body[:MAX_PART], None))
@@ -261,8 +262,14 @@ def _header(msg: Message, name: str) -> str:
     value = msg.get(name)
     if value is None:
         return ""
-    try:  # a Header object: raw 8-bit bytes compat32 could not decode
-        chunks = email.header.decode_header(value if isinstance(value, str) else value)
+    return _one_line(_header_value(value), MAX_HEADER_VALUE)
+
+
+def _header_value(value: object) -> str:
+    """A header's value as text: RFC 2047 words decoded, and a Header object (raw 8-bit bytes
+    compat32 could not decode) read as UTF-8, the charset RFC 6532 and RFC 6533 give them."""
+    try:
+        chunks = email.header.decode_header(value if isinstance(value, str) else value)  # type: ignore[arg-type]
         text = "".join(
             _decode(c, cs) if isinstance(c, bytes) and cs != "unknown-8bit"
             else _decode(c, "utf-8") if isinstance(c, bytes) else c
@@ -270,7 +277,7 @@ def _header(msg: Message, name: str) -> str:
         )
     except Exception:  # malformed encoded words: the raw value is better than nothing
         text = str(value)
-    return _one_line(_unescape(text), MAX_HEADER_VALUE)
+    return _unescape(text)
 
 
 # --- Fields (DSN and ARF) --------------------------------------------------------------------------
@@ -279,8 +286,13 @@ _FIELD_RE: Final = re.compile(r"([A-Za-z][A-Za-z0-9-]{0,60})[ \t]*:[ \t]*(.*)")
 _TYPE_PREFIX_RE: Final = re.compile(r"^\s*[A-Za-z0-9.+-]{1,30}\s*;\s*")
 # Not the first three numbers of an IP address ("[4.79.181.168]").
 _STATUS_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.\d)")
+# The reply code of a diagnostic: at its start, after a relay's "said:" (or Postfix's "refused
+# to talk to me:" for a greeting), a transcript's "<<<", Exim's "after RCPT TO:<b@y>:" or "after
+# end of data:", or opening a bracketed reply ("[550 5.1.1 User unknown]"). Not the first
+# number of a bracketed IP address ("[203.0.113.1]") nor a server's reference ("... [416]").
 _CODE_RE: Final = re.compile(
-    r"^\s*#?([245]\d\d)(?=[\s-]|$)|(?:said:|<<<|\[|error[ _]code\s*:?)\s*([245]\d\d)(?!\d)", re.I
+    r"^\s*#?([245]\d\d)(?=[\s-]|$)|(?:said:|refused to talk to me:|<<<|error[ _]code\s*:?|\bafter [^:\n]{1,40}:(?:<[^>\n]{0,300}>[^:\n]{0,60}:)?)"
+    r"\s*([245]\d\d)(?!\d)|\[([245]\d\d)(?=[\s-])", re.I
 )
 # Evidence the classifier's tables do not weigh, checked by `failure_kind` around it:
 # mail loops are nobody's fault ("Too many hops" is not pacing), Postfix's "Host not found,
@@ -333,7 +345,7 @@ def _status(value: str) -> str:
 
 def _smtp_code(text: str) -> int:
     m = _CODE_RE.search(text)
-    return int(m[1] or m[2]) if m else 0
+    return int(m[1] or m[2] or m[3]) if m else 0
 
 
 # Our own SMTP commands echoed in a reply ("after MAIL FROM:<a@b> SIZE=1543:") are not the

@@ -237,6 +237,14 @@ _TRANSCRIPT_LINE_RE: Final = re.compile(
 )
 
 
+# A reply line, whose first word may be an address ("550-ana@example.com is not ..."): not the
+# next recipient's line.
+_REPLY_START_RE: Final = re.compile(r"[245]\d\d[ -]")
+# The command a transcript line sends, after which the server's reply follows ("SMTP error from
+# remote mail server after RCPT TO:<b@y>:", ">>> RCPT To:<b@y>").
+_COMMAND_RE: Final = re.compile(r"(?:\bafter |^>>> )rcpt to:", re.I)
+
+
 def _window(text: str, at: int, address: str) -> str:
     line_start = text.rfind("\n", 0, at) + 1
     lines = text[line_start:line_start + 4000].split("\n")
@@ -245,6 +253,7 @@ def _window(text: str, at: int, address: str) -> str:
     if lines[0].startswith(">") and not lines[0].startswith(">>> "):
         lines = [unquoted(line) for line in lines]
     window = [lines[0].strip()]
+    answering = _COMMAND_RE.search(window[0]) is not None
     for line in lines[1:10]:
         stripped = line.strip()
         if not stripped:
@@ -254,10 +263,15 @@ def _window(text: str, at: int, address: str) -> str:
         if _SEPARATOR_RE.match(line) or _MARK_IN_LINE_RE.search(stripped):
             break
         other = find_address(stripped)
+        command = _COMMAND_RE.search(stripped)
         if other and other.lower() != address.lower() and (
-            stripped.lstrip("<\"").startswith(other) or _TRANSCRIPT_LINE_RE.match(stripped)
+            (stripped.lstrip("<\"").startswith(other) and not _REPLY_START_RE.match(stripped)) or command
+            or (_TRANSCRIPT_LINE_RE.match(stripped) and not answering)
         ):
             break  # the next recipient's line, or its turn in an SMTP transcript
+        # The reply to our RCPT TO is the address's, whatever address the reply names (a
+        # forward's target, an address the server rewrote).
+        answering = answering or command is not None
         window.append(stripped)
     return " ".join(" ".join(window).split())[:500]
 
