@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from moxhooks.kinds import Kind
+from moxhooks.mail.classify import classify_failure
 from moxhooks.mail.reports import MAX_PART, ParsedRecipient, ParsedReport, parse_report, stage_note
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -496,6 +497,40 @@ def test_a_servers_bracketed_reference_is_not_the_reply_code() -> None:
     # <...>:" is where the code is.
     (rcpt,) = parse_report(exim_bounce("550 5.1.1 Unknown addressee, see our error list [416]")).recipients
     assert rcpt.kind is Kind.MAILBOX_UNKNOWN
+
+
+SENDMAIL_REASON = (
+    "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.org>\nTo: news@example.net\n"
+    "Subject: Returned mail: see transcript for details\n\n"
+    "   ----- The following addresses had permanent fatal errors -----\n<ana@example.com>\n"
+    "    (reason: {reply})\n\n   ----- Transcript of session follows -----\n"
+    "... while talking to mx.example.com.:\n>>> RCPT To:<ana@example.com>\n<<< {reply}\n\n"
+    "   ----- Original message follows -----\n\nFrom: news@example.net\nTo: ana@example.com\n\nhi\n"
+)
+GMAIL_RESPONSE = (
+    "From: Mail Delivery Subsystem <mailer-daemon@mail.example.org>\nTo: news@example.net\n"
+    "Subject: Delivery Status Notification (Failure)\nX-Failed-Recipients: ana@example.com\n\n"
+    "Your message wasn't delivered to ana@example.com because of a problem.\n\n"
+    "The response from the remote server was:\n{reply}\n\n----- Original message -----\n\n"
+    "From: news@example.net\nTo: ana@example.com\n\nhi\n"
+)
+
+
+@pytest.mark.parametrize("bounce", [SENDMAIL_REASON, GMAIL_RESPONSE, "{exim}"])
+@pytest.mark.parametrize(("reply", "kind"), [
+    ("535 Sender's account is not allowed to use this relay", Kind.SENDER_BLOCKED),
+    ("554 Service is unavailable just now", Kind.UNDETERMINED),
+    ("550 Bad HELO", Kind.SENDER_BLOCKED),
+    ("550 5.1.1 No mailbox by that name here", Kind.MAILBOX_UNKNOWN),
+])
+def test_a_bounces_words_around_the_reply_are_not_the_reply(bounce: str, reply: str, kind: Kind) -> None:
+    # The reply code and the reply's own words are found where each MTA puts them (Sendmail's
+    # "(reason: 550 ...)", Gmail's "The response from the remote server was:", Exim's "after
+    # RCPT TO:<a>:"), so the reply reads as it does in mox's webhook.
+    raw = exim_bounce(reply) if bounce == "{exim}" else bounce.format(reply=reply).encode()
+    (rcpt,) = parse_report(raw).recipients
+    assert (rcpt.address, rcpt.kind) == ("ana@example.com", kind)
+    assert classify_failure(int(reply[:3]), "", reply) is kind
 
 
 # A bounce known by its structure: no bounce-like From or Subject, but the returned message

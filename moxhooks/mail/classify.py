@@ -91,7 +91,11 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # a Postfix-style DSN says "host mx.example.org[192.0.2.1] said: 550 5.1.1 ...". Only the part
 # after that is the remote server's own words.
 # DragonFly's "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 ..." too.
-_REPLY_RE: Final = _rx(r"(?:permanent|transient|said|our (?:rcpt to|mail from|data|helo|ehlo)): ([245]\d\d(?:[ -].*)?)$")
+# Gmail's "The response from the remote server was: 550 ..." introduces the reply the same way.
+_REPLY_RE: Final = _rx(r"(?:permanent|transient|said|our (?:rcpt to|mail from|data|helo|ehlo)"
+                       r"|response from the remote server was|remote server (?:replied|responded|answered)): ([245]\d\d(?:[ -].*)?)$")
+# Sendmail's list of failed addresses: "<a@b>\n    (reason: 550 5.1.1 User unknown)".
+_SENDMAIL_REASON_RE: Final = _rx(r"\(reason: ([245]\d\d(?:[ -].*?)?)\)(?: \(in reply to [^()]*\))?$")
 # Exim's own wording around the reply it quotes, in a bounce or its log: "SMTP error from remote
 # mail server after RCPT TO:<a@b>: [host mx.example.org [192.0.2.1]:] 450 4.7.1 ...".
 _EXIM_REPLY_RE: Final = _rx(r"smtp error from remote (?:mail )?server (?:after|for) [^:<]*?(?::?<[^>]*>[^:]*?)?:\s*"
@@ -307,7 +311,7 @@ def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
     enhanced_code = (enhanced_code or "")[:32]
     if not isinstance(code, int) or not 200 <= code <= 599:
         code = 0
-    reply_match = _REPLY_RE.search(text) or _EXIM_REPLY_RE.search(text)
+    reply_match = _REPLY_RE.search(text) or _EXIM_REPLY_RE.search(text) or _SENDMAIL_REASON_RE.search(text)
     reply = _join_reply_lines(reply_match[1] if reply_match else text)
     stage = read_stage(text)
     leading = _LEADING_CODE_RE.match(reply)
