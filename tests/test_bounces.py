@@ -266,7 +266,8 @@ def test_a_review_list_is_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
                                                         ("bounces11", 207, {"test", "train"}), ("bounces12", 130, {"test", "train"}),
                                                         ("bounces13", 219, {"test", "train"}), ("bounces14", 50, {"test", "train"}),
                                                         ("bounces15", 108, {"test", "train"}), ("bounces16", 24, {"test", "train"}),
-                                                        ("bounces17", 237, {"test", "train"}), ("bounces18", 56, {"test", "train"})])
+                                                        ("bounces17", 237, {"test", "train"}), ("bounces18", 56, {"test", "train"}),
+                                                        ("bounces19", 215, {"test", "train"})])
 def test_second_labelling_names_labelled_lines_with_known_kinds(folder: str, count: int, parts: set[str]) -> None:
     # tests/bounces*/second-labelling.jsonl (tools/labeller_agreement.py): a blind second
     # labelling, each line once: of lines drawn from the later rounds' test parts, and of every
