@@ -121,6 +121,8 @@ FLOORS_BY_ROUND = {
     (17, "replies", "test"): (0.86, 0.95, 2),
     (18, "replies", "train"): (0.84, 0.95, 0),
     (18, "replies", "test"): (0.95, 0.98, 0),
+    (19, "replies", "train"): (0.44, 0.87, 1),
+    (19, "replies", "test"): (0.56, 0.95, 0),
 }
 # The least each round holds, and the seed its split was drawn with (once).
 SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209), 6: (100, 0, 20261210),

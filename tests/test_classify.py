@@ -1017,6 +1017,21 @@ PRINCIPLES = [
     pytest.param(550, "", '550 From: "billing@shop.example" is not permitted here', SB, id="from-address-not-permitted"),
     pytest.param(553, "5.7.1", "553 5.7.1 Message from <news@shop.example> not accepted", SB, id="message-from-address-not-accepted"),
     pytest.param(550, "", "550 Mail to <jo@shop.example> not allowed", UN, id="mail-to-address-not-allowed"),
+    # RFC 4954's 535 answers AUTH: our credentials, whatever the words name.
+    pytest.param(535, "", "535 Realm example.org unknown", SB, id="535-whatever-it-names"),
+    pytest.param(535, "5.7.8", "535 5.7.8 Mechanism refused", SB, id="535-mechanism"),
+    # Postfix's prefix with no reason after it: which address, not why.
+    pytest.param(554, "", "554 <jo@example.org>: Recipient address rejected", UN, id="recipient-address-rejected-bare"),
+    pytest.param(450, "", "450 <jo@example.org>: Recipient address rejected", TR, id="recipient-address-rejected-bare-4xx"),
+    # The receiver's own part out of service, its connection broken (F14, named): transient.
+    pytest.param(554, "", "554 Delivery handler not available", TR, id="own-handler-unavailable"),
+    pytest.param(550, "5.4.2", "550 5.4.2 Connection dropped while storing", TR, id="own-connection-dropped"),
+    # An address "denied access": the party refused is the one that wants in, us.
+    pytest.param(550, "", "550 Sorry, news@shop.example was denied access to this list", SB, id="address-denied-access"),
+    pytest.param(554, "", "554 Your 'From' address is unrecognised here", SB, id="from-address-unrecognised"),
+    # A command line over the line length: the dialogue's, not the message's size.
+    pytest.param(500, "", "500 5.5.2 Command line too long for this server", UN, id="command-line-too-long"),
+    pytest.param(550, "", "550 Mail refused by local policy", CR, id="mail-refused-by-policy"),
     # Content words at RCPT TO whose kind the words' other evidence gives (an attachment named).
     pytest.param(554, "", "SMTP error after RCPT TO:<a@example.org>: 554 5.7.1 Attachment type is not welcome here", CR,
                  id="attachment-at-rcpt"),

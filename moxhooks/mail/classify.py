@@ -428,7 +428,7 @@ _OTHER_SUBJECT_RE: Final = re.compile(r"[45]\.(?:3\.[1-9]|5\.[1-9]|6\.\d)\d*")
 _DIALOGUE_CODES: Final = frozenset({502, 503, 530, 535})
 # The message named as what was refused, a policy as the reason (LABELLING.md, F11).
 _MESSAGE_POLICY_RE: Final = re.compile(
-    r"\b(?:message|e-?mail|mail data)\b(?: (?!system|server|address|account|domain|host)\S+)? "
+    r"\b(?:message|e-?mail|mail(?: data)?)\b(?: (?!system|server|address|account|domain|host|from)\S+)? "
     r"(?:was |is |has been )?(?:rejected|refused|not accepted|violates)\b.{0,60}?\bpolic(?:y|ies)\b", re.I)
 _STOCK_552_RE: Final = re.compile(r"requested mail action aborted:? exceeded storage allocation", re.I)
 # A relay's words, before the reply it quotes, that it was checking our sender address.
@@ -450,7 +450,9 @@ _MICROSOFT_RE: Final = re.compile(r"\bAS\(\d{3,}\)|\.prod(?:\.protection)?\.outl
 # the sender's address).
 _RECIPIENT_SUBJECT_RE: Final = re.compile(r"5\.1\.(?:[0-6]|9|1\d)|5\.2\.[01]")
 # Postfix's prefix for a refusal while checking the recipient address, and the reason after it.
-_CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected: ?(.*)", re.I)
+# Without a reason after it ("554 <a@b>: Recipient address rejected") it says which address was
+# refused and nothing of why.
+_CHECKED_ADDRESS_RE: Final = re.compile(r"recipient address rejected(?:: ?(.*)|\W*$)", re.I)
 # Words that say the refused address is the recipient's, not our MAIL FROM's. The command's
 # name ("501 Invalid RCPT TO") says which command was malformed, not whose address.
 _NAMES_RECIPIENT_RE: Final = re.compile(
@@ -462,7 +464,11 @@ _OWN_TROUBLE_RE: Final = re.compile(
     r"(?:error|failure|failed|problem|cannot|can't|could not|couldn't|unable to)\b[^.;]{0,30}\b(?:spool|disk|database|back ?end|queue file|ldap|directory server)"
     rf"|\bldap (?:query |lookup |search |bind )?(?:failed|error|failure)|{SCANNER_DOWN}"
     r"|\b(?:spool|disk|database|back ?end|queue file)\b[^.;]{0,30}\b(?:error|failure|failed|not running|down|gone|unavailable|full)"
-    r"|error (?:writing|reading|receiving) (?:the )?(?:spool|data|file)|transaction time ?out", re.I)
+    r"|error (?:writing|reading|receiving) (?:the )?(?:spool|data|file)|transaction time ?out"
+    # A part of its own out of service ("mailbox plugin unavailable"), its connection broken
+    # (RFC 3463's X.4.2, "bad connection").
+    r"|\b(?:plug-?in|module|processor|handler)s? (?:is |are )?(?:unavailable|not available|missing|not loaded|down)"
+    r"|\bbad connection\b|\bconnection (?:lost|dropped|broken)\b", re.I)
 _DNS_RE: Final = re.compile(r"\bdns\b|lookup|name server|resolv", re.I)
 # Words that name the recipient itself (not "user" or "account", which may be ours).
 _RECIPIENT_NAMED_RE: Final = re.compile(r"\b(?:recipients?|rcpt|addressee)\b", re.I)
@@ -608,7 +614,7 @@ def _recipient_is_clear(ev: Evidence, temporary: bool, syntax: bool) -> bool:
         # Postfix's "Recipient address rejected:" only says which address was checked; the
         # words after it are the verdict ("Mailer error", "On hold", "Internal system error"),
         # read with the prefix when they are a state of the address ("...: Blocked").
-        after = read_signals(_RELAY_HOST_RE.sub(" ", prefix[1]))
+        after = read_signals(_RELAY_HOST_RE.sub(" ", prefix[1] or ""))
         whole = read_signals(_RELAY_HOST_RE.sub(" ", prefix[0]))
         if not ((after.strong | after.weak) & _RECIPIENT_SIGNALS or whole.strong & _RECIPIENT_SIGNALS):
             return False
@@ -770,6 +776,10 @@ def _decide(ev: Evidence) -> Kind:
     generic = not ev.enhanced or _is_generic(ev.enhanced) or bool(_GENERIC_POLICY_RE.fullmatch(ev.enhanced))
     if ev.code == 530 and not sig.strong - _NOT_A_VERDICT:
         return Kind.SENDER_BLOCKED  # RFC 4954: authentication required, whatever "denied" says
+    if ev.code == 535 and not temporary:
+        # RFC 4954: the answer to AUTH, our credentials refused, whatever it names ("535 Domain
+        # not found" is our login's domain, "535 prohibited method" our mechanism).
+        return Kind.SENDER_BLOCKED
     if _policy_only(sig) and generic:
         if _MESSAGE_POLICY_RE.search(ev.reply) and not sig.weak - {Signal.POLICY}:
             # The message named as what broke a policy, nothing else named ("Message rejected

@@ -327,6 +327,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|insufficient (?:storage|space|disk)|(?:not enough|(?:not|n't) have enough|no) (?:disk |storage |mail ?box )?space|space (?:is )?not enough"
           r"|no space left|space limit|mail ?folder is full|(?:mail ?box|inbox) full|recipient'?s? (?:mail ?box|inbox) is full"
           r"|full (?:mail ?box|inbox)|(?:mail ?box|inbox|account) <?[^\s<>]+@[^\s<>]+>? (?:is )?(?:full|over quota)"),
+    # An SMTP command line over the server's line length (RFC 5321 4.5.3.1.4: 512 octets): the
+    # dialogue's, read before the message's line length and size take "line too long"
+    # and "line size exceeds".
+    _rule(Signal.PROTOCOL, S, r"\b(?:command|smtp|input) line(?: size| length)? (?:\S+ ){0,2}(?:exceeds?|exceeded|is too long|too long|too big|limit)[^.;]*"),
     # How the message is written on the wire: its line lengths and line endings, 8-bit or UTF-8
     # data, a body or delivery extension it needs (BINARYMIME, SMTPUTF8, REQUIRETLS). The
     # message, like mox's own "does not implement ... extension, required by message", not the
@@ -454,6 +458,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|(?:domain|address) of (?:the )?sender|sender'?s? (?:\w+ )?(?:address|domain|e-?mail)|(?:unknown|invalid|unauthori[sz]ed|unauthenticated|unverified|forged|null) sender"
           r"|sender (?:verify|verification|check)|sender (?:is )?(?:on|in) (?:the |a |your )?(?:block|black|deny)"
           r"|(?:mail|envelope)[ -]?from\b.{0,80}(?:rejected|refused|denied|blocked|not (?:allowed|accepted|owned|permitted)|mismatch)|mail from (?:failure|failed)"
+          # An address "denied access" (to the recipient's): the party refused is the one that
+          # wants in, us. The "from" address not recognised is ours, named as such.
+          r"|[\w.+-]+@[\w.-]+['\">]? (?:has been|have been|was|is) denied access\b"
+          r"|[\"']?\bfrom[\"']? (?:e-?mail )?address (?:was |is )?(?:not recogni[sz]ed|unrecogni[sz]ed|unknown)\b"
           # Mail "from" an address that is refused names our envelope or header sender, whatever
           # the address's local part says ("Message from <a@b> not permitted", 'FROM "a@b" not allowed').
           r"|\bfrom:? [<\"']?[^\s<>\"'@]+@[^\s<>\"']+[>\"']? (?:is |are )?not (?:allowed|permitted|accepted)\b"
