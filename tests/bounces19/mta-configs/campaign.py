@@ -10,8 +10,9 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
 
-TX = {"postfix": 2620, "exim": 2621, "opensmtpd": 2631}
-DOM = {"postfix": "pf-tx.example.com", "exim": "ex-tx.example.com", "opensmtpd": "os-tx.example.com"}
+TX = {"postfix": 2620, "exim": 2621, "opensmtpd": 2631, "sendmail": 2641}
+DOM = {"postfix": "pf-tx.example.com", "exim": "ex-tx.example.com", "opensmtpd": "os-tx.example.com",
+       "sendmail": "sm-tx.example.com"}
 LOCAL = {"postfix": "nosuch@mx.pf-tx.example.com", "exim": "nosuch@mx.ex-tx.example.com"}
 
 # (situation, recipients, options); a recipient list may mix failures with a delivered address.
@@ -64,6 +65,15 @@ def submit(tx: str, tag: str, rcpts: list[str], o: dict) -> dict:
 log = []
 for tx in sys.argv[1:]:
     plan = list(COMMON)
+    if tx == "sendmail":
+        # The receivers route bounces back only to the three first senders' domains, and
+        # Sendmail refuses an unresolvable sender domain itself at MAIL FROM: no quota and
+        # no sender-domain situations for it; its all-fail mix is without carol.
+        plan = [p for p in plan if "quota" not in p[0] and "sender-domain" not in p[0]
+                and p[0] != "multi-all-fail"]
+        plan.append(("multi-all-fail", ["nosuch4@ex-rx.example.org", "someone@relay-ex.example.net",
+                                        "user@nowhere.example.net", "x@nosuch2.invalid"],
+                     {"display": "Alice Example"}))
     if tx in LOCAL:
         plan.append(("local-unknown-user", [LOCAL[tx]], {}))
     if tx == "postfix":

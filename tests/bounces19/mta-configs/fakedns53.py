@@ -16,6 +16,7 @@ KNOWN = {
     "mx.pf-tx.example.com", "mx.ex-tx.example.com", "mx.os-tx.example.com",
     "mx.pf-rx.example.org", "mx.ex-rx.example.org", "mx.os-rx.example.org",
     "elsewhere.example.net", "localhost",
+    "sm-tx.example.com", "mx.sm-tx.example.com",
 }
 
 sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
