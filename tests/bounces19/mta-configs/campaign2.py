@@ -1,6 +1,7 @@
 """Round 19 part m, pass 2: with Postfix-rx's recipient checks moved before its relay check
 (postfix-rx/main-pass2.cf), the unknown-domain and non-FQDN recipients reach those checks."""
 
+import json
 import sys
 
 sys.argv = [sys.argv[0]]
@@ -15,7 +16,6 @@ for tx, situation, rcpts, o in [
     ("exim", "multi-unknown-domain-delivered-2", ["bob@pf-rx.example.org", "user2@nowhere.example.net", "nosuch5@pf-rx.example.org"], {"subject": "Ünïcödé subject ✓"}),
 ]:
     log.append(campaign.submit(tx, f"r19m.{tx}.{situation}", rcpts, o))
-import json  # noqa: E402
 with open("/opt/r19m/submitted.jsonl", "a") as f:
     for entry in log:
         f.write(json.dumps(entry, ensure_ascii=False) + "\n")
