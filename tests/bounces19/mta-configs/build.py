@@ -95,13 +95,29 @@ def text_words(msg: email.message.Message, addr: str) -> str:
     lines = text.splitlines()
     for i, line in enumerate(lines):
         if addr in line:
-            rest = line.split(addr, 1)[1].strip(" :>")
+            rest = line.split(addr, 1)[1].lstrip(" :>").rstrip()
             more = [rest] if rest else []
             for nxt in lines[i + 1:]:
                 if not nxt.startswith("    ") or not nxt.strip():
                     break
                 more.append(nxt.strip())
             return " ".join(more)
+    return ""
+
+
+def why(kind: str, said: str) -> str:
+    """The rule of LABELLING.md that decided, where one did."""
+    low = said.lower()
+    if kind == "undetermined" and ("relay" in low or "invalid recipient" in low):
+        return "; a refused relay: undetermined, as the kinds table reads relay denied and F13 a receiver's choice of recipients (rule 4)"
+    if kind == "undetermined":
+        return "; the words name no missing mailbox and no side: undetermined (rule 4)"
+    if kind == "expired":
+        return "; gave up after temporary failures: expired (F4)"
+    if kind == "mailbox_full" and "retry timeout" in low:
+        return "; gave up on a named cause, the full mailbox: that kind (F4)"
+    if kind == "sender_blocked":
+        return "; the envelope sender's domain is refused: sender_blocked (rule 2)"
     return ""
 
 
@@ -148,6 +164,7 @@ for line in open(OUT / "index.jsonl"):
                     f"\"{said}\"; nothing gave up yet")
         else:
             note = f"{built}; Action failed, Status {b.get('status')}: \"{said}\""
+        note += why(kind, said)
         recipients.append({"address": addr, "kind": kind, "label": built, "label_by": "hand", "note": note})
         labels.append(built)
         review.append((name, addr, b["action"], b.get("status"), kind, said))
