@@ -130,7 +130,7 @@ SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208)
          9: (50, 0, 20261213), 10: (131, 0, 20261214), 11: (207, 0, 20261215),
          12: (130, 0, 20261216), 13: (219, 0, 20261217), 14: (50, 0, 20261218), 15: (108, 0, 20261219),
          16: (24, 0, 20261220), 17: (237, 0, 20261221), 18: (56, 0, 20261222),
-         19: (215, 0, 20261223)}
+         19: (215, 0, 20261223), 20: (0, 129, 20261224)}
 KINDS = {k.value for k in Kind}
 
 
@@ -169,7 +169,8 @@ def test_later_round_items_have_a_known_kind_and_a_listed_source(round_: int) ->
     folder = ROUNDS[round_][0]
     sources = _sources(folder)
     replies = score_bounces.load_replies(folder)
-    assert replies
+    # Round 20 is messages made by real MTAs run here, with no reply lines of its own.
+    assert replies or SIZES[round_][0] == 0
     for path in sorted((folder / "replies").glob("*.jsonl")):
         assert f"`{path.name}`" in sources, f"{path.name} is not in SOURCES"
     for r in replies:

@@ -1,4 +1,4 @@
-"""Round 19 part m: copies the collected bounces (byte for byte) into tests/bounces19/messages/
+"""Round 19 part m: copies the collected bounces (byte for byte) into tests/bounces20/messages/
 as <mta>-<situation>[-n].eml and writes expected.json. The kind of each failed or delayed
 recipient is the reading of what the bounce says (LABELLING.md), given per situation built
 below and confirmed against the recipient's own words, which are printed for review and
