@@ -123,6 +123,8 @@ FLOORS_BY_ROUND = {
     (18, "replies", "test"): (0.95, 0.98, 0),
     (19, "replies", "train"): (0.44, 0.87, 1),
     (19, "replies", "test"): (0.56, 0.95, 0),
+    (20, "messages", "train"): (0.91, 0.95, 3),
+    (20, "messages", "test"): (0.85, 0.98, 1),
 }
 # The least each round holds, and the seed its split was drawn with (once).
 SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209), 6: (100, 0, 20261210),
@@ -270,7 +272,7 @@ def test_a_review_list_is_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
                                                         ("bounces13", 219, {"test", "train"}), ("bounces14", 50, {"test", "train"}),
                                                         ("bounces15", 108, {"test", "train"}), ("bounces16", 24, {"test", "train"}),
                                                         ("bounces17", 237, {"test", "train"}), ("bounces18", 56, {"test", "train"}),
-                                                        ("bounces19", 215, {"test", "train"})])
+                                                        ("bounces19", 215, {"test", "train"}), ("bounces20", 129, {"test", "train"})])
 def test_second_labelling_names_labelled_lines_with_known_kinds(folder: str, count: int, parts: set[str]) -> None:
     # tests/bounces*/second-labelling.jsonl (tools/labeller_agreement.py): a blind second
     # labelling, each line once: of lines drawn from the later rounds' test parts, and of every
@@ -281,6 +283,12 @@ def test_second_labelling_names_labelled_lines_with_known_kinds(folder: str, cou
     assert len({r["id"] for r in rows}) == len(rows)
     for r in rows:
         _, split_path, _, _ = ROUNDS[r["round"]]
-        assert json.loads(split_path.read_text())["replies"][r["id"]] in parts, r["id"]
+        split = json.loads(split_path.read_text())
+        if "message" in r:  # a recipient of a message: "<file> <address>"
+            assert r["id"] == f"{r['message']} {r['address']}" and split["messages"][r["message"]] in parts, r["id"]
+            recipients = score_bounces.load_messages(ROUNDS[r["round"]][0] / "messages")[r["message"]]["recipients"]
+            assert r["address"] in [rec["address"] for rec in recipients], r["id"]
+        else:
+            assert split["replies"][r["id"]] in parts, r["id"]
         assert r["kind"] in KINDS, r["id"]
         assert isinstance(r["sure"], bool) and r["note"], r["id"]

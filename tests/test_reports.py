@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -531,6 +533,90 @@ def test_a_bounces_words_around_the_reply_are_not_the_reply(bounce: str, reply: 
     (rcpt,) = parse_report(raw).recipients
     assert (rcpt.address, rcpt.kind) == ("ana@example.com", kind)
     assert classify_failure(int(reply[:3]), "", reply) is kind
+
+
+# Each MTA's bounce around one remote reply, as it writes it (the returned message after).
+_RCPT = "ana@example.com"
+_RETURNED = f"From: news@example.net\nTo: {_RCPT}\nSubject: hi\nMessage-ID: <a1@example.net>\n\nhello\n"
+BOUNCE_SHAPES = {
+    "postfix": (
+        "From: MAILER-DAEMON@mx.example.net (Mail Delivery System)\nTo: news@example.net\n"
+        "Subject: Undelivered Mail Returned to Sender\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="B"\n\n--B\nContent-Type: text/plain\n\n'
+        "This is the mail system at host mx.example.net.\n\nI'm sorry to have to inform you that your "
+        "message could not\nbe delivered to one or more recipients. It's attached below.\n\n"
+        f"<{_RCPT}>: host mx.example.com[127.0.0.1] said: {{reply}} (in reply to RCPT TO command)\n\n"
+        f"--B\nContent-Type: message/rfc822\n\n{_RETURNED}\n--B--\n"
+    ),
+    "sendmail": (
+        "From: Mail Delivery Subsystem <MAILER-DAEMON@mx.example.net>\nTo: news@example.net\n"
+        "Subject: Returned mail: see transcript for details\n\n"
+        f"   ----- The following addresses had permanent fatal errors -----\n<{_RCPT}>\n"
+        "    (reason: {reply})\n\n   ----- Transcript of session follows -----\n"
+        f"... while talking to mx.example.com.:\n>>> RCPT To:<{_RCPT}>\n<<< {{reply}}\n\n"
+        f"   ----- Original message follows -----\n\n{_RETURNED}"
+    ),
+    "exim": (
+        "From: Mail Delivery System <Mailer-Daemon@mx.example.net>\nTo: news@example.net\n"
+        f"Subject: Mail delivery failed: returning message to sender\nX-Failed-Recipients: {_RCPT}\n\n"
+        "A message that you sent could not be delivered to one or more of its\nrecipients. This is a "
+        f"permanent error. The following address(es) failed:\n\n  {_RCPT}\n    host mx.example.com [127.0.0.1]\n"
+        f"    SMTP error from remote mail server after RCPT TO:<{_RCPT}>:\n    {{reply}}\n\n"
+        f"------ This is a copy of the message, including all the headers. ------\n\n{_RETURNED}"
+    ),
+    "qmail": (
+        "From: MAILER-DAEMON@mx.example.net\nTo: news@example.net\nSubject: failure notice\n\n"
+        "Hi. This is the qmail-send program at mx.example.net.\nI'm afraid I wasn't able to deliver "
+        "your message to the following addresses.\nThis is a permanent error; I've given up. Sorry it "
+        f"didn't work out.\n\n<{_RCPT}>:\n127.0.0.1 does not like recipient.\nRemote host said: {{reply}}\n"
+        f"Giving up on 127.0.0.1.\n\n--- Below this line is a copy of the message.\n\n{_RETURNED}"
+    ),
+    "gmail": (
+        "From: Mail Delivery Subsystem <mailer-daemon@mail.example.net>\nTo: news@example.net\n"
+        f"Subject: Delivery Status Notification (Failure)\nX-Failed-Recipients: {_RCPT}\n\n"
+        f"Your message wasn't delivered to {_RCPT} because of a problem.\n\n"
+        f"The response from the remote server was:\n{{reply}}\n\n----- Original message -----\n\n{_RETURNED}"
+    ),
+    "exchange": (
+        "From: postmaster@example.net\nTo: news@example.net\nSubject: Undeliverable: hi\n\n"
+        f"Delivery has failed to these recipients or groups:\n\n{_RCPT}\n\n"
+        f"Diagnostic information for administrators:\n\nGenerating server: mx.example.net\n\n{_RCPT}\n"
+        f"mx.example.com #{{reply}} ##\n\nOriginal message headers:\n\n{_RETURNED}"
+    ),
+}
+_ADDRESS_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def _labelled_replies(shape: str) -> list[tuple[int, str]]:
+    """Permanent reply lines of the read rounds (their review list written), 400 per shape drawn
+    with a seed of the shape's name; any address in them made the recipient's, as a server names it."""
+    lines = []
+    for folder in sorted(Path(__file__).parent.glob("bounces*")):
+        if not (folder / "test-disagreements.txt").exists():
+            continue  # a test part nobody has read stays unread
+        for path in sorted((folder / "replies").glob("*.jsonl")):
+            for row in map(json.loads, path.read_text(encoding="utf-8").splitlines()):
+                code, text = row.get("code"), " ".join(str(row["text"]).split())
+                # A reply as a server sends it: its own code first, no relay's words around it.
+                if isinstance(code, int) and 500 <= code < 600 and text.startswith(str(code)) and not re.search(
+                        r"said:|after (?:rcpt|mail|end)|in reply to", text, re.I):
+                    lines.append((code, _ADDRESS_RE.sub(_RCPT, text)))
+    return random.Random(shape).sample(lines, 400)
+
+
+@pytest.mark.parametrize("shape", sorted(BOUNCE_SHAPES))
+def test_a_reply_in_each_mtas_bounce_reads_as_the_reply_alone(shape: str) -> None:
+    # The parser finds the recipient and its reply wherever the MTA puts them, so the kind is the
+    # reply's own; a relay that gave up on a reply that says "later" or nothing may say expired.
+    # Postfix's note says RCPT TO, so the reply alone is read with it.
+    differ = []
+    for code, reply in _labelled_replies(shape):
+        (rcpt,) = [r for r in parse_report(BOUNCE_SHAPES[shape].format(reply=reply).encode()).recipients
+                   if r.address == _RCPT]
+        alone = classify_failure(code, "", reply + (" (in reply to RCPT TO command)" if shape == "postfix" else ""))
+        if rcpt.kind is not alone and not (rcpt.kind is Kind.EXPIRED and alone in (Kind.TRANSIENT, Kind.UNDETERMINED)):
+            differ.append((reply, alone.value, rcpt.kind and rcpt.kind.value))
+    assert not differ, differ[:5]
 
 
 # A bounce known by its structure: no bounce-like From or Subject, but the returned message

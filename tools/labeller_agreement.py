@@ -4,8 +4,10 @@
 
 Each `tests/bounces*/second-labelling.jsonl` holds a second, blind labelling of reply lines:
 `tests/bounces/` 200 lines drawn at random (seed 20261206) from the test parts of rounds 2-9,
-`tests/bounces10/` every line of round 10, labelled before its first scoring was seen. The second
-labeller saw only each line's source name, code, enhanced code and text, and `LABELLING.md`: not
+`tests/bounces10/` to `tests/bounces19/` every line of their rounds, labelled before their first
+scorings were seen; `tests/bounces20/` every recipient of round 20's messages (an entry's id is
+"<file> <address>", with `message` and `address`). The second labeller saw only each line's
+source name, code, enhanced code and text (or the message, renamed), and `LABELLING.md`: not
 the first labels, not moxhooks' classifier nor its output. The figures say how far the labels
 themselves can be trusted: a classifier cannot be measured more finely than two careful readers
 agree.
@@ -23,14 +25,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from score_bounces import IMMEDIATE, load_replies  # noqa: E402
+from score_bounces import IMMEDIATE, load_messages, load_replies, message_items  # noqa: E402
 
 from moxhooks.mail.classify import classify_failure  # noqa: E402
 
 
 def first_labels(round_: int) -> dict[str, dict[str, object]]:
+    """The first labels of a round: its reply lines by id, and its messages' recipients by
+    "<file> <address>" (with moxhooks' reading of the message beside each)."""
     folder = ROOT / "tests" / ("bounces" if round_ == 1 else f"bounces{round_}")
-    return {str(row["id"]): row for row in load_replies(folder)}
+    labels: dict[str, dict[str, object]] = {str(row["id"]): row for row in load_replies(folder)}
+    messages = folder / "messages"
+    for item in message_items(messages, sorted(load_messages(messages))):
+        name, address = item.id.split(" ", 1)
+        labels[item.id] = {"kind": item.label, "text": f"{name}: {item.text}", "got": item.got,
+                           "label_by": next(r["label_by"] for r in load_messages(messages)[name]["recipients"]
+                                            if r["address"] == address)}
+    return labels
+
+
+def moxhooks_kind(first: dict[str, object]) -> str:
+    """moxhooks' kind for a first label: the message's reading, or the reply line's."""
+    if "got" in first:
+        return str(first["got"])
+    code = first.get("code") or 0
+    return classify_failure(code if isinstance(code, int) else 0, str(first.get("enhanced") or ""),
+                            str(first["text"])).value
 
 
 def share(n: int, of: int) -> str:
@@ -48,12 +68,9 @@ def report(second: list[dict[str, Any]]) -> None:
     rows = []
     for s in second:
         first = by_round.setdefault(int(s["round"]), first_labels(int(s["round"])))[s["id"]]
-        code = first.get("code") or 0
-        got = classify_failure(code if isinstance(code, int) else 0, str(first.get("enhanced") or ""),
-                               str(first["text"])).value
-        rows.append((s, first, got))
+        rows.append((s, first, moxhooks_kind(first)))
     n = len(rows)
-    print(f"{n} reply lines labelled twice")
+    print(f"{n} {'message recipients' if 'message' in second[0] else 'reply lines'} labelled twice")
     for title, part in (("all", rows), ("first label by the source", [r for r in rows if r[1].get("label_by") == "source"]),
                         ("first label by hand", [r for r in rows if r[1].get("label_by") == "hand"]),
                         ("second labeller sure", [r for r in rows if r[0]["sure"]])):
