@@ -289,9 +289,9 @@ _STATUS_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.
 # The reply code of a diagnostic: at its start, after a relay's "said:" (or Postfix's "refused
 # to talk to me:" for a greeting), a transcript's "<<<", Exim's "after RCPT TO:<b@y>:" or "after
 # end of data:", words that introduce the remote server's answer ("The response from the remote
-# server was:", Sendmail's "(reason: 550 ...)"), Exchange's "#550 5.1.1 ... ##", or opening a bracketed reply ("[550 5.1.1 User
-# unknown]"). Not the first number of a bracketed IP address ("[203.0.113.1]") nor a server's
-# reference ("... [416]").
+# server was:", Sendmail's "(reason: 550 ...)"), Exchange's "#550 5.1.1 ... ##", or opening a
+# bracketed reply ("[550 5.1.1 User unknown]"). Not the first number of a bracketed IP address
+# ("[203.0.113.1]") nor a server's reference ("... [416]").
 _CODE_RE: Final = re.compile(
     r"^\s*#?([245]\d\d)(?=[\s-]|$)|(?:said:|refused to talk to me:|<<<|error[ _]code\s*:?|\bafter [^:\n]{1,40}:(?:<[^>\n]{0,300}>[^:\n]{0,60}:)?)"
     r"\s*([245]\d\d)(?!\d)|(?:\[|\s#|\b(?:response|reply|answer|reason)\b[^:\n]{0,40}:\s*)([245]\d\d)(?=[\s-])", re.I

@@ -242,7 +242,7 @@ _TRANSCRIPT_LINE_RE: Final = re.compile(
 _REPLY_START_RE: Final = re.compile(r"[245]\d\d[ -]")
 # The command a transcript line sends, after which the server's reply follows ("SMTP error from
 # remote mail server after RCPT TO:<b@y>:", ">>> RCPT To:<b@y>").
-_COMMAND_RE: Final = re.compile(r"(?:\bafter |^>>> )rcpt to:", re.I)
+_COMMAND_RE: Final = re.compile(r"(?:\bafter (?:pipelined )?|^>>> )rcpt to:", re.I)
 
 
 def _window(text: str, at: int, address: str) -> str:
