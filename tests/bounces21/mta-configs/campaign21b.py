@@ -12,6 +12,6 @@ PLAN2 = [
 ]
 with open("/opt/r21m/submitted.jsonl", "a") as log:
     for situation, rcpts, o in PLAN2:
-        entry = submit("postfix", situation, rcpts, o)
+        entry = submit("postfix", situation, rcpts, o)  # noqa: F821 (defined by the exec above)
         log.write(json.dumps(entry, ensure_ascii=False) + "\n")
         print(entry["tag"], entry["refused"])

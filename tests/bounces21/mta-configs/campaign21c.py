@@ -14,6 +14,6 @@ PLAN3 = [
 with open("/opt/r21m/submitted.jsonl", "a") as log:
     for tx in ("postfix", "exim"):
         for situation, rcpts, o in PLAN3:
-            entry = submit(tx, situation, rcpts, o)
+            entry = submit(tx, situation, rcpts, o)  # noqa: F821 (defined by the exec above)
             log.write(json.dumps(entry, ensure_ascii=False) + "\n")
             print(entry["tag"], entry["refused"])

@@ -2,11 +2,10 @@
 (2640: local users and an access table; 2642: FEATURE(dnsbl))."""
 
 import json
-import sys
+import smtplib
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate
-import smtplib
 
 TX = {"postfix": (2620, "pf-tx.example.com"), "exim": (2621, "ex-tx.example.com")}
 PLAN4 = [

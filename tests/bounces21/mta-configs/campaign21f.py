@@ -16,6 +16,6 @@ PLAN6 = [
 ]
 with open("/opt/r21m/submitted.jsonl", "a") as log:
     for situation, rcpts, o in PLAN6:
-        entry = submit("exim", situation, rcpts, o)
+        entry = submit("exim", situation, rcpts, o)  # noqa: F821 (defined by the exec above)
         log.write(json.dumps(entry, ensure_ascii=False) + "\n")
         print(entry["tag"], entry["refused"])

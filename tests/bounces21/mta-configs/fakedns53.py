@@ -18,7 +18,6 @@ KNOWN = {
     "elsewhere.example.net", "localhost",
     "sm-tx.example.com", "mx.sm-tx.example.com",
     "dma-tx.example.com", "nm-tx.example.com", "mx.dma-tx.example.com", "mx.nm-tx.example.com",
-    "mx.pf-rx.example.org",
 }
 # The DNSBL zone dnsbl.example.net lists 127.0.0.1 (A 127.0.0.2, the usual "listed" answer; no
 # TXT record, so the receiver's reply carries no list's own text).

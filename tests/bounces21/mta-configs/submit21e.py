@@ -1,7 +1,7 @@
 """Round 21 part m, fifth pass: carol@lmtp-rx.example.org, whose Dovecot maildir quota (10 KB)
 is nearly used, through the Exim sender and dma (the Postfix receiver writes these bounces)."""
-import subprocess
 import smtplib
+import subprocess
 from email.message import EmailMessage
 from email.utils import formatdate
 
