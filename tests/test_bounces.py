@@ -125,6 +125,8 @@ FLOORS_BY_ROUND = {
     (19, "replies", "test"): (0.56, 0.95, 0),
     (20, "messages", "train"): (0.91, 0.95, 3),
     (20, "messages", "test"): (0.85, 0.98, 1),
+    (21, "messages", "train"): (0.94, 0.98, 1),
+    (21, "messages", "test"): (0.97, 0.97, 0),
 }
 # The least each round holds, and the seed its split was drawn with (once).
 SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209), 6: (100, 0, 20261210),
@@ -273,7 +275,8 @@ def test_a_review_list_is_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
                                                         ("bounces13", 219, {"test", "train"}), ("bounces14", 50, {"test", "train"}),
                                                         ("bounces15", 108, {"test", "train"}), ("bounces16", 24, {"test", "train"}),
                                                         ("bounces17", 237, {"test", "train"}), ("bounces18", 56, {"test", "train"}),
-                                                        ("bounces19", 215, {"test", "train"}), ("bounces20", 129, {"test", "train"})])
+                                                        ("bounces19", 215, {"test", "train"}), ("bounces20", 129, {"test", "train"}),
+                                                        ("bounces21", 93, {"test", "train"})])
 def test_second_labelling_names_labelled_lines_with_known_kinds(folder: str, count: int, parts: set[str]) -> None:
     # tests/bounces*/second-labelling.jsonl (tools/labeller_agreement.py): a blind second
     # labelling, each line once: of lines drawn from the later rounds' test parts, and of every

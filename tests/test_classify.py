@@ -1017,6 +1017,8 @@ PRINCIPLES = [
     pytest.param(550, "", '550 From: "billing@shop.example" is not permitted here', SB, id="from-address-not-permitted"),
     pytest.param(553, "5.7.1", "553 5.7.1 Message from <news@shop.example> not accepted", SB, id="message-from-address-not-accepted"),
     pytest.param(550, "", "550 Mail to <jo@shop.example> not allowed", UN, id="mail-to-address-not-allowed"),
+    # A sending MTA's own words for a connection that never came up: no reply, transient.
+    pytest.param(0, "", "Failed to connect to any mail exchanger", TR, id="failed-to-connect"),
     # RFC 4954's 535 answers AUTH: our credentials, whatever the words name.
     pytest.param(535, "", "535 Realm example.org unknown", SB, id="535-whatever-it-names"),
     pytest.param(535, "5.7.8", "535 5.7.8 Mechanism refused", SB, id="535-mechanism"),

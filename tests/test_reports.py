@@ -154,6 +154,44 @@ def test_an_eight_bit_diagnostic_is_read_as_utf8() -> None:
     assert rcpt.kind == Kind.MAILBOX_UNKNOWN
 
 
+def test_a_reply_that_names_another_failed_recipient_is_that_ones() -> None:
+    # A relay that fails the whole message for one refused RCPT TO reports every recipient with
+    # that one reply (nullmailer does): it is no verdict on the others.
+    reply = "Diagnostic-Code: smtp; 550 5.1.1 <gone@example.com>: Recipient address rejected: no such user here\n"
+    raw = dsn(
+        "Reporting-MTA: dns; mx.example.org\n\n"
+        + "\n".join(f"Final-Recipient: rfc822; {a}\nAction: failed\nStatus: 5.1.1\n{reply}"
+                    for a in ("ana@example.com", "gone@example.com", "bo@example.com"))
+    )
+    kinds = {r.address: r.kind for r in parse_report(raw).recipients}
+    assert kinds == {"ana@example.com": Kind.UNDETERMINED, "gone@example.com": Kind.MAILBOX_UNKNOWN,
+                     "bo@example.com": Kind.UNDETERMINED}
+
+
+def test_a_reply_that_names_our_sender_in_its_slot_is_about_us() -> None:
+    # Sendmail's access table refusing our envelope sender names it where a recipient would stand.
+    raw = dsn(
+        "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; ana@example.com\n"
+        "Action: failed\nStatus: 5.7.1\nDiagnostic-Code: smtp; 550 5.7.1 <bounces@example.net>... Access denied\n",
+        original="From: news <bounces@example.net>\nTo: ana@example.com\nSubject: hi\n",
+    )
+    (rcpt,) = parse_report(raw).recipients
+    assert rcpt.kind is Kind.SENDER_BLOCKED
+    # The same words naming the recipient are no verdict on our side.
+    (rcpt,) = parse_report(raw.replace(b"<bounces@example.net>...", b"<ana@example.com>...")).recipients
+    assert rcpt.kind is Kind.UNDETERMINED
+
+
+@pytest.mark.parametrize(("status", "kind"), [("4.4.1", Kind.EXPIRED), ("5.0.0", Kind.TRANSIENT)])
+def test_a_connection_that_never_came_up_is_no_verdict(status: str, kind: Kind) -> None:
+    raw = dsn(
+        "Reporting-MTA: x-local-hostname; mx.example.org\n\nFinal-Recipient: rfc822; ana@example.com\n"
+        f"Action: failed\nStatus: {status}\nDiagnostic-Code: SMTP; Connect failed\n"
+    )
+    (rcpt,) = parse_report(raw).recipients
+    assert rcpt.kind is kind
+
+
 def test_mox_dsn_from_corpus() -> None:
     r = parse_report((CORPUS / "mox-dsn-550.eml").read_bytes())
     assert (r.type, r.reporter, r.original_message_id) == (

@@ -166,6 +166,8 @@ _NETWORK_RE: Final = _rx(
     r"|broken pipe|\beof\b|\btls\b|x509|certificate|handshake|dial tcp|dns lookup error"
     r"|temporary failure in name resolution|server misbehaving|mta-sts|\bdane\b"
     r"|smtp connection is botched|smtp protocol error|cname loop|too many cname"
+    # A sending MTA's own words for a connection that never came up (nullmailer's "Connect failed").
+    r"|\bconnect(?:ion)? failed\b|\bfailed to connect\b|\b(?:unable to|cannot|can't) connect\b"
 )
 
 # --- The enhanced code's specific details -------------------------------------------------------

@@ -590,10 +590,30 @@ def _dsn_from_text(ctx: _Context, text: str, fallback: bool) -> ParsedReport:
     if not records and fallback:
         ctx.problems.append("truncated report")
         recipients = list((_text_dsn(ctx) or _bounce(ctx, "dsn")).recipients)
+    recipients = _others_reply(recipients)
     reporter = _strip_type(per_message.get("reporting-mta", ""))
     failed = [r for r in recipients if r.action == "failed"] or recipients
     reason = failed[0].diagnostic if failed else _one_line(ctx.text)
     return ParsedReport(type="dsn", recipients=tuple(recipients), reporter=reporter, reason=reason)
+
+
+# The address a reply names in its slot, after its codes: "550 5.1.1 <a@b>: ...", "<a@b>... ".
+_REPLY_ADDRESS_RE: Final = re.compile(r"^\s*[245]\d\d[ -](?:[245]\.\d{1,3}\.\d{1,3} )?<([^<>\s]+@[^<>\s]+)>(?::|\.\.\.)")
+
+
+def _others_reply(recipients: list[ParsedRecipient]) -> list[ParsedRecipient]:
+    """Recipients whose reply names another failed recipient of the same report: that one's
+    verdict, copied to every recipient of a message the relay gave up on as a whole
+    (nullmailer fails the message for one refused RCPT TO), is no verdict on this address."""
+    failed = {r.address.lower() for r in recipients if r.action == "failed"}
+    out = []
+    for r in recipients:
+        named = _REPLY_ADDRESS_RE.match(r.diagnostic)
+        if (r.kind in RECIPIENT_HARD and named and named[1].lower() != r.address.lower()
+                and named[1].lower() in failed):
+            r = replace(r, kind=Kind.UNDETERMINED)
+        out.append(r)
+    return out
 
 
 def _ds_text(part: Message) -> str:
@@ -647,7 +667,7 @@ def _dsn_recipient(ctx: _Context, rec: dict[str, str]) -> ParsedRecipient | None
     if action in ("failed", "delayed"):
         evidence = f"{diagnostic} {stage_note(ctx.text, diagnostic)}".strip()
         kind = failure_kind(action, _smtp_code(diagnostic), status, evidence)
-        if kind in RECIPIENT_HARD and (ours := _ours_named(ctx, evidence, address)) != evidence:
+        if kind in _OURS_READ_AGAIN and (ours := _ours_named(ctx, evidence, address)) != evidence:
             kind = failure_kind(action, _smtp_code(diagnostic), status, ours)
     return ParsedRecipient(address, kind, action, status, _one_line(diagnostic))
 
@@ -752,6 +772,11 @@ _UNDELIVERED_RE: Final = re.compile(
 )
 
 
+# Kinds read again when the reply names our own address in its slot: a recipient-side verdict
+# or none may be about our sender ("550 5.7.1 <bounces@example.net>... Access denied").
+_OURS_READ_AGAIN: Final = RECIPIENT_HARD | {Kind.UNDETERMINED}
+
+
 def _ours_named(ctx: _Context, text: str, recipient: str) -> str:
     """text with our own addresses, where a reply names the address it answers about
     ("<a@b>...", "<a@b>:"), written as "the sender address".
@@ -801,7 +826,7 @@ def _bounce(ctx: _Context, rtype: ReportType) -> ParsedReport:
         status = _status(reason)
         evidence = f"{reason} {stage_note(ctx.text, reason)}".strip()
         kind = failure_kind(action, _smtp_code(reason), status, evidence)
-        if kind in RECIPIENT_HARD and (ours := _ours_named(ctx, evidence, address)) != evidence:
+        if kind in _OURS_READ_AGAIN and (ours := _ours_named(ctx, evidence, address)) != evidence:
             kind = failure_kind(action, _smtp_code(reason), status, ours)
         if kind is Kind.UNDETERMINED and not re.search(r"(?<![\w.:])[45]\d\d(?:[ -]|$)", reason):
             # Nothing about this address (a reply to it is a verdict, even an open one): what
