@@ -1017,6 +1017,13 @@ PRINCIPLES = [
     pytest.param(550, "", '550 From: "billing@shop.example" is not permitted here', SB, id="from-address-not-permitted"),
     pytest.param(553, "5.7.1", "553 5.7.1 Message from <news@shop.example> not accepted", SB, id="message-from-address-not-accepted"),
     pytest.param(550, "", "550 Mail to <jo@shop.example> not allowed", UN, id="mail-to-address-not-allowed"),
+    # A relay that gave up keeps the pace it was held to (F4), or our reputation behind it (F2).
+    pytest.param(0, "", "451 4.7.1 Slow down: too many messages from your host: retry timeout exceeded", RL,
+                 id="gave-up-on-a-pace"),
+    pytest.param(0, "", "421 Too many messages from 127.0.0.1, poor sender reputation: retry time expired", SB,
+                 id="gave-up-on-reputation"),
+    # Lines of the message over the transport's limit: the message's.
+    pytest.param(0, "", "message refused: some lines are too long for SMTP", CR, id="lines-too-long"),
     # A sending MTA's own words for a connection that never came up: no reply, transient.
     pytest.param(0, "", "Failed to connect to any mail exchanger", TR, id="failed-to-connect"),
     # RFC 4954's 535 answers AUTH: our credentials, whatever the words name.

@@ -699,6 +699,10 @@ def decide(ev: Evidence) -> Kind:
         # A relay that gave up, quoting the last reply it got: the cause that reply names (the
         # recipient's inbox out of storage) keeps its kind (LABELLING.md, F4).
         return Kind.MAILBOX_FULL
+    if kind is Kind.EXPIRED and Signal.RATE in ev.signals.strong:
+        # ... and so does a pace it was held to ("too much mail from 192.0.2.1: retry timeout
+        # exceeded"), or our reputation behind it (F2).
+        return Kind.SENDER_BLOCKED if ev.signals.strong & _REPUTATION else Kind.RATE_LIMITED
     if kind is Kind.CONTENT_REJECTED and ev.stage is Stage.RCPT and _detail_kind(ev.enhanced) is not kind:
         # Refused at RCPT TO, before the message was sent: words of a content policy ("Policy
         # violation") cannot be about a body the server has not seen: the rest decides.

@@ -335,7 +335,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # data, a body or delivery extension it needs (BINARYMIME, SMTPUTF8, REQUIRETLS). The
     # message, like mox's own "does not implement ... extension, required by message", not the
     # dialogue's syntax nor the mailbox (read before the protocol words "line too long").
-    _rule(Signal.CONTENT, S, r"(?:text )?line (?:is )?too long|too long (?:text )?line|line (?:length|limit) (?:exceeded|exceeds?|too)"
+    _rule(Signal.CONTENT, S, r"(?:text )?lines? (?:is |are )?too long|too long (?:text )?lines?|line (?:length|limit) (?:exceeded|exceeds?|too)"
           r"|line delimiter|line endings?|must be crlf|smtplf|strict ascii|non-ascii"
           r"|\b(?:smtputf8|binarymime|requiretls|8bitmime)\b"),
     # Things about the message that mention a domain, an address, a header or "too many".
