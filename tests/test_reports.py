@@ -8,6 +8,7 @@ comes from this parser. The corpus test prints its agreement and holds it above 
 from __future__ import annotations
 
 import base64
+import html
 import json
 import random
 import re
@@ -615,6 +616,15 @@ BOUNCE_SHAPES = {
         f"Your message wasn't delivered to {_RCPT} because of a problem.\n\n"
         f"The response from the remote server was:\n{{reply}}\n\n----- Original message -----\n\n{_RETURNED}"
     ),
+    # Exchange's NDR as HTML alone (the reply HTML-escaped in it, as Exchange writes it).
+    "exchange-html": (
+        "From: postmaster@example.net\nTo: news@example.net\nSubject: Undeliverable: hi\nMIME-Version: 1.0\n"
+        "Content-Type: text/html; charset=utf-8\n\n<html><body><p><b>Your message to "
+        f'<a href="mailto:{_RCPT}">{_RCPT}</a> couldn\'t be delivered.</b></p><p>{_RCPT} wasn\'t found at '
+        "example.com.</p><p>Diagnostic information for administrators:</p><p>Generating server: "
+        f"mx.example.net<br>{_RCPT}<br>Remote Server returned '{{reply}}'<br></p><p>Original message "
+        f"headers:</p><pre>From: news@example.net\nTo: {_RCPT}\nSubject: hi\n</pre></body></html>\n"
+    ),
     "exchange": (
         "From: postmaster@example.net\nTo: news@example.net\nSubject: Undeliverable: hi\n\n"
         f"Delivery has failed to these recipients or groups:\n\n{_RCPT}\n\n"
@@ -644,12 +654,13 @@ def _labelled_replies(shape: str) -> list[tuple[int, str]]:
 
 @pytest.mark.parametrize("shape", sorted(BOUNCE_SHAPES))
 def test_a_reply_in_each_mtas_bounce_reads_as_the_reply_alone(shape: str) -> None:
-    # The parser finds the recipient and its reply wherever the MTA puts them, so the kind is the
-    # reply's own; a relay that gave up on a reply that says "later" or nothing may say expired.
-    # Postfix's note says RCPT TO, so the reply alone is read with it.
+    # The parser finds the recipient and its reply wherever the MTA puts them (in HTML too), so
+    # the kind is the reply's own; a relay that gave up on a reply that says "later" or nothing
+    # may say expired. Postfix's note says RCPT TO, so the reply alone is read with it.
     differ = []
     for code, reply in _labelled_replies(shape):
-        (rcpt,) = [r for r in parse_report(BOUNCE_SHAPES[shape].format(reply=reply).encode()).recipients
+        written = html.escape(reply) if shape.endswith("-html") else reply
+        (rcpt,) = [r for r in parse_report(BOUNCE_SHAPES[shape].format(reply=written).encode()).recipients
                    if r.address == _RCPT]
         alone = classify_failure(code, "", reply + (" (in reply to RCPT TO command)" if shape == "postfix" else ""))
         if rcpt.kind is not alone and not (rcpt.kind is Kind.EXPIRED and alone in (Kind.TRANSIENT, Kind.UNDETERMINED)):

@@ -94,8 +94,10 @@ def _rx(pattern: str) -> re.Pattern[str]:
 # Gmail's "The response from the remote server was: 550 ..." introduces the reply the same way.
 _REPLY_RE: Final = _rx(r"(?:permanent|transient|said|our (?:rcpt to|mail from|data|helo|ehlo)"
                        r"|response from the remote server was|remote server (?:replied|responded|answered)): ([245]\d\d(?:[ -].*)?)$")
-# Sendmail's list of failed addresses: "<a@b>\n    (reason: 550 5.1.1 User unknown)".
-_SENDMAIL_REASON_RE: Final = _rx(r"\(reason: ([245]\d\d(?:[ -].*?)?)\)(?: \(in reply to [^()]*\))?$")
+# Sendmail's list of failed addresses: "<a@b>\n    (reason: 550 5.1.1 User unknown)"; Exchange's
+# "Remote Server returned '550 5.1.1 RESOLVER.ADR.RecipNotFound; not found'".
+_SENDMAIL_REASON_RE: Final = _rx(r"\(reason: ([245]\d\d(?:[ -].*?)?)\)(?: \(in reply to [^()]*\))?$"
+                                 r"|remote server returned '([245]\d\d(?:[ -].*)?)'")
 # Exim's own wording around the reply it quotes, in a bounce or its log: "SMTP error from remote
 # mail server after RCPT TO:<a@b>: [host mx.example.org [192.0.2.1]:] 450 4.7.1 ...".
 _EXIM_REPLY_RE: Final = _rx(r"smtp error from remote (?:mail )?server (?:after|for) [^:<]*?(?::?<[^>]*>[^:]*?)?:\s*"
@@ -314,7 +316,7 @@ def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
     if not isinstance(code, int) or not 200 <= code <= 599:
         code = 0
     reply_match = _REPLY_RE.search(text) or _EXIM_REPLY_RE.search(text) or _SENDMAIL_REASON_RE.search(text)
-    reply = _join_reply_lines(reply_match[1] if reply_match else text)
+    reply = _join_reply_lines(next(g for g in reply_match.groups() if g) if reply_match else text)
     stage = read_stage(text)
     leading = _LEADING_CODE_RE.match(reply)
     quoted = _PERMANENT_QUOTE_RE.search(text)

@@ -192,6 +192,9 @@ def _decode(data: bytes, charset: str | None) -> str:
         return data.decode("utf-8", "replace")
 
 
+_HTML_BREAK_RE: Final = re.compile(r"<(?:br|/?p|/?div|/?tr|/?li|/?h[1-6]|/?pre|/?table|hr)\b[^<>]{0,2000}>", re.I)
+
+
 def _text(part: Message) -> str:
     """A leaf part's decoded text, at most MAX_PART characters."""
     payload = part.get_payload()
@@ -204,7 +207,9 @@ def _text(part: Message) -> str:
         return _decode(data[:MAX_PART], None).replace("\r\n", "\n").replace("\r", "\n")
     text = _decode(data[:MAX_PART], part.get_content_charset())
     if part.get_content_subtype() == "html":
-        text = html.unescape(re.sub(r"<[^<>]{0,2000}>", " ", text))
+        # Block-level tags end a line, as the text part of the same report would: a bounce's
+        # words about one address stay apart from the next address and the returned headers.
+        text = html.unescape(re.sub(r"<[^<>]{0,2000}>", " ", _HTML_BREAK_RE.sub("\n", text)))
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -289,12 +294,13 @@ _STATUS_RE: Final = re.compile(r"(?<![\d.])([245])\.(\d{1,3})\.(\d{1,3})(?!\d|\.
 # The reply code of a diagnostic: at its start, after a relay's "said:" (or Postfix's "refused
 # to talk to me:" for a greeting), a transcript's "<<<", Exim's "after RCPT TO:<b@y>:" or "after
 # end of data:", words that introduce the remote server's answer ("The response from the remote
-# server was:", Sendmail's "(reason: 550 ...)"), Exchange's "#550 5.1.1 ... ##", or opening a
-# bracketed reply ("[550 5.1.1 User unknown]"). Not the first number of a bracketed IP address
-# ("[203.0.113.1]") nor a server's reference ("... [416]").
+# server was:", Sendmail's "(reason: 550 ...)"), Exchange's "#550 5.1.1 ... ##" and "Remote
+# Server returned '550 ...'", or opening a bracketed reply ("[550 5.1.1 User unknown]"). Not the
+# first number of a bracketed IP address ("[203.0.113.1]") nor a server's reference ("[416]").
 _CODE_RE: Final = re.compile(
     r"^\s*#?([245]\d\d)(?=[\s-]|$)|(?:said:|refused to talk to me:|<<<|error[ _]code\s*:?|\bafter [^:\n]{1,40}:(?:<[^>\n]{0,300}>[^:\n]{0,60}:)?)"
-    r"\s*([245]\d\d)(?!\d)|(?:\[|\s#|\b(?:response|reply|answer|reason)\b[^:\n]{0,40}:\s*)([245]\d\d)(?=[\s-])", re.I
+    r"\s*([245]\d\d)(?!\d)|(?:\[|\s#|\b(?:response|reply|answer|reason)\b[^:\n]{0,40}:\s*|\bremote server returned ')"
+    r"([245]\d\d)(?=[\s-])", re.I
 )
 # Evidence the classifier's tables do not weigh, checked by `failure_kind` around it:
 # mail loops are nobody's fault ("Too many hops" is not pacing), Postfix's "Host not found,
