@@ -19,6 +19,16 @@ WRITERS = {"lx.example.org": "postfix", "mx.os-rx.example.org": "opensmtpd",
 # Files of the collector that are not bounces of a failure (left out, see SOURCES-messages.md).
 LEFT_OUT = {"010734-013.eml": "Postfix's success report (NOTIFY=SUCCESS) for multi-notify-all"}
 
+# Kept under ~25 messages per bounce writer: these Postfix files repeat, for the same recipient
+# and with the same words, a situation that a kept multi-recipient file already holds.
+LEFT_OUT_NAMES = {
+    "postfix-pipe-not-found-warning.eml": "pipenotfound's notice, as in multi-pipe-command-warning",
+    "postfix-mailbox-command-missing-warning.eml": "gina's notice, as in multi-deferred-failed-warning",
+    "postfix-mailbox-command-exit75-warning.eml": "hank's notice, as in multi-command-deferred-warning",
+    "postfix-mailbox-command-exit75-expired.eml": "hank's final report, as in "
+    "multi-command-deferred-expired",
+}
+
 PF_LOCAL = "the Postfix receiver's local(8)"
 # (writer, address, action) -> (kind, label, reading)
 LABELS: dict[tuple[str, str, str], tuple[str, str, str]] = {
@@ -209,6 +219,8 @@ def main() -> None:
         base = name
         while f"{name}.eml" in expected:
             name, n = f"{base}-{n}", n + 1
+        if f"{name}.eml" in LEFT_OUT_NAMES:
+            continue
         ctype = "dsn" if re.search(rb"(?im)^content-type:\s*message/(global-)?delivery-status",
                                    raw) else "bounce"
         (dst / f"{name}.eml").write_bytes(raw)
