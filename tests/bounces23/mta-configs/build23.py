@@ -3,7 +3,7 @@ and write expected.json. The writer comes from the bounce's From (the host that 
 situation from the returned Message-ID; `type` and each recipient's address are mechanical
 (round 7's rules); kinds, labels and notes come from the hand-written LABELS table below, keyed
 by (writer, recipient address, Action), with the bounce's own deciding words added from its DSN
-block or text. Usage: build23.py <collector dir> <messages dir>."""
+block or text. Usage: build23.py <collector dir>[,<collector dir>...] <messages dir>."""
 
 import email
 import json
@@ -111,6 +111,18 @@ LABELS: dict[tuple[str, str, str], tuple[str, str, str]] = {
         "transient", "the OpenSMTPD receiver's action `mda \"/bin/sh -c 'exit 75'\"` for "
         "mdatemp.example.org; bounce warn-interval 1m, queue ttl 3m",
         "a delay notice (Action delayed), nothing else named: F3"),
+    ("exim", "nosuch@dv-rx.example.org", "failed"): (
+        "mailbox_unknown", "Dovecot LMTP behind the Exim receiver (smtp transport, protocol "
+        "lmtp): nosuch is not in Dovecot's passwd-file userdb", "the recipient named as not "
+        "existing, 5.1.1"),
+    ("exim", "badloc@dv-rx.example.org", "delayed"): (
+        "transient", "Dovecot LMTP behind the Exim receiver: badloc's userdb mail location is a "
+        "directory under /proc that cannot be made; delay_warning 1m",
+        "a delay notice, the receiver's own trouble: F3"),
+    ("exim", "badloc@dv-rx.example.org", "failed"): (
+        "expired", "Dovecot LMTP behind the Exim receiver: badloc's userdb mail location cannot "
+        "be made, until Exim's retry rule F,3m,20s ran out",
+        "the receiver gave up after retrying: F4"),
     ("exim", "fuller@ex-rx.example.org", "delayed"): (
         "mailbox_full", "the Exim receiver's appendfile transport with quota 2K; fuller's mailbox "
         "file already holds 3000 bytes; delay_warning 1m", "a delay notice that names a full "
@@ -168,10 +180,10 @@ def text_words(msg: Message, address: str) -> str:
 
 
 def main() -> None:
-    src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+    srcs, dst = [Path(p) for p in sys.argv[1].split(",")], Path(sys.argv[2])
     expected: dict[str, object] = {}
     seen_warnings: set[str] = set()
-    for path in sorted(src.glob("*.eml")):
+    for path in sorted(p for src in srcs for p in src.glob("*.eml")):
         if path.name in LEFT_OUT:
             continue
         raw = path.read_bytes()

@@ -17,3 +17,10 @@ done
 echo dave@lx.example.org > /opt/r23m/home/carol/.forward
 echo carol@lx.example.org > /opt/r23m/home/dave/.forward
 chown carol: /opt/r23m/home/carol/.forward; chown dave: /opt/r23m/home/dave/.forward
+# Added later with nsenter, for OpenSMTPD (extracted) and then Exim (extracted):
+# mount -t overlay overlay -o lowerdir=/opt/r23m/root-opensmtpd/usr:/opt/r23m/root-libtls26/usr:/usr /usr
+# mount -t overlay overlay -o lowerdir=/var/lib,upperdir=/opt/r23m/varlib-up,workdir=/opt/r23m/varlib-work /var/lib
+# mount -t overlay overlay -o lowerdir=/var/spool,upperdir=/opt/r23m/spool-up,workdir=/opt/r23m/spool-work /var/spool
+# mkdir -p /var/lib/opensmtpd/empty /var/spool/smtpd && chmod 711 /var/spool/smtpd
+# useradd -r opensmtpd; useradd -r opensmtpq; useradd -r Debian-exim
+# mount -t overlay overlay -o lowerdir=/opt/r23m/root-libidn12/usr/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu /usr/lib/x86_64-linux-gnu
