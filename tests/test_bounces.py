@@ -129,6 +129,8 @@ FLOORS_BY_ROUND = {
     (21, "messages", "test"): (0.97, 0.97, 0),
     (22, "messages", "train"): (0.85, 0.99, 0),
     (22, "messages", "test"): (0.88, 0.99, 0),
+    (23, "messages", "train"): (0.96, 0.99, 0),
+    (23, "messages", "test"): (0.79, 0.86, 4),
 }
 # The least each round holds, and the seed its split was drawn with (once).
 SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209), 6: (100, 0, 20261210),
@@ -278,7 +280,8 @@ def test_a_review_list_is_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
                                                         ("bounces15", 108, {"test", "train"}), ("bounces16", 24, {"test", "train"}),
                                                         ("bounces17", 237, {"test", "train"}), ("bounces18", 56, {"test", "train"}),
                                                         ("bounces19", 215, {"test", "train"}), ("bounces20", 129, {"test", "train"}),
-                                                        ("bounces21", 93, {"test", "train"}), ("bounces22", 92, {"test", "train"})])
+                                                        ("bounces21", 93, {"test", "train"}), ("bounces22", 92, {"test", "train"}),
+                                                        ("bounces23", 62, {"test", "train"})])
 def test_second_labelling_names_labelled_lines_with_known_kinds(folder: str, count: int, parts: set[str]) -> None:
     # tests/bounces*/second-labelling.jsonl (tools/labeller_agreement.py): a blind second
     # labelling, each line once: of lines drawn from the later rounds' test parts, and of every

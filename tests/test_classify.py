@@ -1024,6 +1024,13 @@ PRINCIPLES = [
                  id="gave-up-on-reputation"),
     # Lines of the message over the transport's limit: the message's.
     pytest.param(0, "", "message refused: some lines are too long for SMTP", CR, id="lines-too-long"),
+    # Local delivery's own failure on the receiving host, whatever Status it is given: a program
+    # or file that is not there (F14, named); the file's name is no word about the failure.
+    pytest.param(0, "5.2.0", "deliver: exec /usr/lib/mail/spam-filter-wrapper failed: no such file or directory", TR,
+                 id="local-program-missing"),
+    pytest.param(0, "5.3.0", "sh: 2: /usr/local/bin/deliver-to-box: not found", TR, id="local-shell-not-found"),
+    pytest.param(0, "5.2.0", "could not open mailbox file /var/spool/mail/jo for appending", TR, id="local-file-cannot-open"),
+    pytest.param(554, "", "554 5.7.1 rejected: /dev/null sender to several recipients", CR, id="dev-null-is-no-path"),
     # A sending MTA's own words for a connection that never came up: no reply, transient.
     pytest.param(0, "", "Failed to connect to any mail exchanger", TR, id="failed-to-connect"),
     # RFC 4954's 535 answers AUTH: our credentials, whatever the words name.

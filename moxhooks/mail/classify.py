@@ -66,6 +66,7 @@ from typing import Final
 
 from moxhooks.kinds import Kind
 from moxhooks.mail.replywords import (
+    LOCAL_DELIVERY_DOWN,
     NO_VALID_RECIPIENTS,
     SCANNER_DOWN,
     Signal,
@@ -127,6 +128,10 @@ _CONTINUATION_RE: Final = re.compile(
 # does not send enhanced codes repeats only its reply code on each line (RFC 5321, 4.2.1), and
 # the last line's "550 " is a prefix too. "250-300 messages" is a range, not a reply line.
 _MULTILINE_CODE_RE: Final = re.compile(r"(?:^|\s)(?:smtp;\s*)?([245]\d\d)-(?!\d+\s)")
+
+# A file system path ("/usr/local/bin/spam-filter", "/var/mail/bob"): names of files, not words
+# about the failure (a URL's path, after its host, is not one; "/dev/null", the null sender, is).
+_PATH_RE: Final = re.compile(r"(?<![\w/.:-])/(?!dev/null\b)(?:[\w.+-]+/)+[\w.+-]*")
 
 # A relay naming the server it talked to ("host mx.example.org[192.0.2.1] said:", Exim's "host
 # mx.example.org [192.0.2.1]: 550 ...", "connect to mx.example.org[192.0.2.1]:25:"): not the
@@ -341,7 +346,7 @@ def read_evidence(code: int, enhanced_code: str, text: str) -> Evidence:
     enhanced = _normalise_enhanced(enhanced_code, code)
     if not enhanced or _is_generic(enhanced):
         enhanced = _enhanced_from_text(reply) or enhanced
-    words = _RELAY_HOST_RE.sub(" ", _CONTINUATION_RE.sub("", reply))
+    words = _PATH_RE.sub(" ", _RELAY_HOST_RE.sub(" ", _CONTINUATION_RE.sub("", reply)))
     signals = read_signals(words)
     if reply_match and _SENDER_CHECK_RE.search(text[:reply_match.start(1)]):
         # The relay quotes what it was told while checking our sender address ("Sender address
@@ -466,7 +471,7 @@ _NAMES_RECIPIENT_RE: Final = re.compile(
 # a read or write that failed, a transaction that timed out (LABELLING.md, F14).
 _OWN_TROUBLE_RE: Final = re.compile(
     r"(?:error|failure|failed|problem|cannot|can't|could not|couldn't|unable to)\b[^.;]{0,30}\b(?:spool|disk|database|back ?end|queue file|ldap|directory server)"
-    rf"|\bldap (?:query |lookup |search |bind )?(?:failed|error|failure)|{SCANNER_DOWN}"
+    rf"|\bldap (?:query |lookup |search |bind )?(?:failed|error|failure)|{SCANNER_DOWN}|{LOCAL_DELIVERY_DOWN}"
     r"|\b(?:spool|disk|database|back ?end|queue file)\b[^.;]{0,30}\b(?:error|failure|failed|not running|down|gone|unavailable|full)"
     r"|error (?:writing|reading|receiving) (?:the )?(?:spool|data|file)|transaction time ?out"
     # A part of its own out of service ("mailbox plugin unavailable"), its connection broken

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Final
 
-__all__ = ["NO_VALID_RECIPIENTS", "SCANNER_DOWN", "SIGNAL_RULES", "STAGE_RULES", "Signal", "SignalRule", "Stage", "read_signals"]
+__all__ = ["LOCAL_DELIVERY_DOWN", "NO_VALID_RECIPIENTS", "SCANNER_DOWN", "SIGNAL_RULES", "STAGE_RULES", "Signal", "SignalRule", "Stage", "read_signals"]
 
 
 class Signal(Enum):
@@ -112,6 +112,12 @@ _RESERVED = r"(?:reserved by rfc ?(?:2606|6761)|(?:rfc ?(?:2606|6761) )?(?:reser
 # permanent reply too).
 SCANNER_DOWN: Final = (r"(?:anti-?virus|virus ?scanner|spam ?filter|content ?filter|scanner)(?: service)? (?:is )?"
                         r"(?:unavailable|not available|down|not running|failed)")
+# A delivery agent's own failure on the receiving host: a file or directory it cannot create,
+# a program it runs that is not there ("execvp ...: No such file or directory", "sh: 1: ...: not
+# found"). The receiver's trouble, not a verdict on the address it was delivering to.
+LOCAL_DELIVERY_DOWN: Final = (r"no such file or directory|\bexecv?p?\b[^.;]{0,80}(?:failed|no such|not found)"
+                              r"|\bcommand not found|\bsh: (?:line )?\d+: [^;]{0,200}?\bnot found"
+                              r"|(?:cannot|can't|unable to|could not|couldn't) (?:append|create|open|write)\b[^.;]{0,40}\b(?:file|directory)")
 
 # "Your", in the languages whose words for an account the rules read: the SMTP client, us.
 _YOURS = ("your", "votre", "su", "tu", "sua", "ihr", "dein")
@@ -211,6 +217,7 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # The receiver's scanner or filter that could not run ("anti-virus unavailable"): its own
     # trouble, no verdict on the message (LABELLING.md, F14's named trouble).
     _rule(Signal.TEMPORARY, S, SCANNER_DOWN),
+    _rule(Signal.TEMPORARY, S, LOCAL_DELIVERY_DOWN),
     _rule(None, S, r"\b(?:r?spamd|spamc|clamd|amavisd)\b"),
     _rule(Signal.TEMPORARY, S, r"delivery temporarily suspended|host not found, try again|retry time not (?:yet )?reached"
           r"|(?:administratively )?set to defer\b"
