@@ -131,7 +131,7 @@ _MULTILINE_CODE_RE: Final = re.compile(r"(?:^|\s)(?:smtp;\s*)?([245]\d\d)-(?!\d+
 
 # A file system path ("/usr/local/bin/spam-filter", "/var/mail/bob"): names of files, not words
 # about the failure (a URL's path, after its host, is not one; "/dev/null", the null sender, is).
-_PATH_RE: Final = re.compile(r"(?<![\w/.:-])/(?!dev/null\b)(?:[\w.+-]+/)+[\w.+-]*")
+_PATH_RE: Final = re.compile(r"(?<![\w/.:-])/(?!dev/null\b)(?:[\w.+-]+/)+[\w.+-]*", re.I)
 
 # A relay naming the server it talked to ("host mx.example.org[192.0.2.1] said:", Exim's "host
 # mx.example.org [192.0.2.1]: 550 ...", "connect to mx.example.org[192.0.2.1]:25:"): not the
