@@ -43,6 +43,10 @@ def syntax(a: str, situation: str) -> dict[str, str]:
 
 
 RX = "sa-rx.example.org"
+SM = "sm-rx.example.org"
+SIZE = "the Sendmail receiver's confMAX_MESSAGE_SIZE 20000; the message is about 31000 bytes"
+SIZEW = ("Diagnostic-Code: \"552 5.2.3 Message size exceeds fixed maximum message size (20000)\" "
+         "(refused at MAIL FROM with SIZE=)")
 NOFROM = "the message has no From, Date or Message-ID header"
 TABLE: dict[str, tuple[str, list[dict[str, str]]]] = {
     "exim-spam-gtube.eml": ("012504-001.eml", [spam(f"bob@{RX}")]),
@@ -62,6 +66,16 @@ TABLE: dict[str, tuple[str, list[dict[str, str]]]] = {
         f"bob@{RX}", "the To header holds an unclosed angle bracket")]),
     "exim-header-syntax-2.eml": ("012538-009.eml", [syntax(
         f"{u}@{RX}", "the Cc header holds two addresses without a comma") for u in ("bob", "carl", "dora")]),
+    "exim-too-large-smrx.eml": ("012913-010.eml", [r(
+        f"carl@{SM}", "message_too_large", SIZE, SIZEW, "the message's size, not the mailbox's storage")]),
+    "exim-too-large-smrx-2.eml": ("012913-011.eml", [r(
+        f"{u}@{SM}", "message_too_large", SIZE, SIZEW, "the message's size") for u in ("bob", "dora")]),
+    "exim-sender-domain-unresolvable-smrx.eml": ("012914-014.eml", [r(
+        f"bob@{SM}", "sender_blocked",
+        "the Sendmail receiver's built-in check_mail: the envelope sender's domain nodns.example.net "
+        "is not in its hosts file and its service switch gives only files",
+        "Diagnostic-Code: \"553 5.1.8 <alice@nodns.example.net>... Domain of sender address "
+        "alice@nodns.example.net does not exist\"", "the envelope sender's domain refused: rule 2")]),
 }
 
 
