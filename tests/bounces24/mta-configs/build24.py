@@ -76,6 +76,14 @@ TABLE: dict[str, tuple[str, list[dict[str, str]]]] = {
         "is not in its hosts file and its service switch gives only files",
         "Diagnostic-Code: \"553 5.1.8 <alice@nodns.example.net>... Domain of sender address "
         "alice@nodns.example.net does not exist\"", "the envelope sender's domain refused: rule 2")]),
+    "sendmail-too-large-smrx.eml": ("013258-015.eml", [r(
+        f"carl@{SM}", "message_too_large", SIZE, SIZEW.replace("Diagnostic-Code: ", "Diagnostic-Code: SMTP; "),
+        "the message's size, not the mailbox's storage")]),
+    "sendmail-header-sender-unverifiable.eml": ("013258-016.eml", [nosender(
+        f"carl@{RX}", "the From header's domain nowhere.example.invalid does not route at the receiver")]),
+    "sendmail-spam-gtube.eml": ("013258-017.eml", [spam(f"bob@{RX}")]),
+    "sendmail-spam-gtube-2.eml": ("013258-018.eml", [spam(f"{u}@{RX}") for u in ("bob", "carl")]),
+    "sendmail-spam-gtube-mixed.eml": ("013258-019.eml", [spam(f"dora@{RX}")]),
 }
 
 
