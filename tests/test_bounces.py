@@ -100,7 +100,9 @@ FLOORS_BY_ROUND = {
     (7, "messages", "train"): (0.88, 0.88, 0),
     (7, "messages", "test"): (0.87, 0.87, 0),
     (8, "replies", "train"): (0.89, 0.96, 0),
-    (8, "replies", "test"): (0.93, 0.98, 0),
+    # Round 8 labelled Exim's "No verifiable sender address in message headers" the sender's;
+    # both round-24 labellers read it as the message's header fields, as moxhooks now does.
+    (8, "replies", "test"): (0.92, 0.98, 0),
     (9, "replies", "train"): (0.80, 0.95, 0),
     (9, "replies", "test"): (0.89, 0.96, 0),
     (10, "replies", "train"): (0.80, 0.95, 0),
@@ -131,6 +133,8 @@ FLOORS_BY_ROUND = {
     (22, "messages", "test"): (0.88, 0.99, 0),
     (23, "messages", "train"): (0.96, 0.99, 0),
     (23, "messages", "test"): (0.79, 0.86, 4),
+    (24, "messages", "train"): (0.99, 0.99, 0),
+    (24, "messages", "test"): (0.99, 0.99, 0),
 }
 # The least each round holds, and the seed its split was drawn with (once).
 SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209), 6: (100, 0, 20261210),
@@ -282,7 +286,7 @@ def test_a_review_list_is_written_once(monkeypatch: pytest.MonkeyPatch) -> None:
                                                         ("bounces17", 237, {"test", "train"}), ("bounces18", 56, {"test", "train"}),
                                                         ("bounces19", 215, {"test", "train"}), ("bounces20", 129, {"test", "train"}),
                                                         ("bounces21", 93, {"test", "train"}), ("bounces22", 92, {"test", "train"}),
-                                                        ("bounces23", 62, {"test", "train"})])
+                                                        ("bounces23", 62, {"test", "train"}), ("bounces24", 25, {"test", "train"})])
 def test_second_labelling_names_labelled_lines_with_known_kinds(folder: str, count: int, parts: set[str]) -> None:
     # tests/bounces*/second-labelling.jsonl (tools/labeller_agreement.py): a blind second
     # labelling, each line once: of lines drawn from the later rounds' test parts, and of every

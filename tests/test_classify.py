@@ -1031,6 +1031,8 @@ PRINCIPLES = [
     pytest.param(0, "5.3.0", "sh: 2: /usr/local/bin/deliver-to-box: not found", TR, id="local-shell-not-found"),
     pytest.param(0, "5.2.0", "could not open mailbox file /var/spool/mail/jo for appending", TR, id="local-file-cannot-open"),
     pytest.param(554, "", "554 5.7.1 rejected: /dev/null sender to several recipients", CR, id="dev-null-is-no-path"),
+    # The sender looked for in the message's headers (not the envelope's): the message's header fields.
+    pytest.param(550, "", "550 No usable from address in the message header", CR, id="header-sender-missing"),
     # A sending MTA's own words for a connection that never came up: no reply, transient.
     pytest.param(0, "", "Failed to connect to any mail exchanger", TR, id="failed-to-connect"),
     # RFC 4954's 535 answers AUTH: our credentials, whatever the words name.

@@ -376,6 +376,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     # addresses are not allowed", "should not have Return-Path header"): the message, read before
     # the envelope sender's words ("from address", "return-path") take them.
     _rule(Signal.CONTENT, S, r"\bfrom: (?:address|header|field)|addresses in (?:the )?from:|as an? from:? address"
+          # A sender address looked for in the message's headers (Exim's header_sender check).
+          r"|(?:sender|from) address(?:es)? in (?:the )?(?:message(?:'s)? )?headers?"
           r"|(?:multiple|blank|empty|missing|several) (?:\w+ )?from:? (?:addresses|address|headers?|fields?)\b"
           r"|return-path header|(?:have|has|contain|with) an? return-path"),
     # A receiving server telling us that our domain publishes a null MX (RFC 7505 4.2: mail
