@@ -24,6 +24,9 @@ RX = {
     "chrx": "the chasquid 1.11 receiver (ch-rx.example.org; user bob only)",
     "hrrx": "the Haraka 3.3.4 receiver (hr-rx.example.org in host_list; bundled plugins)",
     "qprx": "the qpsmtpd 0.94 receiver (qp-rx.example.org in rcpthosts; Debian's shipped plugins)",
+    "pfrx": "the Postfix 3.7.11 receiver with postgrey 1.37 as its check_policy_service (pf-rx.example.org, port 2960)",
+    "psrx": "the Postfix 3.7.11 receiver's postscreen (port 2962) with postscreen_dnsbl_sites = bl.example.net, threshold 1, action enforce; the DNS stub lists every address in bl.example.net",
+    "mfrx": "the Postfix 3.7.11 receiver with the rspamd 3.4 milter (its proxy worker as Debian ships it) on port 2963 (mf-rx.example.org)",
 }
 SITUATION = {
     "moxrx-unknown-user": "recipient not an address of any mox account (no catch-all)",
@@ -51,6 +54,18 @@ SITUATION = {
     "qprx-too-large": "a 30 KB message; qpsmtpd databytes 20000",
     "qprx-sender-unresolvable": "sender alice@ghost-sender.example.net (NXDOMAIN); qpsmtpd resolvable_fromhost",
     "qprx-multi-mixed": "bob (exists), a badrcptto address and domains not in rcpthosts",
+    "hrrx-no-date": "a message without a Date header; Haraka headers plugin with [reject] missing_required=true",
+    "hrrx-dup-subject": "a message with two Subject headers; Haraka headers plugin with [reject] duplicate_singular=true",
+    "hrrx-old-date": "a message dated 2 Nov 2026 (35 days old); Haraka headers plugin with date_past_days=15 and [reject] invalid_date=true",
+    "qprx-no-date": "a message without a Date header; qpsmtpd headers plugin (headers past 15)",
+    "qprx-dup-subject": "a message with two Subject headers; qpsmtpd headers plugin (headers past 15)",
+    "qprx-old-date": "a message dated 2 Nov 2026 (35 days old); qpsmtpd headers plugin (headers past 15)",
+    "moxrx-old-date": "recipient nosuch9@ not an address of any mox account (the message also dated 2 Nov 2026)",
+    "pfrx-greylisted": "first delivery attempt from this client, sender and recipient: postgrey (default delay 300 s) greylists; the sender's retry period (Exim F,3m,20s; Haraka two retries a minute apart; Postfix 4 minutes) ends before the greylisting does",
+    "pfrx-multi-greylisted": "bob greylisted by postgrey, nosuch@ not in the Postfix receiver's virtual_mailbox_maps",
+    "psrx-dnsbl": "the sending IP 127.0.0.1 is listed in bl.example.net (DNS stub)",
+    "mfrx-rspamd-gtube": "the message body carries the GTUBE test string (read from rspamd's librspamd-server.so, not typed)",
+    "mfrx-multi-gtube": "GTUBE body to bob (exists) and nosuch@ (not in virtual_mailbox_maps)",
     "nxdomain": "recipient domain nowhere.invalid: the DNS stub answers NXDOMAIN",
     "receiver-down": "down.example.net resolves to 127.0.0.1, nothing listens on the port used: connection refused until the sender gives up",
 }
@@ -95,6 +110,14 @@ def recipients(raw: bytes) -> tuple[str, list[dict[str, str]]]:
 
 # The reply families met, their kind and why (the bounce's deciding words).
 WORDS = [
+    (r"Required header 'Date' missing", "content_rejected", "Haraka's headers plugin: \"550 Required header 'Date' missing\": the message's header (content)"),
+    (r"Only one Subject header allowed", "content_rejected", "Haraka's headers plugin: \"550 Only one Subject header allowed. See RFC 5322, Section 3.6\": the message's header (content, RFC non-compliance)"),
+    (r"Date header is too", "content_rejected", "the headers plugin's \"The Date header is too far in the past\" / \"too old\": the message's Date header (content)"),
+    (r"^smtp; ?552 901\b", "undetermined", "qpsmtpd's headers plugin answered a duplicate Subject header with \"552 901\" (its deferred-reject text lost, a number in its place): the reply names nothing"),
+    (r"blocked using bl\.example\.net", "sender_blocked", "postscreen's \"550 5.7.1 Service unavailable; client [127.0.0.1] blocked using bl.example.net\": the sending IP on a DNS block list"),
+    (r"Gtube pattern", "content_rejected", "rspamd's milter reply \"554 5.7.1 Gtube pattern\": a spam verdict on the message (the GTUBE test string)"),
+    (r"Greylisted", "TEMP", "postgrey's \"450 4.2.0 <x>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/...\": greylisting, temporary (kinds table: transient)"),
+    (r"User unknown in virtual mailbox table", "mailbox_unknown", "Postfix's \"550 5.1.1 <x>: Recipient address rejected: User unknown in virtual mailbox table\""),
     (r"no such user\(s\)", "mailbox_unknown", "mox's \"550 5.1.1 no such user(s)\" at end of DATA: the recipient is no address of the receiver (5.1.1, F1 does not apply: a specific enhanced code of the recipient)"),
     (r"Destination address is unknown", "mailbox_unknown", "chasquid's \"550 5.1.1 Destination address is unknown (user does not exist)\""),
     (r"not accepting email for domain", "undetermined", "mox's \"550 5.1.1 not accepting email for domain\": a domain the receiver does not serve, the receiver's choice of recipients like a relay denied (kinds table, F13 also beside 5.1.1); the address may exist elsewhere"),

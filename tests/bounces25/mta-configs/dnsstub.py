@@ -13,7 +13,7 @@ KNOWN = {
     "hr-rx.example.org", "mx.hr-rx.example.org", "qp-rx.example.org", "mx.qp-rx.example.org",
     "pf-rx.example.org", "mx.pf-rx.example.org", "localhost",
     "dm-tx.example.com", "_dmarc.dm-tx.example.com",
-    "relay-mox.example.net", "down.example.net", "relay-hr.example.net", "relay-ch.example.net", "disabled-rx.example.org",
+    "relay-mox.example.net", "down.example.net", "mf-rx.example.org", "ps-rx.example.org", "relay-hr.example.net", "relay-ch.example.net", "disabled-rx.example.org",
 }
 # TXT records (added after the first batch, which ran with no TXT at all: SPF "none").
 # The sending domains get an SPF record that passes 127.0.0.1; dm-tx.example.com one that fails
@@ -45,6 +45,11 @@ while True:
     except Exception:
         continue
     name = ".".join(labels).lower()
+    if name.endswith(".bl.example.net") and qtype == 1:
+        # a DNS block list zone (added for postscreen): every address is listed, 127.0.0.2
+        answers = b"\xc0\x0c" + struct.pack(">HHIH", 1, 1, 300, 4) + socket.inet_aton("127.0.0.2")
+        sock.sendto(struct.pack(">HHHHHH", qid, 0x8400 | (flags & 0x0100), 1, 1, 0, 0) + question + answers, addr)
+        continue
     rd = flags & 0x0100
     if name not in KNOWN:
         hdr = struct.pack(">HHHHHH", qid, 0x8400 | rd | 3, 1, 0, 0, 0)

@@ -34,8 +34,10 @@ for where, f in srcs:
         if actions == {"delayed"}:
             rest += "-delay"
         base = f"{WRITER[pre]}-{rest}"
-        n = used.get(base, 0) + 1
-        used[base] = n
+        taken = {v["name"] for v in table.values()} | {v["name"] for v in old.values()}
+        n = 1
+        while base + ("" if n == 1 else f"-{n}") + ".eml" in taken:
+            n += 1
         spec["name"] = base + ("" if n == 1 else f"-{n}") + ".eml"
     table[f.name] = spec
 p.write_text(json.dumps(table, indent=1) + "\n")

@@ -20,6 +20,10 @@ p.add_argument("--size", type=int, default=0)
 p.add_argument("--notify", default="")
 p.add_argument("--ret", default="")
 p.add_argument("--envid", default="")
+p.add_argument("--body-file", default="", help="append this file to the body (GTUBE taken from rspamd's library)")
+p.add_argument("--no-date", action="store_true", help="leave out the Date header")
+p.add_argument("--dup-subject", action="store_true", help="a second Subject header")
+p.add_argument("--date", default="", help="the Date header to write")
 p.add_argument("--auth", default="", help="user:password, after STARTTLS (chasquid submission)")
 a = p.parse_args()
 rcpts = a.rcpts.split(",")
@@ -28,10 +32,14 @@ subject = a.subject or f"Round 25 test {a.sid}"
 subj_hdr = Header(subject, "utf-8").encode() if not subject.isascii() else subject
 frm = formataddr((str(Header(a.display, "utf-8").encode()) if a.display and not a.display.isascii() else a.display, a.sender)) if a.display else a.sender
 body = f"Test message for situation {a.sid}.\r\n"
+if a.body_file:
+    body += open(a.body_file).read().replace("\n", "\r\n")
 if a.size:
     line = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.\r\n"
     body += line * (a.size // len(line) + 1)
-msg = (f"From: {frm}\r\nTo: {', '.join(rcpts)}\r\nSubject: {subj_hdr}\r\nDate: {formatdate()}\r\n"
+date_hdr = "" if a.no_date else f"Date: {a.date or formatdate()}\r\n"
+dup = f"Subject: {subj_hdr} (2)\r\n" if a.dup_subject else ""
+msg = (f"From: {frm}\r\nTo: {', '.join(rcpts)}\r\nSubject: {subj_hdr}\r\n{dup}{date_hdr}"
        f"Message-ID: <r25m.{a.sid}@{dom}>\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
        f"Content-Transfer-Encoding: 8bit\r\n\r\n{body}")
 mopts, ropts = [], []
