@@ -13,7 +13,7 @@ KNOWN = {
     "hr-rx.example.org", "mx.hr-rx.example.org", "qp-rx.example.org", "mx.qp-rx.example.org",
     "pf-rx.example.org", "mx.pf-rx.example.org", "localhost",
     "dm-tx.example.com", "_dmarc.dm-tx.example.com",
-    "relay-mox.example.net", "down.example.net", "mf-rx.example.org", "ps-rx.example.org", "relay-hr.example.net", "relay-ch.example.net", "disabled-rx.example.org",
+    "relay-mox.example.net", "relay-qp.example.net", "down.example.net", "mf-rx.example.org", "ps-rx.example.org", "relay-hr.example.net", "relay-ch.example.net", "disabled-rx.example.org",
 }
 # TXT records (added after the first batch, which ran with no TXT at all: SPF "none").
 # The sending domains get an SPF record that passes 127.0.0.1; dm-tx.example.com one that fails
