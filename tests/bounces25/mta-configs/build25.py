@@ -162,6 +162,8 @@ def judge(rc: dict[str, str], whole: str) -> tuple[str, str]:
 
 def main() -> None:
     OUT.mkdir(exist_ok=True)
+    for old in OUT.glob("*.eml"):
+        old.unlink()
     table = json.loads((Path(__file__).parent / "collected-as.json").read_text())
     expected = {}
     for src, spec in table.items():
