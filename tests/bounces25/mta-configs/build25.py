@@ -25,6 +25,7 @@ RX = {
     "hrrx": "the Haraka 3.3.4 receiver (hr-rx.example.org in host_list; bundled plugins)",
     "qprx": "the qpsmtpd 0.94 receiver (qp-rx.example.org in rcpthosts; Debian's shipped plugins)",
     "pfrx": "the Postfix 3.7.11 receiver with postgrey 1.37 as its check_policy_service (pf-rx.example.org, port 2960)",
+    "rlrx": "the Postfix 3.7.11 receiver's port 2965 with -o smtpd_client_message_rate_limit=1 (anvil, default anvil_rate_time_unit 60 s; domain rl-rx.example.org)",
     "psrx": "the Postfix 3.7.11 receiver's postscreen (port 2962) with postscreen_dnsbl_sites = bl.example.net, threshold 1, action enforce; the DNS stub lists every address in bl.example.net",
     "mfrx": "the Postfix 3.7.11 receiver with the rspamd 3.4 milter (its proxy worker as Debian ships it) on port 2963 (mf-rx.example.org)",
 }
@@ -63,6 +64,7 @@ SITUATION = {
     "moxrx-old-date": "recipient nosuch9@ not an address of any mox account (the message also dated 2 Nov 2026)",
     "pfrx-greylisted": "first delivery attempt from this client, sender and recipient: postgrey (default delay 300 s) greylists; the sender's retry period (Exim F,3m,20s; Haraka two retries a minute apart; Postfix 4 minutes) ends before the greylisting does",
     "pfrx-multi-greylisted": "bob greylisted by postgrey, nosuch@ not in the Postfix receiver's virtual_mailbox_maps",
+    "rlrx-rate-limit": "four (Exim) or three (Haraka) messages to bob@rl-rx.example.org submitted within seconds: the receiver takes one message a minute from 127.0.0.1",
     "psrx-dnsbl": "the sending IP 127.0.0.1 is listed in bl.example.net (DNS stub)",
     "mfrx-rspamd-gtube": "the message body carries the GTUBE test string (read from rspamd's librspamd-server.so, not typed)",
     "mfrx-multi-gtube": "GTUBE body to bob (exists) and nosuch@ (not in virtual_mailbox_maps)",
@@ -117,6 +119,7 @@ WORDS = [
     (r"blocked using bl\.example\.net", "sender_blocked", "postscreen's \"550 5.7.1 Service unavailable; client [127.0.0.1] blocked using bl.example.net\": the sending IP on a DNS block list"),
     (r"Gtube pattern", "content_rejected", "rspamd's milter reply \"554 5.7.1 Gtube pattern\": a spam verdict on the message (the GTUBE test string)"),
     (r"Greylisted", "TEMP", "postgrey's \"450 4.2.0 <x>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/...\": greylisting, temporary (kinds table: transient)"),
+    (r"too much mail from", "rate_limited", "Postfix anvil's \"450 4.7.1 Error: too much mail from 127.0.0.1\" (smtpd_client_message_rate_limit = 1): the receiver holds the sender to a pace (kinds table: rate_limited; F3/F4: a named pace keeps its kind in a delay notice and after the sender gave up)"),
     (r"User unknown in virtual mailbox table", "mailbox_unknown", "Postfix's \"550 5.1.1 <x>: Recipient address rejected: User unknown in virtual mailbox table\""),
     (r"no such user\(s\)", "mailbox_unknown", "mox's \"550 5.1.1 no such user(s)\" at end of DATA: the recipient is no address of the receiver (5.1.1, F1 does not apply: a specific enhanced code of the recipient)"),
     (r"Destination address is unknown", "mailbox_unknown", "chasquid's \"550 5.1.1 Destination address is unknown (user does not exist)\""),
@@ -150,7 +153,7 @@ def judge(rc: dict[str, str], whole: str) -> tuple[str, str]:
             if kind == "TEMP":
                 kind = "transient" if action == "delayed" else "expired"
                 why += "; " + ("a delay notice: transient (F3)" if action == "delayed" else "the sender gave up after its queue lifetime: expired (F4)")
-            elif action == "delayed" and kind not in ("mailbox_full", "sender_blocked"):
+            elif action == "delayed" and kind not in ("mailbox_full", "sender_blocked", "rate_limited"):
                 kind = "transient"
             if action == "delayed":
                 why += "; Action: delayed (F3: nothing gave up yet)"

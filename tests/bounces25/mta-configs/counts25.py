@@ -7,7 +7,7 @@ from pathlib import Path
 
 d = json.loads((Path(__file__).resolve().parent.parent / "messages" / "expected.json").read_text())
 RXSW = {"moxrx": "mox", "chrx": "chasquid", "hrrx": "Haraka", "qprx": "qpsmtpd", "pfrx": "Postfix + postgrey",
-        "psrx": "Postfix postscreen (DNSBL)", "mfrx": "Postfix + rspamd milter"}
+        "psrx": "Postfix postscreen (DNSBL)", "rlrx": "Postfix anvil rate limit", "mfrx": "Postfix + rspamd milter"}
 AB = {"mailbox_unknown": "MU", "domain_unknown": "DU", "mailbox_disabled": "MD", "mailbox_full": "MF",
       "content_rejected": "CR", "sender_blocked": "SB", "rate_limited": "RL", "message_too_large": "TL",
       "expired": "EX", "transient": "TR", "undetermined": "UN"}
