@@ -135,6 +135,9 @@ FLOORS_BY_ROUND = {
     (23, "messages", "test"): (0.79, 0.86, 4),
     (24, "messages", "train"): (0.99, 0.99, 0),
     (24, "messages", "test"): (0.99, 0.99, 0),
+    # Round 25's wrong immediate suppressions are qpsmtpd's badrcptto with #5.1.1 (REVIEW.md).
+    (25, "messages", "train"): (0.95, 0.95, 2),
+    (25, "messages", "test"): (0.92, 0.96, 2),
 }
 # The least each round holds, and the seed its split was drawn with (once).
 SIZES = {2: (600, 150, 20261206), 3: (400, 75, 20261207), 4: (390, 35, 20261208), 5: (300, 50, 20261209), 6: (100, 0, 20261210),

@@ -1057,6 +1057,14 @@ PRINCIPLES = [
     pytest.param(550, "", "550-No such\r\n550 user here", MU, id="multi-line-repeated-code"),
     pytest.param(0, "", "550-Sorry, no such\r\n550-user\r\n550 here", MU, id="multi-line-code-in-text"),
     pytest.param(452, "", "452-Sending 250-300 messages an hour is over this server's rate\r\n452 limit", RL, id="multi-line-range-is-no-line"),
+    # GTUBE, the spam filters' test string, is in a message body only.
+    pytest.param(550, "5.7.1", "550 5.7.1 Refused: GTUBE test string found", CR, id="gtube"),
+    # A bare policy code after the message was sent (the stage said): the message.
+    pytest.param(554, "5.7.1", "554 5.7.1 Not delivered (in reply to end of DATA command)", CR, id="bare-571-after-data"),
+    pytest.param(554, "5.7.1", "554 5.7.1 Not delivered (in reply to RCPT TO command)", SB, id="bare-571-at-rcpt"),
+    # A sending MTA that reached none of the mail servers, whatever detail code it wrote: it gave up.
+    pytest.param(550, "5.1.2", "550 Tried all MX hosts for example.org", EX, id="tried-all-mx-hosts"),
+    pytest.param(451, "4.4.1", "451 Could not connect to any of the mail servers", TR, id="no-mail-server-reached-4xx"),
 ]
 
 

@@ -436,6 +436,45 @@ def test_dsn_stage_from_the_reports_words() -> None:
     assert parse_report(bare).recipients[0].kind is Kind.UNDETERMINED  # no stage said: nobody named
 
 
+@pytest.mark.parametrize(("said", "kind"), [
+    # A bare X.7.1 after the message was sent: sender and recipient had been accepted.
+    ("SMTP error from remote mail server after pipelined end of data:\n    550 5.7.1 Not delivered", Kind.CONTENT_REJECTED),
+    ("host mx.example.org [192.0.2.1]\n    SMTP error from remote mail server after end of data:\n    550 5.7.1 Not delivered",
+     Kind.CONTENT_REJECTED),
+    # The same reply at RCPT TO (old layout: the host after the command) or at MAIL FROM.
+    ("SMTP error from remote mail server after RCPT TO:<ann@example.org>:\n    host mx.example.org [192.0.2.1]: "
+     "550 5.7.1 Not delivered", Kind.SENDER_BLOCKED),
+    ("SMTP error from remote mail server after pipelined MAIL FROM:<news@example.net> SIZE=2048:\n    "
+     "550 5.7.1 Not delivered", Kind.SENDER_BLOCKED),
+])
+def test_exims_stage_before_the_reply(said: str, kind: Kind) -> None:
+    """Exim writes the command before the reply its DSN field keeps alone."""
+    raw = dsn(
+        "Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; ann@example.org\n"
+        "Action: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; 550 5.7.1 Not delivered\n",
+        text=f"  ann@example.org\n    {said}\n",
+    )
+    (rcpt,) = parse_report(raw).recipients
+    assert rcpt.kind is kind
+
+
+def test_chasquids_command_before_the_reply_is_the_stage() -> None:
+    report = ("Reporting-MTA: dns; mx.example.org\n\nFinal-Recipient: rfc822; ann@example.org\n"
+              "Action: failed\nStatus: 5.0.0\nDiagnostic-Code: smtp; {} 554 5.7.1 Not delivered\n")
+    assert parse_report(dsn(report.format("DATA closing"))).recipients[0].kind is Kind.CONTENT_REJECTED
+    assert parse_report(dsn(report.format("MAIL+RCPT"))).recipients[0].kind is Kind.SENDER_BLOCKED
+
+
+def test_a_sender_that_reached_no_mail_server_is_no_verdict_on_the_domain() -> None:
+    """Whatever Status the giving-up MTA writes beside it (5.1.2 here)."""
+    report = ("Reporting-MTA: dns; mx.example.net\n\nFinal-Recipient: rfc822; ann@example.org\n"
+              "Action: {}\nStatus: {} (550 Tried all MXs example.org)\n")
+    assert parse_report(dsn(report.format("failed", "5.1.2"))).recipients[0].kind is Kind.EXPIRED
+    assert parse_report(dsn(report.format("delayed", "4.4.1"))).recipients[0].kind is Kind.TRANSIENT
+    failed = report.replace("Tried all MXs example.org", "Could not connect to any of the MX hosts")
+    assert parse_report(dsn(failed.format("failed", "5.1.2"))).recipients[0].kind is Kind.EXPIRED
+
+
 # Sendmail shows only the last command of a PIPELINING batch: ">>> DATA", the RCPT TO reply, then
 # DATA's own "503 need RCPT". The reply answered RCPT TO, not DATA.
 SENDMAIL_PIPELINED = (
@@ -656,13 +695,14 @@ def _labelled_replies(shape: str) -> list[tuple[int, str]]:
 def test_a_reply_in_each_mtas_bounce_reads_as_the_reply_alone(shape: str) -> None:
     # The parser finds the recipient and its reply wherever the MTA puts them (in HTML too), so
     # the kind is the reply's own; a relay that gave up on a reply that says "later" or nothing
-    # may say expired. Postfix's note says RCPT TO, so the reply alone is read with it.
+    # may say expired. Postfix's note and Exim's words before the reply say RCPT TO, so the reply
+    # alone is read with that stage.
     differ = []
     for code, reply in _labelled_replies(shape):
         written = html.escape(reply) if shape.endswith("-html") else reply
         (rcpt,) = [r for r in parse_report(BOUNCE_SHAPES[shape].format(reply=written).encode()).recipients
                    if r.address == _RCPT]
-        alone = classify_failure(code, "", reply + (" (in reply to RCPT TO command)" if shape == "postfix" else ""))
+        alone = classify_failure(code, "", reply + (" (in reply to RCPT TO command)" if shape in ("postfix", "exim") else ""))
         if rcpt.kind is not alone and not (rcpt.kind is Kind.EXPIRED and alone in (Kind.TRANSIENT, Kind.UNDETERMINED)):
             differ.append((reply, alone.value, rcpt.kind and rcpt.kind.value))
     assert not differ, differ[:5]

@@ -514,7 +514,9 @@ _RECIPIENT_PHRASE_RE: Final = re.compile(
     r"|does not exist|\b(?:rcpt|to|user|recipient|mailbox|address)\b", re.I)
 _STAGE_WORDS_RE: Final = re.compile(r"\(?in reply to (?:end of )?\w+(?: \w+)? command\)?|after end of data"
                                     r"|smtp error from remote (?:mail )?server|\bsaid\b"
-                                    r"|\(reason:", re.I)  # Sendmail's wrapper of the reply in its list of addresses
+                                    r"|\(reason:"  # Sendmail's wrapper of the reply in its list of addresses
+                                    # chasquid's command before the reply ("MAIL+RCPT 550 ...").
+                                    r"|^(?:mail\+rcpt|data closing|data|mail|rcpt)(?= [245]\d\d\b)", re.I)
 # A reply's own words: what is left without codes, addresses, host names, numbers, a command
 # named in brackets ("(EHLO)") and Gmail's server tag ("- gsmtp").
 _NOT_WORDS_RE: Final = re.compile(r"\(\w+\)|\bgsmtp\b|[245]\d\d[ -]|\(?#?[245]\.\d{1,3}\.\d{1,3}\)?|<[^>]*>|\S+@\S+|\[[^\]]*\]|\S*\d\S*")
@@ -835,6 +837,10 @@ def _decide(ev: Evidence) -> Kind:
         # nothing of our side ("Recipient does not have a public key") make it the receiver's
         # choice of recipients, not our block (LABELLING.md, F13).
         if _ATTACHMENT_RE.search(ev.reply):
+            return Kind.CONTENT_REJECTED
+        if ev.stage is Stage.DATA and permanent and not sig.weak - {Signal.POLICY}:
+            # After DATA the sender and the recipients had been accepted: what the filter
+            # refused, naming nobody, is the message, as for "Access denied" after DATA above.
             return Kind.CONTENT_REJECTED
         if _names_recipient_itself(ev.reply):
             return Kind.UNDETERMINED

@@ -168,7 +168,11 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           rf"|{UNDELIVERED_FOR}"
           r"|retry time not reached for any host after a long failure period|(?:giving|gave) up(?! on)"
           r"|(?:have been|has been|were) failing for (?:a long time|\d+)"
-          r"|maximum (?:time|number of (?:delivery )?attempts)|expired after|past (?:the |its )?expiration"),
+          r"|maximum (?:time|number of (?:delivery )?attempts)|expired after|past (?:the |its )?expiration"
+          # A sending MTA that reached none of the domain's mail servers (Haraka's "Tried all
+          # MXs", whatever Status it writes beside it): connections, not a verdict on the domain.
+          r"|tried all (?:the )?(?:mxs?|mx (?:hosts|servers|records)|mail exchangers)\b"
+          r"|(?:could not|couldn't|unable to|cannot|can't) (?:connect|deliver) to any (?:of (?:the|its) )?(?:mxs?|mx hosts|mail exchangers|mail servers)\b"),
     # A relay denial worded with why relaying is refused ("unauthenticated relaying denied"), and
     # a host that serves other domains only ("Domain not served here", "this SMTP server only
     # accepts emails for example.com"): this host does not serve the address; "unauthenticated"
@@ -213,7 +217,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"(?:checking|verifying|validating|looking up|resolving|querying|scanning)\b[^.;]{0,40}"),
     # A filter daemon's own name is not a verdict ("Calling rspamd timed out"); "Blocked by
     # SpamAssassin" names the content filter that refused, and stays the message's.
-    _rule(Signal.CONTENT, S, r"(?:message|mail|e-?mail)\b[^.;]{0,20}?(?:rejected|refused|blocked) by (?:r?spamd|spamassassin|spamc|amavisd?|clamd|clamav)\b"),
+    _rule(Signal.CONTENT, S, r"(?:message|mail|e-?mail)\b[^.;]{0,20}?(?:rejected|refused|blocked) by (?:r?spamd|spamassassin|spamc|amavisd?|clamd|clamav)\b"
+          # GTUBE, the test string every spam filter knows (SpamAssassin, rspamd's "Gtube
+          # pattern"), is found in a message body only.
+          r"|\bgtube\b"),
     # The receiver's scanner or filter that could not run ("anti-virus unavailable"): its own
     # trouble, no verdict on the message (LABELLING.md, F14's named trouble).
     _rule(Signal.TEMPORARY, S, SCANNER_DOWN),
@@ -734,7 +741,8 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
 
 # The stage, from how MTAs say which command was answered.
 STAGE_RULES: Final[tuple[tuple[Stage, re.Pattern[str]], ...]] = (
-    (Stage.DATA, re.compile(r"in reply to (?:end of )?data|after (?:end of )?data|after (?:the )?message|>>> \.(?:\s|$)"
+    (Stage.DATA, re.compile(r"in reply to (?:end of )?data|after (?:pipelined )?(?:end of )?data|after (?:the )?message|>>> \.(?:\s|$)"
+                            r"|^data closing\b"  # chasquid names the command before the reply
                             r"|for text command"  # 1&1 (einsundeins) names DATA's text "TEXT"
                             r"|after end of data|while (?:sending|transmitting) (?:the )?(?:message|data)", re.I)),
     # DragonFly's "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 ..." too.

@@ -359,6 +359,8 @@ def _smtp_code(text: str) -> int:
 # Our own SMTP commands echoed in a reply ("after MAIL FROM:<a@b> SIZE=1543:") are not the
 # server's words; "SIZE=" would read as a size problem.
 _ECHO_RE: Final = re.compile(r"(?i)(?:mail from|rcpt to):\s*<[^>]{0,300}>(?:\s+[A-Z-]+=\S*)*")
+# Exim's "after RCPT TO:<a@example.org>:" says the stage: kept, as Postfix's note after the reply.
+_AFTER_ECHO_RE: Final = re.compile(r"(?i)\bafter (?:pipelined )?(mail from|rcpt to):\s*<[^>]{0,300}>(?:\s+[A-Z-]+=\S*)*:?")
 
 
 # What a relay writes in Status when the reply it got had no enhanced code: Sendmail's
@@ -379,7 +381,8 @@ def _remote_status(code: int, status: str, text: str) -> str:
 
 def failure_kind(action: str, code: int, status: str, text: str) -> Kind:
     """The kind of a failed or delayed recipient; see the module docstring."""
-    text = _ECHO_RE.sub(" ", text[:8192])
+    after = _AFTER_ECHO_RE.search(text[:8192])
+    text = _ECHO_RE.sub(" ", text[:8192]) + (f" (in reply to {after[1].upper()} command)" if after else "")
     status = _remote_status(code, status, text)
     if _LOOP_RE.search(text):
         return Kind.TRANSIENT if action == "delayed" else Kind.UNDETERMINED

@@ -26,6 +26,20 @@ _STAGE_AFTER_RE: Final = re.compile(
 )
 # A report quoted in a forward keeps its "> " prefixes: ">>>> DATA > <<< 550 ...".
 _STAGE_BEFORE_RE: Final = re.compile(r">>> (data|rcpt to|mail from|\.)\b(?:[^<>]|(?<=\s)>(?=\s)){0,160}<<< ?$", re.I)
+# Exim names the command before the reply: "SMTP error from remote mail server after RCPT
+# TO:<a@example.org>: host mx.example.org [192.0.2.1]: 550 ...", or, newer, the host first and
+# "... after pipelined end of data:" on the line above the reply.
+_EXIM_BEFORE_RE: Final = re.compile(
+    r"smtp error from remote (?:mail server|mailer) after (?:pipelined )?"
+    r"(end of data|sending data(?: block)?|data|rcpt to:\s*<[^<>]*>|mail from:\s*<[^<>]*>[^:<>]{0,40}"
+    r"|initial connection|[eh]lo\b[^:<>]{0,80}|starttls|auth\b[^:<>]{0,40}):"
+    r"(?:\s*host \S+ \[[^\]]{1,64}\]:?)?\s*$",
+    re.I,
+)
+_EXIM_COMMANDS: Final = (("rcpt", "(in reply to RCPT TO command)"), ("mail", "(in reply to MAIL FROM command)"),
+                         ("initial", "(after initial connection)"), ("ehlo", "(in reply to EHLO command)"),
+                         ("helo", "(in reply to HELO command)"), ("starttls", "(in reply to STARTTLS command)"),
+                         ("auth", "(in reply to AUTH command)"))
 # Sendmail sends a PIPELINING (RFC 2920) batch and shows only its last command: ">>> DATA",
 # then the RCPT TO reply, then DATA's own "503 need RCPT" (or Postfix's "554 Error: no valid
 # recipients"). The refused command was RCPT TO.
@@ -67,6 +81,11 @@ def _note_for(flat: str, key: str) -> str:
         after = _STAGE_AFTER_RE.match(flat, at + len(key))
         if after:
             return after[1] or f"(in reply to {after[2]} command)"
+        exim = _EXIM_BEFORE_RE.search(flat[max(0, at - 300):at])
+        if exim:
+            command = exim[1].lower()
+            return next((note for word, note in _EXIM_COMMANDS if command.startswith(word)),
+                        "(in reply to end of DATA command)")
         before = _STAGE_BEFORE_RE.search(flat[max(0, at - 200):at])
         if before:
             if _PIPELINED_RE.match(flat, at + len(key)):

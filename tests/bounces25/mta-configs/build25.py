@@ -9,7 +9,6 @@ import email
 import email.policy
 import json
 import re
-import sys
 from pathlib import Path
 
 SINK = Path("/opt/r25m/sink")

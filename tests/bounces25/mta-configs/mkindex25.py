@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from build25 import CHMAIL, MOXMAIL, SINK, WRITER, recipients  # noqa: E402
+from build25 import CHMAIL, MOXMAIL, SINK, WRITER, recipients
 
 old = {}
 p = Path(__file__).parent / "collected-as.json"
