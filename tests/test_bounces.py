@@ -195,6 +195,7 @@ def test_later_round_items_have_a_known_kind_and_a_listed_source(round_: int) ->
         assert r["label_by"] in ("source", "hand"), r["id"]
         assert str(r["id"]).startswith(f"{r['source']}:"), r["id"]
         assert (folder / "replies" / f"{r['source']}.jsonl").exists(), r["id"]
+        assert r.get("event") in (None, "failed", "delayed"), r["id"]  # a mox webhook event's
     messages = score_bounces.load_messages(folder / "messages")
     # Round 6 found no message from a new source (its SOURCES-messages.md says where it looked).
     assert messages or SIZES[round_][1] == 0

@@ -25,9 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tools"))
 
-from score_bounces import IMMEDIATE, load_messages, load_replies, message_items  # noqa: E402
-
-from moxhooks.mail.classify import classify_failure  # noqa: E402
+from score_bounces import IMMEDIATE, load_messages, load_replies, message_items, reply_kind  # noqa: E402
 
 
 def first_labels(round_: int) -> dict[str, dict[str, object]]:
@@ -48,9 +46,7 @@ def moxhooks_kind(first: dict[str, object]) -> str:
     """moxhooks' kind for a first label: the message's reading, or the reply line's."""
     if "got" in first:
         return str(first["got"])
-    code = first.get("code") or 0
-    return classify_failure(code if isinstance(code, int) else 0, str(first.get("enhanced") or ""),
-                            str(first["text"])).value
+    return reply_kind(first)
 
 
 def share(n: int, of: int) -> str:

@@ -17,6 +17,9 @@ once: `--review N` writes its disagreements to `test-disagreements.txt` beside t
 if that file exists), for the hand review (`REVIEW.md`). Until then, `--misses testN` is refused:
 a test part nobody has read is the only measure of bounces no rule was written from.
 
+A reply line with an `event` (a mox webhook event's fields) is read as the worker reads that
+event (`classify_event`); any other as a reply alone (`classify_failure`).
+
 Figures per part: kind agreement, suppress-now agreement (both say "suppress at once" or both
 do not), wrong immediate suppressions (moxhooks suppresses at once, the label does not), and
 missed immediate suppressions (the reverse).
@@ -38,7 +41,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from moxhooks.kinds import Kind  # noqa: E402
-from moxhooks.mail.classify import classify_failure  # noqa: E402
+from moxhooks.mail.classify import classify_event, classify_failure  # noqa: E402
 from moxhooks.mail.reports import parse_report  # noqa: E402
 
 BOUNCES = ROOT / "tests" / "bounces"
@@ -113,11 +116,18 @@ def reply_items(part: str, split: dict[str, dict[str, str]], folder: Path = BOUN
         rid = str(r["id"])
         if split["replies"].get(rid) != part:
             continue
-        code = r.get("code") or 0
-        got = classify_failure(int(code) if isinstance(code, int) else 0, str(r.get("enhanced") or ""),
-                               str(r["text"]))
-        items.append(Item(rid, str(r["kind"]), got.value, str(r["text"])))
+        items.append(Item(rid, str(r["kind"]), reply_kind(r), str(r["text"])))
     return items
+
+
+def reply_kind(row: dict[str, object]) -> str:
+    """moxhooks' kind for a reply line; a mox webhook event's (`event` given) as production reads it."""
+    code = row.get("code") or 0
+    code = code if isinstance(code, int) else 0
+    if row.get("event"):
+        kind = classify_event(str(row["event"]), code, str(row.get("enhanced") or ""), str(row["text"]))
+        return kind.value if kind else "(none)"
+    return classify_failure(code, str(row.get("enhanced") or ""), str(row["text"])).value
 
 
 def message_items(folder: Path, names: list[str]) -> list[Item]:
