@@ -1065,6 +1065,9 @@ PRINCIPLES = [
     # A sending MTA that reached none of the mail servers, whatever detail code it wrote: it gave up.
     pytest.param(550, "5.1.2", "550 Tried all MX hosts for example.org", EX, id="tried-all-mx-hosts"),
     pytest.param(451, "4.4.1", "451 Could not connect to any of the mail servers", TR, id="no-mail-server-reached-4xx"),
+    # Credentials are what the SMTP client logs in with: ours, however their state is worded.
+    pytest.param(550, "", "550 Stored credentials are no longer valid, sign in again", SB, id="credentials-no-longer-valid"),
+    pytest.param(550, "", "550 Session ended: please re-authenticate", SB, id="re-authenticate"),
 ]
 
 

@@ -440,7 +440,10 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
     _rule(Signal.SENDER, S, r"\bsender(?:'s)? (?:e-?mail )?account\b.{0,30}?(?:disabled|suspended|not registered|locked|blocked|inactive)"
           rf"|\b(?:{'|'.join(_YOURS)}) (?:e-?mail |mail )?(?:account|compte|cuenta|conta|konto)\b.{{0,30}}?"
           r"(?:disabled|suspended|locked|blocked|deactivated|compromised|hacked|bloqu|suspendu|d[ée]sactiv|desativad|suspendid|gesperrt|deaktiviert)"
-          r"|outbounds? (?:mail |sending )?(?:is |are |has been )?disabled|invalid credentials?|password transition"),
+          r"|outbounds? (?:mail |sending )?(?:is |are |has been )?disabled|invalid credentials?|password transition"
+          # Credentials are what an SMTP client logs in with: ours, whatever state they are in.
+          r"|\bcredentials?\b[^.;]{0,20}?(?:no longer valid|not valid|invalid|expired|rejected|incorrect|wrong|failed)"
+          r"|\bre-?authenticate\b"),
     # Our side named as the subject of a refusal: the sender, our IP, host, server, domain or
     # connection, with any verdict ("Sender is not authorized", "Mail refused from your IP",
     # "Access denied for 203.0.113.5", "your sending domain is not properly configured").
