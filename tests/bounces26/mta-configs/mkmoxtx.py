@@ -37,6 +37,7 @@ T = {  # transport: (host, port, [recipient domains routed there])
     "qp8": ("mx.qp8-rx.example.org", 2983, ["qp8-rx.example.org"]),
     "hr3": ("mx.hr3-rx.example.org", 2947, ["hr3-rx.example.org"]),
     "ex2": ("mx.exq-rx.example.org", 2951, ["exq-rx.example.org"]),
+    "pf20": ("mx.pf-rx.example.org", 2984, ["hu-rx.example.org"]),
     "down": ("down.example.net", 2999, ["down.example.net"]),
 }
 known = {"localhost", "nomx.example.net", "unresolved-tx.example.net", "mox-tx.example.com", "mx.mox-tx.example.com", "dm-tx.example.com", "_dmarc.dm-tx.example.com"}
