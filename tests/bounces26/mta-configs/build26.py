@@ -7,7 +7,7 @@ CAP = "/opt/r26w/cap"
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 SRC = {"mox": "mox-to-mox", "pf": "mox-to-postfix", "ch": "mox-to-chasquid", "qp": "mox-to-qpsmtpd",
        "ex": "mox-to-exim", "ex2": "mox-to-exim", "hr": "mox-to-haraka", "hr2": "mox-to-haraka",
-       "hr3": "mox-to-haraka", "none": "mox-to-none"}
+       "hr3": "mox-to-haraka", "none": "mox-to-none", "os": "mox-to-opensmtpd", "sm": "mox-to-sendmail", "sm2": "mox-to-sendmail"}
 MU, DU, MF, CR, SB, RL, TL, TR, UN = ("mailbox_unknown", "domain_unknown", "mailbox_full", "content_rejected",
     "sender_blocked", "rate_limited", "message_too_large", "transient", "undetermined")
 # (situation id [, capture file]) -> kind, label (the situation built), note (deciding words, why)
@@ -86,6 +86,15 @@ PICK = [
  ("hr2-ghost-1", SB, "Haraka mail_from.is_resolvable: MAIL FROM alice@ghost-tx.example.net (NXDOMAIN)", "\"550 No MX for your FROM address\" (rule 2)"),
  ("hr2-servfail-1", TR, "Haraka mail_from.is_resolvable: MAIL FROM alice@sf-tx.example.net (SERVFAIL in the stub)", "delayed, \"450 Temp. resolver error (ESERVFAIL)\": a failed DNS lookup (F7)"),
  ("hr3-received-1", UN, "Haraka connection.ini max_received=5, a message with six Received headers", "\"550 Too many received headers - possible mail loop\": a mail loop (F5)"),
+ ("os-unknown-1", UN, "OpenSMTPD 6.8: address not in the virtual users table of os-rx.example.org", "\"524 5.2.4 Mailing list expansion problem: <x>\": OpenSMTPD's reply for a virtual-table miss; the words name a list expansion, not a missing mailbox, and 5.2.4 is no recipient code of the rules (rule 1, rule 4)"),
+ ("os-relay-1", UN, "OpenSMTPD: relay-os.example.net matches no rule (relay)", "\"550 Invalid recipient: <x>\": OpenSMTPD writes the same words for any recipient no match rule accepts (here a relay refusal; also a domain reject rule and a sender reject rule gave them): rule 4, relay denied is undetermined"),
+ ("os-maxrcpt-1", TR, "OpenSMTPD smtp limit max-rcpt 2, three recipients (bob already on mox's suppression list, two unknown)", "delayed, code 0, mox's own \"no recipients accepted in transaction\": names no cause"),
+ ("sm-unknown-1", MU, "Sendmail 8.17.1.9: address with no local user or alias on sm1-rx.example.org", "\"550 5.1.1 <x>... User unknown\" at RCPT"),
+ ("sm-senderaccess-1", SB, "Sendmail access_db: From:alice@dm-tx.example.com REJECT", "\"550 5.7.1 <alice@dm-tx.example.com>... Access denied\" at MAIL FROM (rule 2)"),
+ ("sm-ghost-2", SB, "Sendmail: MAIL FROM alice@ghost-tx.example.net (NXDOMAIN)", "\"553 5.1.8 <alice@...>... Domain of sender address ... does not exist\" (rule 2)"),
+ ("sm-servfail-2", TR, "Sendmail: MAIL FROM alice@sf-tx.example.net (SERVFAIL in the DNS stub)", "delayed, \"451 4.1.8 Domain of sender address ... does not resolve\": a failed DNS lookup, temporary (F7); not a block of the sender"),
+ ("sm-maxrcpt-2", RL, "Sendmail confMAX_RCPTS_PER_MESSAGE 2, three recipients", "delayed, \"452 4.5.3 Too many recipients\" (kinds table)"),
+ ("sm2-dnsbl-1", SB, "Sendmail FEATURE(dnsbl, bl.example.net) (its default message); the DNS stub lists 127.0.0.1", "\"550 5.7.1 Rejected: 127.0.0.1 listed at bl.example.net\""),
  ("none-down-1", TR, "transport to down.example.net:2999, nothing listens", "delayed, code 0, mox's own \"dial tcp ... connect: connection refused\": network error"),
  ("none-nx-1", TR, "recipient domain nowhere.invalid, NXDOMAIN from the DNS stub; mox defers", "delayed, code 0, \"lookup nowhere.invalid. ... no such host\": names a missing domain, but mox asks again; a temporary report is never domain_unknown (rule 3, F9)"),
  ("none-nomx-1", TR, "recipient domain nomx.example.net: A 127.0.0.1, no MX; nothing listens on port 25", "delayed, code 0, \"dialing smtp server: dial tcp ... 127.0.0.1:25: connect: connection refused\": network error"),
