@@ -7,7 +7,7 @@ CAP = "/opt/r26w/cap"
 OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 SRC = {"mox": "mox-to-mox", "pf": "mox-to-postfix", "ch": "mox-to-chasquid", "qp": "mox-to-qpsmtpd",
        "ex": "mox-to-exim", "ex2": "mox-to-exim", "hr": "mox-to-haraka", "hr2": "mox-to-haraka",
-       "hr3": "mox-to-haraka", "none": "mox-to-none", "os": "mox-to-opensmtpd", "sm": "mox-to-sendmail", "sm2": "mox-to-sendmail"}
+       "hr3": "mox-to-haraka", "none": "mox-to-none", "os": "mox-to-opensmtpd", "sm": "mox-to-sendmail", "sm2": "mox-to-sendmail", "sm3": "mox-to-sendmail", "sm4": "mox-to-sendmail"}
 MU, DU, MF, CR, SB, RL, TL, TR, UN = ("mailbox_unknown", "domain_unknown", "mailbox_full", "content_rejected",
     "sender_blocked", "rate_limited", "message_too_large", "transient", "undetermined")
 # (situation id [, capture file]) -> kind, label (the situation built), note (deciding words, why)
@@ -95,6 +95,8 @@ PICK = [
  ("sm-servfail-2", TR, "Sendmail: MAIL FROM alice@sf-tx.example.net (SERVFAIL in the DNS stub)", "delayed, \"451 4.1.8 Domain of sender address ... does not resolve\": a failed DNS lookup, temporary (F7); not a block of the sender"),
  ("sm-maxrcpt-2", RL, "Sendmail confMAX_RCPTS_PER_MESSAGE 2, three recipients", "delayed, \"452 4.5.3 Too many recipients\" (kinds table)"),
  ("sm2-dnsbl-1", SB, "Sendmail FEATURE(dnsbl, bl.example.net) (its default message); the DNS stub lists 127.0.0.1", "\"550 5.7.1 Rejected: 127.0.0.1 listed at bl.example.net\""),
+ ("sm3-disk-1", TR, "Sendmail confMIN_FREE_BLOCKS 999999999 (more free blocks than the disk has)", "delayed, \"452 4.4.5 Insufficient disk space; try again later\": the receiver's own storage (not the mailbox's): its own trouble"),
+ ("sm4-rate-2", RL, "Sendmail FEATURE(ratecontrol), access ClientRate:127.0.0.1 1; a second connection within the minute", "delayed, \"452 4.3.2 Connection rate limit exceeded.\": pace"),
  ("none-down-1", TR, "transport to down.example.net:2999, nothing listens", "delayed, code 0, mox's own \"dial tcp ... connect: connection refused\": network error"),
  ("none-nx-1", TR, "recipient domain nowhere.invalid, NXDOMAIN from the DNS stub; mox defers", "delayed, code 0, \"lookup nowhere.invalid. ... no such host\": names a missing domain, but mox asks again; a temporary report is never domain_unknown (rule 3, F9)"),
  ("none-nomx-1", TR, "recipient domain nomx.example.net: A 127.0.0.1, no MX; nothing listens on port 25", "delayed, code 0, \"dialing smtp server: dial tcp ... 127.0.0.1:25: connect: connection refused\": network error"),

@@ -41,6 +41,8 @@ T = {  # transport: (host, port, [recipient domains routed there])
     "osrx": ("mx.os-rx.example.org", 2986, ["os-rx.example.org", "relay-os.example.net", "blocked-os.example.org"]),
     "sm1": ("mx.sm1-rx.example.org", 2987, ["sm1-rx.example.org", "relay-sm.example.net"]),
     "sm2": ("mx.sm2-rx.example.org", 2988, ["sm2-rx.example.org"]),
+    "sm3": ("mx.sm3-rx.example.org", 2989, ["sm3-rx.example.org"]),
+    "sm4": ("mx.sm4-rx.example.org", 2990, ["sm4-rx.example.org"]),
     "down": ("down.example.net", 2999, ["down.example.net"]),
 }
 known = {"localhost", "nomx.example.net", "unresolved-tx.example.net", "mox-tx.example.com", "mx.mox-tx.example.com", "dm-tx.example.com", "_dmarc.dm-tx.example.com"}
