@@ -7,6 +7,7 @@ p = argparse.ArgumentParser()
 p.add_argument("sid"); p.add_argument("sender"); p.add_argument("rcpts")
 p.add_argument("--size", type=int, default=0); p.add_argument("--body-file", default="")
 p.add_argument("--attach", default="", help="a multipart message with an attachment of this file name")
+p.add_argument("--to-header", default="", help="the To header to write (default: all recipients)")
 p.add_argument("--no-date", action="store_true"); p.add_argument("--header", action="append", default=[])
 a = p.parse_args()
 rc = a.rcpts.split(",")
@@ -23,7 +24,7 @@ if a.attach:
             f"Content-Disposition: attachment; filename=\"{a.attach}\"\r\nContent-Transfer-Encoding: base64\r\n\r\nTVqQAAMAAAAEAAAA\r\n--r26wb--\r\n")
 hdrs = "".join(h + "\r\n" for h in a.header)
 date = "" if a.no_date else f"Date: {formatdate()}\r\n"
-msg = (f"From: {a.sender}\r\nTo: {', '.join(rc)}\r\nSubject: Round 26 test {a.sid}\r\n{date}{hdrs}"
+msg = (f"From: {a.sender}\r\nTo: {a.to_header or ', '.join(rc)}\r\nSubject: Round 26 test {a.sid}\r\n{date}{hdrs}"
        f"Message-ID: <r26w.{a.sid}@{a.sender.split('@')[1]}>\r\nMIME-Version: 1.0\r\n"
        f"{ctype}\r\n\r\n{body}")
 s = smtplib.SMTP("127.0.0.1", 2926, local_hostname="client.example.com")
