@@ -1065,6 +1065,8 @@ PRINCIPLES = [
     # A sending MTA that reached none of the mail servers, whatever detail code it wrote: it gave up.
     pytest.param(550, "5.1.2", "550 Tried all MX hosts for example.org", EX, id="tried-all-mx-hosts"),
     pytest.param(451, "4.4.1", "451 Could not connect to any of the mail servers", TR, id="no-mail-server-reached-4xx"),
+    # The sender said to be unable to send here: us.
+    pytest.param(550, "", "550 news@example.net: this sender cannot send mail to us", SB, id="sender-cannot-send"),
     # Credentials are what the SMTP client logs in with: ours, however their state is worded.
     pytest.param(550, "", "550 Stored credentials are no longer valid, sign in again", SB, id="credentials-no-longer-valid"),
     pytest.param(550, "", "550 Session ended: please re-authenticate", SB, id="re-authenticate"),
@@ -1088,10 +1090,14 @@ def test_events_without_failure(event: str) -> None:
     ("event", "code", "enhanced", "text", "kind"),
     [
         pytest.param("delayed", 451, "4.0.0", local(451, "4.0.0"), TR, id="delayed-temperror"),
-        pytest.param("delayed", 550, "5.1.1", "550 5.1.1 User unknown", MU, id="delayed-keeps-hard-kind"),
+        pytest.param("delayed", 550, "5.1.1", "550 5.1.1 User unknown", TR, id="delayed-is-no-hard-kind"),
+        pytest.param("delayed", 452, "4.2.2", "452 4.2.2 Mailbox full", MF, id="delayed-keeps-another-cause"),
         pytest.param("delayed", 421, "4.7.28", "", RL, id="delayed-rate-limited"),
         pytest.param("delayed", 0, "", "dial tcp 192.0.2.1:25: connect: connection refused", TR, id="delayed-network"),
-        pytest.param("delayed", 0, "", "", UN, id="delayed-nothing"),
+        pytest.param("delayed", 0, "", "", TR, id="delayed-nothing"),
+        pytest.param("delayed", 0, "", "delivering message to mx.example.org:25: no recipients accepted in transaction, "
+                     "transient", TR, id="delayed-no-recipient-accepted"),
+        pytest.param("delayed", 454, "4.7.1", "454 4.7.1 <jo@example.org>: Relay access denied", TR, id="delayed-relay-denied"),
         pytest.param("failed", 550, "5.1.1", "550 5.1.1 User unknown", MU, id="failed-user-unknown"),
         pytest.param("failed", 451, "4.0.0", local(451, "4.0.0"), EX, id="failed-after-4xx-retries"),
         pytest.param("failed", 0, "", "read tcp 127.0.0.1:1->127.0.0.1:25: i/o timeout", EX, id="failed-after-timeouts"),

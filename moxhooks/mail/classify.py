@@ -899,5 +899,9 @@ def classify_event(event: str, code: int, enhanced_code: str, text: str) -> Kind
         # mox fails a message on a temporary (or no) reply only after its last retry.
         if ev.code == 0 or ev.code // 100 == 4:
             return Kind.EXPIRED
-    # A delay is never more than soft, but its kind stays what the reply said; policy decides.
+    if name == "delayed" and kind in RECIPIENT_HARD | {Kind.UNDETERMINED, Kind.EXPIRED}:
+        # Still being tried: nothing about the recipient is decided yet, and a delay that names
+        # no cause is a temporary failure; a cause it names on another side (a full mailbox,
+        # throttling, a block of the sender) keeps its kind, as in a delay notice (LABELLING.md, F3).
+        return Kind.TRANSIENT
     return kind

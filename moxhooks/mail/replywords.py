@@ -433,7 +433,9 @@ SIGNAL_RULES: Final[tuple[SignalRule, ...]] = (
           r"|your (?:site|node)\b|only accepts? (?:messages|mail|e-?mails?) from (?:its )?(?:subscribers|members)"
           r"|(?:user ?name|login) (?:and|or) password|(?:user ?name|login|account) (?:used )?for (?:smtp )?auth(?:entication)?\b"
           r"|\b(?:ip|domain|server|host|you)\b[^.;]{0,20}\b(?:is |are )?spamming\b|(?:address(?:es)?|argument|value) in mail from\b"
-          r"|\bmay not send (?:e-?mails?|mail|messages)\b|(?:prohibited|forbidden|banned) sender|you (?:do not|don't) have (?:the )?permission to\b"),
+          r"|\bmay not send (?:e-?mails?|mail|messages)\b|(?:prohibited|forbidden|banned) sender|you (?:do not|don't) have (?:the )?permission to\b"
+          # The sender said to be unable to send here ("That sender cannot send mail here").
+          r"|\bsender (?:cannot|can't|can not|may not|is not (?:allowed|permitted) to) send\b"),
     # Our own account refused ("the sender account is disabled", "account outbounds disabled",
     # "Your account is suspended", "Votre compte est bloqué": "your" is the client, us): the
     # sender, though the words are those of a disabled mailbox.
