@@ -85,7 +85,8 @@ def outgoing_event(
     """A webhook.Outgoing payload as mox builds it, every field present.
 
     code/secode default by event: failed 550/"5.1.1", delayed 451/"4.0.0", else 0/"".
-    error defaults to mox's wording for the code; DSN events carry no Error, and
+    error defaults to mox's wording for the code (for suppressed, mox's refusal of a listed
+    address); DSN events carry no Error, and
     their Extra stays null when the message had none (queue events send {}).
     """
     if code is None:
@@ -94,7 +95,11 @@ def outgoing_event(
         secode = {550: "5.1.1", 451: "4.0.0"}.get(code, f"{code // 100}.0.0" if code else "")
     if error is None:
         error = ""
-        if code and not dsn:
+        if event == "suppressed" and not dsn:
+            # As real mox writes it (tests/bounces26/mta-configs/captured/): the only field
+            # that names the recipient.
+            error = "not delivering to recipient address jdoe@example.org: address is on suppression list, permanent"
+        elif code and not dsn:
             kind = "permanent" if code >= 500 else "transient"
             error = (
                 "delivering message to 127.0.0.1:1025: remote smtp server sent unexpected "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from moxsender import outgoing_event
 
 from moxhooks.mox.payload import KNOWN_EVENTS, MAX_DEPTH, Outgoing, PayloadError, parse_outgoing
 
@@ -218,3 +220,29 @@ def test_arbitrary_json_raises_only_payload_error(value: Any) -> None:
     assert isinstance(o.event, str) and o.event
     assert isinstance(o.queue_msg_id, int) and o.queue_msg_id >= 0
     assert all(isinstance(v, str) for v in o.extra.values())
+
+
+# Every webhook body a real mox v0.0.17 posted in round 26's runs (delivered, suppressed, delayed,
+# failed), kept verbatim.
+REAL_BODIES = sorted((Path(__file__).parent / "bounces26" / "mta-configs" / "captured").glob("*.json"))
+
+
+def test_real_mox_bodies_parse_and_the_fake_sender_writes_their_fields() -> None:
+    events = set()
+    for path in REAL_BODIES:
+        raw = path.read_bytes()
+        body = json.loads(raw)
+        out = parse_outgoing(raw)
+        assert (out.event, out.smtp_code, out.smtp_enhanced_code, out.error) == (
+            body["Event"], body["SMTPCode"], body["SMTPEnhancedCode"], body["Error"]), path.name
+        fake = outgoing_event(body["Event"])
+        # The same fields in the same order, and each event's fields as real mox fills them.
+        assert list(fake) == list(body), path.name
+        if body["SMTPCode"] or body["Event"] in ("delivered", "suppressed"):  # mox's own network errors carry none
+            assert bool(fake["SMTPCode"]) == bool(body["SMTPCode"]), path.name
+        assert bool(fake["Error"]) == bool(body["Error"]), path.name
+        if body["Event"] == "suppressed":
+            prefix, _, rest = body["Error"].partition("@")
+            assert fake["Error"].startswith(prefix.rsplit(" ", 1)[0]) and fake["Error"].endswith(rest.split(":", 1)[1])
+        events.add(body["Event"])
+    assert events == {"delivered", "suppressed", "delayed", "failed"}
