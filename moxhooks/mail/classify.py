@@ -76,7 +76,7 @@ from moxhooks.mail.replywords import (
     read_stage,
 )
 
-__all__ = ["Evidence", "classify_event", "classify_failure", "read_evidence"]
+__all__ = ["Evidence", "classify_event", "classify_failure", "read_evidence", "still_being_tried"]
 
 # mox error texts and SMTP replies are short; bounding the input bounds the regex work.
 _MAX_TEXT = 8192
@@ -899,9 +899,12 @@ def classify_event(event: str, code: int, enhanced_code: str, text: str) -> Kind
         # mox fails a message on a temporary (or no) reply only after its last retry.
         if ev.code == 0 or ev.code // 100 == 4:
             return Kind.EXPIRED
-    if name == "delayed" and kind in RECIPIENT_HARD | {Kind.UNDETERMINED, Kind.EXPIRED}:
-        # Still being tried: nothing about the recipient is decided yet, and a delay that names
-        # no cause is a temporary failure; a cause it names on another side (a full mailbox,
-        # throttling, a block of the sender) keeps its kind, as in a delay notice (LABELLING.md, F3).
-        return Kind.TRANSIENT
-    return kind
+    return still_being_tried(kind) if name == "delayed" else kind
+
+
+def still_being_tried(kind: Kind) -> Kind:
+    """The kind of a delay (mox's delayed event, a report's delayed recipient): nothing about the
+    recipient is decided yet, and a delay that names no cause is a temporary failure; a cause it
+    names on another side (a full mailbox, throttling, a block of the sender) keeps its kind
+    (LABELLING.md, F3)."""
+    return Kind.TRANSIENT if kind in RECIPIENT_HARD | {Kind.UNDETERMINED, Kind.EXPIRED} else kind

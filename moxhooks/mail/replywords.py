@@ -749,7 +749,7 @@ STAGE_RULES: Final[tuple[tuple[Stage, re.Pattern[str]], ...]] = (
     (Stage.DATA, re.compile(r"in reply to (?:end of )?data|after (?:pipelined )?(?:end of )?data|after (?:the )?message|>>> \.(?:\s|$)"
                             r"|^data closing\b"  # chasquid names the command before the reply
                             r"|for text command"  # 1&1 (einsundeins) names DATA's text "TEXT"
-                            r"|after end of data|while (?:sending|transmitting) (?:the )?(?:message|data)", re.I)),
+                            r"|while (?:sending|transmitting) (?:the )?(?:message|data)", re.I)),
     # DragonFly's "mx.example.org [192.0.2.25] did not like our RCPT TO: 550 ..." too.
     (Stage.RCPT, re.compile(r"in reply to rcpt|after (?:pipelined )?rcpt|>>> rcpt to|rcpt to:\s*<|\bour rcpt to\b", re.I)),
     (Stage.MAIL, re.compile(r"in reply to mail|after (?:pipelined )?mail from|>>> mail from|but sender was rejected", re.I)),

@@ -56,7 +56,7 @@ from email.policy import compat32
 from typing import Final, Literal
 
 from moxhooks.kinds import Kind
-from moxhooks.mail.classify import RECIPIENT_HARD, classify_failure
+from moxhooks.mail.classify import RECIPIENT_HARD, classify_failure, still_being_tried
 from moxhooks.mail.replywords import UNDELIVERED_FOR, Signal, read_signals
 from moxhooks.mail.reports import vendors
 from moxhooks.mail.reports.ses import JsonReport, read_json_report
@@ -402,10 +402,7 @@ def failure_kind(action: str, code: int, status: str, text: str) -> Kind:
             # up, whatever its Action field says (OpenSMTPD's "Envelope expired" is "delayed").
             # Without them, X.4.7 in a delay notice only says it has been a while.
             return Kind.EXPIRED
-        # Still being tried: nothing about the recipient is decided yet, but a cause the
-        # notice names (a full mailbox, throttling, a block of the sender) is what it is
-        # (LABELLING.md, F3).
-        return Kind.TRANSIENT if kind in RECIPIENT_HARD | {Kind.UNDETERMINED, Kind.EXPIRED} else kind
+        return still_being_tried(kind)
     return kind
 
 
